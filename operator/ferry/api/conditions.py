@@ -1,0 +1,50 @@
+"""Condition types and reasons: the one place where their names are defined.
+
+The three standard types follow the kstatus convention, so GitOps tools read health
+without Ferry-specific code:
+- Ready: the object does what it declares (connection reachable, migration succeeded).
+- Reconciling: Ferry is working towards the declared state; it may still change.
+- Stalled: Ferry cannot make progress without a change from the user.
+"""
+
+from typing import Final
+
+READY: Final = "Ready"
+RECONCILING: Final = "Reconciling"
+STALLED: Final = "Stalled"
+
+# DatabaseConnection reasons.
+CONNECTED: Final = "Connected"
+PROBING: Final = "Probing"
+SECRET_NOT_FOUND: Final = "SecretNotFound"
+SECRET_KEY_MISSING: Final = "SecretKeyMissing"
+AUTHENTICATION_FAILED: Final = "AuthenticationFailed"
+DATABASE_NOT_FOUND: Final = "DatabaseNotFound"
+UNREACHABLE: Final = "Unreachable"
+TLS_ERROR: Final = "TLSError"
+TIMEOUT: Final = "Timeout"
+INVALID_SPEC: Final = "InvalidSpec"
+PROBE_FAILED: Final = "ProbeFailed"
+
+# Migration reasons.
+PENDING: Final = "Pending"
+WAITING_FOR_CONNECTION: Final = "WaitingForConnection"
+PLANNING: Final = "Planning"
+PLAN_FAILED: Final = "PlanFailed"
+AWAITING_APPROVAL: Final = "AwaitingApproval"
+APPROVAL_STALE: Final = "ApprovalStale"
+POLICY_VIOLATION: Final = "PolicyViolation"
+TARGET_READ_ONLY: Final = "TargetReadOnly"
+RUNNING: Final = "Running"
+VALIDATING: Final = "Validating"
+VALIDATION_FAILED: Final = "ValidationFailed"
+SUCCEEDED: Final = "Succeeded"
+JOB_FAILED: Final = "JobFailed"
+SUSPENDED: Final = "Suspended"
+ROLLING_BACK: Final = "RollingBack"
+ROLLED_BACK: Final = "RolledBack"
+
+# Project reasons.
+NAMESPACE_READY: Final = "NamespaceReady"
+NAMESPACE_OWNED_ELSEWHERE: Final = "NamespaceOwnedElsewhere"
+RECONCILED: Final = "Reconciled"

@@ -1,0 +1,130 @@
+"""DatabaseConnection: where a database is and how to reach it; credentials only by reference."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import Field
+
+from ferry.api.base import ApiModel, ConditionedStatus, KeyName, ObjectName
+
+
+class Engine(StrEnum):
+    POSTGRESQL = "postgresql"
+    MYSQL = "mysql"
+    MARIADB = "mariadb"
+    SQLITE = "sqlite"
+
+
+class TLSMode(StrEnum):
+    DISABLE = "disable"
+    REQUIRE = "require"
+    VERIFY_CA = "verify-ca"
+    VERIFY_FULL = "verify-full"
+
+
+class CredentialsSecretRef(ApiModel):
+    """A Secret holding a username and a password under the named keys."""
+
+    name: ObjectName
+    username_key: KeyName = "username"
+    password_key: KeyName = "password"
+
+
+class UrlSecretRef(ApiModel):
+    """A Secret holding a whole connection URL (DSN) under one key."""
+
+    name: ObjectName
+    key: KeyName = "url"
+
+
+class CASecretRef(ApiModel):
+    """A Secret holding the PEM certificate authority used to verify the server."""
+
+    name: ObjectName
+    key: KeyName = "ca.crt"
+
+
+class ClientCertSecretRef(ApiModel):
+    """A Secret holding a PEM client certificate and its private key (type kubernetes.io/tls)."""
+
+    name: ObjectName
+    cert_key: KeyName = "tls.crt"
+    key_key: KeyName = "tls.key"
+
+
+class TLSSpec(ApiModel):
+    mode: TLSMode = TLSMode.DISABLE
+    ca_secret_ref: CASecretRef | None = None
+    client_cert_secret_ref: ClientCertSecretRef | None = None
+
+    model_config = {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!(self.mode in ['verify-ca', 'verify-full']) || has(self.caSecretRef)",
+                    "message": "tls.caSecretRef is required when tls.mode is verify-ca or verify-full",
+                    "fieldPath": ".caSecretRef",
+                }
+            ]
+        }
+    }
+
+
+class ConnectionOptions(ApiModel):
+    connect_timeout_seconds: int = Field(default=10, ge=1, le=300)
+    application_name: str = Field(default="ferry", max_length=63)
+    params: dict[str, str] = Field(
+        default_factory=dict, description="Extra driver parameters, passed through as URL query parameters."
+    )
+
+
+class HealthCheck(ApiModel):
+    interval_seconds: int = Field(default=60, ge=5, le=86400)
+    timeout_seconds: int = Field(default=5, ge=1, le=120)
+
+
+class DatabaseConnectionSpec(ApiModel):
+    """Where a database is. Credentials come only from Secrets in the same namespace."""
+
+    engine: Engine
+    host: str | None = Field(default=None, max_length=253)
+    port: int | None = Field(default=None, ge=1, le=65535)
+    database: str = Field(min_length=1, max_length=4096, description="Database name; a file path for sqlite.")
+    credentials_secret_ref: CredentialsSecretRef | None = None
+    url_secret_ref: UrlSecretRef | None = None
+    tls: TLSSpec = Field(default_factory=TLSSpec)
+    options: ConnectionOptions = Field(default_factory=ConnectionOptions)
+    read_only: bool = Field(default=False, description="A read-only connection may never be a migration target.")
+    health_check: HealthCheck = Field(default_factory=HealthCheck)
+
+    model_config = {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.engine == 'sqlite' || (has(self.credentialsSecretRef) != has(self.urlSecretRef))",
+                    "message": "exactly one of credentialsSecretRef or urlSecretRef must be set",
+                },
+                {
+                    "rule": "self.engine == 'sqlite' || has(self.urlSecretRef) || has(self.host)",
+                    "message": "host is required unless urlSecretRef gives the whole URL",
+                    "fieldPath": ".host",
+                },
+                {
+                    "rule": "self.engine != 'sqlite' || !has(self.host)",
+                    "message": "host must be empty for sqlite; database is the file path",
+                    "fieldPath": ".host",
+                },
+            ]
+        }
+    }
+
+    def default_port(self) -> int | None:
+        return {Engine.POSTGRESQL: 5432, Engine.MYSQL: 3306, Engine.MARIADB: 3306}.get(self.engine)
+
+
+class DatabaseConnectionStatus(ConditionedStatus):
+    server_version: str | None = None
+    last_check_time: str | None = None
+    latency_ms: float | None = Field(default=None, ge=0)
+    consecutive_failures: int = Field(default=0, ge=0)

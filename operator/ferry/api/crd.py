@@ -1,0 +1,118 @@
+"""Generate apiextensions.k8s.io/v1 CRDs from the pydantic models.
+
+pydantic emits JSON Schema; Kubernetes wants a *structural* OpenAPI v3 subset: no $ref,
+no `title`, no `const`, no `anyOf` with null, every node typed. This module walks the
+JSON Schema once and rewrites it into that subset.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ferry.api.kinds import ALL_KINDS, GROUP, VERSION, Kind
+
+_DROPPED_KEYS = {"title", "$defs", "discriminator"}
+
+
+def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    ref = node.get("$ref")
+    if ref is None:
+        return node
+    target = dict(defs[ref.rsplit("/", 1)[-1]])
+    # Keys beside a $ref (description, default) win over the definition's own.
+    target.update({k: v for k, v in node.items() if k != "$ref"})
+    return target
+
+
+def structural(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
+    """Rewrite one JSON Schema node (and its children) into structural OpenAPI v3."""
+    node = _resolve(node, defs)
+    if node.get("x-kubernetes-int-or-string"):
+        return {k: v for k, v in node.items() if k not in _DROPPED_KEYS}
+    if "anyOf" in node:
+        branches = [b for b in node["anyOf"] if b.get("type") != "null"]
+        if len(branches) != 1:
+            raise ValueError(f"cannot express a union of {len(branches)} types structurally: {node}")
+        merged = dict(_resolve(branches[0], defs))
+        merged.update({k: v for k, v in node.items() if k != "anyOf"})
+        if merged.get("default", 0) is None:
+            del merged["default"]
+        return structural(merged, defs)
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key in _DROPPED_KEYS:
+            continue
+        if key == "const":
+            out["enum"] = [value]
+        elif key == "properties":
+            out["properties"] = {name: structural(child, defs) for name, child in value.items()}
+        elif key == "items":
+            out["items"] = structural(value, defs)
+        elif key == "additionalProperties":
+            # `false` is pydantic's extra="forbid"; the apiserver prunes unknown fields instead.
+            if isinstance(value, dict):
+                out["additionalProperties"] = structural(value, defs)
+        elif key == "enum" and "type" not in node:
+            out["enum"] = value
+            out["type"] = "string"
+        else:
+            out[key] = value
+    if out.get("type") == "object" and "properties" not in out and "additionalProperties" not in out:
+        out["x-kubernetes-preserve-unknown-fields"] = True
+    return out
+
+
+def openapi_schema(model: type[Any], mode: str) -> dict[str, Any]:
+    raw = model.model_json_schema(by_alias=True, mode=mode)
+    return structural(raw, raw.get("$defs", {}))
+
+
+def build_crd(kind: Kind) -> dict[str, Any]:
+    """The CustomResourceDefinition for one kind, as a plain dict ready for YAML."""
+    spec_schema = openapi_schema(kind.spec_model, "validation")
+    status_schema = openapi_schema(kind.status_model, "validation")
+    status_schema.pop("required", None)  # status fields are filled in over time
+    root: dict[str, Any] = {
+        "type": "object",
+        "description": kind.description,
+        "required": ["spec"],
+        "properties": {
+            "apiVersion": {"type": "string"},
+            "kind": {"type": "string"},
+            "metadata": {"type": "object"},
+            "spec": spec_schema,
+            "status": status_schema,
+        },
+    }
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": kind.crd_name, "labels": {"app.kubernetes.io/part-of": "ferry"}},
+        "spec": {
+            "group": GROUP,
+            "names": {
+                "kind": kind.kind,
+                "listKind": f"{kind.kind}List",
+                "plural": kind.plural,
+                "singular": kind.singular,
+                "shortNames": list(kind.short_names),
+                "categories": ["ferry"],
+            },
+            "scope": "Namespaced" if kind.namespaced else "Cluster",
+            "versions": [
+                {
+                    "name": VERSION,
+                    "served": True,
+                    "storage": True,
+                    "subresources": {"status": {}},
+                    "additionalPrinterColumns": list(kind.printer_columns),
+                    "schema": {"openAPIV3Schema": root},
+                }
+            ],
+        },
+    }
+
+
+def all_crds() -> dict[str, dict[str, Any]]:
+    """File name → CRD, for every kind."""
+    return {f"{GROUP}_{kind.plural}.yaml": build_crd(kind) for kind in ALL_KINDS}

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Build etcd, kube-apiserver, kube-controller-manager and kubectl from Go modules into $1.
+# Go's module and build caches (GOMODCACHE, GOCACHE) make a rebuild a matter of linking.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+out=${1:?usage: build.sh OUTDIR}
+kube_version=$(awk '$1=="k8s.io/kubernetes" {print $2; exit}' "$here/go.mod")
+mkdir -p "$out"
+cd "$here"
+ldflags="-s -w -X k8s.io/component-base/version.gitVersion=${kube_version} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "$kube_version" | cut -d. -f2)"
+export CGO_ENABLED=0
+for binary in etcd kube-apiserver kube-controller-manager kubectl; do
+  if [ ! -x "$out/$binary" ]; then
+    echo "building $binary ($kube_version)"
+    go build -trimpath -ldflags "$ldflags" -o "$out/$binary.tmp" "./cmd/$binary"
+    mv "$out/$binary.tmp" "$out/$binary"
+  fi
+done
