@@ -14,5 +14,5 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # Keep Debian's service scripts from starting system-wide servers: the tests start their own.
-printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+[ -e /usr/sbin/policy-rc.d ] || { printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; }
 apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null

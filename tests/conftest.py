@@ -1,0 +1,46 @@
+"""Fixtures every tier shares: real database servers, one per test session."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from harness.databases import Database, MariaDBServer, PostgresServer
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+DATASETS = SHARED / "datasets"
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    server = PostgresServer(Path(tempfile.mkdtemp(prefix="ferry-pg-"))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def mariadb_server() -> Iterator[MariaDBServer]:
+    server = MariaDBServer(Path(tempfile.mkdtemp(prefix="ferry-maria-"))).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def pg_db(pg_server: PostgresServer) -> Database:
+    """A fresh PostgreSQL database, owned by a fresh role, for one test."""
+    return pg_server.create_database()
+
+
+@pytest.fixture
+def pg_db2(pg_server: PostgresServer) -> Database:
+    """A second fresh PostgreSQL database (a migration target, say)."""
+    return pg_server.create_database()
+
+
+@pytest.fixture
+def mariadb_db(mariadb_server: MariaDBServer) -> Database:
+    """A fresh MariaDB database with its own user, for one test."""
+    return mariadb_server.create_database()

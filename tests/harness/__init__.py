@@ -1,0 +1,1 @@
+"""Test harness: real database servers and a real Kubernetes control plane, started by tests."""
