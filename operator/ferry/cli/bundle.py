@@ -1,0 +1,121 @@
+"""Local mode: a multi-document YAML bundle — the same one a user would `kubectl apply`.
+
+Secrets, DatabaseConnections and Migrations are read from the file; references resolve
+inside it. With `--secrets-from-env`, a key of a Secret may instead come from the
+environment variable FERRY_SECRET_<NAME>_<KEY> (upper case, non-alphanumerics as `_`), so CI
+can keep passwords out of the file.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ferry.api.connection import DatabaseConnectionSpec
+from ferry.api.kinds import API_VERSION
+from ferry.api.migration import MigrationSpec
+from ferry.db.credentials import SecretKeyMissing, SecretNotFound
+
+
+class BundleError(Exception):
+    """The bundle cannot be used; the message says which document and why."""
+
+
+def env_var_for(secret: str, key: str) -> str:
+    return "FERRY_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", f"{secret}_{key}").upper()
+
+
+@dataclass
+class BundleSecrets:
+    """A SecretSource over the bundle's Secret documents (and the environment, when allowed)."""
+
+    secrets: dict[str, dict[str, str]] = field(default_factory=dict, repr=False)
+    from_env: bool = False
+
+    def get(self, name: str, key: str) -> str:
+        if self.from_env and (value := os.environ.get(env_var_for(name, key))) is not None:
+            return value
+        if name not in self.secrets:
+            hint = f" (or set {env_var_for(name, key)})" if self.from_env else ""
+            raise SecretNotFound(name + hint)
+        if key not in self.secrets[name]:
+            raise SecretKeyMissing(name, key)
+        return self.secrets[name][key]
+
+
+@dataclass
+class Bundle:
+    connections: dict[str, DatabaseConnectionSpec]
+    migrations: dict[str, MigrationSpec]
+    secrets: BundleSecrets
+    namespace: str = "default"
+
+    def migration(self, name: str | None = None) -> tuple[str, MigrationSpec]:
+        if name is not None:
+            if name not in self.migrations:
+                raise BundleError(f'no Migration named "{name}" in the bundle')
+            return name, self.migrations[name]
+        if len(self.migrations) != 1:
+            raise BundleError(f"the bundle holds {len(self.migrations)} Migrations; name one with --migration")
+        return next(iter(self.migrations.items()))
+
+    def connection(self, name: str) -> DatabaseConnectionSpec:
+        if name not in self.connections:
+            raise BundleError(f'DatabaseConnection "{name}" is not in the bundle')
+        return self.connections[name]
+
+
+def _secret_data(doc: dict[str, Any]) -> dict[str, str]:
+    data = {k: base64.b64decode(v).decode() for k, v in (doc.get("data") or {}).items()}
+    data.update({k: str(v) for k, v in (doc.get("stringData") or {}).items()})
+    return data
+
+
+def parse_bundle(text: str, secrets_from_env: bool = False, source: str = "bundle") -> Bundle:
+    bundle = Bundle({}, {}, BundleSecrets(from_env=secrets_from_env))
+    for index, doc in enumerate(yaml.safe_load_all(text)):
+        if not doc:
+            continue
+        kind, name = doc.get("kind"), (doc.get("metadata") or {}).get("name")
+        where = f"{source}: document {index + 1} ({kind} {name or '<no name>'})"
+        if not name:
+            raise BundleError(f"{where}: metadata.name is required")
+        if kind == "Secret":
+            bundle.secrets.secrets[name] = _secret_data(doc)
+            continue
+        if kind not in ("DatabaseConnection", "Migration"):
+            continue  # Projects, Namespaces and other objects have no meaning in local mode
+        if doc.get("apiVersion") != API_VERSION:
+            raise BundleError(f"{where}: apiVersion must be {API_VERSION}")
+        try:
+            if kind == "DatabaseConnection":
+                bundle.connections[name] = DatabaseConnectionSpec.model_validate(doc.get("spec") or {})
+            else:
+                bundle.migrations[name] = MigrationSpec.model_validate(doc.get("spec") or {})
+        except ValidationError as exc:
+            raise BundleError(f"{where}: invalid spec:\n{_describe(exc)}") from None
+    return bundle
+
+
+def _describe(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        path = ".".join(str(p) for p in error["loc"])
+        lines.append(f"  spec.{path}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def load_bundle(path: str | Path, secrets_from_env: bool = False) -> Bundle:
+    file = Path(path)
+    try:
+        text = file.read_text()
+    except OSError as exc:
+        raise BundleError(f"cannot read {file}: {exc.strerror}") from None
+    return parse_bundle(text, secrets_from_env, source=str(file))
