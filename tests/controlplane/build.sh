@@ -4,6 +4,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:?usage: build.sh OUTDIR}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)  # absolute: we cd into the module below
 kube_version=$(awk '$1=="k8s.io/kubernetes" {print $2; exit}' "$here/go.mod")
 mkdir -p "$out"
 cd "$here"
