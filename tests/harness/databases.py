@@ -39,7 +39,9 @@ class Database:
         return f"{driver}://{quote(self.user)}:{quote(self.password)}@{self.host}:{self.port}/{self.name}"
 
     def libpq_dsn(self) -> str:
-        return f"host={self.host} port={self.port} dbname={self.name} user={self.user} password={self.password}"
+        return (
+            f"host={self.host} port={self.port} dbname={self.name} user={self.user} password={self.password}"
+        )
 
 
 @dataclass
@@ -130,7 +132,7 @@ class PostgresServer:
         name = name or f"t_{uuid.uuid4().hex[:12]}"
         role, password = f"u_{name}", f"pw-{uuid.uuid4().hex}"
         with self.admin() as conn:
-            conn.execute(f'CREATE ROLE "{role}" LOGIN PASSWORD \'{password}\'')
+            conn.execute(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{password}'")
             conn.execute(f'CREATE DATABASE "{name}" OWNER "{role}"')
         with self.admin(name) as conn:
             conn.execute(f'ALTER SCHEMA public OWNER TO "{role}"')
@@ -187,7 +189,9 @@ class MariaDBServer:
         wait_until(self._socket_ready, 60, f"MariaDB on port {self.port}")
         with pymysql.connect(unix_socket=str(self.socket), user="root") as conn, conn.cursor() as cur:
             for host in ("127.0.0.1", "localhost"):
-                cur.execute(f"CREATE USER '{self.admin_user}'@'{host}' IDENTIFIED BY %s", (SUPERUSER_PASSWORD,))
+                cur.execute(
+                    f"CREATE USER '{self.admin_user}'@'{host}' IDENTIFIED BY %s", (SUPERUSER_PASSWORD,)
+                )
                 cur.execute(f"GRANT ALL ON *.* TO '{self.admin_user}'@'{host}' WITH GRANT OPTION")
         return self
 

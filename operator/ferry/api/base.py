@@ -86,7 +86,12 @@ class ConditionedStatus(StatusModel):
         return found is not None and found.status == "True"
 
     def set_condition(
-        self, type_: str, status: ConditionStatus, reason: str, message: str = "", generation: int | None = None
+        self,
+        type_: str,
+        status: ConditionStatus,
+        reason: str,
+        message: str = "",
+        generation: int | None = None,
     ) -> bool:
         """Set one condition; the transition time moves only when the status changes.
 

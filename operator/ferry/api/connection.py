@@ -95,7 +95,9 @@ class DatabaseConnectionSpec(ApiModel):
     url_secret_ref: UrlSecretRef | None = None
     tls: TLSSpec = Field(default_factory=TLSSpec)
     options: ConnectionOptions = Field(default_factory=ConnectionOptions)
-    read_only: bool = Field(default=False, description="A read-only connection may never be a migration target.")
+    read_only: bool = Field(
+        default=False, description="A read-only connection may never be a migration target."
+    )
     health_check: HealthCheck = Field(default_factory=HealthCheck)
 
     model_config = {

@@ -14,8 +14,12 @@ GROUP: Final = "ferry.dev"
 VERSION: Final = "v1alpha1"
 API_VERSION: Final = f"{GROUP}/{VERSION}"
 
-_READY_COLUMN = {"name": "Ready", "type": "string", "jsonPath": '.status.conditions[?(@.type=="Ready")].status'}
-_AGE_COLUMN = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
+_READY_COLUMN: dict[str, str | int] = {
+    "name": "Ready",
+    "type": "string",
+    "jsonPath": '.status.conditions[?(@.type=="Ready")].status',
+}
+_AGE_COLUMN: dict[str, str | int] = {"name": "Age", "type": "date", "jsonPath": ".metadata.creationTimestamp"}
 
 
 @dataclass(frozen=True)
@@ -27,7 +31,7 @@ class Kind:
     namespaced: bool
     spec_model: type[ApiModel]
     status_model: type[ConditionedStatus]
-    printer_columns: tuple[dict[str, str], ...] = field(default_factory=tuple)
+    printer_columns: tuple[dict[str, str | int], ...] = field(default_factory=tuple)
     description: str = ""
 
     @property
@@ -48,7 +52,12 @@ DATABASE_CONNECTION: Final = Kind(
         {"name": "Host", "type": "string", "jsonPath": ".spec.host"},
         _READY_COLUMN,
         {"name": "Version", "type": "string", "jsonPath": ".status.serverVersion"},
-        {"name": "Reason", "type": "string", "priority": 1, "jsonPath": '.status.conditions[?(@.type=="Ready")].reason'},
+        {
+            "name": "Reason",
+            "type": "string",
+            "priority": 1,
+            "jsonPath": '.status.conditions[?(@.type=="Ready")].reason',
+        },
         _AGE_COLUMN,
     ),
     description="A database Ferry can read from or write to; credentials come only from Secrets.",

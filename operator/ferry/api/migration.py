@@ -6,7 +6,14 @@ from enum import StrEnum
 
 from pydantic import Field
 
-from ferry.api.base import ApiModel, ConditionedStatus, Identifier, LocalObjectReference, SecretKeyReference, StatusModel
+from ferry.api.base import (
+    ApiModel,
+    ConditionedStatus,
+    Identifier,
+    LocalObjectReference,
+    SecretKeyReference,
+    StatusModel,
+)
 from ferry.api.resources import ResourceRequirements, Toleration
 
 
@@ -69,7 +76,9 @@ class Transform(ApiModel):
 class ColumnSelection(ApiModel):
     include: list[Identifier] | None = Field(default=None, max_length=4096)
     exclude: list[Identifier] = Field(default_factory=list, max_length=4096)
-    rename: dict[str, str] = Field(default_factory=dict, description="Source column name to target column name.")
+    rename: dict[str, str] = Field(
+        default_factory=dict, description="Source column name to target column name."
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -88,13 +97,17 @@ class TableOverride(ApiModel):
     target_name: Identifier | None = None
     columns: ColumnSelection = Field(default_factory=ColumnSelection)
     where: str | None = Field(
-        default=None, max_length=8192, description="Raw SQL filter on the source; a Project policy may forbid it."
+        default=None,
+        max_length=8192,
+        description="Raw SQL filter on the source; a Project policy may forbid it.",
     )
     transforms: list[Transform] = Field(default_factory=list, max_length=1024)
 
 
 class TableSelection(ApiModel):
-    include: list[str] = Field(default_factory=lambda: ["*"], max_length=4096, description="Table name globs.")
+    include: list[str] = Field(
+        default_factory=lambda: ["*"], max_length=4096, description="Table name globs."
+    )
     exclude: list[str] = Field(default_factory=list, max_length=4096, description="Table name globs.")
     overrides: list[TableOverride] = Field(default_factory=list, max_length=4096)
 
@@ -237,7 +250,9 @@ class ProgressStatus(StatusModel):
     rows_copied: int = 0
     rows_estimated: int = 0
     percent: float = Field(default=0.0, ge=0, le=100)
-    percent_text: str | None = Field(default=None, description="percent as text ('42.5%'), for printer columns.")
+    percent_text: str | None = Field(
+        default=None, description="percent as text ('42.5%'), for printer columns."
+    )
     rows_per_second: float = 0.0
     eta_seconds: int | None = None
     speed: str | None = Field(default=None, description="Human form of rowsPerSecond, for printer columns.")

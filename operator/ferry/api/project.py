@@ -44,7 +44,9 @@ class Member(ApiModel):
 class Quota(ApiModel):
     max_jobs: int | None = Field(default=None, ge=0, le=10000)
     cpu: str | None = Field(default=None, max_length=32, description="Limit on the sum of CPU requests.")
-    memory: str | None = Field(default=None, max_length=32, description="Limit on the sum of memory requests.")
+    memory: str | None = Field(
+        default=None, max_length=32, description="Limit on the sum of memory requests."
+    )
 
 
 class ProjectDefaults(ApiModel):

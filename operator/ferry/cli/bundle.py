@@ -63,7 +63,9 @@ class Bundle:
                 raise BundleError(f'no Migration named "{name}" in the bundle')
             return name, self.migrations[name]
         if len(self.migrations) != 1:
-            raise BundleError(f"the bundle holds {len(self.migrations)} Migrations; name one with --migration")
+            raise BundleError(
+                f"the bundle holds {len(self.migrations)} Migrations; name one with --migration"
+            )
         return next(iter(self.migrations.items()))
 
     def connection(self, name: str) -> DatabaseConnectionSpec:

@@ -1,1 +1,8 @@
+"""kopf handlers, one module per kind. Importing a module registers its handlers."""
 
+CONTROLLER_MODULES = (
+    "ferry.controllers.settings",
+    "ferry.controllers.connection",
+    "ferry.controllers.project",
+    "ferry.controllers.migration",
+)

@@ -1,0 +1,107 @@
+"""Project handlers: own a namespace, bind members to Ferry's roles, apply quota, count migrations."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from ferry.api import conditions as c
+from ferry.api.kinds import GROUP, MIGRATION, PROJECT, VERSION
+from ferry.api.project import ProjectSpec, ProjectStatus
+from ferry.kube.apply import server_side_apply
+from ferry.kube.client import load_api_client
+from ferry.kube.project_objects import (
+    PROJECT_LABEL,
+    build_namespace,
+    build_resource_quota,
+    build_role_bindings,
+    project_namespace,
+)
+
+
+def _namespace_owner(core: client.CoreV1Api, namespace: str) -> str | None:
+    """The project that labelled an existing namespace, '' for an unlabelled one, None if absent."""
+    try:
+        existing = core.read_namespace(namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
+    labels = existing.metadata.labels or {}
+    owner: str = labels.get(PROJECT_LABEL, "")
+    return owner
+
+
+def reconcile_project(
+    api: client.ApiClient, name: str, uid: str, spec: ProjectSpec, status: ProjectStatus, generation: int
+) -> None:
+    namespace = project_namespace(name, spec)
+    status.namespace = namespace
+    status.observed_generation = generation
+    owner = _namespace_owner(client.CoreV1Api(api), namespace)
+    if owner not in (None, "", name):
+        message = f'namespace "{namespace}" belongs to Project "{owner}"'
+        status.set_condition(c.READY, "False", c.NAMESPACE_OWNED_ELSEWHERE, message, generation)
+        status.set_condition(c.STALLED, "True", c.NAMESPACE_OWNED_ELSEWHERE, message, generation)
+        status.set_condition(c.RECONCILING, "False", c.NAMESPACE_OWNED_ELSEWHERE, "", generation)
+        return
+    server_side_apply(api, build_namespace(name, namespace))
+    _prune_role_bindings(
+        api, name, namespace, {b["metadata"]["name"] for b in build_role_bindings(name, uid, namespace, spec)}
+    )
+    quota = build_resource_quota(name, uid, namespace, spec)
+    if quota is not None:
+        server_side_apply(api, quota)
+    status.set_condition(c.READY, "True", c.RECONCILED, f'namespace "{namespace}" is ready', generation)
+    status.set_condition(c.RECONCILING, "False", c.RECONCILED, "", generation)
+    status.remove_condition(c.STALLED)
+
+
+def _prune_role_bindings(api: client.ApiClient, project: str, namespace: str, keep: set[str]) -> None:
+    """Remove bindings of roles that no longer have members, so revoking access works."""
+    rbac = client.RbacAuthorizationV1Api(api)
+    for binding in rbac.list_namespaced_role_binding(
+        namespace, label_selector=f"{PROJECT_LABEL}={project}"
+    ).items:
+        if binding.metadata.name not in keep:
+            rbac.delete_namespaced_role_binding(binding.metadata.name, namespace)
+
+
+def count_migrations(api: client.ApiClient, namespace: str) -> dict[str, int]:
+    items = client.CustomObjectsApi(api).list_namespaced_custom_object(
+        GROUP, VERSION, namespace, MIGRATION.plural
+    )
+    counts: dict[str, int] = {}
+    for item in items.get("items", []):
+        phase = (item.get("status") or {}).get("phase", "Pending")
+        counts[phase] = counts.get(phase, 0) + 1
+    return counts
+
+
+@kopf.on.resume(GROUP, VERSION, PROJECT.plural)
+@kopf.on.create(GROUP, VERSION, PROJECT.plural)
+@kopf.on.update(GROUP, VERSION, PROJECT.plural, field="spec")
+def project_changed(
+    name: str, uid: str, spec: kopf.Spec, status: kopf.Status, meta: kopf.Meta, patch: kopf.Patch, **_: Any
+) -> None:
+    parsed = ProjectSpec.model_validate(dict(spec))
+    current = ProjectStatus.model_validate(dict(status))
+    with load_api_client() as api:
+        reconcile_project(api, name, uid, parsed, current, int(meta.get("generation", 0)))
+    patch.status.update(current.to_wire())
+
+
+@kopf.timer(GROUP, VERSION, PROJECT.plural, interval=30, initial_delay=5)
+def project_counts(name: str, spec: kopf.Spec, status: kopf.Status, patch: kopf.Patch, **_: Any) -> None:
+    namespace = str(status.get("namespace") or "") or project_namespace(
+        name, ProjectSpec.model_validate(dict(spec))
+    )
+    with load_api_client() as api:
+        try:
+            patch.status["migrationsByPhase"] = count_migrations(api, namespace)
+        except ApiException as exc:
+            if exc.status != 404:
+                raise

@@ -1,0 +1,36 @@
+"""Kubernetes API clients, built on demand — never a global configured at import time.
+
+Inside a pod the in-cluster ServiceAccount is used; elsewhere the kubeconfig (KUBECONFIG or
+~/.kube/config), which is also how the test pod runner hands a worker its own token.
+"""
+
+from __future__ import annotations
+
+import os
+
+from kubernetes import client, config
+
+
+def load_api_client(kubeconfig: str | None = None, context: str | None = None) -> client.ApiClient:
+    configuration = client.Configuration()
+    if kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST") and not os.environ.get("KUBECONFIG"):
+        config.load_incluster_config(client_configuration=configuration)
+    else:
+        config.load_kube_config(
+            config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False
+        )
+    return client.ApiClient(configuration)
+
+
+def current_namespace(kubeconfig: str | None = None) -> str:
+    """The namespace of the kubeconfig's current context, or of the pod's ServiceAccount."""
+    token_ns = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+    if os.path.exists(token_ns) and not os.environ.get("KUBECONFIG"):
+        with open(token_ns) as fh:
+            return fh.read().strip()
+    try:
+        _, active = config.list_kube_config_contexts(config_file=kubeconfig)
+    except (config.ConfigException, FileNotFoundError):
+        return "default"
+    namespace: str = (active or {}).get("context", {}).get("namespace") or "default"
+    return namespace
