@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,15 +20,11 @@ from pydantic import ValidationError
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.kinds import API_VERSION
 from ferry.api.migration import MigrationSpec
-from ferry.db.credentials import SecretKeyMissing, SecretNotFound
+from ferry.db.credentials import SecretKeyMissing, SecretNotFound, env_var_for
 
 
 class BundleError(Exception):
     """The bundle cannot be used; the message says which document and why."""
-
-
-def env_var_for(secret: str, key: str) -> str:
-    return "FERRY_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", f"{secret}_{key}").upper()
 
 
 @dataclass

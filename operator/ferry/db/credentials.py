@@ -7,6 +7,8 @@ Secret and the key, never a value.
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -40,6 +42,28 @@ class SecretSource(Protocol):
     def get(self, name: str, key: str) -> str:
         """The value of one key of one Secret; raises SecretNotFound or SecretKeyMissing."""
         ...
+
+
+def env_var_for(secret: str, key: str) -> str:
+    """The environment variable that carries one Secret key: FERRY_SECRET_<NAME>_<KEY>.
+
+    Worker pods receive every Secret key they need this way (as secretKeyRef env vars), and
+    local mode accepts the same names with --secrets-from-env.
+    """
+    return "FERRY_SECRET_" + re.sub(r"[^A-Za-z0-9]", "_", f"{secret}_{key}").upper()
+
+
+class EnvSecretSource:
+    """A SecretSource over FERRY_SECRET_* environment variables (the worker pod's view)."""
+
+    def __init__(self, environ: dict[str, str] | None = None) -> None:
+        self._environ = dict(os.environ if environ is None else environ)
+
+    def get(self, name: str, key: str) -> str:
+        value = self._environ.get(env_var_for(name, key))
+        if value is None:
+            raise SecretKeyMissing(name, key)
+        return value
 
 
 @dataclass(frozen=True)
