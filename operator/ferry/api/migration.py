@@ -269,14 +269,34 @@ class TableStatus(StatusModel):
     validation: str | None = None
 
 
+class WorkerStatus(StatusModel):
+    """What one worker pod (one Job completion index) reports; the operator aggregates these."""
+
+    state: str = "running"
+    units_total: int = 0
+    units_done: int = 0
+    rows_copied: int = 0
+    rows_per_second: float = 0.0
+    tables: list[TableStatus] = Field(default_factory=list)
+    message: str | None = None
+    updated_at: str | None = None
+
+
 class MigrationStatus(ConditionedStatus):
     phase: Phase = Phase.PENDING
     plan: PlanStatus | None = None
     progress: ProgressStatus | None = None
     tables: list[TableStatus] = Field(default_factory=list)
     tables_omitted: int = 0
+    workers: dict[str, WorkerStatus] = Field(
+        default_factory=dict, description="Per worker index; written by the worker pods."
+    )
+    created_tables: list[str] = Field(
+        default_factory=list, description="Target tables this migration created (rollback drop-created)."
+    )
     job_name: str | None = None
     attempts: int = 0
+    next_attempt_time: str | None = None
     start_time: str | None = None
     completion_time: str | None = None
     message: str | None = None

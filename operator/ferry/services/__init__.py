@@ -1,0 +1,1 @@
+"""Services: orchestration between the controllers and the domain packages."""
