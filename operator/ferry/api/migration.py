@@ -101,7 +101,9 @@ class TableOverride(ApiModel):
         max_length=8192,
         description="Raw SQL filter on the source; a Project policy may forbid it.",
     )
-    transforms: list[Transform] = Field(default_factory=list, max_length=1024)
+    # Bounds keep the CEL cost of Transform's rules (estimated per possible element:
+    # overrides x transforms) under the apiserver's per-rule budget.
+    transforms: list[Transform] = Field(default_factory=list, max_length=256)
 
 
 class TableSelection(ApiModel):
@@ -109,7 +111,7 @@ class TableSelection(ApiModel):
         default_factory=lambda: ["*"], max_length=4096, description="Table name globs."
     )
     exclude: list[str] = Field(default_factory=list, max_length=4096, description="Table name globs.")
-    overrides: list[TableOverride] = Field(default_factory=list, max_length=4096)
+    overrides: list[TableOverride] = Field(default_factory=list, max_length=1024)
 
 
 class SchemaMode(StrEnum):
