@@ -1,0 +1,418 @@
+"""The Migration state machine: Pending → Planning → (AwaitingApproval) → Running → Validating →
+Succeeded | Failed, plus Suspended, RollingBack and RolledBack.
+
+Every step is idempotent and derives what to do from the stored status and the world (the
+Job, the target schema), so an operator restart at any point neither duplicates a Job nor
+loses progress: the Job name is deterministic per attempt, DDL is re-planned against the
+target as it is, and the copy resumes from the checkpoints on the target.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from ferry.api import conditions as c
+from ferry.api.base import now_rfc3339
+from ferry.api.connection import DatabaseConnectionSpec, DatabaseConnectionStatus
+from ferry.api.kinds import DATABASE_CONNECTION, MIGRATION
+from ferry.api.migration import MigrationSpec, MigrationStatus, Phase, PlanOperationSummary, PlanStatus
+from ferry.db.credentials import SecretError, resolve_credentials
+from ferry.kube.apply import server_side_apply
+from ferry.kube.secrets import KubeSecretSource
+from ferry.kube.status import get_object, patch_status
+from ferry.kube.worker_job import build_worker_job
+from ferry.kube.worker_rbac import build_worker_rbac
+from ferry.services.planning import PlannedMigration, Side, plan_migration
+from ferry.services.policy import governance_for, needs_approval, policy_violations
+from ferry.services.progress import aggregate
+
+TERMINAL = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.ROLLED_BACK})
+MAX_ATTEMPTS = 3
+MAX_PLAN_OPERATIONS_SHOWN = 100
+WORKER_SERVICE_ACCOUNT = "ferry-worker"
+DEFAULT_IMAGE = "ghcr.io/ferry-dev/ferry:0.1.0"
+
+
+@dataclass
+class MigrationContext:
+    """One Migration as the handler saw it, parsed once."""
+
+    name: str
+    namespace: str
+    uid: str
+    generation: int
+    spec: MigrationSpec
+    status: MigrationStatus
+
+
+@dataclass
+class Outcome:
+    """What the controller should do after a reconcile: events to post and when to look again."""
+
+    requeue_after: float | None = None
+    events: list[tuple[str, str, str]] = field(default_factory=list)  # (type, reason, message)
+
+
+class MigrationReconciler:
+    def __init__(self, api: client.ApiClient) -> None:
+        self.api = api
+
+    # -- status writing ---------------------------------------------------------------------
+
+    def save(self, ctx: MigrationContext) -> None:
+        """Write the operator-owned status fields (never `workers`, which the pods own)."""
+        ctx.status.observed_generation = ctx.generation
+        wire = ctx.status.to_wire()
+        wire.pop("workers", None)
+        patch_status(self.api, MIGRATION, ctx.namespace, ctx.name, wire)
+
+    def _phase(self, ctx: MigrationContext, phase: Phase, out: Outcome, message: str = "") -> None:
+        if ctx.status.phase != phase:
+            kind = "Warning" if phase in (Phase.FAILED, Phase.ROLLING_BACK) else "Normal"
+            out.events.append(
+                (kind, phase.value, message or f"phase {ctx.status.phase.value} → {phase.value}")
+            )
+        ctx.status.phase = phase
+        ctx.status.message = message or None
+
+    def _conditions(self, ctx: MigrationContext, ready: bool, reconciling: bool, reason: str, message: str,
+                    stalled: bool = False) -> None:  # fmt: skip
+        gen = ctx.generation
+        st = ctx.status
+        st.set_condition(c.READY, "True" if ready else "False", reason, message, gen)
+        st.set_condition(
+            c.RECONCILING, "True" if reconciling else "False", reason, message if reconciling else "", gen
+        )
+        if stalled:
+            st.set_condition(c.STALLED, "True", reason, message, gen)
+        else:
+            st.remove_condition(c.STALLED)
+
+    # -- entry point --------------------------------------------------------------------------
+
+    def reconcile(self, ctx: MigrationContext) -> Outcome:
+        out = Outcome()
+        phase = ctx.status.phase
+        if phase in TERMINAL:
+            return out
+        if phase == Phase.ROLLING_BACK:
+            self._roll_back(ctx, out)
+        elif phase in (Phase.PENDING, Phase.PLANNING, Phase.AWAITING_APPROVAL):
+            self._prepare(ctx, out)
+        elif phase in (Phase.RUNNING, Phase.SUSPENDED):
+            self._supervise(ctx, out)
+        elif phase == Phase.VALIDATING:
+            self._validate(ctx, out)
+        self.save(ctx)
+        return out
+
+    # -- Pending / Planning / AwaitingApproval ------------------------------------------------
+
+    def _connection(self, ctx: MigrationContext, name: str) -> tuple[DatabaseConnectionSpec | None, str]:
+        try:
+            obj = get_object(self.api, DATABASE_CONNECTION, ctx.namespace, name)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None, f'DatabaseConnection "{name}" not found in namespace "{ctx.namespace}"'
+            raise
+        status = DatabaseConnectionStatus.model_validate(obj.get("status") or {})
+        if not status.is_true(c.READY):
+            ready = status.condition(c.READY)
+            why = f": {ready.reason}: {ready.message}" if ready else ""
+            return None, f'DatabaseConnection "{name}" is not Ready{why}'
+        return DatabaseConnectionSpec.model_validate(obj["spec"]), ""
+
+    def connected_sides(self, ctx: MigrationContext, out: Outcome) -> tuple[Side, Side] | None:
+        spec = ctx.spec
+        source, why_source = self._connection(ctx, spec.source.connection_ref.name)
+        target, why_target = self._connection(ctx, spec.target.connection_ref.name)
+        if source is None or target is None:
+            message = why_source or why_target
+            self._phase(ctx, Phase.PENDING, out, message)
+            self._conditions(ctx, False, True, c.WAITING_FOR_CONNECTION, message)
+            out.requeue_after = 5
+            return None
+        if target.read_only:
+            message = f'target DatabaseConnection "{spec.target.connection_ref.name}" is readOnly'
+            self._phase(ctx, Phase.PENDING, out, message)
+            self._conditions(ctx, False, False, c.TARGET_READ_ONLY, message, stalled=True)
+            return None
+        secrets = KubeSecretSource(client.CoreV1Api(self.api), ctx.namespace)
+        try:
+            return (
+                Side(source, resolve_credentials(source, secrets)),
+                Side(target, resolve_credentials(target, secrets)),
+            )
+        except SecretError as exc:
+            self._phase(ctx, Phase.PENDING, out, str(exc))
+            self._conditions(ctx, False, True, c.WAITING_FOR_CONNECTION, str(exc))
+            out.requeue_after = 10
+            return None
+
+    def _prepare(self, ctx: MigrationContext, out: Outcome) -> None:
+        spec = ctx.spec
+        governance = governance_for(self.api, ctx.namespace)
+        problems = policy_violations(spec, governance.policy, spec.copy_.parallelism)
+        if problems:
+            message = f"Project {governance.project}: " + "; ".join(problems)
+            self._phase(ctx, Phase.PENDING, out, message)
+            self._conditions(ctx, False, False, c.POLICY_VIOLATION, message, stalled=True)
+            return
+        sides = self.connected_sides(ctx, out)
+        if sides is None:
+            return
+        source, target = sides
+        try:
+            planned = plan_migration(spec, source, target)
+        except Exception as exc:
+            message = f"planning failed: {type(exc).__name__}: {_first_line(exc)}"
+            self._phase(ctx, Phase.PLANNING, out, message)
+            self._conditions(ctx, False, True, c.PLAN_FAILED, message)
+            out.requeue_after = 30
+            return
+        ctx.status.plan = summarize_plan(planned)
+        errors = list(getattr(planned.plan, "errors", []) or [])
+        if errors:
+            message = "the plan cannot be applied: " + "; ".join(errors)
+            self._phase(ctx, Phase.PLANNING, out, message)
+            self._conditions(ctx, False, False, c.PLAN_FAILED, message, stalled=True)
+            return
+        counts = planned.plan.counts()
+        approved = spec.approval.plan_hash == planned.plan.hash
+        if needs_approval(counts, governance.policy, spec.schema_.allow_destructive) and not approved:
+            self._await_approval(ctx, out, planned)
+            return
+        self._start(ctx, out, planned, target)
+
+    def _await_approval(self, ctx: MigrationContext, out: Outcome, planned: PlannedMigration) -> None:
+        counts = planned.plan.counts()
+        what = ", ".join(f"{n} {risk}" for risk, n in counts.items() if n and risk != "safe")
+        approve = f"approve with: kubectl ferry approve mig/{ctx.name} -n {ctx.namespace}"
+        if ctx.spec.approval.plan_hash:
+            reason = c.APPROVAL_STALE
+            message = (
+                f"the approved plan {ctx.spec.approval.plan_hash[:12]} is out of date (the schemas "
+                f"changed); current plan {planned.plan.hash[:12]} has {what} operations; {approve}"
+            )
+        else:
+            reason = c.AWAITING_APPROVAL
+            message = f"plan {planned.plan.hash[:12]} has {what} operations; {approve}"
+        self._phase(ctx, Phase.AWAITING_APPROVAL, out, message)
+        self._conditions(ctx, False, False, reason, message)
+        out.requeue_after = 15  # re-plan: a schema change must invalidate the pending plan
+
+    def _start(self, ctx: MigrationContext, out: Outcome, planned: PlannedMigration, target: Side) -> None:
+        from ferry.schema import apply_plan
+        from ferry.services.planning import engine_for
+
+        with engine_for(target) as engine:
+            apply_plan(engine, planned.plan.pre_data)
+        pre_data = planned.plan.pre_data
+        created = [op_target(op) for op in pre_data if op.kind == "create_table"]
+        ctx.status.created_tables = sorted(set(ctx.status.created_tables) | set(created))
+        ctx.status.progress = aggregate({}, len(planned.mappings), sum(m.row_estimate for m in planned.mappings),
+                                        finished=False)[0]  # fmt: skip
+        ctx.status.start_time = ctx.status.start_time or now_rfc3339()
+        self._ensure_worker_rbac(ctx)
+        ctx.status.attempts = max(ctx.status.attempts, 1)
+        self._create_job(ctx, target)
+        self._phase(ctx, Phase.RUNNING, out, f"copying {len(planned.mappings)} tables")
+        self._conditions(ctx, False, True, c.RUNNING, f"job {ctx.status.job_name} is copying")
+        out.requeue_after = 2
+
+    def _ensure_worker_rbac(self, ctx: MigrationContext) -> None:
+        for obj in build_worker_rbac(ctx.namespace):
+            server_side_apply(self.api, obj)
+
+    def _create_job(self, ctx: MigrationContext, target: Side | None = None) -> None:
+        spec = ctx.spec
+        src = get_object(self.api, DATABASE_CONNECTION, ctx.namespace, spec.source.connection_ref.name)
+        dst = get_object(self.api, DATABASE_CONNECTION, ctx.namespace, spec.target.connection_ref.name)
+        job = build_worker_job(
+            migration_name=ctx.name,
+            namespace=ctx.namespace,
+            migration_uid=ctx.uid,
+            spec=spec,
+            source=DatabaseConnectionSpec.model_validate(src["spec"]),
+            source_name=spec.source.connection_ref.name,
+            target=DatabaseConnectionSpec.model_validate(dst["spec"]),
+            target_name=spec.target.connection_ref.name,
+            attempt=ctx.status.attempts,
+            plan_hash=ctx.status.plan.hash if ctx.status.plan and ctx.status.plan.hash else "",
+            image=spec.job.image or os.environ.get("FERRY_WORKER_IMAGE", DEFAULT_IMAGE),
+            parallelism=spec.copy_.parallelism,
+            service_account=spec.job.service_account_name or WORKER_SERVICE_ACCOUNT,
+            resources=spec.job.resources,
+        )
+        try:
+            client.BatchV1Api(self.api).create_namespaced_job(ctx.namespace, job)
+        except ApiException as exc:
+            if exc.status != 409:  # 409: created before a restart; adopt it
+                raise
+        ctx.status.job_name = job["metadata"]["name"]
+
+    # -- Running / Suspended -------------------------------------------------------------------
+
+    def _read_job(self, ctx: MigrationContext) -> object | None:
+        if not ctx.status.job_name:
+            return None
+        try:
+            return client.BatchV1Api(self.api).read_namespaced_job(ctx.status.job_name, ctx.namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise
+
+    def _supervise(self, ctx: MigrationContext, out: Outcome) -> None:
+        st = ctx.status
+        out.requeue_after = 2
+        self._refresh_progress(ctx, finished=False)
+        batch = client.BatchV1Api(self.api)
+        if st.next_attempt_time:
+            if datetime.now(UTC) < _parse_time(st.next_attempt_time):
+                return
+            st.next_attempt_time = None
+            self._create_job(ctx)
+            return
+        job = self._read_job(ctx)
+        if job is None:
+            # Deleted behind our back (or never created before a restart): recreate the same attempt.
+            self._create_job(ctx)
+            return
+        if ctx.spec.suspend and st.phase == Phase.RUNNING:
+            batch.patch_namespaced_job(st.job_name, ctx.namespace, {"spec": {"suspend": True}})
+            self._phase(ctx, Phase.SUSPENDED, out, "suspended by spec.suspend; progress is checkpointed")
+            self._conditions(ctx, False, False, c.SUSPENDED, "suspended by spec.suspend")
+            return
+        if not ctx.spec.suspend and st.phase == Phase.SUSPENDED:
+            batch.patch_namespaced_job(st.job_name, ctx.namespace, {"spec": {"suspend": False}})
+            self._phase(ctx, Phase.RUNNING, out, "resumed")
+            self._conditions(ctx, False, True, c.RUNNING, f"job {st.job_name} is copying")
+            return
+        finished = {cond.type: cond.status for cond in (job.status.conditions or [])}  # type: ignore[attr-defined]
+        if finished.get("Complete") == "True":
+            self._phase(ctx, Phase.VALIDATING, out, "copy finished; validating")
+            self._conditions(ctx, False, True, c.VALIDATING, "validating copied data")
+            out.requeue_after = 0.5
+        elif finished.get("Failed") == "True":
+            self._job_failed(ctx, out)
+
+    def _job_failed(self, ctx: MigrationContext, out: Outcome) -> None:
+        st = ctx.status
+        worker_messages = [w.message for w in st.workers.values() if w.state == "failed" and w.message]
+        detail = "; ".join(sorted(set(worker_messages))) or "worker pods failed"
+        if st.attempts < MAX_ATTEMPTS:
+            delay = 10 * 2 ** (st.attempts - 1)
+            st.attempts += 1
+            st.next_attempt_time = (
+                (datetime.now(UTC) + timedelta(seconds=delay)).isoformat().replace("+00:00", "Z")
+            )
+            message = f"attempt {st.attempts - 1} failed ({detail}); retrying in {delay}s"
+            out.events.append(("Warning", c.JOB_FAILED, message))
+            self._conditions(ctx, False, True, c.JOB_FAILED, message)
+            return
+        self._fail(ctx, out, c.JOB_FAILED, f"{MAX_ATTEMPTS} attempts failed: {detail}")
+
+    def _fail(self, ctx: MigrationContext, out: Outcome, reason: str, message: str) -> None:
+        ctx.status.completion_time = now_rfc3339()
+        if ctx.spec.rollback.on_failure.value != "keep":
+            self._phase(ctx, Phase.ROLLING_BACK, out, message)
+            self._conditions(ctx, False, True, c.ROLLING_BACK, message)
+            out.requeue_after = 0.5
+            return
+        self._phase(ctx, Phase.FAILED, out, message)
+        self._conditions(ctx, False, False, reason, message, stalled=True)
+
+    def _refresh_progress(self, ctx: MigrationContext, finished: bool) -> None:
+        st = ctx.status
+        current = st.progress
+        progress, tables, omitted = aggregate(
+            st.workers,
+            current.tables_total if current else 0,
+            current.rows_estimated if current else 0,
+            finished,
+        )
+        st.progress, st.tables, st.tables_omitted = progress, tables, omitted
+
+    # -- Validating ------------------------------------------------------------------------------
+
+    def _validate(self, ctx: MigrationContext, out: Outcome) -> None:
+        from ferry.services.validation import validate_migration
+
+        sides = self.connected_sides(ctx, out)
+        if sides is None:
+            return
+        self._refresh_progress(ctx, finished=True)
+        report = validate_migration(ctx.spec, *sides, migration_uid=ctx.uid)
+        for table in ctx.status.tables:
+            table.validation = report.per_table.get(table.name, table.validation)
+            if table.state == "done":
+                table.state = "validated" if report.ok else table.state
+        if not report.ok:
+            self._fail(ctx, out, c.VALIDATION_FAILED, report.summary)
+            return
+        ctx.status.completion_time = now_rfc3339()
+        self._phase(ctx, Phase.SUCCEEDED, out, report.summary)
+        self._conditions(ctx, True, False, c.SUCCEEDED, report.summary)
+
+    # -- RollingBack -------------------------------------------------------------------------------
+
+    def _roll_back(self, ctx: MigrationContext, out: Outcome) -> None:
+        from ferry.services.rollback import roll_back
+
+        sides = self.connected_sides(ctx, out)
+        if sides is None:
+            return
+        done = roll_back(
+            ctx.spec, ctx.spec.rollback.on_failure.value, sides[0], sides[1], ctx.status.created_tables
+        )
+        message = (
+            f"rolled back ({ctx.spec.rollback.on_failure.value}): {done}; failure: {ctx.status.message or ''}"
+        )
+        self._phase(ctx, Phase.ROLLED_BACK, out, message)
+        self._conditions(ctx, False, False, c.ROLLED_BACK, message, stalled=True)
+
+
+def op_target(op: object) -> str:
+    schema = getattr(op, "schema", None)
+    table = str(op.table)
+    return f"{schema}.{table}" if schema and "." not in table else table
+
+
+def summarize_plan(planned: PlannedMigration) -> PlanStatus:
+    plan = planned.plan
+    counts = plan.counts()
+    operations = [
+        PlanOperationSummary(
+            kind=str(op.kind),
+            table=str(op.table),
+            detail=str(getattr(op, "detail", "") or ""),
+            risk=str(op.risk),
+            reason=str(getattr(op, "reason", "") or ""),
+        )
+        for op in plan.operations
+    ]
+    return PlanStatus(
+        hash=plan.hash,
+        source_schema_hash=planned.source_schema.hash(),
+        target_schema_hash=planned.target_schema.hash(),
+        safe=counts.get("safe", 0),
+        lossy=counts.get("lossy", 0),
+        destructive=counts.get("destructive", 0),
+        operations=operations[:MAX_PLAN_OPERATIONS_SHOWN],
+        operations_omitted=max(len(operations) - MAX_PLAN_OPERATIONS_SHOWN, 0),
+        warnings=list(plan.warnings)[:50],
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [""])[0][:500]
+
+
+def _parse_time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))

@@ -1,0 +1,72 @@
+"""Plan a Migration: reflect both databases, select and map tables, diff into a plan.
+
+Used by the operator (to plan and gate on approval) and by the worker (to know the tables
+it copies), so both derive the same mappings from the same spec.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import sqlalchemy
+
+from ferry.api.connection import DatabaseConnectionSpec, Engine
+from ferry.api.migration import MigrationSpec
+from ferry.db.credentials import Credentials
+from ferry.db.engines import create_engine
+from ferry.schema import DatabaseSchema, Plan, build_plan, discover, select_tables
+from ferry.schema.mapping import TableMapping
+
+
+@dataclass(frozen=True)
+class Side:
+    """One end of a migration: its connection spec and resolved credentials."""
+
+    spec: DatabaseConnectionSpec
+    credentials: Credentials
+
+    @property
+    def dialect(self) -> str:
+        return "mysql" if self.spec.engine in (Engine.MYSQL, Engine.MARIADB) else self.spec.engine.value
+
+
+@dataclass(frozen=True)
+class PlannedMigration:
+    source_schema: DatabaseSchema
+    target_schema: DatabaseSchema
+    mappings: list[TableMapping]
+    plan: Plan
+
+
+@contextmanager
+def engine_for(side: Side) -> Iterator[sqlalchemy.Engine]:
+    engine = create_engine(side.spec, side.credentials, pool=False)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def source_mappings(spec: MigrationSpec, source: Side, target: Side) -> list[TableMapping]:
+    """The tables to copy and how their columns map (what a worker needs; no target diff)."""
+    with engine_for(source) as engine:
+        schema = discover(engine, spec.source.schema_)
+    return select_tables(schema, spec, target.dialect)
+
+
+def plan_migration(spec: MigrationSpec, source: Side, target: Side) -> PlannedMigration:
+    with engine_for(source) as src, engine_for(target) as dst:
+        source_schema = discover(src, spec.source.schema_)
+        target_schema = discover(dst, spec.target.schema_)
+    mappings = select_tables(source_schema, spec, target.dialect)
+    plan = build_plan(
+        source_schema,
+        target_schema,
+        mappings,
+        mode=spec.schema_.mode.value,
+        target_dialect=target.dialect,
+        defer_constraints=True,
+    )
+    return PlannedMigration(source_schema, target_schema, mappings, plan)

@@ -1,0 +1,59 @@
+"""Project policy and defaults as they apply to one Migration.
+
+A namespace owned by a Project is governed by its policy; elsewhere built-in defaults apply
+(the API's own defaults: everything allowed, destructive plans need approval).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, field
+
+from kubernetes import client
+
+from ferry.api.kinds import GROUP, PROJECT, VERSION
+from ferry.api.migration import MigrationSpec
+from ferry.api.project import ProjectDefaults, ProjectPolicy, ProjectSpec
+from ferry.kube.project_objects import project_namespace
+
+
+@dataclass(frozen=True)
+class Governance:
+    project: str | None
+    policy: ProjectPolicy = field(default_factory=ProjectPolicy)
+    defaults: ProjectDefaults = field(default_factory=ProjectDefaults)
+
+
+def governance_for(api: client.ApiClient, namespace: str) -> Governance:
+    """The Project that owns `namespace`, if any; its policy and defaults."""
+    listing = client.CustomObjectsApi(api).list_cluster_custom_object(GROUP, VERSION, PROJECT.plural)
+    for item in listing.get("items", []):
+        spec = ProjectSpec.model_validate(item.get("spec") or {})
+        if project_namespace(item["metadata"]["name"], spec) == namespace:
+            return Governance(item["metadata"]["name"], spec.policy, spec.defaults)
+    return Governance(None)
+
+
+def policy_violations(spec: MigrationSpec, policy: ProjectPolicy, parallelism: int) -> list[str]:
+    """Everything in `spec` the policy forbids, as messages a user can act on."""
+    problems = []
+    for role, ref in (("source", spec.source.connection_ref), ("target", spec.target.connection_ref)):
+        if not any(fnmatch.fnmatchcase(ref.name, pattern) for pattern in policy.allowed_connections):
+            problems.append(f'{role} connection "{ref.name}" is not in the project\'s allowedConnections')
+    if not policy.allow_raw_sql_filters:
+        filtered = [o.name for o in spec.tables.overrides if o.where]
+        if filtered:
+            problems.append(f"raw SQL filters are not allowed by the project (tables: {', '.join(filtered)})")
+    if parallelism > policy.max_parallelism:
+        problems.append(
+            f"parallelism {parallelism} exceeds the project's maxParallelism {policy.max_parallelism}"
+        )
+    return problems
+
+
+def needs_approval(counts: dict[str, int], policy: ProjectPolicy, allow_destructive: bool) -> bool:
+    """Destructive plans always stop for approval unless allowDestructive is set and the policy
+    does not insist; lossy plans stop when the policy says so."""
+    if counts.get("destructive", 0) and (policy.destructive_requires_approval or not allow_destructive):
+        return True
+    return bool(counts.get("lossy", 0) and policy.lossy_requires_approval)

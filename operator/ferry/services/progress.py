@@ -1,0 +1,81 @@
+"""Aggregate what worker pods report into the Migration's progress and bounded table list."""
+
+from __future__ import annotations
+
+from ferry.api.base import now_rfc3339
+from ferry.api.migration import ProgressStatus, TableStatus, WorkerStatus
+
+MAX_TABLE_ENTRIES = 50
+_STATE_ORDER = {"failed": 0, "copying": 1, "pending": 2, "validated": 3, "done": 4}
+
+
+def human_rate(rows_per_second: float) -> str:
+    for unit, scale in (("M", 1e6), ("k", 1e3)):
+        if rows_per_second >= scale:
+            return f"{rows_per_second / scale:.1f}{unit} rows/s"
+    return f"{rows_per_second:.0f} rows/s"
+
+
+def human_duration(seconds: int) -> str:
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def merge_tables(workers: dict[str, WorkerStatus]) -> list[TableStatus]:
+    """One entry per table: rows summed over the workers that copy parts of it."""
+    merged: dict[str, TableStatus] = {}
+    for worker in workers.values():
+        for entry in worker.tables:
+            current = merged.get(entry.name)
+            if current is None:
+                merged[entry.name] = entry.model_copy()
+                continue
+            current.rows_copied += entry.rows_copied
+            current.rows_estimated = max(current.rows_estimated, entry.rows_estimated)
+            if _STATE_ORDER.get(entry.state, 9) < _STATE_ORDER.get(current.state, 9):
+                current.state = entry.state
+    return list(merged.values())
+
+
+def bounded(tables: list[TableStatus], limit: int = MAX_TABLE_ENTRIES) -> tuple[list[TableStatus], int]:
+    """The `limit` most relevant tables (failing, then copying, then largest), and how many were left out."""
+    ranked = sorted(tables, key=lambda t: (_STATE_ORDER.get(t.state, 9), -t.rows_copied, t.name))
+    return ranked[:limit], max(len(ranked) - limit, 0)
+
+
+def aggregate(
+    workers: dict[str, WorkerStatus], tables_total: int, rows_estimated: int, finished: bool
+) -> tuple[ProgressStatus, list[TableStatus], int]:
+    tables = merge_tables(workers)
+    rows = sum(w.rows_copied for w in workers.values())
+    rate = sum(w.rows_per_second for w in workers.values() if w.state == "running")
+    done = sum(1 for t in tables if t.state in ("done", "validated"))
+    if finished:
+        percent = 100.0
+    elif rows_estimated > 0:
+        # Estimates come from database statistics; never claim completion before the workers do.
+        percent = min(99.9, 100.0 * rows / rows_estimated)
+    else:
+        percent = 0.0
+    remaining = max(rows_estimated - rows, 0)
+    eta = int(remaining / rate) if rate > 0 and not finished else None
+    progress = ProgressStatus(
+        tables_total=tables_total,
+        tables_done=tables_total if finished else done,
+        rows_copied=rows,
+        rows_estimated=max(rows_estimated, rows),
+        percent=round(percent, 1),
+        percent_text=f"{percent:.1f}%",
+        rows_per_second=round(rate, 1),
+        eta_seconds=eta,
+        speed=human_rate(rate) if not finished else None,
+        eta=human_duration(eta) if eta is not None else None,
+        updated_at=now_rfc3339(),
+    )
+    shown, omitted = bounded(tables)
+    return progress, shown, omitted
