@@ -215,8 +215,8 @@ class MigrationReconciler:
         pre_data = planned.plan.pre_data
         created = [op_target(op) for op in pre_data if op.kind == "create_table"]
         ctx.status.created_tables = sorted(set(ctx.status.created_tables) | set(created))
-        ctx.status.progress = aggregate({}, len(planned.mappings), sum(m.row_estimate for m in planned.mappings),
-                                        finished=False)[0]  # fmt: skip
+        estimate = sum(m.row_estimate for m in planned.mappings)
+        ctx.status.progress = aggregate({}, len(planned.mappings), estimate, finished=False)[0]
         ctx.status.start_time = ctx.status.start_time or now_rfc3339()
         self._ensure_worker_rbac(ctx)
         ctx.status.attempts = max(ctx.status.attempts, 1)
