@@ -1,0 +1,54 @@
+"""Progress aggregation: what `kubectl get mig` shows while workers copy."""
+
+from __future__ import annotations
+
+from ferry.api.migration import TableStatus, WorkerStatus
+from ferry.services.progress import aggregate, bounded, human_duration, human_rate
+
+
+def _worker(rows: int, rate: float, tables: list[TableStatus], state: str = "running") -> WorkerStatus:
+    return WorkerStatus(state=state, rows_copied=rows, rows_per_second=rate, tables=tables)
+
+
+def test_rows_of_a_split_table_are_summed_across_workers() -> None:
+    workers = {
+        "0": _worker(
+            300, 100, [TableStatus(name="orders", state="copying", rows_copied=300, rows_estimated=1000)]
+        ),
+        "1": _worker(
+            200, 50, [TableStatus(name="orders", state="done", rows_copied=200, rows_estimated=1000)]
+        ),
+    }
+    progress, tables, omitted = aggregate(workers, tables_total=1, rows_estimated=1000, finished=False)
+    assert progress.rows_copied == 500
+    assert progress.percent == 50.0 and progress.percent_text == "50.0%"
+    assert progress.rows_per_second == 150
+    assert progress.eta_seconds == 3  # 500 rows left at 150 rows/s
+    assert [(t.name, t.state, t.rows_copied) for t in tables] == [("orders", "copying", 500)]
+    assert omitted == 0
+
+
+def test_percent_never_reaches_100_before_the_job_finishes() -> None:
+    workers = {"0": _worker(5000, 10, [])}  # statistics underestimated the table
+    progress, _, _ = aggregate(workers, tables_total=1, rows_estimated=1000, finished=False)
+    assert progress.percent == 99.9
+    assert progress.rows_estimated == 5000
+    finished, _, _ = aggregate(workers, tables_total=1, rows_estimated=1000, finished=True)
+    assert finished.percent == 100.0 and finished.tables_done == 1 and finished.eta is None
+
+
+def test_table_list_is_bounded_and_keeps_failures_first() -> None:
+    tables = [TableStatus(name=f"t{i:05d}", state="done", rows_copied=i) for i in range(10_000)]
+    tables.append(TableStatus(name="broken", state="failed"))
+    shown, omitted = bounded(tables)
+    assert len(shown) == 50 and omitted == 9951
+    assert shown[0].name == "broken"
+
+
+def test_human_forms_for_printer_columns() -> None:
+    assert human_rate(1_250_000) == "1.2M rows/s"
+    assert human_rate(5200) == "5.2k rows/s"
+    assert human_rate(12) == "12 rows/s"
+    assert human_duration(3725) == "1h02m"
+    assert human_duration(75) == "1m15s"
+    assert human_duration(9) == "9s"
