@@ -1,0 +1,178 @@
+"""`ferry approve|suspend|resume mig/NAME`: steer a Migration by changing its spec.
+
+These commands change only what a user owns — `spec.approval.planHash` and `spec.suspend` —
+with a merge patch; the operator sees the change and acts. Needs update/patch on migrations
+(the ferry-editor role), nothing more.
+
+The argument helpers here (object reference, namespace, kubeconfig) are shared with
+`ferry status`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config import ConfigException
+
+from ferry.api.kinds import GROUP, MIGRATION
+from ferry.kube.client import current_namespace, load_api_client
+from ferry.kube.status import get_object, patch_spec
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_REFUSED = 2
+
+# What kubectl accepts for the kind, plus the short name.
+_MIGRATION_PREFIXES = frozenset(
+    {
+        *MIGRATION.short_names,
+        MIGRATION.singular,
+        MIGRATION.plural,
+        f"{MIGRATION.singular}.{GROUP}",
+        f"{MIGRATION.plural}.{GROUP}",
+    }
+)
+# An action gets (api, namespace, name) and returns the one line to print.
+Action = Callable[[client.ApiClient, str, str], str]
+
+# Hashes shown by `kubectl get mig -o wide` are full; a prefix this long is unambiguous enough.
+MIN_HASH_PREFIX = 8
+
+
+class Refused(Exception):
+    """The command will not do what was asked; the message says why (exit code 2)."""
+
+
+def migration_name(ref: str) -> str:
+    """`NAME`, `mig/NAME`, `migration/NAME`, `migrations/NAME` (or with `.ferry.dev`) → NAME."""
+    if "/" not in ref:
+        return ref
+    kind, _, name = ref.partition("/")
+    if kind.lower() not in _MIGRATION_PREFIXES or not name or "/" in name:
+        raise Refused(f'"{ref}" is not a Migration reference; use NAME or mig/NAME')
+    return name
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("migration", metavar="mig/NAME", help="the Migration (NAME or mig/NAME)")
+    parser.add_argument(
+        "-n", "--namespace", help="namespace of the Migration (default: the kubeconfig's current namespace)"
+    )
+    parser.add_argument(
+        "--kubeconfig", help="path of the kubeconfig (default: $KUBECONFIG or ~/.kube/config)"
+    )
+
+
+def target_namespace(args: argparse.Namespace) -> str:
+    namespace: str = args.namespace or current_namespace(args.kubeconfig)
+    return namespace
+
+
+def display(namespace: str, name: str) -> str:
+    return f"{MIGRATION.singular}.{GROUP}/{name} in namespace {namespace}"
+
+
+def run_against_api(args: argparse.Namespace, action: Action) -> int:
+    """Resolve the target, run `action(api, namespace, name)`, print its line; map errors to exit codes."""
+    try:
+        name = migration_name(args.migration)
+    except Refused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return EXIT_REFUSED
+    namespace = target_namespace(args)
+    try:
+        with load_api_client(args.kubeconfig) as api:
+            print(action(api, namespace, name))
+    except Refused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return EXIT_REFUSED
+    except ApiException as error:
+        print(f"error: {api_error_message(error, name, namespace)}", file=sys.stderr)
+        return EXIT_FAILED
+    except ConfigException as error:
+        print(f"error: no usable kubeconfig: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK
+
+
+def api_error_message(error: ApiException, name: str, namespace: str) -> str:
+    """The API server's own message when it sent one (it names the object and verb, never data)."""
+    if error.status == 404:
+        return f'Migration "{name}" not found in namespace "{namespace}"'
+    try:
+        message = json.loads(error.body or "{}").get("message")
+    except (ValueError, AttributeError):
+        message = None
+    return str(message) if message else f"the API server answered {error.status} {error.reason}"
+
+
+def current_plan_hash(obj: dict[str, Any]) -> str | None:
+    plan = (obj.get("status") or {}).get("plan") or {}
+    value = plan.get("hash")
+    return str(value) if value else None
+
+
+def approve_plan(obj: dict[str, Any], requested: str | None) -> str:
+    """The plan hash to approve; refuses when there is no plan or it is not the one the user reviewed."""
+    phase = (obj.get("status") or {}).get("phase", "Pending")
+    current = current_plan_hash(obj)
+    if current is None:
+        raise Refused(f"there is no plan to approve yet (phase {phase}); wait for planning to finish")
+    if requested is not None and not (
+        requested == current or (len(requested) >= MIN_HASH_PREFIX and current.startswith(requested))
+    ):
+        raise Refused(
+            f"the plan changed: you asked to approve {requested} but the current plan is {current}; "
+            "review it again with `ferry plan`"
+        )
+    return current
+
+
+def _approve_action(args: argparse.Namespace) -> Action:
+    def action(api: client.ApiClient, namespace: str, name: str) -> str:
+        obj = get_object(api, MIGRATION, namespace, name)
+        plan_hash = approve_plan(obj, args.hash)
+        approved = ((obj.get("spec") or {}).get("approval") or {}).get("planHash")
+        if approved == plan_hash:
+            return f"{display(namespace, name)} plan {plan_hash} was already approved"
+        patch_spec(api, MIGRATION, namespace, name, {"approval": {"planHash": plan_hash}})
+        return f"{display(namespace, name)} approved plan {plan_hash}"
+
+    return action
+
+
+def _suspend_action(suspend: bool) -> Action:
+    def action(api: client.ApiClient, namespace: str, name: str) -> str:
+        patch_spec(api, MIGRATION, namespace, name, {"suspend": suspend})
+        return f"{display(namespace, name)} {'suspended' if suspend else 'resumed'}"
+
+    return action
+
+
+def register(subparsers: Any) -> None:
+    approve = subparsers.add_parser(
+        "approve",
+        help="approve the current plan of a Migration",
+        description="Set spec.approval.planHash to the hash of the plan in status.plan.",
+    )
+    add_target_arguments(approve)
+    approve.add_argument(
+        "--hash",
+        help="approve only if the current plan has this hash (or a prefix of at least 8 characters)",
+    )
+    approve.set_defaults(func=lambda args: run_against_api(args, action=_approve_action(args)))
+
+    for command, suspend, text in (
+        ("suspend", True, "stop a Migration's workers; it resumes from its checkpoints"),
+        ("resume", False, "let a suspended Migration continue"),
+    ):
+        parser = subparsers.add_parser(command, help=text, description=text)
+        add_target_arguments(parser)
+        parser.set_defaults(func=functools.partial(run_against_api, action=_suspend_action(suspend)))

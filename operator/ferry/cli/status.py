@@ -1,0 +1,254 @@
+"""`ferry status mig/NAME [-w]`: a Migration's phase, conditions, plan and progress bars.
+
+Rendering is a pure function of the object (`render_status`), so it is tested with sample
+statuses; polling (`watch`) takes the fetch function, and only `run` talks to the API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+from kubernetes.config import ConfigException
+from rich.console import Console, Group, RenderableType
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from ferry.api.kinds import MIGRATION
+from ferry.api.migration import MigrationStatus, Phase, PlanStatus, ProgressStatus, TableStatus
+from ferry.cli.control import (
+    EXIT_FAILED,
+    EXIT_REFUSED,
+    Refused,
+    add_target_arguments,
+    api_error_message,
+    migration_name,
+    target_namespace,
+)
+from ferry.kube.client import load_api_client
+from ferry.kube.status import get_object
+
+# Where `status -w` stops, and the exit code it then returns (scripts can chain on it).
+TERMINAL_PHASES: dict[Phase, int] = {Phase.SUCCEEDED: 0, Phase.FAILED: 1, Phase.ROLLED_BACK: 1}
+EXIT_INTERRUPTED = 130
+
+_PHASE_STYLE = {
+    Phase.SUCCEEDED: "bold green",
+    Phase.FAILED: "bold red",
+    Phase.ROLLED_BACK: "bold red",
+    Phase.ROLLING_BACK: "bold yellow",
+    Phase.AWAITING_APPROVAL: "bold yellow",
+    Phase.SUSPENDED: "bold yellow",
+    Phase.RUNNING: "bold cyan",
+    Phase.VALIDATING: "bold cyan",
+}
+_CONDITION_STYLE = {"True": "green", "False": "red", "Unknown": "yellow"}
+_BAR_WIDTH = 40
+
+
+def human_count(n: int) -> str:
+    return f"{n:,}"
+
+
+def human_rate(rows_per_second: float) -> str:
+    for factor, unit in ((1e6, "M"), (1e3, "k")):
+        if rows_per_second >= factor:
+            return f"{rows_per_second / factor:.1f}{unit} rows/s"
+    return f"{rows_per_second:.0f} rows/s"
+
+
+def human_duration(seconds: int) -> str:
+    hours, rest = divmod(max(seconds, 0), 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"
+
+
+def _header(meta: dict[str, Any], spec: dict[str, Any], status: MigrationStatus) -> RenderableType:
+    text = Text()
+    text.append(f"Migration {meta.get('namespace', '')}/{meta.get('name', '')}", style="bold")
+    text.append("   phase ")
+    text.append(status.phase.value, style=_PHASE_STYLE.get(status.phase, "bold"))
+    if spec.get("suspend") and status.phase != Phase.SUSPENDED:
+        text.append("  (suspend requested)", style="yellow")
+    if status.job_name:
+        text.append(f"\njob {status.job_name}, attempt {status.attempts}")
+    if status.start_time:
+        text.append(f"\nstarted {status.start_time}")
+        if status.completion_time:
+            text.append(f", finished {status.completion_time}")
+    if status.message:
+        text.append(f"\n{status.message}")
+    return text
+
+
+def _conditions(status: MigrationStatus) -> RenderableType | None:
+    if not status.conditions:
+        return None
+    table = Table(title="Conditions", title_justify="left", show_edge=False, expand=False)
+    for column in ("Type", "Status", "Reason", "Message"):
+        table.add_column(column, overflow="fold")
+    for condition in status.conditions:
+        table.add_row(
+            condition.type,
+            Text(condition.status, style=_CONDITION_STYLE.get(condition.status, "")),
+            condition.reason,
+            condition.message,
+        )
+    return table
+
+
+def _plan(spec: dict[str, Any], plan: PlanStatus | None, name: str) -> RenderableType | None:
+    if plan is None or not plan.hash:
+        return None
+    text = Text("Plan ", style="bold")
+    text.append(plan.hash)
+    text.append(f"   safe {plan.safe}", style="green")
+    text.append(f"   lossy {plan.lossy}", style="yellow" if plan.lossy else "")
+    text.append(f"   destructive {plan.destructive}", style="red" if plan.destructive else "")
+    approved = ((spec.get("approval") or {}).get("planHash")) or None
+    if approved == plan.hash:
+        text.append("   approved", style="green")
+    elif approved:
+        text.append(f"   approval is for another plan ({approved})", style="yellow")
+    else:
+        text.append("   not approved", style="dim")
+        text.append(f" (ferry approve mig/{name})", style="dim")
+    for warning in plan.warnings:
+        text.append(f"\n  ! {warning}", style="yellow")
+    return text
+
+
+def _overall(progress: ProgressStatus) -> RenderableType:
+    grid = Table.grid(padding=(0, 1))
+    percent = progress.percent
+    rows = human_count(progress.rows_copied)
+    if progress.rows_estimated:
+        rows += f" / {human_count(progress.rows_estimated)}"
+    speed = progress.speed or human_rate(progress.rows_per_second)
+    eta = progress.eta or (human_duration(progress.eta_seconds) if progress.eta_seconds is not None else "-")
+    grid.add_row(
+        Text("Progress", style="bold"),
+        ProgressBar(total=100.0, completed=percent, width=_BAR_WIDTH),
+        f"{percent:5.1f}%",
+        f"{rows} rows",
+        speed,
+        f"ETA {eta}",
+    )
+    grid.add_row("Tables", f"{progress.tables_done}/{progress.tables_total} done", "", "", "", "")
+    return grid
+
+
+def _table_bar(entry: TableStatus) -> ProgressBar:
+    total = max(entry.rows_estimated, entry.rows_copied, 1)
+    completed = total if entry.state.lower() in {"done", "succeeded", "validated"} else entry.rows_copied
+    return ProgressBar(total=float(total), completed=float(completed), width=_BAR_WIDTH)
+
+
+def _tables(status: MigrationStatus) -> RenderableType | None:
+    if not status.tables:
+        return None
+    grid = Table.grid(padding=(0, 1))
+    for entry in status.tables:
+        rows = human_count(entry.rows_copied)
+        if entry.rows_estimated:
+            rows += f" / {human_count(entry.rows_estimated)}"
+        grid.add_row(entry.name, _table_bar(entry), entry.state, rows, entry.validation or "")
+    if status.tables_omitted:
+        grid.add_row(f"… and {status.tables_omitted} more tables", "", "", "", "")
+    return grid
+
+
+def render_status(obj: dict[str, Any]) -> RenderableType:
+    """Everything a user wants at a glance about one Migration object, as a rich renderable."""
+    meta = obj.get("metadata") or {}
+    spec = obj.get("spec") or {}
+    status = MigrationStatus.model_validate(obj.get("status") or {})
+    parts = [
+        _header(meta, spec, status),
+        _conditions(status),
+        _plan(spec, status.plan, str(meta.get("name", "NAME"))),
+        _overall(status.progress) if status.progress is not None else None,
+        _tables(status),
+    ]
+    shown: list[RenderableType] = []
+    for part in parts:
+        if part is not None:
+            shown += [part, Text("")]
+    return Group(*shown[:-1])
+
+
+def terminal_exit_code(obj: dict[str, Any]) -> int | None:
+    """The exit code once the Migration reached a terminal phase, None while it may still change."""
+    phase = (obj.get("status") or {}).get("phase")
+    try:
+        return TERMINAL_PHASES.get(Phase(phase)) if phase else None
+    except ValueError:
+        return None
+
+
+def watch(
+    fetch: Callable[[], dict[str, Any]],
+    console: Console,
+    interval: float = 1.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> int:
+    """Redraw the status every `interval` seconds until the phase is terminal; its exit code."""
+    from rich.live import Live
+
+    obj = fetch()
+    with Live(render_status(obj), console=console, refresh_per_second=4) as live:
+        while (code := terminal_exit_code(obj)) is None:
+            sleep(interval)
+            obj = fetch()
+            live.update(render_status(obj))
+    return code
+
+
+def run(args: argparse.Namespace) -> int:
+    console = Console()
+    try:
+        name = migration_name(args.migration)
+    except Refused as refused:
+        print(f"error: {refused}", file=sys.stderr)
+        return EXIT_REFUSED
+    namespace = target_namespace(args)
+    try:
+        with load_api_client(args.kubeconfig) as api:
+
+            def fetch() -> dict[str, Any]:
+                return get_object(api, MIGRATION, namespace, name)
+
+            if not args.watch:
+                console.print(render_status(fetch()))
+                return 0
+            return watch(fetch, console, interval=args.interval)
+    except KeyboardInterrupt:
+        return EXIT_INTERRUPTED
+    except ApiException as error:
+        print(f"error: {api_error_message(error, name, namespace)}", file=sys.stderr)
+        return EXIT_FAILED
+    except ConfigException as error:
+        print(f"error: no usable kubeconfig: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def register(subparsers: Any) -> None:
+    parser = subparsers.add_parser(
+        "status",
+        help="show a Migration's phase, conditions, plan and progress",
+        description="Show a Migration's phase, conditions, plan and progress. With -w, refresh until "
+        "it finishes: exit 0 when Succeeded, 1 when Failed or RolledBack, 130 on Ctrl-C.",
+    )
+    add_target_arguments(parser)
+    parser.add_argument("-w", "--watch", action="store_true", help="refresh until the Migration finishes")
+    parser.add_argument("--interval", type=float, default=1.0, help="seconds between refreshes with -w")
+    parser.set_defaults(func=run)

@@ -1,0 +1,69 @@
+"""`ferry approve|suspend|resume`: references, and when approval is refused."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+
+from ferry.cli import control, status
+from ferry.cli.control import Refused, approve_plan, migration_name
+
+
+@pytest.mark.parametrize(
+    "ref",
+    ["chinook", "mig/chinook", "migration/chinook", "migrations/chinook", "migrations.ferry.dev/chinook"],
+)
+def test_migration_references_kubectl_style(ref: str) -> None:
+    assert migration_name(ref) == "chinook"
+
+
+@pytest.mark.parametrize("ref", ["dbc/chinook", "pod/chinook", "mig/", "mig/a/b"])
+def test_other_kinds_are_refused(ref: str) -> None:
+    with pytest.raises(Refused):
+        migration_name(ref)
+
+
+def with_plan(plan_hash: str | None) -> dict[str, object]:
+    status: dict[str, object] = {"phase": "AwaitingApproval"}
+    if plan_hash:
+        status["plan"] = {"hash": plan_hash}
+    return {"spec": {}, "status": status}
+
+
+def test_approve_takes_the_current_plan_hash() -> None:
+    assert approve_plan(with_plan("3f2a9c0d1e2b"), None) == "3f2a9c0d1e2b"
+    assert approve_plan(with_plan("3f2a9c0d1e2b"), "3f2a9c0d1e2b") == "3f2a9c0d1e2b"
+    assert approve_plan(with_plan("3f2a9c0d1e2b"), "3f2a9c0d") == "3f2a9c0d1e2b"
+
+
+def test_approve_refuses_without_a_plan() -> None:
+    with pytest.raises(Refused, match="no plan"):
+        approve_plan({"spec": {}, "status": {"phase": "Planning"}}, None)
+    with pytest.raises(Refused, match="no plan"):
+        approve_plan({"spec": {}}, None)
+
+
+@pytest.mark.parametrize("requested", ["0000aaaa1111", "3f2a", "3f2a9c0d1e2bff"])
+def test_approve_refuses_a_hash_that_is_not_the_current_plan(requested: str) -> None:
+    with pytest.raises(Refused, match="plan changed"):
+        approve_plan(with_plan("3f2a9c0d1e2b"), requested)
+
+
+def test_subcommands_parse_namespace_and_kubeconfig() -> None:
+    parser = argparse.ArgumentParser()
+    subparsers = parser.add_subparsers(required=True)
+    control.register(subparsers)
+    status.register(subparsers)
+    args = parser.parse_args(["approve", "mig/x", "-n", "team-a", "--kubeconfig", "/k", "--hash", "abcdef12"])
+    assert (args.migration, args.namespace, args.kubeconfig, args.hash) == (
+        "mig/x",
+        "team-a",
+        "/k",
+        "abcdef12",
+    )
+    for command in ("suspend", "resume"):
+        args = parser.parse_args([command, "x", "--namespace", "ns"])
+        assert args.namespace == "ns" and callable(args.func)
+    args = parser.parse_args(["status", "mig/x", "-w"])
+    assert args.watch is True and args.namespace is None
