@@ -57,7 +57,8 @@ def assets_dir() -> Path:
     missing = [name for name in BINARIES if not (path / name).is_file()]
     if missing:
         raise ControlPlaneError(
-            f"control-plane binaries {missing} not found in {path} (KUBEBUILDER_ASSETS); run `make controlplane`"
+            f"control-plane binaries {missing} not found in {path} (KUBEBUILDER_ASSETS); "
+            "run `make controlplane`"
         )
     return path
 
@@ -77,7 +78,10 @@ def kubeconfig_yaml(server: str, ca_pem: bytes, token: str, user: str = "user") 
         "clusters": [
             {
                 "name": "harness",
-                "cluster": {"server": server, "certificate-authority-data": base64.b64encode(ca_pem).decode()},
+                "cluster": {
+                    "server": server,
+                    "certificate-authority-data": base64.b64encode(ca_pem).decode(),
+                },
             }
         ],
         "users": [{"name": user, "user": {"token": token}}],
@@ -128,7 +132,9 @@ class ControlPlane:
     def log_path(self, component: str) -> Path:
         return self.base_dir / "logs" / f"{component}.log"
 
-    def kubectl(self, *args: str, token: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+    def kubectl(
+        self, *args: str, token: str | None = None, check: bool = True
+    ) -> subprocess.CompletedProcess[str]:
         """Run the kubectl built beside the control plane (admin unless `token` says otherwise)."""
         kubeconfig = self.kubeconfig_path if token is None else self.kubeconfig_for_token(token, "kubectl")
         return subprocess.run(
@@ -148,13 +154,19 @@ class ControlPlane:
             self.stop()
             raise
         self.startup_seconds = time.monotonic() - started
-        print(f"\ncontrol plane up at {self.server} in {self.startup_seconds:.1f}s (state in {self.base_dir})")
+        print(
+            f"\ncontrol plane up at {self.server} in {self.startup_seconds:.1f}s (state in {self.base_dir})"
+        )
         return self
 
     def _start_all(self) -> None:
         (self.base_dir / "logs").mkdir(parents=True, exist_ok=True)
-        self._pki = generate_pki(self.base_dir / "pki", ["127.0.0.1", "localhost", "10.0.0.1", "kubernetes.default.svc"])
-        self.kubeconfig_path.write_text(kubeconfig_yaml(self.server, self._pki.ca_cert.read_bytes(), self.admin_token))
+        self._pki = generate_pki(
+            self.base_dir / "pki", ["127.0.0.1", "localhost", "10.0.0.1", "kubernetes.default.svc"]
+        )
+        self.kubeconfig_path.write_text(
+            kubeconfig_yaml(self.server, self._pki.ca_cert.read_bytes(), self.admin_token)
+        )
         self.kubeconfig_path.chmod(0o600)
         token_file = self.base_dir / "tokens.csv"
         lines = [f'{self.admin_token},admin,admin-uid,"system:masters"']
@@ -218,12 +230,16 @@ class ControlPlane:
         try:
             wait_until(ready, timeout=timeout, what=f"{name} to become ready", interval=0.2)
         except TimeoutError as error:
-            raise ControlPlaneError(f"{error}; log tail ({self.log_path(name)}):\n{_tail(self.log_path(name))}") from None
+            raise ControlPlaneError(
+                f"{error}; log tail ({self.log_path(name)}):\n{_tail(self.log_path(name))}"
+            ) from None
 
     def _get(self, path: str) -> int:
         assert self._pki is not None
         context = ssl.create_default_context(cafile=str(self._pki.ca_cert))
-        request = urllib.request.Request(self.server + path, headers={"Authorization": f"Bearer {self.admin_token}"})
+        request = urllib.request.Request(
+            self.server + path, headers={"Authorization": f"Bearer {self.admin_token}"}
+        )
         try:
             with urllib.request.urlopen(request, context=context, timeout=5) as response:
                 return int(response.status)

@@ -20,7 +20,9 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 def _private_pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
     return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
     )
 
 
@@ -98,7 +100,9 @@ def generate_pki(directory: Path, hosts: list[str]) -> ControlPlanePki:
     pki.serving_cert.write_bytes(serving_cert.public_bytes(serialization.Encoding.PEM))
     pki.serving_key.write_bytes(_private_pem(serving_key))
     # RSA: the algorithm every Kubernetes version accepts for --service-account-signing-key-file.
-    pki.service_account_key.write_bytes(_private_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048)))
+    pki.service_account_key.write_bytes(
+        _private_pem(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    )
     for key_path in (pki.serving_key, pki.service_account_key):
         key_path.chmod(0o600)
     return pki
