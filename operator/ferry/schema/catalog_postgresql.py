@@ -1,0 +1,146 @@
+"""PostgreSQL catalog queries that the SQLAlchemy inspector answers too coarsely.
+
+The inspector turns types into SQLAlchemy objects (losing domains, enum names and exact
+modifiers); `format_type()` gives the text PostgreSQL itself would print. Row estimates come
+from `pg_class.reltuples`, partitions from `pg_class.relispartition`.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from ferry.schema.model import Column, EnumType
+
+_COLUMNS = sa.text(
+    """
+    SELECT c.relname AS table_name, a.attname AS name,
+           format_type(a.atttypid, a.atttypmod) AS type,
+           t.typtype AS typtype,
+           CASE WHEN t.typtype = 'd' THEN format_type(t.typbasetype, t.typtypmod) END AS base_type,
+           t.typname AS typname,
+           NOT a.attnotnull AS nullable,
+           pg_get_expr(d.adbin, d.adrelid) AS default_expr,
+           a.attidentity AS identity, a.attgenerated AS generated
+    FROM pg_attribute a
+    JOIN pg_class c ON c.oid = a.attrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_type t ON t.oid = a.atttypid
+    LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    WHERE n.nspname = :schema AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+    ORDER BY c.relname, a.attnum
+    """
+)
+
+_RELATIONS = sa.text(
+    """
+    SELECT c.relname AS name, c.relkind AS kind, c.relispartition AS is_partition,
+           GREATEST(c.reltuples, 0)::bigint AS estimate,
+           (SELECT COALESCE(SUM(GREATEST(p.reltuples, 0)), 0)::bigint
+              FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
+             WHERE i.inhparent = c.oid) AS partition_estimate
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :schema AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+    ORDER BY c.relname
+    """
+)
+
+_ENUMS = sa.text(
+    """
+    SELECT t.typname AS name, array_agg(e.enumlabel ORDER BY e.enumsortorder) AS labels
+    FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname = :schema GROUP BY t.typname ORDER BY t.typname
+    """
+)
+
+_DOMAINS = sa.text(
+    """
+    SELECT t.typname AS name, format_type(t.typbasetype, t.typtypmod) AS base
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname = :schema AND t.typtype = 'd' ORDER BY t.typname
+    """
+)
+
+_ALIASES = (
+    (re.compile(r"\bcharacter varying\b"), "varchar"),
+    (re.compile(r"\bcharacter\b"), "char"),
+    (re.compile(r"\btimestamp(\(\d\))? without time zone\b"), r"timestamp\1"),
+    (re.compile(r"\btimestamp(\(\d\))? with time zone\b"), r"timestamptz\1"),
+    (re.compile(r"\btime(\(\d\))? without time zone\b"), r"time\1"),
+    (re.compile(r"\btime(\(\d\))? with time zone\b"), r"timetz\1"),
+    (re.compile(r"\bbit varying\b"), "varbit"),
+)
+
+
+def normalize_type(text: str) -> str:
+    """PostgreSQL's own spelling, shortened to the common aliases: `character varying(80)` ->
+    `varchar(80)`, `timestamp with time zone` -> `timestamptz`. Schema qualifiers of user
+    types are dropped (the model is per schema)."""
+    out = text.strip()
+    for pattern, repl in _ALIASES:
+        out = pattern.sub(repl, out)
+    out = re.sub(r'^(?:"[^"]+"|[a-z_][a-z0-9_$]*)\.', "", out)  # schema qualifier
+    return out.replace('"', "")
+
+
+@dataclass(frozen=True)
+class Relations:
+    tables: dict[str, int]  # name -> row estimate (partitions summed into their parent)
+    partitioned: set[str]
+    partitions: list[str]
+    views: list[str]
+    sequences: list[str]
+
+
+def relations(conn: sa.Connection, schema: str) -> Relations:
+    out = Relations({}, set(), [], [], [])
+    for row in conn.execute(_RELATIONS, {"schema": schema}).mappings():
+        if row["kind"] in ("v", "m"):
+            out.views.append(row["name"])
+        elif row["kind"] == "S":
+            out.sequences.append(row["name"])
+        elif row["is_partition"]:
+            out.partitions.append(row["name"])
+        else:
+            estimate = int(row["estimate"])
+            if row["kind"] == "p":
+                out.partitioned.add(row["name"])
+                estimate = int(row["partition_estimate"])
+            out.tables[row["name"]] = estimate
+    return out
+
+
+def columns(conn: sa.Connection, schema: str) -> dict[str, list[Column]]:
+    out: dict[str, list[Column]] = {}
+    for row in conn.execute(_COLUMNS, {"schema": schema}).mappings():
+        default = row["default_expr"]
+        serial = default is not None and default.startswith("nextval(")
+        generated = default if row["generated"] == "s" else None
+        domain = None
+        type_text = normalize_type(row["type"])
+        if row["typtype"] == "d":
+            domain, type_text = row["typname"], normalize_type(row["base_type"])
+        out.setdefault(row["table_name"], []).append(
+            Column(
+                name=row["name"],
+                type=type_text,
+                nullable=bool(row["nullable"]),
+                default=None if generated else default,
+                autoincrement=bool(row["identity"]) or serial,
+                generated=generated,
+                domain=domain,
+            )
+        )
+    return out
+
+
+def enums(conn: sa.Connection, schema: str) -> dict[str, EnumType]:
+    rows = conn.execute(_ENUMS, {"schema": schema}).mappings()
+    return {r["name"]: EnumType(r["name"], tuple(r["labels"]), schema) for r in rows}
+
+
+def domains(conn: sa.Connection, schema: str) -> dict[str, str]:
+    rows = conn.execute(_DOMAINS, {"schema": schema}).mappings()
+    return {r["name"]: normalize_type(r["base"]) for r in rows}

@@ -1,0 +1,256 @@
+"""Compare one desired target table with the table the target has, into typed operations.
+
+Each comparator handles one kind of object (columns, primary key, uniques, checks, foreign
+keys, indexes) and decides the risk class with its reason when it makes the operation.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from ferry.schema.model import Column, ForeignKey, Index, Table
+from ferry.schema.operations import DESTRUCTIVE, LOSSY, POST_DATA, PRE_DATA, SAFE, Operation, OpKind
+from ferry.schema.typerisk import classify
+
+
+def normalize_default(expression: str | None) -> str | None:
+    """`'abc'::character varying` and `'abc'` are the same default; so are `('-1'::integer)` and `-1`."""
+    if expression is None:
+        return None
+    out = expression.strip()
+    previous = None
+    while previous != out:
+        previous = out
+        out = re.sub(r"::[\w\s\".]+(?:\(\d+(?:,\d+)?\))?(?:\[\])?$", "", out).strip()
+        if out.startswith("(") and out.endswith(")") and out.count("(") == 1:
+            out = out[1:-1].strip()
+    if re.fullmatch(r"'-?\d+(\.\d+)?'", out):
+        out = out[1:-1]
+    return out.lower() if "'" not in out else out
+
+
+def create_table_ops(desired: Table, *, defer: bool) -> Iterator[Operation]:
+    rows = desired.row_estimate
+    yield Operation(
+        OpKind.CREATE_TABLE,
+        desired.schema,
+        desired.name,
+        SAFE,
+        "new table",
+        f"{len(desired.columns)} columns"
+        + (f", primary key ({', '.join(desired.primary_key)})" if desired.primary_key else ""),
+        affected_rows=rows,
+        table_def=desired,
+    )
+    yield from _index_ops(desired, defer, rows)
+    yield from _fk_ops(desired, defer)
+
+
+def _index_ops(desired: Table, defer: bool, rows: int, existing: Table | None = None) -> Iterator[Operation]:
+    have = {_index_key(ix) for ix in existing.indexes} if existing else set()
+    for ix in desired.indexes:
+        if _index_key(ix) not in have:
+            unique = "unique " if ix.unique else ""
+            yield Operation(
+                OpKind.CREATE_INDEX,
+                desired.schema,
+                desired.name,
+                SAFE,
+                "new index",
+                f"{unique}index {ix.name} ({', '.join(ix.columns)})",
+                affected_rows=rows,
+                phase=POST_DATA if defer else PRE_DATA,
+                index=ix,
+            )
+
+
+def _fk_ops(desired: Table, defer: bool, existing: Table | None = None) -> Iterator[Operation]:
+    have = {_fk_key(fk) for fk in existing.foreign_keys} if existing else set()
+    for fk in desired.foreign_keys:
+        if _fk_key(fk) not in have:
+            yield Operation(
+                OpKind.ADD_FOREIGN_KEY,
+                desired.schema,
+                desired.name,
+                SAFE,
+                "new foreign key; fails if existing rows have no match",
+                f"({', '.join(fk.columns)}) references {fk.referred_table} "
+                f"({', '.join(fk.referred_columns)})",
+                phase=POST_DATA if defer else PRE_DATA,
+                foreign_key=fk,
+            )
+
+
+def _index_key(ix: Index) -> tuple[object, ...]:
+    return (ix.columns, ix.unique, ix.method or None, ix.where)
+
+
+def _fk_key(fk: ForeignKey) -> tuple[object, ...]:
+    return (fk.columns, fk.referred_table, fk.referred_columns, fk.on_delete, fk.on_update)
+
+
+def diff_table(desired: Table, actual: Table, *, defer: bool) -> list[Operation]:
+    """Operations that turn `actual` into `desired`. Extra target objects are dropped: in diff
+    mode the selected tables are made to match the source."""
+    ops = list(_column_ops(desired, actual))
+    ops += _key_ops(desired, actual)
+    ops += _index_ops(desired, defer, actual.row_estimate, existing=actual)
+    wanted_ix = {_index_key(ix) for ix in desired.indexes}
+    for ix in actual.indexes:
+        if _index_key(ix) not in wanted_ix:
+            ops.append(
+                _op(
+                    OpKind.DROP_INDEX,
+                    actual,
+                    LOSSY,
+                    "index not in the source; data kept, lookups may slow",
+                    f"index {ix.name}",
+                    index=ix,
+                )
+            )
+    ops += _fk_ops(desired, defer, existing=actual)
+    wanted_fk = {_fk_key(fk) for fk in desired.foreign_keys}
+    for fk in actual.foreign_keys:
+        if _fk_key(fk) not in wanted_fk:
+            ops.append(
+                _drop_constraint(
+                    actual, fk.name, "foreign_key", f"foreign key {fk.name} ({', '.join(fk.columns)})"
+                )
+            )
+    return ops
+
+
+def _op(kind: OpKind, table: Table, risk: str, reason: str, detail: str, **kw: object) -> Operation:
+    rows = table.row_estimate if kind not in (OpKind.CREATE_INDEX, OpKind.ADD_FOREIGN_KEY) else 0
+    return Operation(kind, table.schema, table.name, risk, reason, detail, affected_rows=rows, **kw)  # type: ignore[arg-type]
+
+
+def _drop_constraint(table: Table, name: str | None, kind: str, detail: str) -> Operation:
+    return _op(
+        OpKind.DROP_CONSTRAINT,
+        table,
+        LOSSY,
+        "constraint not in the source; data kept, a guarantee is lost",
+        detail,
+        constraint_name=name,
+        constraint_type=kind,
+    )
+
+
+def _column_ops(desired: Table, actual: Table) -> Iterator[Operation]:
+    wanted = {c.name for c in desired.columns}
+    for col in actual.columns:
+        if col.name not in wanted:
+            yield _op(
+                OpKind.DROP_COLUMN,
+                actual,
+                DESTRUCTIVE,
+                "column not in the source: its values are deleted",
+                f"column {col.name} {col.type}",
+                column=col,
+            )
+    for col in desired.columns:
+        have = actual.column(col.name)
+        if have is None:
+            reason = "new column"
+            if not col.nullable and col.default is None and not col.autoincrement and actual.row_estimate:
+                reason = "new NOT NULL column without default: fails while the table has rows"
+            yield _op(OpKind.ADD_COLUMN, actual, SAFE, reason, f"column {col.name} {col.type}", column=col)
+            continue
+        yield from _changed_column(actual, col, have)
+
+
+def _changed_column(actual: Table, col: Column, have: Column) -> Iterator[Operation]:
+    if col.type != have.type:
+        change = classify(have.type, col.type)
+        yield _op(
+            OpKind.ALTER_TYPE,
+            actual,
+            change.risk,
+            change.reason,
+            f"column {col.name} {have.type} -> {col.type}",
+            column=col,
+            old_type=have.type,
+        )
+    if not col.autoincrement and not have.autoincrement:
+        want, got = normalize_default(col.default), normalize_default(have.default)
+        if want is None and got is not None:
+            yield _op(
+                OpKind.DROP_DEFAULT,
+                actual,
+                LOSSY,
+                "dropping a default: inserts that omit the column get NULL",
+                f"column {col.name} default {have.default}",
+                column=col,
+            )
+        elif want is not None and want != got:
+            yield _op(
+                OpKind.SET_DEFAULT,
+                actual,
+                SAFE,
+                "default changes for new rows only",
+                f"column {col.name} default {col.default}",
+                column=col,
+            )
+    if col.nullable and not have.nullable:
+        yield _op(OpKind.DROP_NOT_NULL, actual, SAFE, "column accepts NULL", f"column {col.name}", column=col)
+    elif not col.nullable and have.nullable:
+        yield _op(
+            OpKind.SET_NOT_NULL,
+            actual,
+            SAFE,
+            "fails if existing rows hold NULL",
+            f"column {col.name}",
+            column=col,
+        )
+
+
+def _key_ops(desired: Table, actual: Table) -> Iterator[Operation]:
+    if desired.primary_key != actual.primary_key:
+        if actual.primary_key:
+            yield _drop_constraint(
+                actual,
+                actual.primary_key_name,
+                "primary_key",
+                f"primary key ({', '.join(actual.primary_key)})",
+            )
+        if desired.primary_key:
+            yield _op(
+                OpKind.ADD_PRIMARY_KEY,
+                actual,
+                SAFE,
+                "fails if existing rows hold duplicates",
+                f"primary key ({', '.join(desired.primary_key)})",
+                primary_key=desired.primary_key,
+            )
+    have_u = {u.columns for u in actual.unique_constraints}
+    want_u = {u.columns for u in desired.unique_constraints}
+    for u in desired.unique_constraints:
+        if u.columns not in have_u:
+            yield _op(
+                OpKind.ADD_UNIQUE,
+                actual,
+                SAFE,
+                "fails if existing rows hold duplicates",
+                f"unique ({', '.join(u.columns)})",
+                unique=u,
+            )
+    for u in actual.unique_constraints:
+        if u.columns not in want_u:
+            yield _drop_constraint(actual, u.name, "unique", f"unique {u.name} ({', '.join(u.columns)})")
+    have_c = {c.name for c in actual.check_constraints}
+    want_c = {c.name for c in desired.check_constraints}
+    for c in desired.check_constraints:
+        if c.name not in have_c:
+            yield _op(
+                OpKind.ADD_CHECK,
+                actual,
+                SAFE,
+                "fails if existing rows violate it",
+                f"check {c.name}: {c.expression}",
+                check=c,
+            )
+    for c in actual.check_constraints:
+        if c.name not in want_c:
+            yield _drop_constraint(actual, c.name, "check", f"check {c.name}: {c.expression}")

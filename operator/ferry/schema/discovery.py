@@ -1,0 +1,187 @@
+"""Reflect a live database into the normalized model.
+
+Keys, constraints and indexes come from the SQLAlchemy inspector (its `get_multi_*` calls
+read each kind for all tables in one query); columns, row estimates, views and partitions
+come from the per-dialect catalog modules, because the inspector loses exact type text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from ferry.schema import catalog_mysql, catalog_postgresql, catalog_sqlite
+from ferry.schema.model import (
+    CheckConstraint,
+    Column,
+    DatabaseSchema,
+    ForeignKey,
+    Index,
+    Table,
+    UniqueConstraint,
+)
+
+# NO ACTION and RESTRICT are the engines' defaults; we keep only actions that change behaviour.
+_DEFAULT_ACTIONS = {None, "NO ACTION", "RESTRICT"}
+
+
+def dialect_family(engine: sa.Engine | sa.Connection) -> str:
+    """postgresql | mysql | sqlite: MariaDB follows MySQL's rules."""
+    name = engine.dialect.name
+    return "mysql" if name in ("mysql", "mariadb") else name
+
+
+def discover(engine: sa.Engine, schema: str | None = None) -> DatabaseSchema:
+    """Reflect `schema` (PostgreSQL; default `public`/the search path) or the connected database."""
+    family = dialect_family(engine)
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        schema = schema or inspector.default_schema_name
+        version = ".".join(str(p) for p in (engine.dialect.server_version_info or ()))
+        if family == "postgresql":
+            return _discover_postgresql(conn, inspector, schema or "public", version)
+        if family == "mysql":
+            return _discover_mysql(conn, inspector, schema or "", version)
+        if family == "sqlite":
+            return _discover_sqlite(conn, inspector, version)
+    raise ValueError(f"unsupported dialect {engine.dialect.name!r}")
+
+
+def _discover_postgresql(
+    conn: sa.Connection, inspector: sa.Inspector, schema: str, version: str
+) -> DatabaseSchema:
+    rel = catalog_postgresql.relations(conn, schema)
+    columns = catalog_postgresql.columns(conn, schema)
+    names = sorted(rel.tables)
+    tables = _assemble(inspector, schema, names, columns, rel.tables, rel.partitioned, table_schema=schema)
+    return DatabaseSchema(
+        dialect="postgresql",
+        schema=schema,
+        tables=tables,
+        views=tuple(sorted(rel.views)),
+        partitions=tuple(sorted(rel.partitions)),
+        enums=catalog_postgresql.enums(conn, schema),
+        domains=catalog_postgresql.domains(conn, schema),
+        sequences=tuple(sorted(rel.sequences)),
+        server_version=version,
+    )
+
+
+def _discover_mysql(
+    conn: sa.Connection, inspector: sa.Inspector, schema: str, version: str
+) -> DatabaseSchema:
+    rel = catalog_mysql.relations(conn, schema)
+    json_checks = catalog_mysql.json_check_names(conn, schema)
+    columns = catalog_mysql.columns(conn, schema, set(json_checks))
+    skip_checks = {(table, name) for (table, _col), name in json_checks.items()}
+    names = sorted(rel.tables)
+    tables = _assemble(
+        inspector, schema, names, columns, rel.tables, set(), table_schema=None, skip_checks=skip_checks
+    )
+    return DatabaseSchema(
+        dialect="mysql",
+        schema=schema,
+        tables=tables,
+        views=tuple(sorted(rel.views)),
+        sequences=tuple(sorted(rel.sequences)),
+        server_version=version,
+    )
+
+
+def _discover_sqlite(conn: sa.Connection, inspector: sa.Inspector, version: str) -> DatabaseSchema:
+    names, views = catalog_sqlite.relations(conn)
+    columns = {name: catalog_sqlite.columns(conn, name) for name in names}
+    counts = {name: catalog_sqlite.row_count(conn, name) for name in names}
+    tables = _assemble(inspector, None, names, columns, counts, set(), table_schema=None)
+    return DatabaseSchema(
+        dialect="sqlite", schema=None, tables=tables, views=tuple(views), server_version=version
+    )
+
+
+def _by_name(result: Mapping[tuple[str | None, str], Any]) -> dict[str, Any]:
+    return {key[1]: value for key, value in result.items()}
+
+
+def _assemble(
+    inspector: sa.Inspector,
+    schema: str | None,
+    names: list[str],
+    columns: Mapping[str, list[Column]],
+    estimates: Mapping[str, int],
+    partitioned: set[str],
+    *,
+    table_schema: str | None,
+    skip_checks: set[tuple[str, str]] | None = None,
+) -> dict[str, Table]:
+    if not names:
+        return {}
+    kw: dict[str, Any] = {"schema": schema, "filter_names": names}
+    pks = _by_name(inspector.get_multi_pk_constraint(**kw))
+    fks = _by_name(inspector.get_multi_foreign_keys(**kw))
+    uniques = _by_name(inspector.get_multi_unique_constraints(**kw))
+    indexes = _by_name(inspector.get_multi_indexes(**kw))
+    checks = _by_name(inspector.get_multi_check_constraints(**kw))
+    skip_checks = skip_checks or set()
+    tables: dict[str, Table] = {}
+    for name in names:
+        pk = pks.get(name) or {}
+        unique = tuple(
+            UniqueConstraint(u.get("name"), tuple(u["column_names"]))
+            for u in sorted(uniques.get(name, []), key=lambda u: (u.get("name") or "", u["column_names"]))
+        )
+        unique_names = {u.name for u in unique}
+        tables[name] = Table(
+            name=name,
+            schema=table_schema,
+            columns=tuple(columns.get(name, [])),
+            primary_key=tuple(pk.get("constrained_columns") or ()),
+            primary_key_name=pk.get("name") if pk.get("constrained_columns") else None,
+            unique_constraints=unique,
+            foreign_keys=tuple(_foreign_key(fk, schema) for fk in fks.get(name, [])),
+            indexes=tuple(
+                _index(ix)
+                for ix in sorted(indexes.get(name, []), key=lambda ix: ix["name"] or "")
+                if "duplicates_constraint" not in ix and ix["name"] not in unique_names
+            ),
+            check_constraints=tuple(
+                CheckConstraint(c.get("name"), c["sqltext"])
+                for c in sorted(checks.get(name, []), key=lambda c: c.get("name") or "")
+                if (name, c.get("name")) not in skip_checks
+            ),
+            row_estimate=int(estimates.get(name, 0)),
+            partitioned=name in partitioned,
+        )
+    return tables
+
+
+def _foreign_key(fk: Mapping[str, Any], schema: str | None) -> ForeignKey:
+    options = fk.get("options") or {}
+    referred_schema = fk.get("referred_schema")
+    on_delete, on_update = (
+        str(options[k]).upper() if options.get(k) else None for k in ("ondelete", "onupdate")
+    )
+    return ForeignKey(
+        name=fk.get("name"),
+        columns=tuple(fk["constrained_columns"]),
+        referred_schema=None if referred_schema in (schema, None) else referred_schema,
+        referred_table=fk["referred_table"],
+        referred_columns=tuple(fk["referred_columns"]),
+        on_delete=None if on_delete in _DEFAULT_ACTIONS else on_delete,
+        on_update=None if on_update in _DEFAULT_ACTIONS else on_update,
+    )
+
+
+def _index(ix: Mapping[str, Any]) -> Index:
+    options = ix.get("dialect_options") or {}
+    expressions = ix.get("expressions")
+    columns = tuple(str(c) for c in (expressions or ix["column_names"]))
+    return Index(
+        name=ix["name"],
+        columns=columns,
+        unique=bool(ix.get("unique")),
+        method=options.get("postgresql_using"),
+        where=options.get("postgresql_where"),
+        expressions=bool(expressions) and any(c is None for c in ix["column_names"]),
+    )

@@ -1,0 +1,176 @@
+"""The normalized schema model: what discovery returns and what the diff compares.
+
+Frozen dataclasses of plain values, so a model can be serialized to stable JSON, hashed,
+compared and read back. Types are normalized *text* in the dialect the model came from
+("integer", "varchar(80)", "numeric(12,2)", "timestamptz", "int unsigned"), because text is
+what users read in a plan, what the type rules match on, and what DDL rendering needs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str  # normalized type text in the model's dialect
+    nullable: bool = True
+    default: str | None = None  # the default expression as SQL text, None when none
+    autoincrement: bool = False  # identity, serial or auto_increment
+    generated: str | None = None  # expression of a generated (computed) column
+    domain: str | None = None  # PostgreSQL domain the column was declared with; `type` is its base type
+
+
+@dataclass(frozen=True)
+class UniqueConstraint:
+    name: str | None
+    columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    name: str | None
+    columns: tuple[str, ...]
+    referred_schema: str | None
+    referred_table: str
+    referred_columns: tuple[str, ...]
+    on_delete: str | None = None
+    on_update: str | None = None
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    columns: tuple[str, ...]  # column names; expressions of an expression index as SQL text
+    unique: bool = False
+    method: str | None = None  # PostgreSQL access method when not btree (gist, gin, ...)
+    where: str | None = None  # predicate of a partial index
+    expressions: bool = False  # True when `columns` holds expressions, not only names
+
+
+@dataclass(frozen=True)
+class CheckConstraint:
+    name: str | None
+    expression: str
+
+
+@dataclass(frozen=True)
+class EnumType:
+    name: str
+    values: tuple[str, ...]
+    schema: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    schema: str | None
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+    primary_key_name: str | None = None
+    unique_constraints: tuple[UniqueConstraint, ...] = ()
+    foreign_keys: tuple[ForeignKey, ...] = ()
+    indexes: tuple[Index, ...] = ()
+    check_constraints: tuple[CheckConstraint, ...] = ()
+    row_estimate: int = 0
+    partitioned: bool = False  # a partitioned parent (PostgreSQL); its partitions are reported, not copied
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+    def column(self, name: str) -> Column | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
+class DatabaseSchema:
+    """One schema (PostgreSQL) or database (MySQL/MariaDB, SQLite) as discovery saw it."""
+
+    dialect: str  # postgresql | mysql | sqlite (MariaDB reports as mysql: same rules apply)
+    schema: str | None
+    tables: Mapping[str, Table] = field(default_factory=dict)
+    views: tuple[str, ...] = ()  # reported, never copied
+    partitions: tuple[str, ...] = ()  # partitions of partitioned tables: copied through their parent
+    enums: Mapping[str, EnumType] = field(default_factory=dict)
+    domains: Mapping[str, str] = field(default_factory=dict)  # domain name -> base type
+    sequences: tuple[str, ...] = ()
+    server_version: str | None = None
+
+    def to_dict(self, *, with_estimates: bool = True) -> dict[str, Any]:
+        data = asdict(self)
+        data["tables"] = {name: data["tables"][name] for name in sorted(data["tables"])}
+        data["enums"] = {name: data["enums"][name] for name in sorted(data["enums"])}
+        if not with_estimates:
+            data.pop("server_version")
+            for table in data["tables"].values():
+                table.pop("row_estimate")
+        return data
+
+    def to_json(self) -> str:
+        """Stable JSON: sorted keys, no whitespace variance; the same schema gives the same text."""
+        return json.dumps(self.to_dict(), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def hash(self) -> str:
+        """sha256 of the structure only: row estimates and the server version change without a
+        schema change, and must not invalidate an approved plan."""
+        text = json.dumps(self.to_dict(with_estimates=False), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    @classmethod
+    def from_json(cls, text: str) -> DatabaseSchema:
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DatabaseSchema:
+        tables = {name: _table_from_dict(t) for name, t in data.get("tables", {}).items()}
+        enums = {
+            name: EnumType(e["name"], tuple(e["values"]), e.get("schema"))
+            for name, e in data.get("enums", {}).items()
+        }
+        return cls(
+            dialect=data["dialect"],
+            schema=data.get("schema"),
+            tables=tables,
+            views=tuple(data.get("views", ())),
+            partitions=tuple(data.get("partitions", ())),
+            enums=enums,
+            domains=dict(data.get("domains", {})),
+            sequences=tuple(data.get("sequences", ())),
+            server_version=data.get("server_version"),
+        )
+
+    def without_table(self, name: str) -> DatabaseSchema:
+        return replace(self, tables={k: v for k, v in self.tables.items() if k != name})
+
+
+def _table_from_dict(t: Mapping[str, Any]) -> Table:
+    return Table(
+        name=t["name"],
+        schema=t.get("schema"),
+        columns=tuple(Column(**c) for c in t["columns"]),
+        primary_key=tuple(t.get("primary_key", ())),
+        primary_key_name=t.get("primary_key_name"),
+        unique_constraints=tuple(
+            UniqueConstraint(u["name"], tuple(u["columns"])) for u in t.get("unique_constraints", ())
+        ),
+        foreign_keys=tuple(
+            ForeignKey(
+                **{**f, "columns": tuple(f["columns"]), "referred_columns": tuple(f["referred_columns"])}
+            )
+            for f in t.get("foreign_keys", ())
+        ),
+        indexes=tuple(Index(**{**i, "columns": tuple(i["columns"])}) for i in t.get("indexes", ())),
+        check_constraints=tuple(CheckConstraint(**c) for c in t.get("check_constraints", ())),
+        row_estimate=t.get("row_estimate", 0),
+        partitioned=t.get("partitioned", False),
+    )

@@ -1,0 +1,189 @@
+"""The plan: ordered operations split around the data load, warnings, errors, and a hash.
+
+The hash covers the source and target schema hashes and the operations (without row
+estimates), so an approval pins exactly this change against exactly these schemas.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from ferry.api.migration import PlanOperationSummary, PlanStatus
+from ferry.schema.desired import Desired, build_desired
+from ferry.schema.diff import create_table_ops, diff_table
+from ferry.schema.mapping import TableMapping
+from ferry.schema.model import DatabaseSchema, EnumType
+from ferry.schema.operations import DESTRUCTIVE, POST_DATA, PRE_DATA, RISKS, SAFE, Operation, OpKind
+
+Mode = Literal["create", "diff", "none"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    operations: tuple[Operation, ...]
+    warnings: tuple[str, ...]
+    errors: tuple[str, ...]
+    source_hash: str
+    target_hash: str
+    mode: str
+    hash: str = field(default="")
+
+    @property
+    def pre_data(self) -> list[Operation]:
+        return [op for op in self.operations if op.phase == PRE_DATA]
+
+    @property
+    def post_data(self) -> list[Operation]:
+        return [op for op in self.operations if op.phase == POST_DATA]
+
+    def counts(self) -> dict[str, int]:
+        return {risk: sum(1 for op in self.operations if op.risk == risk) for risk in RISKS}
+
+    def has_destructive(self) -> bool:
+        return any(op.risk == DESTRUCTIVE for op in self.operations)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "hash": self.hash,
+            "mode": self.mode,
+            "sourceSchemaHash": self.source_hash,
+            "targetSchemaHash": self.target_hash,
+            "counts": self.counts(),
+            "operations": [op.to_dict() for op in self.operations],
+            "warnings": list(self.warnings),
+            "errors": list(self.errors),
+        }
+
+    def to_status(self, max_operations: int = 100) -> PlanStatus:
+        """The bounded form stored in Migration.status.plan (etcd objects must stay small)."""
+        counts = self.counts()
+        shown = self.operations[:max_operations]
+        return PlanStatus(
+            hash=self.hash,
+            source_schema_hash=self.source_hash,
+            target_schema_hash=self.target_hash,
+            safe=counts["safe"],
+            lossy=counts["lossy"],
+            destructive=counts["destructive"],
+            operations=[
+                PlanOperationSummary(
+                    kind=str(op.kind),
+                    table=op.qualified_table,
+                    detail=op.detail,
+                    risk=op.risk,
+                    reason=op.reason,
+                )
+                for op in shown
+            ],
+            operations_omitted=len(self.operations) - len(shown),
+            warnings=list(self.warnings[:50]),
+        )
+
+
+def plan_hash(source_hash: str, target_hash: str, operations: tuple[Operation, ...]) -> str:
+    payload = {
+        "source": source_hash,
+        "target": target_hash,
+        "operations": [op.fingerprint() for op in operations],
+    }
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def build_plan(
+    source: DatabaseSchema,
+    target: DatabaseSchema,
+    mappings: list[TableMapping],
+    *,
+    mode: Mode | str,
+    target_dialect: str,
+    defer_constraints: bool = True,
+) -> Plan:
+    desired = build_desired(source, mappings, target_dialect)
+    warnings = _source_warnings(source, mappings) + desired.warnings
+    warnings += [f"{note}: {', '.join(where)}" for note, where in desired.notes.items()]
+    errors = list(desired.errors)
+    ops: list[Operation] = []
+    mode = str(mode)
+    if mode == "none":
+        errors += _verify_exists(desired, target)
+    elif mode in ("create", "diff"):
+        ops += _enum_ops(desired, target)
+        for name, table in desired.tables.items():
+            actual = target.tables.get(name)
+            if actual is None:
+                ops += create_table_ops(table, defer=defer_constraints)
+            elif mode == "diff":
+                ops += diff_table(table, actual, defer=defer_constraints)
+            else:
+                changes = diff_table(table, actual, defer=defer_constraints)
+                warnings += [
+                    f"{name}: exists and is left as is (mode create): {op.kind} {op.detail}" for op in changes
+                ]
+    else:
+        raise ValueError(f"unknown schema mode {mode!r}")
+    ordered = tuple(sorted(ops, key=lambda op: (op.phase != PRE_DATA, op.order)))
+    source_hash, target_hash = source.hash(), target.hash()
+    return Plan(
+        operations=ordered,
+        warnings=tuple(warnings),
+        errors=tuple(errors),
+        source_hash=source_hash,
+        target_hash=target_hash,
+        mode=mode,
+        hash=plan_hash(source_hash, target_hash, ordered),
+    )
+
+
+def _source_warnings(source: DatabaseSchema, mappings: list[TableMapping]) -> list[str]:
+    out = [f"view {v} is not copied (views are skipped)" for v in source.views]
+    out += [
+        f"partition {p} is not copied on its own; its rows come through its parent table"
+        for p in source.partitions
+    ]
+    for m in mappings:
+        if not m.key:
+            out.append(
+                f"{m.source_table}: no primary key or NOT NULL unique key; "
+                "copied as one unit, reloaded on retry"
+            )
+        table = source.tables[m.source_table]
+        if table.partitioned:
+            out.append(f"{m.source_table}: partitioned on the source; created as a plain table")
+    return out
+
+
+def _enum_ops(desired: Desired, target: DatabaseSchema) -> list[Operation]:
+    ops = []
+    schema = next((t.schema for t in desired.tables.values()), None)
+    for name, enum in sorted(desired.enums.items()):
+        have = target.enums.get(name)
+        if have is None:
+            ops.append(
+                Operation(
+                    OpKind.CREATE_ENUM,
+                    schema,
+                    name,
+                    SAFE,
+                    "new enum type",
+                    f"enum {name} ({', '.join(enum.values)})",
+                    enum=EnumType(name, enum.values, schema),
+                )
+            )
+    return ops
+
+
+def _verify_exists(desired: Desired, target: DatabaseSchema) -> list[str]:
+    errors = []
+    for name, table in desired.tables.items():
+        actual = target.tables.get(name)
+        if actual is None:
+            errors.append(f"{name}: target table does not exist (schema mode none creates nothing)")
+            continue
+        missing = [c.name for c in table.columns if actual.column(c.name) is None]
+        if missing:
+            errors.append(f"{name}: target table has no column {', '.join(missing)}")
+    return errors

@@ -1,0 +1,130 @@
+"""From a discovered source schema and a MigrationSpec to the TableMappings the copy engine uses.
+
+Applies, in order: table include/exclude globs, per-table overrides (target name, column
+include/exclude/rename, where filter), the type rules, then the transforms that change the
+target type (hash -> text, encrypt -> bytes, mask/constant -> text-compatible, null ->
+nullable, castTo -> the given type).
+"""
+
+from __future__ import annotations
+
+import re
+from fnmatch import fnmatchcase
+
+from ferry.api.migration import MigrationSpec, TableOverride, Transform, TransformType
+from ferry.schema.mapping import ColumnMapping, TableMapping
+from ferry.schema.model import DatabaseSchema, Table
+from ferry.schema.typemap import map_type
+
+_BYTES_TYPE = {"postgresql": "bytea", "mysql": "longblob", "sqlite": "blob"}
+_TEXT_TYPE = {"postgresql": "text", "mysql": "longtext", "sqlite": "text"}
+_BOUNDED_TEXT = re.compile(r"^(varchar|char|nvarchar|nchar)\((\d+)\)$")
+
+
+class SelectionError(ValueError):
+    """The Migration's table selection names something the source does not have."""
+
+
+def _selected(name: str, include: list[str], exclude: list[str]) -> bool:
+    return any(fnmatchcase(name, g) for g in include) and not any(fnmatchcase(name, g) for g in exclude)
+
+
+def transformed_type(transform: Transform | None, mapped: str, target_dialect: str) -> str:
+    """The target column type once `transform` has been applied to its values."""
+    if transform is None:
+        return mapped
+    kind = transform.type
+    if kind == TransformType.HASH:
+        return _TEXT_TYPE.get(target_dialect, "text")  # hex digest
+    if kind == TransformType.ENCRYPT:
+        return _BYTES_TYPE.get(target_dialect, "bytea")
+    if kind == TransformType.CAST_TO and transform.cast_to:
+        return transform.cast_to.strip()
+    if kind in (TransformType.MASK, TransformType.CONSTANT):
+        bounded = _BOUNDED_TEXT.match(mapped)
+        if bounded:
+            needed = len(transform.value or "") if kind == TransformType.CONSTANT else 0
+            width = max(int(bounded.group(2)), needed)
+            return f"varchar({width})" if kind == TransformType.CONSTANT else f"{bounded.group(1)}({width})"
+        if mapped in ("text", "longtext", "mediumtext", "tinytext"):
+            return mapped
+        return _TEXT_TYPE.get(target_dialect, "text")
+    return mapped  # null keeps the type; only nullability changes
+
+
+def select_tables(source: DatabaseSchema, spec: MigrationSpec, target_dialect: str) -> list[TableMapping]:
+    overrides = {o.name: o for o in spec.tables.overrides}
+    unknown = sorted(set(overrides) - set(source.tables))
+    if unknown:
+        raise SelectionError(f"tables.overrides name tables the source does not have: {', '.join(unknown)}")
+    target_schema = spec.target.schema_
+    mappings = []
+    for name in sorted(source.tables):
+        if not _selected(name, spec.tables.include, spec.tables.exclude):
+            continue
+        table = source.tables[name]
+        override = overrides.get(name) or TableOverride(name=name)
+        mappings.append(_map_table(source, table, override, target_schema, target_dialect))
+    return mappings
+
+
+def _map_table(
+    source: DatabaseSchema,
+    table: Table,
+    override: TableOverride,
+    target_schema: str | None,
+    target_dialect: str,
+) -> TableMapping:
+    selection = override.columns
+    known = set(table.column_names)
+    named = set(selection.include or []) | set(selection.exclude) | set(selection.rename)
+    named |= {t.column for t in override.transforms}
+    if named - known:
+        raise SelectionError(f"table {table.name}: no column named {', '.join(sorted(named - known))}")
+    transforms = {t.column: t for t in override.transforms}
+    columns = []
+    for column in table.columns:
+        if selection.include is not None and column.name not in selection.include:
+            continue
+        if column.name in selection.exclude:
+            if column.name in transforms:
+                raise SelectionError(
+                    f"table {table.name}: column {column.name} is excluded but has a transform"
+                )
+            continue
+        transform = transforms.get(column.name)
+        mapped = map_type(source.dialect, target_dialect, column.type, table=table.name, column=column.name)
+        target_type = transformed_type(transform, mapped.type or column.type, target_dialect)
+        nullable = column.nullable or (transform is not None and transform.type == TransformType.NULL)
+        columns.append(
+            ColumnMapping(
+                source=column.name,
+                target=selection.rename.get(column.name, column.name),
+                source_type=column.type,
+                target_type=target_type,
+                nullable=nullable,
+                transform=transform,
+            )
+        )
+    selected = {c.source for c in columns}
+    return TableMapping(
+        source_schema=table.schema,
+        source_table=table.name,
+        target_schema=target_schema,
+        target_table=override.target_name or table.name,
+        columns=tuple(columns),
+        key=_usable_key(table, selected),
+        where=override.where,
+        row_estimate=table.row_estimate,
+    )
+
+
+def _usable_key(table: Table, selected: set[str]) -> tuple[str, ...]:
+    """The primary key, else a unique constraint on NOT NULL columns; all of them selected."""
+    if table.primary_key and set(table.primary_key) <= selected:
+        return table.primary_key
+    for unique in sorted(table.unique_constraints, key=lambda u: (len(u.columns), u.columns)):
+        cols = [table.column(c) for c in unique.columns]
+        if all(c is not None and not c.nullable for c in cols) and set(unique.columns) <= selected:
+            return unique.columns
+    return ()
