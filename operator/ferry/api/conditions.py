@@ -48,3 +48,6 @@ ROLLED_BACK: Final = "RolledBack"
 NAMESPACE_READY: Final = "NamespaceReady"
 NAMESPACE_OWNED_ELSEWHERE: Final = "NamespaceOwnedElsewhere"
 RECONCILED: Final = "Reconciled"
+
+# DatabaseConnection reasons (appended).
+SECRET_UNREADABLE: Final = "SecretUnreadable"

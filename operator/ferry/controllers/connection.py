@@ -1,0 +1,256 @@
+"""DatabaseConnection handlers: probe on change, on a health-check timer and on Secret changes.
+
+kopf timers have one fixed interval per handler, while each connection declares its own
+`healthCheck.intervalSeconds`. So one short tick runs per object and probes only when it is
+due: the interval has passed, or a referenced Secret changed (its resourceVersion, from an
+index over Secrets, differs from the one seen at the last probe). A Secret fix is therefore
+picked up within a tick, without touching the DatabaseConnection.
+
+The handlers only unpack kopf's arguments; the probe is `ferry.db.probe`, credentials come
+through `KubeSecretSource`, and status changes go through `apply_probe_result`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import kopf
+from kubernetes import client
+from pydantic import ValidationError
+
+from ferry.api import conditions as c
+from ferry.api.base import now_rfc3339
+from ferry.api.connection import DatabaseConnectionSpec, DatabaseConnectionStatus
+from ferry.api.kinds import DATABASE_CONNECTION, GROUP, VERSION
+from ferry.db.credentials import SecretError, resolve_credentials
+from ferry.db.errors import classify
+from ferry.db.probe import ProbeResult, probe
+from ferry.kube.client import load_api_client
+from ferry.kube.events import involved_object, post_event
+from ferry.kube.secrets import KubeSecretSource
+from ferry.kube.status import patch_status
+from ferry.observability.logging import get_logger
+from ferry.observability.metrics import forget_connection, record_connection_probe
+from ferry.observability.redaction import register_secret
+
+PLURAL = DATABASE_CONNECTION.plural
+# How often each connection checks whether a probe is due; bounds the delay of a re-probe
+# after a Secret changes.
+TICK_SECONDS = 3.0
+# Extra time the controller grants a probe beyond its own per-step timeouts before it gives
+# up waiting (a connect plus two queries, each bounded by healthCheck.timeoutSeconds).
+PROBE_STEPS = 3
+
+log = get_logger(__name__)
+
+SecretVersions = kopf.Index[tuple[str, str], str]
+
+
+# --- Pure pieces ----------------------------------------------------------------------------
+
+
+def referenced_secrets(spec: DatabaseConnectionSpec) -> list[str]:
+    """Names of the Secrets whose content the connection depends on."""
+    refs = [
+        spec.credentials_secret_ref,
+        spec.url_secret_ref,
+        spec.tls.ca_secret_ref,
+        spec.tls.client_cert_secret_ref,
+    ]
+    return sorted({ref.name for ref in refs if ref is not None})
+
+
+def secrets_fingerprint(
+    namespace: str, spec: DatabaseConnectionSpec, versions: SecretVersions | None
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The resourceVersions of the referenced Secrets (empty when absent): changes on any edit."""
+    if versions is None:
+        return ()
+    return tuple(
+        (name, tuple(sorted(versions.get((namespace, name), ())))) for name in referenced_secrets(spec)
+    )
+
+
+def apply_probe_result(
+    status: DatabaseConnectionStatus, result: ProbeResult, generation: int, checked_at: str
+) -> bool:
+    """Record a probe in `status`; True when `Ready` changed (an event is due)."""
+    status.observed_generation = generation
+    status.last_check_time = checked_at
+    if result.ok:
+        status.server_version = result.server_version
+        status.latency_ms = result.latency_ms
+        status.consecutive_failures = 0
+        flipped = status.set_condition(c.READY, "True", result.reason, result.message, generation)
+        status.remove_condition(c.STALLED)
+    else:
+        status.latency_ms = None
+        status.consecutive_failures += 1
+        flipped = status.set_condition(c.READY, "False", result.reason, result.message, generation)
+        if result.permanent:
+            status.set_condition(c.STALLED, "True", result.reason, result.message, generation)
+        else:
+            status.remove_condition(c.STALLED)
+    status.set_condition(c.RECONCILING, "False", result.reason, "", generation)
+    return flipped
+
+
+# --- Services -------------------------------------------------------------------------------
+
+
+def check_connection(api: client.ApiClient, namespace: str, spec: DatabaseConnectionSpec) -> ProbeResult:
+    """Resolve the credentials from Secrets and probe; every failure becomes a ProbeResult."""
+    timeout = float(spec.health_check.timeout_seconds)
+    try:
+        credentials = resolve_credentials(spec, KubeSecretSource(client.CoreV1Api(api), namespace))
+    except SecretError as exc:
+        found = classify(exc, spec, spec.host or spec.database, timeout)
+        return ProbeResult(False, None, 0.0, found.reason, found.message)
+    for value in credentials.secret_values():
+        register_secret(value)
+    return probe(spec, credentials, timeout)
+
+
+@dataclass
+class _ObjectState:
+    """What the operator remembers about one connection between ticks (lost on restart: resume re-probes)."""
+
+    lock: asyncio.Lock
+    last_probe: float = float("-inf")
+    fingerprint: tuple[Any, ...] | None = None
+    generation: int | None = None
+
+
+def _state(memo: kopf.Memo) -> _ObjectState:
+    if "connection" not in memo:
+        memo["connection"] = _ObjectState(lock=asyncio.Lock())
+    state: _ObjectState = memo["connection"]
+    return state
+
+
+async def _run_probe(api: client.ApiClient, namespace: str, spec: DatabaseConnectionSpec) -> ProbeResult:
+    limit = float(spec.health_check.timeout_seconds) * PROBE_STEPS + 5
+    try:
+        return await asyncio.wait_for(asyncio.to_thread(check_connection, api, namespace, spec), limit)
+    except TimeoutError:
+        message = (
+            f"the probe did not finish within {limit:g}s; check that the server is not overloaded or hung"
+        )
+        return ProbeResult(False, None, limit * 1000, c.TIMEOUT, message)
+
+
+async def _check(
+    body: kopf.Body, spec: DatabaseConnectionSpec, patch: kopf.Patch, state: _ObjectState,
+    fingerprint: tuple[Any, ...], *, reconciling: bool,
+) -> None:  # fmt: skip
+    namespace, name = body.metadata.namespace or "", body.metadata.name or ""
+    generation = int(body.metadata.get("generation") or 0)
+    status = DatabaseConnectionStatus.model_validate(dict(body.status))
+    with load_api_client() as api:
+        if reconciling and status.observed_generation != generation:
+            status.set_condition(c.RECONCILING, "True", c.PROBING, "probing the database", generation)
+            await asyncio.to_thread(
+                patch_status,
+                api,
+                DATABASE_CONNECTION,
+                namespace,
+                name,
+                {"conditions": status.to_wire()["conditions"]},
+            )
+        started = time.monotonic()
+        result = await _run_probe(api, namespace, spec)
+        seconds = time.monotonic() - started
+        state.last_probe, state.fingerprint, state.generation = time.monotonic(), fingerprint, generation
+        flipped = apply_probe_result(status, result, generation, now_rfc3339())
+        patch.status.update(status.to_wire())
+        record_connection_probe(
+            namespace, name, spec.engine.value, ok=result.ok, seconds=seconds, reason=result.reason
+        )
+        fields = {
+            "namespace": namespace,
+            "name": name,
+            "reason": result.reason,
+            "latency_ms": result.latency_ms,
+        }
+        if flipped:
+            log.info(
+                "connection ready" if result.ok else "connection not ready", **fields, message=result.message
+            )
+            await asyncio.to_thread(
+                post_event,
+                api,
+                involved_object(body),
+                "Normal" if result.ok else "Warning",
+                result.reason,
+                result.message,
+            )
+        else:
+            log.debug("connection probed", **fields)
+
+
+def _parse(spec: kopf.Spec) -> DatabaseConnectionSpec:
+    try:
+        return DatabaseConnectionSpec.model_validate(dict(spec))
+    except ValidationError as exc:
+        # The CRD schema rejects almost everything pydantic would; what is left cannot heal.
+        raise kopf.PermanentError(f"invalid spec: {exc.error_count()} error(s)") from None
+
+
+# --- Handlers -------------------------------------------------------------------------------
+
+
+@kopf.index("", "v1", "secrets")
+def secret_versions(
+    namespace: str | None, name: str, meta: kopf.Meta, **_: Any
+) -> dict[tuple[str, str], str]:
+    """(namespace, name) -> resourceVersion of every Secret: metadata only, never the data."""
+    return {(namespace or "", name): str(meta.get("resourceVersion", ""))}
+
+
+@kopf.on.resume(GROUP, VERSION, PLURAL)
+@kopf.on.create(GROUP, VERSION, PLURAL)
+@kopf.on.update(GROUP, VERSION, PLURAL, field="spec")
+async def connection_changed(
+    body: kopf.Body,
+    spec: kopf.Spec,
+    patch: kopf.Patch,
+    memo: Any,
+    secret_versions: SecretVersions | None = None,
+    **_: Any,
+) -> None:
+    parsed = _parse(spec)
+    state = _state(memo)
+    async with state.lock:
+        fingerprint = secrets_fingerprint(body.metadata.namespace or "", parsed, secret_versions)
+        await _check(body, parsed, patch, state, fingerprint, reconciling=True)
+
+
+@kopf.timer(GROUP, VERSION, PLURAL, interval=TICK_SECONDS, initial_delay=TICK_SECONDS)
+async def connection_health(
+    body: kopf.Body,
+    spec: kopf.Spec,
+    patch: kopf.Patch,
+    memo: Any,
+    secret_versions: SecretVersions | None = None,
+    **_: Any,
+) -> None:
+    try:
+        parsed = DatabaseConnectionSpec.model_validate(dict(spec))
+    except ValidationError:
+        return  # connection_changed has reported it
+    state = _state(memo)
+    if state.lock.locked():
+        return  # a probe is running; the next tick looks again
+    async with state.lock:
+        fingerprint = secrets_fingerprint(body.metadata.namespace or "", parsed, secret_versions)
+        due = time.monotonic() - state.last_probe >= parsed.health_check.interval_seconds
+        if due or fingerprint != state.fingerprint:
+            await _check(body, parsed, patch, state, fingerprint, reconciling=False)
+
+
+@kopf.on.delete(GROUP, VERSION, PLURAL, optional=True)
+def connection_deleted(namespace: str | None, name: str, **_: Any) -> None:
+    forget_connection(namespace or "", name)
