@@ -16,8 +16,9 @@ from kubernetes import client
 
 from harness.controlplane import ControlPlane
 from harness.kube import api_client, apply_crds, create_namespace, delete_namespace, load_crds
-from harness.operator_process import OperatorProcess
+from harness.operator_process import OPERATOR_ARGV, OperatorProcess
 from harness.podrunner import PodRunner
+from harness.processes import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 CRD_DIR = REPO / "crds"
@@ -85,7 +86,15 @@ def user_api(control_plane: ControlPlane) -> Iterator[dict[str, client.ApiClient
 
 @pytest.fixture
 def operator(control_plane: ControlPlane, crds: list[str], tmp_path: Path) -> Iterator[OperatorProcess]:
-    """`ferry operator --all-namespaces` as a subprocess with the admin kubeconfig; stopped after the test."""
-    process = OperatorProcess(control_plane.kubeconfig_path, tmp_path / "operator.log").start()
+    """`ferry operator --all-namespaces` as a subprocess with the admin kubeconfig; stopped after the test.
+
+    Metrics are served on a free port (`operator.metrics_port`): the default 8080 would collide
+    with other test sessions on the machine.
+    """
+    port = free_port()
+    argv = [*OPERATOR_ARGV, "--metrics-port", str(port)]
+    process = OperatorProcess(control_plane.kubeconfig_path, tmp_path / "operator.log", argv=argv)
+    process.metrics_port = port
+    process.start()
     yield process
     process.stop()

@@ -160,3 +160,23 @@ def test_restricted_user_needs_a_role_binding(
     with pytest.raises(ApiException) as still_denied:
         bob.list_namespaced_secret(namespace)
     assert json.loads(still_denied.value.body)["code"] == 403
+
+
+def test_pod_waits_for_a_missing_secret(
+    kube_api: client.ApiClient, namespace: str, pod_runner: PodRunner
+) -> None:
+    env = [{"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "late", "key": "token"}}}]
+    body = job(python("import os; print(len(os.environ['TOKEN']))"), container={"env": env})
+    client.BatchV1Api(kube_api).create_namespaced_job(namespace, body)
+    core = client.CoreV1Api(kube_api)
+
+    def waiting_reason() -> str | None:
+        for pod in core.list_namespaced_pod(namespace).items:
+            for status in pod.status.container_statuses or []:
+                if status.state.waiting is not None:
+                    return str(status.state.waiting.reason)
+        return None
+
+    assert wait_for(waiting_reason, what="the pod to report why it waits") == "CreateContainerConfigError"
+    core.create_namespaced_secret(namespace, {"metadata": {"name": "late"}, "stringData": {"token": "abc"}})
+    assert wait_for_job_condition(kube_api, namespace, body["metadata"]["name"]) == "Complete"

@@ -33,6 +33,7 @@ class OperatorProcess:
         self.argv = list(argv)
         self.extra_env = dict(env or {})
         self.process: subprocess.Popen[bytes] | None = None
+        self.metrics_port: int | None = None  # set by whoever chose the port in argv
         self.starts = 0
 
     @property
