@@ -1,0 +1,83 @@
+"""How the copy engine reaches the databases: injected connection factories, one per dialect.
+
+The engine never builds URLs or reads Secrets for connections: the worker and the CLI
+hand it factories (built by ferry.db or by `ferry.cli.run`). Each unit opens its own
+connections, so units run concurrently, and sets the session state the engine relies on
+(`prepare_*`): UTC time zones (naive timestamps mean UTC on both sides, timestamptz text
+is stable in checkpoints) and standard string literals on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeAlias
+
+import asyncpg
+
+from ferry.copy.sql import Dialect
+
+PgConnection: TypeAlias = "asyncpg.Connection[Any]"  # generic only in the stubs
+MySQLConnection: TypeAlias = Any  # pymysql.connections.Connection (untyped)
+
+
+@dataclass(frozen=True)
+class PgEndpoint:
+    connect: Callable[[], Awaitable[PgConnection]]
+    dialect: Dialect = "postgresql"
+
+
+@dataclass(frozen=True)
+class MySQLEndpoint:
+    """MySQL or MariaDB; `connect` returns a PyMySQL connection (autocommit off)."""
+
+    connect: Callable[[], MySQLConnection]
+    dialect: Dialect = "mysql"
+
+
+@dataclass(frozen=True)
+class SQLiteEndpoint:
+    """`connect` must pass check_same_thread=False: driver calls run in worker threads."""
+
+    connect: Callable[[], sqlite3.Connection]
+    dialect: Dialect = "sqlite"
+
+
+Endpoint = PgEndpoint | MySQLEndpoint | SQLiteEndpoint
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    source: Endpoint
+    target: Endpoint
+
+
+PG_SESSION = "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, MDY'; SET standard_conforming_strings = on"
+MYSQL_SESSION = ("SET time_zone = '+00:00'", "SET NAMES utf8mb4")
+
+
+async def open_pg(endpoint: PgEndpoint) -> PgConnection:
+    conn = await endpoint.connect()
+    await conn.execute(PG_SESSION)
+    return conn
+
+
+def _open_mysql_sync(endpoint: MySQLEndpoint) -> MySQLConnection:
+    conn = endpoint.connect()
+    with conn.cursor() as cur:
+        for statement in MYSQL_SESSION:
+            cur.execute(statement)
+    conn.commit()
+    return conn
+
+
+async def open_mysql(endpoint: MySQLEndpoint) -> MySQLConnection:
+    return await asyncio.to_thread(_open_mysql_sync, endpoint)
+
+
+async def open_sqlite(endpoint: SQLiteEndpoint) -> sqlite3.Connection:
+    conn = await asyncio.to_thread(endpoint.connect)
+    conn.isolation_level = None  # the engine issues BEGIN/COMMIT itself
+    return conn

@@ -1,0 +1,151 @@
+"""The copy driver: runs work units batch by batch, each batch committed with its checkpoint.
+
+Per unit: open the checkpoint (resume from its key), then repeat: ask the source for the
+key ending the next `batch_size` keys, stream the rows of that key range into the target
+and advance the checkpoint to that key in the same target transaction. A unit without a
+usable key is one batch: one transaction, so a retry never finds part of it.
+
+Units of this process run concurrently (`CopyJob.concurrency` at a time, one connection
+pair each): on two cores, two asyncio tasks matched two processes (copy-speed.md).
+A failing unit does not stop the others; `should_stop` is polled between batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ferry.api.migration import CopySpec
+from ferry.copy.batch import BatchWrite, CopyBytes, Payload, RowChunks
+from ferry.copy.connections import (
+    Source,
+    Target,
+    close_source,
+    close_target,
+    ensure_checkpoint_table,
+    open_source,
+    open_target,
+)
+from ferry.copy.endpoints import Endpoints
+from ferry.copy.keys import Key, decode_key, describe_key, encode_key
+from ferry.copy.pg_source import PgSource
+from ferry.copy.pg_target import PgTarget
+from ferry.copy.progress import ProgressEvent
+from ferry.copy.projection import Projection, build_projection
+from ferry.copy.units import WorkUnit
+from ferry.db.credentials import SecretSource
+
+UnitState = Literal["done", "stopped", "failed"]
+
+
+@dataclass(frozen=True)
+class CopyJob:
+    migration_uid: str  # checkpoints are keyed by it: the same UID resumes, a new one starts over
+    endpoints: Endpoints
+    copy: CopySpec = field(default_factory=CopySpec)
+    secrets: SecretSource | None = None  # keys of hash/encrypt transforms
+    concurrency: int = 2  # units copied at once by this process
+
+
+@dataclass(frozen=True)
+class UnitResult:
+    unit_id: str
+    table: str
+    state: UnitState
+    rows_copied: int
+    checkpoint: str = "-"
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class UnitResults:
+    results: tuple[UnitResult, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(r.state == "done" for r in self.results)
+
+    @property
+    def failed(self) -> list[UnitResult]:
+        return [r for r in self.results if r.state == "failed"]
+
+    @property
+    def rows_copied(self) -> int:
+        return sum(r.rows_copied for r in self.results)
+
+
+def _payload(source: Source, target: Target, projection: Projection, lo: Key | None, hi: Key | None) -> Payload:
+    if projection.passthrough and isinstance(source, PgSource) and isinstance(target, PgTarget):
+        fmt = projection.passthrough
+        return CopyBytes(source.copy_chunks(lo, hi, fmt), fmt)
+    return RowChunks(source.row_chunks(lo, hi))
+
+
+async def copy_unit(
+    job: CopyJob,
+    unit: WorkUnit,
+    progress: Callable[[ProgressEvent], None],
+    should_stop: Callable[[], bool],
+) -> UnitResult:
+    endpoints = job.endpoints
+    rows, checkpoint = 0, "-"
+    source: Source | None = None
+    target: Target | None = None
+
+    def event(delta: int, done: bool) -> None:
+        progress(ProgressEvent(unit.unit_id, unit.table, rows, delta, unit.estimated_rows, done, checkpoint))
+
+    try:
+        projection = build_projection(unit.mapping, endpoints.source.dialect, endpoints.target.dialect, job.secrets)
+        target = await open_target(endpoints.target, job.copy.on_conflict)
+        source = await open_source(endpoints.source, projection)
+        state = await target.open_unit(job.migration_uid, unit)
+        rows, expected = state.rows_copied, state.last_key
+        lo = decode_key(state.last_key) if state.last_key is not None else unit.lo
+        checkpoint = describe_key(lo)
+        event(0, state.done)
+        done = state.done
+        while not done:
+            if should_stop():
+                return UnitResult(unit.unit_id, unit.table, "stopped", rows, checkpoint)
+            if unit.keyed:
+                boundary = await source.boundary(lo, unit.hi, job.copy.batch_size)
+                done = boundary is None
+                hi = unit.hi if boundary is None else boundary
+            else:
+                hi, done = None, True
+            new_key = encode_key(hi)
+            write = BatchWrite(job.migration_uid, unit.unit_id, expected, new_key, done)
+            copied = await target.write_batch(unit, write, _payload(source, target, projection, lo, hi))
+            rows, expected, lo, checkpoint = rows + copied, new_key, hi, describe_key(hi)
+            event(copied, done)
+        return UnitResult(unit.unit_id, unit.table, "done", rows, checkpoint)
+    except Exception as exc:  # reported per unit; the others go on
+        return UnitResult(unit.unit_id, unit.table, "failed", rows, checkpoint, f"{type(exc).__name__}: {exc}")
+    finally:
+        if source is not None:
+            await close_source(source)
+        if target is not None:
+            await close_target(target)
+
+
+async def run_units(
+    job: CopyJob,
+    units: Sequence[WorkUnit],
+    *,
+    progress: Callable[[ProgressEvent], None] = lambda event: None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> UnitResults:
+    """Copy `units` (this worker's share) and return one result per unit, in order."""
+    await ensure_checkpoint_table(job.endpoints.target)
+    slots = asyncio.Semaphore(max(1, job.concurrency))
+
+    async def one(unit: WorkUnit) -> UnitResult:
+        async with slots:
+            if should_stop():
+                return UnitResult(unit.unit_id, unit.table, "stopped", 0)
+            return await copy_unit(job, unit, progress, should_stop)
+
+    return UnitResults(tuple(await asyncio.gather(*(one(u) for u in units))))
