@@ -1,0 +1,344 @@
+"""Install manifests, chart values, examples and dashboard: parseable, complete, and least-privilege.
+
+helm is not available here, so chart templates are not rendered; instead the RBAC rules in
+the chart templates are compared with the kustomize manifests they were copied from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ferry.api.connection import DatabaseConnectionSpec
+from ferry.api.migration import MigrationSpec
+from ferry.kube.project_objects import ROLE_CLUSTERROLES
+from ferry.kube.worker_job import secret_keys_needed
+from ferry.kube.worker_rbac import build_worker_role
+
+REPO = Path(__file__).resolve().parents[2]
+MANIFESTS = REPO / "manifests"
+INSTALL = MANIFESTS / "install"
+CHART = REPO / "charts" / "ferry"
+
+# What the operator's code does with the API: (apiGroup, resource, verb, resourceName or None).
+# Keep in step with ferry.controllers, ferry.services and ferry.kube; the ClusterRole must cover it.
+OPERATOR_USES: list[tuple[str, str, str, str | None]] = [
+    # kopf: list/watch the three kinds, patch finalizers and its annotations.
+    *[
+        ("ferry.dev", kind, verb, None)
+        for kind in ("databaseconnections", "migrations", "projects")
+        for verb in ("get", "list", "watch", "patch")
+    ],
+    # Status through kopf's patch and ferry.kube.status.patch_status.
+    *[
+        ("ferry.dev", f"{kind}/status", verb, None)
+        for kind in ("databaseconnections", "migrations", "projects")
+        for verb in ("get", "patch")
+    ],
+    # kopf resolves resources from CRDs at startup.
+    ("apiextensions.k8s.io", "customresourcedefinitions", "list", None),
+    ("apiextensions.k8s.io", "customresourcedefinitions", "watch", None),
+    # Connection probes read Secrets; the kopf index on secrets lists and watches them.
+    ("", "secrets", "get", None),
+    ("", "secrets", "list", None),
+    ("", "secrets", "watch", None),
+    # Worker Jobs: create, read, suspend/resume by patch, delete on rollback and retry.
+    *[("batch", "jobs", verb, None) for verb in ("create", "get", "list", "watch", "patch", "delete")],
+    ("", "pods", "get", None),
+    ("", "pods", "list", None),
+    # kopf.event / kopf.info post core/v1 Events.
+    ("", "events", "create", None),
+    # Worker ServiceAccount/Role/RoleBinding by server-side apply (patch, create when absent).
+    *[
+        (group, res, verb, None)
+        for group, res in (("", "serviceaccounts"), ("rbac.authorization.k8s.io", "roles"))
+        for verb in ("create", "patch")
+    ],
+    # Project member bindings: apply, list and prune.
+    *[
+        ("rbac.authorization.k8s.io", "rolebindings", verb, None)
+        for verb in ("create", "patch", "list", "delete")
+    ],
+    *[("rbac.authorization.k8s.io", "clusterroles", "bind", role) for role in ROLE_CLUSTERROLES.values()],
+    # Project namespaces: read the owner label, apply (create/patch).
+    *[("", "namespaces", verb, None) for verb in ("get", "create", "patch")],
+    *[("", "resourcequotas", verb, None) for verb in ("create", "patch")],
+]
+
+PLACEHOLDERS = {
+    "HOST_SRC": "src.db",
+    "PORT_SRC": "5432",
+    "DB_SRC": "chinook",
+    "USER_SRC": "reader",
+    "PASSWORD_SRC": "x",
+    "HOST_DST": "dst.db",
+    "PORT_DST": "5433",
+    "DB_DST": "chinook",
+    "USER_DST": "writer",
+    "PASSWORD_DST": "y",
+}
+METRICS = [
+    "ferry_connection_up",
+    "ferry_connection_probe_seconds",
+    "ferry_migration_phase",
+    "ferry_migration_rows_copied_total",
+    "ferry_migration_rows_per_second",
+    "ferry_migration_duration_seconds",
+]
+
+
+def load_docs(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+def install_objects() -> list[dict[str, Any]]:
+    kustomization = yaml.safe_load((INSTALL / "kustomization.yaml").read_text())
+    return [doc for name in kustomization["resources"] for doc in load_docs(INSTALL / name)]
+
+
+def find(objects: list[dict[str, Any]], kind: str, name: str) -> dict[str, Any]:
+    return next(o for o in objects if o["kind"] == kind and o["metadata"]["name"] == name)
+
+
+def covers(rules: list[dict[str, Any]], group: str, resource: str, verb: str, name: str | None) -> bool:
+    for rule in rules:
+        names = rule.get("resourceNames")
+        if (
+            group in rule.get("apiGroups", [])
+            and resource in rule.get("resources", [])
+            and verb in rule["verbs"]
+            and (not names or (name is not None and name in names))
+        ):
+            return True
+    return False
+
+
+def permissions(rules: list[dict[str, Any]]) -> set[tuple[str, str, str, str | None]]:
+    return {
+        (group, resource, verb, name)
+        for rule in rules
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+        for name in (rule.get("resourceNames") or [None])
+    }
+
+
+@pytest.mark.parametrize("path", sorted(MANIFESTS.rglob("*.yaml")), ids=lambda p: str(p.relative_to(REPO)))
+def test_every_manifest_parses_into_named_objects(path: Path) -> None:
+    for doc in load_docs(path):
+        if doc.get("kind") == "Kustomization":
+            continue
+        assert doc["apiVersion"] and doc["kind"] and doc["metadata"]["name"], path
+
+
+def test_kustomization_lists_every_install_file() -> None:
+    kustomization = yaml.safe_load((INSTALL / "kustomization.yaml").read_text())
+    on_disk = {str(p.relative_to(INSTALL)) for p in INSTALL.rglob("*.yaml")} - {"kustomization.yaml"}
+    assert set(kustomization["resources"]) == on_disk
+    assert kustomization["namespace"] == "ferry-system"
+
+
+def test_install_crds_are_copies_of_the_generated_crds() -> None:
+    generated = {p.name: p.read_text() for p in (REPO / "crds").glob("*.yaml")}
+    copied = {p.name: p.read_text() for p in (INSTALL / "crds").glob("*.yaml")}
+    assert copied == generated, "run `make crds` (manifests/sync-crds.sh)"
+
+
+def test_chart_crds_are_the_generated_crds_behind_crds_create() -> None:
+    for source in (REPO / "crds").glob("*.yaml"):
+        text = (CHART / "templates" / "crds" / source.name).read_text()
+        assert text.startswith("{{- if .Values.crds.create }}\n") and text.endswith("{{- end }}\n")
+        body = yaml.safe_load("\n".join(text.splitlines()[1:-1]))
+        assert body["metadata"]["annotations"] == {"helm.sh/resource-policy": "keep"}
+        del body["metadata"]["annotations"]
+        assert body == yaml.safe_load(source.read_text()), "run `make crds` (charts/sync-crds.sh)"
+
+
+def test_operator_cluster_role_covers_what_the_operator_does() -> None:
+    rules = find(install_objects(), "ClusterRole", "ferry-operator")["rules"]
+    missing = [use for use in OPERATOR_USES if not covers(rules, *use)]
+    assert missing == []
+
+
+def test_operator_can_grant_the_worker_role_without_escalating() -> None:
+    """Kubernetes refuses a Role with permissions its creator lacks; the operator holds them all."""
+    operator_rules = find(install_objects(), "ClusterRole", "ferry-operator")["rules"]
+    worker = permissions(build_worker_role("ns")["rules"])
+    assert worker and all(covers(operator_rules, g, r, v, n) for g, r, v, n in worker)
+
+
+def test_operator_role_has_no_wildcards_and_binds_only_ferry_roles() -> None:
+    rules = find(install_objects(), "ClusterRole", "ferry-operator")["rules"]
+    for group, resource, verb, _ in permissions(rules):
+        assert "*" not in (group, resource, verb)
+        assert verb not in {"escalate", "impersonate"}
+    binds = {name for _, resource, verb, name in permissions(rules) if verb == "bind"}
+    assert binds == set(ROLE_CLUSTERROLES.values())
+
+
+def test_operator_reads_but_never_writes_secrets() -> None:
+    rules = find(install_objects(), "ClusterRole", "ferry-operator")["rules"]
+    secret_verbs = {v for g, r, v, _ in permissions(rules) if r == "secrets"}
+    assert secret_verbs == {"get", "list", "watch"}
+
+
+def test_user_roles_aggregate_into_the_built_in_roles() -> None:
+    objects = install_objects()
+    for ferry_role, builtin in (("ferry-admin", "admin"), ("ferry-editor", "edit"), ("ferry-viewer", "view")):
+        labels = find(objects, "ClusterRole", ferry_role)["metadata"]["labels"]
+        assert labels[f"rbac.authorization.k8s.io/aggregate-to-{builtin}"] == "true"
+
+
+def test_user_roles_nest_and_keep_status_for_ferry() -> None:
+    objects = install_objects()
+    viewer, editor, admin = (
+        permissions(find(objects, "ClusterRole", f"ferry-{role}")["rules"])
+        for role in ("viewer", "editor", "admin")
+    )
+    assert viewer < editor < admin
+    assert {v for _, _, v, _ in viewer} == {"get", "list", "watch"}
+    for kind in ("databaseconnections", "migrations", "projects"):
+        assert ("ferry.dev", kind, "get", None) in viewer
+    for kind in ("databaseconnections", "migrations"):
+        for verb in ("create", "update", "patch", "delete"):
+            assert ("ferry.dev", kind, verb, None) in editor
+    assert not any(r == "secrets" for _, r, _, _ in editor)
+    assert ("", "secrets", "create", None) in admin
+    for _, resource, verb, _ in admin:
+        assert not (resource.endswith("/status") and verb != "get"), "status is written by Ferry only"
+        assert (resource, verb) != ("projects", "create"), "Projects are cluster-admin business"
+
+
+def _chart_rules(template: Path) -> list[list[dict[str, Any]]]:
+    """The `rules:` blocks of a chart template (plain YAML there by design)."""
+    blocks = []
+    for part in template.read_text().split("\n---\n"):
+        rules_text = part[part.index("rules:\n") :]
+        rules_text = re.sub(r"\{\{-? end \}\}\s*$", "", rules_text)
+        blocks.append(yaml.safe_load(rules_text)["rules"])
+    return blocks
+
+
+def test_chart_rbac_matches_the_install_manifests() -> None:
+    objects = install_objects()
+    [operator] = _chart_rules(CHART / "templates" / "clusterrole-operator.yaml")
+    assert operator == find(objects, "ClusterRole", "ferry-operator")["rules"]
+    users = _chart_rules(CHART / "templates" / "clusterroles-users.yaml")
+    assert users == [
+        find(objects, "ClusterRole", f"ferry-{r}")["rules"] for r in ("viewer", "editor", "admin")
+    ]
+
+
+def test_chart_values() -> None:
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    assert values["crds"]["create"] is True
+    assert values["rbac"]["create"] is True
+    assert values["image"]["repository"] == "ghcr.io/ferry-dev/ferry"
+    assert values["metrics"]["port"] == 8080
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    assert chart["appVersion"] == "0.1.0"
+
+
+def test_operator_deployment_is_restricted_and_probed() -> None:
+    deployment = find(install_objects(), "Deployment", "ferry-operator")
+    pod = deployment["spec"]["template"]["spec"]
+    [container] = pod["containers"]
+    assert container["image"] == "ghcr.io/ferry-dev/ferry:0.1.0"
+    command = container["command"]
+    assert command[:3] == ["ferry", "operator", "--all-namespaces"]
+    assert command[command.index("--liveness-port") + 1] == "8081"
+    ports = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert ports == {"metrics": 8080, "health": 8081}
+    for probe in (container["readinessProbe"], container["livenessProbe"]):
+        assert probe["httpGet"] == {"path": "/healthz", "port": "health"}
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert container["securityContext"] == {
+        "readOnlyRootFilesystem": True,
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert pod["serviceAccountName"] == "ferry-operator"
+    assert deployment["spec"]["strategy"]["type"] == "Recreate"
+
+
+def _example_objects(path: Path) -> list[dict[str, Any]]:
+    text = path.read_text()
+    for placeholder, value in PLACEHOLDERS.items():
+        text = text.replace(placeholder, value)
+    return [doc for doc in yaml.safe_load_all(text) if doc]
+
+
+@pytest.mark.parametrize("path", sorted((MANIFESTS / "examples").glob("*.yaml")), ids=lambda p: p.name)
+def test_examples_are_valid_and_self_contained(path: Path) -> None:
+    """Each example bundle parses into the API models and holds every Secret key the worker needs."""
+    objects = _example_objects(path)
+    secrets = {o["metadata"]["name"]: o.get("stringData", {}) for o in objects if o["kind"] == "Secret"}
+    connections = {
+        o["metadata"]["name"]: DatabaseConnectionSpec.model_validate(o["spec"])
+        for o in objects
+        if o["kind"] == "DatabaseConnection"
+    }
+    migrations = [MigrationSpec.model_validate(o["spec"]) for o in objects if o["kind"] == "Migration"]
+    assert migrations
+    for spec in migrations:
+        source = connections[spec.source.connection_ref.name]
+        target = connections[spec.target.connection_ref.name]
+        assert not target.read_only
+        for secret, key in secret_keys_needed(spec, source, target):
+            assert key in secrets.get(secret, {}), f"{path.name}: Secret {secret} lacks key {key}"
+
+
+def test_demo_example_is_the_chinook_pg_migration() -> None:
+    objects = _example_objects(MANIFESTS / "examples" / "chinook-pg.yaml")
+    migration = find(objects, "Migration", "chinook")
+    spec = MigrationSpec.model_validate(migration["spec"])
+    assert spec.copy_.parallelism == 2
+    assert spec.validation.row_count and spec.validation.checksum
+    assert {spec.source.connection_ref.name, spec.target.connection_ref.name} == {
+        "chinook-src",
+        "chinook-dst",
+    }
+    raw = (MANIFESTS / "examples" / "chinook-pg.yaml").read_text()
+    for placeholder in ("HOST_SRC", "PORT_SRC", "HOST_DST", "PORT_DST"):
+        assert placeholder in raw
+
+
+def test_dashboard_uses_every_ferry_metric() -> None:
+    dashboard = json.loads((CHART / "dashboards" / "ferry.json").read_text())
+    exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p.get("targets", []))
+    for metric in METRICS:
+        assert metric in exprs, metric
+    ids = [p["id"] for p in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+
+
+def _kubectl() -> str | None:
+    assets = os.environ.get("KUBEBUILDER_ASSETS") or str(REPO / ".cache" / "controlplane" / "bin")
+    candidate = Path(assets) / "kubectl"
+    return str(candidate) if candidate.exists() else shutil.which("kubectl")
+
+
+def test_kustomize_renders_the_install_base() -> None:
+    kubectl = _kubectl()
+    if kubectl is None:
+        pytest.skip("no kubectl to run kustomize")
+    rendered = subprocess.run(
+        [kubectl, "kustomize", str(INSTALL)], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
+    objects = [doc for doc in yaml.safe_load_all(rendered) if doc]
+    kinds = sorted(o["kind"] for o in objects)
+    assert kinds.count("CustomResourceDefinition") == 3
+    assert kinds.count("ClusterRole") == 4
+    for obj in objects:
+        if obj["kind"] in {"Deployment", "Service", "ServiceAccount"}:
+            assert obj["metadata"]["namespace"] == "ferry-system"
