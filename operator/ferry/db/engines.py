@@ -147,6 +147,14 @@ _tls_files_of: weakref.WeakKeyDictionary[sqlalchemy.Engine, weakref.finalize[Any
 )
 
 
+def engine_tls_files(engine: sqlalchemy.Engine) -> TLSFiles | None:
+    """The TLS files an engine's connections read (None when it needs none or was disposed)."""
+    finalizer = _tls_files_of.get(engine)
+    found = finalizer.peek() if finalizer is not None else None
+    files: TLSFiles | None = found[2][0] if found is not None else None
+    return files
+
+
 def dispose_engine(engine: sqlalchemy.Engine) -> None:
     """Close the engine's connections and remove its TLS files now."""
     engine.dispose()
