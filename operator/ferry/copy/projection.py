@@ -87,8 +87,6 @@ def build_projection(
         if column.transform is None:
             transforms.append(None)
             continue
-        if secrets is None:
-            raise ValueError("transforms need a SecretSource for their keys")
         transforms.append(compile_transform(column.transform, secrets, column.target_type))
     passthrough: PassThrough | None = None
     if (

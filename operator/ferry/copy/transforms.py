@@ -110,14 +110,14 @@ def coerce_to(type_text: str) -> ValueFn:
     return lambda v: v
 
 
-def secret_key(transform: Transform, secrets: SecretSource) -> str:
+def secret_key(transform: Transform, secrets: SecretSource | None) -> str:
     ref = transform.key_secret_ref
-    if ref is None:
+    if ref is None or secrets is None:
         raise TransformError(f'transform {transform.type} of column "{transform.column}" needs keySecretRef')
     return secrets.get(ref.name, ref.key)
 
 
-def compile_transform(transform: Transform, secrets: SecretSource, target_type: str = "") -> ValueFn:
+def compile_transform(transform: Transform, secrets: SecretSource | None, target_type: str = "") -> ValueFn:
     kind = transform.type
     if kind == TransformType.HASH:
         key = secret_key(transform, secrets).encode()

@@ -61,7 +61,8 @@ def _read_expr(dialect: Dialect, name: str, type_text: str) -> str:
 
 
 def _order_expr(dialect: Dialect, name: str, type_text: str) -> str:
-    ident = quote_ident(dialect, name)
+    # Qualified: a select item `x::text` is named x too, and ORDER BY x would sort that text.
+    ident = f"ferry_t.{quote_ident(dialect, name)}"
     if base_type(type_text) not in TEXTUAL:
         return ident
     if dialect == "postgresql":
@@ -114,8 +115,8 @@ def _sides(job: CopyJob, mapping: TableMapping) -> tuple[_Side, _Side, bool]:
     where = f" WHERE ({mapping.where})" if mapping.where else ""
     if src == "mysql":
         where = where.replace("%", "%%")
-    sql_s = f"SELECT {', '.join(select_s)} FROM {source_table}{where}"
-    sql_t = f"SELECT {', '.join(select_t)} FROM {target_table}"
+    sql_s = f"SELECT {', '.join(select_s)} FROM {source_table} ferry_t{where}"
+    sql_t = f"SELECT {', '.join(select_t)} FROM {target_table} ferry_t"
     if ordered:
         types = _types_of(mapping)
         sql_s += " ORDER BY " + ", ".join(_order_expr(src, k, types[k]) for k in mapping.key)
