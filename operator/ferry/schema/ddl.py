@@ -48,16 +48,22 @@ def dialect_for(name: str | Dialect) -> Dialect:
     return dialect
 
 
-def _type_text(type_text: str, dialect: Dialect) -> str:
-    """Built-in types pass as written; a user type (an enum named after a mixed-case table) is quoted."""
+def _type_text(
+    type_text: str, dialect: Dialect, schema: str | None = None, user_types: tuple[str, ...] = ()
+) -> str:
+    """Built-in types pass as written; an enum type the plan creates is quoted as needed and
+    qualified with the table's schema (the target schema need not be on the search path)."""
+    base, array = (type_text[:-2], "[]") if type_text.endswith("[]") else (type_text, "")
+    prep = dialect.identifier_preparer
+    if base in user_types:
+        return (f"{prep.quote_schema(schema)}." if schema else "") + prep.quote(base) + array
     if _PLAIN_TYPE.match(type_text):
         return type_text
-    base, array = (type_text[:-2], "[]") if type_text.endswith("[]") else (type_text, "")
-    return dialect.identifier_preparer.quote_identifier(base) + array
+    return prep.quote_identifier(base) + array
 
 
-def _sa_column(col: Column, dialect: Dialect) -> sa.Column[object]:
-    type_text = _type_text(col.type, dialect)
+def _sa_column(col: Column, dialect: Dialect, op: Operation | None = None) -> sa.Column[object]:
+    type_text = _type_text(col.type, dialect, op.schema if op else None, op.user_types if op else ())
     args: list[object] = []
     if col.autoincrement and dialect.name == "postgresql":
         args.append(sa.Identity(always=False))
@@ -73,13 +79,12 @@ def _sa_column(col: Column, dialect: Dialect) -> sa.Column[object]:
     )
 
 
-def _sa_table(table: Table, metadata: sa.MetaData, dialect: Dialect, *, constraints: bool = True) -> sa.Table:
-    items: list[sa.schema.SchemaItem] = [_sa_column(c, dialect) for c in table.columns]
-    if constraints:
-        if table.primary_key:
-            items.append(sa.PrimaryKeyConstraint(*table.primary_key, name=table.primary_key_name))
-        items += [sa.UniqueConstraint(*u.columns, name=u.name) for u in table.unique_constraints]
-        items += [sa.CheckConstraint(sa.text(c.expression), name=c.name) for c in table.check_constraints]
+def _sa_table(table: Table, metadata: sa.MetaData, dialect: Dialect, op: Operation) -> sa.Table:
+    items: list[sa.schema.SchemaItem] = [_sa_column(c, dialect, op) for c in table.columns]
+    if table.primary_key:
+        items.append(sa.PrimaryKeyConstraint(*table.primary_key, name=table.primary_key_name))
+    items += [sa.UniqueConstraint(*u.columns, name=u.name) for u in table.unique_constraints]
+    items += [sa.CheckConstraint(sa.text(c.expression), name=c.name) for c in table.check_constraints]
     return sa.Table(table.name, metadata, *items, schema=table.schema)
 
 
@@ -107,7 +112,7 @@ def _compile(element: sa.schema.ExecutableDDLElement | sa.schema.BaseDDLElement,
 def _foreign_key(op: Operation, fk: ForeignKey, dialect: Dialect) -> str:
     metadata = sa.MetaData()
     own = _stub(op.schema, op.table, fk.columns, metadata)
-    referred = _stub(fk.referred_schema, fk.referred_table, fk.referred_columns, metadata)
+    referred = _stub(fk.referred_schema or op.schema, fk.referred_table, fk.referred_columns, metadata)
     constraint = sa.ForeignKeyConstraint(
         list(fk.columns),
         [referred.c[c] for c in fk.referred_columns],
@@ -135,24 +140,26 @@ def render_operation(op: Operation, dialect: Dialect) -> list[str]:
             return [_compile(CreateEnumType(enum), dialect)]
         case OpKind.CREATE_TABLE:
             assert op.table_def is not None
-            return [_compile(sa.schema.CreateTable(_sa_table(op.table_def, sa.MetaData(), dialect)), dialect)]
+            return [
+                _compile(sa.schema.CreateTable(_sa_table(op.table_def, sa.MetaData(), dialect, op)), dialect)
+            ]
         case OpKind.ADD_COLUMN:
             assert col is not None
-            t = sa.Table(op.table, sa.MetaData(), _sa_column(col, dialect), schema=op.schema)
+            t = sa.Table(op.table, sa.MetaData(), _sa_column(col, dialect, op), schema=op.schema)
             return [
                 f"ALTER TABLE {table} ADD COLUMN {_compile(sa.schema.CreateColumn(t.c[col.name]), dialect)}"
             ]
         case OpKind.ALTER_TYPE | OpKind.SET_NOT_NULL | OpKind.DROP_NOT_NULL if is_mysql:
             assert col is not None
-            t = sa.Table(op.table, sa.MetaData(), _sa_column(col, dialect), schema=op.schema)
+            t = sa.Table(op.table, sa.MetaData(), _sa_column(col, dialect, op), schema=op.schema)
             return [
                 f"ALTER TABLE {table} MODIFY COLUMN "
                 f"{_compile(sa.schema.CreateColumn(t.c[col.name]), dialect)}"
             ]
         case OpKind.ALTER_TYPE if is_pg:
             assert col is not None
-            new = _type_text(col.type, dialect)
-            using = f"{qcol}::text::{new}" if not _PLAIN_TYPE.match(col.type) else f"{qcol}::{new}"
+            new = _type_text(col.type, dialect, op.schema, op.user_types)
+            using = f"{qcol}::text::{new}" if new != col.type else f"{qcol}::{new}"
             return [f"ALTER TABLE {table} ALTER COLUMN {qcol} TYPE {new} USING {using}"]
         case OpKind.SET_NOT_NULL if is_pg:
             return [f"ALTER TABLE {table} ALTER COLUMN {qcol} SET NOT NULL"]

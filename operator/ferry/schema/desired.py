@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.model import (
@@ -26,12 +26,12 @@ from ferry.schema.model import (
 from ferry.schema.typemap import map_default, map_type
 from ferry.schema.typenames import canonical_type
 
-# A check expression we can carry across dialects: identifiers, literals, comparisons, logic.
-_PORTABLE_CHECK = re.compile(
-    r"^(?:[\s()]|`[^`]+`|\"[^\"]+\"|\[[^\]]+\]|'(?:[^']|'')*'|-?\d+(?:\.\d+)?|<=|>=|<>|!=|[<>=,]"
-    r"|\b(?:and|or|not|in|between|is|null|like)\b|[A-Za-z_][A-Za-z0-9_]*)+$",
-    re.IGNORECASE,
+# A check expression we can carry across dialects: column names, literals, comparisons and
+# logic. Function calls and casts are not portable (MySQL's `cast(x as char charset ...)`).
+_CHECK_TOKEN = re.compile(
+    r"\s+|[()]|`[^`]+`|\"[^\"]+\"|\[[^\]]+\]|'(?:[^']|'')*'|-?\d+(?:\.\d+)?|<=|>=|<>|!=|[<>=,]|[A-Za-z_][A-Za-z0-9_]*"
 )
+_CHECK_KEYWORDS = {"and", "or", "not", "in", "between", "is", "null", "like", "true", "false"}
 _INTEGER_TYPES = {"smallint", "integer", "bigint", "int", "tinyint", "mediumint"}
 
 
@@ -47,18 +47,35 @@ class Desired:
         self.notes.setdefault(text, []).append(where)
 
 
-def _portable_check(expression: str, source_dialect: str) -> str | None:
-    if not _PORTABLE_CHECK.match(expression):
+def _portable_check(expression: str, source_dialect: str, columns: tuple[str, ...]) -> str | None:
+    tokens = _CHECK_TOKEN.findall(expression)
+    if "".join(tokens) != expression:
         return None
+    for token in tokens:
+        word = token.strip('`"[]')
+        if (
+            (token[0].isalpha() or token[0] in '_`"[')
+            and word.lower() not in _CHECK_KEYWORDS
+            and word not in columns
+        ):
+            return None
     out = re.sub(r"`([^`]+)`", r'"\1"', expression)
     if source_dialect == "sqlite":
         out = re.sub(r"\[([^\]]+)\]", r'"\1"', out)
     return out
 
 
-def build_desired(source: DatabaseSchema, mappings: list[TableMapping], target_dialect: str) -> Desired:
+def build_desired(
+    source: DatabaseSchema,
+    mappings: list[TableMapping],
+    target_dialect: str,
+    default_schema: str | None = None,
+) -> Desired:
+    """`default_schema` stands for a mapping's empty target schema (the connection's default), so
+    tables to create and tables found on the target are named alike."""
     same = source.dialect == target_dialect
     out = Desired()
+    mappings = [replace(m, target_schema=m.target_schema or default_schema) for m in mappings]
     by_source = {m.source_table: m for m in mappings}
     index_names = Counter(ix.name for t in source.tables.values() for ix in t.indexes)
     for mapping in mappings:
@@ -109,7 +126,9 @@ def _table(
             ForeignKey(
                 name=fk.name[:63] if fk.name else None,
                 columns=tuple(rename[c] for c in fk.columns),
-                referred_schema=referred.target_schema,
+                referred_schema=None
+                if referred.target_schema == mapping.target_schema
+                else referred.target_schema,
                 referred_table=referred.target_table,
                 referred_columns=tuple(referred_rename[c] for c in fk.referred_columns),
                 on_delete=fk.on_delete,
@@ -146,7 +165,11 @@ def _table(
         )
     checks = []
     for i, check in enumerate(table.check_constraints):
-        expression = check.expression if same else _portable_check(check.expression, source.dialect)
+        expression = (
+            check.expression
+            if same
+            else _portable_check(check.expression, source.dialect, table.column_names)
+        )
         if expression is None:
             out.warnings.append(
                 f"{where}: check constraint {check.name or ''} not created: {check.expression}"

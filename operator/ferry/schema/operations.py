@@ -87,6 +87,7 @@ class Operation:
     enum: EnumType | None = None  # create_enum
     constraint_name: str | None = None  # drop_constraint
     constraint_type: str | None = None  # drop_constraint: primary_key | unique | check | foreign_key
+    user_types: tuple[str, ...] = ()  # enum types the plan creates; rendered schema-qualified
 
     @property
     def qualified_table(self) -> str:

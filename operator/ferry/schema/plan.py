@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ferry.api.migration import PlanOperationSummary, PlanStatus
@@ -19,6 +19,7 @@ from ferry.schema.model import DatabaseSchema, EnumType
 from ferry.schema.operations import DESTRUCTIVE, POST_DATA, PRE_DATA, RISKS, SAFE, Operation, OpKind
 
 Mode = Literal["create", "diff", "none"]
+_TYPED_KINDS = (OpKind.CREATE_TABLE, OpKind.ADD_COLUMN, OpKind.ALTER_TYPE)
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,8 @@ def build_plan(
     target_dialect: str,
     defer_constraints: bool = True,
 ) -> Plan:
-    desired = build_desired(source, mappings, target_dialect)
+    default_schema = target.schema if target_dialect == "postgresql" else None
+    desired = build_desired(source, mappings, target_dialect, default_schema)
     warnings = _source_warnings(source, mappings) + desired.warnings
     warnings += [f"{note}: {', '.join(where)}" for note, where in desired.notes.items()]
     errors = list(desired.errors)
@@ -125,6 +127,8 @@ def build_plan(
                 ]
     else:
         raise ValueError(f"unknown schema mode {mode!r}")
+    user_types = tuple(sorted(desired.enums))
+    ops = [replace(op, user_types=user_types) if op.kind in _TYPED_KINDS else op for op in ops]
     ordered = tuple(sorted(ops, key=lambda op: (op.phase != PRE_DATA, op.order)))
     source_hash, target_hash = source.hash(), target.hash()
     return Plan(

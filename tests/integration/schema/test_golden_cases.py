@@ -1,0 +1,92 @@
+"""Golden schema cases: one folder per case under tests/schema_cases/, run against real servers.
+
+A folder holds `case.yaml` (source engine, schema mode, an optional Migration spec fragment),
+`source.sql`, an optional `target.sql`, and the expectations: `expect.sql` (the DDL the plan
+renders, in order) and/or `expect.json` (operations with their risk, warnings, errors).
+Every case without errors must also converge: after applying its plan, planning again gives
+no operation. Set FERRY_UPDATE_GOLDEN=1 to write missing expectation files (then read them!).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from ferry.api.migration import MigrationSpec
+from ferry.schema import apply_plan, build_plan, discover, render_ddl, select_tables
+from harness.databases import Database
+from integration.schema.loading import engine_for, run_sql
+
+CASES_DIR = Path(__file__).resolve().parents[2] / "schema_cases"
+CASES = sorted(p.name for p in CASES_DIR.iterdir() if (p / "case.yaml").exists())
+UPDATE = os.environ.get("FERRY_UPDATE_GOLDEN") == "1"
+
+pytestmark = pytest.mark.integration
+
+
+def _spec(case: dict[str, Any]) -> MigrationSpec:
+    fragment = case.get("migration") or {}
+    return MigrationSpec.model_validate(
+        {
+            "source": {"connectionRef": {"name": "source"}},
+            "target": {"connectionRef": {"name": "target"}},
+            **fragment,
+        }
+    )
+
+
+def _expect_json(plan: Any) -> dict[str, Any]:
+    return {
+        "operations": [[op.kind.value, op.qualified_table, op.risk, op.detail] for op in plan.operations],
+        "warnings": list(plan.warnings),
+        "errors": list(plan.errors),
+    }
+
+
+def _check(folder: Path, name: str, actual: str) -> None:
+    path = folder / name
+    if not path.exists():
+        if UPDATE:
+            path.write_text(actual)
+            return
+        pytest.fail(f"{folder.name}: no {name}; run with FERRY_UPDATE_GOLDEN=1 to write it")
+    assert actual == path.read_text(), f"{folder.name}/{name} differs"
+
+
+@pytest.mark.parametrize("case_name", CASES)
+def test_schema_case(case_name: str, request: pytest.FixtureRequest, pg_db2: Database) -> None:
+    folder = CASES_DIR / case_name
+    case = yaml.safe_load((folder / "case.yaml").read_text()) or {}
+    source_db: Database = request.getfixturevalue(
+        "mariadb_db" if case.get("source") == "mariadb" else "pg_db"
+    )
+    run_sql(source_db, (folder / "source.sql").read_text())
+    if (folder / "target.sql").exists():
+        run_sql(pg_db2, (folder / "target.sql").read_text())
+    source_engine, target_engine = engine_for(source_db), engine_for(pg_db2)
+    spec = _spec(case)
+    mode = case.get("mode", "diff")
+
+    source = discover(source_engine)
+    mappings = select_tables(source, spec, "postgresql")
+    plan = build_plan(source, discover(target_engine), mappings, mode=mode, target_dialect="postgresql")
+
+    ddl = "".join(stmt + ";\n\n" for stmt in render_ddl(plan.operations, "postgresql"))
+    wrote_any = False
+    for name, text in (("expect.sql", ddl), ("expect.json", json.dumps(_expect_json(plan), indent=2) + "\n")):
+        if (folder / name).exists() or UPDATE:
+            _check(folder, name, text)
+            wrote_any = True
+    assert wrote_any, f"{case_name}: needs expect.sql or expect.json"
+
+    if not plan.errors and mode != "none":
+        apply_plan(target_engine, plan.operations)
+        again = build_plan(source, discover(target_engine), mappings, mode=mode, target_dialect="postgresql")
+        assert [op.to_dict() for op in again.operations] == [], (
+            f"{case_name}: plan does not converge after apply"
+        )

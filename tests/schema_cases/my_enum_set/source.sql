@@ -1,0 +1,2 @@
+CREATE TABLE shirt (id int PRIMARY KEY, size enum('small','medium','large','x''l') NOT NULL DEFAULT 'medium',
+  colours set('red','green','blue'));

@@ -1,0 +1,20 @@
+CREATE TABLE public.a (
+	id integer NOT NULL, 
+	name varchar(20), 
+	code varchar(5), 
+	PRIMARY KEY (id), 
+	UNIQUE (code)
+);
+
+CREATE TABLE public.b (
+	id integer NOT NULL, 
+	name varchar(20), 
+	code varchar(5), 
+	PRIMARY KEY (id), 
+	UNIQUE (code)
+);
+
+CREATE INDEX a_idx_name ON public.a (name);
+
+CREATE INDEX b_idx_name ON public.b (name);
+

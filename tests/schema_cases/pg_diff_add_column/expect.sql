@@ -1,0 +1,2 @@
+ALTER TABLE public.item ADD COLUMN sku varchar(20);
+

@@ -1,0 +1,2 @@
+ALTER TABLE public.item DROP COLUMN legacy_code;
+

@@ -1,0 +1,1 @@
+CREATE TABLE item (id integer PRIMARY KEY, name text NOT NULL);

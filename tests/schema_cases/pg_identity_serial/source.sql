@@ -1,0 +1,3 @@
+CREATE TABLE a (id serial PRIMARY KEY, note text);
+CREATE TABLE b (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, n int);
+CREATE TABLE c (id bigserial PRIMARY KEY);
