@@ -7,7 +7,11 @@ plumbing. Add new groups below the existing ones.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+from ferry.api.migration import MigrationStatus
 
 # --- DatabaseConnection ------------------------------------------------------------------
 
@@ -50,6 +54,51 @@ def _label_sets(metric: Gauge | Counter) -> list[tuple[str, ...]]:
     # prometheus-client keeps children keyed by label tuples; there is no public iterator.
     with metric._lock:
         return [tuple(labels) for labels in metric._metrics]
+
+
+# --- Migration ---------------------------------------------------------------------------
+
+MIGRATION_PHASES = (
+    "Pending", "Planning", "AwaitingApproval", "Running", "Validating", "Succeeded", "Failed",
+    "Suspended", "RollingBack", "RolledBack",
+)  # fmt: skip
+MIGRATION_PHASE = Gauge(
+    "ferry_migration_phase",
+    "1 for the Migration's current phase, 0 for the others.",
+    ["namespace", "name", "phase"],
+)
+MIGRATION_ROWS_COPIED = Gauge(
+    "ferry_migration_rows_copied_total",
+    "Rows copied so far by the Migration's workers (committed batches).",
+    ["namespace", "name"],
+)
+MIGRATION_ROWS_PER_SECOND = Gauge(
+    "ferry_migration_rows_per_second",
+    "Copy rate over the workers' sliding window.",
+    ["namespace", "name"],
+)
+MIGRATION_DURATION_SECONDS = Gauge(
+    "ferry_migration_duration_seconds",
+    "Seconds from the start of the copy to completion (or to now while running).",
+    ["namespace", "name"],
+)
+
+
+def record_migration(namespace: str, name: str, status: MigrationStatus) -> None:
+    for phase in MIGRATION_PHASES:
+        MIGRATION_PHASE.labels(namespace, name, phase).set(1 if status.phase.value == phase else 0)
+    progress = status.progress
+    MIGRATION_ROWS_COPIED.labels(namespace, name).set(progress.rows_copied if progress else 0)
+    MIGRATION_ROWS_PER_SECOND.labels(namespace, name).set(progress.rows_per_second if progress else 0)
+    if status.start_time:
+        end = _parse(status.completion_time) if status.completion_time else datetime.now(UTC)
+        MIGRATION_DURATION_SECONDS.labels(namespace, name).set(
+            (end - _parse(status.start_time)).total_seconds()
+        )
+
+
+def _parse(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 # --- Serving -------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -20,20 +21,20 @@ from ferry.api import conditions as c
 from ferry.api.base import now_rfc3339
 from ferry.api.connection import DatabaseConnectionSpec, DatabaseConnectionStatus
 from ferry.api.kinds import DATABASE_CONNECTION, MIGRATION
-from ferry.api.migration import MigrationSpec, MigrationStatus, Phase, PlanOperationSummary, PlanStatus
+from ferry.api.migration import MigrationSpec, MigrationStatus, Phase
 from ferry.db.credentials import SecretError, resolve_credentials
 from ferry.kube.apply import server_side_apply
 from ferry.kube.secrets import KubeSecretSource
 from ferry.kube.status import get_object, patch_status
 from ferry.kube.worker_job import build_worker_job
 from ferry.kube.worker_rbac import build_worker_rbac
-from ferry.services.planning import PlannedMigration, Side, plan_migration
+from ferry.schema import OpKind, apply_plan
+from ferry.services.planning import PlannedMigration, Side, engine_for, plan_migration
 from ferry.services.policy import governance_for, needs_approval, policy_violations
 from ferry.services.progress import aggregate
 
 TERMINAL = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.ROLLED_BACK})
 MAX_ATTEMPTS = 3
-MAX_PLAN_OPERATIONS_SHOWN = 100
 WORKER_SERVICE_ACCOUNT = "ferry-worker"
 DEFAULT_IMAGE = "ghcr.io/ferry-dev/ferry:0.1.0"
 
@@ -175,8 +176,8 @@ class MigrationReconciler:
             self._conditions(ctx, False, True, c.PLAN_FAILED, message)
             out.requeue_after = 30
             return
-        ctx.status.plan = summarize_plan(planned)
-        errors = list(getattr(planned.plan, "errors", []) or [])
+        ctx.status.plan = planned.plan.to_status()
+        errors = list(planned.plan.errors)
         if errors:
             message = "the plan cannot be applied: " + "; ".join(errors)
             self._phase(ctx, Phase.PLANNING, out, message)
@@ -207,13 +208,10 @@ class MigrationReconciler:
         out.requeue_after = 15  # re-plan: a schema change must invalidate the pending plan
 
     def _start(self, ctx: MigrationContext, out: Outcome, planned: PlannedMigration, target: Side) -> None:
-        from ferry.schema import apply_plan
-        from ferry.services.planning import engine_for
-
         with engine_for(target) as engine:
             apply_plan(engine, planned.plan.pre_data)
         pre_data = planned.plan.pre_data
-        created = [op_target(op) for op in pre_data if op.kind == "create_table"]
+        created = [op.qualified_table for op in pre_data if op.kind == OpKind.CREATE_TABLE]
         ctx.status.created_tables = sorted(set(ctx.status.created_tables) | set(created))
         estimate = sum(m.row_estimate for m in planned.mappings)
         ctx.status.progress = aggregate({}, len(planned.mappings), estimate, finished=False)[0]
@@ -258,7 +256,7 @@ class MigrationReconciler:
 
     # -- Running / Suspended -------------------------------------------------------------------
 
-    def _read_job(self, ctx: MigrationContext) -> object | None:
+    def _read_job(self, ctx: MigrationContext) -> Any:
         if not ctx.status.job_name:
             return None
         try:
@@ -294,7 +292,7 @@ class MigrationReconciler:
             self._phase(ctx, Phase.RUNNING, out, "resumed")
             self._conditions(ctx, False, True, c.RUNNING, f"job {st.job_name} is copying")
             return
-        finished = {cond.type: cond.status for cond in (job.status.conditions or [])}  # type: ignore[attr-defined]
+        finished = {cond.type: cond.status for cond in (job.status.conditions or [])}
         if finished.get("Complete") == "True":
             self._phase(ctx, Phase.VALIDATING, out, "copy finished; validating")
             self._conditions(ctx, False, True, c.VALIDATING, "validating copied data")
@@ -348,7 +346,8 @@ class MigrationReconciler:
         if sides is None:
             return
         self._refresh_progress(ctx, finished=True)
-        report = validate_migration(ctx.spec, *sides, migration_uid=ctx.uid)
+        secrets = KubeSecretSource(client.CoreV1Api(self.api), ctx.namespace)  # transform keys
+        report = validate_migration(ctx.spec, *sides, migration_uid=ctx.uid, secrets=secrets)
         for table in ctx.status.tables:
             table.validation = report.per_table.get(table.name, table.validation)
             if table.state == "done":
@@ -356,6 +355,11 @@ class MigrationReconciler:
         if not report.ok:
             self._fail(ctx, out, c.VALIDATION_FAILED, report.summary)
             return
+        # Indexes and foreign keys were deferred until the rows are in: re-plan against the
+        # loaded target (idempotent after a restart) and apply what remains.
+        planned = plan_migration(ctx.spec, *sides)
+        with engine_for(sides[1]) as engine:
+            apply_plan(engine, [*planned.plan.pre_data, *planned.plan.post_data])
         ctx.status.completion_time = now_rfc3339()
         self._phase(ctx, Phase.SUCCEEDED, out, report.summary)
         self._conditions(ctx, True, False, c.SUCCEEDED, report.summary)
@@ -376,38 +380,6 @@ class MigrationReconciler:
         )
         self._phase(ctx, Phase.ROLLED_BACK, out, message)
         self._conditions(ctx, False, False, c.ROLLED_BACK, message, stalled=True)
-
-
-def op_target(op: object) -> str:
-    schema = getattr(op, "schema", None)
-    table = str(op.table)
-    return f"{schema}.{table}" if schema and "." not in table else table
-
-
-def summarize_plan(planned: PlannedMigration) -> PlanStatus:
-    plan = planned.plan
-    counts = plan.counts()
-    operations = [
-        PlanOperationSummary(
-            kind=str(op.kind),
-            table=str(op.table),
-            detail=str(getattr(op, "detail", "") or ""),
-            risk=str(op.risk),
-            reason=str(getattr(op, "reason", "") or ""),
-        )
-        for op in plan.operations
-    ]
-    return PlanStatus(
-        hash=plan.hash,
-        source_schema_hash=planned.source_schema.hash(),
-        target_schema_hash=planned.target_schema.hash(),
-        safe=counts.get("safe", 0),
-        lossy=counts.get("lossy", 0),
-        destructive=counts.get("destructive", 0),
-        operations=operations[:MAX_PLAN_OPERATIONS_SHOWN],
-        operations_omitted=max(len(operations) - MAX_PLAN_OPERATIONS_SHOWN, 0),
-        warnings=list(plan.warnings)[:50],
-    )
 
 
 def _first_line(exc: BaseException) -> str:

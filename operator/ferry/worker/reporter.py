@@ -1,0 +1,65 @@
+"""The worker's view of its Migration: throttled progress reports and the suspend switch.
+
+Each worker pod owns exactly one entry, `status.workers.<index>`; a JSON merge patch of that
+key touches nothing else, so pods and the operator never overwrite each other's fields.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from kubernetes import client
+
+from ferry.api.base import now_rfc3339
+from ferry.api.kinds import MIGRATION
+from ferry.api.migration import TableStatus, WorkerStatus
+from ferry.kube.status import get_object, patch_status
+from ferry.services.progress import bounded
+
+REPORT_INTERVAL_SECONDS = 2.0
+
+
+class StatusReporter:
+    def __init__(self, api: client.ApiClient, namespace: str, name: str, index: int) -> None:
+        self.api, self.namespace, self.name, self.index = api, namespace, name, index
+        self._last_report = 0.0
+        self._last_suspend_check = 0.0
+        self._suspended = False
+        self._lock = threading.Lock()
+
+    def report(self, status: WorkerStatus, *, force: bool = False) -> None:
+        """Patch this worker's entry at most every 2 s (always when forced: start and end)."""
+        now = time.monotonic()
+        with self._lock:
+            if not force and now - self._last_report < REPORT_INTERVAL_SECONDS:
+                return
+            self._last_report = now
+        shown, _ = bounded(status.tables)
+        entry = status.model_copy(update={"tables": shown, "updated_at": now_rfc3339()})
+        patch_status(
+            self.api, MIGRATION, self.namespace, self.name, {"workers": {str(self.index): entry.to_wire()}}
+        )
+
+    def suspended(self) -> bool:
+        """spec.suspend, read at most every 2 s; polled between batches."""
+        now = time.monotonic()
+        if now - self._last_suspend_check >= REPORT_INTERVAL_SECONDS:
+            self._last_suspend_check = now
+            obj = get_object(self.api, MIGRATION, self.namespace, self.name)
+            self._suspended = bool((obj.get("spec") or {}).get("suspend"))
+        return self._suspended
+
+
+def table_entries(
+    rows: dict[str, int], estimates: dict[str, int], states: dict[str, str]
+) -> list[TableStatus]:
+    return [
+        TableStatus(
+            name=name,
+            state=states.get(name, "pending"),
+            rows_copied=rows.get(name, 0),
+            rows_estimated=estimates.get(name, 0),
+        )
+        for name in sorted(set(rows) | set(estimates))
+    ]
