@@ -60,9 +60,9 @@ def _read_expr(dialect: Dialect, name: str, type_text: str) -> str:
     return ident
 
 
-def _order_expr(dialect: Dialect, name: str, type_text: str) -> str:
+def _order_expr(dialect: Dialect, table: str, name: str, type_text: str) -> str:
     # Qualified: a select item `x::text` is named x too, and ORDER BY x would sort that text.
-    ident = f"ferry_t.{quote_ident(dialect, name)}"
+    ident = f"{table}.{quote_ident(dialect, name)}"
     if base_type(type_text) not in TEXTUAL:
         return ident
     if dialect == "postgresql":
@@ -115,13 +115,13 @@ def _sides(job: CopyJob, mapping: TableMapping) -> tuple[_Side, _Side, bool]:
     where = f" WHERE ({mapping.where})" if mapping.where else ""
     if src == "mysql":
         where = where.replace("%", "%%")
-    sql_s = f"SELECT {', '.join(select_s)} FROM {source_table} ferry_t{where}"
-    sql_t = f"SELECT {', '.join(select_t)} FROM {target_table} ferry_t"
+    sql_s = f"SELECT {', '.join(select_s)} FROM {source_table}{where}"
+    sql_t = f"SELECT {', '.join(select_t)} FROM {target_table}"
     if ordered:
         types = _types_of(mapping)
-        sql_s += " ORDER BY " + ", ".join(_order_expr(src, k, types[k]) for k in mapping.key)
+        sql_s += " ORDER BY " + ", ".join(_order_expr(src, source_table, k, types[k]) for k in mapping.key)
         sql_t += " ORDER BY " + ", ".join(
-            _order_expr(tgt, by_source[k].target, by_source[k].target_type) for k in mapping.key
+            _order_expr(tgt, target_table, by_source[k].target, by_source[k].target_type) for k in mapping.key
         )
     return _Side(sql_s, [], canons_s, apply), _Side(sql_t, [], canons_t, lambda r: r), ordered
 
