@@ -191,12 +191,13 @@ async def _check(
             log.debug("connection probed", **fields)
 
 
-def _parse(spec: kopf.Spec) -> DatabaseConnectionSpec:
-    try:
-        return DatabaseConnectionSpec.model_validate(dict(spec))
-    except ValidationError as exc:
-        # The CRD schema rejects almost everything pydantic would; what is left cannot heal.
-        raise kopf.PermanentError(f"invalid spec: {exc.error_count()} error(s)") from None
+def _invalid_spec(exc: ValidationError) -> ProbeResult:
+    """The CRD schema refuses almost all of this; what gets through cannot heal by retrying."""
+    problems = "; ".join(
+        f"spec.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
+        for e in exc.errors(include_input=False, include_url=False)
+    )
+    return ProbeResult(False, None, 0.0, c.INVALID_SPEC, problems)
 
 
 # --- Handlers -------------------------------------------------------------------------------
@@ -221,7 +222,14 @@ async def connection_changed(
     secret_versions: SecretVersions | None = None,
     **_: Any,
 ) -> None:
-    parsed = _parse(spec)
+    try:
+        parsed = DatabaseConnectionSpec.model_validate(dict(spec))
+    except ValidationError as exc:
+        status = DatabaseConnectionStatus.model_validate(dict(body.status))
+        generation = int(body.metadata.get("generation") or 0)
+        apply_probe_result(status, _invalid_spec(exc), generation, now_rfc3339())
+        patch.status.update(status.to_wire())
+        return
     state = _state(memo)
     async with state.lock:
         fingerprint = secrets_fingerprint(body.metadata.namespace or "", parsed, secret_versions)

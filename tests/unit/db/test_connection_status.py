@@ -72,3 +72,17 @@ def test_event_builder_scrubs_and_references_the_object() -> None:
     assert event["involvedObject"] == {k: v for k, v in obj.items() if v is not None}
     assert "s3cr3t" not in event["message"] and "\n" not in event["message"]
     assert event["type"] == "Warning" and event["reason"] == c.AUTHENTICATION_FAILED
+
+
+def test_invalid_spec_stalls_with_the_field_named() -> None:
+    from pydantic import ValidationError
+
+    from ferry.controllers.connection import _invalid_spec
+
+    try:
+        DatabaseConnectionSpec.model_validate({"engine": "oracle", "database": "d"})
+    except ValidationError as exc:
+        result = _invalid_spec(exc)
+    status = DatabaseConnectionStatus()
+    apply_probe_result(status, result, 2, "t")
+    assert status.is_true(c.STALLED) and "spec.engine" in result.message
