@@ -42,11 +42,15 @@ def run_sql(db: Database, sql: str) -> None:
         conn.commit()
 
 
-def load_dump_postgresql(db: Database, path: Path, *, drop: tuple[str, ...] = ()) -> None:
+def load_dump_postgresql(
+    db: Database, path: Path, *, drop: tuple[str, ...] = (), replace: dict[str, str] | None = None
+) -> None:
     """Load a dump file with psql, without its CREATE DATABASE/\\c lines and without the
     `--`-separated blocks that mention any word of `drop` (an extension that is not installed)."""
     text = path.read_text()
     text = re.sub(r"(?m)^(DROP DATABASE|CREATE DATABASE|\\c ).*$", "", text)
+    for old, new in (replace or {}).items():
+        text = text.replace(old, new)
     if drop:
         blocks = re.split(r"\n(?=--\n-- Name: )", text)
         text = "\n".join(b for b in blocks if not any(word in b for word in drop))
