@@ -1,0 +1,130 @@
+"""Selection (globs, renames, keys, transform types) and plan properties on hand-built models."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ferry.api.migration import MigrationSpec
+from ferry.schema import (
+    Column,
+    DatabaseSchema,
+    ForeignKey,
+    SelectionError,
+    Table,
+    UniqueConstraint,
+    build_plan,
+    render_ddl,
+    select_tables,
+)
+
+
+def spec(**fragment: Any) -> MigrationSpec:
+    return MigrationSpec.model_validate(
+        {"source": {"connectionRef": {"name": "s"}}, "target": {"connectionRef": {"name": "t"}}, **fragment}
+    )
+
+
+ID = Column("id", "integer", nullable=False, autoincrement=True)
+SOURCE = DatabaseSchema(
+    "mysql",
+    "shop",
+    {
+        "users": Table("users", None, (ID, Column("email", "varchar(80)", False), Column("note", "text")), ("id",),
+                       row_estimate=10),
+        "orders": Table("orders", None, (ID, Column("user_id", "int"), Column("total", "decimal(10,2)")), ("id",),
+                        foreign_keys=(ForeignKey("fk_u", ("user_id",), None, "users", ("id",)),), row_estimate=99),
+        "codes": Table("codes", None, (Column("code", "varchar(5)", False), Column("label", "text")),
+                       unique_constraints=(UniqueConstraint("uq", ("code",)),)),
+        "tmp_x": Table("tmp_x", None, (Column("a", "int"),)),
+    },
+)  # fmt: skip
+EMPTY = DatabaseSchema("postgresql", "public")
+
+
+def test_globs_renames_keys_and_transform_types() -> None:
+    s = spec(tables={
+        "exclude": ["tmp_*"],
+        "overrides": [{"name": "users", "targetName": "people", "columns": {"rename": {"email": "mail"}},
+                       "transforms": [{"column": "email", "type": "hash", "keySecretRef": {"name": "k", "key": "k"}},
+                                      {"column": "note", "type": "constant", "value": "x" * 300}]}],
+    })  # fmt: skip
+    mappings = {m.source_table: m for m in select_tables(SOURCE, s, "postgresql")}
+    assert set(mappings) == {"users", "orders", "codes"}
+    users = mappings["users"]
+    assert users.target_table == "people" and users.key == ("id",)
+    assert [(c.source, c.target, c.target_type) for c in users.columns] == [
+        ("id", "id", "integer"), ("email", "mail", "text"), ("note", "note", "text"),
+    ]  # fmt: skip
+    assert mappings["codes"].key == ("code",)  # unique on NOT NULL columns
+    assert mappings["orders"].columns[2].target_type == "numeric(10,2)"
+
+
+def test_mask_keeps_and_constant_widens_varchar_encrypt_is_bytes_null_is_nullable() -> None:
+    s = spec(tables={"overrides": [{"name": "users", "transforms": [
+        {"column": "email", "type": "constant", "value": "y" * 100},
+        {"column": "note", "type": "encrypt", "keySecretRef": {"name": "k", "key": "k"}},
+        {"column": "id", "type": "null"},
+    ]}]})  # fmt: skip
+    users = next(m for m in select_tables(SOURCE, s, "postgresql") if m.source_table == "users")
+    assert [(c.target_type, c.nullable) for c in users.columns] == [
+        ("integer", True), ("varchar(100)", False), ("bytea", True),
+    ]  # fmt: skip
+
+
+def test_selection_errors_name_what_is_missing() -> None:
+    with pytest.raises(SelectionError, match="nope"):
+        select_tables(SOURCE, spec(tables={"overrides": [{"name": "nope"}]}), "postgresql")
+    with pytest.raises(SelectionError, match="ghost"):
+        select_tables(SOURCE, spec(tables={"overrides": [{"name": "users", "columns": {"exclude": ["ghost"]}}]}),
+                      "postgresql")  # fmt: skip
+
+
+def test_plan_orders_tables_before_foreign_keys_and_splits_around_data() -> None:
+    mappings = select_tables(SOURCE, spec(tables={"exclude": ["tmp_*"]}), "postgresql")
+    plan = build_plan(SOURCE, EMPTY, mappings, mode="create", target_dialect="postgresql")
+    assert [op.kind for op in plan.pre_data] == ["create_table"] * 3
+    assert [op.kind for op in plan.post_data] == ["add_foreign_key"]
+    together = build_plan(
+        SOURCE, EMPTY, mappings, mode="create", target_dialect="postgresql", defer_constraints=False
+    )
+    assert together.post_data == [] and together.pre_data[-1].kind == "add_foreign_key"
+    assert plan.counts() == {"safe": 4, "lossy": 0, "destructive": 0}
+    ddl = render_ddl(plan.operations, "postgresql")
+    assert ddl[-1].startswith(
+        "ALTER TABLE public.orders ADD CONSTRAINT fk_u FOREIGN KEY(user_id) REFERENCES public.users"
+    )
+
+
+def test_plan_hash_pins_schemas_and_operations_but_not_row_counts() -> None:
+    mappings = select_tables(SOURCE, spec(), "postgresql")
+    plan = build_plan(SOURCE, EMPTY, mappings, mode="create", target_dialect="postgresql")
+    assert len(plan.hash) == 64
+    assert build_plan(SOURCE, EMPTY, mappings, mode="create", target_dialect="postgresql").hash == plan.hash
+    grown = DatabaseSchema("mysql", "shop", {**SOURCE.tables, "orders": Table(**{**SOURCE.tables["orders"].__dict__,
+                                                                                     "row_estimate": 1_000_000})})  # fmt: skip
+    assert grown.hash() == SOURCE.hash()
+    assert build_plan(grown, EMPTY, select_tables(grown, spec(), "postgresql"), mode="create",
+                      target_dialect="postgresql").hash == plan.hash  # fmt: skip
+    changed = SOURCE.without_table("tmp_x")
+    assert changed.hash() != SOURCE.hash()
+    diff_mode = build_plan(SOURCE, EMPTY, mappings, mode="diff", target_dialect="postgresql")
+    assert diff_mode.hash == plan.hash  # same operations against the same schemas
+
+
+def test_model_json_is_stable_and_round_trips() -> None:
+    assert DatabaseSchema.from_json(SOURCE.to_json()) == SOURCE
+    assert SOURCE.to_json() == DatabaseSchema.from_json(SOURCE.to_json()).to_json()
+
+
+def test_plan_status_is_bounded() -> None:
+    plan = build_plan(SOURCE, EMPTY, select_tables(SOURCE, spec(), "postgresql"), mode="create",
+                      target_dialect="postgresql")  # fmt: skip
+    status = plan.to_status(max_operations=2)
+    assert (len(status.operations), status.operations_omitted, status.safe, status.hash) == (
+        2,
+        3,
+        5,
+        plan.hash,
+    )
