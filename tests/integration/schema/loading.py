@@ -56,10 +56,26 @@ def load_dump_postgresql(
         text = "\n".join(b for b in blocks if not any(word in b for word in drop))
     env = {**os.environ, "PGPASSWORD": db.password}
     subprocess.run(
-        [str(PG_BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", db.host, "-p", str(db.port),
-         "-U", db.user, "-d", db.name],
-        input=text.encode(), env=env, check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            str(PG_BIN / "psql"),
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            db.host,
+            "-p",
+            str(db.port),
+            "-U",
+            db.user,
+            "-d",
+            db.name,
+        ],
+        input=text.encode(),
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def load_dump_mariadb(db: Database, path: Path) -> None:
@@ -67,5 +83,7 @@ def load_dump_mariadb(db: Database, path: Path) -> None:
     text = re.sub(r"(?m)^(DROP DATABASE|CREATE DATABASE|USE ).*$", "", text)
     subprocess.run(
         ["mariadb", "-h", db.host, "-P", str(db.port), "-u", db.user, f"-p{db.password}", db.name],
-        input=text.encode(), check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        input=text.encode(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
