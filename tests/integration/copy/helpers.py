@@ -168,3 +168,13 @@ def mysql_to_pg_mappings(source: Database, target: Database) -> list[TableMappin
         )
         out.append(TableMapping(None, t, "public", target_table, columns, tuple(key)))
     return out
+
+
+class DictSecrets:
+    """A SecretSource over a dict {(secret, key): value}."""
+
+    def __init__(self, values: dict[tuple[str, str], str]) -> None:
+        self.values = values
+
+    def get(self, name: str, key: str) -> str:
+        return self.values[(name, key)]
