@@ -1,0 +1,123 @@
+"""`ferry plan -f bundle.yaml`: what the Migration would do to the target schema, before any row moves.
+
+Reads the bundle (Secrets, DatabaseConnections, Migration), discovers both databases, and
+prints the plan: a table coloured by risk, or `--output json`. Exit codes: 0 the plan can
+run, 1 the plan has errors (or a database cannot be read), 2 the plan has destructive
+operations and `spec.schema.allowDestructive` is false.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from ferry.api.migration import MigrationSpec
+from ferry.cli.bundle import Bundle, BundleError, load_bundle
+from ferry.db.credentials import SecretError, resolve_credentials
+from ferry.db.engines import open_engine
+from ferry.observability.redaction import redact, register_secret
+from ferry.schema import Plan, SelectionError, build_plan, dialect_family, discover, select_tables
+
+RISK_STYLE = {"safe": "green", "lossy": "yellow", "destructive": "bold red"}
+EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "plan", help="show the schema changes and their risk, without changing anything"
+    )
+    parser.add_argument(
+        "-f", "--file", required=True, help="YAML bundle with the Migration, connections, Secrets"
+    )
+    parser.add_argument(
+        "--migration", metavar="NAME", help="which Migration (needed when the file holds several)"
+    )
+    parser.add_argument(
+        "--secrets-from-env",
+        action="store_true",
+        help="read Secret keys from FERRY_SECRET_<SECRET>_<KEY> environment variables first",
+    )
+    parser.add_argument("--output", choices=("table", "json"), default="table")
+    parser.set_defaults(func=run_plan)
+
+
+def make_plan(bundle: Bundle, spec: MigrationSpec) -> Plan:
+    """Discover both sides and plan; raises BundleError, SecretError, SelectionError, SQLAlchemy errors."""
+    source_spec = bundle.connection(spec.source.connection_ref.name)
+    target_spec = bundle.connection(spec.target.connection_ref.name)
+    source_creds = resolve_credentials(source_spec, bundle.secrets)
+    target_creds = resolve_credentials(target_spec, bundle.secrets)
+    for value in source_creds.secret_values() + target_creds.secret_values():
+        register_secret(value)
+    with (
+        open_engine(source_spec, source_creds, pool=False) as source_engine,
+        open_engine(target_spec, target_creds, pool=False) as target_engine,
+    ):
+        source = discover(source_engine, spec.source.schema_)
+        target = discover(target_engine, spec.target.schema_)
+        target_dialect = dialect_family(target_engine)
+    mappings = select_tables(source, spec, target_dialect)
+    return build_plan(source, target, mappings, mode=spec.schema_.mode.value, target_dialect=target_dialect)
+
+
+def exit_code(plan: Plan, spec: MigrationSpec) -> int:
+    if plan.errors:
+        return EXIT_ERROR
+    if plan.has_destructive() and not spec.schema_.allow_destructive:
+        return EXIT_REFUSED
+    return EXIT_OK
+
+
+def run_plan(args: argparse.Namespace) -> int:
+    try:
+        bundle = load_bundle(args.file, secrets_from_env=args.secrets_from_env)
+        name, spec = bundle.migration(args.migration)
+        plan = make_plan(bundle, spec)
+    except (BundleError, SecretError, SelectionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except Exception as exc:  # a database that cannot be reached or read: say why, without secrets
+        print(f"error: cannot plan: {redact(str(exc).splitlines()[0])}", file=sys.stderr)
+        return EXIT_ERROR
+    code = exit_code(plan, spec)
+    if args.output == "json":
+        print(
+            json.dumps({"migration": name, **plan.to_dict(), "exitCode": code}, indent=2, ensure_ascii=False)
+        )
+    else:
+        print_plan(Console(), name, plan, spec, code)
+    return code
+
+
+def print_plan(console: Console, name: str, plan: Plan, spec: MigrationSpec, code: int) -> None:
+    table = RichTable(title=f"Migration {name}: schema plan (mode {plan.mode})", title_justify="left")
+    for column in ("#", "phase", "operation", "table", "detail", "risk", "reason", "rows"):
+        table.add_column(column, justify="right" if column in ("#", "rows") else "left")
+    for i, op in enumerate(plan.operations, 1):
+        style = RISK_STYLE[op.risk]
+        table.add_row(
+            str(i), op.phase.replace("_", "-"), str(op.kind), op.qualified_table, op.detail,
+            f"[{style}]{op.risk}[/]", op.reason, f"{op.affected_rows:,}" if op.affected_rows else "",
+        )  # fmt: skip
+    if plan.operations:
+        console.print(table)
+    else:
+        console.print(f"Migration {name}: no schema change needed (mode {plan.mode}).")
+    counts = plan.counts()
+    console.print(
+        "  ".join(f"[{RISK_STYLE[risk]}]{risk}: {n}[/]" for risk, n in counts.items())
+        + f"   plan hash {plan.hash}"
+    )
+    for warning in plan.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    for error in plan.errors:
+        console.print(f"[bold red]error:[/] {error}", highlight=False)
+    if code == EXIT_REFUSED:
+        console.print(
+            "[bold red]refused:[/] the plan drops or truncates data and spec.schema.allowDestructive is false"
+        )
