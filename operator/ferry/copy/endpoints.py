@@ -16,8 +16,12 @@ from dataclasses import dataclass
 from typing import Any, TypeAlias
 
 import asyncpg
+import pymysql
 
+from ferry.api.connection import DatabaseConnectionSpec, Engine
 from ferry.copy.sql import Dialect
+from ferry.db.credentials import Credentials
+from ferry.db.engines import asyncpg_connect_kwargs, pymysql_connect_kwargs
 
 PgConnection: TypeAlias = "asyncpg.Connection[Any]"  # generic only in the stubs
 MySQLConnection: TypeAlias = Any  # pymysql.connections.Connection (untyped)
@@ -81,3 +85,19 @@ async def open_sqlite(endpoint: SQLiteEndpoint) -> sqlite3.Connection:
     conn = await asyncio.to_thread(endpoint.connect)
     conn.isolation_level = None  # the engine issues BEGIN/COMMIT itself
     return conn
+
+
+def endpoint_from_spec(spec: DatabaseConnectionSpec, credentials: Credentials) -> Endpoint:
+    """Connection factories for a DatabaseConnection, via ferry.db's driver keyword builders (TLS included)."""
+    if spec.engine == Engine.POSTGRESQL:
+        pg_kwargs = asyncpg_connect_kwargs(spec, credentials)
+
+        async def connect_pg() -> PgConnection:
+            return await asyncpg.connect(**pg_kwargs)
+
+        return PgEndpoint(connect_pg)
+    if spec.engine in (Engine.MYSQL, Engine.MARIADB):
+        mysql_kwargs = pymysql_connect_kwargs(spec, credentials)
+        return MySQLEndpoint(lambda: pymysql.connect(**mysql_kwargs, autocommit=False))
+    path = spec.database
+    return SQLiteEndpoint(lambda: sqlite3.connect(path, check_same_thread=False))

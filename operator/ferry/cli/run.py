@@ -1,0 +1,209 @@
+"""`ferry run -f bundle.yaml`: a whole Migration without a cluster.
+
+Plans the schema (ferry.schema), applies the pre-data part, copies every unit with a live
+progress display (one bar per table, overall rate and ETA), applies the post-data part
+(keys, indexes, foreign keys), validates and prints a summary. Checkpoints live on the
+target under the migration UID `local/<name>`, so running the same bundle again after an
+interruption resumes where the last committed batches ended.
+
+Exit codes: 0 success; 1 failure (copy, validation, unreachable database, bad bundle);
+2 refused (read-only target, plan with errors or destructive changes not allowed, or a
+plan hash that differs from `spec.approval.planHash`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
+
+from ferry.api.migration import MigrationSpec
+from ferry.cli.bundle import Bundle, BundleError, load_bundle
+from ferry.copy import (
+    CopyJob,
+    Endpoints,
+    ProgressEvent,
+    ProgressTracker,
+    TableValidation,
+    UnitResults,
+    plan_units,
+    run_units,
+    validate,
+)
+from ferry.copy.endpoints import endpoint_from_spec
+from ferry.copy.truncate import truncate_targets
+from ferry.db.credentials import Credentials, SecretError, resolve_credentials
+from ferry.db.engines import open_engine
+from ferry.observability.redaction import redact, register_secret
+from ferry.schema import Plan, SelectionError, TableMapping, apply_plan, build_plan, dialect_family, discover
+from ferry.schema import select_tables
+
+EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
+
+
+def register(subparsers: Any) -> None:
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "run", help="run a Migration from a YAML bundle without a cluster (resumable)"
+    )
+    parser.add_argument("-f", "--file", required=True, help="YAML bundle with the Migration, connections, Secrets")
+    parser.add_argument("--migration", metavar="NAME", help="which Migration (needed when the file holds several)")
+    parser.add_argument(
+        "--secrets-from-env",
+        action="store_true",
+        help="read Secret keys from FERRY_SECRET_<SECRET>_<KEY> environment variables first",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="no live progress display (logs, CI)")
+    parser.set_defaults(func=run_migration)
+
+
+@dataclass
+class Prepared:
+    spec: MigrationSpec
+    uid: str
+    plan: Plan
+    mappings: list[TableMapping]
+    endpoints: Endpoints
+    target_creds: Credentials
+
+
+def _refusal(bundle: Bundle, spec: MigrationSpec, plan: Plan) -> str | None:
+    if bundle.connection(spec.target.connection_ref.name).read_only:
+        return f'the target DatabaseConnection "{spec.target.connection_ref.name}" is readOnly'
+    if plan.errors:
+        return "the plan has errors: " + "; ".join(plan.errors)
+    if plan.has_destructive() and not spec.schema_.allow_destructive:
+        return "the plan drops or truncates data and spec.schema.allowDestructive is false"
+    if spec.approval.plan_hash and spec.approval.plan_hash != plan.hash:
+        return f"spec.approval.planHash {spec.approval.plan_hash} does not match the plan {plan.hash}"
+    return None
+
+
+def _prepare(bundle: Bundle, name: str, spec: MigrationSpec) -> Prepared:
+    source_spec = bundle.connection(spec.source.connection_ref.name)
+    target_spec = bundle.connection(spec.target.connection_ref.name)
+    source_creds = resolve_credentials(source_spec, bundle.secrets)
+    target_creds = resolve_credentials(target_spec, bundle.secrets)
+    for value in source_creds.secret_values() + target_creds.secret_values():
+        register_secret(value)
+    with (
+        open_engine(source_spec, source_creds, pool=False) as source_engine,
+        open_engine(target_spec, target_creds, pool=False) as target_engine,
+    ):
+        source = discover(source_engine, spec.source.schema_)
+        target = discover(target_engine, spec.target.schema_)
+        target_dialect = dialect_family(target_engine)
+    mappings = select_tables(source, spec, target_dialect)
+    plan = build_plan(source, target, mappings, mode=spec.schema_.mode.value, target_dialect=target_dialect)
+    endpoints = Endpoints(endpoint_from_spec(source_spec, source_creds), endpoint_from_spec(target_spec, target_creds))
+    return Prepared(spec, f"local/{name}", plan, mappings, endpoints, target_creds)
+
+
+def _apply(bundle: Bundle, prepared: Prepared, post: bool) -> None:
+    ops = prepared.plan.post_data if post else prepared.plan.pre_data
+    if not ops:
+        return
+    target_spec = bundle.connection(prepared.spec.target.connection_ref.name)
+    with open_engine(target_spec, prepared.target_creds, pool=False) as engine:
+        apply_plan(engine, ops)
+
+
+class LiveProgress:
+    """One bar per target table and an overall line with rows/s over a sliding window and ETA."""
+
+    def __init__(self, console: Console, enabled: bool) -> None:
+        self.tracker = ProgressTracker()
+        self.enabled = enabled
+        self.bars = Progress(
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[note]}"),
+            TimeRemainingColumn(), console=console, disable=not enabled,
+        )  # fmt: skip
+        self.tasks: dict[str, TaskID] = {}
+        self.overall = self.bars.add_task("[bold]all tables", total=None, note="")
+
+    def expect(self, table: str, unit_id: str, estimated: int) -> None:
+        self.tracker.expect(unit_id, table, estimated)
+
+    def __call__(self, event: ProgressEvent) -> None:
+        self.tracker.update(event)
+        table = self.tracker.tables()[event.table]
+        if event.table not in self.tasks:
+            self.tasks[event.table] = self.bars.add_task(event.table, total=None, note="")
+        total = max(table.estimated_rows, table.rows_copied) or None
+        self.bars.update(self.tasks[event.table], completed=table.rows_copied, total=total,
+                         note="done" if table.done else "")  # fmt: skip
+        rate, eta = self.tracker.rows_per_second(), self.tracker.eta_seconds()
+        note = f"{rate:,.0f} rows/s" + (f", ETA {eta:,.0f} s" if eta is not None else "")
+        self.bars.update(self.overall, completed=self.tracker.rows_copied,
+                         total=self.tracker.rows_estimated or None, note=note)  # fmt: skip
+
+
+async def _copy(prepared: Prepared, bundle: Bundle, live: LiveProgress) -> UnitResults:
+    spec = prepared.spec
+    job = CopyJob(prepared.uid, prepared.endpoints, spec.copy_, bundle.secrets, concurrency=spec.copy_.parallelism)
+    if spec.copy_.truncate_target:
+        await truncate_targets(prepared.endpoints.target, prepared.uid, prepared.mappings)
+    units = await plan_units(prepared.mappings, prepared.endpoints.source, spec.copy_)
+    for unit in units:
+        live.expect(unit.table, unit.unit_id, unit.estimated_rows)
+    live.tracker.start()
+    with live.bars:
+        return await run_units(job, units, progress=live)
+
+
+async def _validate(prepared: Prepared, bundle: Bundle) -> list[TableValidation]:
+    spec = prepared.spec
+    if not (spec.validation.row_count or spec.validation.checksum):
+        return []
+    job = CopyJob(prepared.uid, prepared.endpoints, spec.copy_, bundle.secrets)
+    return await validate(job, prepared.mappings, checksum=spec.validation.checksum)
+
+
+def _summary(console: Console, name: str, results: UnitResults, checks: list[TableValidation]) -> bool:
+    console.print(f"Migration {name}: {results.rows_copied:,} rows in {len(results.results)} units")
+    for failed in results.failed:
+        console.print(f"[bold red]failed:[/] {failed.unit_id} at {failed.checkpoint}: {redact(failed.error or '')}",
+                      highlight=False)  # fmt: skip
+    bad = [c for c in checks if not c.ok]
+    for check in checks:
+        mark = "[green]ok[/]" if check.ok else "[bold red]MISMATCH[/]"
+        detail = "" if check.checksum_match is None else (" checksum ok" if check.checksum_match else " checksum differs")
+        where = f" first difference: {check.first_difference}" if check.first_difference else ""
+        console.print(f"  {check.table}: source {check.source_rows:,} target {check.target_rows:,}{detail} {mark}{where}",
+                      highlight=False)  # fmt: skip
+    return results.ok and not bad
+
+
+def run_migration(args: argparse.Namespace) -> int:
+    console = Console(stderr=False)
+    try:
+        bundle = load_bundle(args.file, secrets_from_env=args.secrets_from_env)
+        name, spec = bundle.migration(args.migration)
+        prepared = _prepare(bundle, name, spec)
+    except (BundleError, SecretError, SelectionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except Exception as exc:  # a database that cannot be reached or read: say why, without secrets
+        print(f"error: cannot plan: {redact(str(exc).splitlines()[0])}", file=sys.stderr)
+        return EXIT_FAILED
+    refusal = _refusal(bundle, spec, prepared.plan)
+    if refusal:
+        print(f"refused: {refusal}", file=sys.stderr)
+        return EXIT_REFUSED
+    try:
+        _apply(bundle, prepared, post=False)
+        live = LiveProgress(console, enabled=not args.no_progress and console.is_terminal)
+        results = asyncio.run(_copy(prepared, bundle, live))
+        if not results.ok:
+            _summary(console, name, results, [])
+            return EXIT_FAILED
+        _apply(bundle, prepared, post=True)
+        checks = asyncio.run(_validate(prepared, bundle))
+    except Exception as exc:
+        print(f"error: {redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}", file=sys.stderr)
+        return EXIT_FAILED
+    return EXIT_OK if _summary(console, name, results, checks) else EXIT_FAILED

@@ -1,0 +1,106 @@
+"""`ferry run -f bundle.yaml`: plan, schema, copy, validate without a cluster; a rerun resumes; refusals exit 2."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from ferry.cli.main import main
+from harness.databases import Database
+from integration.copy.helpers import pg_exec, pg_rows
+
+CHINOOK_ROWS = 15607
+
+
+def _bundle(source: Database, target: Database, *, read_only: bool = False, extra: str = "") -> str:
+    src_engine = "postgresql" if source.engine == "postgresql" else "mariadb"
+    return textwrap.dedent(f"""\
+        apiVersion: v1
+        kind: Secret
+        metadata: {{name: src-creds}}
+        stringData: {{username: {source.user}}}
+        ---
+        apiVersion: v1
+        kind: Secret
+        metadata: {{name: dst-creds}}
+        stringData: {{username: {target.user}, password: {target.password}}}
+        ---
+        apiVersion: v1
+        kind: Secret
+        metadata: {{name: pii}}
+        stringData: {{hmac: pepper}}
+        ---
+        apiVersion: ferry.dev/v1alpha1
+        kind: DatabaseConnection
+        metadata: {{name: legacy}}
+        spec: {{engine: {src_engine}, host: {source.host}, port: {source.port}, database: {source.name},
+               credentialsSecretRef: {{name: src-creds}}, readOnly: true}}
+        ---
+        apiVersion: ferry.dev/v1alpha1
+        kind: DatabaseConnection
+        metadata: {{name: modern}}
+        spec: {{engine: postgresql, host: {target.host}, port: {target.port}, database: {target.name},
+               credentialsSecretRef: {{name: dst-creds}}, readOnly: {str(read_only).lower()}}}
+        ---
+        apiVersion: ferry.dev/v1alpha1
+        kind: Migration
+        metadata: {{name: shop}}
+        spec:
+          source: {{connectionRef: {{name: legacy}}}}
+          target: {{connectionRef: {{name: modern}}, schema: public}}
+          schema: {{mode: create}}
+          copy: {{batchSize: 400, parallelism: 2}}
+          validation: {{rowCount: true, checksum: true}}
+        """) + extra
+
+
+def _run(tmp_path, text: str, monkeypatch: pytest.MonkeyPatch, password: str) -> int:  # type: ignore[no-untyped-def]
+    bundle = tmp_path / "bundle.yaml"
+    bundle.write_text(text)
+    monkeypatch.setenv("FERRY_SECRET_SRC_CREDS_PASSWORD", password)
+    return main(["run", "-f", str(bundle), "--secrets-from-env", "--no-progress"])
+
+
+def test_run_copies_chinook_from_mariadb_and_a_rerun_is_a_no_op(
+    chinook_maria: Database, pg_db2: Database, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys  # type: ignore[no-untyped-def]
+) -> None:
+    text = _bundle(chinook_maria, pg_db2, extra=textwrap.indent(textwrap.dedent("""\
+        tables:
+          overrides:
+            - name: Customer
+              transforms: [{column: Email, type: hash, keySecretRef: {name: pii, key: hmac}}]
+        """), "  "))  # fmt: skip
+
+    assert _run(tmp_path, text, monkeypatch, chinook_maria.password) == 0, capsys.readouterr()
+    out = capsys.readouterr().out
+    assert f"{CHINOOK_ROWS:,} rows" in out and "MISMATCH" not in out and "checksum ok" in out
+
+    tables = pg_rows(pg_db2, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
+    assert tables == [(11,)]
+    emails = pg_rows(pg_db2, 'SELECT count(*) FROM "Customer" WHERE "Email" LIKE \'%@%\' OR length("Email") <> 64')
+    assert emails == [(0,)]
+
+    assert _run(tmp_path, text, monkeypatch, chinook_maria.password) == 0  # resumes: every unit is done
+    assert pg_rows(pg_db2, 'SELECT count(*) FROM "Track"') == [(3503,)]
+
+
+def test_run_resumes_after_an_interrupted_copy(
+    chinook_pg: Database, pg_db2: Database, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys  # type: ignore[no-untyped-def]
+) -> None:
+    text = _bundle(chinook_pg, pg_db2)
+    assert _run(tmp_path, text, monkeypatch, chinook_pg.password) == 0, capsys.readouterr()
+    # Simulate an interruption: forget the last batches of one table, as if they had never committed.
+    pg_exec(pg_db2, "DELETE FROM invoice_line WHERE invoice_line_id > 1600",
+            "UPDATE ferry._ferry_checkpoints SET last_key = '[\"1600\"]', rows_copied = 1600, done = false "
+            "WHERE unit_id = 'public.invoice_line'")  # fmt: skip
+
+    assert _run(tmp_path, text, monkeypatch, chinook_pg.password) == 0, capsys.readouterr()
+    assert pg_rows(pg_db2, "SELECT count(*), count(DISTINCT invoice_line_id) FROM invoice_line") == [(2240, 2240)]
+
+
+def test_run_refuses_a_read_only_target(
+    chinook_pg: Database, pg_db2: Database, tmp_path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+) -> None:
+    assert _run(tmp_path, _bundle(chinook_pg, pg_db2, read_only=True), monkeypatch, chinook_pg.password) == 2
+    assert pg_rows(pg_db2, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'") == [(0,)]
