@@ -97,4 +97,7 @@ def operator(control_plane: ControlPlane, crds: list[str], tmp_path: Path) -> It
     process.metrics_port = port
     process.start()
     yield process
+    crashed = process.unexpected_exit()
     process.stop()
+    if crashed:
+        pytest.fail(crashed)

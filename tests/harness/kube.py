@@ -83,8 +83,19 @@ def apply_crds(api: client.ApiClient, crds: Iterable[dict[str, Any]], timeout: f
 
 
 def create_namespace(api: client.ApiClient, prefix: str = "t") -> str:
+    """A fresh namespace, returned once its `default` ServiceAccount exists.
+
+    Pods cannot be created before that (ServiceAccount admission), and the Job controller
+    would back off for seconds instead of creating them.
+    """
     name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-    client.CoreV1Api(api).create_namespace({"metadata": {"name": name, "labels": {"ferry.dev/test": "true"}}})
+    core = client.CoreV1Api(api)
+    core.create_namespace({"metadata": {"name": name, "labels": {"ferry.dev/test": "true"}}})
+
+    def default_account_exists() -> bool:
+        return bool(core.list_namespaced_service_account(name, field_selector="metadata.name=default").items)
+
+    wait_for(default_account_exists, timeout=30, what=f"ServiceAccount {name}/default", interval=0.05)
     return name
 
 

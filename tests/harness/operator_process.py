@@ -34,6 +34,7 @@ class OperatorProcess:
         self.extra_env = dict(env or {})
         self.process: subprocess.Popen[bytes] | None = None
         self.metrics_port: int | None = None  # set by whoever chose the port in argv
+        self._stopped_on_purpose = False
         self.starts = 0
 
     @property
@@ -54,6 +55,7 @@ class OperatorProcess:
             raise RuntimeError("operator already running")
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self.starts += 1
+        self._stopped_on_purpose = False
         with self.log_path.open("ab") as log:
             log.write(f"--- harness: operator start #{self.starts} ---\n".encode())
             log.flush()
@@ -72,6 +74,7 @@ class OperatorProcess:
         process = self.process
         if process is None or process.poll() is not None:
             return None if process is None else process.returncode
+        self._stopped_on_purpose = True
         process.send_signal(signal.SIGTERM)
         try:
             return process.wait(timeout=timeout)
@@ -83,6 +86,7 @@ class OperatorProcess:
         """SIGKILL, no chance to clean up: what a node loss or OOM kill does to the operator pod."""
         process = self.process
         if process is not None and process.poll() is None:
+            self._stopped_on_purpose = True
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait()
@@ -93,6 +97,13 @@ class OperatorProcess:
         else:
             self.stop()
         return self.start()
+
+    def unexpected_exit(self) -> str | None:
+        """If the operator died without stop()/kill() (a crash at start-up, say): why, with its log tail."""
+        process = self.process
+        if process is None or process.poll() is None or self._stopped_on_purpose:
+            return None
+        return f"operator exited with code {process.returncode}; log tail:\n{self.log_text()[-3000:]}"
 
     def log_text(self) -> str:
         try:

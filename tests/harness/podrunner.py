@@ -15,7 +15,6 @@ so tests can scan them for leaked secrets. Init containers and sidecars are not 
 from __future__ import annotations
 
 import contextlib
-import datetime
 import json
 import logging
 import os
@@ -35,6 +34,7 @@ from kubernetes.watch.watch import iter_resp_lines
 
 from harness.controlplane import kubeconfig_yaml
 from harness.podenv import ContainerConfigError, container_argv, container_env
+from harness.podstatus import container_status, now, pod_status_patch, ready_node
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +42,6 @@ NODE_NAME = "harness-node"
 VENV_BIN = Path(sys.executable).parent
 _CONFIG_RETRY_SECONDS = 1.0
 _RESTART_BACKOFF_SECONDS = 1.0
-
-
-def _now() -> str:
-    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass
@@ -146,22 +142,7 @@ class PodRunner:
     # --- watching -------------------------------------------------------------------------------
 
     def _ensure_node(self) -> None:
-        ready = {
-            "type": "Ready",
-            "status": "True",
-            "reason": "KubeletReady",
-            "message": "harness pod runner",
-            "lastHeartbeatTime": _now(),
-            "lastTransitionTime": _now(),
-        }
-        resources = {"cpu": "64", "memory": "256Gi", "pods": "1000"}
-        node = {
-            "metadata": {
-                "name": NODE_NAME,
-                "labels": {"kubernetes.io/hostname": NODE_NAME, "kubernetes.io/os": "linux"},
-            },
-            "status": {"conditions": [ready], "capacity": resources, "allocatable": resources},
-        }
+        node = ready_node(NODE_NAME)
         try:
             self.core.create_node(node)
         except ApiException as error:
@@ -190,6 +171,12 @@ class PodRunner:
         pods = json.loads(response.data)
         for pod in pods["items"]:
             self._handle("ADDED", pod)
+        # A pod deleted while we were not watching is simply absent: stop its process too.
+        present = {pod["metadata"]["uid"] for pod in pods["items"]}
+        for run in self.runs():
+            if run.uid not in present and not run.deleted:
+                run.deleted = True
+                run.signal_kill()
         return str(pods["metadata"]["resourceVersion"])
 
     def _watch_once(self, resource_version: str) -> str:
@@ -281,7 +268,7 @@ class PodRunner:
                 if not reported:
                     waiting = {"waiting": {"reason": "CreateContainerConfigError", "message": str(error)}}
                     self._patch_status(
-                        run, {"phase": "Pending", **self._container_status(container, waiting, False, 0)}
+                        run, {"phase": "Pending", **container_status(container, waiting, False, 0)}
                     )
                     reported = True
                 self._stopping.wait(_CONFIG_RETRY_SECONDS)
@@ -315,14 +302,14 @@ class PodRunner:
     def _run_container(self, run: PodRun, pod: dict[str, Any], container: dict[str, Any]) -> None:
         restart_on_failure = pod["spec"].get("restartPolicy") == "OnFailure"
         env = self._process_env(run)
-        pod_started = _now()
+        pod_started = now()
         last_state: dict[str, Any] = {}
         while True:
-            started = _now()
+            started = now()
             exit_code = self._start_process(run, env)
             if run.process is not None:
                 running = {"running": {"startedAt": started}}
-                status = self._container_status(container, running, True, run.restarts, last_state)
+                status = container_status(container, running, True, run.restarts, last_state)
                 self._patch_status(run, {"phase": "Running", "startTime": pod_started, **status}, ready=True)
                 run.process.wait()
                 exit_code = (
@@ -334,7 +321,7 @@ class PodRunner:
                 if exit_code == 0
                 else ("StartError" if run.process is None else "Error"),
                 "startedAt": started,
-                "finishedAt": _now(),
+                "finishedAt": now(),
                 "containerID": f"harness://{run.uid}/{run.restarts}",
             }
             if exit_code == 0 or not restart_on_failure or run.deleted or self._stopping.is_set():
@@ -346,9 +333,7 @@ class PodRunner:
         if self._stopping.is_set():
             return
         phase = "Succeeded" if exit_code == 0 else "Failed"
-        status = self._container_status(
-            container, {"terminated": terminated}, False, run.restarts, last_state
-        )
+        status = container_status(container, {"terminated": terminated}, False, run.restarts, last_state)
         self._patch_status(run, {"phase": phase, "startTime": pod_started, **status})
         if run.deleted:  # the kubelet's last word on a deleted pod: remove it now that it stopped
             self._delete_now(run)
@@ -376,37 +361,8 @@ class PodRunner:
             run.signal_kill()
         return 0
 
-    @staticmethod
-    def _container_status(
-        container: dict[str, Any],
-        state: dict[str, Any],
-        ready: bool,
-        restarts: int,
-        last_state: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        status = {
-            "name": container["name"],
-            "image": container.get("image", ""),
-            "imageID": "",
-            "ready": ready,
-            "started": "running" in state,
-            "restartCount": restarts,
-            "state": state,
-            "lastState": last_state or {},
-        }
-        return {"containerStatuses": [status]}
-
     def _patch_status(self, run: PodRun, status: dict[str, Any], ready: bool = False) -> None:
-        now = _now()
-        flag = "True" if ready else "False"
-        conditions = [
-            {"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
-            {"type": "Initialized", "status": "True", "lastTransitionTime": now},
-            {"type": "ContainersReady", "status": flag, "lastTransitionTime": now},
-            {"type": "Ready", "status": flag, "lastTransitionTime": now},
-        ]
-        addresses = {"hostIP": "127.0.0.1", "podIP": "127.0.0.1", "podIPs": [{"ip": "127.0.0.1"}]}
-        body = {"status": {**addresses, "conditions": conditions, **status}}
+        body = pod_status_patch(status, ready)
         try:
             self.core.patch_namespaced_pod_status(
                 run.name, run.namespace, body, _content_type="application/merge-patch+json"
