@@ -7,6 +7,7 @@ come from the per-dialect catalog modules, because the inspector loses exact typ
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -118,11 +119,15 @@ def _assemble(
     if not names:
         return {}
     kw: dict[str, Any] = {"schema": schema, "filter_names": names}
-    pks = _by_name(inspector.get_multi_pk_constraint(**kw))
-    fks = _by_name(inspector.get_multi_foreign_keys(**kw))
-    uniques = _by_name(inspector.get_multi_unique_constraints(**kw))
-    indexes = _by_name(inspector.get_multi_indexes(**kw))
-    checks = _by_name(inspector.get_multi_check_constraints(**kw))
+    with warnings.catch_warnings():
+        # The MySQL inspector warns about column types it cannot map (geometry); we read
+        # column types from the catalog, not from the inspector.
+        warnings.filterwarnings("ignore", "Did not recognize type", category=sa.exc.SAWarning)
+        pks = _by_name(inspector.get_multi_pk_constraint(**kw))
+        fks = _by_name(inspector.get_multi_foreign_keys(**kw))
+        uniques = _by_name(inspector.get_multi_unique_constraints(**kw))
+        indexes = _by_name(inspector.get_multi_indexes(**kw))
+        checks = _by_name(inspector.get_multi_check_constraints(**kw))
     skip_checks = skip_checks or set()
     tables: dict[str, Table] = {}
     for name in names:
