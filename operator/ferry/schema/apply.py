@@ -15,7 +15,8 @@ import sqlalchemy as sa
 from ferry.schema.ddl import render_operation
 from ferry.schema.operations import Operation
 
-_TRANSACTIONAL_DDL = {"postgresql", "sqlite"}
+# SQLite could, but pysqlite's implicit transaction handling does not wrap DDL reliably.
+_TRANSACTIONAL_DDL = {"postgresql"}
 
 
 @dataclass
