@@ -40,8 +40,16 @@ from ferry.copy.truncate import truncate_targets
 from ferry.db.credentials import Credentials, SecretError, resolve_credentials
 from ferry.db.engines import open_engine
 from ferry.observability.redaction import redact, register_secret
-from ferry.schema import Plan, SelectionError, TableMapping, apply_plan, build_plan, dialect_family, discover
-from ferry.schema import select_tables
+from ferry.schema import (
+    Plan,
+    SelectionError,
+    TableMapping,
+    apply_plan,
+    build_plan,
+    dialect_family,
+    discover,
+    select_tables,
+)
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -50,8 +58,12 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "run", help="run a Migration from a YAML bundle without a cluster (resumable)"
     )
-    parser.add_argument("-f", "--file", required=True, help="YAML bundle with the Migration, connections, Secrets")
-    parser.add_argument("--migration", metavar="NAME", help="which Migration (needed when the file holds several)")
+    parser.add_argument(
+        "-f", "--file", required=True, help="YAML bundle with the Migration, connections, Secrets"
+    )
+    parser.add_argument(
+        "--migration", metavar="NAME", help="which Migration (needed when the file holds several)"
+    )
     parser.add_argument(
         "--secrets-from-env",
         action="store_true",
@@ -99,7 +111,9 @@ def _prepare(bundle: Bundle, name: str, spec: MigrationSpec) -> Prepared:
         target_dialect = dialect_family(target_engine)
     mappings = select_tables(source, spec, target_dialect)
     plan = build_plan(source, target, mappings, mode=spec.schema_.mode.value, target_dialect=target_dialect)
-    endpoints = Endpoints(endpoint_from_spec(source_spec, source_creds), endpoint_from_spec(target_spec, target_creds))
+    endpoints = Endpoints(
+        endpoint_from_spec(source_spec, source_creds), endpoint_from_spec(target_spec, target_creds)
+    )
     return Prepared(spec, f"local/{name}", plan, mappings, endpoints, target_creds)
 
 
@@ -119,8 +133,8 @@ class LiveProgress:
         self.tracker = ProgressTracker()
         self.enabled = enabled
         self.bars = Progress(
-            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[note]}"),
-            TimeRemainingColumn(), console=console, disable=not enabled,
+            TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            TextColumn("{task.fields[note]}"), TimeRemainingColumn(), console=console, disable=not enabled,
         )  # fmt: skip
         self.tasks: dict[str, TaskID] = {}
         self.overall = self.bars.add_task("[bold]all tables", total=None, note="")
@@ -144,7 +158,9 @@ class LiveProgress:
 
 async def _copy(prepared: Prepared, bundle: Bundle, live: LiveProgress) -> UnitResults:
     spec = prepared.spec
-    job = CopyJob(prepared.uid, prepared.endpoints, spec.copy_, bundle.secrets, concurrency=spec.copy_.parallelism)
+    job = CopyJob(
+        prepared.uid, prepared.endpoints, spec.copy_, bundle.secrets, concurrency=spec.copy_.parallelism
+    )
     if spec.copy_.truncate_target:
         await truncate_targets(prepared.endpoints.target, prepared.uid, prepared.mappings)
     units = await plan_units(prepared.mappings, prepared.endpoints.source, spec.copy_)
@@ -166,15 +182,21 @@ async def _validate(prepared: Prepared, bundle: Bundle) -> list[TableValidation]
 def _summary(console: Console, name: str, results: UnitResults, checks: list[TableValidation]) -> bool:
     console.print(f"Migration {name}: {results.rows_copied:,} rows in {len(results.results)} units")
     for failed in results.failed:
-        console.print(f"[bold red]failed:[/] {failed.unit_id} at {failed.checkpoint}: {redact(failed.error or '')}",
-                      highlight=False)  # fmt: skip
+        error = redact(failed.error or "")
+        console.print(
+            f"[bold red]failed:[/] {failed.unit_id} at {failed.checkpoint}: {error}", highlight=False
+        )
     bad = [c for c in checks if not c.ok]
     for check in checks:
         mark = "[green]ok[/]" if check.ok else "[bold red]MISMATCH[/]"
-        detail = "" if check.checksum_match is None else (" checksum ok" if check.checksum_match else " checksum differs")
+        detail = (
+            ""
+            if check.checksum_match is None
+            else (" checksum ok" if check.checksum_match else " checksum differs")
+        )
         where = f" first difference: {check.first_difference}" if check.first_difference else ""
-        console.print(f"  {check.table}: source {check.source_rows:,} target {check.target_rows:,}{detail} {mark}{where}",
-                      highlight=False)  # fmt: skip
+        counts = f"source {check.source_rows:,} target {check.target_rows:,}"
+        console.print(f"  {check.table}: {counts}{detail} {mark}{where}", highlight=False)
     return results.ok and not bad
 
 
@@ -204,6 +226,8 @@ def run_migration(args: argparse.Namespace) -> int:
         _apply(bundle, prepared, post=True)
         checks = asyncio.run(_validate(prepared, bundle))
     except Exception as exc:
-        print(f"error: {redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}", file=sys.stderr)
+        print(
+            f"error: {redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}", file=sys.stderr
+        )
         return EXIT_FAILED
     return EXIT_OK if _summary(console, name, results, checks) else EXIT_FAILED

@@ -7,7 +7,20 @@ from ferry.copy.units import WorkUnit, plan_units, units_for_worker
 from ferry.copy.validate import TableValidation, validate
 
 __all__ = [
-    "CopyJob", "Endpoints", "MySQLEndpoint", "PgEndpoint", "ProgressEvent", "ProgressTracker", "SQLiteEndpoint",
-    "TableValidation", "UnitResult", "UnitResults", "WorkUnit", "copy_unit", "plan_units", "run_units",
-    "units_for_worker", "validate",
+    "CopyJob",
+    "Endpoints",
+    "MySQLEndpoint",
+    "PgEndpoint",
+    "ProgressEvent",
+    "ProgressTracker",
+    "SQLiteEndpoint",
+    "TableValidation",
+    "UnitResult",
+    "UnitResults",
+    "WorkUnit",
+    "copy_unit",
+    "plan_units",
+    "run_units",
+    "units_for_worker",
+    "validate",
 ]

@@ -59,9 +59,10 @@ def _utc_naive(value: dt.datetime) -> dt.datetime:
 def _as_timestamp(v: object) -> str:
     if isinstance(v, str):
         try:
-            v = dt.datetime.fromisoformat(v)
+            parsed = dt.datetime.fromisoformat(v)
         except ValueError:
             return v
+        return _utc_naive(parsed).isoformat(sep=" ", timespec="microseconds")
     if isinstance(v, dt.datetime):
         return _utc_naive(v).isoformat(sep=" ", timespec="microseconds")
     return str(v)
@@ -74,16 +75,17 @@ def _as_date(v: object) -> str:
 
 
 def _as_time(v: object) -> str:
+    value: object = v
     if isinstance(v, dt.timedelta):
-        v = (dt.datetime.min + v).time()
-    if isinstance(v, str):
+        value = (dt.datetime.min + v).time()
+    elif isinstance(v, str):
         try:
-            v = dt.time.fromisoformat(v)
+            value = dt.time.fromisoformat(v)
         except ValueError:
             return v
-    if isinstance(v, dt.time):
-        return v.replace(tzinfo=None).isoformat(timespec="microseconds")
-    return str(v)
+    if isinstance(value, dt.time):
+        return value.replace(tzinfo=None).isoformat(timespec="microseconds")
+    return str(value)
 
 
 def _as_json(v: object) -> str:
@@ -97,7 +99,7 @@ def _as_json(v: object) -> str:
 def _as_bytes(v: object) -> str:
     if isinstance(v, str):
         return v[2:].lower() if v.startswith("\\x") else v.encode().hex()
-    return bytes(v).hex()  # type: ignore[call-overload]
+    return str(bytes(v).hex())  # type: ignore[call-overload]
 
 
 def _as_text(v: object) -> str:

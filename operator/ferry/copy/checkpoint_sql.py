@@ -40,23 +40,27 @@ def checkpoint_sql(dialect: Dialect) -> CheckpointSQL:
             ),
             insert_absent=f"INSERT INTO {t} (migration_uid, unit_id, bounds) VALUES ($1, $2, $3) "
             "ON CONFLICT DO NOTHING",
-            read=f"SELECT bounds, last_key, rows_copied, done FROM {t} WHERE migration_uid = $1 AND unit_id = $2",
+            read=f"SELECT bounds, last_key, rows_copied, done FROM {t} "
+            "WHERE migration_uid = $1 AND unit_id = $2",
             lock=f"SELECT last_key, done FROM {t} WHERE migration_uid = $1 AND unit_id = $2 FOR UPDATE",
-            advance=f"UPDATE {t} SET last_key = $1, rows_copied = rows_copied + $2, done = $3, updated_at = now() "
-            "WHERE migration_uid = $4 AND unit_id = $5",
+            advance=f"UPDATE {t} SET last_key = $1, rows_copied = rows_copied + $2, done = $3, "
+            "updated_at = now() WHERE migration_uid = $4 AND unit_id = $5",
             clear=f"DELETE FROM {t} WHERE migration_uid = $1",
         )
     if dialect == "mysql":
         t = f"`{TABLE}`"
         return CheckpointSQL(
             create=(
-                f"CREATE TABLE IF NOT EXISTS {t} (migration_uid VARCHAR(190) NOT NULL, unit_id VARCHAR(190) NOT NULL, "
-                "bounds LONGTEXT NOT NULL, last_key LONGTEXT, rows_copied BIGINT NOT NULL DEFAULT 0, "
-                "done BOOLEAN NOT NULL DEFAULT FALSE, updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), "
-                "PRIMARY KEY (migration_uid, unit_id)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+                f"CREATE TABLE IF NOT EXISTS {t} (migration_uid VARCHAR(190) NOT NULL, "
+                "unit_id VARCHAR(190) NOT NULL, bounds LONGTEXT NOT NULL, last_key LONGTEXT, "
+                "rows_copied BIGINT NOT NULL DEFAULT 0, done BOOLEAN NOT NULL DEFAULT FALSE, "
+                "updated_at TIMESTAMP(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6), "
+                "PRIMARY KEY (migration_uid, unit_id)) "
+                "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
             ),
             insert_absent=f"INSERT IGNORE INTO {t} (migration_uid, unit_id, bounds) VALUES (%s, %s, %s)",
-            read=f"SELECT bounds, last_key, rows_copied, done FROM {t} WHERE migration_uid = %s AND unit_id = %s",
+            read=f"SELECT bounds, last_key, rows_copied, done FROM {t} "
+            "WHERE migration_uid = %s AND unit_id = %s",
             lock=f"SELECT last_key, done FROM {t} WHERE migration_uid = %s AND unit_id = %s FOR UPDATE",
             advance=f"UPDATE {t} SET last_key = %s, rows_copied = rows_copied + %s, done = %s, "
             "updated_at = CURRENT_TIMESTAMP(6) WHERE migration_uid = %s AND unit_id = %s",
@@ -72,7 +76,8 @@ def checkpoint_sql(dialect: Dialect) -> CheckpointSQL:
         ),
         insert_absent=f"INSERT OR IGNORE INTO {t} (migration_uid, unit_id, bounds) VALUES (?, ?, ?)",
         read=f"SELECT bounds, last_key, rows_copied, done FROM {t} WHERE migration_uid = ? AND unit_id = ?",
-        lock=f"SELECT last_key, done FROM {t} WHERE migration_uid = ? AND unit_id = ?",  # BEGIN IMMEDIATE locks
+        # No FOR UPDATE in SQLite: BEGIN IMMEDIATE already holds the database's write lock.
+        lock=f"SELECT last_key, done FROM {t} WHERE migration_uid = ? AND unit_id = ?",
         advance=f"UPDATE {t} SET last_key = ?, rows_copied = rows_copied + ?, done = ?, "
         "updated_at = CURRENT_TIMESTAMP WHERE migration_uid = ? AND unit_id = ?",
         clear=f"DELETE FROM {t} WHERE migration_uid = ?",

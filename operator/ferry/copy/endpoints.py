@@ -88,12 +88,13 @@ async def open_sqlite(endpoint: SQLiteEndpoint) -> sqlite3.Connection:
 
 
 def endpoint_from_spec(spec: DatabaseConnectionSpec, credentials: Credentials) -> Endpoint:
-    """Connection factories for a DatabaseConnection, via ferry.db's driver keyword builders (TLS included)."""
+    """Connection factories for a DatabaseConnection, from ferry.db's driver keyword builders (with TLS)."""
     if spec.engine == Engine.POSTGRESQL:
         pg_kwargs = asyncpg_connect_kwargs(spec, credentials)
 
         async def connect_pg() -> PgConnection:
-            return await asyncpg.connect(**pg_kwargs)
+            conn: PgConnection = await asyncpg.connect(**pg_kwargs)
+            return conn
 
         return PgEndpoint(connect_pg)
     if spec.engine in (Engine.MYSQL, Engine.MARIADB):

@@ -10,6 +10,7 @@ UPDATE`, SQLite `INSERT OR IGNORE` / `ON CONFLICT (key) DO UPDATE`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import uuid
@@ -56,7 +57,10 @@ def insert_sql(dialect: Dialect, unit: WorkUnit, on_conflict: OnConflict) -> str
     by_source = {c.source: c.target for c in mapping.columns}
     keys = [by_source.get(k, k) for k in mapping.key]
     updates = [c for c in columns if c not in keys] or columns[:1]
-    q = lambda c: quote_ident(dialect, c)  # noqa: E731
+
+    def q(name: str) -> str:
+        return quote_ident(dialect, name)
+
     if dialect == "mysql":
         sql = f"INSERT INTO {table} ({cols}) VALUES {values}"
         if on_conflict == OnConflict.SKIP:
@@ -69,7 +73,9 @@ def insert_sql(dialect: Dialect, unit: WorkUnit, on_conflict: OnConflict) -> str
     sql = f"INSERT INTO {table} ({cols}) VALUES {values}"
     if on_conflict == OnConflict.UPDATE:
         conflict = ", ".join(q(k) for k in keys)
-        sql += f" ON CONFLICT ({conflict}) DO UPDATE SET " + ", ".join(f"{q(c)} = excluded.{q(c)}" for c in updates)
+        sql += f" ON CONFLICT ({conflict}) DO UPDATE SET " + ", ".join(
+            f"{q(c)} = excluded.{q(c)}" for c in updates
+        )
     return sql
 
 
@@ -103,10 +109,8 @@ class InsertTarget:
         self._run("COMMIT")
 
     def _rollback(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # the connection may be gone, and the transaction with it
             self._run("ROLLBACK")
-        except Exception:  # noqa: BLE001 - the connection may be gone; the transaction is gone with it
-            pass
 
     async def ensure_checkpoint_table(self) -> None:
         def create() -> None:
@@ -141,7 +145,9 @@ class InsertTarget:
         try:
             lock = await asyncio.to_thread(self._run, self.sql.lock, (write.migration_uid, write.unit_id))
             if not lock or lock[0][1] or lock[0][0] != write.expected_last_key:
-                raise ConcurrentWriter(f"the checkpoint of unit {write.unit_id} moved: another worker copies it")
+                raise ConcurrentWriter(
+                    f"the checkpoint of unit {write.unit_id} moved: another worker copies it"
+                )
             async for chunk in payload.chunks:
                 await asyncio.to_thread(self._executemany, statement, chunk)
                 rows += len(chunk)

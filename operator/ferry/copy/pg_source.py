@@ -1,8 +1,8 @@
 """PostgreSQL source: batch bounds by keyset, COPY TO STDOUT streams, and row reads.
 
-Pass-through streams `COPY (SELECT …) TO STDOUT` chunks (35–47 KB each, straight from
+Pass-through streams `COPY (SELECT …) TO STDOUT` chunks (35 to 47 KB each, straight from
 asyncpg's buffers) through a small bounded queue into the target's COPY FROM STDIN:
-0.94× the raw `psql | psql` pipe in copy-speed.md. A failure of the source COPY is
+0.94 times the raw `psql | psql` pipe in copy-speed.md. A failure of the source COPY is
 re-raised inside the stream, so the target's COPY and transaction abort.
 """
 
@@ -52,7 +52,9 @@ class PgSource:
 
     async def boundary(self, lo: Key | None, unit_hi: Key | None, batch_size: int) -> Key | None:
         """The key ending the next batch of `batch_size` keys after `lo`; None when fewer remain."""
-        query = boundary_query("postgresql", self.table, self.mapping.key, self.range(lo, unit_hi), batch_size)
+        query = boundary_query(
+            "postgresql", self.table, self.mapping.key, self.range(lo, unit_hi), batch_size
+        )
         row = await self.conn.fetchrow(query.sql)
         return None if row is None else tuple(row)
 

@@ -80,7 +80,8 @@ class PgTarget:
         table = qualified("postgresql", mapping.target_schema, mapping.target_table)
         cols = ", ".join(quote_ident("postgresql", c) for c in columns)
         await self.conn.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ON COMMIT DELETE ROWS AS SELECT {cols} FROM {table} WITH NO DATA"
+            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} ON COMMIT DELETE ROWS "
+            f"AS SELECT {cols} FROM {table} WITH NO DATA"
         )
         status = await self.conn.copy_to_table(
             STAGE, columns=columns, source=payload.chunks, format=payload.format

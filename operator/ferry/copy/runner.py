@@ -76,7 +76,9 @@ class UnitResults:
         return sum(r.rows_copied for r in self.results)
 
 
-def _payload(source: Source, target: Target, projection: Projection, lo: Key | None, hi: Key | None) -> Payload:
+def _payload(
+    source: Source, target: Target, projection: Projection, lo: Key | None, hi: Key | None
+) -> Payload:
     if projection.passthrough and isinstance(source, PgSource) and isinstance(target, PgTarget):
         fmt = projection.passthrough
         return CopyBytes(source.copy_chunks(lo, hi, fmt), fmt)
@@ -98,7 +100,9 @@ async def copy_unit(
         progress(ProgressEvent(unit.unit_id, unit.table, rows, delta, unit.estimated_rows, done, checkpoint))
 
     try:
-        projection = build_projection(unit.mapping, endpoints.source.dialect, endpoints.target.dialect, job.secrets)
+        projection = build_projection(
+            unit.mapping, endpoints.source.dialect, endpoints.target.dialect, job.secrets
+        )
         target = await open_target(endpoints.target, job.copy.on_conflict)
         source = await open_source(endpoints.source, projection)
         state = await target.open_unit(job.migration_uid, unit)
@@ -123,7 +127,9 @@ async def copy_unit(
             event(copied, done)
         return UnitResult(unit.unit_id, unit.table, "done", rows, checkpoint)
     except Exception as exc:  # reported per unit; the others go on
-        return UnitResult(unit.unit_id, unit.table, "failed", rows, checkpoint, f"{type(exc).__name__}: {exc}")
+        return UnitResult(
+            unit.unit_id, unit.table, "failed", rows, checkpoint, f"{type(exc).__name__}: {exc}"
+        )
     finally:
         if source is not None:
             await close_source(source)

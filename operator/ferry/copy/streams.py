@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 import pymysql.cursors
@@ -19,7 +19,7 @@ CHUNK = 2000
 
 async def stream_rows(
     endpoint: Endpoint, sql: str, params: Sequence[object] = ()
-) -> AsyncIterator[list[tuple[Any, ...]]]:
+) -> AsyncGenerator[list[tuple[Any, ...]], None]:
     if isinstance(endpoint, PgEndpoint):
         conn = await open_pg(endpoint)
         try:

@@ -100,7 +100,7 @@ def coerce_to(type_text: str) -> ValueFn:
     if base in ("boolean", "bool"):
         return lambda v: v if isinstance(v, bool) else str(v).lower() in ("1", "t", "true", "y", "yes", "on")
     if base in ("smallint", "integer", "int", "bigint", "int2", "int4", "int8", "tinyint", "mediumint"):
-        return lambda v: int(v) if not isinstance(v, bool) else int(v)  # type: ignore[call-overload]
+        return lambda v: int(v)  # type: ignore[call-overload]
     if base in ("numeric", "decimal"):
         return lambda v: Decimal(str(v))
     if base in ("real", "double precision", "float", "double", "float4", "float8"):

@@ -25,7 +25,9 @@ def marker(table: str) -> str:
     return f"!truncated:{table}"
 
 
-async def truncate_targets(endpoint: Endpoint, migration_uid: str, mappings: Sequence[TableMapping]) -> list[str]:
+async def truncate_targets(
+    endpoint: Endpoint, migration_uid: str, mappings: Sequence[TableMapping]
+) -> list[str]:
     """Empty the target tables not yet emptied for this migration; returns the tables emptied now."""
     await ensure_checkpoint_table(endpoint)
     emptied: list[str] = []

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from ferry.api.migration import TransformType
@@ -34,8 +34,10 @@ from ferry.copy.transforms import aes_key, canonical_bytes, decrypt, secret_key
 from ferry.schema.mapping import TableMapping
 
 TEXTUAL = frozenset(
-    ("text", "varchar", "character varying", "char", "character", "bpchar", "citext", "name")
-    + ("tinytext", "mediumtext", "longtext", "enum", "set")
+    (
+        *("text", "varchar", "character varying", "char", "character", "bpchar", "citext", "name"),
+        *("tinytext", "mediumtext", "longtext", "enum", "set"),
+    )
 )
 
 
@@ -88,7 +90,9 @@ def _sides(job: CopyJob, mapping: TableMapping) -> tuple[_Side, _Side, bool]:
     src, tgt = job.endpoints.source.dialect, job.endpoints.target.dialect
     projection = build_projection(mapping, src, tgt, job.secrets)
     by_source = {c.source: c for c in mapping.columns}
-    ordered = bool(mapping.key) and all(k in by_source and by_source[k].transform is None for k in mapping.key)
+    ordered = bool(mapping.key) and all(
+        k in by_source and by_source[k].transform is None for k in mapping.key
+    )
     canons_t: list[Canon] = []
     transforms = list(projection.transforms)
     canons_s: list[Canon] = []
@@ -126,7 +130,7 @@ def _sides(job: CopyJob, mapping: TableMapping) -> tuple[_Side, _Side, bool]:
     return _Side(sql_s, [], canons_s, apply), _Side(sql_t, [], canons_t, lambda r: r), ordered
 
 
-async def _canonical_rows(endpoint: Endpoint, side: _Side) -> AsyncIterator[tuple[list[object], str]]:
+async def _canonical_rows(endpoint: Endpoint, side: _Side) -> AsyncGenerator[tuple[list[object], str], None]:
     async with contextlib.aclosing(stream_rows(endpoint, side.sql, side.params)) as chunks:
         async for rows in chunks:
             for row in rows:
@@ -167,8 +171,8 @@ async def _compare_ordered(
                 last = tuple(rows[-1][0][i] for i in key_at)
                 return f"keys {describe_key(first)} .. {describe_key(last)}"
     finally:
-        await src_rows.aclose()  # type: ignore[attr-defined]
-        await tgt_rows.aclose()  # type: ignore[attr-defined]
+        await src_rows.aclose()
+        await tgt_rows.aclose()
 
 
 async def _multiset_digest(endpoint: Endpoint, side: _Side) -> int:
@@ -178,7 +182,9 @@ async def _multiset_digest(endpoint: Endpoint, side: _Side) -> int:
     return total
 
 
-async def validate_table(job: CopyJob, mapping: TableMapping, checksum: bool, chunk_rows: int) -> TableValidation:
+async def validate_table(
+    job: CopyJob, mapping: TableMapping, checksum: bool, chunk_rows: int
+) -> TableValidation:
     src, tgt = job.endpoints.source, job.endpoints.target
     source_table = qualified(src.dialect, mapping.source_schema, mapping.source_table)
     target_table = qualified(tgt.dialect, mapping.target_schema, mapping.target_table)
@@ -206,4 +212,3 @@ async def validate(
 ) -> list[TableValidation]:
     """Row counts (and checksums when asked) of every table, in the order given."""
     return [await validate_table(job, m, checksum, chunk_rows) for m in mappings]
-

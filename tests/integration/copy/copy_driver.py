@@ -1,4 +1,4 @@
-"""`python -m integration.copy.copy_driver CONFIG.json`: one copy run, as a process the kill tests can SIGKILL.
+"""`python -m integration.copy.copy_driver CONFIG.json`: one copy run, a process the kill tests SIGKILL.
 
 CONFIG holds the source and target `Database` fields, one table mapping and the batch size.
 Prints "copying" once the first unit has opened its checkpoint, then runs to the end;
@@ -39,7 +39,9 @@ async def main(config: dict[str, Any]) -> int:
             print("copying", flush=True)
             announced = True
 
-    results = await run_units(job, await plan_units([mapping], job.endpoints.source, job.copy), progress=progress)
+    results = await run_units(
+        job, await plan_units([mapping], job.endpoints.source, job.copy), progress=progress
+    )
     for failed in results.failed:
         print(failed.error, file=sys.stderr)
     return 0 if results.ok else 1

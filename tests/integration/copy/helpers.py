@@ -16,7 +16,9 @@ from harness.databases import Database
 
 def pg_endpoint(db: Database) -> PgEndpoint:
     async def connect() -> PgConnection:
-        return await asyncpg.connect(host=db.host, port=db.port, user=db.user, password=db.password, database=db.name)
+        return await asyncpg.connect(
+            host=db.host, port=db.port, user=db.user, password=db.password, database=db.name
+        )
 
     return PgEndpoint(connect)
 
@@ -24,7 +26,12 @@ def pg_endpoint(db: Database) -> PgEndpoint:
 def mysql_endpoint(db: Database) -> MySQLEndpoint:
     def connect() -> Any:
         return pymysql.connect(
-            host=db.host, port=db.port, user=db.user, password=db.password, database=db.name, charset="utf8mb4"
+            host=db.host,
+            port=db.port,
+            user=db.user,
+            password=db.password,
+            database=db.name,
+            charset="utf8mb4",
         )
 
     return MySQLEndpoint(connect)
@@ -90,7 +97,8 @@ def run_pg_script(db: Database, sql: str) -> None:
 
     env = {**os.environ, "PGPASSWORD": db.password}
     subprocess.run(
-        [PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", db.host, "-p", str(db.port), "-U", db.user, "-d", db.name],
+        [PSQL, "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", db.host, "-p", str(db.port), "-U", db.user,
+         "-d", db.name],
         input=sql.encode(), env=env, check=True, stdout=subprocess.DEVNULL,
     )  # fmt: skip
 
@@ -108,17 +116,20 @@ def run_mysql_script(db: Database, sql: str) -> None:
 def pg_tables(db: Database) -> list[tuple[str, list[tuple[str, str]], list[str]]]:
     """(table, [(column, type)], primary key) of every table in schema public, by name."""
     out = []
-    for (table,) in pg_rows(db, "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                "WHERE nspname = 'public' AND relkind = 'r' ORDER BY relname"):  # fmt: skip
+    tables = """SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE nspname = 'public' AND relkind = 'r' ORDER BY relname"""
+    for (table,) in pg_rows(db, tables):
         cols = pg_rows(
             db,
-            f"SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = 'public.\"{table}\"'"
-            "::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+            f"""SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute
+                WHERE attrelid = 'public."{table}"'::regclass AND attnum > 0 AND NOT attisdropped
+                ORDER BY attnum""",
         )
         key = pg_rows(
             db,
             f"SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid "
-            f"AND a.attnum = ANY(i.indkey) WHERE i.indrelid = 'public.\"{table}\"'::regclass AND i.indisprimary "
+            "AND a.attnum = ANY(i.indkey) "
+            f"WHERE i.indrelid = 'public.\"{table}\"'::regclass AND i.indisprimary "
             "ORDER BY array_position(i.indkey::int2[], a.attnum)",
         )
         out.append((table, [(c[0], c[1]) for c in cols], [k[0] for k in key]))
@@ -134,12 +145,15 @@ def mysql_tables(db: Database) -> list[tuple[str, list[tuple[str, str]], list[st
             out = []
             for (table,) in cur.fetchall():
                 cur.execute(
-                    "SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() "
-                    "AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION", (table,))  # fmt: skip
+                    """SELECT COLUMN_NAME, COLUMN_TYPE FROM information_schema.COLUMNS
+                       WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s ORDER BY ORDINAL_POSITION""",
+                    (table,),
+                )
                 cols = [(c[0], c[1]) for c in cur.fetchall()]
                 cur.execute(
-                    "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE WHERE TABLE_SCHEMA = DATABASE() "
-                    "AND TABLE_NAME = %s AND CONSTRAINT_NAME = 'PRIMARY' ORDER BY ORDINAL_POSITION", (table,))  # fmt: skip
+                    "SELECT COLUMN_NAME FROM information_schema.KEY_COLUMN_USAGE "
+                    "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = %s AND CONSTRAINT_NAME = 'PRIMARY' "
+                    "ORDER BY ORDINAL_POSITION", (table,))  # fmt: skip
                 out.append((table, cols, [k[0] for k in cur.fetchall()]))
             return out
     finally:
@@ -164,7 +178,8 @@ def mysql_to_pg_mappings(source: Database, target: Database) -> list[TableMappin
     for t, cols, key in mysql_tables(source):
         target_table, target_cols = targets[norm(t)]
         columns = tuple(
-            ColumnMapping(sc, tc, sty, tty, True) for (sc, sty), (tc, tty) in zip(cols, target_cols, strict=True)
+            ColumnMapping(sc, tc, sty, tty, True)
+            for (sc, sty), (tc, tty) in zip(cols, target_cols, strict=True)
         )
         out.append(TableMapping(None, t, "public", target_table, columns, tuple(key)))
     return out

@@ -1,4 +1,4 @@
-"""`ferry run -f bundle.yaml`: plan, schema, copy, validate without a cluster; a rerun resumes; refusals exit 2."""
+"""`ferry run -f bundle.yaml`: plan, schema, copy and validate without a cluster; reruns resume."""
 
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ CHINOOK_ROWS = 15607
 
 def _bundle(source: Database, target: Database, *, read_only: bool = False, extra: str = "") -> str:
     src_engine = "postgresql" if source.engine == "postgresql" else "mariadb"
-    return textwrap.dedent(f"""\
+    return (
+        textwrap.dedent(f"""\
         apiVersion: v1
         kind: Secret
         metadata: {{name: src-creds}}
@@ -52,7 +53,9 @@ def _bundle(source: Database, target: Database, *, read_only: bool = False, extr
           schema: {{mode: create}}
           copy: {{batchSize: 400, parallelism: 2}}
           validation: {{rowCount: true, checksum: true}}
-        """) + extra
+        """)
+        + extra
+    )
 
 
 def _run(tmp_path, text: str, monkeypatch: pytest.MonkeyPatch, password: str) -> int:  # type: ignore[no-untyped-def]
@@ -63,7 +66,11 @@ def _run(tmp_path, text: str, monkeypatch: pytest.MonkeyPatch, password: str) ->
 
 
 def test_run_copies_chinook_from_mariadb_and_a_rerun_is_a_no_op(
-    chinook_maria: Database, pg_db2: Database, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys  # type: ignore[no-untyped-def]
+    chinook_maria: Database,
+    pg_db2: Database,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # type: ignore[no-untyped-def]
 ) -> None:
     text = _bundle(chinook_maria, pg_db2, extra=textwrap.indent(textwrap.dedent("""\
         tables:
@@ -78,7 +85,9 @@ def test_run_copies_chinook_from_mariadb_and_a_rerun_is_a_no_op(
 
     tables = pg_rows(pg_db2, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'")
     assert tables == [(11,)]
-    emails = pg_rows(pg_db2, 'SELECT count(*) FROM "Customer" WHERE "Email" LIKE \'%@%\' OR length("Email") <> 64')
+    emails = pg_rows(
+        pg_db2, 'SELECT count(*) FROM "Customer" WHERE "Email" LIKE \'%@%\' OR length("Email") <> 64'
+    )
     assert emails == [(0,)]
 
     assert _run(tmp_path, text, monkeypatch, chinook_maria.password) == 0  # resumes: every unit is done
@@ -86,7 +95,11 @@ def test_run_copies_chinook_from_mariadb_and_a_rerun_is_a_no_op(
 
 
 def test_run_resumes_after_an_interrupted_copy(
-    chinook_pg: Database, pg_db2: Database, tmp_path, monkeypatch: pytest.MonkeyPatch, capsys  # type: ignore[no-untyped-def]
+    chinook_pg: Database,
+    pg_db2: Database,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # type: ignore[no-untyped-def]
 ) -> None:
     text = _bundle(chinook_pg, pg_db2)
     assert _run(tmp_path, text, monkeypatch, chinook_pg.password) == 0, capsys.readouterr()
@@ -96,11 +109,18 @@ def test_run_resumes_after_an_interrupted_copy(
             "WHERE unit_id = 'public.invoice_line'")  # fmt: skip
 
     assert _run(tmp_path, text, monkeypatch, chinook_pg.password) == 0, capsys.readouterr()
-    assert pg_rows(pg_db2, "SELECT count(*), count(DISTINCT invoice_line_id) FROM invoice_line") == [(2240, 2240)]
+    assert pg_rows(pg_db2, "SELECT count(*), count(DISTINCT invoice_line_id) FROM invoice_line") == [
+        (2240, 2240)
+    ]
 
 
 def test_run_refuses_a_read_only_target(
-    chinook_pg: Database, pg_db2: Database, tmp_path, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
+    chinook_pg: Database,
+    pg_db2: Database,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
 ) -> None:
     assert _run(tmp_path, _bundle(chinook_pg, pg_db2, read_only=True), monkeypatch, chinook_pg.password) == 2
-    assert pg_rows(pg_db2, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'") == [(0,)]
+    assert pg_rows(
+        pg_db2, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
+    ) == [(0,)]

@@ -19,7 +19,11 @@ TABLES = 11
 async def test_pg_to_pg_chinook_copies_every_row(chinook_pg: Database, chinook_pg_empty: Database) -> None:
     mappings = pg_to_pg_mappings(chinook_pg, chinook_pg_empty)
     assert len(mappings) == TABLES
-    job = CopyJob("chinook-pg", Endpoints(pg_endpoint(chinook_pg), pg_endpoint(chinook_pg_empty)), CopySpec(batch_size=500))
+    job = CopyJob(
+        "chinook-pg",
+        Endpoints(pg_endpoint(chinook_pg), pg_endpoint(chinook_pg_empty)),
+        CopySpec(batch_size=500),
+    )
 
     results = await run_units(job, await plan_units(mappings, job.endpoints.source, job.copy))
 
@@ -34,11 +38,15 @@ async def test_pg_to_pg_chinook_copies_every_row(chinook_pg: Database, chinook_p
         ), m.source_table
 
 
-async def test_mariadb_to_pg_chinook_checksums_agree(chinook_maria: Database, chinook_pg_empty: Database) -> None:
+async def test_mariadb_to_pg_chinook_checksums_agree(
+    chinook_maria: Database, chinook_pg_empty: Database
+) -> None:
     mappings = mysql_to_pg_mappings(chinook_maria, chinook_pg_empty)
     assert len(mappings) == TABLES
     job = CopyJob(
-        "chinook-maria", Endpoints(mysql_endpoint(chinook_maria), pg_endpoint(chinook_pg_empty)), CopySpec(batch_size=700)
+        "chinook-maria",
+        Endpoints(mysql_endpoint(chinook_maria), pg_endpoint(chinook_pg_empty)),
+        CopySpec(batch_size=700),
     )
 
     results = await run_units(job, await plan_units(mappings, job.endpoints.source, job.copy))

@@ -11,7 +11,7 @@ from integration.copy.helpers import mysql_endpoint, mysql_exec, pg_endpoint, pg
 
 CHECKPOINT = "SELECT last_key, rows_copied, done FROM ferry._ferry_checkpoints WHERE migration_uid = %s"
 
-# Row 150 raises on the source while its batch (ids 101..200) is being streamed: rows before it have been sent.
+# Row 150 raises on the source while its batch (ids 101..200) streams: rows before it have been sent.
 # While fail_switch is empty, the filter divides by zero there.
 PG_FAIL_AT_150 = "id <> 150 OR 1 / (SELECT count(*) FROM fail_switch) = 1"
 
@@ -44,7 +44,9 @@ async def test_pg_source_error_mid_batch_keeps_previous_checkpoint(
     assert pg_rows(pg_db2, "SELECT count(*), count(DISTINCT id), sum(id) FROM t") == [(400, 400, 80200)]
 
 
-async def test_mariadb_source_error_mid_batch_keeps_previous_checkpoint(mariadb_db: Database, pg_db: Database) -> None:
+async def test_mariadb_source_error_mid_batch_keeps_previous_checkpoint(
+    mariadb_db: Database, pg_db: Database
+) -> None:
     mysql_exec(
         mariadb_db,
         "CREATE TABLE t (id INT PRIMARY KEY, v VARCHAR(300))",
@@ -54,7 +56,7 @@ async def test_mariadb_source_error_mid_batch_keeps_previous_checkpoint(mariadb_
         "INSERT INTO fail_switch VALUES (1), (2)",
     )
     pg_exec(pg_db, "CREATE TABLE t (id integer, v text)")
-    # While fail_switch holds two rows, the scalar subquery fails at id 150 ("Subquery returns more than 1 row").
+    # While fail_switch holds two rows, the subquery fails at id 150 ("Subquery returns more than 1 row").
     where = "(SELECT on_ FROM fail_switch WHERE t.id = 150) IS NULL OR id = 150"
     mapping = table_mapping("t", [("id", "int(11)", "integer"), ("v", "varchar(300)", "text")], where=where)
     job = CopyJob("fail", Endpoints(mysql_endpoint(mariadb_db), pg_endpoint(pg_db)), CopySpec(batch_size=100))
@@ -74,10 +76,16 @@ async def test_mariadb_source_error_mid_batch_keeps_previous_checkpoint(mariadb_
     assert check.ok and check.checksum_match and check.target_rows == 400
 
 
-async def test_target_conflict_fails_unless_on_conflict_skips_or_updates(pg_db: Database, pg_db2: Database) -> None:
+async def test_target_conflict_fails_unless_on_conflict_skips_or_updates(
+    pg_db: Database, pg_db2: Database
+) -> None:
     pg_exec(pg_db, "CREATE TABLE t (id integer PRIMARY KEY, v text)",
             "INSERT INTO t SELECT i, 'new' || i FROM generate_series(1, 300) i")  # fmt: skip
-    pg_exec(pg_db2, "CREATE TABLE t (id integer PRIMARY KEY, v text)", "INSERT INTO t VALUES (7, 'old'), (250, 'old')")
+    pg_exec(
+        pg_db2,
+        "CREATE TABLE t (id integer PRIMARY KEY, v text)",
+        "INSERT INTO t VALUES (7, 'old'), (250, 'old')",
+    )
     mapping = table_mapping("t", [("id", "integer"), ("v", "text")])
     endpoints = Endpoints(pg_endpoint(pg_db), pg_endpoint(pg_db2))
 

@@ -65,7 +65,9 @@ def _config(source: Database, target: Database, columns: list[Any], where: str) 
     }  # fmt: skip
 
 
-async def test_pg_to_pg_survives_sigkill_at_random_points(pg_db: Database, pg_db2: Database, tmp_path: Path) -> None:
+async def test_pg_to_pg_survives_sigkill_at_random_points(
+    pg_db: Database, pg_db2: Database, tmp_path: Path
+) -> None:
     pg_exec(pg_db, "CREATE TABLE t (k1 integer, k2 text, v text, b bytea, PRIMARY KEY (k1, k2))",
             "INSERT INTO t SELECT i % 17, 'k' || i, repeat('ü', i % 50), decode(md5(i::text), 'hex') "
             "FROM generate_series(1, 3000) i")  # fmt: skip
@@ -96,7 +98,11 @@ async def test_mariadb_to_pg_survives_sigkill_at_random_points(
         "SELECT i % 13, CONCAT('k', i), REPEAT('ü', i % 50) FROM s",
     )
     pg_exec(pg_db, "CREATE TABLE t (k1 integer, k2 varchar(20), v varchar(200))")
-    columns = [["k1", "int(11)", "integer"], ["k2", "varchar(20)", "varchar(20)"], ["v", "varchar(200)", "varchar(200)"]]
+    columns = [
+        ["k1", "int(11)", "integer"],
+        ["k2", "varchar(20)", "varchar(20)"],
+        ["v", "varchar(200)", "varchar(200)"],
+    ]
     config = _config(mariadb_db, pg_db, columns, "SLEEP(0.001) = 0")
 
     unfinished = _kill_repeatedly(config, pg_db, tmp_path, kills=8, total=1500)

@@ -6,7 +6,15 @@ from ferry.api.migration import CopySpec, Transform
 from ferry.copy import CopyJob, Endpoints, plan_units, run_units, validate
 from ferry.copy.transforms import decrypt
 from harness.databases import Database
-from integration.copy.helpers import DictSecrets, mysql_endpoint, mysql_exec, pg_endpoint, pg_exec, pg_rows, table_mapping
+from integration.copy.helpers import (
+    DictSecrets,
+    mysql_endpoint,
+    mysql_exec,
+    pg_endpoint,
+    pg_exec,
+    pg_rows,
+    table_mapping,
+)
 
 HMAC_KEY = "pepper-for-tests"
 AES_KEY = "0123456789abcdef0123456789abcdef"  # 32 bytes: AES-256
@@ -14,10 +22,14 @@ SECRETS = DictSecrets({("pii", "hmac"): HMAC_KEY, ("pii", "aes"): AES_KEY})
 
 
 def _hash(column: str) -> Transform:
-    return Transform.model_validate({"column": column, "type": "hash", "keySecretRef": {"name": "pii", "key": "hmac"}})
+    return Transform.model_validate(
+        {"column": column, "type": "hash", "keySecretRef": {"name": "pii", "key": "hmac"}}
+    )
 
 
-ENCRYPT = Transform.model_validate({"column": "ssn", "type": "encrypt", "keySecretRef": {"name": "pii", "key": "aes"}})
+ENCRYPT = Transform.model_validate(
+    {"column": "ssn", "type": "encrypt", "keySecretRef": {"name": "pii", "key": "aes"}}
+)
 MASK = Transform.model_validate({"column": "card", "type": "mask", "keepLast": 4, "maskChar": "#"})
 NULLIFY = Transform.model_validate({"column": "note", "type": "null"})
 
@@ -47,7 +59,9 @@ async def _copy_and_check(job: CopyJob, source_types: dict[str, str], target: Da
     assert results.ok, results.failed
     joined = "SELECT count(*) FROM orders o JOIN customers c ON c.email = o.customer_email"
     assert pg_rows(target, joined) == [(60,)]
-    assert pg_rows(target, "SELECT count(*) FROM customers WHERE email LIKE '%@%' OR length(email) <> 64") == [(0,)]
+    assert pg_rows(
+        target, "SELECT count(*) FROM customers WHERE email LIKE '%@%' OR length(email) <> 64"
+    ) == [(0,)]
     for card, ssn, note, cid in pg_rows(target, "SELECT card, ssn, note, id FROM customers ORDER BY id"):
         assert card == "#" * 15 + f"{cid:04d}" and len(card) == 19
         assert decrypt(AES_KEY, ssn) == f"123-45-{cid:04d}".encode()
@@ -57,15 +71,18 @@ async def _copy_and_check(job: CopyJob, source_types: dict[str, str], target: Da
 
 
 SOURCE_ROWS = [
-    "INSERT INTO customers SELECT i, 'user' || i || '@example.com', '4111-1111-1111-' || lpad(i::text, 4, '0'), "
+    "INSERT INTO customers SELECT i, 'user' || i || '@example.com', "
+    "'4111-1111-1111-' || lpad(i::text, 4, '0'), "
     "'123-45-' || lpad(i::text, 4, '0'), 'secret note' FROM generate_series(1, 30) i",
-    "INSERT INTO orders SELECT i, 'user' || (1 + i % 30) || '@example.com', i * 1.25 FROM generate_series(1, 60) i",
+    "INSERT INTO orders SELECT i, 'user' || (1 + i % 30) || '@example.com', i * 1.25 "
+    "FROM generate_series(1, 60) i",
 ]
 
 
 async def test_pg_transforms_join_decrypt_and_mask(pg_db: Database, pg_db2: Database) -> None:
-    pg_exec(pg_db, "CREATE TABLE customers (id integer PRIMARY KEY, email text, card text, ssn text, note text)",
-            "CREATE TABLE orders (id integer PRIMARY KEY, customer_email text, total numeric(10,2))", *SOURCE_ROWS)  # fmt: skip
+    customers = "CREATE TABLE customers (id integer PRIMARY KEY, email text, card text, ssn text, note text)"
+    orders = "CREATE TABLE orders (id integer PRIMARY KEY, customer_email text, total numeric(10,2))"
+    pg_exec(pg_db, customers, orders, *SOURCE_ROWS)
     pg_exec(pg_db2, *TARGET_DDL)
     job = CopyJob("pii", Endpoints(pg_endpoint(pg_db), pg_endpoint(pg_db2)), CopySpec(batch_size=7), SECRETS)
     await _copy_and_check(job, {"int": "integer", "text": "text", "money": "numeric(10,2)"}, pg_db2)
@@ -74,7 +91,8 @@ async def test_pg_transforms_join_decrypt_and_mask(pg_db: Database, pg_db2: Data
 async def test_mariadb_transforms_join_decrypt_and_mask(mariadb_db: Database, pg_db: Database) -> None:
     mysql_exec(
         mariadb_db,
-        "CREATE TABLE customers (id INT PRIMARY KEY, email VARCHAR(80), card VARCHAR(19), ssn VARCHAR(11), note TEXT)",
+        "CREATE TABLE customers (id INT PRIMARY KEY, email VARCHAR(80), card VARCHAR(19), ssn VARCHAR(11), "
+        "note TEXT)",
         "CREATE TABLE orders (id INT PRIMARY KEY, customer_email VARCHAR(80), total DECIMAL(10,2))",
         "INSERT INTO customers WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 30) "
         "SELECT i, CONCAT('user', i, '@example.com'), CONCAT('4111-1111-1111-', LPAD(i, 4, '0')), "
@@ -83,5 +101,7 @@ async def test_mariadb_transforms_join_decrypt_and_mask(mariadb_db: Database, pg
         "SELECT i, CONCAT('user', 1 + i % 30, '@example.com'), i * 1.25 FROM s",
     )
     pg_exec(pg_db, *TARGET_DDL)
-    job = CopyJob("pii", Endpoints(mysql_endpoint(mariadb_db), pg_endpoint(pg_db)), CopySpec(batch_size=7), SECRETS)
+    job = CopyJob(
+        "pii", Endpoints(mysql_endpoint(mariadb_db), pg_endpoint(pg_db)), CopySpec(batch_size=7), SECRETS
+    )
     await _copy_and_check(job, {"int": "int(11)", "text": "varchar(80)", "money": "decimal(10,2)"}, pg_db)
