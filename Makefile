@@ -30,6 +30,7 @@ $(CURDIR)/$(CONTROLPLANE_DIR)/kube-apiserver:
 crds: install
 	$(BIN)/python -m ferry.api.generate crds
 	bash charts/sync-crds.sh
+	bash manifests/sync-crds.sh
 
 lint: install
 	$(BIN)/ruff check operator tests bench

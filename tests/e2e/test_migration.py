@@ -1,0 +1,243 @@
+"""Migrations end to end: real control plane, operator process, pod runner, real databases."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import psycopg
+import pytest
+from kubernetes import client
+
+from e2e.migration_helpers import (
+    condition,
+    create_connection,
+    create_migration,
+    get_migration,
+    patch_migration_spec,
+    wait_for_phase,
+    worker_jobs,
+)
+from harness.controlplane import ControlPlane
+from harness.databases import Database, MariaDBServer, PostgresServer
+from harness.datasets import add_generated_table, load_chinook
+from harness.operator_process import OperatorProcess
+from harness.podrunner import PodRunner
+
+CHINOOK_TABLES = 11
+CHINOOK_ROWS = 15607
+
+
+def _spec(**copy: object) -> dict[str, object]:
+    return {
+        "source": {"connectionRef": {"name": "src"}},
+        "target": {"connectionRef": {"name": "dst"}, "schema": "public"},
+        "copy": {"batchSize": 500, "parallelism": 2, **copy},
+        "validation": {"rowCount": True, "checksum": True},
+    }
+
+
+def _count(db: Database, table: str) -> int:
+    with psycopg.connect(db.libpq_dsn()) as conn:
+        row = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()
+        return int(row[0]) if row else -1
+
+
+@pytest.fixture
+def pg_source(pg_server: PostgresServer) -> Database:
+    db = pg_server.create_database()
+    load_chinook(db)
+    return db
+
+
+def test_pg_to_pg_succeeds_with_validated_counts_and_live_progress(
+    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
+    pg_source: Database, pg_db2: Database,
+) -> None:  # fmt: skip
+    add_generated_table(pg_source, 300_000)
+    create_connection(kube_api, namespace, "src", pg_source)
+    create_connection(kube_api, namespace, "dst", pg_db2)
+    create_migration(kube_api, namespace, "chinook", _spec(batchSize=2000))
+
+    seen: list[dict[str, object]] = []
+    done = wait_for_phase(kube_api, namespace, "chinook", {"Succeeded"}, timeout=240, seen=seen)
+    status = done["status"]
+    assert status["progress"]["rowsCopied"] == CHINOOK_ROWS + 300_000
+    assert status["progress"]["percent"] == 100.0
+    assert status["progress"]["tablesTotal"] == CHINOOK_TABLES + 1
+    assert condition(status, "Ready")["status"] == "True"
+    assert all(t["validation"].startswith("ok") for t in status["tables"]), status["tables"]
+    intermediate = [
+        s["progress"]["rowsCopied"] for s in seen
+        if s.get("phase") == "Running" and s.get("progress") and 0 < s["progress"]["rowsCopied"] < 315_607
+    ]  # fmt: skip
+    assert intermediate, "status.progress never showed a value between 0 and the total while running"
+    assert _count(pg_db2, "readings") == 300_000 and _count(pg_db2, "Track") == 3503
+    assert len(worker_jobs(kube_api, namespace, "chinook")) == 1
+
+
+def test_mariadb_to_pg_succeeds(
+    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
+    mariadb_server: MariaDBServer, pg_db2: Database,
+) -> None:  # fmt: skip
+    source = mariadb_server.create_database()
+    load_chinook(source)
+    create_connection(kube_api, namespace, "src", source)
+    create_connection(kube_api, namespace, "dst", pg_db2)
+    spec = _spec()
+    spec["source"] = {"connectionRef": {"name": "src"}}
+    create_migration(kube_api, namespace, "maria", spec)
+    done = wait_for_phase(kube_api, namespace, "maria", {"Succeeded"}, timeout=240)
+    assert done["status"]["progress"]["rowsCopied"] == CHINOOK_ROWS
+    assert _count(pg_db2, "Invoice") == 412
+
+
+def _approve(plane: ControlPlane, namespace: str, name: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ferry.cli.main", "approve", f"mig/{name}", "-n", namespace,
+         "--kubeconfig", str(plane.kubeconfig_path)],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+
+def test_destructive_plan_waits_for_approval_and_a_schema_change_invalidates_it(
+    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
+    control_plane: ControlPlane, pg_source: Database, pg_db2: Database,
+) -> None:  # fmt: skip
+    load_chinook(pg_db2)
+    with psycopg.connect(pg_db2.libpq_dsn(), autocommit=True) as conn:
+        conn.execute('ALTER TABLE "Artist" ADD COLUMN legacy_note text')  # the diff drops it: destructive
+        conn.execute('TRUNCATE "Artist" CASCADE')
+    create_connection(kube_api, namespace, "src", pg_source)
+    create_connection(kube_api, namespace, "dst", pg_db2)
+    spec = _spec(truncateTarget=True)
+    create_migration(kube_api, namespace, "gated", spec)
+
+    waiting = wait_for_phase(kube_api, namespace, "gated", {"AwaitingApproval"}, timeout=120)
+    first_hash = waiting["status"]["plan"]["hash"]
+    assert waiting["status"]["plan"]["destructive"] >= 1
+    assert any(
+        op["kind"] == "drop_column" and op["risk"] == "destructive"
+        for op in waiting["status"]["plan"]["operations"]
+    )
+    assert "kubectl ferry approve" in condition(waiting["status"], "Ready")["message"]
+
+    # The target changes after the plan was shown: an approval of the old plan must not run.
+    with psycopg.connect(pg_db2.libpq_dsn(), autocommit=True) as conn:
+        conn.execute('ALTER TABLE "Album" ADD COLUMN obsolete int')
+    patch_migration_spec(kube_api, namespace, "gated", {"approval": {"planHash": first_hash}})
+    deadline = time.monotonic() + 60
+    while (
+        condition(get_migration(kube_api, namespace, "gated")["status"], "Ready").get("reason")
+        != "ApprovalStale"
+    ):
+        assert time.monotonic() < deadline, "a stale approval was not reported"
+        time.sleep(0.5)
+    stale = get_migration(kube_api, namespace, "gated")["status"]
+    assert stale["phase"] == "AwaitingApproval" and stale["plan"]["hash"] != first_hash
+    assert not worker_jobs(kube_api, namespace, "gated")
+
+    result = _approve(control_plane, namespace, "gated")
+    assert result.returncode == 0, result.stderr
+    wait_for_phase(kube_api, namespace, "gated", {"Succeeded"}, timeout=240)
+    with psycopg.connect(pg_db2.libpq_dsn()) as conn:
+        columns = {
+            r[0]
+            for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_name IN ('Artist', 'Album')"
+            )
+        }
+    assert "legacy_note" not in columns and "obsolete" not in columns
+
+
+def _wait_rows(api: client.ApiClient, namespace: str, name: str, at_least: int, timeout: float = 120) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = get_migration(api, namespace, name).get("status") or {}
+        rows = sum(w.get("rowsCopied", 0) for w in (status.get("workers") or {}).values())
+        if rows >= at_least:
+            return rows
+        time.sleep(0.2)
+    raise AssertionError(f"fewer than {at_least} rows copied after {timeout}s")
+
+
+def test_killed_worker_pod_resumes_from_checkpoint(
+    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
+    pg_source: Database, pg_db2: Database,
+) -> None:  # fmt: skip
+    add_generated_table(pg_source, 400_000)
+    create_connection(kube_api, namespace, "src", pg_source)
+    create_connection(kube_api, namespace, "dst", pg_db2)
+    create_migration(kube_api, namespace, "resume", _spec(batchSize=1000, parallelism=1))
+    _wait_rows(kube_api, namespace, "resume", 20_000)
+    victims = [r for r in pod_runner.runs(namespace) if r.exit_code is None]
+    assert victims, "no running worker pod to kill"
+    pod_runner.kill(victims[0].name, namespace)
+    done = wait_for_phase(kube_api, namespace, "resume", {"Succeeded"}, timeout=240)
+    assert len(pod_runner.runs(namespace)) >= 2, "the Job did not start a replacement pod"
+    assert all(t["validation"].startswith("ok") for t in done["status"]["tables"]), done["status"]["tables"]
+    assert _count(pg_db2, "readings") == 400_000
+
+
+def test_operator_restart_mid_migration_creates_no_second_job(
+    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
+    pg_source: Database, pg_db2: Database,
+) -> None:  # fmt: skip
+    add_generated_table(pg_source, 300_000)
+    create_connection(kube_api, namespace, "src", pg_source)
+    create_connection(kube_api, namespace, "dst", pg_db2)
+    create_migration(kube_api, namespace, "restart", _spec(batchSize=1000))
+    _wait_rows(kube_api, namespace, "restart", 10_000)
+    operator.kill()
+    time.sleep(2)
+    operator.start()
+    wait_for_phase(kube_api, namespace, "restart", {"Succeeded"}, timeout=240)
+    assert [j.metadata.name for j in worker_jobs(kube_api, namespace, "restart")] == ["restart-copy-1"]
+
+
+def test_suspend_stops_new_batches_and_resume_finishes(
+    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
+    pg_source: Database, pg_db2: Database,
+) -> None:  # fmt: skip
+    add_generated_table(pg_source, 400_000)
+    create_connection(kube_api, namespace, "src", pg_source)
+    create_connection(kube_api, namespace, "dst", pg_db2)
+    create_migration(kube_api, namespace, "pause", _spec(batchSize=1000, parallelism=1))
+    _wait_rows(kube_api, namespace, "pause", 10_000)
+    patch_migration_spec(kube_api, namespace, "pause", {"suspend": True})
+    wait_for_phase(kube_api, namespace, "pause", {"Suspended"}, timeout=30)
+    time.sleep(4)  # the worker polls spec.suspend every 2 s; give in-flight batches time to commit
+    frozen = _count(pg_db2, "readings")
+    time.sleep(4)
+    assert _count(pg_db2, "readings") == frozen < 400_000, "batches kept committing while suspended"
+    patch_migration_spec(kube_api, namespace, "pause", {"suspend": False})
+    wait_for_phase(kube_api, namespace, "pause", {"Succeeded"}, timeout=240)
+    assert _count(pg_db2, "readings") == 400_000
+
+
+def test_worker_token_cannot_read_secrets_or_patch_other_migrations(
+    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
+    control_plane: ControlPlane, pg_source: Database, pg_db2: Database,
+) -> None:  # fmt: skip
+    create_connection(kube_api, namespace, "src", pg_source)
+    create_connection(kube_api, namespace, "dst", pg_db2)
+    create_migration(kube_api, namespace, "first", _spec())
+    wait_for_phase(kube_api, namespace, "first", {"Succeeded"}, timeout=240)
+    token = (
+        client.CoreV1Api(kube_api)
+        .create_namespaced_service_account_token(
+            "ferry-worker", namespace, {"spec": {"expirationSeconds": 600}}
+        )
+        .status.token
+    )
+    from harness.kube import api_client
+
+    with api_client(control_plane.server, control_plane.ca_path, token) as worker_api:
+        with pytest.raises(client.ApiException) as denied:
+            client.CoreV1Api(worker_api).read_namespaced_secret("src-creds", namespace)
+        assert denied.value.status == 403
+        with pytest.raises(client.ApiException) as denied_patch:
+            patch_migration_spec(worker_api, namespace, "first", {"suspend": True})
+        assert denied_patch.value.status == 403
+        assert get_migration(worker_api, namespace, "first")["status"]["phase"] == "Succeeded"
