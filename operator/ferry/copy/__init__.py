@@ -1,13 +1,58 @@
-"""ferry.copy: the copy engine (placeholder exports; documented fully below once stable)."""
+"""ferry.copy: the copy engine. Pure domain code (no Kubernetes); the Job worker and `ferry run` drive it.
 
-from ferry.copy.endpoints import Endpoints, MySQLEndpoint, PgEndpoint, SQLiteEndpoint
+Public API (see docs/copy.md for how batches, checkpoints, resume, transforms and validation work):
+
+Connections are injected, never built here from URLs:
+    Endpoints(source, target)                       PgEndpoint(connect: async () -> asyncpg.Connection)
+                                                    MySQLEndpoint(connect: () -> pymysql Connection)
+                                                    SQLiteEndpoint(connect: () -> sqlite3.Connection)
+    endpoint_from_spec(spec, credentials) -> Endpoint   factories from a DatabaseConnectionSpec (via ferry.db)
+
+Planning work:
+    await plan_units(mappings, source_endpoint, copy_spec) -> list[WorkUnit]
+        deterministic: tables by target name; tables over copy_spec.split_threshold_rows with a key
+        are split at key quantiles into ranges (lo, hi]. Compute once and give every worker the same list.
+    units_for_worker(units, index, count) -> list[WorkUnit]     same units for the same (list, index, count)
+
+Copying:
+    job = CopyJob(migration_uid, endpoints, copy_spec, secrets=SecretSource | None, concurrency=2)
+    await run_units(job, units, progress=callback(ProgressEvent), should_stop=() -> bool) -> UnitResults
+        each batch and its checkpoint commit in one target transaction; a rerun with the same
+        migration_uid resumes from the committed keys; should_stop is polled between batches.
+    await copy_unit(job, unit, progress, should_stop) -> UnitResult
+    await truncate_targets(target_endpoint, migration_uid, mappings)   copy.truncateTarget, once per migration
+
+Progress:
+    ProgressEvent(unit_id, table, rows_copied, rows_delta, estimated_rows, done, checkpoint)
+    ProgressTracker: expect(), start(), update(event), rows_per_second() (sliding window), eta_seconds(),
+        percent(), tables()
+
+Validation:
+    await validate(job, mappings, checksum=bool, chunk_rows=10_000) -> list[TableValidation]
+        exact row counts; checksums over the projected, transformed columns, both sides in Python;
+        TableValidation.first_difference names the first differing key range.
+
+Transforms: ferry.copy.transforms (compile_transform, decrypt(key, blob) -> plaintext bytes).
+"""
+
+from ferry.copy.endpoints import (
+    Endpoint,
+    Endpoints,
+    MySQLEndpoint,
+    PgEndpoint,
+    SQLiteEndpoint,
+    endpoint_from_spec,
+)
 from ferry.copy.progress import ProgressEvent, ProgressTracker
 from ferry.copy.runner import CopyJob, UnitResult, UnitResults, copy_unit, run_units
-from ferry.copy.units import WorkUnit, plan_units, units_for_worker
+from ferry.copy.transforms import decrypt
+from ferry.copy.truncate import truncate_targets
+from ferry.copy.units import UnitMismatch, WorkUnit, plan_units, units_for_worker
 from ferry.copy.validate import TableValidation, validate
 
 __all__ = [
     "CopyJob",
+    "Endpoint",
     "Endpoints",
     "MySQLEndpoint",
     "PgEndpoint",
@@ -15,12 +60,16 @@ __all__ = [
     "ProgressTracker",
     "SQLiteEndpoint",
     "TableValidation",
+    "UnitMismatch",
     "UnitResult",
     "UnitResults",
     "WorkUnit",
     "copy_unit",
+    "decrypt",
+    "endpoint_from_spec",
     "plan_units",
     "run_units",
+    "truncate_targets",
     "units_for_worker",
     "validate",
 ]
