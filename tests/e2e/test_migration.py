@@ -58,7 +58,7 @@ def test_pg_to_pg_succeeds_with_validated_counts_and_live_progress(
     add_generated_table(pg_source, 300_000)
     create_connection(kube_api, namespace, "src", pg_source)
     create_connection(kube_api, namespace, "dst", pg_db2)
-    create_migration(kube_api, namespace, "chinook", _spec(batchSize=2000))
+    create_migration(kube_api, namespace, "chinook", _spec(batchSize=100))
 
     seen: list[dict[str, object]] = []
     done = wait_for_phase(kube_api, namespace, "chinook", {"Succeeded"}, timeout=240, seen=seen)
@@ -72,8 +72,9 @@ def test_pg_to_pg_succeeds_with_validated_counts_and_live_progress(
         s["progress"]["rowsCopied"] for s in seen
         if s.get("phase") == "Running" and s.get("progress") and 0 < s["progress"]["rowsCopied"] < 315_607
     ]  # fmt: skip
-    assert intermediate, "status.progress never showed a value between 0 and the total while running"
-    assert _count(pg_db2, "readings") == 300_000 and _count(pg_db2, "Track") == 3503
+    trail = [(s.get("phase"), (s.get("progress") or {}).get("rowsCopied")) for s in seen]
+    assert intermediate, f"status.progress never showed a value between 0 and the total: {trail}"
+    assert _count(pg_db2, "readings") == 300_000 and _count(pg_db2, "track") == 3503
     assert len(worker_jobs(kube_api, namespace, "chinook")) == 1
 
 
@@ -107,8 +108,8 @@ def test_destructive_plan_waits_for_approval_and_a_schema_change_invalidates_it(
 ) -> None:  # fmt: skip
     load_chinook(pg_db2)
     with psycopg.connect(pg_db2.libpq_dsn(), autocommit=True) as conn:
-        conn.execute('ALTER TABLE "Artist" ADD COLUMN legacy_note text')  # the diff drops it: destructive
-        conn.execute('TRUNCATE "Artist" CASCADE')
+        conn.execute('ALTER TABLE artist ADD COLUMN legacy_note text')  # the diff drops it: destructive
+        conn.execute('TRUNCATE artist CASCADE')
     create_connection(kube_api, namespace, "src", pg_source)
     create_connection(kube_api, namespace, "dst", pg_db2)
     spec = _spec(truncateTarget=True)
@@ -125,7 +126,7 @@ def test_destructive_plan_waits_for_approval_and_a_schema_change_invalidates_it(
 
     # The target changes after the plan was shown: an approval of the old plan must not run.
     with psycopg.connect(pg_db2.libpq_dsn(), autocommit=True) as conn:
-        conn.execute('ALTER TABLE "Album" ADD COLUMN obsolete int')
+        conn.execute('ALTER TABLE album ADD COLUMN obsolete int')
     patch_migration_spec(kube_api, namespace, "gated", {"approval": {"planHash": first_hash}})
     deadline = time.monotonic() + 60
     while (
@@ -145,7 +146,7 @@ def test_destructive_plan_waits_for_approval_and_a_schema_change_invalidates_it(
         columns = {
             r[0]
             for r in conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_name IN ('Artist', 'Album')"
+                "SELECT column_name FROM information_schema.columns WHERE table_name IN ('artist', 'album')"
             )
         }
     assert "legacy_note" not in columns and "obsolete" not in columns
@@ -169,7 +170,7 @@ def test_killed_worker_pod_resumes_from_checkpoint(
     add_generated_table(pg_source, 400_000)
     create_connection(kube_api, namespace, "src", pg_source)
     create_connection(kube_api, namespace, "dst", pg_db2)
-    create_migration(kube_api, namespace, "resume", _spec(batchSize=1000, parallelism=1))
+    create_migration(kube_api, namespace, "resume", _spec(batchSize=100, parallelism=1))
     _wait_rows(kube_api, namespace, "resume", 20_000)
     victims = [r for r in pod_runner.runs(namespace) if r.exit_code is None]
     assert victims, "no running worker pod to kill"
@@ -187,7 +188,7 @@ def test_operator_restart_mid_migration_creates_no_second_job(
     add_generated_table(pg_source, 300_000)
     create_connection(kube_api, namespace, "src", pg_source)
     create_connection(kube_api, namespace, "dst", pg_db2)
-    create_migration(kube_api, namespace, "restart", _spec(batchSize=1000))
+    create_migration(kube_api, namespace, "restart", _spec(batchSize=100))
     _wait_rows(kube_api, namespace, "restart", 10_000)
     operator.kill()
     time.sleep(2)
@@ -203,7 +204,7 @@ def test_suspend_stops_new_batches_and_resume_finishes(
     add_generated_table(pg_source, 400_000)
     create_connection(kube_api, namespace, "src", pg_source)
     create_connection(kube_api, namespace, "dst", pg_db2)
-    create_migration(kube_api, namespace, "pause", _spec(batchSize=1000, parallelism=1))
+    create_migration(kube_api, namespace, "pause", _spec(batchSize=100, parallelism=1))
     _wait_rows(kube_api, namespace, "pause", 10_000)
     patch_migration_spec(kube_api, namespace, "pause", {"suspend": True})
     wait_for_phase(kube_api, namespace, "pause", {"Suspended"}, timeout=30)

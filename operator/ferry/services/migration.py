@@ -9,6 +9,7 @@ target as it is, and the copy resumes from the checkpoints on the target.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from ferry.api.base import now_rfc3339
 from ferry.api.connection import DatabaseConnectionSpec, DatabaseConnectionStatus
 from ferry.api.kinds import DATABASE_CONNECTION, MIGRATION
 from ferry.api.migration import MigrationSpec, MigrationStatus, Phase
+from ferry.copy.truncate import truncate_targets
 from ferry.db.credentials import SecretError, resolve_credentials
 from ferry.kube.apply import server_side_apply
 from ferry.kube.secrets import KubeSecretSource
@@ -29,6 +31,7 @@ from ferry.kube.status import get_object, patch_status
 from ferry.kube.worker_job import build_worker_job
 from ferry.kube.worker_rbac import build_worker_rbac
 from ferry.schema import OpKind, apply_plan
+from ferry.services.endpoints import endpoint_for
 from ferry.services.planning import PlannedMigration, Side, engine_for, plan_migration
 from ferry.services.policy import governance_for, needs_approval, policy_violations
 from ferry.services.progress import aggregate
@@ -210,6 +213,9 @@ class MigrationReconciler:
     def _start(self, ctx: MigrationContext, out: Outcome, planned: PlannedMigration, target: Side) -> None:
         with engine_for(target) as engine:
             apply_plan(engine, planned.plan.pre_data)
+        if ctx.spec.copy_.truncate_target:
+            # Once per migration (the engine records it on the target), before any worker starts.
+            asyncio.run(truncate_targets(endpoint_for(target), ctx.uid, planned.mappings))
         pre_data = planned.plan.pre_data
         created = [op.qualified_table for op in pre_data if op.kind == OpKind.CREATE_TABLE]
         ctx.status.created_tables = sorted(set(ctx.status.created_tables) | set(created))
