@@ -48,7 +48,7 @@ run: install
 	$(BIN)/ferry operator
 
 demo: install system-deps controlplane
-	$(BIN)/python -m harness.demo
+	PYTHONPATH=tests $(BIN)/python -m harness.demo
 
 bench: install system-deps
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -73,8 +73,9 @@ def aggregate(
         percent_text=f"{percent:.1f}%",
         rows_per_second=round(rate, 1),
         eta_seconds=eta,
-        speed=human_rate(rate) if not finished else None,
-        eta=human_duration(eta) if eta is not None else None,
+        # A merge patch cannot unset a field by omitting it, so finished copies say so explicitly.
+        speed=human_rate(rate) if not finished else "-",
+        eta=human_duration(eta) if eta is not None else ("-" if finished else None),
         updated_at=now_rfc3339(),
     )
     shown, omitted = bounded(tables)

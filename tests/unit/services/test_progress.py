@@ -34,7 +34,7 @@ def test_percent_never_reaches_100_before_the_job_finishes() -> None:
     assert progress.percent == 99.9
     assert progress.rows_estimated == 5000
     finished, _, _ = aggregate(workers, tables_total=1, rows_estimated=1000, finished=True)
-    assert finished.percent == 100.0 and finished.tables_done == 1 and finished.eta is None
+    assert finished.percent == 100.0 and finished.tables_done == 1 and finished.eta == "-"
 
 
 def test_table_list_is_bounded_and_keeps_failures_first() -> None:
