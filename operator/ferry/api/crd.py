@@ -9,7 +9,29 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import BaseModel
+from pydantic.json_schema import GenerateJsonSchema, NoDefault
+from pydantic_core import core_schema
+
 from ferry.api.kinds import ALL_KINDS, GROUP, VERSION, Kind
+
+
+class _WithFactoryDefaults(GenerateJsonSchema):
+    """Publish `default_factory` defaults too, so the apiserver fills omitted objects and lists.
+
+    An omitted nested object is filled with its complete default, so `kubectl get -o yaml` shows
+    the values Ferry will use.
+    """
+
+    def get_default_value(self, schema: core_schema.WithDefaultSchema) -> Any:
+        factory = schema.get("default_factory")
+        if factory is None or schema.get("default_factory_takes_data"):
+            return super().get_default_value(schema)
+        value = factory()  # type: ignore[call-arg]
+        if isinstance(value, BaseModel):
+            # The apiserver checks defaults against CEL rules as given, so publish them complete.
+            return value.model_dump(by_alias=True, exclude_none=True, mode="json")
+        return value if isinstance(value, list | dict) else NoDefault
 
 _DROPPED_KEYS = {"title", "$defs", "discriminator"}
 
@@ -63,7 +85,7 @@ def structural(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
 
 
 def openapi_schema(model: type[Any], mode: str) -> dict[str, Any]:
-    raw = model.model_json_schema(by_alias=True, mode=mode)
+    raw = model.model_json_schema(by_alias=True, mode=mode, schema_generator=_WithFactoryDefaults)
     return structural(raw, raw.get("$defs", {}))
 
 
