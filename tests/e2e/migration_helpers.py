@@ -18,20 +18,34 @@ def create_connection(api: client.ApiClient, namespace: str, name: str, db: Data
         {"metadata": {"name": f"{name}-creds"}, "stringData": {"username": db.user, "password": db.password}},
     )
     client.CustomObjectsApi(api).create_namespaced_custom_object(
-        GROUP, VERSION, namespace, "databaseconnections",
+        GROUP,
+        VERSION,
+        namespace,
+        "databaseconnections",
         {
-            "apiVersion": f"{GROUP}/{VERSION}", "kind": "DatabaseConnection", "metadata": {"name": name},
-            "spec": {"engine": db.engine, "host": db.host, "port": db.port, "database": db.name,
-                     "credentialsSecretRef": {"name": f"{name}-creds"}, "healthCheck": {"intervalSeconds": 5}},
+            "apiVersion": f"{GROUP}/{VERSION}",
+            "kind": "DatabaseConnection",
+            "metadata": {"name": name},
+            "spec": {
+                "engine": db.engine,
+                "host": db.host,
+                "port": db.port,
+                "database": db.name,
+                "credentialsSecretRef": {"name": f"{name}-creds"},
+                "healthCheck": {"intervalSeconds": 5},
+            },
         },
-    )  # fmt: skip
+    )
 
 
 def create_migration(api: client.ApiClient, namespace: str, name: str, spec: dict[str, Any]) -> None:
     client.CustomObjectsApi(api).create_namespaced_custom_object(
-        GROUP, VERSION, namespace, "migrations",
+        GROUP,
+        VERSION,
+        namespace,
+        "migrations",
         {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Migration", "metadata": {"name": name}, "spec": spec},
-    )  # fmt: skip
+    )
 
 
 def get_migration(api: client.ApiClient, namespace: str, name: str) -> dict[str, Any]:
@@ -48,9 +62,13 @@ def patch_migration_spec(api: client.ApiClient, namespace: str, name: str, spec:
 
 
 def wait_for_phase(
-    api: client.ApiClient, namespace: str, name: str, phases: set[str], timeout: float = 180,
+    api: client.ApiClient,
+    namespace: str,
+    name: str,
+    phases: set[str],
+    timeout: float = 180,
     seen: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:  # fmt: skip
+) -> dict[str, Any]:
     """Poll until the phase is one of `phases`; fail early, with the status, on an unexpected end."""
     deadline = time.monotonic() + timeout
     status: dict[str, Any] = {}

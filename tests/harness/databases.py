@@ -72,8 +72,10 @@ class PostgresServer:
             as_user(
                 [
                     str(PG_BIN / "initdb"),
-                    "-D", str(self.data_dir),
-                    "-U", self.superuser,
+                    "-D",
+                    str(self.data_dir),
+                    "-U",
+                    self.superuser,
                     f"--pwfile={pwfile}",
                     "--auth-local=trust",
                     "--auth-host=scram-sha-256",
@@ -84,7 +86,7 @@ class PostgresServer:
             ),
             check=True,
             stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+        )
         conf = {
             "listen_addresses": "'127.0.0.1'",
             "port": str(self.port),
@@ -123,9 +125,14 @@ class PostgresServer:
 
     def admin(self, dbname: str = "postgres") -> psycopg.Connection[tuple[object, ...]]:
         return psycopg.connect(
-            host=self.host, port=self.port, user=self.superuser, password=SUPERUSER_PASSWORD,
-            dbname=dbname, autocommit=True, sslmode="prefer",
-        )  # fmt: skip
+            host=self.host,
+            port=self.port,
+            user=self.superuser,
+            password=SUPERUSER_PASSWORD,
+            dbname=dbname,
+            autocommit=True,
+            sslmode="prefer",
+        )
 
     def create_database(self, name: str | None = None) -> Database:
         """A fresh database owned by a fresh login role."""
@@ -172,20 +179,39 @@ class MariaDBServer:
         data.mkdir(parents=True, exist_ok=True)
         run_as = ["--user=root"] if os.geteuid() == 0 else []
         subprocess.run(
-            ["mariadb-install-db", "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=socket",
-             "--skip-test-db", *run_as],
-            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                "mariadb-install-db",
+                "--no-defaults",
+                f"--datadir={data}",
+                "--auth-root-authentication-method=socket",
+                "--skip-test-db",
+                *run_as,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         log = open(self.base_dir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(
-            [shutil.which("mariadbd") or "/usr/sbin/mariadbd", "--no-defaults", f"--datadir={data}",
-             f"--port={self.port}", "--bind-address=127.0.0.1", f"--socket={self.socket}",
-             f"--pid-file={self.base_dir / 'mysqld.pid'}", "--skip-name-resolve",
-             "--innodb-flush-log-at-trx-commit=2", "--innodb-buffer-pool-size=256M",
-             "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
-             "--max-connections=300", *run_as],
-            stdout=log, stderr=log,
-        )  # fmt: skip
+            [
+                shutil.which("mariadbd") or "/usr/sbin/mariadbd",
+                "--no-defaults",
+                f"--datadir={data}",
+                f"--port={self.port}",
+                "--bind-address=127.0.0.1",
+                f"--socket={self.socket}",
+                f"--pid-file={self.base_dir / 'mysqld.pid'}",
+                "--skip-name-resolve",
+                "--innodb-flush-log-at-trx-commit=2",
+                "--innodb-buffer-pool-size=256M",
+                "--character-set-server=utf8mb4",
+                "--collation-server=utf8mb4_unicode_ci",
+                "--max-connections=300",
+                *run_as,
+            ],
+            stdout=log,
+            stderr=log,
+        )
         wait_until(self._socket_ready, 60, f"MariaDB on port {self.port}")
         with pymysql.connect(unix_socket=str(self.socket), user="root") as conn, conn.cursor() as cur:
             for host in ("127.0.0.1", "localhost"):
@@ -208,9 +234,13 @@ class MariaDBServer:
 
     def admin(self, database: str | None = None) -> pymysql.connections.Connection:  # type: ignore[type-arg]
         return pymysql.connect(
-            host=self.host, port=self.port, user=self.admin_user, password=SUPERUSER_PASSWORD,
-            database=database, autocommit=True,
-        )  # fmt: skip
+            host=self.host,
+            port=self.port,
+            user=self.admin_user,
+            password=SUPERUSER_PASSWORD,
+            database=database,
+            autocommit=True,
+        )
 
     def create_database(self, name: str | None = None) -> Database:
         name = name or f"t_{uuid.uuid4().hex[:12]}"

@@ -19,18 +19,36 @@ def load_dump_postgresql(db: Database, path: Path) -> None:
     """Load a dump with psql, without its CREATE DATABASE / \\c lines (the database is given)."""
     text = re.sub(r"(?m)^(DROP DATABASE|CREATE DATABASE|\\c ).*$", "", path.read_text())
     subprocess.run(
-        [str(PG_BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-h", db.host, "-p", str(db.port),
-         "-U", db.user, "-d", db.name],
-        input=text.encode(), env={**os.environ, "PGPASSWORD": db.password}, check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            str(PG_BIN / "psql"),
+            "-X",
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            db.host,
+            "-p",
+            str(db.port),
+            "-U",
+            db.user,
+            "-d",
+            db.name,
+        ],
+        input=text.encode(),
+        env={**os.environ, "PGPASSWORD": db.password},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def load_dump_mariadb(db: Database, path: Path) -> None:
     text = re.sub(r"(?m)^(DROP DATABASE|CREATE DATABASE|USE ).*$", "", path.read_text(encoding="utf-8"))
     subprocess.run(
         ["mariadb", "-h", db.host, "-P", str(db.port), "-u", db.user, f"-p{db.password}", db.name],
-        input=text.encode(), check=True, stdout=subprocess.DEVNULL,
-    )  # fmt: skip
+        input=text.encode(),
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def load_chinook(db: Database) -> None:
@@ -44,7 +62,8 @@ def add_generated_table(db: Database, rows: int, name: str = "readings") -> None
     """A narrow PostgreSQL table with `rows` rows, so a copy runs long enough to interrupt."""
     with psycopg.connect(db.libpq_dsn(), autocommit=True) as conn:
         conn.execute(
-            f"CREATE TABLE {name} (id bigint PRIMARY KEY, taken_at timestamptz NOT NULL, value double precision)"
+            f"CREATE TABLE {name} "
+            "(id bigint PRIMARY KEY, taken_at timestamptz NOT NULL, value double precision)"
         )
         conn.execute(
             f"INSERT INTO {name} SELECT g, timestamptz '2020-01-01' + g * interval '1 second', g / 7.0 "

@@ -104,7 +104,8 @@ class DatabaseConnectionSpec(ApiModel):
         "json_schema_extra": {
             "x-kubernetes-validations": [
                 {
-                    "rule": "self.engine == 'sqlite' || (has(self.credentialsSecretRef) != has(self.urlSecretRef))",
+                    "rule": "self.engine == 'sqlite' || "
+                    "(has(self.credentialsSecretRef) != has(self.urlSecretRef))",
                     "message": "exactly one of credentialsSecretRef or urlSecretRef must be set",
                 },
                 {

@@ -33,6 +33,7 @@ class _WithFactoryDefaults(GenerateJsonSchema):
             return value.model_dump(by_alias=True, exclude_none=True, mode="json")
         return value if isinstance(value, list | dict) else NoDefault
 
+
 _DROPPED_KEYS = {"title", "$defs", "discriminator"}
 
 
