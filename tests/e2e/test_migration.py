@@ -52,9 +52,13 @@ def pg_source(pg_server: PostgresServer) -> Database:
 
 
 def test_pg_to_pg_succeeds_with_validated_counts_and_live_progress(
-    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
-    pg_source: Database, pg_db2: Database,
-) -> None:  # fmt: skip
+    kube_api: client.ApiClient,
+    namespace: str,
+    operator: OperatorProcess,
+    pod_runner: PodRunner,
+    pg_source: Database,
+    pg_db2: Database,
+) -> None:
     add_generated_table(pg_source, 300_000)
     create_connection(kube_api, namespace, "src", pg_source)
     create_connection(kube_api, namespace, "dst", pg_db2)
@@ -69,9 +73,10 @@ def test_pg_to_pg_succeeds_with_validated_counts_and_live_progress(
     assert condition(status, "Ready")["status"] == "True"
     assert all(t["validation"].startswith("ok") for t in status["tables"]), status["tables"]
     intermediate = [
-        s["progress"]["rowsCopied"] for s in seen
+        s["progress"]["rowsCopied"]
+        for s in seen
         if s.get("phase") == "Running" and s.get("progress") and 0 < s["progress"]["rowsCopied"] < 315_607
-    ]  # fmt: skip
+    ]
     trail = [(s.get("phase"), (s.get("progress") or {}).get("rowsCopied")) for s in seen]
     assert intermediate, f"status.progress never showed a value between 0 and the total: {trail}"
     assert _count(pg_db2, "readings") == 300_000 and _count(pg_db2, "track") == 3503
@@ -79,9 +84,13 @@ def test_pg_to_pg_succeeds_with_validated_counts_and_live_progress(
 
 
 def test_mariadb_to_pg_succeeds(
-    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
-    mariadb_server: MariaDBServer, pg_db2: Database,
-) -> None:  # fmt: skip
+    kube_api: client.ApiClient,
+    namespace: str,
+    operator: OperatorProcess,
+    pod_runner: PodRunner,
+    mariadb_server: MariaDBServer,
+    pg_db2: Database,
+) -> None:
     source = mariadb_server.create_database()
     load_chinook(source)
     create_connection(kube_api, namespace, "src", source)
@@ -96,20 +105,36 @@ def test_mariadb_to_pg_succeeds(
 
 def _approve(plane: ControlPlane, namespace: str, name: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "ferry.cli.main", "approve", f"mig/{name}", "-n", namespace,
-         "--kubeconfig", str(plane.kubeconfig_path)],
-        capture_output=True, text=True, timeout=60,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "ferry.cli.main",
+            "approve",
+            f"mig/{name}",
+            "-n",
+            namespace,
+            "--kubeconfig",
+            str(plane.kubeconfig_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_destructive_plan_waits_for_approval_and_a_schema_change_invalidates_it(
-    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
-    control_plane: ControlPlane, pg_source: Database, pg_db2: Database,
-) -> None:  # fmt: skip
+    kube_api: client.ApiClient,
+    namespace: str,
+    operator: OperatorProcess,
+    pod_runner: PodRunner,
+    control_plane: ControlPlane,
+    pg_source: Database,
+    pg_db2: Database,
+) -> None:
     load_chinook(pg_db2)
     with psycopg.connect(pg_db2.libpq_dsn(), autocommit=True) as conn:
-        conn.execute('ALTER TABLE artist ADD COLUMN legacy_note text')  # the diff drops it: destructive
-        conn.execute('TRUNCATE artist CASCADE')
+        conn.execute("ALTER TABLE artist ADD COLUMN legacy_note text")  # the diff drops it: destructive
+        conn.execute("TRUNCATE artist CASCADE")
     create_connection(kube_api, namespace, "src", pg_source)
     create_connection(kube_api, namespace, "dst", pg_db2)
     spec = _spec(truncateTarget=True)
@@ -126,7 +151,7 @@ def test_destructive_plan_waits_for_approval_and_a_schema_change_invalidates_it(
 
     # The target changes after the plan was shown: an approval of the old plan must not run.
     with psycopg.connect(pg_db2.libpq_dsn(), autocommit=True) as conn:
-        conn.execute('ALTER TABLE album ADD COLUMN obsolete int')
+        conn.execute("ALTER TABLE album ADD COLUMN obsolete int")
     patch_migration_spec(kube_api, namespace, "gated", {"approval": {"planHash": first_hash}})
     deadline = time.monotonic() + 60
     while (
@@ -164,9 +189,13 @@ def _wait_rows(api: client.ApiClient, namespace: str, name: str, at_least: int, 
 
 
 def test_killed_worker_pod_resumes_from_checkpoint(
-    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
-    pg_source: Database, pg_db2: Database,
-) -> None:  # fmt: skip
+    kube_api: client.ApiClient,
+    namespace: str,
+    operator: OperatorProcess,
+    pod_runner: PodRunner,
+    pg_source: Database,
+    pg_db2: Database,
+) -> None:
     add_generated_table(pg_source, 400_000)
     create_connection(kube_api, namespace, "src", pg_source)
     create_connection(kube_api, namespace, "dst", pg_db2)
@@ -182,9 +211,13 @@ def test_killed_worker_pod_resumes_from_checkpoint(
 
 
 def test_operator_restart_mid_migration_creates_no_second_job(
-    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
-    pg_source: Database, pg_db2: Database,
-) -> None:  # fmt: skip
+    kube_api: client.ApiClient,
+    namespace: str,
+    operator: OperatorProcess,
+    pod_runner: PodRunner,
+    pg_source: Database,
+    pg_db2: Database,
+) -> None:
     add_generated_table(pg_source, 300_000)
     create_connection(kube_api, namespace, "src", pg_source)
     create_connection(kube_api, namespace, "dst", pg_db2)
@@ -198,9 +231,13 @@ def test_operator_restart_mid_migration_creates_no_second_job(
 
 
 def test_suspend_stops_new_batches_and_resume_finishes(
-    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
-    pg_source: Database, pg_db2: Database,
-) -> None:  # fmt: skip
+    kube_api: client.ApiClient,
+    namespace: str,
+    operator: OperatorProcess,
+    pod_runner: PodRunner,
+    pg_source: Database,
+    pg_db2: Database,
+) -> None:
     add_generated_table(pg_source, 400_000)
     create_connection(kube_api, namespace, "src", pg_source)
     create_connection(kube_api, namespace, "dst", pg_db2)
@@ -218,9 +255,14 @@ def test_suspend_stops_new_batches_and_resume_finishes(
 
 
 def test_worker_token_cannot_read_secrets_or_patch_other_migrations(
-    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
-    control_plane: ControlPlane, pg_source: Database, pg_db2: Database,
-) -> None:  # fmt: skip
+    kube_api: client.ApiClient,
+    namespace: str,
+    operator: OperatorProcess,
+    pod_runner: PodRunner,
+    control_plane: ControlPlane,
+    pg_source: Database,
+    pg_db2: Database,
+) -> None:
     create_connection(kube_api, namespace, "src", pg_source)
     create_connection(kube_api, namespace, "dst", pg_db2)
     create_migration(kube_api, namespace, "first", _spec())

@@ -43,6 +43,7 @@ JOB_FAILED: Final = "JobFailed"
 SUSPENDED: Final = "Suspended"
 ROLLING_BACK: Final = "RollingBack"
 ROLLED_BACK: Final = "RolledBack"
+RECONCILE_ERROR: Final = "ReconcileError"
 
 # Project reasons.
 NAMESPACE_READY: Final = "NamespaceReady"

@@ -16,9 +16,10 @@ from ferry.api.kinds import GROUP, MIGRATION, VERSION
 from ferry.api.migration import MigrationSpec, MigrationStatus
 from ferry.kube.client import load_api_client
 from ferry.observability.metrics import record_migration
-from ferry.services.migration import TERMINAL, MigrationContext, MigrationReconciler
+from ferry.services.migration import TERMINAL, MigrationContext, MigrationReconciler, ReconcileError
 from ferry.services.rollback import RollbackBlocked, roll_back_on_delete
 
+RETRY_DELAY_SECONDS = 10
 _locks: dict[str, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -49,7 +50,10 @@ def _reconcile(body: kopf.Body) -> None:
         return  # another handler is reconciling this object right now; the timer comes back
     try:
         with load_api_client() as api:
-            outcome = MigrationReconciler(api).reconcile(ctx)
+            try:
+                outcome = MigrationReconciler(api).reconcile(ctx)
+            except ReconcileError as exc:
+                raise kopf.TemporaryError(str(exc), delay=RETRY_DELAY_SECONDS) from exc
         record_migration(ctx.namespace, ctx.name, ctx.status)
         for event_type, reason, message in outcome.events:
             kopf.event(body, type=event_type, reason=reason, message=message)

@@ -31,26 +31,46 @@ async def truncate_targets(
     """Empty the target tables not yet emptied for this migration; returns the tables emptied now."""
     await ensure_checkpoint_table(endpoint)
     emptied: list[str] = []
-    sql = checkpoint_sql(endpoint.dialect)
     target = await open_target(endpoint, OnConflict.ERROR)
     try:
-        for mapping in mappings:
-            table = qualified(endpoint.dialect, mapping.target_schema, mapping.target_table)
-            unit = marker(mapping.qualified_target)
-            if isinstance(target, PgTarget):
-                async with target.conn.transaction():
-                    await target.conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", unit)
-                    if await target.conn.fetchrow(sql.read, migration_uid, unit) is not None:
-                        continue
-                    await target.conn.execute(f"TRUNCATE {table}")
-                    await target.conn.execute(sql.insert_absent, migration_uid, unit, "[]")
-                    await target.conn.execute(sql.advance, None, 0, True, migration_uid, unit)
-            elif not await asyncio.to_thread(_truncate_sync, target, table, migration_uid, unit):
-                continue
-            emptied.append(mapping.qualified_target)
+        if isinstance(target, PgTarget):
+            emptied = await _truncate_pg(target, endpoint, migration_uid, mappings)
+        else:
+            for mapping in mappings:
+                table = qualified(endpoint.dialect, mapping.target_schema, mapping.target_table)
+                if await asyncio.to_thread(
+                    _truncate_sync, target, table, migration_uid, marker(mapping.qualified_target)
+                ):
+                    emptied.append(mapping.qualified_target)
     finally:
         await close_target(target)
     return emptied
+
+
+async def _truncate_pg(
+    target: PgTarget, endpoint: Endpoint, migration_uid: str, mappings: Sequence[TableMapping]
+) -> list[str]:
+    """All pending tables in ONE `TRUNCATE a, b, …`: PostgreSQL refuses to truncate a table that
+    another table references unless both are in the same statement (and never cascades to
+    tables outside the migration)."""
+    sql = checkpoint_sql(endpoint.dialect)
+    conn = target.conn
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"!truncate:{migration_uid}")
+        pending = [
+            m
+            for m in mappings
+            if await conn.fetchrow(sql.read, migration_uid, marker(m.qualified_target)) is None
+        ]
+        if not pending:
+            return []
+        tables = ", ".join(qualified(endpoint.dialect, m.target_schema, m.target_table) for m in pending)
+        await conn.execute(f"TRUNCATE {tables}")
+        for mapping in pending:
+            unit = marker(mapping.qualified_target)
+            await conn.execute(sql.insert_absent, migration_uid, unit, "[]")
+            await conn.execute(sql.advance, None, 0, True, migration_uid, unit)
+    return [m.qualified_target for m in pending]
 
 
 def _truncate_sync(target: InsertTarget, table: str, migration_uid: str, unit: str) -> bool:

@@ -30,6 +30,7 @@ from ferry.kube.secrets import KubeSecretSource
 from ferry.kube.status import get_object, patch_status
 from ferry.kube.worker_job import build_worker_job
 from ferry.kube.worker_rbac import build_worker_rbac
+from ferry.observability.redaction import redact
 from ferry.schema import OpKind, apply_plan
 from ferry.services.endpoints import endpoint_for
 from ferry.services.planning import PlannedMigration, Side, engine_for, plan_migration
@@ -40,6 +41,10 @@ TERMINAL = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.ROLLED_BACK})
 MAX_ATTEMPTS = 3
 WORKER_SERVICE_ACCOUNT = "ferry-worker"
 DEFAULT_IMAGE = "ghcr.io/ferry-dev/ferry:0.1.0"
+
+
+class ReconcileError(Exception):
+    """A step failed unexpectedly; status already says so. The controller retries with backoff."""
 
 
 @dataclass
@@ -104,14 +109,22 @@ class MigrationReconciler:
         phase = ctx.status.phase
         if phase in TERMINAL:
             return out
-        if phase == Phase.ROLLING_BACK:
-            self._roll_back(ctx, out)
-        elif phase in (Phase.PENDING, Phase.PLANNING, Phase.AWAITING_APPROVAL):
-            self._prepare(ctx, out)
-        elif phase in (Phase.RUNNING, Phase.SUSPENDED):
-            self._supervise(ctx, out)
-        elif phase == Phase.VALIDATING:
-            self._validate(ctx, out)
+        try:
+            if phase == Phase.ROLLING_BACK:
+                self._roll_back(ctx, out)
+            elif phase in (Phase.PENDING, Phase.PLANNING, Phase.AWAITING_APPROVAL):
+                self._prepare(ctx, out)
+            elif phase in (Phase.RUNNING, Phase.SUSPENDED):
+                self._supervise(ctx, out)
+            elif phase == Phase.VALIDATING:
+                self._validate(ctx, out)
+        except Exception as exc:
+            # Unexpected errors are retried by the controller; the user sees them in status meanwhile.
+            message = f"{phase.value}: {type(exc).__name__}: {_first_line(exc)}; retrying"
+            self._conditions(ctx, False, True, c.RECONCILE_ERROR, message)
+            ctx.status.message = message
+            self.save(ctx)
+            raise ReconcileError(message) from exc
         self.save(ctx)
         return out
 
@@ -389,7 +402,8 @@ class MigrationReconciler:
 
 
 def _first_line(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [""])[0][:500]
+    """The first line of an error, scrubbed of anything that looks like a credential."""
+    return redact((str(exc).strip().splitlines() or [""])[0][:500])
 
 
 def _parse_time(value: str) -> datetime:
