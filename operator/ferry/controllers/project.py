@@ -49,9 +49,10 @@ def reconcile_project(
         status.set_condition(c.RECONCILING, "False", c.NAMESPACE_OWNED_ELSEWHERE, "", generation)
         return
     server_side_apply(api, build_namespace(name, namespace))
-    _prune_role_bindings(
-        api, name, namespace, {b["metadata"]["name"] for b in build_role_bindings(name, uid, namespace, spec)}
-    )
+    bindings = build_role_bindings(name, uid, namespace, spec)
+    for binding in bindings:
+        server_side_apply(api, binding)
+    _prune_role_bindings(api, name, namespace, {b["metadata"]["name"] for b in bindings})
     quota = build_resource_quota(name, uid, namespace, spec)
     if quota is not None:
         server_side_apply(api, quota)

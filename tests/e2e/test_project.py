@@ -1,0 +1,97 @@
+"""Projects end to end: a team's namespace, its members' access through real RBAC, its quota."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+
+from ferry.api.kinds import GROUP, VERSION
+from harness.controlplane import ControlPlane
+from harness.kube import wait_for
+from harness.operator_process import OperatorProcess
+
+USER_ROLES = Path(__file__).resolve().parents[2] / "manifests" / "install" / "clusterroles-users.yaml"
+
+
+def _project(api: client.ApiClient, name: str, spec: dict[str, object]) -> None:
+    client.CustomObjectsApi(api).create_cluster_custom_object(
+        GROUP, VERSION, "projects",
+        {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Project", "metadata": {"name": name}, "spec": spec},
+    )  # fmt: skip
+
+
+def _ready(api: client.ApiClient, name: str) -> dict[str, object] | None:
+    obj = client.CustomObjectsApi(api).get_cluster_custom_object(GROUP, VERSION, "projects", name)
+    conditions = (obj.get("status") or {}).get("conditions", [])
+    return obj if any(c["type"] == "Ready" and c["status"] == "True" for c in conditions) else None
+
+
+def _connection() -> dict[str, object]:
+    return {
+        "apiVersion": f"{GROUP}/{VERSION}", "kind": "DatabaseConnection", "metadata": {"name": "db"},
+        "spec": {"engine": "postgresql", "host": "db", "database": "app",
+                 "credentialsSecretRef": {"name": "c"}},
+    }  # fmt: skip
+
+
+def test_project_owns_a_namespace_and_binds_members_to_ferry_roles(
+    kube_api: client.ApiClient, control_plane: ControlPlane, operator: OperatorProcess,
+    user_api: dict[str, client.ApiClient],
+) -> None:  # fmt: skip
+    control_plane.kubectl("apply", "--server-side", "-f", str(USER_ROLES))
+    name = f"team-{uuid.uuid4().hex[:6]}"
+    _project(kube_api, name, {
+        "members": [{"kind": "User", "name": "alice", "role": "editor"},
+                    {"kind": "User", "name": "bob", "role": "viewer"}],
+        "quota": {"maxJobs": 3},
+    })  # fmt: skip
+    ready = wait_for(lambda: _ready(kube_api, name), timeout=60, what=f"Project {name} Ready")
+    assert ready["status"]["namespace"] == name  # type: ignore[index]
+
+    core = client.CoreV1Api(kube_api)
+    assert core.read_namespace(name).metadata.labels["ferry.dev/project"] == name
+    quota = core.read_namespaced_resource_quota("ferry-project", name)
+    assert quota.spec.hard == {"count/jobs.batch": "3"}
+
+    custom = {user: client.CustomObjectsApi(api) for user, api in user_api.items()}
+
+    def alice_creates() -> bool | None:
+        try:
+            custom["alice"].create_namespaced_custom_object(
+                GROUP, VERSION, name, "databaseconnections", _connection()
+            )
+        except client.ApiException as exc:
+            if exc.status == 403:
+                return None  # the apiserver's RBAC cache has not seen the new binding yet
+            raise
+        return True
+
+    wait_for(alice_creates, timeout=30, what="alice (editor) creating a DatabaseConnection")
+    assert custom["bob"].list_namespaced_custom_object(GROUP, VERSION, name, "databaseconnections")["items"]
+    with pytest.raises(client.ApiException) as viewer_write:
+        custom["bob"].delete_namespaced_custom_object(GROUP, VERSION, name, "databaseconnections", "db")
+    assert viewer_write.value.status == 403
+    with pytest.raises(client.ApiException) as outsider:
+        custom["carol"].list_namespaced_custom_object(GROUP, VERSION, name, "databaseconnections")
+    assert outsider.value.status == 403
+
+    # Removing a member revokes their access.
+    client.CustomObjectsApi(kube_api).patch_cluster_custom_object(
+        GROUP,
+        VERSION,
+        "projects",
+        name,
+        {"spec": {"members": [{"kind": "User", "name": "alice", "role": "editor"}]}},
+    )
+
+    def bob_locked_out() -> bool | None:
+        try:
+            custom["bob"].list_namespaced_custom_object(GROUP, VERSION, name, "databaseconnections")
+        except client.ApiException as exc:
+            return exc.status == 403 or None
+        return None
+
+    wait_for(bob_locked_out, timeout=60, what="bob's access revoked")
