@@ -30,6 +30,7 @@ from ferry.copy.connections import (
 )
 from ferry.copy.endpoints import Endpoints
 from ferry.copy.keys import Key, decode_key, describe_key, encode_key
+from ferry.copy.mysql_source import MySQLSource
 from ferry.copy.pg_source import PgSource
 from ferry.copy.pg_target import PgTarget
 from ferry.copy.progress import ProgressEvent
@@ -82,6 +83,8 @@ def _payload(
     if projection.passthrough and isinstance(source, PgSource) and isinstance(target, PgTarget):
         fmt = projection.passthrough
         return CopyBytes(source.copy_chunks(lo, hi, fmt), fmt)
+    if isinstance(source, MySQLSource) and isinstance(target, PgTarget) and source.copy_line is not None:
+        return CopyBytes(source.copy_text_chunks(lo, hi), "text")
     return RowChunks(source.row_chunks(lo, hi))
 
 
