@@ -30,6 +30,7 @@ from ferry.cli.control import (
     migration_name,
     target_namespace,
 )
+from ferry.humanize import human_duration, human_rate
 from ferry.kube.client import load_api_client
 from ferry.kube.status import get_object
 
@@ -53,23 +54,6 @@ _BAR_WIDTH = 40
 
 def human_count(n: int) -> str:
     return f"{n:,}"
-
-
-def human_rate(rows_per_second: float) -> str:
-    for factor, unit in ((1e6, "M"), (1e3, "k")):
-        if rows_per_second >= factor:
-            return f"{rows_per_second / factor:.1f}{unit} rows/s"
-    return f"{rows_per_second:.0f} rows/s"
-
-
-def human_duration(seconds: int) -> str:
-    hours, rest = divmod(max(seconds, 0), 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
 
 
 def _header(meta: dict[str, Any], spec: dict[str, Any], status: MigrationStatus) -> RenderableType:

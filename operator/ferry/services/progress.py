@@ -4,26 +4,10 @@ from __future__ import annotations
 
 from ferry.api.base import now_rfc3339
 from ferry.api.migration import ProgressStatus, TableStatus, WorkerStatus
+from ferry.humanize import human_duration, human_rate
 
 MAX_TABLE_ENTRIES = 50
 _STATE_ORDER = {"failed": 0, "copying": 1, "pending": 2, "validated": 3, "done": 4}
-
-
-def human_rate(rows_per_second: float) -> str:
-    for unit, scale in (("M", 1e6), ("k", 1e3)):
-        if rows_per_second >= scale:
-            return f"{rows_per_second / scale:.1f}{unit} rows/s"
-    return f"{rows_per_second:.0f} rows/s"
-
-
-def human_duration(seconds: int) -> str:
-    hours, rest = divmod(max(seconds, 0), 3600)
-    minutes, secs = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
 
 
 def merge_tables(workers: dict[str, WorkerStatus]) -> list[TableStatus]:

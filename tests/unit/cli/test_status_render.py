@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from ferry.cli.status import human_duration, human_rate, render_status, terminal_exit_code, watch
+from ferry.cli.status import render_status, terminal_exit_code, watch
+from ferry.humanize import human_duration, human_rate
 
 RUNNING: dict[str, Any] = {
     "apiVersion": "ferry.dev/v1alpha1",

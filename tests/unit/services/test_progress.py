@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ferry.api.migration import TableStatus, WorkerStatus
-from ferry.services.progress import aggregate, bounded, human_duration, human_rate
+from ferry.humanize import human_duration, human_rate
+from ferry.services.progress import aggregate, bounded
 
 
 def _worker(rows: int, rate: float, tables: list[TableStatus], state: str = "running") -> WorkerStatus:
