@@ -23,6 +23,17 @@ PG_BIN = Path(os.environ.get("FERRY_PG_BIN", "/usr/lib/postgresql/15/bin"))
 SUPERUSER_PASSWORD = "harness-superuser-pw"
 
 
+def stop_server(process: subprocess.Popen[bytes] | None, base_dir: Path) -> None:
+    """Stop a server (a clean shutdown, killed after 30 s) and remove its directory."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    shutil.rmtree(base_dir, ignore_errors=True)
+
+
 @dataclass(frozen=True)
 class Database:
     """One database on a test server, with the credentials of a user who owns it."""
@@ -149,13 +160,7 @@ class PostgresServer:
         return Database(self.engine, self.host, self.port, db.name, self.superuser, SUPERUSER_PASSWORD)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        shutil.rmtree(self.base_dir, ignore_errors=True)
+        stop_server(self.process, self.base_dir)
 
 
 @dataclass
@@ -255,10 +260,4 @@ class MariaDBServer:
         return Database(self.engine, self.host, self.port, db.name, self.admin_user, SUPERUSER_PASSWORD)
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        shutil.rmtree(self.base_dir, ignore_errors=True)
+        stop_server(self.process, self.base_dir)

@@ -15,30 +15,22 @@ SHARED = Path(__file__).resolve().parents[3] / "shared"
 CHINOOK = SHARED / "datasets" / "chinook"
 
 
-def load_dump_postgresql(db: Database, path: Path) -> None:
-    """Load a dump with psql, without its CREATE DATABASE / \\c lines (the database is given)."""
+def load_dump_postgresql(
+    db: Database, path: Path, *, drop: tuple[str, ...] = (), replace: dict[str, str] | None = None
+) -> None:
+    """Load a dump with psql, without its CREATE DATABASE / \\c lines (the database is given) and
+    without the `-- Name:` blocks that mention any word of `drop` (an extension not installed);
+    `replace` swaps text first (stand-ins for newer-server syntax)."""
     text = re.sub(r"(?m)^(DROP DATABASE|CREATE DATABASE|\\c ).*$", "", path.read_text())
-    subprocess.run(
-        [
-            str(PG_BIN / "psql"),
-            "-X",
-            "-q",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-h",
-            db.host,
-            "-p",
-            str(db.port),
-            "-U",
-            db.user,
-            "-d",
-            db.name,
-        ],
-        input=text.encode(),
-        env={**os.environ, "PGPASSWORD": db.password},
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
+    for old, new in (replace or {}).items():
+        text = text.replace(old, new)
+    if drop:
+        blocks = re.split(r"\n(?=--\n-- Name: )", text)
+        text = "\n".join(b for b in blocks if not any(word in b for word in drop))
+    psql = [str(PG_BIN / "psql"), "-X", "-q", "-v", "ON_ERROR_STOP=1"]
+    address = ["-h", db.host, "-p", str(db.port), "-U", db.user, "-d", db.name]
+    env = {**os.environ, "PGPASSWORD": db.password}
+    subprocess.run([*psql, *address], input=text.encode(), env=env, check=True, stdout=subprocess.DEVNULL)
 
 
 def load_dump_mariadb(db: Database, path: Path) -> None:

@@ -11,7 +11,8 @@ from conftest import DATASETS
 from ferry.api.migration import MigrationSpec
 from ferry.schema import DatabaseSchema, apply_plan, build_plan, discover, select_tables
 from harness.databases import Database, PostgresServer
-from integration.schema.loading import engine_for, load_dump_mariadb, load_dump_postgresql
+from harness.datasets import load_dump_mariadb, load_dump_postgresql
+from integration.schema.loading import engine_for
 
 pytestmark = pytest.mark.integration
 
