@@ -8,6 +8,7 @@ can keep passwords out of the file.
 
 from __future__ import annotations
 
+import argparse
 import base64
 import os
 from dataclasses import dataclass, field
@@ -21,6 +22,22 @@ from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.kinds import API_VERSION
 from ferry.api.migration import MigrationSpec
 from ferry.db.credentials import SecretKeyMissing, SecretNotFound, env_var_for
+
+
+def add_bundle_arguments(
+    parser: argparse.ArgumentParser, *, file_help: str, name_option: str = "--migration"
+) -> None:
+    """The local-mode options every bundle command takes: the file, which object, secrets from env."""
+    parser.add_argument("-f", "--file", required=True, help=file_help)
+    kind = "Migration" if name_option == "--migration" else "DatabaseConnection"
+    parser.add_argument(
+        name_option, metavar="NAME", help=f"which {kind} (needed when the file holds several)"
+    )
+    parser.add_argument(
+        "--secrets-from-env",
+        action="store_true",
+        help="read Secret keys from FERRY_SECRET_<SECRET>_<KEY> environment variables first",
+    )
 
 
 class BundleError(Exception):

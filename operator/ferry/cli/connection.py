@@ -12,7 +12,7 @@ import sys
 from typing import Any
 
 from ferry.api import conditions as c
-from ferry.cli.bundle import BundleError, load_bundle
+from ferry.cli.bundle import BundleError, add_bundle_arguments, load_bundle
 from ferry.db.credentials import SecretError, resolve_credentials
 from ferry.db.errors import classify
 from ferry.db.probe import ProbeResult, probe
@@ -27,12 +27,8 @@ def register(subparsers: Any) -> None:
     test = actions.add_parser(
         "test", help="probe a DatabaseConnection from a YAML file, as the operator would"
     )
-    test.add_argument("-f", "--file", required=True, help="YAML with the DatabaseConnection and its Secrets")
-    test.add_argument("--name", help="which DatabaseConnection (needed when the file holds several)")
-    test.add_argument(
-        "--secrets-from-env",
-        action="store_true",
-        help="read Secret keys from FERRY_SECRET_<SECRET>_<KEY> environment variables first",
+    add_bundle_arguments(
+        test, file_help="YAML with the DatabaseConnection and its Secrets", name_option="--name"
     )
     test.add_argument("--timeout", type=float, help="seconds per network step (default: spec.healthCheck)")
     test.set_defaults(func=run_test)

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from ferry.api.migration import MigrationSpec
-from ferry.cli.bundle import Bundle, BundleError, load_bundle
+from ferry.cli.bundle import Bundle, BundleError, add_bundle_arguments, load_bundle
 from ferry.db.credentials import SecretError, resolve_credentials
 from ferry.db.engines import open_engine
 from ferry.observability.redaction import redact, register_secret
@@ -31,17 +31,7 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "plan", help="show the schema changes and their risk, without changing anything"
     )
-    parser.add_argument(
-        "-f", "--file", required=True, help="YAML bundle with the Migration, connections, Secrets"
-    )
-    parser.add_argument(
-        "--migration", metavar="NAME", help="which Migration (needed when the file holds several)"
-    )
-    parser.add_argument(
-        "--secrets-from-env",
-        action="store_true",
-        help="read Secret keys from FERRY_SECRET_<SECRET>_<KEY> environment variables first",
-    )
+    add_bundle_arguments(parser, file_help="YAML bundle with the Migration, connections, Secrets")
     parser.add_argument("--output", choices=("table", "json"), default="table")
     parser.set_defaults(func=run_plan)
 

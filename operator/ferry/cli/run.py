@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from ferry.api.migration import MigrationSpec
-from ferry.cli.bundle import Bundle, BundleError, load_bundle
+from ferry.cli.bundle import Bundle, BundleError, add_bundle_arguments, load_bundle
 from ferry.copy import (
     CopyJob,
     Endpoints,
@@ -58,17 +58,7 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "run", help="run a Migration from a YAML bundle without a cluster (resumable)"
     )
-    parser.add_argument(
-        "-f", "--file", required=True, help="YAML bundle with the Migration, connections, Secrets"
-    )
-    parser.add_argument(
-        "--migration", metavar="NAME", help="which Migration (needed when the file holds several)"
-    )
-    parser.add_argument(
-        "--secrets-from-env",
-        action="store_true",
-        help="read Secret keys from FERRY_SECRET_<SECRET>_<KEY> environment variables first",
-    )
+    add_bundle_arguments(parser, file_help="YAML bundle with the Migration, connections, Secrets")
     parser.add_argument("--no-progress", action="store_true", help="no live progress display (logs, CI)")
     parser.set_defaults(func=run_migration)
 
