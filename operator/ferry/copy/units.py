@@ -6,6 +6,11 @@ ranges `(lo, hi]`. The list is ordered by target table and part, and `units_for_
 assigns units by a deterministic greedy balance of estimated rows, so worker i of n
 always takes the same units for the same list.
 
+A single integer key is split by value between its minimum and maximum (two index
+lookups) instead of by exact quantiles: the window query reads the whole key index,
+seconds on a 10M-row table, and ids are usually dense enough for even parts. Any sorted
+distinct split points are correct; only the balance depends on them.
+
 Quantiles depend on the data: compute the unit list once (the operator or the CLI) and
 hand the same list to every worker. Each unit's bounds are stored with its checkpoint;
 a worker given a unit whose stored bounds differ refuses it (`UnitMismatch`) rather than
@@ -23,10 +28,25 @@ from dataclasses import dataclass
 from ferry.api.migration import CopySpec
 from ferry.copy.endpoints import Endpoint, MySQLEndpoint, PgEndpoint, open_mysql, open_pg
 from ferry.copy.keys import Key, encode_key
-from ferry.copy.sql import qualified, quantile_query
+from ferry.copy.sql import Dialect, qualified, quantile_query, quote_ident
 from ferry.schema.mapping import TableMapping
 
 MAX_PARTS = 256
+INTEGER_KEYS = frozenset(
+    (
+        "smallint",
+        "integer",
+        "bigint",
+        "int",
+        "int2",
+        "int4",
+        "int8",
+        "tinyint",
+        "mediumint",
+        "serial",
+        "bigserial",
+    )
+)
 
 
 class UnitMismatch(Exception):
@@ -77,31 +97,61 @@ def split_units(mapping: TableMapping, boundaries: Sequence[Key]) -> list[WorkUn
     ]
 
 
-async def _quantiles(mapping: TableMapping, source: Endpoint, parts: int) -> list[Key]:
-    step = max(1, math.ceil(mapping.row_estimate / parts))
+def integer_key(mapping: TableMapping) -> bool:
+    if len(mapping.key) != 1:
+        return False
+    types = {c.source: c.source_type for c in mapping.columns}
+    type_text = types.get(mapping.key[0], "").lower().split("(")[0].split()
+    return bool(type_text) and type_text[0] in INTEGER_KEYS
+
+
+def even_splits(low: int, high: int, parts: int) -> list[int]:
+    """Distinct split points dividing (low - 1, high] into `parts` ranges of about equal width."""
+    span = high - low + 1
+    points = sorted({low - 1 + (span * i) // parts for i in range(1, parts)})
+    return [p for p in points if low <= p < high]
+
+
+async def _fetch_all(source: Endpoint, sql: str) -> list[Key]:
     if isinstance(source, PgEndpoint):
-        table = qualified("postgresql", mapping.source_schema, mapping.source_table)
         conn = await open_pg(source)
         try:
-            rows = await conn.fetch(quantile_query("postgresql", table, mapping.key, step))
+            return [tuple(r) for r in await conn.fetch(sql)]
         finally:
             await conn.close()
-        keys = [tuple(r) for r in rows]
-    elif isinstance(source, MySQLEndpoint):
-        table = qualified("mysql", mapping.source_schema, mapping.source_table)
-        conn = await open_mysql(source)
+    if isinstance(source, MySQLEndpoint):
+        mconn = await open_mysql(source)
 
         def fetch() -> list[Key]:
-            with conn.cursor() as cur:
-                cur.execute(quantile_query("mysql", table, mapping.key, step))
+            with mconn.cursor() as cur:
+                cur.execute(sql)
                 return [tuple(r) for r in cur.fetchall()]
 
         try:
-            keys = await asyncio.to_thread(fetch)
+            return await asyncio.to_thread(fetch)
         finally:
-            conn.close()
-    else:
-        raise ValueError(f"{source.dialect} is not supported as a copy source")
+            mconn.close()
+    raise ValueError(f"{source.dialect} is not supported as a copy source")
+
+
+async def _integer_splits(mapping: TableMapping, source: Endpoint, parts: int) -> list[Key]:
+    dialect: Dialect = "postgresql" if isinstance(source, PgEndpoint) else "mysql"
+    table = qualified(dialect, mapping.source_schema, mapping.source_table)
+    key = quote_ident(dialect, mapping.key[0])
+    ((low, high),) = await _fetch_all(source, f"SELECT min({key}), max({key}) FROM {table}")
+    if low is None or high is None:
+        return []
+    # PostgreSQL keys travel as text (ferry.copy.keys), MySQL keys as driver values.
+    return [(str(p),) if dialect == "postgresql" else (p,) for p in even_splits(int(low), int(high), parts)]
+
+
+async def _quantiles(mapping: TableMapping, source: Endpoint, parts: int) -> list[Key]:
+    if integer_key(mapping) and isinstance(source, PgEndpoint | MySQLEndpoint):
+        return await _integer_splits(mapping, source, parts)
+    step = max(1, math.ceil(mapping.row_estimate / parts))
+    dialect: Dialect = "postgresql" if isinstance(source, PgEndpoint) else "mysql"
+    table = qualified(dialect, mapping.source_schema, mapping.source_table)
+    keys = await _fetch_all(source, quantile_query(dialect, table, mapping.key, step))
     return keys[: parts - 1]
 
 

@@ -1,0 +1,49 @@
+"""Pure builders of the fast paths: integer-key split points and server-formatted MySQL COPY lines."""
+
+from __future__ import annotations
+
+from ferry.api.migration import Transform
+from ferry.copy.mysql_copy_text import column_text, copy_line_expression
+from ferry.copy.units import even_splits, integer_key
+from ferry.schema.mapping import ColumnMapping, TableMapping
+
+
+def _mapping(key: tuple[str, ...], *types: tuple[str, str]) -> TableMapping:
+    cols = tuple(ColumnMapping(n, n, t, t, True) for n, t in types)
+    return TableMapping(None, "t", None, "t", cols, key, row_estimate=10)
+
+
+def test_even_splits_are_sorted_distinct_and_inside_the_range() -> None:
+    assert even_splits(1, 100, 4) == [25, 50, 75]
+    assert even_splits(1, 3, 8) == [1, 2]  # fewer keys than parts: fewer, still distinct, points
+    assert even_splits(5, 5, 3) == []
+    points = even_splits(-1000, 10**12, 7)
+    assert points == sorted(set(points)) and len(points) == 6
+
+
+def test_only_a_single_integer_key_is_split_by_value() -> None:
+    assert integer_key(_mapping(("id",), ("id", "bigint"), ("v", "text")))
+    assert integer_key(_mapping(("id",), ("id", "int(10) unsigned")))
+    assert not integer_key(_mapping(("id",), ("id", "varchar(10)")))
+    assert not integer_key(_mapping(("a", "b"), ("a", "int"), ("b", "int")))
+
+
+def test_mysql_copy_line_escapes_text_and_marks_nulls_without_backslash_literals() -> None:
+    cols = [
+        ColumnMapping("id", "id", "bigint", "bigint", False),
+        ColumnMapping("note", "note", "text", "text", True),
+        ColumnMapping("bin", "bin", "blob", "bytea", True),
+    ]
+    sql = copy_line_expression(cols)
+    assert sql is not None and "\\" not in sql
+    assert sql.startswith("CAST(CONCAT_WS(CHAR(9 USING utf8mb4), IFNULL(CONVERT(`id`, CHAR)")
+    assert "REPLACE(CONVERT(`note` USING utf8mb4), CHAR(0 USING utf8mb4), '')" in sql
+    assert "LOWER(HEX(`bin`))" in sql
+
+
+def test_columns_whose_text_could_differ_keep_the_row_path() -> None:
+    assert column_text(ColumnMapping("s", "s", "set('a','b')", "text", True)) is None
+    assert column_text(ColumnMapping("d", "d", "double", "text", True)) is None  # '1e16' vs '1e+16'
+    assert column_text(ColumnMapping("t", "t", "datetime(6)", "text", True)) is None
+    hashed = ColumnMapping("e", "e", "varchar(50)", "text", True, Transform(column="e", type="null"))
+    assert copy_line_expression([hashed]) is None
