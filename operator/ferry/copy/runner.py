@@ -5,6 +5,13 @@ key ending the next `batch_size` keys, stream the rows of that key range into th
 and advance the checkpoint to that key in the same target transaction. A unit without a
 usable key is one batch: one transaction, so a retry never finds part of it.
 
+The next batch's end key is looked up on a second source connection while the current
+batch streams: the index-only scan behind it (up to a few hundred ms for large batches)
+would otherwise stall both streams between batches. Where the rows travel as raw COPY
+data and the user left `batchSize` unset, batches hold PASSTHROUGH_BATCH rows: the
+per-batch commit (a WAL flush with fsync on) and stream restart cost about 15 ms, a
+quarter of the time of a 50,000-row batch at pipe speed.
+
 Units of this process run concurrently (`CopyJob.concurrency` at a time, one connection
 pair each): on two cores, two asyncio tasks matched two processes (copy-speed.md).
 A failing unit does not stop the others; `should_stop` is polled between batches.
@@ -13,6 +20,7 @@ A failing unit does not stop the others; `should_stop` is polled between batches
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -39,6 +47,7 @@ from ferry.copy.units import WorkUnit
 from ferry.db.credentials import SecretSource
 
 UnitState = Literal["done", "stopped", "failed"]
+PASSTHROUGH_BATCH = 500_000  # rows per batch on the COPY pass-through paths when batchSize is unset
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,18 @@ class UnitResults:
         return sum(r.rows_copied for r in self.results)
 
 
+def batch_size(spec: CopySpec, source: Source, target: Target, projection: Projection) -> int:
+    """The user's batchSize; when unset, larger batches on paths that stream raw COPY data."""
+    if "batch_size" in spec.model_fields_set:
+        return spec.batch_size
+    raw = (projection.passthrough and isinstance(source, PgSource)) or (
+        isinstance(source, MySQLSource) and source.copy_line is not None
+    )
+    return (
+        max(spec.batch_size, PASSTHROUGH_BATCH) if raw and isinstance(target, PgTarget) else spec.batch_size
+    )
+
+
 def _payload(
     source: Source, target: Target, projection: Projection, lo: Key | None, hi: Key | None
 ) -> Payload:
@@ -97,7 +118,9 @@ async def copy_unit(
     endpoints = job.endpoints
     rows, checkpoint = 0, "-"
     source: Source | None = None
+    bounds: Source | None = None  # a second source connection: the next batch's end key, looked up ahead
     target: Target | None = None
+    pending: asyncio.Task[Key | None] | None = None
 
     def event(delta: int, done: bool) -> None:
         progress(ProgressEvent(unit.unit_id, unit.table, rows, delta, unit.estimated_rows, done, checkpoint))
@@ -108,19 +131,24 @@ async def copy_unit(
         )
         target = await open_target(endpoints.target, job.copy.on_conflict)
         source = await open_source(endpoints.source, projection)
+        size = batch_size(job.copy, source, target, projection)
         state = await target.open_unit(job.migration_uid, unit)
         rows, expected = state.rows_copied, state.last_key
         lo = decode_key(state.last_key) if state.last_key is not None else unit.lo
         checkpoint = describe_key(lo)
         event(0, state.done)
         done = state.done
+        if unit.keyed and not done:
+            bounds = await open_source(endpoints.source, projection)
+            pending = asyncio.create_task(bounds.boundary(lo, unit.hi, size))
         while not done:
             if should_stop():
                 return UnitResult(unit.unit_id, unit.table, "stopped", rows, checkpoint)
-            if unit.keyed:
-                boundary = await source.boundary(lo, unit.hi, job.copy.batch_size)
+            if pending is not None and bounds is not None:
+                boundary = await pending
                 done = boundary is None
                 hi = unit.hi if boundary is None else boundary
+                pending = None if done else asyncio.create_task(bounds.boundary(hi, unit.hi, size))
             else:
                 hi, done = None, True
             new_key = encode_key(hi)
@@ -134,8 +162,13 @@ async def copy_unit(
             unit.unit_id, unit.table, "failed", rows, checkpoint, f"{type(exc).__name__}: {exc}"
         )
     finally:
-        if source is not None:
-            await close_source(source)
+        if pending is not None:
+            # Not cancelled: a MySQL lookup runs in a thread on the connection closed next.
+            with contextlib.suppress(BaseException):
+                await pending
+        for opened in (source, bounds):
+            if opened is not None:
+                await close_source(opened)
         if target is not None:
             await close_target(target)
 
