@@ -28,7 +28,7 @@ from ferry.db.credentials import SecretError, resolve_credentials
 from ferry.kube.apply import server_side_apply
 from ferry.kube.secrets import KubeSecretSource
 from ferry.kube.status import get_object, patch_status
-from ferry.kube.worker_job import build_worker_job
+from ferry.kube.worker_job import SecretEnvCollision, build_worker_job, secret_env, secret_keys_needed
 from ferry.kube.worker_rbac import build_worker_rbac
 from ferry.observability.redaction import redact
 from ferry.schema import OpKind, apply_plan
@@ -184,6 +184,12 @@ class MigrationReconciler:
         if sides is None:
             return
         source, target = sides
+        try:
+            secret_env(secret_keys_needed(spec, source.spec, target.spec))
+        except SecretEnvCollision as exc:
+            self._phase(ctx, Phase.PENDING, out, str(exc))
+            self._conditions(ctx, False, False, c.INVALID_SPEC, str(exc), stalled=True)
+            return
         try:
             planned = plan_migration(spec, source, target)
         except Exception as exc:

@@ -1,0 +1,92 @@
+"""Migration guard rails end to end: Project policy stalls a Migration; onDelete rolls back."""
+
+from __future__ import annotations
+
+import time
+
+import psycopg
+from kubernetes import client
+
+from e2e.migration_helpers import (
+    condition,
+    create_connection,
+    create_migration,
+    get_migration,
+    patch_migration_spec,
+    wait_for_phase,
+    worker_jobs,
+)
+from ferry.api.kinds import GROUP, VERSION
+from harness.databases import Database, PostgresServer
+from harness.datasets import load_chinook
+from harness.kube import wait_for
+from harness.operator_process import OperatorProcess
+from harness.podrunner import PodRunner
+
+
+def _tables(db: Database) -> set[str]:
+    with psycopg.connect(db.libpq_dsn()) as conn:
+        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+    return {r[0] for r in rows}
+
+
+def test_project_policy_stalls_a_migration_until_the_spec_complies(
+    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
+    pg_server: PostgresServer, pg_db2: Database,
+) -> None:  # fmt: skip
+    source = pg_server.create_database()
+    load_chinook(source)
+    client.CustomObjectsApi(kube_api).create_cluster_custom_object(
+        GROUP, VERSION, "projects",
+        {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Project", "metadata": {"name": namespace},
+         "spec": {"namespace": namespace, "policy": {"maxParallelism": 1}}},
+    )  # fmt: skip
+    create_connection(kube_api, namespace, "src", source)
+    create_connection(kube_api, namespace, "dst", pg_db2)
+    create_migration(kube_api, namespace, "capped", {
+        "source": {"connectionRef": {"name": "src"}}, "target": {"connectionRef": {"name": "dst"}},
+        "copy": {"parallelism": 4},
+    })  # fmt: skip
+
+    def stalled() -> dict[str, object] | None:
+        status = get_migration(kube_api, namespace, "capped").get("status") or {}
+        return status if condition(status, "Stalled").get("status") == "True" else None
+
+    status = wait_for(stalled, timeout=90, what="the Migration to stall on the policy")
+    assert condition(status, "Stalled")["reason"] == "PolicyViolation"
+    assert "parallelism 4 exceeds the project's maxParallelism 1" in condition(status, "Stalled")["message"]
+    assert status["phase"] == "Pending" and not worker_jobs(kube_api, namespace, "capped")
+
+    patch_migration_spec(kube_api, namespace, "capped", {"copy": {"parallelism": 1}})
+    done = wait_for_phase(kube_api, namespace, "capped", {"Succeeded"}, timeout=180)
+    assert not condition(done["status"], "Stalled")
+    client.CustomObjectsApi(kube_api).delete_cluster_custom_object(GROUP, VERSION, "projects", namespace)
+
+
+def test_delete_with_drop_created_removes_only_the_tables_the_migration_created(
+    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
+    pg_server: PostgresServer, pg_db2: Database,
+) -> None:  # fmt: skip
+    source = pg_server.create_database()
+    load_chinook(source)
+    with psycopg.connect(pg_db2.libpq_dsn(), autocommit=True) as conn:
+        conn.execute("CREATE TABLE keep_me (id int PRIMARY KEY)")
+    create_connection(kube_api, namespace, "src", source)
+    create_connection(kube_api, namespace, "dst", pg_db2)
+    create_migration(kube_api, namespace, "temp", {
+        "source": {"connectionRef": {"name": "src"}}, "target": {"connectionRef": {"name": "dst"}},
+        "tables": {"include": ["artist", "album"]},
+        "rollback": {"onDelete": "drop-created"},
+    })  # fmt: skip
+    done = wait_for_phase(kube_api, namespace, "temp", {"Succeeded"}, timeout=180)
+    assert sorted(done["status"]["createdTables"]) == ["public.album", "public.artist"]
+    assert {"artist", "album", "keep_me"} <= _tables(pg_db2)
+
+    client.CustomObjectsApi(kube_api).delete_namespaced_custom_object(
+        GROUP, VERSION, namespace, "migrations", "temp"
+    )
+    deadline = time.monotonic() + 60
+    while "artist" in _tables(pg_db2):
+        assert time.monotonic() < deadline, "the created tables were not dropped on delete"
+        time.sleep(0.5)
+    assert "keep_me" in _tables(pg_db2) and "album" not in _tables(pg_db2)
