@@ -15,6 +15,7 @@ import argparse
 import datetime as dt
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -65,6 +66,7 @@ def _log(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))  # so `finally` stops the servers
     if not (SHARED_BENCH / "anchors.sh").exists():
         print(f"bench: {SHARED_BENCH}/anchors.sh not found (set FERRY_SHARED)", file=sys.stderr)
         return 1
