@@ -21,7 +21,9 @@ from pydantic import ValidationError
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.kinds import API_VERSION
 from ferry.api.migration import MigrationSpec
-from ferry.db.credentials import SecretKeyMissing, SecretNotFound, env_var_for
+from ferry.db.credentials import SecretKeyMissing, SecretNotFound, env_var_for, resolve_credentials
+from ferry.observability.redaction import register_secret
+from ferry.services.planning import Side
 
 
 def add_bundle_arguments(
@@ -79,6 +81,20 @@ class Bundle:
                 f"the bundle holds {len(self.migrations)} Migrations; name one with --migration"
             )
         return next(iter(self.migrations.items()))
+
+    def sides(self, spec: MigrationSpec) -> tuple[Side, Side]:
+        """Source and target of a Migration with their credentials resolved from the bundle.
+
+        The secret values are registered for log redaction before anything connects.
+        """
+        resolved = []
+        for ref in (spec.source.connection_ref, spec.target.connection_ref):
+            connection = self.connection(ref.name)
+            credentials = resolve_credentials(connection, self.secrets)
+            for value in credentials.secret_values():
+                register_secret(value)
+            resolved.append(Side(connection, credentials))
+        return resolved[0], resolved[1]
 
     def connection(self, name: str) -> DatabaseConnectionSpec:
         if name not in self.connections:

@@ -18,10 +18,10 @@ from rich.table import Table as RichTable
 
 from ferry.api.migration import MigrationSpec
 from ferry.cli.bundle import Bundle, BundleError, add_bundle_arguments, load_bundle
-from ferry.db.credentials import SecretError, resolve_credentials
-from ferry.db.engines import open_engine
-from ferry.observability.redaction import redact, register_secret
-from ferry.schema import Plan, SelectionError, build_plan, dialect_family, discover, select_tables
+from ferry.db.credentials import SecretError
+from ferry.observability.redaction import redact
+from ferry.schema import Plan, SelectionError
+from ferry.services.planning import plan_migration
 
 RISK_STYLE = {"safe": "green", "lossy": "yellow", "destructive": "bold red"}
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
@@ -38,21 +38,7 @@ def register(subparsers: Any) -> None:
 
 def make_plan(bundle: Bundle, spec: MigrationSpec) -> Plan:
     """Discover both sides and plan; raises BundleError, SecretError, SelectionError, SQLAlchemy errors."""
-    source_spec = bundle.connection(spec.source.connection_ref.name)
-    target_spec = bundle.connection(spec.target.connection_ref.name)
-    source_creds = resolve_credentials(source_spec, bundle.secrets)
-    target_creds = resolve_credentials(target_spec, bundle.secrets)
-    for value in source_creds.secret_values() + target_creds.secret_values():
-        register_secret(value)
-    with (
-        open_engine(source_spec, source_creds, pool=False) as source_engine,
-        open_engine(target_spec, target_creds, pool=False) as target_engine,
-    ):
-        source = discover(source_engine, spec.source.schema_)
-        target = discover(target_engine, spec.target.schema_)
-        target_dialect = dialect_family(target_engine)
-    mappings = select_tables(source, spec, target_dialect)
-    return build_plan(source, target, mappings, mode=spec.schema_.mode.value, target_dialect=target_dialect)
+    return plan_migration(spec, *bundle.sides(spec)).plan
 
 
 def exit_code(plan: Plan, spec: MigrationSpec) -> int:

@@ -35,21 +35,18 @@ from ferry.copy import (
     run_units,
     validate,
 )
-from ferry.copy.endpoints import endpoint_from_spec
 from ferry.copy.truncate import truncate_targets
-from ferry.db.credentials import Credentials, SecretError, resolve_credentials
+from ferry.db.credentials import Credentials, SecretError
 from ferry.db.engines import open_engine
-from ferry.observability.redaction import redact, register_secret
+from ferry.observability.redaction import redact
 from ferry.schema import (
     Plan,
     SelectionError,
     TableMapping,
     apply_plan,
-    build_plan,
-    dialect_family,
-    discover,
-    select_tables,
 )
+from ferry.services.endpoints import endpoints_for
+from ferry.services.planning import plan_migration
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -86,25 +83,10 @@ def _refusal(bundle: Bundle, spec: MigrationSpec, plan: Plan) -> str | None:
 
 
 def _prepare(bundle: Bundle, name: str, spec: MigrationSpec) -> Prepared:
-    source_spec = bundle.connection(spec.source.connection_ref.name)
-    target_spec = bundle.connection(spec.target.connection_ref.name)
-    source_creds = resolve_credentials(source_spec, bundle.secrets)
-    target_creds = resolve_credentials(target_spec, bundle.secrets)
-    for value in source_creds.secret_values() + target_creds.secret_values():
-        register_secret(value)
-    with (
-        open_engine(source_spec, source_creds, pool=False) as source_engine,
-        open_engine(target_spec, target_creds, pool=False) as target_engine,
-    ):
-        source = discover(source_engine, spec.source.schema_)
-        target = discover(target_engine, spec.target.schema_)
-        target_dialect = dialect_family(target_engine)
-    mappings = select_tables(source, spec, target_dialect)
-    plan = build_plan(source, target, mappings, mode=spec.schema_.mode.value, target_dialect=target_dialect)
-    endpoints = Endpoints(
-        endpoint_from_spec(source_spec, source_creds), endpoint_from_spec(target_spec, target_creds)
-    )
-    return Prepared(spec, f"local/{name}", plan, mappings, endpoints, target_creds)
+    source, target = bundle.sides(spec)
+    planned = plan_migration(spec, source, target)
+    endpoints = endpoints_for(source, target)
+    return Prepared(spec, f"local/{name}", planned.plan, planned.mappings, endpoints, target.credentials)
 
 
 def _apply(bundle: Bundle, prepared: Prepared, post: bool) -> None:
