@@ -48,6 +48,15 @@ def create_migration(api: client.ApiClient, namespace: str, name: str, spec: dic
     )
 
 
+def start_migration(
+    api: client.ApiClient, namespace: str, name: str, source: Database, target: Database, spec: dict[str, Any]
+) -> None:
+    """Connections `src` and `dst` for the two databases, and a Migration between them."""
+    create_connection(api, namespace, "src", source)
+    create_connection(api, namespace, "dst", target)
+    create_migration(api, namespace, name, spec)
+
+
 def get_migration(api: client.ApiClient, namespace: str, name: str) -> dict[str, Any]:
     obj: dict[str, Any] = client.CustomObjectsApi(api).get_namespaced_custom_object(
         GROUP, VERSION, namespace, "migrations", name

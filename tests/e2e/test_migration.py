@@ -12,10 +12,9 @@ from kubernetes import client
 
 from e2e.migration_helpers import (
     condition,
-    create_connection,
-    create_migration,
     get_migration,
     patch_migration_spec,
+    start_migration,
     wait_for_phase,
     worker_jobs,
 )
@@ -60,9 +59,7 @@ def test_pg_to_pg_succeeds_with_validated_counts_and_live_progress(
     pg_db2: Database,
 ) -> None:
     add_generated_table(pg_source, 300_000)
-    create_connection(kube_api, namespace, "src", pg_source)
-    create_connection(kube_api, namespace, "dst", pg_db2)
-    create_migration(kube_api, namespace, "chinook", _spec(batchSize=100))
+    start_migration(kube_api, namespace, "chinook", pg_source, pg_db2, _spec(batchSize=100))
 
     seen: list[dict[str, object]] = []
     done = wait_for_phase(kube_api, namespace, "chinook", {"Succeeded"}, timeout=240, seen=seen)
@@ -93,11 +90,9 @@ def test_mariadb_to_pg_succeeds(
 ) -> None:
     source = mariadb_server.create_database()
     load_chinook(source)
-    create_connection(kube_api, namespace, "src", source)
-    create_connection(kube_api, namespace, "dst", pg_db2)
     spec = _spec()
     spec["source"] = {"connectionRef": {"name": "src"}}
-    create_migration(kube_api, namespace, "maria", spec)
+    start_migration(kube_api, namespace, "maria", source, pg_db2, spec)
     done = wait_for_phase(kube_api, namespace, "maria", {"Succeeded"}, timeout=240)
     assert done["status"]["progress"]["rowsCopied"] == CHINOOK_ROWS
     assert _count(pg_db2, "Invoice") == 412
@@ -135,10 +130,8 @@ def test_destructive_plan_waits_for_approval_and_a_schema_change_invalidates_it(
     with psycopg.connect(pg_db2.libpq_dsn(), autocommit=True) as conn:
         conn.execute("ALTER TABLE artist ADD COLUMN legacy_note text")  # the diff drops it: destructive
         conn.execute("TRUNCATE artist CASCADE")
-    create_connection(kube_api, namespace, "src", pg_source)
-    create_connection(kube_api, namespace, "dst", pg_db2)
     spec = _spec(truncateTarget=True)
-    create_migration(kube_api, namespace, "gated", spec)
+    start_migration(kube_api, namespace, "gated", pg_source, pg_db2, spec)
 
     waiting = wait_for_phase(kube_api, namespace, "gated", {"AwaitingApproval"}, timeout=120)
     first_hash = waiting["status"]["plan"]["hash"]
@@ -197,9 +190,7 @@ def test_killed_worker_pod_resumes_from_checkpoint(
     pg_db2: Database,
 ) -> None:
     add_generated_table(pg_source, 400_000)
-    create_connection(kube_api, namespace, "src", pg_source)
-    create_connection(kube_api, namespace, "dst", pg_db2)
-    create_migration(kube_api, namespace, "resume", _spec(batchSize=100, parallelism=1))
+    start_migration(kube_api, namespace, "resume", pg_source, pg_db2, _spec(batchSize=100, parallelism=1))
     _wait_rows(kube_api, namespace, "resume", 20_000)
     victims = [r for r in pod_runner.runs(namespace) if r.exit_code is None]
     assert victims, "no running worker pod to kill"
@@ -219,9 +210,7 @@ def test_operator_restart_mid_migration_creates_no_second_job(
     pg_db2: Database,
 ) -> None:
     add_generated_table(pg_source, 300_000)
-    create_connection(kube_api, namespace, "src", pg_source)
-    create_connection(kube_api, namespace, "dst", pg_db2)
-    create_migration(kube_api, namespace, "restart", _spec(batchSize=100))
+    start_migration(kube_api, namespace, "restart", pg_source, pg_db2, _spec(batchSize=100))
     _wait_rows(kube_api, namespace, "restart", 10_000)
     operator.kill()
     time.sleep(2)
@@ -239,9 +228,7 @@ def test_suspend_stops_new_batches_and_resume_finishes(
     pg_db2: Database,
 ) -> None:
     add_generated_table(pg_source, 400_000)
-    create_connection(kube_api, namespace, "src", pg_source)
-    create_connection(kube_api, namespace, "dst", pg_db2)
-    create_migration(kube_api, namespace, "pause", _spec(batchSize=100, parallelism=1))
+    start_migration(kube_api, namespace, "pause", pg_source, pg_db2, _spec(batchSize=100, parallelism=1))
     _wait_rows(kube_api, namespace, "pause", 10_000)
     patch_migration_spec(kube_api, namespace, "pause", {"suspend": True})
     wait_for_phase(kube_api, namespace, "pause", {"Suspended"}, timeout=30)
@@ -263,9 +250,7 @@ def test_worker_token_cannot_read_secrets_or_patch_other_migrations(
     pg_source: Database,
     pg_db2: Database,
 ) -> None:
-    create_connection(kube_api, namespace, "src", pg_source)
-    create_connection(kube_api, namespace, "dst", pg_db2)
-    create_migration(kube_api, namespace, "first", _spec())
+    start_migration(kube_api, namespace, "first", pg_source, pg_db2, _spec())
     wait_for_phase(kube_api, namespace, "first", {"Succeeded"}, timeout=240)
     token = (
         client.CoreV1Api(kube_api)

@@ -9,10 +9,9 @@ from kubernetes import client
 
 from e2e.migration_helpers import (
     condition,
-    create_connection,
-    create_migration,
     get_migration,
     patch_migration_spec,
+    start_migration,
     wait_for_phase,
     worker_jobs,
 )
@@ -41,9 +40,7 @@ def test_project_policy_stalls_a_migration_until_the_spec_complies(
         {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Project", "metadata": {"name": namespace},
          "spec": {"namespace": namespace, "policy": {"maxParallelism": 1}}},
     )  # fmt: skip
-    create_connection(kube_api, namespace, "src", source)
-    create_connection(kube_api, namespace, "dst", pg_db2)
-    create_migration(kube_api, namespace, "capped", {
+    start_migration(kube_api, namespace, "capped", source, pg_db2, {
         "source": {"connectionRef": {"name": "src"}}, "target": {"connectionRef": {"name": "dst"}},
         "copy": {"parallelism": 4},
     })  # fmt: skip
@@ -71,9 +68,7 @@ def test_delete_with_drop_created_removes_only_the_tables_the_migration_created(
     load_chinook(source)
     with psycopg.connect(pg_db2.libpq_dsn(), autocommit=True) as conn:
         conn.execute("CREATE TABLE keep_me (id int PRIMARY KEY)")
-    create_connection(kube_api, namespace, "src", source)
-    create_connection(kube_api, namespace, "dst", pg_db2)
-    create_migration(kube_api, namespace, "temp", {
+    start_migration(kube_api, namespace, "temp", source, pg_db2, {
         "source": {"connectionRef": {"name": "src"}}, "target": {"connectionRef": {"name": "dst"}},
         "tables": {"include": ["artist", "album"]},
         "rollback": {"onDelete": "drop-created"},
