@@ -90,9 +90,7 @@ def test_mariadb_to_pg_succeeds(
 ) -> None:
     source = mariadb_server.create_database()
     load_chinook(source)
-    spec = _spec()
-    spec["source"] = {"connectionRef": {"name": "src"}}
-    start_migration(kube_api, namespace, "maria", source, pg_db2, spec)
+    start_migration(kube_api, namespace, "maria", source, pg_db2, _spec())
     done = wait_for_phase(kube_api, namespace, "maria", {"Succeeded"}, timeout=240)
     assert done["status"]["progress"]["rowsCopied"] == CHINOOK_ROWS
     assert _count(pg_db2, "Invoice") == 412
