@@ -75,8 +75,13 @@ def test_worker_image_and_service_account_are_pinned(kube_api: client.ApiClient,
         body = migration(name, job=job) if job else migration(name)
         return refusal(lambda: custom.create_namespaced_custom_object(GROUP, VERSION, guarded, PLURAL, body))
 
+    tries = itertools.count()
+    # A new name each try: until the policy is active the create may pass, and a second create
+    # of the same name would fail with AlreadyExists instead of the policy's refusal.
     message = wait_for(
-        lambda: create("evil", image="evil.example/x:1"), timeout=30, what="the policy to apply"
+        lambda: create(f"evil-{next(tries)}", image="evil.example/x:1"),
+        timeout=30,
+        what="the policy to apply",
     )
     assert "spec.job.image" in message
     assert "serviceAccountName" in (create("borrow", serviceAccountName="default") or "")
