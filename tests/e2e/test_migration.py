@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import urllib.request
 
 import psycopg
 import pytest
@@ -78,6 +79,15 @@ def test_pg_to_pg_succeeds_with_validated_counts_and_live_progress(
     assert intermediate, f"status.progress never showed a value between 0 and the total: {trail}"
     assert _count(pg_db2, "readings") == 300_000 and _count(pg_db2, "track") == 3503
     assert len(worker_jobs(kube_api, namespace, "chinook")) == 1
+
+    # Dashboards: phase changes are Events on the Migration, and the operator exports metrics.
+    events = client.CoreV1Api(kube_api).list_namespaced_event(
+        namespace, field_selector="involvedObject.kind=Migration,involvedObject.name=chinook"
+    )
+    assert {"Running", "Validating", "Succeeded"} <= {e.reason for e in events.items}
+    metrics = urllib.request.urlopen(f"http://127.0.0.1:{operator.metrics_port}/metrics").read().decode()
+    assert f'ferry_migration_phase{{name="chinook",namespace="{namespace}",phase="Succeeded"}} 1.0' in metrics
+    assert f'ferry_migration_rows_copied_total{{name="chinook",namespace="{namespace}"}} 315607.0' in metrics
 
 
 def test_mariadb_to_pg_succeeds(
