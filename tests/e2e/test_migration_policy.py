@@ -85,3 +85,24 @@ def test_delete_with_drop_created_removes_only_the_tables_the_migration_created(
         assert time.monotonic() < deadline, "the created tables were not dropped on delete"
         time.sleep(0.5)
     assert "keep_me" in _tables(pg_db2) and "album" not in _tables(pg_db2)
+
+
+def test_a_permanently_failing_copy_fails_honestly_and_rolls_back(
+    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
+    pg_server: PostgresServer, pg_db2: Database,
+) -> None:  # fmt: skip
+    source = pg_server.create_database()
+    load_chinook(source)
+    start_migration(kube_api, namespace, "doomed", source, pg_db2, {
+        "source": {"connectionRef": {"name": "src"}}, "target": {"connectionRef": {"name": "dst"}},
+        "tables": {"include": ["artist"],
+                   "overrides": [{"name": "artist", "where": "1 / (artist_id - 100) > -1"}]},
+        "job": {"backoffLimit": 0},
+        "rollback": {"onFailure": "drop-created"},
+    })  # fmt: skip
+    done = wait_for_phase(kube_api, namespace, "doomed", {"RolledBack"}, timeout=240)
+    status = done["status"]
+    assert status["attempts"] == 3
+    assert "division by zero" in status["message"]
+    assert condition(status, "Stalled")["status"] == "True"
+    assert "artist" not in _tables(pg_db2)

@@ -77,6 +77,11 @@ class MigrationReconciler:
         """Write the operator-owned status fields (never `workers`, which the pods own)."""
         ctx.status.observed_generation = ctx.generation
         wire = ctx.status.to_wire()
+        # A merge patch keeps fields it does not mention: unset top-level fields are sent as
+        # null, or a cleared nextAttemptTime (say) would come back on the next read.
+        for field_name, info in MigrationStatus.model_fields.items():
+            if getattr(ctx.status, field_name) is None:
+                wire[info.alias or field_name] = None
         wire.pop("workers", None)
         patch_status(self.api, MIGRATION, ctx.namespace, ctx.name, wire)
 
