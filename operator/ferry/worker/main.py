@@ -75,13 +75,11 @@ def run_worker(env: WorkerEnv) -> int:
     for unit in mine:
         tracker.expect(unit.unit_id, unit.table, unit.estimated_rows)
     tracker.start()
-    estimates = {u.table: 0 for u in mine}
-    for unit in mine:
-        estimates[unit.table] += unit.estimated_rows
 
     def snapshot(state: str, message: str | None = None) -> WorkerStatus:
         tables = tracker.tables()
         rows = {name: t.rows_copied for name, t in tables.items()}
+        estimates = {name: t.estimated_rows for name, t in tables.items()}
         states = {
             name: ("done" if t.done else "copying" if t.rows_copied else "pending")
             for name, t in tables.items()
