@@ -51,7 +51,8 @@ demo: install system-deps controlplane
 	PYTHONPATH=tests $(BIN)/python -m harness.demo
 
 bench: install system-deps
-	$(BIN)/python -m bench.run $(BENCH_ARGS)
+	bash bench/install-anchors.sh
+	PYTHONPATH=tests $(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 from ferry.schema.model import Column, ForeignKey, Index, Table
 from ferry.schema.operations import DESTRUCTIVE, LOSSY, POST_DATA, PRE_DATA, SAFE, Operation, OpKind
@@ -30,19 +31,30 @@ def normalize_default(expression: str | None) -> str | None:
     return out.lower() if "'" not in out else out
 
 
-def create_table_ops(desired: Table, *, defer: bool) -> Iterator[Operation]:
+def create_table_ops(desired: Table, *, defer: bool, defer_key: bool = False) -> Iterator[Operation]:
+    """CREATE TABLE, then its indexes and foreign keys (after the data load when `defer`).
+
+    With `defer_key` the primary key too is built after the load, as pg_restore and pgcopydb
+    do: filling an unindexed table and indexing it once is faster than maintaining the index
+    row by row. Only for targets where a key can be added later without changing the columns.
+    """
     rows = desired.row_estimate
+    key = desired.primary_key if defer_key else ()
+    created = replace(desired, primary_key=()) if key else desired
+    detail = f"{len(desired.columns)} columns"
+    if desired.primary_key:
+        detail += f", primary key ({', '.join(desired.primary_key)})" + (
+            " after the data load" if key else ""
+        )
     yield Operation(
-        OpKind.CREATE_TABLE,
-        desired.schema,
-        desired.name,
-        SAFE,
-        "new table",
-        f"{len(desired.columns)} columns"
-        + (f", primary key ({', '.join(desired.primary_key)})" if desired.primary_key else ""),
-        affected_rows=rows,
-        table_def=desired,
-    )
+        OpKind.CREATE_TABLE, desired.schema, desired.name, SAFE, "new table", detail,
+        affected_rows=rows, table_def=created,
+    )  # fmt: skip
+    if key:
+        yield Operation(
+            OpKind.ADD_PRIMARY_KEY, desired.schema, desired.name, SAFE, "built once the rows are in",
+            f"primary key ({', '.join(key)})", affected_rows=rows, phase=POST_DATA, primary_key=key,
+        )  # fmt: skip
     yield from _index_ops(desired, defer, rows)
     yield from _fk_ops(desired, defer)
 

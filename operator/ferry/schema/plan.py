@@ -102,8 +102,11 @@ def build_plan(
     mode: Mode | str,
     target_dialect: str,
     defer_constraints: bool = True,
+    defer_primary_keys: bool = False,
 ) -> Plan:
     default_schema = target.schema if target_dialect == "postgresql" else None
+    # MySQL needs a key on an AUTO_INCREMENT column and SQLite cannot add one later.
+    defer_keys = defer_primary_keys and target_dialect == "postgresql"
     desired = build_desired(source, mappings, target_dialect, default_schema)
     warnings = _source_warnings(source, mappings) + desired.warnings
     warnings += [f"{note}: {', '.join(where)}" for note, where in desired.notes.items()]
@@ -117,7 +120,7 @@ def build_plan(
         for name, table in desired.tables.items():
             actual = target.tables.get(name)
             if actual is None:
-                ops += create_table_ops(table, defer=defer_constraints)
+                ops += create_table_ops(table, defer=defer_constraints, defer_key=defer_keys)
             elif mode == "diff":
                 ops += diff_table(table, actual, defer=defer_constraints)
             else:

@@ -31,7 +31,7 @@ from ferry.kube.status import get_object, patch_status
 from ferry.kube.worker_job import SecretEnvCollision, build_worker_job, secret_env, secret_keys_needed
 from ferry.kube.worker_rbac import build_worker_rbac
 from ferry.observability.redaction import redact
-from ferry.schema import OpKind, apply_plan
+from ferry.schema import ApplyError, OpKind, apply_plan
 from ferry.services.endpoints import endpoint_for
 from ferry.services.planning import PlannedMigration, Side, engine_for, plan_migration
 from ferry.services.policy import governance_for, needs_approval, policy_violations
@@ -376,6 +376,16 @@ class MigrationReconciler:
         if sides is None:
             return
         self._refresh_progress(ctx, finished=True)
+        # Keys, indexes and foreign keys were deferred until the rows are in: re-plan against the
+        # loaded target (idempotent after a restart) and apply what remains, before validating,
+        # so the ordered checksum reads use the key.
+        planned = plan_migration(ctx.spec, *sides)
+        try:
+            with engine_for(sides[1]) as engine:
+                apply_plan(engine, [*planned.plan.pre_data, *planned.plan.post_data])
+        except ApplyError as exc:
+            self._fail(ctx, out, c.VALIDATION_FAILED, f"building keys and indexes failed: {_first_line(exc)}")
+            return
         secrets = KubeSecretSource(client.CoreV1Api(self.api), ctx.namespace)  # transform keys
         report = validate_migration(ctx.spec, *sides, migration_uid=ctx.uid, secrets=secrets)
         for table in ctx.status.tables:
@@ -385,11 +395,6 @@ class MigrationReconciler:
         if not report.ok:
             self._fail(ctx, out, c.VALIDATION_FAILED, report.summary)
             return
-        # Indexes and foreign keys were deferred until the rows are in: re-plan against the
-        # loaded target (idempotent after a restart) and apply what remains.
-        planned = plan_migration(ctx.spec, *sides)
-        with engine_for(sides[1]) as engine:
-            apply_plan(engine, [*planned.plan.pre_data, *planned.plan.post_data])
         ctx.status.completion_time = now_rfc3339()
         self._phase(ctx, Phase.SUCCEEDED, out, report.summary)
         self._conditions(ctx, True, False, c.SUCCEEDED, report.summary)

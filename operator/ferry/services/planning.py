@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy
 
 from ferry.api.connection import DatabaseConnectionSpec, Engine
-from ferry.api.migration import MigrationSpec
+from ferry.api.migration import MigrationSpec, OnConflict
 from ferry.db.credentials import Credentials
 from ferry.db.engines import create_engine
 from ferry.schema import DatabaseSchema, Plan, build_plan, discover, select_tables
@@ -68,5 +68,7 @@ def plan_migration(spec: MigrationSpec, source: Side, target: Side) -> PlannedMi
         mode=spec.schema_.mode.value,
         target_dialect=target.dialect,
         defer_constraints=True,
+        # Without ON CONFLICT handling the load needs no key on the target: build it afterwards.
+        defer_primary_keys=spec.copy_.on_conflict == OnConflict.ERROR,
     )
     return PlannedMigration(source_schema, target_schema, mappings, plan)

@@ -139,6 +139,27 @@ def test_plan_orders_tables_before_foreign_keys_and_splits_around_data() -> None
     )
 
 
+def test_deferred_primary_keys_are_built_after_the_load_before_foreign_keys() -> None:
+    mappings = select_tables(SOURCE, spec(tables={"exclude": ["tmp_*"]}), "postgresql")
+    plan = build_plan(
+        SOURCE, EMPTY, mappings, mode="create", target_dialect="postgresql", defer_primary_keys=True
+    )
+    created = [op for op in plan.pre_data if op.kind == "create_table"]
+    assert created and all(op.table_def is not None and op.table_def.primary_key == () for op in created)
+    post = [op.kind for op in plan.post_data]
+    assert post.count("add_primary_key") == len(
+        [m for m in mappings if SOURCE.tables[m.source_table].primary_key]
+    )
+    assert post.index("add_foreign_key") > max(i for i, kind in enumerate(post) if kind == "add_primary_key")
+    ddl = render_ddl(plan.pre_data, "postgresql")
+    assert not any("PRIMARY KEY" in statement for statement in ddl)
+    # MySQL keeps the key in CREATE TABLE: an AUTO_INCREMENT column must be a key.
+    mysql = build_plan(
+        SOURCE, EMPTY, mappings, mode="create", target_dialect="mysql", defer_primary_keys=True
+    )
+    assert "add_primary_key" not in [op.kind for op in mysql.operations]
+
+
 def test_plan_hash_pins_schemas_and_operations_but_not_row_counts() -> None:
     mappings = select_tables(SOURCE, spec(), "postgresql")
     plan = build_plan(SOURCE, EMPTY, mappings, mode="create", target_dialect="postgresql")
