@@ -10,10 +10,8 @@ target as it is, and the copy resumes from the checkpoints on the target.
 from __future__ import annotations
 
 import asyncio
-import os
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -25,22 +23,19 @@ from ferry.api.kinds import DATABASE_CONNECTION, MIGRATION
 from ferry.api.migration import MigrationSpec, MigrationStatus, Phase
 from ferry.copy.truncate import truncate_targets
 from ferry.db.credentials import SecretError, resolve_credentials
-from ferry.kube.apply import server_side_apply
 from ferry.kube.secrets import KubeSecretSource
 from ferry.kube.status import get_object, patch_status
-from ferry.kube.worker_job import SecretEnvCollision, build_worker_job, secret_env, secret_keys_needed
-from ferry.kube.worker_rbac import build_worker_rbac
+from ferry.kube.worker_job import SecretEnvCollision, secret_env, secret_keys_needed
 from ferry.observability.redaction import redact
 from ferry.schema import ApplyError, OpKind, apply_plan
 from ferry.services.endpoints import endpoint_for
 from ferry.services.planning import PlannedMigration, Side, engine_for, plan_migration
 from ferry.services.policy import governance_for, needs_approval, policy_violations
 from ferry.services.progress import aggregate
+from ferry.services.worker_jobs import create_worker_job, ensure_worker_rbac, read_worker_job
 
 TERMINAL = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.ROLLED_BACK})
 MAX_ATTEMPTS = 3
-WORKER_SERVICE_ACCOUNT = "ferry-worker"
-DEFAULT_IMAGE = "ghcr.io/ferry-dev/ferry:0.1.0"
 
 
 class ReconcileError(Exception):
@@ -246,55 +241,19 @@ class MigrationReconciler:
         estimate = sum(m.row_estimate for m in planned.mappings)
         ctx.status.progress = aggregate({}, len(planned.mappings), estimate, finished=False)[0]
         ctx.status.start_time = ctx.status.start_time or now_rfc3339()
-        self._ensure_worker_rbac(ctx)
+        ensure_worker_rbac(self.api, ctx.namespace)
         ctx.status.attempts = max(ctx.status.attempts, 1)
-        self._create_job(ctx, target)
+        self._create_job(ctx)
         self._phase(ctx, Phase.RUNNING, out, f"copying {len(planned.mappings)} tables")
         self._conditions(ctx, False, True, c.RUNNING, f"job {ctx.status.job_name} is copying")
         out.requeue_after = 2
 
-    def _ensure_worker_rbac(self, ctx: MigrationContext) -> None:
-        for obj in build_worker_rbac(ctx.namespace):
-            server_side_apply(self.api, obj)
-
-    def _create_job(self, ctx: MigrationContext, target: Side | None = None) -> None:
-        spec = ctx.spec
-        src = get_object(self.api, DATABASE_CONNECTION, ctx.namespace, spec.source.connection_ref.name)
-        dst = get_object(self.api, DATABASE_CONNECTION, ctx.namespace, spec.target.connection_ref.name)
-        job = build_worker_job(
-            migration_name=ctx.name,
-            namespace=ctx.namespace,
-            migration_uid=ctx.uid,
-            spec=spec,
-            source=DatabaseConnectionSpec.model_validate(src["spec"]),
-            source_name=spec.source.connection_ref.name,
-            target=DatabaseConnectionSpec.model_validate(dst["spec"]),
-            target_name=spec.target.connection_ref.name,
-            attempt=ctx.status.attempts,
-            plan_hash=ctx.status.plan.hash if ctx.status.plan and ctx.status.plan.hash else "",
-            image=spec.job.image or os.environ.get("FERRY_WORKER_IMAGE", DEFAULT_IMAGE),
-            parallelism=spec.copy_.parallelism,
-            service_account=spec.job.service_account_name or WORKER_SERVICE_ACCOUNT,
-            resources=spec.job.resources,
+    def _create_job(self, ctx: MigrationContext) -> None:
+        ctx.status.job_name = create_worker_job(
+            self.api, ctx.name, ctx.namespace, ctx.uid, ctx.spec, ctx.status
         )
-        try:
-            client.BatchV1Api(self.api).create_namespaced_job(ctx.namespace, job)
-        except ApiException as exc:
-            if exc.status != 409:  # 409: created before a restart; adopt it
-                raise
-        ctx.status.job_name = job["metadata"]["name"]
 
     # -- Running / Suspended -------------------------------------------------------------------
-
-    def _read_job(self, ctx: MigrationContext) -> Any:
-        if not ctx.status.job_name:
-            return None
-        try:
-            return client.BatchV1Api(self.api).read_namespaced_job(ctx.status.job_name, ctx.namespace)
-        except ApiException as exc:
-            if exc.status == 404:
-                return None
-            raise
 
     def _supervise(self, ctx: MigrationContext, out: Outcome) -> None:
         st = ctx.status
@@ -307,7 +266,7 @@ class MigrationReconciler:
             st.next_attempt_time = None
             self._create_job(ctx)
             return
-        job = self._read_job(ctx)
+        job = read_worker_job(self.api, ctx.namespace, st.job_name)
         if job is None:
             # Deleted behind our back (or never created before a restart): recreate the same attempt.
             self._create_job(ctx)

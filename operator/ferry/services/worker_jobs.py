@@ -1,0 +1,69 @@
+"""The worker side of a Migration in the cluster: its namespace RBAC and its Job per attempt."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from ferry.api.connection import DatabaseConnectionSpec
+from ferry.api.kinds import DATABASE_CONNECTION
+from ferry.api.migration import MigrationSpec, MigrationStatus
+from ferry.kube.apply import server_side_apply
+from ferry.kube.status import get_object
+from ferry.kube.worker_job import build_worker_job
+from ferry.kube.worker_rbac import build_worker_rbac
+
+WORKER_SERVICE_ACCOUNT = "ferry-worker"
+DEFAULT_IMAGE = "ghcr.io/ferry-dev/ferry:0.1.0"
+
+
+def ensure_worker_rbac(api: client.ApiClient, namespace: str) -> None:
+    """The `ferry-worker` ServiceAccount, Role and RoleBinding (server-side apply: idempotent)."""
+    for obj in build_worker_rbac(namespace):
+        server_side_apply(api, obj)
+
+
+def create_worker_job(
+    api: client.ApiClient, name: str, namespace: str, uid: str, spec: MigrationSpec, status: MigrationStatus
+) -> str:
+    """Create the Job of the current attempt, or adopt it when it exists (an operator restart)."""
+    source = get_object(api, DATABASE_CONNECTION, namespace, spec.source.connection_ref.name)
+    target = get_object(api, DATABASE_CONNECTION, namespace, spec.target.connection_ref.name)
+    job = build_worker_job(
+        migration_name=name,
+        namespace=namespace,
+        migration_uid=uid,
+        spec=spec,
+        source=DatabaseConnectionSpec.model_validate(source["spec"]),
+        source_name=spec.source.connection_ref.name,
+        target=DatabaseConnectionSpec.model_validate(target["spec"]),
+        target_name=spec.target.connection_ref.name,
+        attempt=status.attempts,
+        plan_hash=status.plan.hash if status.plan and status.plan.hash else "",
+        image=spec.job.image or os.environ.get("FERRY_WORKER_IMAGE", DEFAULT_IMAGE),
+        parallelism=spec.copy_.parallelism,
+        service_account=spec.job.service_account_name or WORKER_SERVICE_ACCOUNT,
+        resources=spec.job.resources,
+    )
+    try:
+        client.BatchV1Api(api).create_namespaced_job(namespace, job)
+    except ApiException as exc:
+        if exc.status != 409:  # created before a restart: the deterministic name makes it ours
+            raise
+    job_name: str = job["metadata"]["name"]
+    return job_name
+
+
+def read_worker_job(api: client.ApiClient, namespace: str, job_name: str | None) -> Any:
+    """The Job, or None when it was never created or has been deleted."""
+    if not job_name:
+        return None
+    try:
+        return client.BatchV1Api(api).read_namespaced_job(job_name, namespace)
+    except ApiException as exc:
+        if exc.status == 404:
+            return None
+        raise
