@@ -96,8 +96,7 @@ def test_valid_migration_is_stored_with_defaults(objects: client.CustomObjectsAp
     objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "migrations", body)
     stored = objects.get_namespaced_custom_object(GROUP, VERSION, namespace, "migrations", "shop-to-pg")
     spec = stored["spec"]
-    assert spec["copy"] == {
-        "batchSize": 50000,
+    assert spec["copy"] == {  # batchSize stays unset: the engine picks it per copy path
         "parallelism": 3,
         "onConflict": "error",
         "truncateTarget": False,

@@ -132,7 +132,13 @@ class OnConflict(StrEnum):
 
 
 class CopySpec(ApiModel):
-    batch_size: int = Field(default=50_000, ge=1, le=10_000_000)
+    batch_size: int | None = Field(
+        default=None,
+        ge=1,
+        le=10_000_000,
+        description="Rows per batch, each committed with its checkpoint. Unset: 500000 where raw COPY "
+        "data streams through to PostgreSQL, 50000 where rows are converted.",
+    )
     parallelism: int = Field(default=2, ge=1, le=64)
     on_conflict: OnConflict = OnConflict.ERROR
     truncate_target: bool = False

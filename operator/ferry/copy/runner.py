@@ -47,6 +47,7 @@ from ferry.copy.units import WorkUnit
 from ferry.db.credentials import SecretSource
 
 UnitState = Literal["done", "stopped", "failed"]
+DEFAULT_BATCH = 50_000  # rows per batch where rows are converted, when batchSize is unset
 PASSTHROUGH_BATCH = 500_000  # rows per batch on the COPY pass-through paths when batchSize is unset
 
 
@@ -88,14 +89,12 @@ class UnitResults:
 
 def batch_size(spec: CopySpec, source: Source, target: Target, projection: Projection) -> int:
     """The user's batchSize; when unset, larger batches on paths that stream raw COPY data."""
-    if "batch_size" in spec.model_fields_set:
+    if spec.batch_size is not None:
         return spec.batch_size
     raw = (projection.passthrough and isinstance(source, PgSource)) or (
         isinstance(source, MySQLSource) and source.copy_line is not None
     )
-    return (
-        max(spec.batch_size, PASSTHROUGH_BATCH) if raw and isinstance(target, PgTarget) else spec.batch_size
-    )
+    return PASSTHROUGH_BATCH if raw and isinstance(target, PgTarget) else DEFAULT_BATCH
 
 
 def _payload(
