@@ -103,7 +103,8 @@ def _plan(spec: dict[str, Any], plan: PlanStatus | None, name: str) -> Renderabl
         text.append("   approved", style="green")
     elif approved:
         text.append(f"   approval is for another plan ({approved})", style="yellow")
-    else:
+    elif plan.destructive or plan.lossy:
+        # Whether approval is needed depends on the Project's policy; the phase says if it waits.
         text.append("   not approved", style="dim")
         text.append(f" (ferry approve mig/{name})", style="dim")
     for warning in plan.warnings:

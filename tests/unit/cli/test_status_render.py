@@ -146,3 +146,18 @@ def test_human_units() -> None:
     assert human_rate(2_500_000) == "2.5M rows/s"
     assert human_duration(45) == "45s"
     assert human_duration(3725) == "1h02m"
+
+
+def test_a_safe_plan_shows_no_approval_hint() -> None:
+    from io import StringIO
+
+    from rich.console import Console
+
+    obj = {
+        "metadata": {"name": "m", "namespace": "ns"},
+        "spec": {},
+        "status": {"phase": "Running", "plan": {"hash": "ab" * 32, "safe": 3, "lossy": 0, "destructive": 0}},
+    }
+    out = StringIO()
+    Console(file=out, width=200).print(render_status(obj))
+    assert "not approved" not in out.getvalue() and "safe 3" in out.getvalue()
