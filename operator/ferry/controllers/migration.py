@@ -8,6 +8,7 @@ same Migration at once; all state lives in the object's status, none in memory.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import kopf
@@ -21,6 +22,10 @@ from ferry.services.rollback import RollbackBlocked, roll_back_on_delete
 
 RETRY_DELAY_SECONDS = 10
 _locks: dict[str, threading.Lock] = {}
+# Timer ticks come every 2 s; a reconcile that planned (discovering both schemas) asks for a
+# longer pause. Spec changes are reconciled at once regardless. Memory only: after a restart
+# the first tick simply reconciles.
+_not_before: dict[str, float] = {}
 _locks_guard = threading.Lock()
 
 
@@ -41,10 +46,12 @@ def _context(body: kopf.Body) -> MigrationContext:
     )
 
 
-def _reconcile(body: kopf.Body) -> None:
+def _reconcile(body: kopf.Body, *, tick: bool) -> None:
     ctx = _context(body)
     if ctx.status.phase in TERMINAL:
         return
+    if tick and time.monotonic() < _not_before.get(ctx.uid, 0.0):
+        return  # the last reconcile asked to be left alone for a while (e.g. re-planning)
     lock = _lock_for(ctx.uid)
     if not lock.acquire(blocking=False):
         return  # another handler is reconciling this object right now; the timer comes back
@@ -59,6 +66,7 @@ def _reconcile(body: kopf.Body) -> None:
             kopf.event(body, type=event_type, reason=reason, message=message)
     finally:
         lock.release()
+    _not_before[ctx.uid] = time.monotonic() + (outcome.requeue_after or 0.0)
     if outcome.requeue_after is not None and outcome.requeue_after < 1:
         raise kopf.TemporaryError("continue", delay=outcome.requeue_after)
 
@@ -67,12 +75,12 @@ def _reconcile(body: kopf.Body) -> None:
 @kopf.on.create(GROUP, VERSION, MIGRATION.plural)
 @kopf.on.update(GROUP, VERSION, MIGRATION.plural, field="spec")
 def migration_changed(body: kopf.Body, **_: Any) -> None:
-    _reconcile(body)
+    _reconcile(body, tick=False)
 
 
 @kopf.timer(GROUP, VERSION, MIGRATION.plural, interval=2, initial_delay=1)
 def migration_tick(body: kopf.Body, **_: Any) -> None:
-    _reconcile(body)
+    _reconcile(body, tick=True)
 
 
 @kopf.on.delete(GROUP, VERSION, MIGRATION.plural)

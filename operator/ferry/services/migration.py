@@ -190,6 +190,11 @@ class MigrationReconciler:
             self._phase(ctx, Phase.PENDING, out, str(exc))
             self._conditions(ctx, False, False, c.INVALID_SPEC, str(exc), stalled=True)
             return
+        if ctx.status.phase == Phase.PENDING:
+            # Visible before the (possibly long) reflection of both schemas starts.
+            self._phase(ctx, Phase.PLANNING, out, "reflecting both schemas and planning")
+            self._conditions(ctx, False, True, c.PLANNING, "reflecting both schemas and planning")
+            self.save(ctx)
         try:
             planned = plan_migration(spec, source, target)
         except Exception as exc:
