@@ -20,7 +20,15 @@ from pathlib import Path
 from typing import Literal
 
 from bench.ferry_bundle import write_bundle
-from bench.servers import TABLES, Servers, create_pg_database, drop_pg_database, pg_counts, pg_primary_keys
+from bench.servers import (
+    TABLES,
+    Servers,
+    create_pg_database,
+    drop_pg_database,
+    pg_counts,
+    pg_execute,
+    pg_primary_keys,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -137,6 +145,9 @@ def run_method(ctx: Context, method: Method, run: int, timeout: float) -> Outcom
         return Outcome(method.name, run, False, error="no MariaDB dataset")
     target = f"bench_{method.name.replace('-', '_')}_{run}"
     create_pg_database(ctx.servers, target)
+    # Start every method from the same server state: without this, the dirty buffers and WAL
+    # of the previous method (pgloader's, say) are flushed by a checkpoint during the next one.
+    pg_execute(ctx.servers, "CHECKPOINT")
     try:
         argv = method.argv(ctx, target)
         log = ctx.workdir / f"{target}.log"
