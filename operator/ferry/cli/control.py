@@ -81,6 +81,17 @@ def display(namespace: str, name: str) -> str:
 
 def run_against_api(args: argparse.Namespace, action: Action) -> int:
     """Resolve the target, run `action(api, namespace, name)`, print its line; map errors to exit codes."""
+
+    def act(api: client.ApiClient, namespace: str, name: str) -> int:
+        print(action(api, namespace, name))
+        return EXIT_OK
+
+    return with_migration(args, act)
+
+
+def with_migration(args: argparse.Namespace, body: Callable[[client.ApiClient, str, str], int]) -> int:
+    """Run `body(api, namespace, name)` for the Migration named on the command line; print a
+    refusal, an API error or a kubeconfig problem as one line and map it to an exit code."""
     try:
         name = migration_name(args.migration)
     except Refused as refused:
@@ -89,7 +100,7 @@ def run_against_api(args: argparse.Namespace, action: Action) -> int:
     namespace = target_namespace(args)
     try:
         with load_api_client(args.kubeconfig) as api:
-            print(action(api, namespace, name))
+            return body(api, namespace, name)
     except Refused as refused:
         print(f"error: {refused}", file=sys.stderr)
         return EXIT_REFUSED
@@ -99,7 +110,6 @@ def run_against_api(args: argparse.Namespace, action: Action) -> int:
     except ConfigException as error:
         print(f"error: no usable kubeconfig: {error}", file=sys.stderr)
         return EXIT_FAILED
-    return EXIT_OK
 
 
 def api_error_message(error: ApiException, name: str, namespace: str) -> str:

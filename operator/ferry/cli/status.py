@@ -7,13 +7,11 @@ statuses; polling (`watch`) takes the fetch function, and only `run` talks to th
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections.abc import Callable
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config import ConfigException
+from kubernetes import client
 from rich.console import Console, Group, RenderableType
 from rich.progress_bar import ProgressBar
 from rich.table import Table
@@ -21,17 +19,8 @@ from rich.text import Text
 
 from ferry.api.kinds import MIGRATION
 from ferry.api.migration import MigrationStatus, Phase, PlanStatus, ProgressStatus, TableStatus
-from ferry.cli.control import (
-    EXIT_FAILED,
-    EXIT_REFUSED,
-    Refused,
-    add_target_arguments,
-    api_error_message,
-    migration_name,
-    target_namespace,
-)
+from ferry.cli.control import EXIT_OK, add_target_arguments, with_migration
 from ferry.humanize import human_duration, human_rate
-from ferry.kube.client import load_api_client
 from ferry.kube.status import get_object
 
 # Where `status -w` stops, and the exit code it then returns (scripts can chain on it).
@@ -200,30 +189,20 @@ def watch(
 
 def run(args: argparse.Namespace) -> int:
     console = Console()
-    try:
-        name = migration_name(args.migration)
-    except Refused as refused:
-        print(f"error: {refused}", file=sys.stderr)
-        return EXIT_REFUSED
-    namespace = target_namespace(args)
-    try:
-        with load_api_client(args.kubeconfig) as api:
 
-            def fetch() -> dict[str, Any]:
-                return get_object(api, MIGRATION, namespace, name)
+    def show(api: client.ApiClient, namespace: str, name: str) -> int:
+        def fetch() -> dict[str, Any]:
+            return get_object(api, MIGRATION, namespace, name)
 
-            if not args.watch:
-                console.print(render_status(fetch()))
-                return 0
-            return watch(fetch, console, interval=args.interval)
+        if not args.watch:
+            console.print(render_status(fetch()))
+            return EXIT_OK
+        return watch(fetch, console, interval=args.interval)
+
+    try:
+        return with_migration(args, show)
     except KeyboardInterrupt:
         return EXIT_INTERRUPTED
-    except ApiException as error:
-        print(f"error: {api_error_message(error, name, namespace)}", file=sys.stderr)
-        return EXIT_FAILED
-    except ConfigException as error:
-        print(f"error: no usable kubeconfig: {error}", file=sys.stderr)
-        return EXIT_FAILED
 
 
 def register(subparsers: Any) -> None:
