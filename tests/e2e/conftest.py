@@ -15,6 +15,8 @@ import pytest
 from kubernetes import client
 
 from harness.controlplane import ControlPlane
+from harness.databases import Database, PostgresServer
+from harness.datasets import load_chinook
 from harness.kube import api_client, apply_crds, create_namespace, delete_namespace, load_crds
 from harness.operator_process import OPERATOR_ARGV, OperatorProcess
 from harness.podrunner import PodRunner
@@ -101,3 +103,11 @@ def operator(control_plane: ControlPlane, crds: list[str], tmp_path: Path) -> It
     process.stop()
     if crashed:
         pytest.fail(crashed)
+
+
+@pytest.fixture
+def pg_source(pg_server: PostgresServer) -> Database:
+    """A fresh PostgreSQL database holding Chinook: the source of most Migration scenarios."""
+    db = pg_server.create_database()
+    load_chinook(db)
+    return db

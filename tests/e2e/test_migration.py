@@ -20,7 +20,7 @@ from e2e.migration_helpers import (
     worker_jobs,
 )
 from harness.controlplane import ControlPlane
-from harness.databases import Database, MariaDBServer, PostgresServer
+from harness.databases import Database, MariaDBServer
 from harness.datasets import add_generated_table, load_chinook
 from harness.operator_process import OperatorProcess
 from harness.podrunner import PodRunner
@@ -42,13 +42,6 @@ def _count(db: Database, table: str) -> int:
     with psycopg.connect(db.libpq_dsn()) as conn:
         row = conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()
         return int(row[0]) if row else -1
-
-
-@pytest.fixture
-def pg_source(pg_server: PostgresServer) -> Database:
-    db = pg_server.create_database()
-    load_chinook(db)
-    return db
 
 
 def test_pg_to_pg_succeeds_with_validated_counts_and_live_progress(

@@ -16,8 +16,7 @@ from e2e.migration_helpers import (
     worker_jobs,
 )
 from ferry.api.kinds import GROUP, VERSION
-from harness.databases import Database, PostgresServer
-from harness.datasets import load_chinook
+from harness.databases import Database
 from harness.kube import wait_for
 from harness.operator_process import OperatorProcess
 from harness.podrunner import PodRunner
@@ -31,16 +30,14 @@ def _tables(db: Database) -> set[str]:
 
 def test_project_policy_stalls_a_migration_until_the_spec_complies(
     kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
-    pg_server: PostgresServer, pg_db2: Database,
+    pg_source: Database, pg_db2: Database,
 ) -> None:  # fmt: skip
-    source = pg_server.create_database()
-    load_chinook(source)
     client.CustomObjectsApi(kube_api).create_cluster_custom_object(
         GROUP, VERSION, "projects",
         {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Project", "metadata": {"name": namespace},
          "spec": {"namespace": namespace, "policy": {"maxParallelism": 1}}},
     )  # fmt: skip
-    start_migration(kube_api, namespace, "capped", source, pg_db2, {
+    start_migration(kube_api, namespace, "capped", pg_source, pg_db2, {
         "source": {"connectionRef": {"name": "src"}}, "target": {"connectionRef": {"name": "dst"}},
         "copy": {"parallelism": 4},
     })  # fmt: skip
@@ -62,13 +59,11 @@ def test_project_policy_stalls_a_migration_until_the_spec_complies(
 
 def test_delete_with_drop_created_removes_only_the_tables_the_migration_created(
     kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
-    pg_server: PostgresServer, pg_db2: Database,
+    pg_source: Database, pg_db2: Database,
 ) -> None:  # fmt: skip
-    source = pg_server.create_database()
-    load_chinook(source)
     with psycopg.connect(pg_db2.libpq_dsn(), autocommit=True) as conn:
         conn.execute("CREATE TABLE keep_me (id int PRIMARY KEY)")
-    start_migration(kube_api, namespace, "temp", source, pg_db2, {
+    start_migration(kube_api, namespace, "temp", pg_source, pg_db2, {
         "source": {"connectionRef": {"name": "src"}}, "target": {"connectionRef": {"name": "dst"}},
         "tables": {"include": ["artist", "album"]},
         "rollback": {"onDelete": "drop-created"},
@@ -89,11 +84,9 @@ def test_delete_with_drop_created_removes_only_the_tables_the_migration_created(
 
 def test_a_permanently_failing_copy_fails_honestly_and_rolls_back(
     kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
-    pg_server: PostgresServer, pg_db2: Database,
+    pg_source: Database, pg_db2: Database,
 ) -> None:  # fmt: skip
-    source = pg_server.create_database()
-    load_chinook(source)
-    start_migration(kube_api, namespace, "doomed", source, pg_db2, {
+    start_migration(kube_api, namespace, "doomed", pg_source, pg_db2, {
         "source": {"connectionRef": {"name": "src"}}, "target": {"connectionRef": {"name": "dst"}},
         "tables": {"include": ["artist"],
                    "overrides": [{"name": "artist", "where": "1 / (artist_id - 100) > -1"}]},

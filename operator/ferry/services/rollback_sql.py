@@ -13,17 +13,21 @@ def _table(name: str, schema: str | None) -> sqlalchemy.Table:
 
 
 def truncate_tables(engine: sqlalchemy.Engine, mappings: list[TableMapping]) -> list[str]:
-    done = []
+    """Empty the migration's target tables in one transaction.
+
+    PostgreSQL gets one `TRUNCATE a, b, …`: it refuses to truncate a table another one references
+    unless both are in the same statement (and this never cascades outside the migration).
+    """
     preparer = engine.dialect.identifier_preparer
+    tables = [preparer.format_table(_table(m.target_table, m.target_schema)) for m in mappings]
     with engine.begin() as conn:
-        for mapping in mappings:
-            table = preparer.format_table(_table(mapping.target_table, mapping.target_schema))
-            if engine.dialect.name == "sqlite":
-                conn.execute(sqlalchemy.text(f"DELETE FROM {table}"))
-            else:
-                conn.execute(sqlalchemy.text(f"TRUNCATE TABLE {table}"))
-            done.append(mapping.qualified_target)
-    return done
+        if engine.dialect.name == "postgresql" and tables:
+            conn.execute(sqlalchemy.text(f"TRUNCATE TABLE {', '.join(tables)}"))
+        else:
+            verb = "DELETE FROM" if engine.dialect.name == "sqlite" else "TRUNCATE TABLE"
+            for table in tables:
+                conn.execute(sqlalchemy.text(f"{verb} {table}"))
+    return [m.qualified_target for m in mappings]
 
 
 def drop_tables(engine: sqlalchemy.Engine, qualified_names: list[str]) -> list[str]:
