@@ -1,9 +1,10 @@
 """What a batch carries from a source to a target, and the checkpoint it starts from.
 
-A batch is either raw COPY bytes (PostgreSQL to PostgreSQL pass-through, never decoded)
-or rows of Python values in chunks. Both are async iterators that *raise* when the
-source fails, so the target aborts its transaction instead of committing part of a batch
-with an advanced checkpoint (the trap in copy-speed.md).
+A batch is either raw COPY bytes (PostgreSQL to PostgreSQL pass-through, never decoded;
+CSV lines formatted by a MySQL/MariaDB source) or rows of Python values in chunks. Both
+are async iterators that *raise* when the source fails, so the target aborts its
+transaction instead of committing part of a batch with an advanced checkpoint (the trap
+in copy-speed.md).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ Row = Sequence[object]
 @dataclass
 class CopyBytes:
     chunks: AsyncIterator[bytes]
-    format: Literal["binary", "text"]
+    format: Literal["binary", "text", "csv"]
 
 
 @dataclass

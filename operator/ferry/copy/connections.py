@@ -38,7 +38,7 @@ async def open_source(endpoint: Endpoint, projection: Projection) -> Source:
             await conn.close()
             raise
     if isinstance(endpoint, MySQLEndpoint):
-        return MySQLSource(await open_mysql(endpoint), projection)
+        return await MySQLSource.open(endpoint, projection)
     raise UnsupportedEndpoint(f"{endpoint.dialect} is not supported as a copy source")
 
 
@@ -47,7 +47,7 @@ async def close_source(source: Source) -> None:
         if isinstance(source, PgSource):
             await source.conn.close(timeout=5)
         else:
-            source.conn.close()
+            await source.close()
 
 
 async def open_target(endpoint: Endpoint, on_conflict: OnConflict) -> Target:

@@ -15,16 +15,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
 
+import asyncmy
 import asyncpg
 import pymysql
 
 from ferry.api.connection import DatabaseConnectionSpec, Engine
 from ferry.copy.sql import Dialect
 from ferry.db.credentials import Credentials
-from ferry.db.engines import asyncpg_connect_kwargs, pymysql_connect_kwargs
+from ferry.db.engines import asyncmy_connect_kwargs, asyncpg_connect_kwargs, pymysql_connect_kwargs
 
 PgConnection: TypeAlias = "asyncpg.Connection[Any]"  # generic only in the stubs
 MySQLConnection: TypeAlias = Any  # pymysql.connections.Connection (untyped)
+MySQLStreamConnection: TypeAlias = Any  # asyncmy.connection.Connection (compiled, untyped)
 
 
 @dataclass(frozen=True)
@@ -35,9 +37,11 @@ class PgEndpoint:
 
 @dataclass(frozen=True)
 class MySQLEndpoint:
-    """MySQL or MariaDB; `connect` returns a PyMySQL connection (autocommit off)."""
+    """MySQL or MariaDB: `connect` returns a PyMySQL connection (autocommit off), `stream` an
+    asyncmy connection to the same database (autocommit on), for the bulk reads of the copy."""
 
     connect: Callable[[], MySQLConnection]
+    stream: Callable[[], Awaitable[MySQLStreamConnection]]
     dialect: Dialect = "mysql"
 
 
@@ -81,6 +85,18 @@ async def open_mysql(endpoint: MySQLEndpoint) -> MySQLConnection:
     return await asyncio.to_thread(_open_mysql_sync, endpoint)
 
 
+async def open_mysql_stream(endpoint: MySQLEndpoint) -> MySQLStreamConnection:
+    conn = await endpoint.stream()
+    try:
+        async with conn.cursor() as cur:
+            for statement in MYSQL_SESSION:
+                await cur.execute(statement)
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 async def open_sqlite(endpoint: SQLiteEndpoint) -> sqlite3.Connection:
     conn = await asyncio.to_thread(endpoint.connect)
     conn.isolation_level = None  # the engine issues BEGIN/COMMIT itself
@@ -99,6 +115,11 @@ def endpoint_from_spec(spec: DatabaseConnectionSpec, credentials: Credentials) -
         return PgEndpoint(connect_pg)
     if spec.engine in (Engine.MYSQL, Engine.MARIADB):
         mysql_kwargs = pymysql_connect_kwargs(spec, credentials)
-        return MySQLEndpoint(lambda: pymysql.connect(**mysql_kwargs, autocommit=False))
+        stream_kwargs = asyncmy_connect_kwargs(spec, credentials)
+
+        async def connect_stream() -> MySQLStreamConnection:
+            return await asyncmy.connect(**stream_kwargs, autocommit=True)
+
+        return MySQLEndpoint(lambda: pymysql.connect(**mysql_kwargs, autocommit=False), connect_stream)
     path = spec.database
     return SQLiteEndpoint(lambda: sqlite3.connect(path, check_same_thread=False))

@@ -1,12 +1,21 @@
-"""MySQL/MariaDB source: keyset batch bounds and an unbuffered (SSCursor) row stream.
+"""MySQL/MariaDB source: keyset batch bounds, an unbuffered row stream and a COPY-line stream.
 
-PyMySQL is synchronous: each fetch runs in a thread, so only one chunk of rows is in
+PyMySQL is synchronous: each call runs in a thread, so only one chunk of rows is in
 memory at a time and the event loop keeps feeding the target meanwhile. Key values are
 the driver's values (see ferry.copy.keys), bound as parameters.
 
-Into PostgreSQL, when every column allows it, the server formats each row as a COPY text
-line (`ferry.copy.mysql_copy_text`) and `copy_text_chunks` only joins lines: PyMySQL's
-per-value decoding was the bottleneck of this path.
+Into PostgreSQL, when every column allows it, the server formats each row as a COPY CSV
+line (`ferry.copy.mysql_copy_csv`) and the lines are read on a second, asyncmy connection:
+its compiled protocol reader took 2.2 s of CPU for 10M one-column rows, where PyMySQL's
+per-row parsing was most of the worker's CPU (about 1.5 µs a row). An earlier version let
+the server join 256 lines per row with GROUP_CONCAT instead; the GROUP BY sorted every
+batch and cost the source server 2.6 s (events, 10M rows) and 4.9 s (orders, 5M rows)
+of CPU, and the source server is what limits this path.
+
+Batch bounds: InnoDB's primary key is the table itself, so the row-offset bound query
+(`LIMIT 1 OFFSET n-1`) walks the rows it skips (0.1 s per 500k rows). With a single
+integer key over a dense range, a batch is instead the next `batch_size` key *values*
+(at most that many rows, since keys are unique) and only MIN/MAX index dives are needed.
 """
 
 from __future__ import annotations
@@ -15,12 +24,20 @@ import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
+import asyncmy.cursors
+import asyncmy.errors
 import pymysql.cursors
 
 from ferry.copy.batch import Row, SourceError
-from ferry.copy.endpoints import MySQLConnection
+from ferry.copy.endpoints import (
+    MySQLConnection,
+    MySQLEndpoint,
+    MySQLStreamConnection,
+    open_mysql,
+    open_mysql_stream,
+)
 from ferry.copy.keys import Key
-from ferry.copy.mysql_copy_text import copy_line_expression
+from ferry.copy.mysql_copy_csv import copy_line_expression
 from ferry.copy.projection import Projection
 from ferry.copy.sql import (
     Predicate,
@@ -32,28 +49,47 @@ from ferry.copy.sql import (
     select_rows,
 )
 from ferry.copy.units import integer_key
+from ferry.schema.mapping import TableMapping
 
 FETCH_ROWS = 2000
-FETCH_LINES = 5000  # COPY lines per fetch on the server-formatted path (one short bytes value each)
-# With a single integer key, the server also joins the lines of up to GROUP_KEYS consecutive keys
-# (GROUP_CONCAT over key DIV GROUP_KEYS): PyMySQL then parses one row per group instead of per row,
-# which was most of the worker's CPU. A group cut short by group_concat_max_len or
-# max_allowed_packet is detected by its line count and fails the batch (never a silent loss).
-GROUP_KEYS = 256
-FETCH_GROUPS = 20
-GROUP_CONCAT_MAX = 1 << 30
+FETCH_LINES = 5000  # CSV lines per fetch on the server-formatted path (one bytes value each)
+# Key-value batches are used when the key span is at most DENSE_SPAN times the row estimate,
+# so a batch holds at least about 1/DENSE_SPAN of batch_size rows.
+DENSE_SPAN = 2
 T = TypeVar("T")
 
 
 class MySQLSource:
-    def __init__(self, conn: MySQLConnection, projection: Projection) -> None:
+    def __init__(
+        self, conn: MySQLConnection, projection: Projection, endpoint: MySQLEndpoint, copy_line: str | None
+    ) -> None:
         self.conn = conn
+        self.endpoint = endpoint
         self.projection = projection
         self.mapping = projection.mapping
         self.table = qualified("mysql", self.mapping.source_schema, self.mapping.source_table)
-        # The COPY text line the server builds per row; None: rows go through Python (transforms, odd types).
-        self.copy_line = None if projection.transformed else copy_line_expression(self.mapping.columns)
-        self.grouped = integer_key(self.mapping)
+        # The CSV line the server builds per row; None: rows go through Python (transforms, odd types).
+        self.copy_line = copy_line
+        self.stream_conn: MySQLStreamConnection | None = None  # opened at the first CSV batch
+        self.key_steps: bool | None = None  # batches by key value (module doc); set at the first bound
+
+    @classmethod
+    async def open(cls, endpoint: MySQLEndpoint, projection: Projection) -> MySQLSource:
+        conn = await open_mysql(endpoint)
+        try:
+            copy_line = None
+            if not projection.transformed:
+                charsets = await asyncio.to_thread(_charsets, conn, projection.mapping)
+                copy_line = copy_line_expression(projection.mapping.columns, charsets)
+            return cls(conn, projection, endpoint, copy_line)
+        except BaseException:
+            conn.close()
+            raise
+
+    async def close(self) -> None:
+        if self.stream_conn is not None:
+            self.stream_conn.close()
+        await asyncio.to_thread(self.conn.close)
 
     def range(self, lo: Key | None, hi: Key | None) -> Predicate:
         return key_range("mysql", self.mapping.key, [], lo, hi)
@@ -65,12 +101,34 @@ class MySQLSource:
         self.conn.commit()  # end the read snapshot, so each batch sees current data
         return None if row is None else tuple(row)
 
+    async def _key_extent(self, in_range: Predicate) -> tuple[Any, Any]:
+        key = quote_ident("mysql", self.mapping.key[0])
+        sql = f"SELECT MIN({key}), MAX({key}) FROM {self.table} WHERE {in_range.sql}"
+        query = Predicate(sql, in_range.params)
+        row = await asyncio.to_thread(self._fetchone, query)
+        return (None, None) if row is None else (row[0], row[1])
+
     async def boundary(self, lo: Key | None, unit_hi: Key | None, batch_size: int) -> Key | None:
-        query = boundary_query("mysql", self.table, self.mapping.key, self.range(lo, unit_hi), batch_size)
-        return await asyncio.to_thread(self._fetchone, query)
+        """The key ending the next batch after `lo` (at most `batch_size` rows); None: the rest fits."""
+        if self.key_steps is None:
+            self.key_steps = integer_key(self.mapping) and await self._dense()
+        if not self.key_steps:
+            query = boundary_query("mysql", self.table, self.mapping.key, self.range(lo, unit_hi), batch_size)
+            return await asyncio.to_thread(self._fetchone, query)
+        low, high = await self._key_extent(self.range(lo, unit_hi))
+        if high is None:
+            return None
+        end = (int(lo[0]) if lo is not None else int(low) - 1) + batch_size
+        return None if int(high) <= end else (end,)
+
+    async def _dense(self) -> bool:
+        low, high = await self._key_extent(Predicate("TRUE"))
+        if low is None or high is None:
+            return True
+        return int(high) - int(low) + 1 <= DENSE_SPAN * self.mapping.row_estimate
 
     def _where(self) -> str | None:
-        # PyMySQL formats the statement with `%`: a literal percent in the user's filter is doubled.
+        # Both drivers format the statement with `%`: a literal percent in the user's filter is doubled.
         return self.mapping.where.replace("%", "%%") if self.mapping.where else None
 
     def batch_query(self, lo: Key | None, hi: Key | None) -> Predicate:
@@ -78,12 +136,10 @@ class MySQLSource:
         return select_rows("mysql", self.table, self.projection.source_select, where)
 
     async def _stream(
-        self, query: Predicate, fetch: int, convert: Callable[[list[Any]], T], setup: str | None = None
+        self, query: Predicate, fetch: int, convert: Callable[[list[Any]], T]
     ) -> AsyncIterator[T]:
         cursor = self.conn.cursor(pymysql.cursors.SSCursor)
         try:
-            if setup is not None:
-                await asyncio.to_thread(cursor.execute, setup)
             await asyncio.to_thread(cursor.execute, query.sql, tuple(query.params))
             while rows := await asyncio.to_thread(cursor.fetchmany, fetch):
                 yield convert(rows)
@@ -101,30 +157,23 @@ class MySQLSource:
         query = self.batch_query(lo, hi)
         return self._stream(query, FETCH_ROWS, lambda rows: [apply(tuple(r)) for r in rows])
 
-    def copy_text_chunks(self, lo: Key | None, hi: Key | None) -> AsyncIterator[bytes]:
-        """COPY text (format text) of the batch, formatted by the server; needs `copy_line`."""
+    async def copy_csv_chunks(self, lo: Key | None, hi: Key | None) -> AsyncIterator[bytes]:
+        """The batch as COPY CSV lines formatted by the server; needs `copy_line`."""
         assert self.copy_line is not None
         where = and_where(self.range(lo, hi), self._where())
-        if not self.grouped:
-            query = select_rows("mysql", self.table, [self.copy_line], where)
-            return self._stream(query, FETCH_LINES, lambda rows: b"\n".join([r[0] for r in rows]) + b"\n")
-        key = quote_ident("mysql", self.mapping.key[0])
-        sql = (
-            f"SELECT COUNT(*), GROUP_CONCAT({self.copy_line} SEPARATOR '\n') FROM {self.table} "
-            f"WHERE {where.sql} GROUP BY {key} DIV {GROUP_KEYS}"
-        )
-        # The separator is a raw line feed inside the quotes, not an escape: same with NO_BACKSLASH_ESCAPES.
-        setup = f"SET SESSION group_concat_max_len = {GROUP_CONCAT_MAX}"
-        return self._stream(Predicate(sql, where.params), FETCH_GROUPS, self._joined_groups, setup)
-
-    def _joined_groups(self, groups: list[Any]) -> bytes:
-        for count, lines in groups:
-            if lines is None or lines.count(b"\n") + 1 != count:
-                raise SourceError(
-                    f"reading {self.mapping.qualified_source}: the server cut a group of {count} rows "
-                    "(max_allowed_packet); rows this large need a smaller group"
-                )
-        return b"\n".join([lines for _, lines in groups]) + b"\n"
+        query = select_rows("mysql", self.table, [self.copy_line], where)
+        try:
+            if self.stream_conn is None:
+                self.stream_conn = await open_mysql_stream(self.endpoint)
+            cursor = self.stream_conn.cursor(asyncmy.cursors.SSCursor)
+            try:
+                await cursor.execute(query.sql, tuple(query.params))
+                while rows := await cursor.fetchmany(FETCH_LINES):
+                    yield b"\n".join([r[0] for r in rows]) + b"\n"
+            finally:
+                await cursor.close()  # drains what the target did not take
+        except asyncmy.errors.MySQLError as exc:
+            raise SourceError(f"reading {self.mapping.qualified_source} failed: {exc}") from exc
 
     async def count(self) -> int:
         where = and_where(Predicate("TRUE"), self._where())
@@ -132,3 +181,18 @@ class MySQLSource:
             self._fetchone, Predicate(f"SELECT COUNT(*) FROM {self.table} WHERE {where.sql}", where.params)
         )
         return int(row[0]) if row else 0
+
+
+def _charsets(conn: MySQLConnection, mapping: TableMapping) -> dict[str, str | None]:
+    """The character set of each column of the source table (None for non-text columns)."""
+    schema = "DATABASE()" if mapping.source_schema is None else "%s"
+    params = [] if mapping.source_schema is None else [mapping.source_schema]
+    with conn.cursor() as cur:
+        cur.execute(
+            "SELECT COLUMN_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS "
+            f"WHERE TABLE_SCHEMA = {schema} AND TABLE_NAME = %s",
+            (*params, mapping.source_table),
+        )
+        rows = cur.fetchall()
+    conn.commit()
+    return {str(name): (str(charset) if charset is not None else None) for name, charset in rows}

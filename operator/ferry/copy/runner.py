@@ -104,7 +104,7 @@ def _payload(
         fmt = projection.passthrough
         return CopyBytes(source.copy_chunks(lo, hi, fmt), fmt)
     if isinstance(source, MySQLSource) and isinstance(target, PgTarget) and source.copy_line is not None:
-        return CopyBytes(source.copy_text_chunks(lo, hi), "text")
+        return CopyBytes(source.copy_csv_chunks(lo, hi), "csv")
     return RowChunks(source.row_chunks(lo, hi))
 
 

@@ -237,6 +237,14 @@ def pymysql_connect_kwargs(spec: DatabaseConnectionSpec, credentials: Credential
     return kwargs
 
 
+def asyncmy_connect_kwargs(spec: DatabaseConnectionSpec, credentials: Credentials) -> dict[str, Any]:
+    """Keyword arguments for `asyncmy.connect(**kwargs)` (the copy's bulk reads): PyMySQL's, with
+    the same TLS context; asyncmy has no `ssl_disabled` and uses no TLS unless given a context."""
+    kwargs = pymysql_connect_kwargs(spec, credentials)
+    kwargs.pop("ssl_disabled", None)
+    return kwargs
+
+
 def _require(spec: DatabaseConnectionSpec, credentials: Credentials, engine: Engine) -> ConnectionTarget:
     target = resolve_target(spec, credentials)
     if target.engine != engine:

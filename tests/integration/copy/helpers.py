@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import asyncmy
 import asyncpg
 import pymysql
 
@@ -24,17 +25,22 @@ def pg_endpoint(db: Database) -> PgEndpoint:
 
 
 def mysql_endpoint(db: Database) -> MySQLEndpoint:
-    def connect() -> Any:
-        return pymysql.connect(
-            host=db.host,
-            port=db.port,
-            user=db.user,
-            password=db.password,
-            database=db.name,
-            charset="utf8mb4",
-        )
+    kwargs = {
+        "host": db.host,
+        "port": db.port,
+        "user": db.user,
+        "password": db.password,
+        "database": db.name,
+        "charset": "utf8mb4",
+    }
 
-    return MySQLEndpoint(connect)
+    def connect() -> Any:
+        return pymysql.connect(**kwargs)
+
+    async def stream() -> Any:
+        return await asyncmy.connect(**kwargs, autocommit=True)
+
+    return MySQLEndpoint(connect, stream)
 
 
 def table_mapping(
@@ -48,11 +54,21 @@ def table_mapping(
     transforms: dict[str, Transform] | None = None,
     where: str | None = None,
     row_estimate: int = 0,
+    not_null: Sequence[str] = (),
 ) -> TableMapping:
-    """Columns as (name, source type[, target type]); the target type defaults to the source type."""
+    """Columns as (name, source type[, target type]); the target type defaults to the source type.
+
+    Columns are nullable unless named in `not_null`."""
     transforms = transforms or {}
     cols = tuple(
-        ColumnMapping(c[0], c[0], c[1], c[2] if len(c) > 2 else c[1], True, transforms.get(c[0]))  # type: ignore[misc]
+        ColumnMapping(
+            c[0],
+            c[0],
+            c[1],
+            c[2] if len(c) > 2 else c[1],
+            c[0] not in not_null,
+            transforms.get(c[0]),  # type: ignore[misc]
+        )
         for c in columns
     )
     return TableMapping(

@@ -1,9 +1,9 @@
-"""Pure builders of the fast paths: integer-key split points and server-formatted MySQL COPY lines."""
+"""Pure builders of the fast paths: integer-key split points and server-formatted MySQL COPY CSV lines."""
 
 from __future__ import annotations
 
 from ferry.api.migration import Transform
-from ferry.copy.mysql_copy_text import column_text, copy_line_expression
+from ferry.copy.mysql_copy_csv import column_csv, copy_line_expression
 from ferry.copy.units import even_splits, integer_key
 from ferry.schema.mapping import ColumnMapping, TableMapping
 
@@ -28,22 +28,31 @@ def test_only_a_single_integer_key_is_split_by_value() -> None:
     assert not integer_key(_mapping(("a", "b"), ("a", "int"), ("b", "int")))
 
 
-def test_mysql_copy_line_escapes_text_and_marks_nulls_without_backslash_literals() -> None:
+def test_mysql_csv_line_quotes_text_and_marks_nulls_without_backslash_literals() -> None:
     cols = [
         ColumnMapping("id", "id", "bigint", "bigint", False),
         ColumnMapping("note", "note", "text", "text", True),
         ColumnMapping("bin", "bin", "blob", "bytea", True),
     ]
-    sql = copy_line_expression(cols)
+    sql = copy_line_expression(cols, {"note": "latin1"})
     assert sql is not None and "\\" not in sql
-    assert sql.startswith("CAST(CONCAT_WS(CHAR(9 USING utf8mb4), IFNULL(CONVERT(`id`, CHAR)")
-    assert "REPLACE(CONVERT(`note` USING utf8mb4), CHAR(0 USING utf8mb4), '')" in sql
-    assert "LOWER(HEX(`bin`))" in sql
+    # A NOT NULL number is its own text; nullable fields turn NULL into an empty unquoted field.
+    assert sql.startswith("CAST(CONCAT_WS(',', `id`, IFNULL(CONCAT('\"', REPLACE(REPLACE(CONVERT(`note`")
+    assert "CHAR(0 USING utf8mb4), ''), '\"', '\"\"')" in sql
+    assert "IFNULL(CONCAT(CHAR(92 USING utf8mb4), 'x', HEX(`bin`)), '')" in sql
+
+
+def test_utf8_text_is_not_converted_and_unknown_charsets_are() -> None:
+    note = ColumnMapping("note", "note", "varchar(20)", "text", False)
+    assert "CONVERT" not in (column_csv(note, "utf8mb4") or "CONVERT")
+    assert "CONVERT" not in (column_csv(note, "utf8mb3") or "CONVERT")
+    assert "CONVERT(`note` USING utf8mb4)" in (column_csv(note, "latin1") or "")
+    assert "CONVERT(`note` USING utf8mb4)" in (column_csv(note, None) or "")
 
 
 def test_columns_whose_text_could_differ_keep_the_row_path() -> None:
-    assert column_text(ColumnMapping("s", "s", "set('a','b')", "text", True)) is None
-    assert column_text(ColumnMapping("d", "d", "double", "text", True)) is None  # '1e16' vs '1e+16'
-    assert column_text(ColumnMapping("t", "t", "datetime(6)", "text", True)) is None
+    assert column_csv(ColumnMapping("s", "s", "set('a','b')", "text", True)) is None
+    assert column_csv(ColumnMapping("d", "d", "double", "text", True)) is None  # '1e16' vs '1e+16'
+    assert column_csv(ColumnMapping("t", "t", "datetime(6)", "text", True)) is None
     hashed = ColumnMapping("e", "e", "varchar(50)", "text", True, Transform(column="e", type="null"))
     assert copy_line_expression([hashed]) is None

@@ -1,0 +1,117 @@
+"""MariaDB → PostgreSQL through server-formatted CSV lines: awkward text, charsets, key-value batches."""
+
+from __future__ import annotations
+
+import pymysql
+
+from ferry.api.migration import CopySpec
+from ferry.copy import CopyJob, Endpoints, plan_units, run_units
+from ferry.copy.mysql_source import MySQLSource
+from ferry.copy.projection import build_projection
+from ferry.schema.mapping import TableMapping
+from harness.databases import Database
+from integration.copy.helpers import mysql_endpoint, mysql_exec, pg_endpoint, pg_exec, pg_rows, table_mapping
+
+# (id, text that CSV must quote, latin1 text); NUL is removed, as on the row path.
+AWKWARD = [
+    (1, 'say "hi", then leave', "café"),
+    (2, "two\nlines\r\nand\ttab", "naïve"),
+    (3, "back\\slash \\N \\x00", None),
+    (4, "\\.", "Ø"),
+    (5, "", ""),
+    (6, "nul\x00inside", "plain"),
+    (7, ",", '"'),
+]
+TEXT_COLUMNS = [
+    ("id", "bigint", "bigint"),
+    ("n", "int(11)", "integer"),
+    ("s", "varchar(50)", "text"),
+    ("l", "varchar(50)", "text"),
+    ("t", "text", "text"),
+]
+
+
+def _awkward_source(db: Database) -> None:
+    mysql_exec(
+        db,
+        """CREATE TABLE awkward (id BIGINT NOT NULL PRIMARY KEY, n INT NOT NULL, s VARCHAR(50) NOT NULL,
+           l VARCHAR(50) CHARACTER SET latin1 NULL, t TEXT NULL) CHARACTER SET utf8mb4""",
+    )
+    placeholders = ", ".join(["(%s, %s, %s, %s, %s)"] * len(AWKWARD))
+    conn = pymysql.connect(
+        host=db.host, port=db.port, user=db.user, password=db.password, database=db.name, charset="utf8mb4",
+        autocommit=True,
+    )  # fmt: skip
+    with conn.cursor() as cur:
+        params = [v for i, s, latin in AWKWARD for v in (i, -i, s, latin, None if i % 2 else s)]
+        cur.execute(f"INSERT INTO awkward VALUES {placeholders}", params)
+    conn.close()
+
+
+def _awkward_mapping() -> TableMapping:
+    return table_mapping("awkward", TEXT_COLUMNS, key=("id",), row_estimate=7, not_null=("id", "n", "s"))
+
+
+async def test_awkward_text_travels_as_csv_exactly(mariadb_db: Database, pg_db: Database) -> None:
+    _awkward_source(mariadb_db)
+    pg_exec(pg_db, "CREATE TABLE awkward (id bigint PRIMARY KEY, n int, s text NOT NULL, l text, t text)")
+    mapping = _awkward_mapping()
+    projection = build_projection(mapping, "mysql", "postgresql", None)
+    source = await MySQLSource.open(mysql_endpoint(mariadb_db), projection)
+    try:
+        line = source.copy_line
+    finally:
+        await source.close()
+    # The fast path is taken; only the latin1 column is converted on the server.
+    assert line is not None and "CONVERT(`l` USING utf8mb4)" in line and "CONVERT(`s`" not in line
+
+    job = CopyJob("csv", Endpoints(mysql_endpoint(mariadb_db), pg_endpoint(pg_db)), CopySpec(batch_size=3))
+    results = await run_units(job, await plan_units([mapping], job.endpoints.source, job.copy))
+
+    assert results.ok, results.failed
+    expected = [
+        (i, -i, s.replace("\x00", ""), latin, None if i % 2 else s.replace("\x00", ""))
+        for i, s, latin in AWKWARD
+    ]
+    assert pg_rows(pg_db, "SELECT id, n, s, l, t FROM awkward ORDER BY id") == expected
+
+
+async def test_dense_integer_keys_batch_by_value_and_sparse_ones_by_rows(
+    mariadb_db: Database, pg_db: Database
+) -> None:
+    mysql_exec(
+        mariadb_db,
+        "CREATE TABLE dense (id INT PRIMARY KEY, v INT NOT NULL)",
+        "SET SESSION max_recursive_iterations = 10000",
+        "INSERT INTO dense WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 3000) "
+        "SELECT i, i * 2 FROM s WHERE i % 10 <> 0",  # 2,700 rows, small gaps
+        "CREATE TABLE sparse (id BIGINT PRIMARY KEY, v INT NOT NULL)",
+        "INSERT INTO sparse WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 500) "
+        "SELECT i * 1000000, i FROM s",
+    )
+    pg_exec(pg_db, "CREATE TABLE dense (id integer, v integer)", "CREATE TABLE sparse (id bigint, v integer)")
+    ints = [("id", "int(11)", "integer"), ("v", "int(11)", "integer")]
+    dense = table_mapping("dense", ints, row_estimate=2700)
+    sparse = table_mapping("sparse", [("id", "bigint"), ("v", "int(11)", "integer")], row_estimate=500)
+    endpoint = mysql_endpoint(mariadb_db)
+
+    by_value = await MySQLSource.open(endpoint, build_projection(dense, "mysql", "postgresql", None))
+    by_rows = await MySQLSource.open(endpoint, build_projection(sparse, "mysql", "postgresql", None))
+    try:
+        assert await by_value.boundary(None, None, 100) == (100,)  # keys 1..100: 90 rows
+        assert await by_value.boundary((2950,), None, 100) is None  # the rest fits
+        assert await by_rows.boundary(None, None, 100) == (100_000_000,)  # the 100th row's key
+    finally:
+        await by_value.close()
+        await by_rows.close()
+
+    spec = CopySpec(batch_size=100, split_threshold_rows=1000, parallelism=2)
+    job = CopyJob("keys", Endpoints(endpoint, pg_endpoint(pg_db)), spec)
+    units = await plan_units([dense, sparse], job.endpoints.source, job.copy)
+    results = await run_units(job, units)
+
+    assert results.ok, results.failed
+    assert len([u for u in units if u.mapping.source_table == "dense"]) == 3
+    dense_rows = pg_rows(pg_db, "SELECT count(*), count(DISTINCT id), sum(v) FROM dense")
+    assert dense_rows == [(2700, 2700, 8_100_000)]
+    assert pg_rows(pg_db, "SELECT count(*), sum(v) FROM sparse") == [(500, 125_250)]
