@@ -44,6 +44,7 @@ from ferry.schema import (
     SelectionError,
     TableMapping,
     apply_plan,
+    apply_post_data,
 )
 from ferry.services.endpoints import endpoints_for
 from ferry.services.planning import plan_migration
@@ -95,7 +96,10 @@ def _apply(bundle: Bundle, prepared: Prepared, post: bool) -> None:
         return
     target_spec = bundle.connection(prepared.spec.target.connection_ref.name)
     with open_engine(target_spec, prepared.target_creds, pool=False) as engine:
-        apply_plan(engine, ops)
+        if post:
+            apply_post_data(engine, ops, prepared.spec.copy_.parallelism)
+        else:
+            apply_plan(engine, ops)
 
 
 class LiveProgress:

@@ -4,7 +4,8 @@ Public API (see docs/copy.md for how batches, checkpoints, resume, transforms an
 
 Connections are injected, never built here from URLs:
     Endpoints(source, target)                       PgEndpoint(connect: async () -> asyncpg.Connection)
-                                                    MySQLEndpoint(connect: () -> pymysql Connection)
+                                                    MySQLEndpoint(connect: () -> pymysql Connection,
+                                                                  stream: async () -> asyncmy Connection)
                                                     SQLiteEndpoint(connect: () -> sqlite3.Connection)
     endpoint_from_spec(spec, credentials) -> Endpoint   factories from a DatabaseConnectionSpec (via ferry.db)
 

@@ -7,10 +7,13 @@ the driver's values (see ferry.copy.keys), bound as parameters.
 Into PostgreSQL, when every column allows it, the server formats each row as a COPY CSV
 line (`ferry.copy.mysql_copy_csv`) and the lines are read on a second, asyncmy connection:
 its compiled protocol reader took 2.2 s of CPU for 10M one-column rows, where PyMySQL's
-per-row parsing was most of the worker's CPU (about 1.5 µs a row). An earlier version let
-the server join 256 lines per row with GROUP_CONCAT instead; the GROUP BY sorted every
-batch and cost the source server 2.6 s (events, 10M rows) and 4.9 s (orders, 5M rows)
-of CPU, and the source server is what limits this path.
+per-row parsing was most of the worker's CPU (about 1.5 µs a row). asyncmy reads whatever
+the server sends without flow control, so a batch is read as keyset blocks (`ORDER BY key
+LIMIT n`, about 4 MB each, the next one read while the last is written): memory stays
+bounded by two blocks per unit whatever the batch size. An earlier version let the server
+join 256 lines per row with GROUP_CONCAT instead; the GROUP BY sorted every batch and cost
+the source server 2.6 s (events, 10M rows) and 4.9 s (orders, 5M rows) of CPU, and the
+source server is what limits this path.
 
 Batch bounds: InnoDB's primary key is the table itself, so the row-offset bound query
 (`LIMIT 1 OFFSET n-1`) walks the rows it skips (0.1 s per 500k rows). With a single
@@ -21,10 +24,10 @@ integer key over a dense range, a batch is instead the next `batch_size` key *va
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
-import asyncmy.cursors
 import asyncmy.errors
 import pymysql.cursors
 
@@ -43,6 +46,7 @@ from ferry.copy.sql import (
     Predicate,
     and_where,
     boundary_query,
+    key_list,
     key_range,
     qualified,
     quote_ident,
@@ -52,7 +56,12 @@ from ferry.copy.units import integer_key
 from ferry.schema.mapping import TableMapping
 
 FETCH_ROWS = 2000
-FETCH_LINES = 5000  # CSV lines per fetch on the server-formatted path (one bytes value each)
+FETCH_LINES = 5000  # CSV lines per fetch from PyMySQL (tables without a key)
+# CSV lines per keyset block on the asyncmy connection: up to BLOCK_ROWS, fewer for wide rows so that
+# a block stays near BLOCK_BYTES (two blocks are in memory per unit: one written, one read).
+BLOCK_ROWS = 20_000
+MIN_BLOCK_ROWS = 100
+BLOCK_BYTES = 4 << 20
 # Key-value batches are used when the key span is at most DENSE_SPAN times the row estimate,
 # so a batch holds at least about 1/DENSE_SPAN of batch_size rows.
 DENSE_SPAN = 2
@@ -71,6 +80,7 @@ class MySQLSource:
         # The CSV line the server builds per row; None: rows go through Python (transforms, odd types).
         self.copy_line = copy_line
         self.stream_conn: MySQLStreamConnection | None = None  # opened at the first CSV batch
+        self.block_rows = MIN_BLOCK_ROWS  # CSV lines per keyset block, adapted to the row width
         self.key_steps: bool | None = None  # batches by key value (module doc); set at the first bound
 
     @classmethod
@@ -157,23 +167,62 @@ class MySQLSource:
         query = self.batch_query(lo, hi)
         return self._stream(query, FETCH_ROWS, lambda rows: [apply(tuple(r)) for r in rows])
 
-    async def copy_csv_chunks(self, lo: Key | None, hi: Key | None) -> AsyncIterator[bytes]:
+    def copy_csv_chunks(self, lo: Key | None, hi: Key | None) -> AsyncIterator[bytes]:
         """The batch as COPY CSV lines formatted by the server; needs `copy_line`."""
         assert self.copy_line is not None
-        where = and_where(self.range(lo, hi), self._where())
-        query = select_rows("mysql", self.table, [self.copy_line], where)
-        try:
+        if not self.mapping.key:  # one batch for the whole table: PyMySQL reads on demand
+            where = and_where(self.range(lo, hi), self._where())
+            query = select_rows("mysql", self.table, [self.copy_line], where)
+            return self._stream(query, FETCH_LINES, lambda rows: b"\n".join([r[0] for r in rows]) + b"\n")
+        return self._csv_blocks(lo, hi)
+
+    async def _csv_blocks(self, lo: Key | None, hi: Key | None) -> AsyncIterator[bytes]:
+        """The batch in keyset blocks of about BLOCK_BYTES, the next block read while this one is written.
+
+        asyncmy reads everything the server sends without flow control, so one query per batch
+        would hold up to a whole batch in memory; a block is one bounded query instead.
+        """
+        keys = key_list("mysql", self.mapping.key)
+        width = len(self.mapping.key)
+        limit = self.block_rows
+
+        async def read(start: Key | None, rows: int) -> list[Any]:
+            where = and_where(self.range(start, hi), self._where())
+            sql = (
+                f"SELECT {keys}, {self.copy_line} FROM {self.table} "
+                f"WHERE {where.sql} ORDER BY {keys} LIMIT {rows}"
+            )
             if self.stream_conn is None:
                 self.stream_conn = await open_mysql_stream(self.endpoint)
-            cursor = self.stream_conn.cursor(asyncmy.cursors.SSCursor)
-            try:
-                await cursor.execute(query.sql, tuple(query.params))
-                while rows := await cursor.fetchmany(FETCH_LINES):
-                    yield b"\n".join([r[0] for r in rows]) + b"\n"
-            finally:
-                await cursor.close()  # drains what the target did not take
+            async with self.stream_conn.cursor() as cur:
+                await cur.execute(sql, tuple(where.params))
+                return list(await cur.fetchall())
+
+        pending: asyncio.Task[list[Any]] | None = asyncio.create_task(read(lo, limit))
+        try:
+            while pending is not None:
+                block, asked = await pending, limit
+                pending = None
+                if not block:
+                    return
+                data = b"\n".join([row[width] for row in block]) + b"\n"
+                # Rows per block from the bytes of this one; growing at most 4x, so a first block of
+                # unknown width is small and the size is learnt for the unit's later batches.
+                limit = max(MIN_BLOCK_ROWS, min(BLOCK_ROWS, 4 * asked, asked * BLOCK_BYTES // len(data)))
+                self.block_rows = limit
+                if len(block) == asked:  # more may follow: read on while this block is written
+                    pending = asyncio.create_task(read(tuple(block[-1][:width]), limit))
+                yield data
         except asyncmy.errors.MySQLError as exc:
             raise SourceError(f"reading {self.mapping.qualified_source} failed: {exc}") from exc
+        finally:
+            if pending is not None:  # abandoned mid-batch: the connection's state is unknown
+                pending.cancel()
+                with contextlib.suppress(BaseException):
+                    await pending
+                if self.stream_conn is not None:
+                    self.stream_conn.close()
+                    self.stream_conn = None
 
     async def count(self) -> int:
         where = and_where(Predicate("TRUE"), self._where())

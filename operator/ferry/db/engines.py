@@ -2,8 +2,8 @@
 
 - `create_engine`: a SQLAlchemy engine (psycopg for PostgreSQL, PyMySQL for MySQL/MariaDB,
   the stdlib driver for SQLite) for schema work, probes and the worker;
-- `psycopg_connect_params`, `asyncpg_connect_kwargs`, `pymysql_connect_kwargs`: keyword
-  arguments for the raw drivers of the copy fast paths.
+- `psycopg_connect_params`, `asyncpg_connect_kwargs`, `pymysql_connect_kwargs`,
+  `asyncmy_connect_kwargs`: keyword arguments for the raw drivers of the copy.
 
 Every path applies the same TLS mode, connect timeout and application name. The libpq
 paths need the TLS material as files: they live in a private temp directory as long as

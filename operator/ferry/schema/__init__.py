@@ -8,7 +8,7 @@ Pure domain code: no Kubernetes. Typical use::
     apply_plan(dst_engine, plan.pre_data)   # ... copy rows ...   apply_plan(dst_engine, plan.post_data)
 """
 
-from ferry.schema.apply import AppliedRecord, ApplyError, apply_plan
+from ferry.schema.apply import AppliedRecord, ApplyError, apply_plan, apply_post_data
 from ferry.schema.ddl import RenderError, render_ddl
 from ferry.schema.discovery import dialect_family, discover
 from ferry.schema.mapping import ColumnMapping, TableMapping
@@ -53,6 +53,7 @@ __all__ = [
     "TableMapping",
     "UniqueConstraint",
     "apply_plan",
+    "apply_post_data",
     "build_plan",
     "classify_type_change",
     "dialect_family",

@@ -3,20 +3,29 @@
 PostgreSQL has transactional DDL: the whole list runs in one transaction, so a failure leaves
 the target untouched. MySQL/MariaDB commit each DDL statement implicitly, so statements run one
 by one and the record says which were applied before a failure; the caller can show it.
+
+`apply_post_data` builds the keys and indexes of different tables at once, as `pg_restore -j`
+and `pgcopydb --index-jobs` do: each table's own statements run in order in their own
+transaction, foreign keys (which need the referenced keys) after all of them. The tables'
+groups are not atomic together; a retry re-plans against the target and applies what is
+missing (both `ferry run` and the operator do).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
 from ferry.schema.ddl import render_operation
-from ferry.schema.operations import Operation
+from ferry.schema.operations import Operation, OpKind
 
 # SQLite could, but pysqlite's implicit transaction handling does not wrap DDL reliably.
 _TRANSACTIONAL_DDL = {"postgresql"}
+# Statements that touch only their own table: safe to run beside other tables' statements.
+_TABLE_LOCAL = frozenset((OpKind.ADD_PRIMARY_KEY, OpKind.ADD_UNIQUE, OpKind.CREATE_INDEX, OpKind.ADD_CHECK))
 
 
 @dataclass
@@ -75,4 +84,36 @@ def _apply_step_by_step(engine: sa.Engine, statements: list[str]) -> AppliedReco
                 record.error = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
                 raise ApplyError(record) from None
             record.applied.append(stmt)
+    return record
+
+
+def apply_post_data(engine: sa.Engine, ops: Sequence[Operation], jobs: int) -> AppliedRecord:
+    """Apply the post-data operations with up to `jobs` tables' keys and indexes built at once."""
+    groups: dict[str, list[Operation]] = {}
+    rest: list[Operation] = []
+    for op in ops:
+        if op.kind in _TABLE_LOCAL:
+            groups.setdefault(op.qualified_table, []).append(op)
+        else:
+            rest.append(op)
+    if jobs <= 1 or len(groups) <= 1 or engine.dialect.name not in _TRANSACTIONAL_DDL:
+        return apply_plan(engine, ops)
+    record = AppliedRecord(transactional=False)
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(apply_plan, engine, group) for group in groups.values()]
+    failures: list[ApplyError] = []
+    for future in futures:  # all groups have ended: collect what took effect, then the first failure
+        try:
+            record.applied.extend(future.result().applied)
+        except ApplyError as exc:
+            failures.append(exc)
+    if failures:
+        record.failed, record.error = failures[0].record.failed, failures[0].record.error
+        raise ApplyError(record)
+    if rest:
+        try:
+            record.applied.extend(apply_plan(engine, rest).applied)
+        except ApplyError as exc:
+            record.failed, record.error = exc.record.failed, exc.record.error
+            raise ApplyError(record) from None
     return record

@@ -27,7 +27,7 @@ from ferry.kube.secrets import KubeSecretSource
 from ferry.kube.status import get_object, patch_status
 from ferry.kube.worker_job import SecretEnvCollision, secret_env, secret_keys_needed
 from ferry.observability.redaction import redact
-from ferry.schema import ApplyError, OpKind, apply_plan
+from ferry.schema import ApplyError, OpKind, apply_plan, apply_post_data
 from ferry.services.endpoints import endpoint_for
 from ferry.services.planning import PlannedMigration, Side, engine_for, plan_migration
 from ferry.services.policy import governance_for, needs_approval, policy_violations
@@ -346,7 +346,8 @@ class MigrationReconciler:
         planned = plan_migration(ctx.spec, *sides)
         try:
             with engine_for(sides[1]) as engine:
-                apply_plan(engine, [*planned.plan.pre_data, *planned.plan.post_data])
+                apply_plan(engine, planned.plan.pre_data)
+                apply_post_data(engine, planned.plan.post_data, ctx.spec.copy_.parallelism)
         except ApplyError as exc:
             self._fail(ctx, out, c.VALIDATION_FAILED, f"building keys and indexes failed: {_first_line(exc)}")
             return

@@ -6,6 +6,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import asyncmy
 import asyncpg
 import psycopg
 import pymysql
@@ -15,6 +16,7 @@ from sqlalchemy import text
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.db.credentials import Credentials
 from ferry.db.engines import (
+    asyncmy_connect_kwargs,
     asyncpg_connect_kwargs,
     create_engine,
     dispose_engine,
@@ -85,6 +87,19 @@ def test_pymysql_kwargs_connect_and_disable_tls(mariadb_db: Database) -> None:
     with pymysql.connect(**kwargs) as conn, conn.cursor() as cur:
         cur.execute("SELECT DATABASE()")
         assert cur.fetchone() == (mariadb_db.name,)
+
+
+async def test_asyncmy_kwargs_connect_without_tls_as_the_bulk_reader(mariadb_db: Database) -> None:
+    spec = _spec(mariadb_db)
+    kwargs = asyncmy_connect_kwargs(spec, Credentials(mariadb_db.user, mariadb_db.password))
+    assert "ssl" not in kwargs and "ssl_disabled" not in kwargs
+    conn = await asyncmy.connect(**kwargs)
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute("SELECT DATABASE(), @@character_set_client")
+            assert await cur.fetchone() == (mariadb_db.name, "utf8mb4")
+    finally:
+        conn.close()
 
 
 def test_pooled_mariadb_engine(mariadb_db: Database) -> None:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pymysql
+import pytest
 
 from ferry.api.migration import CopySpec
-from ferry.copy import CopyJob, Endpoints, plan_units, run_units
+from ferry.copy import CopyJob, Endpoints, mysql_source, plan_units, run_units
 from ferry.copy.mysql_source import MySQLSource
 from ferry.copy.projection import build_projection
 from ferry.schema.mapping import TableMapping
@@ -115,3 +116,38 @@ async def test_dense_integer_keys_batch_by_value_and_sparse_ones_by_rows(
     dense_rows = pg_rows(pg_db, "SELECT count(*), count(DISTINCT id), sum(v) FROM dense")
     assert dense_rows == [(2700, 2700, 8_100_000)]
     assert pg_rows(pg_db, "SELECT count(*), sum(v) FROM sparse") == [(500, 125_250)]
+
+
+async def test_csv_blocks_stay_near_their_byte_budget_whatever_the_batch_size(
+    mariadb_db: Database, pg_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """asyncmy buffers whatever the server sends: a batch is read in keyset blocks of bounded size."""
+    monkeypatch.setattr(mysql_source, "BLOCK_BYTES", 1 << 20)  # 1 MB blocks, against a 15 MB batch
+    mysql_exec(
+        mariadb_db,
+        "SET SESSION max_recursive_iterations = 10000",
+        "CREATE TABLE wide (id INT PRIMARY KEY, body MEDIUMTEXT NOT NULL)",
+        "INSERT INTO wide WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 3000) "
+        "SELECT i, REPEAT(CHAR(65 + i % 26), 5000) FROM s",
+    )
+    pg_exec(pg_db, "CREATE TABLE wide (id integer, body text)")
+    mapping = table_mapping(
+        "wide", [("id", "int(11)", "integer"), ("body", "mediumtext", "text")], row_estimate=3000
+    )
+    source = await MySQLSource.open(
+        mysql_endpoint(mariadb_db), build_projection(mapping, "mysql", "postgresql", None)
+    )
+    try:
+        sizes = [len(chunk) async for chunk in source.copy_csv_chunks(None, None)]
+    finally:
+        await source.close()
+    assert sum(sizes) > 15_000_000 and len(sizes) >= 12
+    assert max(sizes) <= 1.1 * (1 << 20)
+
+    job = CopyJob(
+        "wide", Endpoints(mysql_endpoint(mariadb_db), pg_endpoint(pg_db)), CopySpec(batch_size=100_000)
+    )
+    assert (await run_units(job, await plan_units([mapping], job.endpoints.source, job.copy))).ok
+    assert pg_rows(pg_db, "SELECT count(*), sum(length(body)), count(DISTINCT body) FROM wide") == [
+        (3000, 15_000_000, 26)
+    ]

@@ -9,7 +9,16 @@ import sqlalchemy as sa
 
 from conftest import DATASETS
 from ferry.api.migration import MigrationSpec
-from ferry.schema import DatabaseSchema, apply_plan, build_plan, discover, select_tables
+from ferry.schema import (
+    ApplyError,
+    DatabaseSchema,
+    Operation,
+    apply_plan,
+    apply_post_data,
+    build_plan,
+    discover,
+    select_tables,
+)
 from harness.databases import Database, PostgresServer
 from harness.datasets import load_dump_mariadb, load_dump_postgresql
 from integration.schema.loading import engine_for
@@ -96,6 +105,50 @@ def test_chinook_sqlite_into_postgresql_matches_the_reference_schema(
     identity = {(t.name, c.name) for t in created.tables.values() for c in t.columns if c.autoincrement}
     assert ("Track", "TrackId") in identity and ("PlaylistTrack", "TrackId") not in identity
     assert shape(created, rename=True) == chinook_reference
+
+
+def _deferred_keys_plan(mariadb_db: Database, target_engine: sa.Engine) -> list[Operation]:
+    load_dump_mariadb(mariadb_db, CHINOOK / "Chinook_MySql.sql")
+    source = discover(engine_for(mariadb_db))
+    plan = build_plan(
+        source, discover(target_engine), select_tables(source, SPEC, "postgresql"),
+        mode="create", target_dialect="postgresql", defer_primary_keys=True,
+    )  # fmt: skip
+    assert {op.kind for op in plan.post_data} == {"add_primary_key", "create_index", "add_foreign_key"}
+    apply_plan(target_engine, plan.pre_data)
+    return list(plan.post_data)
+
+
+def test_post_data_built_two_tables_at_a_time_gives_the_reference_schema(
+    mariadb_db: Database, pg_db: Database, chinook_reference: dict[str, object]
+) -> None:
+    target_engine = engine_for(pg_db)
+    post_data = _deferred_keys_plan(mariadb_db, target_engine)
+
+    record = apply_post_data(target_engine, post_data, jobs=2)
+
+    assert record.ok and len(record.applied) == len(post_data)
+    assert shape(discover(target_engine), rename=True) == chinook_reference
+
+
+def test_a_failing_key_stops_the_foreign_keys_and_names_its_statement(
+    mariadb_db: Database, pg_db: Database
+) -> None:
+    target_engine = engine_for(pg_db)
+    post_data = _deferred_keys_plan(mariadb_db, target_engine)
+    with target_engine.begin() as conn:  # a duplicate key value: the Genre primary key cannot be built
+        conn.exec_driver_sql("""INSERT INTO "Genre" ("GenreId", "Name") VALUES (1, 'a'), (1, 'b')""")
+
+    with pytest.raises(ApplyError) as failed:
+        apply_post_data(target_engine, post_data, jobs=2)
+
+    record = failed.value.record
+    assert record.failed is not None and '"Genre"' in record.failed and "PRIMARY KEY" in record.failed
+    assert any('"Track"' in statement and "PRIMARY KEY" in statement for statement in record.applied)
+    assert not any("FOREIGN KEY" in statement for statement in record.applied)
+    assert "Track" in {
+        t for t in discover(target_engine).tables if discover(target_engine).tables[t].primary_key
+    }
 
 
 @pytest.fixture
