@@ -15,10 +15,7 @@ join 256 lines per row with GROUP_CONCAT instead; the GROUP BY sorted every batc
 the source server 2.6 s (events, 10M rows) and 4.9 s (orders, 5M rows) of CPU, and the
 source server is what limits this path.
 
-Batch bounds: InnoDB's primary key is the table itself, so the row-offset bound query
-(`LIMIT 1 OFFSET n-1`) walks the rows it skips (0.1 s per 500k rows). With a single
-integer key over a dense range, a batch is instead the next `batch_size` key *values*
-(at most that many rows, since keys are unique) and only MIN/MAX index dives are needed.
+Batch bounds of a dense single integer key are key values (`ferry.copy.key_steps`).
 """
 
 from __future__ import annotations
@@ -39,6 +36,7 @@ from ferry.copy.endpoints import (
     open_mysql,
     open_mysql_stream,
 )
+from ferry.copy.key_steps import dense, value_bound
 from ferry.copy.keys import Key
 from ferry.copy.mysql_copy_csv import copy_line_expression
 from ferry.copy.projection import Projection
@@ -62,9 +60,6 @@ FETCH_LINES = 5000  # CSV lines per fetch from PyMySQL (tables without a key)
 BLOCK_ROWS = 20_000
 MIN_BLOCK_ROWS = 100
 BLOCK_BYTES = 4 << 20
-# Key-value batches are used when the key span is at most DENSE_SPAN times the row estimate,
-# so a batch holds at least about 1/DENSE_SPAN of batch_size rows.
-DENSE_SPAN = 2
 T = TypeVar("T")
 
 
@@ -81,7 +76,7 @@ class MySQLSource:
         self.copy_line = copy_line
         self.stream_conn: MySQLStreamConnection | None = None  # opened at the first CSV batch
         self.block_rows = MIN_BLOCK_ROWS  # CSV lines per keyset block, adapted to the row width
-        self.key_steps: bool | None = None  # batches by key value (module doc); set at the first bound
+        self.key_steps: bool | None = None  # batches by key value (key_steps); set at the first bound
 
     @classmethod
     async def open(cls, endpoint: MySQLEndpoint, projection: Projection) -> MySQLSource:
@@ -121,21 +116,14 @@ class MySQLSource:
     async def boundary(self, lo: Key | None, unit_hi: Key | None, batch_size: int) -> Key | None:
         """The key ending the next batch after `lo` (at most `batch_size` rows); None: the rest fits."""
         if self.key_steps is None:
-            self.key_steps = integer_key(self.mapping) and await self._dense()
+            self.key_steps = integer_key(self.mapping) and dense(
+                *await self._key_extent(Predicate("TRUE")), self.mapping.row_estimate
+            )
         if not self.key_steps:
             query = boundary_query("mysql", self.table, self.mapping.key, self.range(lo, unit_hi), batch_size)
             return await asyncio.to_thread(self._fetchone, query)
-        low, high = await self._key_extent(self.range(lo, unit_hi))
-        if high is None:
-            return None
-        end = (int(lo[0]) if lo is not None else int(low) - 1) + batch_size
-        return None if int(high) <= end else (end,)
-
-    async def _dense(self) -> bool:
-        low, high = await self._key_extent(Predicate("TRUE"))
-        if low is None or high is None:
-            return True
-        return int(high) - int(low) + 1 <= DENSE_SPAN * self.mapping.row_estimate
+        end = value_bound(lo, *await self._key_extent(self.range(lo, unit_hi)), batch_size)
+        return None if end is None else (end,)
 
     def _where(self) -> str | None:
         # Both drivers format the statement with `%`: a literal percent in the user's filter is doubled.

@@ -1,5 +1,7 @@
 """PostgreSQL source: batch bounds by keyset, COPY TO STDOUT streams, and row reads.
 
+Batch bounds of a dense single integer key are key values (`ferry.copy.key_steps`).
+
 Pass-through streams `COPY (SELECT …) TO STDOUT` chunks (35 to 47 KB each, straight from
 asyncpg's buffers) through a small bounded queue into the target's COPY FROM STDIN:
 0.94 times the raw `psql | psql` pipe in copy-speed.md. A failure of the source COPY is
@@ -15,9 +17,19 @@ from typing import Literal
 
 from ferry.copy.batch import Row, SourceError
 from ferry.copy.endpoints import PgConnection
+from ferry.copy.key_steps import dense, value_bound
 from ferry.copy.keys import Key
 from ferry.copy.projection import Projection
-from ferry.copy.sql import Predicate, and_where, boundary_query, key_range, qualified, select_rows
+from ferry.copy.sql import (
+    Predicate,
+    and_where,
+    boundary_query,
+    key_range,
+    qualified,
+    quote_ident,
+    select_rows,
+)
+from ferry.copy.units import integer_key
 
 QUEUE_CHUNKS = 8
 FETCH_ROWS = 2000
@@ -40,6 +52,7 @@ class PgSource:
         self.mapping = projection.mapping
         self.table = qualified("postgresql", self.mapping.source_schema, self.mapping.source_table)
         self.types = list(types)
+        self.key_steps: bool | None = None  # batches by key value (key_steps); set at the first bound
 
     @classmethod
     async def open(cls, conn: PgConnection, projection: Projection) -> PgSource:
@@ -51,12 +64,26 @@ class PgSource:
         return key_range("postgresql", self.mapping.key, self.types, lo, hi)
 
     async def boundary(self, lo: Key | None, unit_hi: Key | None, batch_size: int) -> Key | None:
-        """The key ending the next batch of `batch_size` keys after `lo`; None when fewer remain."""
-        query = boundary_query(
-            "postgresql", self.table, self.mapping.key, self.range(lo, unit_hi), batch_size
+        """The key ending the next batch after `lo` (at most `batch_size` rows); None when the rest fits."""
+        if self.key_steps is None:
+            self.key_steps = integer_key(self.mapping) and dense(
+                *await self._key_extent(Predicate("TRUE")), self.mapping.row_estimate
+            )
+        if not self.key_steps:
+            query = boundary_query(
+                "postgresql", self.table, self.mapping.key, self.range(lo, unit_hi), batch_size
+            )
+            row = await self.conn.fetchrow(query.sql)
+            return None if row is None else tuple(row)
+        end = value_bound(lo, *await self._key_extent(self.range(lo, unit_hi)), batch_size)
+        return None if end is None else (str(end),)  # PostgreSQL keys travel as text
+
+    async def _key_extent(self, in_range: Predicate) -> tuple[object, object]:
+        key = quote_ident("postgresql", self.mapping.key[0])
+        row = await self.conn.fetchrow(
+            f"SELECT min({key})::text, max({key})::text FROM {self.table} WHERE {in_range.sql}"
         )
-        row = await self.conn.fetchrow(query.sql)
-        return None if row is None else tuple(row)
+        return (None, None) if row is None else (row[0], row[1])
 
     def batch_query(self, lo: Key | None, hi: Key | None) -> str:
         where = and_where(self.range(lo, hi), self.mapping.where)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ferry.api.migration import Transform
+from ferry.copy.key_steps import dense, value_bound
 from ferry.copy.mysql_copy_csv import column_csv, copy_line_expression
 from ferry.copy.units import even_splits, integer_key
 from ferry.schema.mapping import ColumnMapping, TableMapping
@@ -56,3 +57,12 @@ def test_columns_whose_text_could_differ_keep_the_row_path() -> None:
     assert column_csv(ColumnMapping("t", "t", "datetime(6)", "text", True)) is None
     hashed = ColumnMapping("e", "e", "varchar(50)", "text", True, Transform(column="e", type="null"))
     assert copy_line_expression([hashed]) is None
+
+
+def test_key_value_batches_hold_at_most_batch_size_keys_and_end_at_the_unit() -> None:
+    assert dense(1, 3000, 2700) and dense(None, None, 0)
+    assert not dense(1_000_000, 500_000_000, 500)  # sparse: bounds by row offsets instead
+    assert value_bound(None, 1, 3000, 100) == 100  # keys 1..100
+    assert value_bound((100,), 101, 3000, 100) == 200
+    assert value_bound(("2900",), "2901", "3000", 100) is None  # the rest fits (PostgreSQL keys are text)
+    assert value_bound((5,), None, None, 100) is None  # nothing left
