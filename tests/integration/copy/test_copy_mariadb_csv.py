@@ -6,11 +6,11 @@ import pymysql
 import pytest
 
 from ferry.api.migration import CopySpec
-from ferry.copy import CopyJob, Endpoints, mysql_source, plan_units, run_units
+from ferry.copy import CopyJob, Endpoints, mysql_csv_blocks, plan_units, run_units
 from ferry.copy.mysql_source import MySQLSource
 from ferry.copy.projection import build_projection
 from ferry.schema.mapping import TableMapping
-from harness.databases import Database
+from harness.databases import Database, MariaDBServer
 from integration.copy.helpers import mysql_endpoint, mysql_exec, pg_endpoint, pg_exec, pg_rows, table_mapping
 
 # (id, text that CSV must quote, latin1 text); NUL is removed, as on the row path.
@@ -118,36 +118,69 @@ async def test_dense_integer_keys_batch_by_value_and_sparse_ones_by_rows(
     assert pg_rows(pg_db, "SELECT count(*), sum(v) FROM sparse") == [(500, 125_250)]
 
 
+@pytest.mark.parametrize("row_estimate", [3000, 1], ids=["key-value-blocks", "keyset-blocks"])
 async def test_csv_blocks_stay_near_their_byte_budget_whatever_the_batch_size(
-    mariadb_db: Database, pg_db: Database, monkeypatch: pytest.MonkeyPatch
+    mariadb_db: Database, pg_db: Database, monkeypatch: pytest.MonkeyPatch, row_estimate: int
 ) -> None:
-    """asyncmy buffers whatever the server sends: a batch is read in keyset blocks of bounded size."""
-    monkeypatch.setattr(mysql_source, "BLOCK_BYTES", 1 << 20)  # 1 MB blocks, against a 15 MB batch
-    mysql_exec(
-        mariadb_db,
-        "SET SESSION max_recursive_iterations = 10000",
-        "CREATE TABLE wide (id INT PRIMARY KEY, body MEDIUMTEXT NOT NULL)",
-        "INSERT INTO wide WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 3000) "
-        "SELECT i, REPEAT(CHAR(65 + i % 26), 5000) FROM s",
-    )
+    """asyncmy buffers whatever the server sends: a batch is read in blocks of bounded size, by
+    key value when the key is dense (the estimate matches the span), by keyset otherwise."""
+    monkeypatch.setattr(mysql_csv_blocks, "BLOCK_BYTES", 1 << 20)  # 1 MB blocks, against a 15 MB batch
+    _wide_source(mariadb_db, rows=3000)
     pg_exec(pg_db, "CREATE TABLE wide (id integer, body text)")
-    mapping = table_mapping(
-        "wide", [("id", "int(11)", "integer"), ("body", "mediumtext", "text")], row_estimate=3000
-    )
-    source = await MySQLSource.open(
-        mysql_endpoint(mariadb_db), build_projection(mapping, "mysql", "postgresql", None)
-    )
+    mapping = table_mapping("wide", WIDE_COLUMNS, row_estimate=row_estimate)
+    endpoint = mysql_endpoint(mariadb_db)
+    source = await MySQLSource.open(endpoint, build_projection(mapping, "mysql", "postgresql", None))
     try:
         sizes = [len(chunk) async for chunk in source.copy_csv_chunks(None, None)]
+        assert source.key_steps is (row_estimate == 3000)
     finally:
         await source.close()
     assert sum(sizes) > 15_000_000 and len(sizes) >= 12
     assert max(sizes) <= 1.1 * (1 << 20)
 
-    job = CopyJob(
-        "wide", Endpoints(mysql_endpoint(mariadb_db), pg_endpoint(pg_db)), CopySpec(batch_size=100_000)
-    )
+    job = CopyJob("wide", Endpoints(endpoint, pg_endpoint(pg_db)), CopySpec(batch_size=100_000))
     assert (await run_units(job, await plan_units([mapping], job.endpoints.source, job.copy))).ok
-    assert pg_rows(pg_db, "SELECT count(*), sum(length(body)), count(DISTINCT body) FROM wide") == [
-        (3000, 15_000_000, 26)
-    ]
+    assert pg_rows(pg_db, WIDE_CHECK) == [(3000, 15_000_000, 26)]
+
+
+async def test_a_block_cut_at_max_allowed_packet_is_read_again_narrower(
+    mariadb_server: MariaDBServer, mariadb_db: Database, pg_db: Database
+) -> None:
+    """The server cuts a GROUP_CONCAT longer than max_allowed_packet and only warns."""
+    _wide_source(mariadb_db, rows=600)
+    pg_exec(pg_db, "CREATE TABLE wide (id integer, body text)")
+    mapping = table_mapping("wide", WIDE_COLUMNS, row_estimate=600)
+    endpoints = Endpoints(mysql_endpoint(mariadb_db), pg_endpoint(pg_db))
+    job = CopyJob("cut", endpoints, CopySpec(batch_size=100_000))
+    _set_max_allowed_packet(mariadb_server, 1 << 20)  # blocks grow to 2 MB: cut at 1 MB
+    try:
+        results = await run_units(job, await plan_units([mapping], job.endpoints.source, job.copy))
+    finally:
+        _set_max_allowed_packet(mariadb_server, 16 << 20)  # the server's default
+
+    assert results.ok, results.failed
+    assert pg_rows(pg_db, WIDE_CHECK) == [(600, 3_000_000, 26)]
+
+
+WIDE_COLUMNS = [("id", "int(11)", "integer"), ("body", "mediumtext", "text")]
+WIDE_CHECK = "SELECT count(*), sum(length(body)), count(DISTINCT body) FROM wide"
+
+
+def _wide_source(db: Database, rows: int) -> None:
+    mysql_exec(
+        db,
+        "SET SESSION max_recursive_iterations = 10000",
+        "CREATE TABLE wide (id INT PRIMARY KEY, body MEDIUMTEXT NOT NULL)",
+        f"INSERT INTO wide WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < {rows}) "
+        "SELECT i, REPEAT(CHAR(65 + i % 26), 5000) FROM s",
+    )
+
+
+def _set_max_allowed_packet(server: MariaDBServer, size: int) -> None:
+    """A global setting (new connections read it): the admin sets it, the test restores it."""
+    conn = server.admin()
+    try:
+        with conn.cursor() as cur:
+            cur.execute(f"SET GLOBAL max_allowed_packet = {int(size)}")
+    finally:
+        conn.close()
