@@ -33,7 +33,7 @@ from ferry.copy.keys import Key
 from ferry.copy.sql import Predicate, and_where, key_list, quote_ident
 from ferry.schema.mapping import TableMapping
 
-BLOCK_BYTES = 4 << 20
+BLOCK_BYTES = 2 << 20
 FIRST_BLOCK_ROWS = 100
 MAX_BLOCK_ROWS = 50_000
 
@@ -138,12 +138,13 @@ class CsvBlocks:
         key = quote_ident("mysql", self.mapping.key[0])
         ((count, lines),) = await self._fetch(
             Predicate(
-                f"SELECT COUNT({key}), GROUP_CONCAT({self.copy_line} SEPARATOR '\n') "
+                f"SELECT COUNT({key}), CONCAT(GROUP_CONCAT({self.copy_line} SEPARATOR '\n'), '\n') "
                 f"FROM {self.table} WHERE {where.sql}",
                 where.params,
             )
-        )  # the separator is a raw line feed inside the quotes: the same with NO_BACKSLASH_ESCAPES
-        if count and (lines is None or len(lines) >= self.cap):  # cut at max_allowed_packet
+        )  # the line feeds are raw inside the quotes: the same with NO_BACKSLASH_ESCAPES
+        # Cut at max_allowed_packet: GROUP_CONCAT stops there, and the CONCAT over it is then NULL.
+        if count and (lines is None or len(lines) > self.cap):
             if asked == 1:
                 raise SourceError(
                     f"reading {self.mapping.qualified_source}: a row's CSV line is longer than the "
@@ -151,7 +152,7 @@ class CsvBlocks:
                 )
             self.rows = max(1, asked // 2)
             return b"", after  # the same block again, narrower
-        data = lines + b"\n" if count else b""
+        data = lines if count else b""
         if count:
             self._learn(asked, len(data), asked)
         return data, (end if end < high else None)
