@@ -4,7 +4,8 @@ PostgreSQL → PostgreSQL anchors are `../shared/bench/anchors.sh` (called, not 
 MariaDB → PostgreSQL with pgloader is `bench/anchors-mariadb.sh`. Ferry is `ferry run` on a
 bundle: the same code path as the worker (plan, tables without keys, `run_units` with a
 checkpoint commit per batch, keys after). Each child is reaped with wait4 for its peak RSS
-and CPU time; a method whose tool is missing is reported as not run, with the reason.
+and CPU time, and the servers' CPU time over the run is read from /proc; a method whose tool
+is missing is reported as not run, with the reason.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from bench.ferry_bundle import write_bundle
+from bench.server_cpu import server_cpu
 from bench.servers import (
     TABLES,
     Servers,
@@ -68,6 +70,7 @@ class Outcome:
     peak_rss_mb: float | None = None
     cpu_seconds: float | None = None
     error: str | None = None
+    server_cpu_seconds: dict[str, float] = field(default_factory=dict)  # what the method cost each server
 
     @property
     def rows_per_second(self) -> float | None:
@@ -152,25 +155,40 @@ def run_method(ctx: Context, method: Method, run: int, timeout: float) -> Outcom
         argv = method.argv(ctx, target)
         log = ctx.workdir / f"{target}.log"
         with log.open("wb") as out:
+            servers_before = server_cpu(ctx.servers)
             start = time.perf_counter()
             proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, cwd=ctx.workdir)
             code, rss, cpu = _reap(proc, timeout)
             seconds = time.perf_counter() - start
+            servers_after = server_cpu(ctx.servers)
+        spent = {
+            name: round(servers_after[name] - servers_before.get(name, 0.0), 1) for name in servers_after
+        }
         if code != 0:
             tail = log.read_text(errors="replace").strip().splitlines()[-5:]
-            return Outcome(method.name, run, False, seconds, 0, rss, cpu, f"exit {code}: " + " | ".join(tail))
+            return Outcome(
+                method.name, run, False, seconds, 0, rss, cpu, f"exit {code}: " + " | ".join(tail), spent
+            )
         schema = method.target_schema(ctx)
         counts = pg_counts(ctx.servers, target, schema)
         rows = sum(counts.values())
         if counts != ctx.expected:
             return Outcome(
-                method.name, run, False, seconds, rows, rss, cpu, f"row counts {counts} != {ctx.expected}"
+                method.name,
+                run,
+                False,
+                seconds,
+                rows,
+                rss,
+                cpu,
+                f"row counts {counts} != {ctx.expected}",
+                spent,
             )
         keys = pg_primary_keys(ctx.servers, target, schema)
         if keys != len(TABLES):
             return Outcome(
-                method.name, run, False, seconds, rows, rss, cpu, f"{keys} primary keys after the copy"
+                method.name, run, False, seconds, rows, rss, cpu, f"{keys} primary keys after the copy", spent
             )
-        return Outcome(method.name, run, True, seconds, rows, rss, cpu)
+        return Outcome(method.name, run, True, seconds, rows, rss, cpu, server_cpu_seconds=spent)
     finally:
         drop_pg_database(ctx.servers, target)

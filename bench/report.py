@@ -51,9 +51,25 @@ def peak_rss(outcomes: Sequence[Outcome], method: str) -> float | None:
     return max(values) if values else None
 
 
+def _cpu(run: Outcome | None) -> str:
+    """CPU seconds of the best run: the tool's own, PostgreSQL's, MariaDB's (- when not measured)."""
+    if run is None:
+        return "-"
+    spent = run.server_cpu_seconds
+    parts = [
+        run.cpu_seconds,
+        spent.get("postgresql"),
+        spent.get("mariadb") if run.method.startswith("maria") else None,
+    ]
+    return "/".join("-" if v is None else f"{v:.1f}" for v in parts)
+
+
 def table(outcomes: Sequence[Outcome], methods: Sequence[str]) -> str:
     fastest = best(outcomes)
-    lines = [f"{'method':<16} {'best s':>8} {'runs s':<24} {'M rows/s':>9} {'peak RSS MB':>12}  note"]
+    lines = [
+        f"{'method':<16} {'best s':>8} {'runs s':<24} {'M rows/s':>9} {'peak RSS MB':>12} "
+        f"{'CPU s tool/pg/maria':>20}  note"
+    ]
     for name in methods:
         runs = [o for o in outcomes if o.method == name]
         times = ", ".join(f"{o.seconds:.1f}" if o.ok and o.seconds else "failed" for o in runs)
@@ -63,7 +79,7 @@ def table(outcomes: Sequence[Outcome], methods: Sequence[str]) -> str:
         rss = peak_rss(outcomes, name)
         errors = sorted({o.error for o in runs if o.error})
         note = ("NOT RUN/FAILED: " + "; ".join(errors)) if errors else ""
-        lines.append(f"{name:<16} {secs:>8} {times:<24} {rate:>9} {rss or 0:>12.0f}  {note}")
+        lines.append(f"{name:<16} {secs:>8} {times:<24} {rate:>9} {rss or 0:>12.0f} {_cpu(b):>20}  {note}")
     lines.append("")
     for r in ratios(outcomes):
         value = "n/a (a method did not run)" if r["value"] is None else f"{r['value']:.2f}"
