@@ -90,9 +90,8 @@ class CsvBlocks:
         key is a dense integer (blocks by key value); None for keyset blocks."""
         if extent is None:
             return self._prefetched(lambda start: self._keyset_block(start, hi), lo)
-        low, high = extent
-        start = int(lo[0]) if lo is not None else low - 1
-        return self._prefetched(lambda after: self._value_block(after, high), start)
+        low, high = extent  # the first key in the range is `low`: start right before it
+        return self._prefetched(lambda after: self._value_block(after, high), low - 1)
 
     async def _prefetched(
         self, read: Callable[[Any], Coroutine[Any, Any, Block]], start: Any
@@ -143,8 +142,9 @@ class CsvBlocks:
                 where.params,
             )
         )  # the line feeds are raw inside the quotes: the same with NO_BACKSLASH_ESCAPES
-        # Cut at max_allowed_packet: GROUP_CONCAT stops there, and the CONCAT over it is then NULL.
-        if count and (lines is None or len(lines) > self.cap):
+        # Cut at max_allowed_packet: GROUP_CONCAT stops there and the CONCAT over it is NULL or cut
+        # too. A whole block one byte shorter is read again as well, harmlessly.
+        if count and (lines is None or len(lines) >= self.cap):
             if asked == 1:
                 raise SourceError(
                     f"reading {self.mapping.qualified_source}: a row's CSV line is longer than the "

@@ -43,7 +43,7 @@ from ferry.copy.pg_source import PgSource
 from ferry.copy.pg_target import PgTarget
 from ferry.copy.progress import ProgressEvent
 from ferry.copy.projection import Projection, build_projection
-from ferry.copy.units import WorkUnit
+from ferry.copy.units import WorkUnit, estimated_work
 from ferry.db.credentials import SecretSource
 
 UnitState = Literal["done", "stopped", "failed"]
@@ -189,4 +189,7 @@ async def run_units(
                 return UnitResult(unit.unit_id, unit.table, "stopped", 0)
             return await copy_unit(job, unit, progress, should_stop)
 
-    return UnitResults(tuple(await asyncio.gather(*(one(u) for u in units))))
+    # Started largest first (asyncio.Semaphore wakes waiters in order); results in the given order.
+    started = sorted(range(len(units)), key=lambda i: -estimated_work(units[i]))
+    tasks = {i: asyncio.ensure_future(one(units[i])) for i in started}
+    return UnitResults(tuple(await asyncio.gather(*(tasks[i] for i in range(len(units))))))

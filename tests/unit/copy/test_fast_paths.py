@@ -5,7 +5,7 @@ from __future__ import annotations
 from ferry.api.migration import Transform
 from ferry.copy.key_steps import dense, value_bound
 from ferry.copy.mysql_copy_csv import column_csv, copy_line_expression
-from ferry.copy.units import even_splits, integer_key
+from ferry.copy.units import WorkUnit, estimated_work, even_splits, integer_key
 from ferry.schema.mapping import ColumnMapping, TableMapping
 
 
@@ -66,3 +66,12 @@ def test_key_value_batches_hold_at_most_batch_size_keys_and_end_at_the_unit() ->
     assert value_bound((100,), 101, 3000, 100) == 200
     assert value_bound(("2900",), "2901", "3000", 100) is None  # the rest fits (PostgreSQL keys are text)
     assert value_bound((5,), None, None, 100) is None  # nothing left
+
+
+def test_units_with_wide_rows_start_before_narrow_ones_of_as_many_rows() -> None:
+    wide = _mapping(("id",), ("id", "bigint"), ("note", "text"), ("payload", "json"))
+    narrow = _mapping(("id",), ("id", "bigint"), ("ts", "timestamp"), ("kind", "smallint"), ("v", "double"))
+    big_wide = WorkUnit("w", wide, estimated_rows=1_600_000)
+    big_narrow = WorkUnit("n", narrow, estimated_rows=2_000_000)
+    assert estimated_work(big_wide) > estimated_work(big_narrow)  # 1.6M x 9 against 2M x 4
+    assert estimated_work(WorkUnit("e", narrow)) == 4  # no estimate yet: still ordered, never zero
