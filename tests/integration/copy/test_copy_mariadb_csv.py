@@ -32,10 +32,11 @@ TEXT_COLUMNS = [
 ]
 
 
-def _awkward_source(db: Database) -> None:
+def _awkward_source(db: Database, keyed: bool) -> None:
+    key = "PRIMARY KEY" if keyed else ""
     mysql_exec(
         db,
-        """CREATE TABLE awkward (id BIGINT NOT NULL PRIMARY KEY, n INT NOT NULL, s VARCHAR(50) NOT NULL,
+        f"""CREATE TABLE awkward (id BIGINT NOT NULL {key}, n INT NOT NULL, s VARCHAR(50) NOT NULL,
            l VARCHAR(50) CHARACTER SET latin1 NULL, t TEXT NULL) CHARACTER SET utf8mb4""",
     )
     placeholders = ", ".join(["(%s, %s, %s, %s, %s)"] * len(AWKWARD))
@@ -49,14 +50,18 @@ def _awkward_source(db: Database) -> None:
     conn.close()
 
 
-def _awkward_mapping() -> TableMapping:
-    return table_mapping("awkward", TEXT_COLUMNS, key=("id",), row_estimate=7, not_null=("id", "n", "s"))
+def _awkward_mapping(keyed: bool) -> TableMapping:
+    key = ("id",) if keyed else ()
+    return table_mapping("awkward", TEXT_COLUMNS, key=key, row_estimate=7, not_null=("id", "n", "s"))
 
 
-async def test_awkward_text_travels_as_csv_exactly(mariadb_db: Database, pg_db: Database) -> None:
-    _awkward_source(mariadb_db)
+@pytest.mark.parametrize("keyed", [True, False], ids=["key-value-blocks", "keyless-whole-table"])
+async def test_awkward_text_travels_as_csv_exactly(
+    mariadb_db: Database, pg_db: Database, keyed: bool
+) -> None:
+    _awkward_source(mariadb_db, keyed)
     pg_exec(pg_db, "CREATE TABLE awkward (id bigint PRIMARY KEY, n int, s text NOT NULL, l text, t text)")
-    mapping = _awkward_mapping()
+    mapping = _awkward_mapping(keyed)
     projection = build_projection(mapping, "mysql", "postgresql", None)
     source = await MySQLSource.open(mysql_endpoint(mariadb_db), projection)
     try:
