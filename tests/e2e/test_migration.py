@@ -93,10 +93,17 @@ def test_mariadb_to_pg_succeeds(
 ) -> None:
     source = mariadb_server.create_database()
     load_chinook(source)
-    start_migration(kube_api, namespace, "maria", source, pg_db2, _spec())
+    # Mode create: the tables are created without keys, loaded, then completed in Validating.
+    start_migration(kube_api, namespace, "maria", source, pg_db2, {**_spec(), "schema": {"mode": "create"}})
     done = wait_for_phase(kube_api, namespace, "maria", {"Succeeded"}, timeout=240)
     assert done["status"]["progress"]["rowsCopied"] == CHINOOK_ROWS
     assert _count(pg_db2, "Invoice") == 412
+    with psycopg.connect(pg_db2.libpq_dsn()) as conn:
+        kinds = conn.execute(
+            "SELECT contype, count(*) FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
+            "AND contype IN ('p', 'f') GROUP BY contype ORDER BY contype"
+        ).fetchall()
+    assert kinds == [("f", 11), ("p", 11)]  # Chinook's 11 primary keys and 11 foreign keys
 
 
 def _approve(plane: ControlPlane, namespace: str, name: str) -> subprocess.CompletedProcess[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Collection
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -20,6 +21,10 @@ from ferry.schema.operations import DESTRUCTIVE, POST_DATA, PRE_DATA, RISKS, SAF
 
 Mode = Literal["create", "diff", "none"]
 _TYPED_KINDS = (OpKind.CREATE_TABLE, OpKind.ADD_COLUMN, OpKind.ALTER_TYPE)
+# What a table created by this migration may still lack after its load (deferred, never destructive).
+_COMPLETING = frozenset(
+    (OpKind.ADD_PRIMARY_KEY, OpKind.ADD_UNIQUE, OpKind.CREATE_INDEX, OpKind.ADD_FOREIGN_KEY)
+)
 
 
 @dataclass(frozen=True)
@@ -103,7 +108,14 @@ def build_plan(
     target_dialect: str,
     defer_constraints: bool = True,
     defer_primary_keys: bool = False,
+    owned_tables: Collection[str] = (),
 ) -> Plan:
+    """The operations that make the target hold the mapped tables.
+
+    `owned_tables` (schema-qualified, as `Operation.qualified_table`): tables the migration
+    created itself. Mode `create` leaves existing tables alone, except that these get the keys,
+    indexes and foreign keys that were deferred until their rows were in.
+    """
     default_schema = target.schema if target_dialect == "postgresql" else None
     # MySQL needs a key on an AUTO_INCREMENT column and SQLite cannot add one later.
     defer_keys = defer_primary_keys and target_dialect == "postgresql"
@@ -125,6 +137,9 @@ def build_plan(
                 ops += diff_table(table, actual, defer=defer_constraints)
             else:
                 changes = diff_table(table, actual, defer=defer_constraints)
+                if (f"{table.schema}.{name}" if table.schema else name) in owned_tables:
+                    ops += [op for op in changes if op.kind in _COMPLETING]
+                    changes = [op for op in changes if op.kind not in _COMPLETING]
                 warnings += [
                     f"{name}: exists and is left as is (mode create): {op.kind} {op.detail}" for op in changes
                 ]

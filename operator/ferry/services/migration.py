@@ -343,7 +343,7 @@ class MigrationReconciler:
         # Keys, indexes and foreign keys were deferred until the rows are in: re-plan against the
         # loaded target (idempotent after a restart) and apply what remains, before validating,
         # so the ordered checksum reads use the key.
-        planned = plan_migration(ctx.spec, *sides)
+        planned = plan_migration(ctx.spec, *sides, owned_tables=ctx.status.created_tables)
         try:
             with engine_for(sides[1]) as engine:
                 apply_plan(engine, planned.plan.pre_data)

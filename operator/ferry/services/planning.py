@@ -6,7 +6,7 @@ it copies), so both derive the same mappings from the same spec.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -56,7 +56,11 @@ def source_mappings(spec: MigrationSpec, source: Side, target: Side) -> list[Tab
     return select_tables(schema, spec, target.dialect)
 
 
-def plan_migration(spec: MigrationSpec, source: Side, target: Side) -> PlannedMigration:
+def plan_migration(
+    spec: MigrationSpec, source: Side, target: Side, owned_tables: Sequence[str] = ()
+) -> PlannedMigration:
+    """Discover both sides and plan. `owned_tables`: the tables this migration created
+    (`status.createdTables`), which mode `create` completes with their deferred keys."""
     with engine_for(source) as src, engine_for(target) as dst:
         source_schema = discover(src, spec.source.schema_)
         target_schema = discover(dst, spec.target.schema_)
@@ -70,5 +74,6 @@ def plan_migration(spec: MigrationSpec, source: Side, target: Side) -> PlannedMi
         defer_constraints=True,
         # Without ON CONFLICT handling the load needs no key on the target: build it afterwards.
         defer_primary_keys=spec.copy_.on_conflict == OnConflict.ERROR,
+        owned_tables=owned_tables,
     )
     return PlannedMigration(source_schema, target_schema, mappings, plan)

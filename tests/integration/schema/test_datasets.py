@@ -131,6 +131,31 @@ def test_post_data_built_two_tables_at_a_time_gives_the_reference_schema(
     assert shape(discover(target_engine), rename=True) == chinook_reference
 
 
+def test_create_mode_completes_only_the_tables_the_migration_created(
+    mariadb_db: Database, pg_db: Database, chinook_reference: dict[str, object]
+) -> None:
+    """After the load, a re-plan in mode create gives the tables it created their deferred keys;
+    tables it did not create are left as they are (a warning)."""
+    target_engine = engine_for(pg_db)
+    _deferred_keys_plan(mariadb_db, target_engine)  # the tables exist now, without any key
+    source = discover(engine_for(mariadb_db))
+
+    def replan(owned: tuple[str, ...]) -> list[Operation]:
+        plan = build_plan(
+            source, discover(target_engine), select_tables(source, SPEC, "postgresql"),
+            mode="create", target_dialect="postgresql", defer_primary_keys=True, owned_tables=owned,
+        )  # fmt: skip
+        return list(plan.operations)
+
+    assert replan(()) == []
+    owned = tuple(f"public.{name}" for name in source.tables)
+    ops = replan(owned)
+    assert {op.kind for op in ops} == {"add_primary_key", "create_index", "add_foreign_key"}
+    apply_plan(target_engine, [op for op in ops if op.phase == "pre_data"])
+    apply_post_data(target_engine, [op for op in ops if op.phase == "post_data"], jobs=2)
+    assert shape(discover(target_engine), rename=True) == chinook_reference
+
+
 def test_a_failing_key_stops_the_foreign_keys_and_names_its_statement(
     mariadb_db: Database, pg_db: Database
 ) -> None:
