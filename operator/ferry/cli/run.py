@@ -47,7 +47,7 @@ from ferry.schema import (
     apply_post_data,
 )
 from ferry.services.endpoints import endpoints_for
-from ferry.services.planning import plan_migration
+from ferry.services.planning import plan_migration, tables_with_checkpoints
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -85,9 +85,12 @@ def _refusal(bundle: Bundle, spec: MigrationSpec, plan: Plan) -> str | None:
 
 def _prepare(bundle: Bundle, name: str, spec: MigrationSpec) -> Prepared:
     source, target = bundle.sides(spec)
-    planned = plan_migration(spec, source, target)
+    uid = f"local/{name}"
+    # A rerun after an interruption: the tables it already copied into are its own, so mode
+    # create still gives them the keys and indexes deferred until after the load.
+    planned = plan_migration(spec, source, target, owned_tables=tables_with_checkpoints(target, uid))
     endpoints = endpoints_for(source, target)
-    return Prepared(spec, f"local/{name}", planned.plan, planned.mappings, endpoints, target.credentials)
+    return Prepared(spec, uid, planned.plan, planned.mappings, endpoints, target.credentials)
 
 
 def _apply(bundle: Bundle, prepared: Prepared, post: bool) -> None:

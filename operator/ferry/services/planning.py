@@ -14,6 +14,8 @@ import sqlalchemy
 
 from ferry.api.connection import DatabaseConnectionSpec, Engine
 from ferry.api.migration import MigrationSpec, OnConflict
+from ferry.copy.checkpoint_sql import PG_SCHEMA as CHECKPOINT_SCHEMA
+from ferry.copy.checkpoint_sql import TABLE as CHECKPOINT_TABLE
 from ferry.db.credentials import Credentials
 from ferry.db.engines import create_engine
 from ferry.schema import DatabaseSchema, Plan, build_plan, discover, select_tables
@@ -77,3 +79,20 @@ def plan_migration(
         owned_tables=owned_tables,
     )
     return PlannedMigration(source_schema, target_schema, mappings, plan)
+
+
+def tables_with_checkpoints(target: Side, migration_uid: str) -> list[str]:
+    """Target tables (schema-qualified) that the migration has started copying into, by its
+    checkpoints: a rerun of `ferry run` owns them as the operator owns `status.createdTables`."""
+    with engine_for(target) as engine:
+        schema = CHECKPOINT_SCHEMA if engine.dialect.name == "postgresql" else None
+        if not sqlalchemy.inspect(engine).has_table(CHECKPOINT_TABLE, schema=schema):
+            return []
+        table = f'{schema}."{CHECKPOINT_TABLE}"' if schema else CHECKPOINT_TABLE
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sqlalchemy.text(f"SELECT DISTINCT unit_id FROM {table} WHERE migration_uid = :uid"),
+                {"uid": migration_uid},
+            ).all()
+    # Unit ids are the qualified target table, with `#part/parts` when the table was split.
+    return sorted({str(row[0]).split("#")[0] for row in rows})

@@ -124,3 +124,33 @@ def test_run_refuses_a_read_only_target(
     assert pg_rows(
         pg_db2, "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'public'"
     ) == [(0,)]
+
+
+DROP_KEYS = """DO $$ DECLARE r record; BEGIN
+  FOR r IN SELECT conrelid::regclass AS t, conname FROM pg_constraint
+           WHERE connamespace = 'public'::regnamespace ORDER BY contype = 'p' LOOP
+    EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.t, r.conname);
+  END LOOP; END $$"""
+KEY_COUNTS = (
+    "SELECT contype, count(*) FROM pg_constraint WHERE connamespace = 'public'::regnamespace "
+    "AND contype IN ('p', 'f') GROUP BY contype ORDER BY contype"
+)
+
+
+def test_a_rerun_in_mode_create_builds_the_keys_an_interruption_left_out(
+    chinook_pg: Database,
+    pg_db2: Database,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    text = _bundle(chinook_pg, pg_db2)  # schema mode create
+    assert _run(tmp_path, text, monkeypatch, chinook_pg.password) == 0, capsys.readouterr()
+    keys = pg_rows(pg_db2, KEY_COUNTS)
+    assert keys == [("f", 11), ("p", 11)]
+    # Interrupted before the post-data: the rows are in, keys and foreign keys are not.
+    pg_exec(pg_db2, DROP_KEYS)
+    assert pg_rows(pg_db2, KEY_COUNTS) == []
+
+    assert _run(tmp_path, text, monkeypatch, chinook_pg.password) == 0, capsys.readouterr()
+    assert pg_rows(pg_db2, KEY_COUNTS) == keys
