@@ -15,6 +15,7 @@ from ferry.copy.sql import Dialect
 
 TABLE = "_ferry_checkpoints"
 PG_SCHEMA = "ferry"
+PG_TABLE = f'{PG_SCHEMA}."{TABLE}"'
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class CheckpointSQL:
 
 def checkpoint_sql(dialect: Dialect) -> CheckpointSQL:
     if dialect == "postgresql":
-        t = f'{PG_SCHEMA}."{TABLE}"'
+        t = PG_TABLE
         return CheckpointSQL(
             create=(
                 f"CREATE SCHEMA IF NOT EXISTS {PG_SCHEMA}",

@@ -10,9 +10,16 @@ times the row estimate), a batch is instead the next `batch_size` key *values*: 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from ferry.copy.keys import Key
+from ferry.copy.sql import Predicate
+from ferry.copy.units import integer_key
+from ferry.schema.mapping import TableMapping
 
 DENSE_SPAN = 2
+# (min, max) of the key over the rows matching a predicate, as the source's driver gives them.
+Extent = Callable[[Predicate], Awaitable[tuple[object, object]]]
 
 
 def dense(low: object, high: object, row_estimate: int) -> bool:
@@ -29,3 +36,24 @@ def value_bound(lo: Key | None, low: object, high: object, batch_size: int) -> i
         return None
     end = (int(str(lo[0])) if lo is not None else int(str(low)) - 1) + batch_size
     return None if int(str(high)) <= end else end
+
+
+class KeySteps:
+    """One source's choice of key-value batches (decided once, from the whole table's extent)
+    and the bounds they give; `extent` is the source's MIN/MAX query."""
+
+    def __init__(self, mapping: TableMapping, extent: Extent) -> None:
+        self.mapping = mapping
+        self.extent = extent
+        self.by_value: bool | None = None  # None until first asked
+
+    async def dense_key(self) -> bool:
+        if self.by_value is None:
+            self.by_value = integer_key(self.mapping) and dense(
+                *await self.extent(Predicate("TRUE")), self.mapping.row_estimate
+            )
+        return self.by_value
+
+    async def bound(self, lo: Key | None, in_range: Predicate, batch_size: int) -> int | None:
+        """`value_bound` over the keys of `in_range` (the rest of the unit after `lo`)."""
+        return value_bound(lo, *await self.extent(in_range), batch_size)

@@ -25,7 +25,7 @@ import pymysql.cursors
 
 from ferry.copy.batch import Row, SourceError
 from ferry.copy.endpoints import MySQLConnection, MySQLEndpoint, open_mysql
-from ferry.copy.key_steps import dense, value_bound
+from ferry.copy.key_steps import KeySteps
 from ferry.copy.keys import Key
 from ferry.copy.mysql_copy_csv import copy_line_expression
 from ferry.copy.mysql_csv_blocks import CsvBlocks
@@ -39,7 +39,6 @@ from ferry.copy.sql import (
     quote_ident,
     select_rows,
 )
-from ferry.copy.units import integer_key
 from ferry.schema.mapping import TableMapping
 
 FETCH_ROWS = 2000
@@ -63,7 +62,7 @@ class MySQLSource:
             if copy_line is None
             else CsvBlocks(endpoint, self.table, self.mapping, copy_line, self.range, self._where())
         )
-        self.key_steps: bool | None = None  # batches by key value (key_steps); set at the first bound
+        self.steps = KeySteps(self.mapping, self._key_extent)
 
     @classmethod
     async def open(cls, endpoint: MySQLEndpoint, projection: Projection) -> MySQLSource:
@@ -93,27 +92,24 @@ class MySQLSource:
         self.conn.commit()  # end the read snapshot, so each batch sees current data
         return None if row is None else tuple(row)
 
-    async def _key_extent(self, in_range: Predicate) -> tuple[Any, Any]:
+    async def _key_extent(self, in_range: Predicate) -> tuple[object, object]:
         key = quote_ident("mysql", self.mapping.key[0])
         sql = f"SELECT MIN({key}), MAX({key}) FROM {self.table} WHERE {in_range.sql}"
         query = Predicate(sql, in_range.params)
         row = await asyncio.to_thread(self._fetchone, query)
         return (None, None) if row is None else (row[0], row[1])
 
-    async def _by_value(self) -> bool:
-        """Whether batches and blocks are key-value ranges (`ferry.copy.key_steps`); asked once."""
-        if self.key_steps is None:
-            self.key_steps = integer_key(self.mapping) and dense(
-                *await self._key_extent(Predicate("TRUE")), self.mapping.row_estimate
-            )
-        return self.key_steps
+    @property
+    def key_steps(self) -> bool | None:
+        """Whether batches and blocks are key-value ranges (`ferry.copy.key_steps`); None: not asked yet."""
+        return self.steps.by_value
 
     async def boundary(self, lo: Key | None, unit_hi: Key | None, batch_size: int) -> Key | None:
         """The key ending the next batch after `lo` (at most `batch_size` rows); None: the rest fits."""
-        if not await self._by_value():
+        if not await self.steps.dense_key():
             query = boundary_query("mysql", self.table, self.mapping.key, self.range(lo, unit_hi), batch_size)
             return await asyncio.to_thread(self._fetchone, query)
-        end = value_bound(lo, *await self._key_extent(self.range(lo, unit_hi)), batch_size)
+        end = await self.steps.bound(lo, self.range(lo, unit_hi), batch_size)
         return None if end is None else (end,)
 
     def _where(self) -> str | None:
@@ -158,11 +154,11 @@ class MySQLSource:
     async def _csv_lines(self, lo: Key | None, hi: Key | None) -> AsyncIterator[bytes]:
         assert self.blocks is not None
         extent = None
-        if await self._by_value():
+        if await self.steps.dense_key():
             low, high = await self._key_extent(self.range(lo, hi))
             if high is None:
                 return  # no rows left in the batch
-            extent = (int(low), int(high))
+            extent = (int(str(low)), int(str(high)))
         async with contextlib.aclosing(self.blocks.lines(lo, hi, extent)) as lines:
             async for chunk in lines:
                 yield chunk

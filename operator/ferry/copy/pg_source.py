@@ -17,7 +17,7 @@ from typing import Literal
 
 from ferry.copy.batch import Row, SourceError
 from ferry.copy.endpoints import PgConnection
-from ferry.copy.key_steps import dense, value_bound
+from ferry.copy.key_steps import KeySteps
 from ferry.copy.keys import Key
 from ferry.copy.projection import Projection
 from ferry.copy.sql import (
@@ -29,7 +29,6 @@ from ferry.copy.sql import (
     quote_ident,
     select_rows,
 )
-from ferry.copy.units import integer_key
 
 QUEUE_CHUNKS = 8
 FETCH_ROWS = 2000
@@ -52,7 +51,7 @@ class PgSource:
         self.mapping = projection.mapping
         self.table = qualified("postgresql", self.mapping.source_schema, self.mapping.source_table)
         self.types = list(types)
-        self.key_steps: bool | None = None  # batches by key value (key_steps); set at the first bound
+        self.steps = KeySteps(self.mapping, self._key_extent)
 
     @classmethod
     async def open(cls, conn: PgConnection, projection: Projection) -> PgSource:
@@ -65,17 +64,13 @@ class PgSource:
 
     async def boundary(self, lo: Key | None, unit_hi: Key | None, batch_size: int) -> Key | None:
         """The key ending the next batch after `lo` (at most `batch_size` rows); None when the rest fits."""
-        if self.key_steps is None:
-            self.key_steps = integer_key(self.mapping) and dense(
-                *await self._key_extent(Predicate("TRUE")), self.mapping.row_estimate
-            )
-        if not self.key_steps:
+        if not await self.steps.dense_key():
             query = boundary_query(
                 "postgresql", self.table, self.mapping.key, self.range(lo, unit_hi), batch_size
             )
             row = await self.conn.fetchrow(query.sql)
             return None if row is None else tuple(row)
-        end = value_bound(lo, *await self._key_extent(self.range(lo, unit_hi)), batch_size)
+        end = await self.steps.bound(lo, self.range(lo, unit_hi), batch_size)
         return None if end is None else (str(end),)  # PostgreSQL keys travel as text
 
     async def _key_extent(self, in_range: Predicate) -> tuple[object, object]:

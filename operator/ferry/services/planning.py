@@ -15,6 +15,7 @@ import sqlalchemy
 from ferry.api.connection import DatabaseConnectionSpec, Engine
 from ferry.api.migration import MigrationSpec, OnConflict
 from ferry.copy.checkpoint_sql import PG_SCHEMA as CHECKPOINT_SCHEMA
+from ferry.copy.checkpoint_sql import PG_TABLE as PG_CHECKPOINT_TABLE
 from ferry.copy.checkpoint_sql import TABLE as CHECKPOINT_TABLE
 from ferry.db.credentials import Credentials
 from ferry.db.engines import create_engine
@@ -88,7 +89,7 @@ def tables_with_checkpoints(target: Side, migration_uid: str) -> list[str]:
         schema = CHECKPOINT_SCHEMA if engine.dialect.name == "postgresql" else None
         if not sqlalchemy.inspect(engine).has_table(CHECKPOINT_TABLE, schema=schema):
             return []
-        table = f'{schema}."{CHECKPOINT_TABLE}"' if schema else CHECKPOINT_TABLE
+        table = PG_CHECKPOINT_TABLE if schema else CHECKPOINT_TABLE
         with engine.connect() as conn:
             rows = conn.execute(
                 sqlalchemy.text(f"SELECT DISTINCT unit_id FROM {table} WHERE migration_uid = :uid"),

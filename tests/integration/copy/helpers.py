@@ -76,6 +76,11 @@ def table_mapping(
     )
 
 
+def id_table(table: str) -> TableMapping:
+    """`public.<table>` with one NOT NULL `id integer` key column, mapped onto itself."""
+    return table_mapping(table, [("id", "integer")], source_schema="public", not_null=("id",))
+
+
 def pg_exec(db: Database, *statements: str) -> None:
     import psycopg
 

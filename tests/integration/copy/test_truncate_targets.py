@@ -4,18 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-import asyncpg
 import psycopg
 
-from ferry.copy.endpoints import PgEndpoint
 from ferry.copy.truncate import truncate_targets
-from ferry.schema.mapping import ColumnMapping, TableMapping
 from harness.databases import Database
-
-
-def _mapping(table: str) -> TableMapping:
-    column = ColumnMapping("id", "id", "integer", "integer", nullable=False)
-    return TableMapping("public", table, "public", table, (column,), ("id",))
+from integration.copy.helpers import id_table, pg_endpoint
 
 
 def test_referenced_tables_are_emptied_together_and_only_once(pg_db: Database) -> None:
@@ -24,10 +17,8 @@ def test_referenced_tables_are_emptied_together_and_only_once(pg_db: Database) -
         conn.execute("CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent)")
         conn.execute("INSERT INTO parent VALUES (1), (2); INSERT INTO child VALUES (1, 1)")
 
-    endpoint = PgEndpoint(lambda: asyncpg.connect(
-        host=pg_db.host, port=pg_db.port, user=pg_db.user, password=pg_db.password, database=pg_db.name
-    ))  # fmt: skip
-    mappings = [_mapping("parent"), _mapping("child")]
+    endpoint = pg_endpoint(pg_db)
+    mappings = [id_table("parent"), id_table("child")]
     assert asyncio.run(truncate_targets(endpoint, "uid-1", mappings)) == ["public.parent", "public.child"]
     with psycopg.connect(pg_db.libpq_dsn(), autocommit=True) as conn:
         assert conn.execute(

@@ -5,14 +5,9 @@ from __future__ import annotations
 import psycopg
 import sqlalchemy
 
-from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.services.rollback_sql import drop_tables, truncate_tables
 from harness.databases import Database
-
-
-def _mapping(table: str) -> TableMapping:
-    column = ColumnMapping("id", "id", "integer", "integer", nullable=False)
-    return TableMapping("public", table, "public", table, (column,), ("id",))
+from integration.copy.helpers import id_table
 
 
 def test_truncate_empties_referenced_tables_and_drop_touches_only_the_named(pg_db: Database) -> None:
@@ -23,7 +18,7 @@ def test_truncate_empties_referenced_tables_and_drop_touches_only_the_named(pg_d
             "INSERT INTO parent VALUES (1); INSERT INTO child VALUES (1, 1); INSERT INTO keep_me VALUES (1)"
         )
     engine = sqlalchemy.create_engine(pg_db.sqlalchemy_url(), poolclass=sqlalchemy.NullPool)
-    assert truncate_tables(engine, [_mapping("parent"), _mapping("child")]) == [
+    assert truncate_tables(engine, [id_table("parent"), id_table("child")]) == [
         "public.parent",
         "public.child",
     ]
