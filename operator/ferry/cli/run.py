@@ -16,9 +16,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
@@ -47,7 +50,8 @@ from ferry.schema import (
     apply_post_data,
 )
 from ferry.services.endpoints import endpoints_for
-from ferry.services.planning import plan_migration, tables_with_checkpoints
+from ferry.services.fk_deferral import defer_foreign_keys, restore_foreign_keys
+from ferry.services.planning import plan_migration, tables_with_checkpoints, target_tables
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -93,16 +97,34 @@ def _prepare(bundle: Bundle, name: str, spec: MigrationSpec) -> Prepared:
     return Prepared(spec, uid, planned.plan, planned.mappings, endpoints, target.credentials)
 
 
-def _apply(bundle: Bundle, prepared: Prepared, post: bool) -> None:
-    ops = prepared.plan.post_data if post else prepared.plan.pre_data
-    if not ops:
-        return
+@contextmanager
+def _target_engine(bundle: Bundle, prepared: Prepared) -> Iterator[sqlalchemy.Engine]:
     target_spec = bundle.connection(prepared.spec.target.connection_ref.name)
     with open_engine(target_spec, prepared.target_creds, pool=False) as engine:
-        if post:
-            apply_post_data(engine, ops, prepared.spec.copy_.parallelism)
-        else:
-            apply_plan(engine, ops)
+        yield engine
+
+
+def _apply_pre_data(bundle: Bundle, prepared: Prepared) -> None:
+    """The pre-data operations, then drop (and record) the foreign keys on the existing target
+    tables: units load in any table order, so a child row may come before its parent."""
+    with _target_engine(bundle, prepared) as engine:
+        if prepared.plan.pre_data:
+            apply_plan(engine, prepared.plan.pre_data)
+        defer_foreign_keys(engine, prepared.uid, target_tables(prepared.mappings))
+
+
+def _apply_post_data(bundle: Bundle, prepared: Prepared) -> None:
+    """Re-create the foreign keys dropped for the load, then re-plan against the loaded target
+    (as the operator does) and build the keys, indexes and foreign keys still missing; a
+    rerun after an interruption finds whatever the last run left undone."""
+    with _target_engine(bundle, prepared) as engine:
+        restore_foreign_keys(engine, prepared.uid)
+    source, target = bundle.sides(prepared.spec)
+    owned = tables_with_checkpoints(target, prepared.uid)
+    completing = plan_migration(prepared.spec, source, target, owned_tables=owned).plan.completing
+    if completing:
+        with _target_engine(bundle, prepared) as engine:
+            apply_post_data(engine, completing, prepared.spec.copy_.parallelism)
 
 
 class LiveProgress:
@@ -196,13 +218,13 @@ def run_migration(args: argparse.Namespace) -> int:
         print(f"refused: {refusal}", file=sys.stderr)
         return EXIT_REFUSED
     try:
-        _apply(bundle, prepared, post=False)
+        _apply_pre_data(bundle, prepared)
         live = LiveProgress(console, enabled=not args.no_progress and console.is_terminal)
         results = asyncio.run(_copy(prepared, bundle, live))
         if not results.ok:
             _summary(console, name, results, [])
             return EXIT_FAILED
-        _apply(bundle, prepared, post=True)
+        _apply_post_data(bundle, prepared)
         checks = asyncio.run(_validate(prepared, bundle))
     except Exception as exc:
         print(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 
 from ferry.api.migration import OnConflict
@@ -54,7 +55,11 @@ async def open_target(endpoint: Endpoint, on_conflict: OnConflict) -> Target:
     if isinstance(endpoint, PgEndpoint):
         return PgTarget(await open_pg(endpoint), on_conflict)
     if isinstance(endpoint, MySQLEndpoint):
-        return InsertTarget(await open_mysql(endpoint), "mysql", on_conflict)
+        target = InsertTarget(await open_mysql(endpoint), "mysql", on_conflict)
+        # Units load in any table order, so a child row may come before its parent: like
+        # mysqldump, the load session does not check foreign keys (they are not re-checked later).
+        await asyncio.to_thread(target.run_statement, "SET SESSION foreign_key_checks = 0")
+        return target
     if isinstance(endpoint, SQLiteEndpoint):
         return InsertTarget(await open_sqlite(endpoint), "sqlite", on_conflict)
     raise UnsupportedEndpoint(f"{endpoint.dialect} is not supported as a copy target")

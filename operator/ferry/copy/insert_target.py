@@ -95,6 +95,9 @@ class InsertTarget:
         finally:
             cur.close()
 
+    def run_statement(self, statement: str) -> None:
+        self._run(statement)
+
     def _executemany(self, statement: str, rows: Sequence[Row]) -> None:
         cur = self.conn.cursor()
         try:

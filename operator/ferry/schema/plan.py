@@ -21,8 +21,8 @@ from ferry.schema.operations import DESTRUCTIVE, POST_DATA, PRE_DATA, RISKS, SAF
 
 Mode = Literal["create", "diff", "none"]
 _TYPED_KINDS = (OpKind.CREATE_TABLE, OpKind.ADD_COLUMN, OpKind.ALTER_TYPE)
-# What a table created by this migration may still lack after its load (deferred, never destructive).
-_COMPLETING = frozenset(
+# What a table may still lack after its load (deferred until the rows are in; never destructive).
+COMPLETING = frozenset(
     (OpKind.ADD_PRIMARY_KEY, OpKind.ADD_UNIQUE, OpKind.CREATE_INDEX, OpKind.ADD_FOREIGN_KEY)
 )
 
@@ -44,6 +44,12 @@ class Plan:
     @property
     def post_data(self) -> list[Operation]:
         return [op for op in self.operations if op.phase == POST_DATA]
+
+    @property
+    def completing(self) -> list[Operation]:
+        """Only the keys, unique constraints, indexes and foreign keys: what a re-plan after the
+        load may apply without a new approval (it adds, never changes or drops)."""
+        return [op for op in self.operations if op.kind in COMPLETING]
 
     def counts(self) -> dict[str, int]:
         return {risk: sum(1 for op in self.operations if op.risk == risk) for risk in RISKS}
@@ -138,8 +144,8 @@ def build_plan(
             else:
                 changes = diff_table(table, actual, defer=defer_constraints)
                 if (f"{table.schema}.{name}" if table.schema else name) in owned_tables:
-                    ops += [op for op in changes if op.kind in _COMPLETING]
-                    changes = [op for op in changes if op.kind not in _COMPLETING]
+                    ops += [op for op in changes if op.kind in COMPLETING]
+                    changes = [op for op in changes if op.kind not in COMPLETING]
                 warnings += [
                     f"{name}: exists and is left as is (mode create): {op.kind} {op.detail}" for op in changes
                 ]

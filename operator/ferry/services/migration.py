@@ -29,7 +29,8 @@ from ferry.kube.worker_job import SecretEnvCollision, secret_env, secret_keys_ne
 from ferry.observability.redaction import redact
 from ferry.schema import ApplyError, OpKind, apply_plan, apply_post_data
 from ferry.services.endpoints import endpoint_for
-from ferry.services.planning import PlannedMigration, Side, engine_for, plan_migration
+from ferry.services.fk_deferral import RestoreError, defer_foreign_keys, restore_foreign_keys
+from ferry.services.planning import PlannedMigration, Side, engine_for, plan_migration, target_tables
 from ferry.services.policy import governance_for, needs_approval, policy_violations
 from ferry.services.progress import aggregate
 from ferry.services.worker_jobs import create_worker_job, ensure_worker_rbac, read_worker_job
@@ -240,6 +241,13 @@ class MigrationReconciler:
         if ctx.spec.copy_.truncate_target:
             # Once per migration (the engine records it on the target), before any worker starts.
             asyncio.run(truncate_targets(endpoint_for(target), ctx.uid, planned.mappings))
+        with engine_for(target) as engine:
+            deferred = defer_foreign_keys(engine, ctx.uid, target_tables(planned.mappings))
+        if deferred:
+            out.events.append(
+                ("Normal", c.FOREIGN_KEYS_DEFERRED, f"dropped {len(deferred)} foreign keys of existing "
+                 "target tables for the load; they are re-created before validation")
+            )  # fmt: skip
         pre_data = planned.plan.pre_data
         created = [op.qualified_table for op in pre_data if op.kind == OpKind.CREATE_TABLE]
         ctx.status.created_tables = sorted(set(ctx.status.created_tables) | set(created))
@@ -343,11 +351,16 @@ class MigrationReconciler:
         # Keys, indexes and foreign keys were deferred until the rows are in: re-plan against the
         # loaded target (idempotent after a restart) and apply what remains, before validating,
         # so the ordered checksum reads use the key.
+        try:
+            with engine_for(sides[1]) as engine:
+                restore_foreign_keys(engine, ctx.uid)
+        except RestoreError as exc:
+            self._fail(ctx, out, c.VALIDATION_FAILED, str(exc))
+            return
         planned = plan_migration(ctx.spec, *sides, owned_tables=ctx.status.created_tables)
         try:
             with engine_for(sides[1]) as engine:
-                apply_plan(engine, planned.plan.pre_data)
-                apply_post_data(engine, planned.plan.post_data, ctx.spec.copy_.parallelism)
+                apply_post_data(engine, planned.plan.completing, ctx.spec.copy_.parallelism)
         except ApplyError as exc:
             self._fail(ctx, out, c.VALIDATION_FAILED, f"building keys and indexes failed: {_first_line(exc)}")
             return
@@ -373,7 +386,12 @@ class MigrationReconciler:
         if sides is None:
             return
         done = roll_back(
-            ctx.spec, ctx.spec.rollback.on_failure.value, sides[0], sides[1], ctx.status.created_tables
+            ctx.spec,
+            ctx.spec.rollback.on_failure.value,
+            sides[0],
+            sides[1],
+            ctx.status.created_tables,
+            ctx.uid,
         )
         message = (
             f"rolled back ({ctx.spec.rollback.on_failure.value}): {done}; failure: {ctx.status.message or ''}"

@@ -59,6 +59,11 @@ def source_mappings(spec: MigrationSpec, source: Side, target: Side) -> list[Tab
     return select_tables(schema, spec, target.dialect)
 
 
+def target_tables(mappings: Sequence[TableMapping]) -> list[tuple[str | None, str]]:
+    """(schema, name) of each mapped target table."""
+    return [(m.target_schema, m.target_table) for m in mappings]
+
+
 def plan_migration(
     spec: MigrationSpec, source: Side, target: Side, owned_tables: Sequence[str] = ()
 ) -> PlannedMigration:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ferry.api.migration import MigrationSpec
+from ferry.services.fk_deferral import RestoreError, restore_foreign_keys
 from ferry.services.planning import Side, engine_for, source_mappings
 from ferry.services.rollback_sql import drop_tables, truncate_tables
 
@@ -22,17 +23,36 @@ class RollbackBlocked(Exception):
     """The target cannot be reached yet; deletion waits and retries."""
 
 
-def roll_back(spec: MigrationSpec, action: str, source: Side, target: Side, created_tables: list[str]) -> str:
+def roll_back(
+    spec: MigrationSpec,
+    action: str,
+    source: Side,
+    target: Side,
+    created_tables: list[str],
+    migration_uid: str,
+) -> str:
     if action == "truncate":
         mappings = source_mappings(spec, source, target)
         with engine_for(target) as engine:
             done = truncate_tables(engine, mappings)
-        return f"truncated {len(done)} tables"
-    if action == "drop-created":
+        outcome = f"truncated {len(done)} tables"
+    elif action == "drop-created":
         with engine_for(target) as engine:
             dropped = drop_tables(engine, created_tables)
-        return f"dropped {len(dropped)} tables this migration created"
-    return "kept the target as it is"
+        outcome = f"dropped {len(dropped)} tables this migration created"
+    else:
+        outcome = "kept the target as it is"
+    return outcome + _restore_note(target, migration_uid)
+
+
+def _restore_note(target: Side, migration_uid: str) -> str:
+    """Put back the foreign keys set aside for the load; say so when the rows left break one."""
+    with engine_for(target) as engine:
+        try:
+            restored = restore_foreign_keys(engine, migration_uid)
+        except RestoreError as exc:
+            return f"; {exc}; it and any others stay dropped, recorded in ferry._ferry_deferred_fks"
+    return f"; re-created {len(restored)} foreign keys dropped for the load" if restored else ""
 
 
 def roll_back_on_delete(api: client.ApiClient, ctx: MigrationContext) -> str:
@@ -42,5 +62,5 @@ def roll_back_on_delete(api: client.ApiClient, ctx: MigrationContext) -> str:
     if sides is None:
         raise RollbackBlocked(ctx.status.message or "connections are not ready")
     return roll_back(
-        ctx.spec, ctx.spec.rollback.on_delete.value, sides[0], sides[1], ctx.status.created_tables
+        ctx.spec, ctx.spec.rollback.on_delete.value, sides[0], sides[1], ctx.status.created_tables, ctx.uid
     )

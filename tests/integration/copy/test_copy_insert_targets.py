@@ -62,3 +62,29 @@ async def test_pg_to_sqlite_inserts_and_resumes(pg_db: Database, tmp_path: Path)
     assert results.ok and again.ok and again.rows_copied == 700, results.failed
     (check,) = await validate(job, [mapping], checksum=True)
     assert check.ok and check.checksum_match
+
+
+async def test_a_mariadb_target_takes_child_rows_before_their_parents(
+    pg_db: Database, mariadb_db: Database
+) -> None:
+    # Units load in any table order; the target's foreign key must not refuse the child table
+    # loaded first (the load sessions run with foreign_key_checks = 0, as mysqldump's do).
+    pg_exec(pg_db, "CREATE TABLE parent (id integer PRIMARY KEY)", "INSERT INTO parent VALUES (1), (2)",
+            "CREATE TABLE child (id integer PRIMARY KEY, parent_id integer)",
+            "INSERT INTO child VALUES (10, 1), (11, 2)")  # fmt: skip
+    mysql_exec(mariadb_db, "CREATE TABLE parent (id INT PRIMARY KEY) ENGINE=InnoDB",
+               "CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, "
+               "FOREIGN KEY (parent_id) REFERENCES parent (id)) ENGINE=InnoDB")  # fmt: skip
+    child = table_mapping(
+        "child", [("id", "integer", "int"), ("parent_id", "integer", "int")], target_schema=None
+    )
+    parent = table_mapping("parent", [("id", "integer", "int")], target_schema=None)
+    spec = CopySpec(batch_size=150)
+    job = CopyJob("fk-order", Endpoints(pg_endpoint(pg_db), mysql_endpoint(mariadb_db)), spec)
+
+    for mapping in (child, parent):
+        results = await run_units(job, await plan_units([mapping], job.endpoints.source, spec))
+        assert results.ok, results.failed
+
+    checks = await validate(job, [child, parent], checksum=True, chunk_rows=100)
+    assert all(check.ok and check.checksum_match for check in checks)
