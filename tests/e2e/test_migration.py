@@ -176,6 +176,13 @@ def test_destructive_plan_waits_for_approval_and_a_schema_change_invalidates_it(
             )
         }
     assert "legacy_note" not in columns and "obsolete" not in columns
+    # The target's own foreign keys were set aside for the load (units run in any order) and are back.
+    with psycopg.connect(pg_db2.libpq_dsn()) as conn:
+        foreign_keys = conn.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f'").fetchone()
+        deferred = conn.execute('SELECT count(*) FROM ferry."_ferry_deferred_fks"').fetchone()
+    assert foreign_keys == (11,) and deferred == (0,)
+    events = client.CoreV1Api(kube_api).list_namespaced_event(namespace).items
+    assert any(e.reason == "ForeignKeysDeferred" and "11 foreign keys" in e.message for e in events)
 
 
 def _wait_rows(api: client.ApiClient, namespace: str, name: str, at_least: int, timeout: float = 120) -> int:
