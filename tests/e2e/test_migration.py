@@ -185,6 +185,33 @@ def test_destructive_plan_waits_for_approval_and_a_schema_change_invalidates_it(
     assert any(e.reason == "ForeignKeysDeferred" and "11 foreign keys" in e.message for e in events)
 
 
+def test_a_foreign_key_the_loaded_rows_break_is_named_and_stays_recorded(
+    kube_api: client.ApiClient,
+    namespace: str,
+    operator: OperatorProcess,
+    pod_runner: PodRunner,
+    pg_source: Database,
+    pg_db2: Database,
+) -> None:
+    load_chinook(pg_db2)  # the target has the tables and their foreign keys
+    with psycopg.connect(pg_source.libpq_dsn(), autocommit=True) as conn:
+        conn.execute("ALTER TABLE playlist_track DROP CONSTRAINT playlist_track_track_id_fkey")
+        conn.execute("INSERT INTO playlist_track VALUES (1, 999999)")  # no such track
+    spec = {**_spec(truncateTarget=True), "schema": {"mode": "none"}}
+    start_migration(kube_api, namespace, "orphans", pg_source, pg_db2, spec)
+
+    failed = wait_for_phase(kube_api, namespace, "orphans", {"Failed"}, timeout=240)["status"]
+    ready = condition(failed, "Ready")
+    assert ready["reason"] == "ValidationFailed"
+    assert "playlist_track_track_id_fkey" in ready["message"] and "it stays recorded" in ready["message"]
+    with psycopg.connect(pg_db2.libpq_dsn()) as conn:
+        recorded = conn.execute('SELECT constraint_name FROM ferry."_ferry_deferred_fks"').fetchall()
+        foreign_keys = conn.execute("SELECT count(*) FROM pg_constraint WHERE contype = 'f'").fetchone()
+    # The keys before it (in table order) are back; it and the ones after it wait for a retry.
+    assert ("playlist_track_track_id_fkey",) in recorded
+    assert foreign_keys is not None and foreign_keys[0] + len(recorded) == 11
+
+
 def _wait_rows(api: client.ApiClient, namespace: str, name: str, at_least: int, timeout: float = 120) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

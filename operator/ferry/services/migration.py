@@ -318,15 +318,28 @@ class MigrationReconciler:
             return
         self._fail(ctx, out, c.JOB_FAILED, f"{MAX_ATTEMPTS} attempts failed: {detail}")
 
-    def _fail(self, ctx: MigrationContext, out: Outcome, reason: str, message: str) -> None:
+    def _fail(
+        self, ctx: MigrationContext, out: Outcome, reason: str, message: str, restore: bool = True
+    ) -> None:
         ctx.status.completion_time = now_rfc3339()
         if ctx.spec.rollback.on_failure.value != "keep":
             self._phase(ctx, Phase.ROLLING_BACK, out, message)
             self._conditions(ctx, False, True, c.ROLLING_BACK, message)
             out.requeue_after = 0.5
             return
+        if restore:
+            message += self._restore_foreign_keys(ctx)
         self._phase(ctx, Phase.FAILED, out, message)
         self._conditions(ctx, False, False, reason, message, stalled=True)
+
+    def _restore_foreign_keys(self, ctx: MigrationContext) -> str:
+        """The target is kept as the failure left it, with its own foreign keys back if the rows allow."""
+        from ferry.services.rollback import restore_note
+
+        sides = self.connected_sides(ctx, Outcome())
+        if sides is None:
+            return "; foreign keys set aside for the load may still be dropped (the target is not reachable)"
+        return restore_note(sides[1], ctx.uid)
 
     def _refresh_progress(self, ctx: MigrationContext, finished: bool) -> None:
         st = ctx.status
@@ -355,7 +368,7 @@ class MigrationReconciler:
             with engine_for(sides[1]) as engine:
                 restore_foreign_keys(engine, ctx.uid)
         except RestoreError as exc:
-            self._fail(ctx, out, c.VALIDATION_FAILED, str(exc))
+            self._fail(ctx, out, c.VALIDATION_FAILED, f"{exc}; it stays recorded", restore=False)
             return
         planned = plan_migration(ctx.spec, *sides, owned_tables=ctx.status.created_tables)
         try:

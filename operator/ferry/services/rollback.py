@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import sqlalchemy
+
 from ferry.api.migration import MigrationSpec
-from ferry.services.fk_deferral import RestoreError, restore_foreign_keys
+from ferry.services.fk_deferral import RECORD, RestoreError, restore_foreign_keys
 from ferry.services.planning import Side, engine_for, source_mappings
 from ferry.services.rollback_sql import drop_tables, truncate_tables
 
@@ -42,16 +44,18 @@ def roll_back(
         outcome = f"dropped {len(dropped)} tables this migration created"
     else:
         outcome = "kept the target as it is"
-    return outcome + _restore_note(target, migration_uid)
+    return outcome + restore_note(target, migration_uid)
 
 
-def _restore_note(target: Side, migration_uid: str) -> str:
-    """Put back the foreign keys set aside for the load; say so when the rows left break one."""
-    with engine_for(target) as engine:
-        try:
+def restore_note(target: Side, migration_uid: str) -> str:
+    """Put back the foreign keys set aside for the load; the note says what came of it."""
+    try:
+        with engine_for(target) as engine:
             restored = restore_foreign_keys(engine, migration_uid)
-        except RestoreError as exc:
-            return f"; {exc}; it and any others stay dropped, recorded in ferry._ferry_deferred_fks"
+    except RestoreError as exc:
+        return f"; {exc}; it and any others stay dropped, recorded in {RECORD}"
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        return f"; foreign keys set aside for the load may still be dropped ({RECORD}): {type(exc).__name__}"
     return f"; re-created {len(restored)} foreign keys dropped for the load" if restored else ""
 
 
