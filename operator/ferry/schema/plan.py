@@ -151,6 +151,7 @@ def build_plan(
                 ]
     else:
         raise ValueError(f"unknown schema mode {mode!r}")
+    warnings += _set_aside_warnings(desired, target, target_dialect)
     user_types = tuple(sorted(desired.enums))
     ops = [replace(op, user_types=user_types) if op.kind in _TYPED_KINDS else op for op in ops]
     ordered = tuple(sorted(ops, key=lambda op: (op.phase != PRE_DATA, op.order)))
@@ -181,6 +182,22 @@ def _source_warnings(source: DatabaseSchema, mappings: list[TableMapping]) -> li
         table = source.tables[m.source_table]
         if table.partitioned:
             out.append(f"{m.source_table}: partitioned on the source; created as a plain table")
+    return out
+
+
+def _set_aside_warnings(desired: Desired, target: DatabaseSchema, target_dialect: str) -> list[str]:
+    """Existing PostgreSQL target tables keep their foreign keys only around the load, not during it
+    (ferry.services.fk_deferral): units load in any table order."""
+    if target_dialect != "postgresql":
+        return []
+    out = []
+    for name in desired.tables:
+        actual = target.tables.get(name)
+        if actual is not None and actual.foreign_keys:
+            out.append(
+                f"{name}: its foreign keys ({len(actual.foreign_keys)}) are dropped for the load "
+                "and re-created as they were after it"
+            )
     return out
 
 

@@ -200,3 +200,24 @@ def test_plan_status_is_bounded() -> None:
         5,
         plan.hash,
     )
+
+
+def test_existing_postgresql_tables_with_foreign_keys_are_warned_about_and_completing_only_adds() -> None:
+    mappings = select_tables(SOURCE, spec(tables={"exclude": ["tmp_*"]}), "postgresql")
+    fresh = build_plan(SOURCE, EMPTY, mappings, mode="create", target_dialect="postgresql")
+    existing = DatabaseSchema(
+        "postgresql",
+        "public",
+        {name: replace(op.table_def, schema="public") for op in fresh.pre_data if (name := op.table)}
+        | {"orders": replace(SOURCE.tables["orders"], schema="public", foreign_keys=(
+            ForeignKey("fk_u", ("user_id",), "public", "users", ("id",)),))},
+    )  # fmt: skip
+    plan = build_plan(SOURCE, existing, mappings, mode="diff", target_dialect="postgresql")
+    assert [w for w in plan.warnings if "dropped for the load" in w] == [
+        "orders: its foreign keys (1) are dropped for the load and re-created as they were after it"
+    ]
+    mysql = build_plan(SOURCE, EMPTY, mappings, mode="create", target_dialect="mysql")
+    assert not any("dropped for the load" in w for w in mysql.warnings)
+    # What a re-plan after the load may apply on its own: additions only, never the table itself.
+    assert {op.kind for op in fresh.operations} == {"create_table", "add_foreign_key"}
+    assert {op.kind for op in fresh.completing} == {"add_foreign_key"}
