@@ -96,15 +96,29 @@ def pg_rows(db: Database, query: str) -> list[tuple[Any, ...]]:
         return list(conn.execute(query).fetchall())  # type: ignore[arg-type]
 
 
-def mysql_exec(db: Database, *statements: str) -> None:
-    conn = pymysql.connect(
+def _mysql_connect(db: Database) -> Any:
+    return pymysql.connect(
         host=db.host, port=db.port, user=db.user, password=db.password, database=db.name, charset="utf8mb4",
         autocommit=True,
     )  # fmt: skip
+
+
+def mysql_exec(db: Database, *statements: str) -> None:
+    conn = _mysql_connect(db)
     try:
         with conn.cursor() as cur:
             for statement in statements:
                 cur.execute(statement)
+    finally:
+        conn.close()
+
+
+def mysql_rows(db: Database, query: str) -> list[tuple[Any, ...]]:
+    conn = _mysql_connect(db)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(query)
+            return list(cur.fetchall())
     finally:
         conn.close()
 

@@ -9,7 +9,7 @@ import pytest
 from ferry.cli.main import main
 from harness.databases import Database
 from harness.datasets import load_chinook
-from integration.copy.helpers import pg_exec, pg_rows
+from integration.copy.helpers import mysql_rows, pg_exec, pg_rows
 
 CHINOOK_ROWS = 15607
 
@@ -24,6 +24,8 @@ def _bundle(
     copy: str = "batchSize: 400, parallelism: 2",
 ) -> str:
     src_engine = "postgresql" if source.engine == "postgresql" else "mariadb"
+    dst_engine = "postgresql" if target.engine == "postgresql" else "mariadb"
+    target_schema = ", schema: public" if target.engine == "postgresql" else ""
     return (
         textwrap.dedent(f"""\
         apiVersion: v1
@@ -50,7 +52,7 @@ def _bundle(
         apiVersion: ferry.dev/v1alpha1
         kind: DatabaseConnection
         metadata: {{name: modern}}
-        spec: {{engine: postgresql, host: {target.host}, port: {target.port}, database: {target.name},
+        spec: {{engine: {dst_engine}, host: {target.host}, port: {target.port}, database: {target.name},
                credentialsSecretRef: {{name: dst-creds}}, readOnly: {str(read_only).lower()}}}
         ---
         apiVersion: ferry.dev/v1alpha1
@@ -58,7 +60,7 @@ def _bundle(
         metadata: {{name: shop}}
         spec:
           source: {{connectionRef: {{name: legacy}}}}
-          target: {{connectionRef: {{name: modern}}, schema: public}}
+          target: {{connectionRef: {{name: modern}}{target_schema}}}
           schema: {{mode: {mode}}}
           copy: {{{copy}}}
           validation: {{rowCount: true, checksum: true}}
@@ -191,3 +193,25 @@ def test_a_target_that_has_the_tables_and_their_foreign_keys_loads_in_any_order(
     assert "checksum ok" in capsys.readouterr().out
     assert pg_rows(pg_db2, FOREIGN_KEYS) == foreign_keys
     assert pg_rows(pg_db2, 'SELECT count(*) FROM ferry."_ferry_deferred_fks"') == [(0,)]
+
+
+def test_run_creates_chinook_on_a_mariadb_target_with_its_keys(
+    chinook_pg: Database,
+    mariadb_db: Database,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    text = _bundle(chinook_pg, mariadb_db)  # schema mode create: PostgreSQL DDL mapped to MariaDB
+
+    assert _run(tmp_path, text, monkeypatch, chinook_pg.password) == 0, capsys.readouterr()
+    out = capsys.readouterr().out
+    assert f"{CHINOOK_ROWS:,} rows" in out and "MISMATCH" not in out and "checksum ok" in out
+    keys = mysql_rows(
+        mariadb_db,
+        "SELECT constraint_type, count(*) FROM information_schema.table_constraints "
+        f"WHERE table_schema = '{mariadb_db.name}' AND table_name NOT LIKE '\\_ferry%' "
+        "AND constraint_type IN ('PRIMARY KEY', 'FOREIGN KEY') "
+        "GROUP BY constraint_type ORDER BY constraint_type",
+    )
+    assert keys == [("FOREIGN KEY", 11), ("PRIMARY KEY", 11)]
