@@ -170,6 +170,7 @@ class MariaDBServer:
     base_dir: Path
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    extra_args: tuple[str, ...] = ()  # more mariadbd options, e.g. the TLS certificate files
 
     engine = "mariadb"
     host = "127.0.0.1"
@@ -212,6 +213,7 @@ class MariaDBServer:
                 "--character-set-server=utf8mb4",
                 "--collation-server=utf8mb4_unicode_ci",
                 "--max-connections=300",
+                *self.extra_args,
                 *run_as,
             ],
             stdout=log,

@@ -1,4 +1,4 @@
-"""Fixtures of the DatabaseConnection integration tests: a TLS PostgreSQL server, spec builders."""
+"""Fixtures of the DatabaseConnection integration tests: TLS PostgreSQL and MariaDB servers, spec builders."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from harness.databases import Database, PostgresServer
-from integration.connection.tls_servers import Pki, make_pki, start_tls_postgres
+from harness.databases import Database, MariaDBServer, PostgresServer
+from integration.connection.tls_servers import Pki, make_pki, start_tls_mariadb, start_tls_postgres
 
 
 @pytest.fixture(scope="session")
@@ -36,6 +36,18 @@ def pg_tls_server(pki: Pki) -> Iterator[PostgresServer]:
 @pytest.fixture
 def pg_tls_db(pg_tls_server: PostgresServer) -> Database:
     return pg_tls_server.create_database()
+
+
+@pytest.fixture(scope="session")
+def mariadb_tls_server(pki: Pki) -> Iterator[MariaDBServer]:
+    server = start_tls_mariadb(Path(tempfile.mkdtemp(prefix="ferry-mariadbtls-")), pki)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mariadb_tls_db(mariadb_tls_server: MariaDBServer) -> Database:
+    return mariadb_tls_server.create_database()
 
 
 @pytest.fixture

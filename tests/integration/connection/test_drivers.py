@@ -102,6 +102,46 @@ async def test_asyncmy_kwargs_connect_without_tls_as_the_bulk_reader(mariadb_db:
         conn.close()
 
 
+def _mariadb_cipher(cur: Any) -> str:
+    cur.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+    row = cur.fetchone()
+    return str(row[1]) if row else ""
+
+
+def test_pymysql_verify_full_uses_tls_and_refuses_another_ca(
+    mariadb_tls_db: Database, pki: Pki, other_pki: Pki
+) -> None:
+    db = mariadb_tls_db
+    kwargs = pymysql_connect_kwargs(_verify_full(db), Credentials(db.user, db.password, ca_pem=pki.ca_pem))
+    with pymysql.connect(**kwargs) as conn, conn.cursor() as cur:
+        assert _mariadb_cipher(cur)  # empty when the session is not encrypted
+    wrong = pymysql_connect_kwargs(
+        _verify_full(db), Credentials(db.user, db.password, ca_pem=other_pki.ca_pem)
+    )
+    with pytest.raises(pymysql.err.OperationalError, match=r"(?i)certificate"):
+        pymysql.connect(**wrong)
+
+
+async def test_asyncmy_verify_full_uses_tls_and_refuses_another_ca(
+    mariadb_tls_db: Database, pki: Pki, other_pki: Pki
+) -> None:
+    db = mariadb_tls_db
+    kwargs = asyncmy_connect_kwargs(_verify_full(db), Credentials(db.user, db.password, ca_pem=pki.ca_pem))
+    conn = await asyncmy.connect(**kwargs)
+    try:
+        async with conn.cursor() as cur:
+            await cur.execute("SHOW SESSION STATUS LIKE 'Ssl_cipher'")
+            (_, cipher) = await cur.fetchone()
+            assert cipher
+    finally:
+        conn.close()
+    wrong = asyncmy_connect_kwargs(
+        _verify_full(db), Credentials(db.user, db.password, ca_pem=other_pki.ca_pem)
+    )
+    with pytest.raises(Exception, match=r"(?i)certificate"):
+        await asyncmy.connect(**wrong)
+
+
 def test_pooled_mariadb_engine(mariadb_db: Database) -> None:
     engine = create_engine(_spec(mariadb_db), Credentials(mariadb_db.user, mariadb_db.password))
     try:

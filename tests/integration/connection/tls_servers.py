@@ -1,4 +1,4 @@
-"""A self-signed CA, a server certificate for 127.0.0.1/localhost, and a TLS PostgreSQL server.
+"""A self-signed CA, a server certificate for 127.0.0.1/localhost, and TLS PostgreSQL and MariaDB servers.
 
 Shared by the integration and e2e tests of DatabaseConnection TLS modes.
 """
@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from harness.databases import PostgresServer
+from harness.databases import MariaDBServer, PostgresServer
 
 
 @dataclass(frozen=True)
@@ -87,14 +87,25 @@ def make_pki(ca_name: str = "ferry-test-db-ca", hosts: tuple[str, ...] = ("127.0
     )
 
 
-def start_tls_postgres(base_dir: Path, pki: Pki) -> PostgresServer:
-    """A PostgreSQL server that offers TLS with `pki`'s server certificate (and still allows plain TCP)."""
+def _server_files(base_dir: Path, pki: Pki) -> tuple[Path, Path]:
     base_dir.mkdir(parents=True, exist_ok=True)
     cert, key = base_dir / "server.crt", base_dir / "server.key"
     cert.write_text(pki.server_cert_pem)
     key.write_text(pki.server_key_pem)
     key.chmod(0o600)
+    return cert, key
+
+
+def start_tls_postgres(base_dir: Path, pki: Pki) -> PostgresServer:
+    """A PostgreSQL server that offers TLS with `pki`'s server certificate (and still allows plain TCP)."""
+    cert, key = _server_files(base_dir, pki)
     settings = {"ssl": "on", "ssl_cert_file": f"'{cert}'", "ssl_key_file": f"'{key}'"}
     return PostgresServer(
         base_dir, settings=settings, hba_lines=["hostssl all all 127.0.0.1/32 scram-sha-256"]
     ).start()
+
+
+def start_tls_mariadb(base_dir: Path, pki: Pki) -> MariaDBServer:
+    """A MariaDB server that offers TLS with `pki`'s server certificate (plain TCP still allowed)."""
+    cert, key = _server_files(base_dir, pki)
+    return MariaDBServer(base_dir, extra_args=(f"--ssl-cert={cert}", f"--ssl-key={key}")).start()
