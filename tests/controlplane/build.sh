@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build etcd, kube-apiserver, kube-controller-manager and kubectl from Go modules into $1.
+# Build etcd, kube-apiserver, kube-controller-manager and kubectl from Go modules into $1,
+# and helm (its own module graph, pinned below) to render the chart in the e2e tests.
 # Go's module and build caches (GOMODCACHE, GOCACHE) make a rebuild a matter of linking.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,3 +19,8 @@ for binary in etcd kube-apiserver kube-controller-manager kubectl; do
     mv "$out/$binary.tmp" "$out/$binary"
   fi
 done
+helm_version=v3.22.0
+if [ ! -x "$out/helm" ]; then
+  echo "building helm ($helm_version)"
+  GOBIN="$out" go install -trimpath -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@$helm_version"
+fi

@@ -1,0 +1,106 @@
+"""The Helm chart, rendered by a real helm and checked by a real kube-apiserver (server-side dry run).
+
+helm is built beside the control plane (`make controlplane`). The rendered default install must
+be what `manifests/install` is (same pod spec, same RBAC rules), and every value that switches
+something on or off must show in the objects.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ferry.cli.main import build_parser
+from harness.controlplane import ControlPlane, assets_dir
+
+REPO = Path(__file__).resolve().parents[2]
+CHART = REPO / "charts" / "ferry"
+INSTALL = REPO / "manifests" / "install"
+
+
+def render(namespace: str, *settings: str) -> list[dict[str, Any]]:
+    argv = [str(assets_dir() / "helm"), "template", "ferry", str(CHART), "--namespace", namespace]
+    for setting in settings:
+        argv += ["--set", setting]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True, timeout=60).stdout
+    return [doc for doc in yaml.safe_load_all(out) if doc]
+
+
+def by_kind_name(objects: list[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(o["kind"], o["metadata"]["name"]): o for o in objects}
+
+
+def install_manifests() -> dict[tuple[str, str], dict[str, Any]]:
+    objects = []
+    for path in sorted(INSTALL.rglob("*.yaml")):
+        if path.name != "kustomization.yaml":
+            objects += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    return by_kind_name(objects)
+
+
+def test_the_default_render_is_the_install_manifests_and_the_api_server_accepts_it(
+    control_plane: ControlPlane, tmp_path: Path
+) -> None:
+    objects = render("ferry-system")
+    chart, install = by_kind_name(objects), install_manifests()
+    assert set(chart) == set(install) - {("Namespace", "ferry-system")}
+    for key in (("ClusterRole", f"ferry-{role}") for role in ("operator", "viewer", "editor", "admin")):
+        assert chart[key]["rules"] == install[key]["rules"], key
+        assert chart[key].get("aggregationRule") == install[key].get("aggregationRule"), key
+    for key in (
+        ("CustomResourceDefinition", name) for kind, name in install if kind == "CustomResourceDefinition"
+    ):
+        assert chart[key]["spec"] == install[key]["spec"], key
+    pod, reference = (
+        objects["spec"]["template"]["spec"] for objects in (chart[("Deployment", "ferry-operator")],
+                                                            install[("Deployment", "ferry-operator")])
+    )  # fmt: skip
+    assert pod == reference
+    # The operator's own argument parser takes the command the chart writes.
+    [container] = pod["containers"]
+    args = build_parser().parse_args(container["command"][1:])
+    assert args.all_namespaces and args.metrics_port == 8080 and args.liveness_port == 8081
+
+    rendered = tmp_path / "chart.yaml"
+    rendered.write_text(yaml.safe_dump_all(objects))
+    control_plane.kubectl("create", "namespace", "ferry-system")
+    result = control_plane.kubectl("apply", "--dry-run=server", "-f", str(rendered))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("(server dry run)") == len(objects)
+
+
+def test_values_switch_the_optional_parts_on_and_off() -> None:
+    objects = render(
+        "platform",
+        "crds.create=false",
+        "rbac.userRoles=false",
+        "metrics.serviceMonitor.enabled=true",
+        "metrics.dashboard.enabled=true",
+        "operator.watchNamespaces={team-a,team-b}",
+        "image.tag=9.9.9",
+    )
+    kinds = sorted(o["kind"] for o in objects)
+    assert "CustomResourceDefinition" not in kinds and kinds.count("ClusterRole") == 1  # only the operator's
+    assert "ServiceMonitor" in kinds
+    dashboard = next(o for o in objects if o["kind"] == "ConfigMap")
+    assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
+    [dashboard_json] = dashboard["data"].values()
+    assert '"ferry_migration_phase' in dashboard_json or "ferry_migration_phase" in dashboard_json
+    [deployment] = [o for o in objects if o["kind"] == "Deployment"]
+    assert deployment["metadata"]["namespace"] == "platform"
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == "ghcr.io/ferry-dev/ferry:9.9.9"
+    args = build_parser().parse_args(container["command"][1:])
+    assert args.namespace == ["team-a", "team-b"] and not args.all_namespaces
+    binding = next(o for o in objects if o["kind"] == "ClusterRoleBinding")
+    assert binding["subjects"][0]["namespace"] == "platform"
+
+    no_metrics = render("platform", "metrics.enabled=false")
+    [container] = next(o for o in no_metrics if o["kind"] == "Deployment")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    assert build_parser().parse_args(container["command"][1:]).metrics_port == 0
+    assert [p["name"] for p in container["ports"]] == ["health"]
