@@ -114,17 +114,19 @@ def _apply_pre_data(bundle: Bundle, prepared: Prepared) -> None:
 
 
 def _apply_post_data(bundle: Bundle, prepared: Prepared) -> None:
-    """Re-create the foreign keys dropped for the load, then re-plan against the loaded target
-    (as the operator does) and build the keys, indexes and foreign keys still missing; a
-    rerun after an interruption finds whatever the last run left undone."""
+    """Re-create the foreign keys dropped for the load, then build the plan's keys, indexes and
+    foreign keys. When foreign keys came back, the plan made before them may repeat one: then
+    re-plan against the loaded target (as the operator does) and build only what is missing."""
     with _target_engine(bundle, prepared) as engine:
-        restore_foreign_keys(engine, prepared.uid)
-    source, target = bundle.sides(prepared.spec)
-    owned = tables_with_checkpoints(target, prepared.uid)
-    completing = plan_migration(prepared.spec, source, target, owned_tables=owned).plan.completing
-    if completing:
+        restored = restore_foreign_keys(engine, prepared.uid)
+    ops = prepared.plan.post_data
+    if restored:
+        source, target = bundle.sides(prepared.spec)
+        owned = tables_with_checkpoints(target, prepared.uid)
+        ops = plan_migration(prepared.spec, source, target, owned_tables=owned).plan.completing
+    if ops:
         with _target_engine(bundle, prepared) as engine:
-            apply_post_data(engine, completing, prepared.spec.copy_.parallelism)
+            apply_post_data(engine, ops, prepared.spec.copy_.parallelism)
 
 
 class LiveProgress:
