@@ -11,29 +11,35 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-SUBCOMMAND_MODULES = (
-    "ferry.cli.connection",
-    "ferry.cli.plan",
-    "ferry.cli.run",
-    "ferry.cli.status",
-    "ferry.cli.control",
-    "ferry.cli.operator",
-    "ferry.cli.worker",
-)
+# The module that registers each subcommand. Only the chosen one is imported: `ferry run`, for
+# one, starts without loading the Kubernetes client that the cluster commands need.
+SUBCOMMANDS = {
+    "connection": "ferry.cli.connection",
+    "plan": "ferry.cli.plan",
+    "run": "ferry.cli.run",
+    "status": "ferry.cli.status",
+    "approve": "ferry.cli.control",
+    "suspend": "ferry.cli.control",
+    "resume": "ferry.cli.control",
+    "operator": "ferry.cli.operator",
+    "worker": "ferry.cli.worker",
+}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The whole CLI, or only `command`'s part of it when that is known."""
     parser = argparse.ArgumentParser(prog="ferry", description="Move data between relational databases.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module_name in SUBCOMMAND_MODULES:
-        module = importlib.import_module(module_name)
-        module.register(subparsers)
+    modules = [SUBCOMMANDS[command]] if command in SUBCOMMANDS else list(dict.fromkeys(SUBCOMMANDS.values()))
+    for module_name in modules:
+        importlib.import_module(module_name).register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(arguments[0] if arguments else None)
+    args = parser.parse_args(arguments)
     code: int = args.func(args)
     return code
 
