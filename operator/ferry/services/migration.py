@@ -361,9 +361,10 @@ class MigrationReconciler:
         if sides is None:
             return
         self._refresh_progress(ctx, finished=True)
-        # Keys, indexes and foreign keys were deferred until the rows are in: re-plan against the
-        # loaded target (idempotent after a restart) and apply what remains, before validating,
-        # so the ordered checksum reads use the key.
+        # The target's own foreign keys, set aside for the load, come back first. Keys, indexes and
+        # foreign keys were deferred until the rows are in: re-plan against the loaded target
+        # (idempotent after a restart) and add what is missing, before validating, so the
+        # ordered checksum reads use the key. Only additions: anything else needs a new plan.
         try:
             with engine_for(sides[1]) as engine:
                 restore_foreign_keys(engine, ctx.uid)
