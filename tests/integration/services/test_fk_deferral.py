@@ -11,7 +11,7 @@ from ferry.services.fk_deferral import (
     deferred_foreign_keys,
     restore_foreign_keys,
 )
-from harness.databases import Database
+from harness.databases import Database, PostgresServer
 from integration.copy.helpers import pg_exec, pg_rows
 
 FOREIGN_KEYS = (
@@ -87,3 +87,19 @@ def test_a_key_that_exists_again_is_only_forgotten(pg_db: Database, engine: sqla
     assert [k.name for k in restore_foreign_keys(engine, "uid-1")] == ["orders_customer_fkey"]
     assert deferred_foreign_keys(engine, "uid-1") == []
     assert [row[1] for row in pg_rows(pg_db, FOREIGN_KEYS)].count("orders_customer_fkey") == 1
+
+
+def test_a_user_that_does_not_own_the_tables_is_refused_and_nothing_is_dropped(
+    pg_server: PostgresServer, pg_db: Database, engine: sqlalchemy.Engine
+) -> None:
+    # The application's tables belong to another role; the migration's user may only write rows.
+    pg_exec(pg_server.as_superuser(pg_db),
+            "CREATE TABLE parent (id int PRIMARY KEY)",
+            "CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent)",
+            f'GRANT SELECT, INSERT ON parent, child TO "{pg_db.user}"')  # fmt: skip
+    before = pg_rows(pg_db, FOREIGN_KEYS)
+
+    with pytest.raises(sqlalchemy.exc.ProgrammingError, match="must be owner of table child"):
+        defer_foreign_keys(engine, "uid-1", [("public", "parent"), ("public", "child")])
+    assert pg_rows(pg_db, FOREIGN_KEYS) == before
+    assert deferred_foreign_keys(engine, "uid-1") == []
