@@ -16,12 +16,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
@@ -38,20 +35,16 @@ from ferry.copy import (
     run_units,
     validate,
 )
-from ferry.copy.truncate import truncate_targets
-from ferry.db.credentials import Credentials, SecretError
-from ferry.db.engines import open_engine
+from ferry.db.credentials import SecretError
 from ferry.observability.redaction import redact
 from ferry.schema import (
     Plan,
     SelectionError,
     TableMapping,
-    apply_plan,
-    apply_post_data,
 )
 from ferry.services.endpoints import endpoints_for
-from ferry.services.fk_deferral import defer_foreign_keys, restore_foreign_keys
-from ferry.services.planning import plan_migration, tables_with_checkpoints, target_tables
+from ferry.services.planning import PlannedMigration, Side, plan_migration, tables_with_checkpoints
+from ferry.services.target_load import complete_target, prepare_target
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -69,10 +62,18 @@ def register(subparsers: Any) -> None:
 class Prepared:
     spec: MigrationSpec
     uid: str
-    plan: Plan
-    mappings: list[TableMapping]
+    planned: PlannedMigration
     endpoints: Endpoints
-    target_creds: Credentials
+    source: Side
+    target: Side
+
+    @property
+    def plan(self) -> Plan:
+        return self.planned.plan
+
+    @property
+    def mappings(self) -> list[TableMapping]:
+        return self.planned.mappings
 
 
 def _refusal(bundle: Bundle, spec: MigrationSpec, plan: Plan) -> str | None:
@@ -94,39 +95,7 @@ def _prepare(bundle: Bundle, name: str, spec: MigrationSpec) -> Prepared:
     # create still gives them the keys and indexes deferred until after the load.
     planned = plan_migration(spec, source, target, owned_tables=tables_with_checkpoints(target, uid))
     endpoints = endpoints_for(source, target)
-    return Prepared(spec, uid, planned.plan, planned.mappings, endpoints, target.credentials)
-
-
-@contextmanager
-def _target_engine(bundle: Bundle, prepared: Prepared) -> Iterator[sqlalchemy.Engine]:
-    target_spec = bundle.connection(prepared.spec.target.connection_ref.name)
-    with open_engine(target_spec, prepared.target_creds, pool=False) as engine:
-        yield engine
-
-
-def _apply_pre_data(bundle: Bundle, prepared: Prepared) -> None:
-    """The pre-data operations, then drop (and record) the foreign keys on the existing target
-    tables: units load in any table order, so a child row may come before its parent."""
-    with _target_engine(bundle, prepared) as engine:
-        if prepared.plan.pre_data:
-            apply_plan(engine, prepared.plan.pre_data)
-        defer_foreign_keys(engine, prepared.uid, target_tables(prepared.mappings))
-
-
-def _apply_post_data(bundle: Bundle, prepared: Prepared) -> None:
-    """Re-create the foreign keys dropped for the load, then build the plan's keys, indexes and
-    foreign keys. When foreign keys came back, the plan made before them may repeat one: then
-    re-plan against the loaded target (as the operator does) and build only what is missing."""
-    with _target_engine(bundle, prepared) as engine:
-        restored = restore_foreign_keys(engine, prepared.uid)
-    ops = prepared.plan.post_data
-    if restored:
-        source, target = bundle.sides(prepared.spec)
-        owned = tables_with_checkpoints(target, prepared.uid)
-        ops = plan_migration(prepared.spec, source, target, owned_tables=owned).plan.completing
-    if ops:
-        with _target_engine(bundle, prepared) as engine:
-            apply_post_data(engine, ops, prepared.spec.copy_.parallelism)
+    return Prepared(spec, uid, planned, endpoints, source, target)
 
 
 class LiveProgress:
@@ -164,8 +133,6 @@ async def _copy(prepared: Prepared, bundle: Bundle, live: LiveProgress) -> UnitR
     job = CopyJob(
         prepared.uid, prepared.endpoints, spec.copy_, bundle.secrets, concurrency=spec.copy_.parallelism
     )
-    if spec.copy_.truncate_target:
-        await truncate_targets(prepared.endpoints.target, prepared.uid, prepared.mappings)
     units = await plan_units(prepared.mappings, prepared.endpoints.source, spec.copy_)
     for unit in units:
         live.expect(unit.table, unit.unit_id, unit.estimated_rows)
@@ -220,13 +187,16 @@ def run_migration(args: argparse.Namespace) -> int:
         print(f"refused: {refusal}", file=sys.stderr)
         return EXIT_REFUSED
     try:
-        _apply_pre_data(bundle, prepared)
+        # The same steps around the copy as the operator's (ferry.services.target_load).
+        prepare_target(prepared.target, prepared.uid, prepared.planned, spec.copy_.truncate_target)
         live = LiveProgress(console, enabled=not args.no_progress and console.is_terminal)
         results = asyncio.run(_copy(prepared, bundle, live))
         if not results.ok:
             _summary(console, name, results, [])
             return EXIT_FAILED
-        _apply_post_data(bundle, prepared)
+        complete_target(
+            spec, prepared.source, prepared.target, prepared.uid, post_data=prepared.plan.post_data
+        )
         checks = asyncio.run(_validate(prepared, bundle))
     except Exception as exc:
         print(

@@ -9,30 +9,27 @@ target as it is, and the copy resumes from the checkpoints on the target.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from ferry.api import conditions as c
 from ferry.api.base import now_rfc3339
-from ferry.api.connection import DatabaseConnectionSpec, DatabaseConnectionStatus
-from ferry.api.kinds import DATABASE_CONNECTION, MIGRATION
+from ferry.api.kinds import MIGRATION
 from ferry.api.migration import MigrationSpec, MigrationStatus, Phase
-from ferry.copy.truncate import truncate_targets
 from ferry.db.credentials import SecretError, resolve_credentials
 from ferry.kube.secrets import KubeSecretSource
-from ferry.kube.status import get_object, patch_status
+from ferry.kube.status import patch_status
 from ferry.kube.worker_job import SecretEnvCollision, secret_env, secret_keys_needed
 from ferry.observability.redaction import redact
-from ferry.schema import ApplyError, OpKind, apply_plan, apply_post_data
-from ferry.services.endpoints import endpoint_for
-from ferry.services.fk_deferral import RestoreError, defer_foreign_keys, restore_foreign_keys
-from ferry.services.planning import PlannedMigration, Side, engine_for, plan_migration, target_tables
+from ferry.schema import ApplyError, OpKind
+from ferry.services.connection_refs import ready_connection
+from ferry.services.fk_deferral import RestoreError
+from ferry.services.planning import PlannedMigration, Side, plan_migration
 from ferry.services.policy import governance_for, needs_approval, policy_violations
 from ferry.services.progress import aggregate
+from ferry.services.target_load import complete_target, prepare_target
 from ferry.services.worker_jobs import create_worker_job, ensure_worker_rbac, read_worker_job
 
 TERMINAL = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.ROLLED_BACK})
@@ -131,24 +128,10 @@ class MigrationReconciler:
 
     # -- Pending / Planning / AwaitingApproval ------------------------------------------------
 
-    def _connection(self, ctx: MigrationContext, name: str) -> tuple[DatabaseConnectionSpec | None, str]:
-        try:
-            obj = get_object(self.api, DATABASE_CONNECTION, ctx.namespace, name)
-        except ApiException as exc:
-            if exc.status == 404:
-                return None, f'DatabaseConnection "{name}" not found in namespace "{ctx.namespace}"'
-            raise
-        status = DatabaseConnectionStatus.model_validate(obj.get("status") or {})
-        if not status.is_true(c.READY):
-            ready = status.condition(c.READY)
-            why = f": {ready.reason}: {ready.message}" if ready else ""
-            return None, f'DatabaseConnection "{name}" is not Ready{why}'
-        return DatabaseConnectionSpec.model_validate(obj["spec"]), ""
-
     def connected_sides(self, ctx: MigrationContext, out: Outcome) -> tuple[Side, Side] | None:
         spec = ctx.spec
-        source, why_source = self._connection(ctx, spec.source.connection_ref.name)
-        target, why_target = self._connection(ctx, spec.target.connection_ref.name)
+        source, why_source = ready_connection(self.api, ctx.namespace, spec.source.connection_ref.name)
+        target, why_target = ready_connection(self.api, ctx.namespace, spec.target.connection_ref.name)
         if source is None or target is None:
             message = why_source or why_target
             self._phase(ctx, Phase.PENDING, out, message)
@@ -236,13 +219,7 @@ class MigrationReconciler:
         out.requeue_after = 15  # re-plan: a schema change must invalidate the pending plan
 
     def _start(self, ctx: MigrationContext, out: Outcome, planned: PlannedMigration, target: Side) -> None:
-        with engine_for(target) as engine:
-            apply_plan(engine, planned.plan.pre_data)
-        if ctx.spec.copy_.truncate_target:
-            # Once per migration (the engine records it on the target), before any worker starts.
-            asyncio.run(truncate_targets(endpoint_for(target), ctx.uid, planned.mappings))
-        with engine_for(target) as engine:
-            deferred = defer_foreign_keys(engine, ctx.uid, target_tables(planned.mappings))
+        deferred = prepare_target(target, ctx.uid, planned, ctx.spec.copy_.truncate_target)
         if deferred:
             out.events.append(
                 ("Normal", c.FOREIGN_KEYS_DEFERRED, f"dropped {len(deferred)} foreign keys of existing "
@@ -361,20 +338,12 @@ class MigrationReconciler:
         if sides is None:
             return
         self._refresh_progress(ctx, finished=True)
-        # The target's own foreign keys, set aside for the load, come back first. Keys, indexes and
-        # foreign keys were deferred until the rows are in: re-plan against the loaded target
-        # (idempotent after a restart) and add what is missing, before validating, so the
-        # ordered checksum reads use the key. Only additions: anything else needs a new plan.
+        # Before validating, so the ordered checksum reads use the key; idempotent after a restart.
         try:
-            with engine_for(sides[1]) as engine:
-                restore_foreign_keys(engine, ctx.uid)
+            complete_target(ctx.spec, *sides, ctx.uid, owned_tables=ctx.status.created_tables)
         except RestoreError as exc:
             self._fail(ctx, out, c.VALIDATION_FAILED, f"{exc}; it stays recorded", restore=False)
             return
-        planned = plan_migration(ctx.spec, *sides, owned_tables=ctx.status.created_tables)
-        try:
-            with engine_for(sides[1]) as engine:
-                apply_post_data(engine, planned.plan.completing, ctx.spec.copy_.parallelism)
         except ApplyError as exc:
             self._fail(ctx, out, c.VALIDATION_FAILED, f"building keys and indexes failed: {_first_line(exc)}")
             return
