@@ -30,7 +30,8 @@ class UnsupportedEndpoint(ValueError):
     pass
 
 
-async def open_source(endpoint: Endpoint, projection: Projection) -> Source:
+async def open_source(endpoint: Endpoint, projection: Projection, bounds_only: bool = False) -> Source:
+    """`bounds_only`: the source will only look up batch bounds (the runner's second connection)."""
     if isinstance(endpoint, PgEndpoint):
         conn = await open_pg(endpoint)
         try:
@@ -39,7 +40,7 @@ async def open_source(endpoint: Endpoint, projection: Projection) -> Source:
             await conn.close()
             raise
     if isinstance(endpoint, MySQLEndpoint):
-        return await MySQLSource.open(endpoint, projection)
+        return await MySQLSource.open(endpoint, projection, bounds_only)
     raise UnsupportedEndpoint(f"{endpoint.dialect} is not supported as a copy source")
 
 

@@ -65,11 +65,15 @@ class MySQLSource:
         self.steps = KeySteps(self.mapping, self._key_extent)
 
     @classmethod
-    async def open(cls, endpoint: MySQLEndpoint, projection: Projection) -> MySQLSource:
+    async def open(
+        cls, endpoint: MySQLEndpoint, projection: Projection, bounds_only: bool = False
+    ) -> MySQLSource:
+        """`bounds_only`: a connection that only looks up batch bounds needs no CSV line (nor the
+        column character sets it is built from)."""
         conn = await open_mysql(endpoint)
         try:
             copy_line = None
-            if not projection.transformed:
+            if not projection.transformed and not bounds_only:
                 charsets = await asyncio.to_thread(_charsets, conn, projection.mapping)
                 copy_line = copy_line_expression(projection.mapping.columns, charsets)
             return cls(conn, projection, endpoint, copy_line)
@@ -98,11 +102,6 @@ class MySQLSource:
         query = Predicate(sql, in_range.params)
         row = await asyncio.to_thread(self._fetchone, query)
         return (None, None) if row is None else (row[0], row[1])
-
-    @property
-    def key_steps(self) -> bool | None:
-        """Whether batches and blocks are key-value ranges (`ferry.copy.key_steps`); None: not asked yet."""
-        return self.steps.by_value
 
     async def boundary(self, lo: Key | None, unit_hi: Key | None, batch_size: int) -> Key | None:
         """The key ending the next batch after `lo` (at most `batch_size` rows); None: the rest fits."""

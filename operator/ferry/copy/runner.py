@@ -138,7 +138,7 @@ async def copy_unit(
         event(0, state.done)
         done = state.done
         if unit.keyed and not done:
-            bounds = await open_source(endpoints.source, projection)
+            bounds = await open_source(endpoints.source, projection, bounds_only=True)
             pending = asyncio.create_task(bounds.boundary(lo, unit.hi, size))
         while not done:
             if should_stop():

@@ -30,11 +30,13 @@ _CREATE = (
     "deferred_at timestamptz NOT NULL DEFAULT now(), "
     "PRIMARY KEY (migration_uid, table_name, constraint_name))",
 )
-# The foreign keys declared on the given tables (regclass text as PostgreSQL quotes it).
+# The foreign keys declared on the given tables (quoted names; those that do not exist match
+# nothing), with each table's regclass text as PostgreSQL quotes it.
 _ON_TABLES = (
     "SELECT c.conrelid::regclass::text AS table_name, c.conname AS name, "
     "pg_get_constraintdef(c.oid) AS definition FROM pg_constraint c "
-    "WHERE c.contype = 'f' AND c.conrelid = ANY(CAST(:tables AS regclass[])) ORDER BY 1, 2"
+    "WHERE c.contype = 'f' AND c.conrelid IN (SELECT to_regclass(t) FROM unnest(CAST(:tables AS text[])) t) "
+    "ORDER BY 1, 2"
 )
 
 
@@ -64,14 +66,9 @@ def defer_foreign_keys(
     preparer = engine.dialect.identifier_preparer
     names = [preparer.format_table(sa.Table(name, sa.MetaData(), schema=schema)) for schema, name in tables]
     with engine.begin() as conn:
-        existing = [
-            n for n in names if conn.execute(sa.text("SELECT to_regclass(:n)"), {"n": n}).scalar() is not None
-        ]
-        if not existing:
-            return []
         keys = [
             DeferredKey(row.table_name, row.name, row.definition)
-            for row in conn.execute(sa.text(_ON_TABLES), {"tables": existing})
+            for row in conn.execute(sa.text(_ON_TABLES), {"tables": names})
         ]
         if not keys:
             return []

@@ -81,6 +81,13 @@ def id_table(table: str) -> TableMapping:
     return table_mapping(table, [("id", "integer")], source_schema="public", not_null=("id",))
 
 
+# Every foreign key of a PostgreSQL database, as its definition reads: to compare before and after.
+PG_FOREIGN_KEYS = (
+    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
+    "WHERE contype = 'f' ORDER BY 1, 2"
+)
+
+
 def pg_exec(db: Database, *statements: str) -> None:
     import psycopg
 

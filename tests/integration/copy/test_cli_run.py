@@ -9,7 +9,7 @@ import pytest
 from ferry.cli.main import main
 from harness.databases import Database
 from harness.datasets import load_chinook
-from integration.copy.helpers import mysql_rows, pg_exec, pg_rows
+from integration.copy.helpers import PG_FOREIGN_KEYS, mysql_rows, pg_exec, pg_rows
 
 CHINOOK_ROWS = 15607
 
@@ -167,12 +167,6 @@ def test_a_rerun_in_mode_create_builds_the_keys_an_interruption_left_out(
     assert pg_rows(pg_db2, KEY_COUNTS) == keys
 
 
-FOREIGN_KEYS = (
-    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-    "WHERE contype = 'f' ORDER BY 1, 2"
-)
-
-
 def test_a_target_that_has_the_tables_and_their_foreign_keys_loads_in_any_order(
     chinook_pg: Database,
     pg_db2: Database,
@@ -183,7 +177,7 @@ def test_a_target_that_has_the_tables_and_their_foreign_keys_loads_in_any_order(
     # The application's own schema, foreign keys included, already on the target: units start
     # largest first (invoice_line, playlist_track before invoice, track), two at a time.
     load_chinook(pg_db2)
-    foreign_keys = pg_rows(pg_db2, FOREIGN_KEYS)
+    foreign_keys = pg_rows(pg_db2, PG_FOREIGN_KEYS)
     assert len(foreign_keys) == 11
     text = _bundle(
         chinook_pg, pg_db2, mode="diff", copy="batchSize: 400, parallelism: 2, truncateTarget: true"
@@ -191,7 +185,7 @@ def test_a_target_that_has_the_tables_and_their_foreign_keys_loads_in_any_order(
 
     assert _run(tmp_path, text, monkeypatch, chinook_pg.password) == 0, capsys.readouterr()
     assert "checksum ok" in capsys.readouterr().out
-    assert pg_rows(pg_db2, FOREIGN_KEYS) == foreign_keys
+    assert pg_rows(pg_db2, PG_FOREIGN_KEYS) == foreign_keys
     assert pg_rows(pg_db2, 'SELECT count(*) FROM ferry."_ferry_deferred_fks"') == [(0,)]
 
 

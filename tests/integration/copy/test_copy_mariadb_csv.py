@@ -137,7 +137,7 @@ async def test_csv_blocks_stay_near_their_byte_budget_whatever_the_batch_size(
     source = await MySQLSource.open(endpoint, build_projection(mapping, "mysql", "postgresql", None))
     try:
         sizes = [len(chunk) async for chunk in source.copy_csv_chunks(None, None)]
-        assert source.key_steps is (row_estimate == 3000)
+        assert source.steps.by_value is (row_estimate == 3000)
     finally:
         await source.close()
     assert sum(sizes) > 15_000_000 and len(sizes) >= 12

@@ -12,12 +12,7 @@ from ferry.services.fk_deferral import (
     restore_foreign_keys,
 )
 from harness.databases import Database, PostgresServer
-from integration.copy.helpers import pg_exec, pg_rows
-
-FOREIGN_KEYS = (
-    "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint "
-    "WHERE contype = 'f' ORDER BY 1, 2"
-)
+from integration.copy.helpers import PG_FOREIGN_KEYS, pg_exec, pg_rows
 
 
 def _schema(db: Database) -> None:
@@ -42,7 +37,7 @@ def test_keys_on_the_loaded_tables_are_dropped_and_come_back_exactly(
     pg_db: Database, engine: sqlalchemy.Engine
 ) -> None:
     _schema(pg_db)
-    before = pg_rows(pg_db, FOREIGN_KEYS)
+    before = pg_rows(pg_db, PG_FOREIGN_KEYS)
     tables = [("Sales", "Customer"), ("Sales", "orders"), ("Sales", "not_there_yet")]
 
     deferred = defer_foreign_keys(engine, "uid-1", tables)
@@ -52,14 +47,14 @@ def test_keys_on_the_loaded_tables_are_dropped_and_come_back_exactly(
         '"Sales".orders.orders_customer_fkey',
     ]
     # Only the key of the table outside the migration is left: it does not stop inserts.
-    assert [row[:2] for row in pg_rows(pg_db, FOREIGN_KEYS)] == [("audit", "audit_order_id_fkey")]
+    assert [row[:2] for row in pg_rows(pg_db, PG_FOREIGN_KEYS)] == [("audit", "audit_order_id_fkey")]
     # Child rows before their parents now load, as parallel units may write them.
     pg_exec(pg_db, 'INSERT INTO "Sales".orders VALUES (1, 7)', 'INSERT INTO "Sales"."Customer" VALUES (7, 7)')
     assert defer_foreign_keys(engine, "uid-1", tables) == []  # idempotent
     assert len(deferred_foreign_keys(engine, "uid-1")) == 2 and deferred_foreign_keys(engine, "uid-2") == []
 
     assert sorted(k.label for k in restore_foreign_keys(engine, "uid-1")) == sorted(k.label for k in deferred)
-    assert pg_rows(pg_db, FOREIGN_KEYS) == before
+    assert pg_rows(pg_db, PG_FOREIGN_KEYS) == before
     assert deferred_foreign_keys(engine, "uid-1") == []
     assert restore_foreign_keys(engine, "uid-1") == []
 
@@ -86,7 +81,7 @@ def test_a_key_that_exists_again_is_only_forgotten(pg_db: Database, engine: sqla
 
     assert [k.name for k in restore_foreign_keys(engine, "uid-1")] == ["orders_customer_fkey"]
     assert deferred_foreign_keys(engine, "uid-1") == []
-    assert [row[1] for row in pg_rows(pg_db, FOREIGN_KEYS)].count("orders_customer_fkey") == 1
+    assert [row[1] for row in pg_rows(pg_db, PG_FOREIGN_KEYS)].count("orders_customer_fkey") == 1
 
 
 def test_a_user_that_does_not_own_the_tables_is_refused_and_nothing_is_dropped(
@@ -97,9 +92,9 @@ def test_a_user_that_does_not_own_the_tables_is_refused_and_nothing_is_dropped(
             "CREATE TABLE parent (id int PRIMARY KEY)",
             "CREATE TABLE child (id int PRIMARY KEY, parent_id int REFERENCES parent)",
             f'GRANT SELECT, INSERT ON parent, child TO "{pg_db.user}"')  # fmt: skip
-    before = pg_rows(pg_db, FOREIGN_KEYS)
+    before = pg_rows(pg_db, PG_FOREIGN_KEYS)
 
     with pytest.raises(sqlalchemy.exc.ProgrammingError, match="must be owner of table child"):
         defer_foreign_keys(engine, "uid-1", [("public", "parent"), ("public", "child")])
-    assert pg_rows(pg_db, FOREIGN_KEYS) == before
+    assert pg_rows(pg_db, PG_FOREIGN_KEYS) == before
     assert deferred_foreign_keys(engine, "uid-1") == []
