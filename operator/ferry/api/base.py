@@ -18,6 +18,12 @@ ObjectName = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[a-z0
 KeyName = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[-._a-zA-Z0-9]+$")]
 Identifier = Annotated[str, Field(min_length=1, max_length=128)]
 
+# Marks a spec field that a Project's `defaults` may fill: the CRD publishes no default for
+# it (an apiserver default would be indistinguishable from the user's own value), and the
+# operator merges the Project's value when the field is unset (ferry.services.effective).
+PROJECT_DEFAULT_KEY = "x-ferry-project-default"
+PROJECT_DEFAULTED: dict[str, Any] = {PROJECT_DEFAULT_KEY: True}
+
 
 class ApiModel(BaseModel):
     """Base of every API model: camelCase on the wire, snake_case in Python, unknown fields refused."""

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, NoDefault
 from pydantic_core import core_schema
 
+from ferry.api.base import PROJECT_DEFAULT_KEY
 from ferry.api.kinds import ALL_KINDS, GROUP, VERSION, Kind
 
 
@@ -29,9 +30,22 @@ class _WithFactoryDefaults(GenerateJsonSchema):
             return super().get_default_value(schema)
         value = factory()  # type: ignore[call-arg]
         if isinstance(value, BaseModel):
-            # The apiserver checks defaults against CEL rules as given, so publish them complete.
-            return value.model_dump(by_alias=True, exclude_none=True, mode="json")
+            # The apiserver checks defaults against CEL rules as given, so publish them complete,
+            # except for the fields a Project's defaults fill (see PROJECT_DEFAULT_KEY).
+            return _published_default(value)
         return value if isinstance(value, list | dict) else NoDefault
+
+
+def _published_default(model: BaseModel) -> dict[str, Any]:
+    dumped: dict[str, Any] = model.model_dump(by_alias=True, exclude_none=True, mode="json")
+    for name, info in type(model).model_fields.items():
+        extra = info.json_schema_extra
+        wire = info.alias or name
+        if isinstance(extra, dict) and extra.get(PROJECT_DEFAULT_KEY):
+            dumped.pop(wire, None)
+        elif isinstance(getattr(model, name), BaseModel) and wire in dumped:
+            dumped[wire] = _published_default(getattr(model, name))
+    return dumped
 
 
 _DROPPED_KEYS = {"title", "$defs", "discriminator"}
@@ -52,6 +66,9 @@ def structural(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
     node = _resolve(node, defs)
     if node.get("x-kubernetes-int-or-string"):
         return {k: v for k, v in node.items() if k not in _DROPPED_KEYS}
+    if node.get(PROJECT_DEFAULT_KEY):
+        # No apiserver default: the operator must see that the user left it unset.
+        node = {k: v for k, v in node.items() if k not in ("default", PROJECT_DEFAULT_KEY)}
     if "anyOf" in node:
         branches = [b for b in node["anyOf"] if b.get("type") != "null"]
         if len(branches) != 1:

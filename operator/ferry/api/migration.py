@@ -7,12 +7,27 @@ from enum import StrEnum
 from pydantic import Field
 
 from ferry.api.base import (
+    PROJECT_DEFAULTED,
     ApiModel,
     ConditionedStatus,
     Identifier,
     LocalObjectReference,
     SecretKeyReference,
     StatusModel,
+)
+from ferry.api.migration_status import (  # the status models, re-exported where the kind lives
+    TERMINAL,
+    EffectiveSettings,
+    MigrationStatus,
+    Phase,
+    PlanOperationSummary,
+    PlanStatus,
+    ProgressStatus,
+    StatusEvent,
+    TableState,
+    TableStatus,
+    WorkerState,
+    WorkerStatus,
 )
 from ferry.api.resources import ResourceRequirements, Toleration
 
@@ -136,10 +151,18 @@ class CopySpec(ApiModel):
         default=None,
         ge=1,
         le=10_000_000,
-        description="Rows per batch, each committed with its checkpoint. Unset: 500000 where raw COPY "
-        "data streams through to PostgreSQL, 50000 where rows are converted.",
+        description="Rows per batch, each committed with its checkpoint. Unset: the Project's "
+        "defaults.batchSize, else 500000 where raw COPY data streams through to PostgreSQL, 50000 "
+        "where rows are converted.",
+        json_schema_extra=PROJECT_DEFAULTED,
     )
-    parallelism: int = Field(default=2, ge=1, le=64)
+    parallelism: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="Worker pods (and concurrent units). Unset: the Project's defaults.parallelism, else 2.",
+        json_schema_extra=PROJECT_DEFAULTED,
+    )
     on_conflict: OnConflict = OnConflict.ERROR
     truncate_target: bool = False
     split_threshold_rows: int = Field(
@@ -160,8 +183,18 @@ class CopySpec(ApiModel):
 
 
 class ValidationSpec(ApiModel):
-    row_count: bool = True
-    checksum: bool = False
+    row_count: bool = Field(
+        default=True,
+        description="Compare row counts after the copy. Unset: the Project's "
+        "defaults.rowCountValidation, else true.",
+        json_schema_extra=PROJECT_DEFAULTED,
+    )
+    checksum: bool = Field(
+        default=False,
+        description="Compare per-range checksums of the copied projection (implies row counts). "
+        "Unset: the Project's defaults.checksumValidation, else false.",
+        json_schema_extra=PROJECT_DEFAULTED,
+    )
 
 
 class RollbackAction(StrEnum):
@@ -181,7 +214,11 @@ class ApprovalSpec(ApiModel):
 
 class JobSpec(ApiModel):
     image: str | None = Field(default=None, max_length=1024)
-    resources: ResourceRequirements | None = None
+    resources: ResourceRequirements | None = Field(
+        default=None,
+        description="Worker pod resources. Unset: the Project's defaults.jobResources, else Ferry's.",
+        json_schema_extra=PROJECT_DEFAULTED,
+    )
     service_account_name: str | None = Field(default=None, max_length=253)
     node_selector: dict[str, str] = Field(default_factory=dict)
     tolerations: list[Toleration] = Field(default_factory=list, max_length=64)
@@ -219,92 +256,33 @@ class MigrationSpec(ApiModel):
     }
 
 
-class Phase(StrEnum):
-    PENDING = "Pending"
-    PLANNING = "Planning"
-    AWAITING_APPROVAL = "AwaitingApproval"
-    RUNNING = "Running"
-    VALIDATING = "Validating"
-    SUCCEEDED = "Succeeded"
-    FAILED = "Failed"
-    SUSPENDED = "Suspended"
-    ROLLING_BACK = "RollingBack"
-    ROLLED_BACK = "RolledBack"
-
-
-class PlanOperationSummary(StatusModel):
-    kind: str
-    table: str
-    detail: str = ""
-    risk: str
-    reason: str = ""
-
-
-class PlanStatus(StatusModel):
-    hash: str | None = None
-    source_schema_hash: str | None = None
-    target_schema_hash: str | None = None
-    safe: int = 0
-    lossy: int = 0
-    destructive: int = 0
-    operations: list[PlanOperationSummary] = Field(default_factory=list)
-    operations_omitted: int = 0
-    warnings: list[str] = Field(default_factory=list)
-
-
-class ProgressStatus(StatusModel):
-    tables_total: int = 0
-    tables_done: int = 0
-    rows_copied: int = 0
-    rows_estimated: int = 0
-    percent: float = Field(default=0.0, ge=0, le=100)
-    percent_text: str | None = Field(
-        default=None, description="percent as text ('42.5%'), for printer columns."
-    )
-    rows_per_second: float = 0.0
-    eta_seconds: int | None = None
-    speed: str | None = Field(default=None, description="Human form of rowsPerSecond, for printer columns.")
-    eta: str | None = Field(default=None, description="Human form of etaSeconds, for printer columns.")
-    updated_at: str | None = None
-
-
-class TableStatus(StatusModel):
-    name: str
-    state: str
-    rows_copied: int = 0
-    rows_estimated: int = 0
-    checkpoint: str | None = None
-    validation: str | None = None
-
-
-class WorkerStatus(StatusModel):
-    """What one worker pod (one Job completion index) reports; the operator aggregates these."""
-
-    state: str = "running"
-    units_total: int = 0
-    units_done: int = 0
-    rows_copied: int = 0
-    rows_per_second: float = 0.0
-    tables: list[TableStatus] = Field(default_factory=list)
-    message: str | None = None
-    updated_at: str | None = None
-
-
-class MigrationStatus(ConditionedStatus):
-    phase: Phase = Phase.PENDING
-    plan: PlanStatus | None = None
-    progress: ProgressStatus | None = None
-    tables: list[TableStatus] = Field(default_factory=list)
-    tables_omitted: int = 0
-    workers: dict[str, WorkerStatus] = Field(
-        default_factory=dict, description="Per worker index; written by the worker pods."
-    )
-    created_tables: list[str] = Field(
-        default_factory=list, description="Target tables this migration created (rollback drop-created)."
-    )
-    job_name: str | None = None
-    attempts: int = 0
-    next_attempt_time: str | None = None
-    start_time: str | None = None
-    completion_time: str | None = None
-    message: str | None = None
+__all__ = [
+    "TERMINAL",
+    "ApprovalSpec",
+    "ColumnSelection",
+    "CopySpec",
+    "EffectiveSettings",
+    "Endpoint",
+    "JobSpec",
+    "MigrationSpec",
+    "MigrationStatus",
+    "OnConflict",
+    "Phase",
+    "PlanOperationSummary",
+    "PlanStatus",
+    "ProgressStatus",
+    "RollbackAction",
+    "RollbackSpec",
+    "SchemaMode",
+    "SchemaSpec",
+    "StatusEvent",
+    "TableOverride",
+    "TableSelection",
+    "TableState",
+    "TableStatus",
+    "Transform",
+    "TransformType",
+    "ValidationSpec",
+    "WorkerState",
+    "WorkerStatus",
+]

@@ -1,7 +1,9 @@
 """Local mode: a multi-document YAML bundle — the same one a user would `kubectl apply`.
 
-Secrets, DatabaseConnections and Migrations are read from the file; references resolve
-inside it. With `--secrets-from-env`, a key of a Secret may instead come from the
+Secrets, DatabaseConnections, Migrations and at most one Project are read from the file;
+references resolve inside it. The Project, when present, governs the Migrations as it would
+in the cluster (its policy and defaults); without one, local mode's documented policy
+applies (ferry.services.gate.LOCAL_POLICY). With `--secrets-from-env`, a key of a Secret may instead come from the
 environment variable FERRY_SECRET_<NAME>_<KEY> (upper case, non-alphanumerics as `_`), so CI
 can keep passwords out of the file.
 """
@@ -21,9 +23,13 @@ from pydantic import ValidationError
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.kinds import API_VERSION
 from ferry.api.migration import MigrationSpec
+from ferry.api.project import ProjectSpec
 from ferry.db.credentials import SecretKeyMissing, SecretNotFound, env_var_for, resolve_credentials
 from ferry.observability.redaction import register_secret
+from ferry.schema import Plan
+from ferry.services.gate import LOCAL_POLICY, Decision, decide
 from ferry.services.planning import Side
+from ferry.services.policy import Governance
 
 
 def add_bundle_arguments(
@@ -70,6 +76,19 @@ class Bundle:
     migrations: dict[str, MigrationSpec]
     secrets: BundleSecrets
     namespace: str = "default"
+    project: tuple[str, ProjectSpec] | None = None
+
+    def governance(self) -> Governance:
+        """The bundle's Project's policy and defaults, or local mode's policy."""
+        if self.project is None:
+            return Governance(None, LOCAL_POLICY)
+        name, spec = self.project
+        return Governance(name, spec.policy, spec.defaults)
+
+    def decide(self, spec: MigrationSpec, plan: Plan) -> Decision:
+        """The same gate as the operator's (ferry.services.gate), with this bundle's policy."""
+        read_only = self.connection(spec.target.connection_ref.name).read_only
+        return decide(spec, plan, self.governance(), target_read_only=read_only)
 
     def migration(self, name: str | None = None) -> tuple[str, MigrationSpec]:
         if name is not None:
@@ -120,13 +139,17 @@ def parse_bundle(text: str, secrets_from_env: bool = False, source: str = "bundl
         if kind == "Secret":
             bundle.secrets.secrets[name] = _secret_data(doc)
             continue
-        if kind not in ("DatabaseConnection", "Migration"):
-            continue  # Projects, Namespaces and other objects have no meaning in local mode
+        if kind not in ("DatabaseConnection", "Migration", "Project"):
+            continue  # Namespaces and other objects have no meaning in local mode
         if doc.get("apiVersion") != API_VERSION:
             raise BundleError(f"{where}: apiVersion must be {API_VERSION}")
         try:
             if kind == "DatabaseConnection":
                 bundle.connections[name] = DatabaseConnectionSpec.model_validate(doc.get("spec") or {})
+            elif kind == "Project":
+                if bundle.project is not None:
+                    raise BundleError(f"{where}: a bundle holds at most one Project")
+                bundle.project = (name, ProjectSpec.model_validate(doc.get("spec") or {}))
             else:
                 bundle.migrations[name] = MigrationSpec.model_validate(doc.get("spec") or {})
         except ValidationError as exc:

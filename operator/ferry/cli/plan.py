@@ -1,9 +1,12 @@
 """`ferry plan -f bundle.yaml`: what the Migration would do to the target schema, before any row moves.
 
-Reads the bundle (Secrets, DatabaseConnections, Migration), discovers both databases, and
-prints the plan: a table coloured by risk, or `--output json`. Exit codes: 0 the plan can
-run, 1 the plan has errors (or a database cannot be read), 2 the plan has destructive
-operations and `spec.schema.allowDestructive` is false.
+Reads the bundle (Secrets, DatabaseConnections, Migration, optionally a Project), discovers
+both databases, and prints the plan — schema DDL and the data operations of the copy and
+rollback settings — as a table coloured by risk, or `--output json`. Whether it may run is
+decided by the same gate as the operator's (ferry.services.gate). Exit codes: 0 the plan can
+run, 1 the plan has errors (or a database cannot be read), 2 refused: it needs approval
+(destructive operations without `spec.schema.allowDestructive` or a matching
+`spec.approval.planHash`), the policy forbids it, or the target is read-only.
 """
 
 from __future__ import annotations
@@ -19,8 +22,10 @@ from rich.table import Table as RichTable
 from ferry.api.migration import MigrationSpec
 from ferry.cli.bundle import Bundle, BundleError, add_bundle_arguments, load_bundle
 from ferry.db.credentials import SecretError
-from ferry.observability.redaction import redact
+from ferry.observability.errors import first_line
 from ferry.schema import Plan, SelectionError
+from ferry.services.effective import effective_spec
+from ferry.services.gate import Decision, Verdict
 from ferry.services.planning import plan_migration
 
 RISK_STYLE = {"safe": "green", "lossy": "yellow", "destructive": "bold red"}
@@ -41,36 +46,35 @@ def make_plan(bundle: Bundle, spec: MigrationSpec) -> Plan:
     return plan_migration(spec, *bundle.sides(spec)).plan
 
 
-def exit_code(plan: Plan, spec: MigrationSpec) -> int:
-    if plan.errors:
-        return EXIT_ERROR
-    if plan.has_destructive() and not spec.schema_.allow_destructive:
-        return EXIT_REFUSED
-    return EXIT_OK
+def exit_code(decision: Decision) -> int:
+    if decision.may_run:
+        return EXIT_OK
+    return EXIT_ERROR if decision.verdict == Verdict.PLAN_ERRORS else EXIT_REFUSED
 
 
 def run_plan(args: argparse.Namespace) -> int:
     try:
         bundle = load_bundle(args.file, secrets_from_env=args.secrets_from_env)
         name, spec = bundle.migration(args.migration)
+        spec, _ = effective_spec(spec, bundle.governance().defaults)
         plan = make_plan(bundle, spec)
     except (BundleError, SecretError, SelectionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except Exception as exc:  # a database that cannot be reached or read: say why, without secrets
-        print(f"error: cannot plan: {redact(str(exc).splitlines()[0])}", file=sys.stderr)
+        print(f"error: cannot plan: {first_line(exc)}", file=sys.stderr)
         return EXIT_ERROR
-    code = exit_code(plan, spec)
+    decision = bundle.decide(spec, plan)
+    code = exit_code(decision)
     if args.output == "json":
-        print(
-            json.dumps({"migration": name, **plan.to_dict(), "exitCode": code}, indent=2, ensure_ascii=False)
-        )
+        verdict = {"decision": str(decision.verdict), "exitCode": code}
+        print(json.dumps({"migration": name, **plan.to_dict(), **verdict}, indent=2, ensure_ascii=False))
     else:
-        print_plan(Console(), name, plan, spec, code)
+        print_plan(Console(), name, plan, decision)
     return code
 
 
-def print_plan(console: Console, name: str, plan: Plan, spec: MigrationSpec, code: int) -> None:
+def print_plan(console: Console, name: str, plan: Plan, decision: Decision) -> None:
     table = RichTable(title=f"Migration {name}: schema plan (mode {plan.mode})", title_justify="left")
     for column in ("#", "phase", "operation", "table", "detail", "risk", "reason", "rows"):
         table.add_column(column, justify="right" if column in ("#", "rows") else "left")
@@ -93,7 +97,5 @@ def print_plan(console: Console, name: str, plan: Plan, spec: MigrationSpec, cod
         console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     for error in plan.errors:
         console.print(f"[bold red]error:[/] {error}", highlight=False)
-    if code == EXIT_REFUSED:
-        console.print(
-            "[bold red]refused:[/] the plan drops or truncates data and spec.schema.allowDestructive is false"
-        )
+    if not decision.may_run and decision.verdict != Verdict.PLAN_ERRORS:
+        console.print(f"[bold red]refused:[/] {decision.message}", highlight=False)

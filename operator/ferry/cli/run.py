@@ -6,9 +6,12 @@ progress display (one bar per table, overall rate and ETA), applies the post-dat
 target under the migration UID `local/<name>`, so running the same bundle again after an
 interruption resumes where the last committed batches ended.
 
-Exit codes: 0 success; 1 failure (copy, validation, unreachable database, bad bundle);
-2 refused (read-only target, plan with errors or destructive changes not allowed, or a
-plan hash that differs from `spec.approval.planHash`).
+Whether the plan may run is the operator's gate (ferry.services.gate) with the bundle's
+Project's policy, or local mode's; validation is the operator's too
+(ferry.services.validation). Exit codes: 0 success; 1 failure (copy, validation,
+unreachable database, bad bundle); 2 refused (read-only target, policy, plan with errors,
+or destructive operations — DDL or data-destroying settings — without
+`spec.schema.allowDestructive` or a matching `spec.approval.planHash`).
 """
 
 from __future__ import annotations
@@ -29,22 +32,23 @@ from ferry.copy import (
     Endpoints,
     ProgressEvent,
     ProgressTracker,
-    TableValidation,
     UnitResults,
     plan_units,
     run_units,
-    validate,
 )
 from ferry.db.credentials import SecretError
+from ferry.observability.errors import first_line
 from ferry.observability.redaction import redact
 from ferry.schema import (
     Plan,
     SelectionError,
     TableMapping,
 )
+from ferry.services.effective import effective_spec
 from ferry.services.endpoints import endpoints_for
 from ferry.services.planning import PlannedMigration, Side, plan_migration, tables_with_checkpoints
 from ferry.services.target_load import complete_target, prepare_target
+from ferry.services.validation import ValidationReport, validate_migration
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
 
@@ -74,18 +78,6 @@ class Prepared:
     @property
     def mappings(self) -> list[TableMapping]:
         return self.planned.mappings
-
-
-def _refusal(bundle: Bundle, spec: MigrationSpec, plan: Plan) -> str | None:
-    if bundle.connection(spec.target.connection_ref.name).read_only:
-        return f'the target DatabaseConnection "{spec.target.connection_ref.name}" is readOnly'
-    if plan.errors:
-        return "the plan has errors: " + "; ".join(plan.errors)
-    if plan.has_destructive() and not spec.schema_.allow_destructive:
-        return "the plan drops or truncates data and spec.schema.allowDestructive is false"
-    if spec.approval.plan_hash and spec.approval.plan_hash != plan.hash:
-        return f"spec.approval.planHash {spec.approval.plan_hash} does not match the plan {plan.hash}"
-    return None
 
 
 def _prepare(bundle: Bundle, name: str, spec: MigrationSpec) -> Prepared:
@@ -141,22 +133,27 @@ async def _copy(prepared: Prepared, bundle: Bundle, live: LiveProgress) -> UnitR
         return await run_units(job, units, progress=live)
 
 
-async def _validate(prepared: Prepared, bundle: Bundle) -> list[TableValidation]:
-    spec = prepared.spec
-    if not (spec.validation.row_count or spec.validation.checksum):
-        return []
-    job = CopyJob(prepared.uid, prepared.endpoints, spec.copy_, bundle.secrets)
-    return await validate(job, prepared.mappings, checksum=spec.validation.checksum)
+def _validate(prepared: Prepared, bundle: Bundle) -> ValidationReport:
+    return validate_migration(
+        prepared.spec,
+        prepared.source,
+        prepared.target,
+        migration_uid=prepared.uid,
+        secrets=bundle.secrets,
+        mappings=prepared.mappings,
+    )
 
 
-def _summary(console: Console, name: str, results: UnitResults, checks: list[TableValidation]) -> bool:
+def _summary(console: Console, name: str, results: UnitResults, report: ValidationReport | None) -> bool:
     console.print(f"Migration {name}: {results.rows_copied:,} rows in {len(results.results)} units")
     for failed in results.failed:
         error = redact(failed.error or "")
         console.print(
             f"[bold red]failed:[/] {failed.unit_id} at {failed.checkpoint}: {error}", highlight=False
         )
-    bad = [c for c in checks if not c.ok]
+    checks = report.tables if report else []
+    if report and report.skipped:
+        console.print(f"  {report.summary}", highlight=False)
     for check in checks:
         mark = "[green]ok[/]" if check.ok else "[bold red]MISMATCH[/]"
         detail = (
@@ -167,7 +164,7 @@ def _summary(console: Console, name: str, results: UnitResults, checks: list[Tab
         where = f" first difference: {check.first_difference}" if check.first_difference else ""
         counts = f"source {check.source_rows:,} target {check.target_rows:,}"
         console.print(f"  {check.table}: {counts}{detail} {mark}{where}", highlight=False)
-    return results.ok and not bad
+    return results.ok and (report is None or report.ok)
 
 
 def run_migration(args: argparse.Namespace) -> int:
@@ -175,16 +172,17 @@ def run_migration(args: argparse.Namespace) -> int:
     try:
         bundle = load_bundle(args.file, secrets_from_env=args.secrets_from_env)
         name, spec = bundle.migration(args.migration)
+        spec, _ = effective_spec(spec, bundle.governance().defaults)
         prepared = _prepare(bundle, name, spec)
     except (BundleError, SecretError, SelectionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED
     except Exception as exc:  # a database that cannot be reached or read: say why, without secrets
-        print(f"error: cannot plan: {redact(str(exc).splitlines()[0])}", file=sys.stderr)
+        print(f"error: cannot plan: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
-    refusal = _refusal(bundle, spec, prepared.plan)
-    if refusal:
-        print(f"refused: {refusal}", file=sys.stderr)
+    decision = bundle.decide(spec, prepared.plan)
+    if not decision.may_run:
+        print(f"refused: {decision.message}", file=sys.stderr)
         return EXIT_REFUSED
     try:
         # The same steps around the copy as the operator's (ferry.services.target_load).
@@ -192,15 +190,13 @@ def run_migration(args: argparse.Namespace) -> int:
         live = LiveProgress(console, enabled=not args.no_progress and console.is_terminal)
         results = asyncio.run(_copy(prepared, bundle, live))
         if not results.ok:
-            _summary(console, name, results, [])
+            _summary(console, name, results, None)
             return EXIT_FAILED
         complete_target(
             spec, prepared.source, prepared.target, prepared.uid, post_data=prepared.plan.post_data
         )
-        checks = asyncio.run(_validate(prepared, bundle))
+        report = _validate(prepared, bundle)
     except Exception as exc:
-        print(
-            f"error: {redact(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)}", file=sys.stderr
-        )
+        print(f"error: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
-    return EXIT_OK if _summary(console, name, results, checks) else EXIT_FAILED
+    return EXIT_OK if _summary(console, name, results, report) else EXIT_FAILED

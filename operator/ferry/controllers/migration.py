@@ -1,8 +1,15 @@
 """Migration handlers: parse, hand the object to the MigrationReconciler, post its events.
 
 Reconciles run on create/resume/spec change and on a short timer (progress aggregation and
-Job supervision). A per-object lock keeps a timer tick and an update from reconciling the
-same Migration at once; all state lives in the object's status, none in memory.
+Job supervision) that stops once the Migration is finished. kopf is used the way it works:
+- nothing is raised on the success path: a step due within a second (Complete → Validating)
+  runs in the same call, a later one waits for the timer (`not_before`);
+- the reconciler classifies every error into status itself (Stalled after a bounded number
+  of tries), so no handler error becomes kopf's endless retry or an Error event;
+- events go through `kopf.event`, which the operator's posting level does not filter;
+- per-object state (a lock so a timer tick and an update never reconcile at once, and the
+  time of the next due step) lives in the object's `kopf.Memo`, which kopf forgets when the
+  object is gone. All durable state lives in the status.
 """
 
 from __future__ import annotations
@@ -14,24 +21,16 @@ from typing import Any
 import kopf
 
 from ferry.api.kinds import GROUP, MIGRATION, VERSION
-from ferry.api.migration import MigrationSpec, MigrationStatus
+from ferry.api.migration import TERMINAL, MigrationSpec, MigrationStatus, StatusEvent
 from ferry.kube.client import load_api_client
 from ferry.observability.metrics import record_migration
-from ferry.services.migration import TERMINAL, MigrationContext, MigrationReconciler, ReconcileError
-from ferry.services.rollback import RollbackBlocked, roll_back_on_delete
+from ferry.services.migration import MigrationReconciler, RollbackBlocked
+from ferry.services.migration_kube import KubeMigrationPorts
+from ferry.services.migration_ports import MigrationContext
 
-RETRY_DELAY_SECONDS = 10
-_locks: dict[str, threading.Lock] = {}
-# Timer ticks come every 2 s; a reconcile that planned (discovering both schemas) asks for a
-# longer pause. Spec changes are reconciled at once regardless. Memory only: after a restart
-# the first tick simply reconciles.
-_not_before: dict[str, float] = {}
-_locks_guard = threading.Lock()
-
-
-def _lock_for(uid: str) -> threading.Lock:
-    with _locks_guard:
-        return _locks.setdefault(uid, threading.Lock())
+IN_PROCESS_SECONDS = 1.0  # steps due sooner than this run at once, in the same handler call
+MAX_STEPS_PER_CALL = 10  # ... but never more than this many, so one object cannot hog a worker thread
+DELETE_RETRY_SECONDS = 15
 
 
 def _context(body: kopf.Body) -> MigrationContext:
@@ -46,52 +45,61 @@ def _context(body: kopf.Body) -> MigrationContext:
     )
 
 
-def _reconcile(body: kopf.Body, *, tick: bool) -> None:
+def _post(body: kopf.Body, events: list[StatusEvent]) -> None:
+    for event in events:
+        kopf.event(body, type=event.type, reason=event.reason, message=event.message)
+
+
+def _reconcile(body: kopf.Body, memo: kopf.Memo, *, tick: bool) -> None:
     ctx = _context(body)
     if ctx.status.phase in TERMINAL:
         return
-    if tick and time.monotonic() < _not_before.get(ctx.uid, 0.0):
-        return  # the last reconcile asked to be left alone for a while (e.g. re-planning)
-    lock = _lock_for(ctx.uid)
+    if tick and time.monotonic() < memo.get("not_before", 0.0):
+        return  # the last reconcile asked to be left alone for a while (e.g. awaiting approval)
+    lock: threading.Lock = memo.setdefault("lock", threading.Lock())
     if not lock.acquire(blocking=False):
         return  # another handler is reconciling this object right now; the timer comes back
     try:
         with load_api_client() as api:
-            try:
-                outcome = MigrationReconciler(api).reconcile(ctx)
-            except ReconcileError as exc:
-                raise kopf.TemporaryError(str(exc), delay=RETRY_DELAY_SECONDS) from exc
+            reconciler = MigrationReconciler(KubeMigrationPorts(api))
+            for _ in range(MAX_STEPS_PER_CALL):
+                outcome = reconciler.reconcile(ctx)
+                _post(body, outcome.events)
+                due = outcome.requeue_after
+                if due is None or due >= IN_PROCESS_SECONDS or ctx.status.phase in TERMINAL:
+                    break
+                time.sleep(due)
         record_migration(ctx.namespace, ctx.name, ctx.status)
-        for event_type, reason, message in outcome.events:
-            kopf.event(body, type=event_type, reason=reason, message=message)
+        memo["not_before"] = time.monotonic() + (outcome.requeue_after or 0.0)
     finally:
         lock.release()
-    _not_before[ctx.uid] = time.monotonic() + (outcome.requeue_after or 0.0)
-    if outcome.requeue_after is not None and outcome.requeue_after < 1:
-        raise kopf.TemporaryError("continue", delay=outcome.requeue_after)
+
+
+def _unfinished(status: kopf.Status, **_: Any) -> bool:
+    return status.get("phase") not in TERMINAL
 
 
 @kopf.on.resume(GROUP, VERSION, MIGRATION.plural)
 @kopf.on.create(GROUP, VERSION, MIGRATION.plural)
 @kopf.on.update(GROUP, VERSION, MIGRATION.plural, field="spec")
-def migration_changed(body: kopf.Body, **_: Any) -> None:
-    _reconcile(body, tick=False)
+def migration_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    _reconcile(body, memo, tick=False)
 
 
-@kopf.timer(GROUP, VERSION, MIGRATION.plural, interval=2, initial_delay=1)
-def migration_tick(body: kopf.Body, **_: Any) -> None:
-    _reconcile(body, tick=True)
+@kopf.timer(GROUP, VERSION, MIGRATION.plural, interval=2, initial_delay=1, when=_unfinished)
+def migration_tick(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    _reconcile(body, memo, tick=True)
 
 
 @kopf.on.delete(GROUP, VERSION, MIGRATION.plural)
-def migration_deleted(body: kopf.Body, **_: Any) -> None:
+def migration_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """spec.rollback.onDelete: keep, truncate, or drop the tables this migration created."""
-    ctx = _context(body)
-    if ctx.spec.rollback.on_delete.value == "keep":
-        return
     with load_api_client() as api:
         try:
-            message = roll_back_on_delete(api, ctx)
+            event = MigrationReconciler(KubeMigrationPorts(api)).finalize(_context(body))
         except RollbackBlocked as exc:
-            raise kopf.TemporaryError(f"rollback on delete waits: {exc}", delay=15) from None
-    kopf.info(body, reason="RolledBack", message=message)
+            # May heal (the target comes back): kopf retries the deletion handler after the delay.
+            raise kopf.TemporaryError(f"rollback on delete waits: {exc}", delay=DELETE_RETRY_SECONDS) from None
+    if event is not None:
+        _post(body, [event])
+    memo.clear()

@@ -1,6 +1,10 @@
 """The Migration state machine: Pending → Planning → (AwaitingApproval) → Running → Validating →
 Succeeded | Failed, plus Suspended, RollingBack and RolledBack.
 
+The reconciler decides; `MigrationPorts` (ferry.services.migration_ports) acts, so every
+transition is unit-tested with a fake. Status changes only through the named transitions of
+`MigrationStatus` (`mark_running`, `mark_failed`, …), which return the events to post.
+
 Every step is idempotent and derives what to do from the stored status and the world (the
 Job, the target schema), so an operator restart at any point neither duplicates a Job nor
 loses progress: the Job name is deterministic per attempt, DDL is re-planned against the
@@ -10,46 +14,41 @@ target as it is, and the copy resumes from the checkpoints on the target.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-
-from kubernetes import client
+from datetime import datetime, timedelta
 
 from ferry.api import conditions as c
 from ferry.api.base import now_rfc3339
-from ferry.api.kinds import MIGRATION
-from ferry.api.migration import MigrationSpec, MigrationStatus, Phase
-from ferry.db.credentials import SecretError, resolve_credentials
-from ferry.kube.secrets import KubeSecretSource
-from ferry.kube.status import patch_status
+from ferry.api.migration import (
+    TERMINAL,
+    MigrationSpec,
+    Phase,
+    RollbackAction,
+    StatusEvent,
+    TableState,
+    WorkerState,
+)
 from ferry.kube.worker_job import SecretEnvCollision, secret_env, secret_keys_needed
-from ferry.observability.redaction import redact
+from ferry.observability.errors import describe, first_line
 from ferry.schema import ApplyError, OpKind
-from ferry.services.connection_refs import ready_connection
+from ferry.services.effective import apply_effective, effective_spec
 from ferry.services.fk_deferral import RestoreError
-from ferry.services.planning import PlannedMigration, Side, plan_migration
-from ferry.services.policy import governance_for, needs_approval, policy_violations
+from ferry.services.gate import Verdict, check_spec, decide
+from ferry.services.migration_ports import JobState, MigrationContext, MigrationPorts, Sides
+from ferry.services.planning import PlannedMigration
 from ferry.services.progress import aggregate
-from ferry.services.target_load import complete_target, prepare_target
-from ferry.services.worker_jobs import create_worker_job, ensure_worker_rbac, read_worker_job
+from ferry.services.sides import NotReady, resolve_sides
 
-TERMINAL = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.ROLLED_BACK})
 MAX_ATTEMPTS = 3
+# Unclassified errors in a row before the Migration is marked Stalled instead of retried again;
+# a spec change (a new generation) starts a new series.
+MAX_RECONCILE_ERRORS = 5
+APPROVAL_RECHECK_SECONDS = 15  # a schema change must invalidate a pending plan
+PLAN_RETRY_SECONDS = 30
+SUPERVISE_SECONDS = 2
 
 
-class ReconcileError(Exception):
-    """A step failed unexpectedly; status already says so. The controller retries with backoff."""
-
-
-@dataclass
-class MigrationContext:
-    """One Migration as the handler saw it, parsed once."""
-
-    name: str
-    namespace: str
-    uid: str
-    generation: int
-    spec: MigrationSpec
-    status: MigrationStatus
+class RollbackBlocked(Exception):
+    """A delete-time rollback cannot reach the target yet; deletion waits and retries."""
 
 
 @dataclass
@@ -57,56 +56,25 @@ class Outcome:
     """What the controller should do after a reconcile: events to post and when to look again."""
 
     requeue_after: float | None = None
-    events: list[tuple[str, str, str]] = field(default_factory=list)  # (type, reason, message)
+    events: list[StatusEvent] = field(default_factory=list)
+
+    def emit(self, event: StatusEvent | None) -> None:
+        if event is not None:
+            self.events.append(event)
 
 
 class MigrationReconciler:
-    def __init__(self, api: client.ApiClient) -> None:
-        self.api = api
+    def __init__(self, ports: MigrationPorts) -> None:
+        self.ports = ports
 
-    # -- status writing ---------------------------------------------------------------------
-
-    def save(self, ctx: MigrationContext) -> None:
-        """Write the operator-owned status fields (never `workers`, which the pods own)."""
-        ctx.status.observed_generation = ctx.generation
-        wire = ctx.status.to_wire()
-        # A merge patch keeps fields it does not mention: unset top-level fields are sent as
-        # null, or a cleared nextAttemptTime (say) would come back on the next read.
-        for field_name, info in MigrationStatus.model_fields.items():
-            if getattr(ctx.status, field_name) is None:
-                wire[info.alias or field_name] = None
-        wire.pop("workers", None)
-        patch_status(self.api, MIGRATION, ctx.namespace, ctx.name, wire)
-
-    def _phase(self, ctx: MigrationContext, phase: Phase, out: Outcome, message: str = "") -> None:
-        if ctx.status.phase != phase:
-            kind = "Warning" if phase in (Phase.FAILED, Phase.ROLLING_BACK) else "Normal"
-            out.events.append(
-                (kind, phase.value, message or f"phase {ctx.status.phase.value} → {phase.value}")
-            )
-        ctx.status.phase = phase
-        ctx.status.message = message or None
-
-    def _conditions(self, ctx: MigrationContext, ready: bool, reconciling: bool, reason: str, message: str,
-                    stalled: bool = False) -> None:  # fmt: skip
-        gen = ctx.generation
-        st = ctx.status
-        st.set_condition(c.READY, "True" if ready else "False", reason, message, gen)
-        st.set_condition(
-            c.RECONCILING, "True" if reconciling else "False", reason, message if reconciling else "", gen
-        )
-        if stalled:
-            st.set_condition(c.STALLED, "True", reason, message, gen)
-        else:
-            st.remove_condition(c.STALLED)
-
-    # -- entry point --------------------------------------------------------------------------
+    # -- entry points ---------------------------------------------------------------------------
 
     def reconcile(self, ctx: MigrationContext) -> Outcome:
         out = Outcome()
-        phase = ctx.status.phase
-        if phase in TERMINAL:
+        st = ctx.status
+        if st.phase in TERMINAL or self._gave_up(ctx):
             return out
+        phase = st.phase
         try:
             if phase == Phase.ROLLING_BACK:
                 self._roll_back(ctx, out)
@@ -116,207 +84,182 @@ class MigrationReconciler:
                 self._supervise(ctx, out)
             elif phase == Phase.VALIDATING:
                 self._validate(ctx, out)
+            st.reconcile_errors = 0
         except Exception as exc:
-            # Unexpected errors are retried by the controller; the user sees them in status meanwhile.
-            message = f"{phase.value}: {type(exc).__name__}: {_first_line(exc)}; retrying"
-            self._conditions(ctx, False, True, c.RECONCILE_ERROR, message)
-            ctx.status.message = message
-            self.save(ctx)
-            raise ReconcileError(message) from exc
-        self.save(ctx)
+            self._unclassified(ctx, out, phase, exc)
+        self.ports.save_status(ctx)
         return out
 
-    # -- Pending / Planning / AwaitingApproval ------------------------------------------------
+    def finalize(self, ctx: MigrationContext) -> StatusEvent | None:
+        """On delete: spec.rollback.onDelete — keep, truncate, or drop the tables it created.
 
-    def connected_sides(self, ctx: MigrationContext, out: Outcome) -> tuple[Side, Side] | None:
-        spec = ctx.spec
-        source, why_source = ready_connection(self.api, ctx.namespace, spec.source.connection_ref.name)
-        target, why_target = ready_connection(self.api, ctx.namespace, spec.target.connection_ref.name)
-        if source is None or target is None:
-            message = why_source or why_target
-            self._phase(ctx, Phase.PENDING, out, message)
-            self._conditions(ctx, False, True, c.WAITING_FOR_CONNECTION, message)
-            out.requeue_after = 5
+        Raises RollbackBlocked while the target cannot be reached. A migration that never
+        started copying touched nothing, so there is nothing to roll back.
+        """
+        spec = self._spec(ctx)
+        action = spec.rollback.on_delete
+        if action == RollbackAction.KEEP or ctx.status.start_time is None:
             return None
-        if target.read_only:
-            message = f'target DatabaseConnection "{spec.target.connection_ref.name}" is readOnly'
-            self._phase(ctx, Phase.PENDING, out, message)
-            self._conditions(ctx, False, False, c.TARGET_READ_ONLY, message, stalled=True)
-            return None
-        secrets = KubeSecretSource(client.CoreV1Api(self.api), ctx.namespace)
-        try:
-            return (
-                Side(source, resolve_credentials(source, secrets)),
-                Side(target, resolve_credentials(target, secrets)),
-            )
-        except SecretError as exc:
-            self._phase(ctx, Phase.PENDING, out, str(exc))
-            self._conditions(ctx, False, True, c.WAITING_FOR_CONNECTION, str(exc))
-            out.requeue_after = 10
-            return None
+        sides = resolve_sides(self.ports, ctx.namespace, spec)
+        if isinstance(sides, NotReady):
+            raise RollbackBlocked(sides.message)
+        done = self.ports.roll_back(spec, action.value, sides, ctx.status.created_tables, ctx.uid)
+        return StatusEvent("Normal", c.ROLLED_BACK, f"rolled back on delete ({action.value}): {done}")
+
+    # -- errors ---------------------------------------------------------------------------------
+
+    def _gave_up(self, ctx: MigrationContext) -> bool:
+        """Stalled by repeated unclassified errors: wait for the user to change the spec."""
+        st = ctx.status
+        if st.reconcile_errors < MAX_RECONCILE_ERRORS:
+            return False
+        if st.observed_generation == ctx.generation:
+            return True
+        st.reconcile_errors = 0
+        return False
+
+    def _unclassified(self, ctx: MigrationContext, out: Outcome, phase: Phase, exc: Exception) -> None:
+        st = ctx.status
+        st.reconcile_errors += 1
+        tries = st.reconcile_errors
+        stalled = tries >= MAX_RECONCILE_ERRORS
+        if stalled:
+            message = f"{phase.value}: {describe(exc)}; gave up after {tries} tries: change the spec to retry"
+        else:
+            message = f"{phase.value}: {describe(exc)}; retrying (try {tries} of {MAX_RECONCILE_ERRORS})"
+            out.requeue_after = min(5.0 * 2 ** (tries - 1), 120.0)
+        out.emit(st.mark_error(message, ctx.generation, stalled=stalled))
+        if tries == 1 or stalled:
+            out.events.append(StatusEvent("Warning", c.RECONCILE_ERROR, message))
+
+    # -- Pending / Planning / AwaitingApproval ----------------------------------------------------
 
     def _prepare(self, ctx: MigrationContext, out: Outcome) -> None:
-        spec = ctx.spec
-        governance = governance_for(self.api, ctx.namespace)
-        problems = policy_violations(spec, governance.policy, spec.copy_.parallelism)
-        if problems:
-            message = f"Project {governance.project}: " + "; ".join(problems)
-            self._phase(ctx, Phase.PENDING, out, message)
-            self._conditions(ctx, False, False, c.POLICY_VIOLATION, message, stalled=True)
+        st, gen = ctx.status, ctx.generation
+        governance = self.ports.governance(ctx.namespace)
+        spec, st.effective = effective_spec(ctx.spec, governance.defaults)
+        refused = check_spec(spec, governance, target_read_only=False)
+        if refused is not None:
+            out.emit(st.mark_stalled(refused.reason, refused.message, gen, Phase.PENDING))
             return
-        sides = self.connected_sides(ctx, out)
-        if sides is None:
+        sides = resolve_sides(self.ports, ctx.namespace, spec)
+        if isinstance(sides, NotReady):
+            out.emit(st.mark_waiting(sides.reason, sides.message, gen))
+            out.requeue_after = sides.retry_after
             return
-        source, target = sides
         try:
-            secret_env(secret_keys_needed(spec, source.spec, target.spec))
+            secret_env(secret_keys_needed(spec, sides.source.spec, sides.target.spec))
         except SecretEnvCollision as exc:
-            self._phase(ctx, Phase.PENDING, out, str(exc))
-            self._conditions(ctx, False, False, c.INVALID_SPEC, str(exc), stalled=True)
+            out.emit(st.mark_stalled(c.INVALID_SPEC, str(exc), gen, Phase.PENDING))
             return
-        if ctx.status.phase == Phase.PENDING:
-            # Visible before the (possibly long) reflection of both schemas starts.
-            self._phase(ctx, Phase.PLANNING, out, "reflecting both schemas and planning")
-            self._conditions(ctx, False, True, c.PLANNING, "reflecting both schemas and planning")
-            self.save(ctx)
+        if st.phase == Phase.PENDING:
+            out.emit(st.mark_planning(gen))
+            self.ports.save_status(ctx)  # visible before the (possibly long) reflection of both schemas
         try:
-            planned = plan_migration(spec, source, target)
+            planned = self.ports.plan(spec, sides, [])
         except Exception as exc:
-            message = f"planning failed: {type(exc).__name__}: {_first_line(exc)}"
-            self._phase(ctx, Phase.PLANNING, out, message)
-            self._conditions(ctx, False, True, c.PLAN_FAILED, message)
-            out.requeue_after = 30
+            message = f"planning failed: {describe(exc)}"
+            out.emit(st.mark_waiting(c.PLAN_FAILED, message, gen, Phase.PLANNING))
+            out.requeue_after = PLAN_RETRY_SECONDS
             return
-        ctx.status.plan = planned.plan.to_status()
-        errors = list(planned.plan.errors)
-        if errors:
-            message = "the plan cannot be applied: " + "; ".join(errors)
-            self._phase(ctx, Phase.PLANNING, out, message)
-            self._conditions(ctx, False, False, c.PLAN_FAILED, message, stalled=True)
-            return
-        counts = planned.plan.counts()
-        approved = spec.approval.plan_hash == planned.plan.hash
-        if needs_approval(counts, governance.policy, spec.schema_.allow_destructive) and not approved:
-            self._await_approval(ctx, out, planned)
-            return
-        self._start(ctx, out, planned, target)
-
-    def _await_approval(self, ctx: MigrationContext, out: Outcome, planned: PlannedMigration) -> None:
-        counts = planned.plan.counts()
-        what = ", ".join(f"{n} {risk}" for risk, n in counts.items() if n and risk != "safe")
+        st.plan = planned.plan.to_status()
         approve = f"approve with: kubectl ferry approve mig/{ctx.name} -n {ctx.namespace}"
-        if ctx.spec.approval.plan_hash:
-            reason = c.APPROVAL_STALE
-            message = (
-                f"the approved plan {ctx.spec.approval.plan_hash[:12]} is out of date (the schemas "
-                f"changed); current plan {planned.plan.hash[:12]} has {what} operations; {approve}"
-            )
+        decision = decide(
+            spec, planned.plan, governance, target_read_only=sides.target.spec.read_only, approve_hint=approve
+        )
+        if decision.verdict in (Verdict.NEEDS_APPROVAL, Verdict.APPROVAL_STALE):
+            out.emit(st.mark_awaiting_approval(decision.reason, decision.message, gen))
+            out.requeue_after = APPROVAL_RECHECK_SECONDS
+        elif not decision.may_run:
+            phase = Phase.PLANNING if decision.verdict == Verdict.PLAN_ERRORS else Phase.PENDING
+            out.emit(st.mark_stalled(decision.reason, decision.message, gen, phase))
         else:
-            reason = c.AWAITING_APPROVAL
-            message = f"plan {planned.plan.hash[:12]} has {what} operations; {approve}"
-        self._phase(ctx, Phase.AWAITING_APPROVAL, out, message)
-        self._conditions(ctx, False, False, reason, message)
-        out.requeue_after = 15  # re-plan: a schema change must invalidate the pending plan
+            self._start(ctx, spec, out, planned, sides)
 
-    def _start(self, ctx: MigrationContext, out: Outcome, planned: PlannedMigration, target: Side) -> None:
-        deferred = prepare_target(target, ctx.uid, planned, ctx.spec.copy_.truncate_target)
+    def _start(
+        self, ctx: MigrationContext, spec: MigrationSpec, out: Outcome, planned: PlannedMigration, sides: Sides
+    ) -> None:
+        st = ctx.status
+        deferred = self.ports.prepare_target(spec, sides, ctx.uid, planned)
         if deferred:
             out.events.append(
-                ("Normal", c.FOREIGN_KEYS_DEFERRED, f"dropped {len(deferred)} foreign keys of existing "
-                 "target tables for the load; they are re-created before validation")
+                StatusEvent("Normal", c.FOREIGN_KEYS_DEFERRED, f"dropped {deferred} foreign keys of existing "
+                            "target tables for the load; they are re-created before validation")
             )  # fmt: skip
-        pre_data = planned.plan.pre_data
-        created = [op.qualified_table for op in pre_data if op.kind == OpKind.CREATE_TABLE]
-        ctx.status.created_tables = sorted(set(ctx.status.created_tables) | set(created))
+        created = [op.qualified_table for op in planned.plan.pre_data if op.kind == OpKind.CREATE_TABLE]
+        st.created_tables = sorted(set(st.created_tables) | set(created))
         estimate = sum(m.row_estimate for m in planned.mappings)
-        ctx.status.progress = aggregate({}, len(planned.mappings), estimate, finished=False)[0]
-        ctx.status.start_time = ctx.status.start_time or now_rfc3339()
-        ensure_worker_rbac(self.api, ctx.namespace)
-        ctx.status.attempts = max(ctx.status.attempts, 1)
-        self._create_job(ctx)
-        self._phase(ctx, Phase.RUNNING, out, f"copying {len(planned.mappings)} tables")
-        self._conditions(ctx, False, True, c.RUNNING, f"job {ctx.status.job_name} is copying")
-        out.requeue_after = 2
+        st.progress = aggregate({}, len(planned.mappings), estimate, finished=False)[0]
+        st.start_time = st.start_time or now_rfc3339()
+        self.ports.ensure_worker_rbac(ctx.namespace)
+        st.attempts = max(st.attempts, 1)
+        st.job_name = self.ports.create_job(ctx, spec)
+        out.emit(st.mark_running(f"copying {len(planned.mappings)} tables with job {st.job_name}", ctx.generation))
+        out.requeue_after = SUPERVISE_SECONDS
 
-    def _create_job(self, ctx: MigrationContext) -> None:
-        ctx.status.job_name = create_worker_job(
-            self.api, ctx.name, ctx.namespace, ctx.uid, ctx.spec, ctx.status
-        )
-
-    # -- Running / Suspended -------------------------------------------------------------------
+    # -- Running / Suspended ------------------------------------------------------------------------
 
     def _supervise(self, ctx: MigrationContext, out: Outcome) -> None:
-        st = ctx.status
-        out.requeue_after = 2
+        st, gen, spec = ctx.status, ctx.generation, self._spec(ctx)
+        out.requeue_after = SUPERVISE_SECONDS
         self._refresh_progress(ctx, finished=False)
-        batch = client.BatchV1Api(self.api)
         if st.next_attempt_time:
-            if datetime.now(UTC) < _parse_time(st.next_attempt_time):
+            if self.ports.now() < _parse_time(st.next_attempt_time):
                 return
             st.next_attempt_time = None
-            self._create_job(ctx)
+            st.job_name = self.ports.create_job(ctx, spec)
+            out.emit(st.mark_running(f"attempt {st.attempts}: job {st.job_name} is copying", gen))
             return
-        job = read_worker_job(self.api, ctx.namespace, st.job_name)
-        if job is None:
+        job = self.ports.job_state(ctx.namespace, st.job_name)
+        if job == JobState.MISSING:
             # Deleted behind our back (or never created before a restart): recreate the same attempt.
-            self._create_job(ctx)
+            st.job_name = self.ports.create_job(ctx, spec)
             return
+        assert st.job_name is not None  # a Job exists, so it has a name
         if ctx.spec.suspend and st.phase == Phase.RUNNING:
-            batch.patch_namespaced_job(st.job_name, ctx.namespace, {"spec": {"suspend": True}})
-            self._phase(ctx, Phase.SUSPENDED, out, "suspended by spec.suspend; progress is checkpointed")
-            self._conditions(ctx, False, False, c.SUSPENDED, "suspended by spec.suspend")
-            return
-        if not ctx.spec.suspend and st.phase == Phase.SUSPENDED:
-            batch.patch_namespaced_job(st.job_name, ctx.namespace, {"spec": {"suspend": False}})
-            self._phase(ctx, Phase.RUNNING, out, "resumed")
-            self._conditions(ctx, False, True, c.RUNNING, f"job {st.job_name} is copying")
-            return
-        finished = {cond.type: cond.status for cond in (job.status.conditions or [])}
-        if finished.get("Complete") == "True":
-            self._phase(ctx, Phase.VALIDATING, out, "copy finished; validating")
-            self._conditions(ctx, False, True, c.VALIDATING, "validating copied data")
+            self.ports.suspend_job(ctx.namespace, st.job_name, True)
+            out.emit(st.mark_suspended(gen))
+        elif not ctx.spec.suspend and st.phase == Phase.SUSPENDED:
+            self.ports.suspend_job(ctx.namespace, st.job_name, False)
+            out.emit(st.mark_running(f"resumed; job {st.job_name} is copying", gen))
+        elif job == JobState.COMPLETE:
+            out.emit(st.mark_validating(gen))
             out.requeue_after = 0.5
-        elif finished.get("Failed") == "True":
-            self._job_failed(ctx, out)
+        elif job == JobState.FAILED:
+            self._job_failed(ctx, spec, out)
 
-    def _job_failed(self, ctx: MigrationContext, out: Outcome) -> None:
+    def _job_failed(self, ctx: MigrationContext, spec: MigrationSpec, out: Outcome) -> None:
         st = ctx.status
-        worker_messages = [w.message for w in st.workers.values() if w.state == "failed" and w.message]
-        detail = "; ".join(sorted(set(worker_messages))) or "worker pods failed"
+        failed = [w.message for w in st.workers.values() if w.state == WorkerState.FAILED and w.message]
+        detail = "; ".join(sorted({first_line(m) for m in failed})) or "worker pods failed"
         if st.attempts < MAX_ATTEMPTS:
             delay = 10 * 2 ** (st.attempts - 1)
             st.attempts += 1
-            st.next_attempt_time = (
-                (datetime.now(UTC) + timedelta(seconds=delay)).isoformat().replace("+00:00", "Z")
-            )
+            st.next_attempt_time = _format_time(self.ports.now() + timedelta(seconds=delay))
             message = f"attempt {st.attempts - 1} failed ({detail}); retrying in {delay}s"
-            out.events.append(("Warning", c.JOB_FAILED, message))
-            self._conditions(ctx, False, True, c.JOB_FAILED, message)
+            out.emit(st.mark_retry_scheduled(message, ctx.generation))
             return
-        self._fail(ctx, out, c.JOB_FAILED, f"{MAX_ATTEMPTS} attempts failed: {detail}")
+        self._fail(ctx, spec, out, c.JOB_FAILED, f"{MAX_ATTEMPTS} attempts failed: {detail}")
 
     def _fail(
-        self, ctx: MigrationContext, out: Outcome, reason: str, message: str, restore: bool = True
-    ) -> None:
-        ctx.status.completion_time = now_rfc3339()
-        if ctx.spec.rollback.on_failure.value != "keep":
-            self._phase(ctx, Phase.ROLLING_BACK, out, message)
-            self._conditions(ctx, False, True, c.ROLLING_BACK, message)
+        self, ctx: MigrationContext, spec: MigrationSpec, out: Outcome, reason: str, message: str,
+        restore: bool = True,
+    ) -> None:  # fmt: skip
+        st, gen, now = ctx.status, ctx.generation, now_rfc3339()
+        if spec.rollback.on_failure != RollbackAction.KEEP:
+            out.emit(st.mark_rolling_back(message, gen, now))
             out.requeue_after = 0.5
             return
         if restore:
-            message += self._restore_foreign_keys(ctx)
-        self._phase(ctx, Phase.FAILED, out, message)
-        self._conditions(ctx, False, False, reason, message, stalled=True)
+            message += self._restore_note(ctx, spec)
+        out.emit(st.mark_failed(reason, message, gen, now))
 
-    def _restore_foreign_keys(self, ctx: MigrationContext) -> str:
+    def _restore_note(self, ctx: MigrationContext, spec: MigrationSpec) -> str:
         """The target is kept as the failure left it, with its own foreign keys back if the rows allow."""
-        from ferry.services.rollback import restore_note
-
-        sides = self.connected_sides(ctx, Outcome())
-        if sides is None:
+        sides = resolve_sides(self.ports, ctx.namespace, spec)
+        if isinstance(sides, NotReady):
             return "; foreign keys set aside for the load may still be dropped (the target is not reachable)"
-        return restore_note(sides[1], ctx.uid)
+        return self.ports.restore_foreign_keys(sides.target, ctx.uid)
 
     def _refresh_progress(self, ctx: MigrationContext, finished: bool) -> None:
         st = ctx.status
@@ -329,64 +272,62 @@ class MigrationReconciler:
         )
         st.progress, st.tables, st.tables_omitted = progress, tables, omitted
 
-    # -- Validating ------------------------------------------------------------------------------
+    # -- Validating ------------------------------------------------------------------------------------
 
     def _validate(self, ctx: MigrationContext, out: Outcome) -> None:
-        from ferry.services.validation import validate_migration
-
-        sides = self.connected_sides(ctx, out)
-        if sides is None:
+        st, gen, spec = ctx.status, ctx.generation, self._spec(ctx)
+        sides = resolve_sides(self.ports, ctx.namespace, spec)
+        if isinstance(sides, NotReady):
+            out.emit(st.mark_waiting(sides.reason, sides.message, gen, Phase.VALIDATING))
+            out.requeue_after = sides.retry_after
             return
         self._refresh_progress(ctx, finished=True)
         # Before validating, so the ordered checksum reads use the key; idempotent after a restart.
         try:
-            complete_target(ctx.spec, *sides, ctx.uid, owned_tables=ctx.status.created_tables)
+            self.ports.complete_target(spec, sides, ctx.uid, st.created_tables)
         except RestoreError as exc:
-            self._fail(ctx, out, c.VALIDATION_FAILED, f"{exc}; it stays recorded", restore=False)
+            self._fail(ctx, spec, out, c.VALIDATION_FAILED, f"{exc}; it stays recorded", restore=False)
             return
         except ApplyError as exc:
-            self._fail(ctx, out, c.VALIDATION_FAILED, f"building keys and indexes failed: {_first_line(exc)}")
+            message = f"building keys and indexes failed: {first_line(exc)}"
+            self._fail(ctx, spec, out, c.VALIDATION_FAILED, message)
             return
-        secrets = KubeSecretSource(client.CoreV1Api(self.api), ctx.namespace)  # transform keys
-        report = validate_migration(ctx.spec, *sides, migration_uid=ctx.uid, secrets=secrets)
-        for table in ctx.status.tables:
+        report = self.ports.validate(ctx, spec, sides)
+        for table in st.tables:
             table.validation = report.per_table.get(table.name, table.validation)
-            if table.state == "done":
-                table.state = "validated" if report.ok else table.state
+            if table.state == TableState.DONE and report.ok and not report.skipped:
+                table.state = TableState.VALIDATED
         if not report.ok:
-            self._fail(ctx, out, c.VALIDATION_FAILED, report.summary)
+            self._fail(ctx, spec, out, c.VALIDATION_FAILED, report.summary)
             return
-        ctx.status.completion_time = now_rfc3339()
-        self._phase(ctx, Phase.SUCCEEDED, out, report.summary)
-        self._conditions(ctx, True, False, c.SUCCEEDED, report.summary)
+        out.emit(st.mark_succeeded(report.summary, gen, now_rfc3339()))
 
-    # -- RollingBack -------------------------------------------------------------------------------
+    # -- RollingBack ---------------------------------------------------------------------------------
 
     def _roll_back(self, ctx: MigrationContext, out: Outcome) -> None:
-        from ferry.services.rollback import roll_back
-
-        sides = self.connected_sides(ctx, out)
-        if sides is None:
+        st, spec = ctx.status, self._spec(ctx)
+        sides = resolve_sides(self.ports, ctx.namespace, spec)
+        if isinstance(sides, NotReady):
+            out.emit(st.mark_waiting(sides.reason, sides.message, ctx.generation, Phase.ROLLING_BACK))
+            out.requeue_after = sides.retry_after
             return
-        done = roll_back(
-            ctx.spec,
-            ctx.spec.rollback.on_failure.value,
-            sides[0],
-            sides[1],
-            ctx.status.created_tables,
-            ctx.uid,
-        )
-        message = (
-            f"rolled back ({ctx.spec.rollback.on_failure.value}): {done}; failure: {ctx.status.message or ''}"
-        )
-        self._phase(ctx, Phase.ROLLED_BACK, out, message)
-        self._conditions(ctx, False, False, c.ROLLED_BACK, message, stalled=True)
+        action = spec.rollback.on_failure.value
+        done = self.ports.roll_back(spec, action, sides, st.created_tables, ctx.uid)
+        failure = st.condition(c.READY)
+        why = failure.message if failure and failure.reason == c.ROLLING_BACK else st.message or ""
+        out.emit(st.mark_rolled_back(f"rolled back ({action}): {done}; failure: {why}", ctx.generation))
 
+    # -- helpers -------------------------------------------------------------------------------------
 
-def _first_line(exc: BaseException) -> str:
-    """The first line of an error, scrubbed of anything that looks like a credential."""
-    return redact((str(exc).strip().splitlines() or [""])[0][:500])
+    @staticmethod
+    def _spec(ctx: MigrationContext) -> MigrationSpec:
+        """The spec with the settings that were in effect when the migration was planned."""
+        return apply_effective(ctx.spec, ctx.status.effective)
 
 
 def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def _format_time(value: datetime) -> str:
+    return value.replace(microsecond=0).isoformat().replace("+00:00", "Z")

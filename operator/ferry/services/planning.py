@@ -12,15 +12,17 @@ from dataclasses import dataclass
 
 import sqlalchemy
 
-from ferry.api.connection import DatabaseConnectionSpec, Engine
+from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import MigrationSpec, OnConflict
 from ferry.copy.checkpoint_sql import PG_SCHEMA as CHECKPOINT_SCHEMA
 from ferry.copy.checkpoint_sql import PG_TABLE as PG_CHECKPOINT_TABLE
 from ferry.copy.checkpoint_sql import TABLE as CHECKPOINT_TABLE
 from ferry.db.credentials import Credentials
+from ferry.db.dialects import family
 from ferry.db.engines import create_engine
 from ferry.schema import DatabaseSchema, Plan, build_plan, discover, select_tables
 from ferry.schema.mapping import TableMapping
+from ferry.services.data_operations import data_operations
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Side:
 
     @property
     def dialect(self) -> str:
-        return "mysql" if self.spec.engine in (Engine.MYSQL, Engine.MARIADB) else self.spec.engine.value
+        return str(family(self.spec.engine))
 
 
 @dataclass(frozen=True)
@@ -67,23 +69,26 @@ def target_tables(mappings: Sequence[TableMapping]) -> list[tuple[str | None, st
 def plan_migration(
     spec: MigrationSpec, source: Side, target: Side, owned_tables: Sequence[str] = ()
 ) -> PlannedMigration:
-    """Discover both sides and plan. `owned_tables`: the tables this migration created
-    (`status.createdTables`), which mode `create` completes with their deferred keys."""
+    """Discover both sides and plan: the schema operations, then the data operations of the
+    copy and rollback settings (ferry.services.data_operations). `owned_tables`: the tables
+    this migration created (`status.createdTables`), which mode `create` completes with
+    their deferred keys."""
     with engine_for(source) as src, engine_for(target) as dst:
         source_schema = discover(src, spec.source.schema_)
         target_schema = discover(dst, spec.target.schema_)
-    mappings = select_tables(source_schema, spec, target.dialect)
-    plan = build_plan(
-        source_schema,
-        target_schema,
-        mappings,
-        mode=spec.schema_.mode.value,
-        target_dialect=target.dialect,
-        defer_constraints=True,
-        # Without ON CONFLICT handling the load needs no key on the target: build it afterwards.
-        defer_primary_keys=spec.copy_.on_conflict == OnConflict.ERROR,
-        owned_tables=owned_tables,
-    )
+        mappings = select_tables(source_schema, spec, target.dialect)
+        plan = build_plan(
+            source_schema,
+            target_schema,
+            mappings,
+            mode=spec.schema_.mode.value,
+            target_dialect=target.dialect,
+            defer_constraints=True,
+            # Without ON CONFLICT handling the load needs no key on the target: build it afterwards.
+            defer_primary_keys=spec.copy_.on_conflict == OnConflict.ERROR,
+            owned_tables=owned_tables,
+        )
+        plan = plan.with_operations(data_operations(spec, mappings, target_schema, dst))
     return PlannedMigration(source_schema, target_schema, mappings, plan)
 
 

@@ -6,24 +6,12 @@ tables never drops them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import sqlalchemy
 
 from ferry.api.migration import MigrationSpec
 from ferry.services.fk_deferral import RECORD, RestoreError, restore_foreign_keys
 from ferry.services.planning import Side, engine_for, source_mappings
 from ferry.services.rollback_sql import drop_tables, truncate_tables
-
-if TYPE_CHECKING:
-    from kubernetes import client
-
-    from ferry.services.migration import MigrationContext
-
-
-class RollbackBlocked(Exception):
-    """The target cannot be reached yet; deletion waits and retries."""
-
 
 def roll_back(
     spec: MigrationSpec,
@@ -57,14 +45,3 @@ def restore_note(target: Side, migration_uid: str) -> str:
     except sqlalchemy.exc.SQLAlchemyError as exc:
         return f"; foreign keys set aside for the load may still be dropped ({RECORD}): {type(exc).__name__}"
     return f"; re-created {len(restored)} foreign keys dropped for the load" if restored else ""
-
-
-def roll_back_on_delete(api: client.ApiClient, ctx: MigrationContext) -> str:
-    from ferry.services.migration import MigrationReconciler, Outcome
-
-    sides = MigrationReconciler(api).connected_sides(ctx, Outcome())
-    if sides is None:
-        raise RollbackBlocked(ctx.status.message or "connections are not ready")
-    return roll_back(
-        ctx.spec, ctx.spec.rollback.on_delete.value, sides[0], sides[1], ctx.status.created_tables, ctx.uid
-    )

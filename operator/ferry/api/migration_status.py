@@ -1,0 +1,249 @@
+"""Migration status: what a Migration has done, and the named transitions that change it.
+
+Phase, the standard conditions (Ready, Reconciling, Stalled) and `observedGeneration` move
+together, only through the `mark_*` methods below (atlas-operator's `SetReady` /
+`SetNotReady`, CloudNativePG's `SetAsReady`), so no code path can set a phase and forget a
+condition. Each transition returns the Event a person would want to see for it (or None when
+nothing changed worth telling); the caller posts it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import Field
+
+from ferry.api import conditions as c
+from ferry.api.base import ConditionedStatus, StatusModel
+from ferry.api.resources import ResourceRequirements
+
+
+class Phase(StrEnum):
+    PENDING = "Pending"
+    PLANNING = "Planning"
+    AWAITING_APPROVAL = "AwaitingApproval"
+    RUNNING = "Running"
+    VALIDATING = "Validating"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    SUSPENDED = "Suspended"
+    ROLLING_BACK = "RollingBack"
+    ROLLED_BACK = "RolledBack"
+
+
+TERMINAL = frozenset({Phase.SUCCEEDED, Phase.FAILED, Phase.ROLLED_BACK})
+
+
+class TableState(StrEnum):
+    PENDING = "pending"
+    COPYING = "copying"
+    DONE = "done"
+    FAILED = "failed"
+    VALIDATED = "validated"
+
+
+class WorkerState(StrEnum):
+    RUNNING = "running"
+    SUSPENDED = "suspended"
+    DONE = "done"
+    FAILED = "failed"
+
+
+EventType = Literal["Normal", "Warning"]
+
+
+@dataclass(frozen=True)
+class StatusEvent:
+    """A Kubernetes Event a transition asks the controller to post."""
+
+    type: EventType
+    reason: str
+    message: str
+
+
+class PlanOperationSummary(StatusModel):
+    kind: str
+    table: str
+    detail: str = ""
+    risk: str
+    reason: str = ""
+    affected_rows: int = 0
+
+
+class PlanStatus(StatusModel):
+    hash: str | None = None
+    source_schema_hash: str | None = None
+    target_schema_hash: str | None = None
+    safe: int = 0
+    lossy: int = 0
+    destructive: int = 0
+    operations: list[PlanOperationSummary] = Field(default_factory=list)
+    operations_omitted: int = 0
+    warnings: list[str] = Field(default_factory=list)
+
+
+class ProgressStatus(StatusModel):
+    tables_total: int = 0
+    tables_done: int = 0
+    rows_copied: int = 0
+    rows_estimated: int = 0
+    percent: float = Field(default=0.0, ge=0, le=100)
+    percent_text: str | None = Field(
+        default=None, description="percent as text ('42.5%'), for printer columns."
+    )
+    rows_per_second: float = 0.0
+    eta_seconds: int | None = None
+    speed: str | None = Field(default=None, description="Human form of rowsPerSecond, for printer columns.")
+    eta: str | None = Field(default=None, description="Human form of etaSeconds, for printer columns.")
+    updated_at: str | None = None
+
+
+class TableStatus(StatusModel):
+    name: str
+    state: TableState
+    rows_copied: int = 0
+    rows_estimated: int = 0
+    checkpoint: str | None = None
+    validation: str | None = None
+
+
+class WorkerStatus(StatusModel):
+    """What one worker pod (one Job completion index) reports; the operator aggregates these."""
+
+    state: WorkerState = WorkerState.RUNNING
+    units_total: int = 0
+    units_done: int = 0
+    rows_copied: int = 0
+    rows_per_second: float = 0.0
+    tables: list[TableStatus] = Field(default_factory=list)
+    message: str | None = None
+    updated_at: str | None = None
+
+
+class EffectiveSettings(StatusModel):
+    """The copy and validation settings that run: the Migration's own, else its Project's
+    `defaults`, else Ferry's. Workers read them from here (they cannot read Projects)."""
+
+    batch_size: int | None = Field(default=None, description="Unset: the engine's default.")
+    parallelism: int = 2
+    row_count_validation: bool = True
+    checksum_validation: bool = False
+    job_resources: ResourceRequirements | None = None
+    from_project: list[str] = Field(
+        default_factory=list, description="Fields whose value came from the Project's defaults."
+    )
+
+
+class MigrationStatus(ConditionedStatus):
+    phase: Phase = Phase.PENDING
+    plan: PlanStatus | None = None
+    effective: EffectiveSettings | None = None
+    progress: ProgressStatus | None = None
+    tables: list[TableStatus] = Field(default_factory=list)
+    tables_omitted: int = 0
+    workers: dict[str, WorkerStatus] = Field(
+        default_factory=dict, description="Per worker index; written by the worker pods."
+    )
+    created_tables: list[str] = Field(
+        default_factory=list, description="Target tables this migration created (rollback drop-created)."
+    )
+    job_name: str | None = None
+    attempts: int = 0
+    next_attempt_time: str | None = None
+    reconcile_errors: int = Field(
+        default=0, description="Unclassified errors in a row; Stalled once they reach the operator's limit."
+    )
+    start_time: str | None = None
+    completion_time: str | None = None
+    message: str | None = None
+
+    # -- named transitions ------------------------------------------------------------------
+
+    def mark_waiting(
+        self, reason: str, message: str, generation: int, phase: Phase = Phase.PENDING
+    ) -> StatusEvent | None:
+        """Not ready yet for a reason that may heal by itself (a connection, a Secret, a retry)."""
+        return self._transition(phase, message, generation, ready=False, reconciling=True, reason=reason)
+
+    def mark_planning(self, generation: int) -> StatusEvent | None:
+        message = "reflecting both schemas and planning"
+        return self._transition(Phase.PLANNING, message, generation, False, True, c.PLANNING)
+
+    def mark_awaiting_approval(self, reason: str, message: str, generation: int) -> StatusEvent | None:
+        """The plan waits for a person (reason AwaitingApproval or ApprovalStale)."""
+        return self._transition(Phase.AWAITING_APPROVAL, message, generation, False, False, reason)
+
+    def mark_stalled(
+        self, reason: str, message: str, generation: int, phase: Phase | None = None
+    ) -> StatusEvent | None:
+        """Ferry cannot go on without a change from the user (a policy, a read-only target,
+        a plan with errors, an error that keeps coming back)."""
+        return self._transition(phase or self.phase, message, generation, False, False, reason, stalled=True)
+
+    def mark_running(self, message: str, generation: int) -> StatusEvent | None:
+        return self._transition(Phase.RUNNING, message, generation, False, True, c.RUNNING)
+
+    def mark_retry_scheduled(self, message: str, generation: int) -> StatusEvent:
+        """A worker Job attempt failed and the next one is scheduled; the phase stays Running."""
+        self._transition(Phase.RUNNING, message, generation, False, True, c.JOB_FAILED)
+        return StatusEvent("Warning", c.JOB_FAILED, message)
+
+    def mark_suspended(self, generation: int) -> StatusEvent | None:
+        message = "suspended by spec.suspend; progress is checkpointed"
+        return self._transition(Phase.SUSPENDED, message, generation, False, False, c.SUSPENDED)
+
+    def mark_validating(self, generation: int) -> StatusEvent | None:
+        message = "copy finished; validating"
+        return self._transition(Phase.VALIDATING, message, generation, False, True, c.VALIDATING)
+
+    def mark_succeeded(self, summary: str, generation: int, completed_at: str) -> StatusEvent | None:
+        self.completion_time = completed_at
+        return self._transition(Phase.SUCCEEDED, summary, generation, True, False, c.SUCCEEDED)
+
+    def mark_failed(self, reason: str, message: str, generation: int, completed_at: str) -> StatusEvent | None:
+        self.completion_time = self.completion_time or completed_at
+        return self._transition(Phase.FAILED, message, generation, False, False, reason, stalled=True)
+
+    def mark_rolling_back(self, message: str, generation: int, completed_at: str) -> StatusEvent | None:
+        self.completion_time = self.completion_time or completed_at
+        return self._transition(Phase.ROLLING_BACK, message, generation, False, True, c.ROLLING_BACK)
+
+    def mark_rolled_back(self, message: str, generation: int) -> StatusEvent | None:
+        return self._transition(Phase.ROLLED_BACK, message, generation, False, False, c.ROLLED_BACK, stalled=True)
+
+    def mark_error(self, message: str, generation: int, *, stalled: bool) -> StatusEvent | None:
+        """An error Ferry cannot classify: retried (Reconciling) until the limit, then Stalled."""
+        if stalled:
+            return self.mark_stalled(c.RECONCILE_ERROR, message, generation)
+        return self._transition(self.phase, message, generation, False, True, c.RECONCILE_ERROR)
+
+    def _transition(
+        self,
+        phase: Phase,
+        message: str,
+        generation: int,
+        ready: bool,
+        reconciling: bool,
+        reason: str,
+        *,
+        stalled: bool = False,
+    ) -> StatusEvent | None:
+        event = None
+        if self.phase != phase:
+            warning = phase in (Phase.FAILED, Phase.ROLLING_BACK)
+            text = message or f"phase {self.phase.value} → {phase.value}"
+            event = StatusEvent("Warning" if warning else "Normal", phase.value, text)
+        self.phase = phase
+        self.message = message or None
+        self.observed_generation = generation
+        self.set_condition(c.READY, "True" if ready else "False", reason, message, generation)
+        self.set_condition(
+            c.RECONCILING, "True" if reconciling else "False", reason, message if reconciling else "", generation
+        )
+        if stalled:
+            self.set_condition(c.STALLED, "True", reason, message, generation)
+        else:
+            self.remove_condition(c.STALLED)
+        return event

@@ -1,0 +1,81 @@
+"""The settings a Migration runs with: its own, else its Project's `defaults`, else Ferry's.
+
+A field counts as the Migration's own only when the user set it: the CRD publishes no
+default for the fields a Project may default (`PROJECT_DEFAULTED` in ferry.api), so pydantic's
+`model_fields_set` tells set from omitted. The result is recorded in `status.effective`,
+where users see what ran and worker pods (which cannot read cluster-scoped Projects) read it.
+"""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from ferry.api.migration import EffectiveSettings, MigrationSpec
+from ferry.api.project import ProjectDefaults
+
+T = TypeVar("T")
+
+
+def effective_settings(spec: MigrationSpec, defaults: ProjectDefaults) -> EffectiveSettings:
+    copy_set = spec.copy_.model_fields_set
+    validation_set = spec.validation.model_fields_set
+    from_project: list[str] = []
+
+    def pick(own: bool, value: T, default: T | None, name: str) -> T:
+        if own or default is None:
+            return value
+        from_project.append(name)
+        return default
+
+    return EffectiveSettings(
+        batch_size=pick(
+            "batch_size" in copy_set, spec.copy_.batch_size, defaults.batch_size, "copy.batchSize"
+        ),
+        parallelism=pick(
+            "parallelism" in copy_set, spec.copy_.parallelism, defaults.parallelism, "copy.parallelism"
+        ),
+        row_count_validation=pick(
+            "row_count" in validation_set,
+            spec.validation.row_count,
+            defaults.row_count_validation,
+            "validation.rowCount",
+        ),
+        checksum_validation=pick(
+            "checksum" in validation_set,
+            spec.validation.checksum,
+            defaults.checksum_validation,
+            "validation.checksum",
+        ),
+        job_resources=pick(
+            "resources" in spec.job.model_fields_set,
+            spec.job.resources,
+            defaults.job_resources,
+            "job.resources",
+        ),
+        from_project=from_project,
+    )
+
+
+def apply_effective(spec: MigrationSpec, effective: EffectiveSettings | None) -> MigrationSpec:
+    """`spec` with the recorded effective settings in place (unchanged when none are recorded)."""
+    if effective is None:
+        return spec
+    return spec.model_copy(
+        update={
+            "copy_": spec.copy_.model_copy(
+                update={"batch_size": effective.batch_size, "parallelism": effective.parallelism}
+            ),
+            "validation": spec.validation.model_copy(
+                update={
+                    "row_count": effective.row_count_validation,
+                    "checksum": effective.checksum_validation,
+                }
+            ),
+            "job": spec.job.model_copy(update={"resources": effective.job_resources}),
+        }
+    )
+
+
+def effective_spec(spec: MigrationSpec, defaults: ProjectDefaults) -> tuple[MigrationSpec, EffectiveSettings]:
+    settings = effective_settings(spec, defaults)
+    return apply_effective(spec, settings), settings

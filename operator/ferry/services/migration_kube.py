@@ -1,0 +1,101 @@
+"""The Migration reconciler's ports, for real: the Kubernetes API and the two databases."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from kubernetes import client
+
+from ferry.api.connection import DatabaseConnectionSpec
+from ferry.api.kinds import MIGRATION
+from ferry.api.migration import MigrationSpec, MigrationStatus
+from ferry.db.credentials import Credentials, resolve_credentials
+from ferry.kube.secrets import KubeSecretSource
+from ferry.kube.status import patch_status
+from ferry.observability.redaction import register_secret
+from ferry.services import rollback
+from ferry.services.connection_refs import ready_connection
+from ferry.services.migration_ports import ConnectionLookup, JobState, MigrationContext, Sides
+from ferry.services.planning import PlannedMigration, Side, plan_migration
+from ferry.services.policy import Governance, governance_for
+from ferry.services.target_load import complete_target, prepare_target
+from ferry.services.validation import ValidationReport, validate_migration
+from ferry.services.worker_jobs import create_worker_job, ensure_worker_rbac, read_worker_job
+
+
+class KubeMigrationPorts:
+    """`MigrationPorts` over one Kubernetes API client."""
+
+    def __init__(self, api: client.ApiClient) -> None:
+        self.api = api
+
+    # -- the cluster ---------------------------------------------------------------------------
+
+    def connection(self, namespace: str, name: str) -> ConnectionLookup:
+        spec, why_not = ready_connection(self.api, namespace, name)
+        return ConnectionLookup(spec, why_not)
+
+    def credentials(self, namespace: str, connection: DatabaseConnectionSpec) -> Credentials:
+        credentials = resolve_credentials(connection, KubeSecretSource(client.CoreV1Api(self.api), namespace))
+        for value in credentials.secret_values():
+            register_secret(value)  # scrubbed from any error text that quotes it
+        return credentials
+
+    def governance(self, namespace: str) -> Governance:
+        return governance_for(self.api, namespace)
+
+    def save_status(self, ctx: MigrationContext) -> None:
+        """Write the operator-owned status fields (never `workers`, which the pods own)."""
+        ctx.status.observed_generation = ctx.generation
+        wire = ctx.status.to_wire()
+        # A merge patch keeps fields it does not mention: unset top-level fields are sent as
+        # null, or a cleared nextAttemptTime (say) would come back on the next read.
+        for field_name, info in MigrationStatus.model_fields.items():
+            if getattr(ctx.status, field_name) is None:
+                wire[info.alias or field_name] = None
+        wire.pop("workers", None)
+        patch_status(self.api, MIGRATION, ctx.namespace, ctx.name, wire)
+
+    def ensure_worker_rbac(self, namespace: str) -> None:
+        ensure_worker_rbac(self.api, namespace)
+
+    def create_job(self, ctx: MigrationContext, spec: MigrationSpec) -> str:
+        return create_worker_job(self.api, ctx.name, ctx.namespace, ctx.uid, spec, ctx.status)
+
+    def job_state(self, namespace: str, job_name: str | None) -> JobState:
+        job = read_worker_job(self.api, namespace, job_name)
+        if job is None:
+            return JobState.MISSING
+        finished = {cond.type: cond.status for cond in (job.status.conditions or [])}
+        if finished.get("Complete") == "True":
+            return JobState.COMPLETE
+        if finished.get("Failed") == "True":
+            return JobState.FAILED
+        return JobState.ACTIVE
+
+    def suspend_job(self, namespace: str, job_name: str, suspend: bool) -> None:
+        client.BatchV1Api(self.api).patch_namespaced_job(job_name, namespace, {"spec": {"suspend": suspend}})
+
+    # -- the databases -------------------------------------------------------------------------
+
+    def plan(self, spec: MigrationSpec, sides: Sides, owned_tables: list[str]) -> PlannedMigration:
+        return plan_migration(spec, sides.source, sides.target, owned_tables=owned_tables)
+
+    def prepare_target(self, spec: MigrationSpec, sides: Sides, uid: str, planned: PlannedMigration) -> int:
+        return len(prepare_target(sides.target, uid, planned, spec.copy_.truncate_target))
+
+    def complete_target(self, spec: MigrationSpec, sides: Sides, uid: str, owned_tables: list[str]) -> None:
+        complete_target(spec, sides.source, sides.target, uid, owned_tables=owned_tables)
+
+    def validate(self, ctx: MigrationContext, spec: MigrationSpec, sides: Sides) -> ValidationReport:
+        secrets = KubeSecretSource(client.CoreV1Api(self.api), ctx.namespace)  # transform keys
+        return validate_migration(spec, sides.source, sides.target, migration_uid=ctx.uid, secrets=secrets)
+
+    def roll_back(self, spec: MigrationSpec, action: str, sides: Sides, created: list[str], uid: str) -> str:
+        return rollback.roll_back(spec, action, sides.source, sides.target, created, uid)
+
+    def restore_foreign_keys(self, target: Side, uid: str) -> str:
+        return rollback.restore_note(target, uid)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
