@@ -19,9 +19,10 @@ import asyncmy
 import asyncpg
 import pymysql
 
-from ferry.api.connection import DatabaseConnectionSpec, Engine
+from ferry.api.connection import DatabaseConnectionSpec
 from ferry.copy.sql import Dialect
 from ferry.db.credentials import Credentials
+from ferry.db.dialects import Family, family
 from ferry.db.engines import asyncmy_connect_kwargs, asyncpg_connect_kwargs, pymysql_connect_kwargs
 
 PgConnection: TypeAlias = "asyncpg.Connection[Any]"  # generic only in the stubs
@@ -105,7 +106,8 @@ async def open_sqlite(endpoint: SQLiteEndpoint) -> sqlite3.Connection:
 
 def endpoint_from_spec(spec: DatabaseConnectionSpec, credentials: Credentials) -> Endpoint:
     """Connection factories for a DatabaseConnection, from ferry.db's driver keyword builders (with TLS)."""
-    if spec.engine == Engine.POSTGRESQL:
+    engine_family = family(spec.engine)
+    if engine_family is Family.POSTGRESQL:
         pg_kwargs = asyncpg_connect_kwargs(spec, credentials)
 
         async def connect_pg() -> PgConnection:
@@ -113,7 +115,7 @@ def endpoint_from_spec(spec: DatabaseConnectionSpec, credentials: Credentials) -
             return conn
 
         return PgEndpoint(connect_pg)
-    if spec.engine in (Engine.MYSQL, Engine.MARIADB):
+    if engine_family is Family.MYSQL:
         mysql_kwargs = pymysql_connect_kwargs(spec, credentials)
         stream_kwargs = asyncmy_connect_kwargs(spec, credentials)
 

@@ -23,6 +23,7 @@ from sqlalchemy.pool import NullPool
 
 from ferry.api.connection import DatabaseConnectionSpec, Engine, TLSMode
 from ferry.db.credentials import Credentials
+from ferry.db.dialects import Family, family
 from ferry.db.target import ConnectionTarget, resolve_target
 from ferry.db.tls import TLSFiles, remove_tls_files, ssl_context, tls_files, write_tls_files
 
@@ -46,7 +47,7 @@ def sqlalchemy_url(target: ConnectionTarget) -> URL:
     if target.engine == Engine.SQLITE:
         return URL.create("sqlite", database=target.database, query=target.params)
     query = dict(target.params) if target.engine != Engine.POSTGRESQL else {}
-    if target.engine in (Engine.MYSQL, Engine.MARIADB):
+    if family(target.engine) is Family.MYSQL:
         query.setdefault("charset", "utf8mb4")
     return URL.create(
         _DRIVERS[target.engine],
@@ -124,7 +125,7 @@ def create_engine(
             else None
         )
         connect_args: dict[str, Any] = libpq_params(target, files, timeout)
-    elif target.engine in (Engine.MYSQL, Engine.MARIADB):
+    elif family(target.engine) is Family.MYSQL:
         connect_args = {"connect_timeout": max(1, int(timeout)), "program_name": target.application_name}
         if io_timeout:
             connect_args.update(read_timeout=max(1, int(io_timeout)), write_timeout=max(1, int(io_timeout)))
@@ -219,7 +220,7 @@ def asyncpg_connect_kwargs(spec: DatabaseConnectionSpec, credentials: Credential
 def pymysql_connect_kwargs(spec: DatabaseConnectionSpec, credentials: Credentials) -> dict[str, Any]:
     """Keyword arguments for `pymysql.connect(**kwargs)`; the TLS material is held in memory."""
     target = resolve_target(spec, credentials)
-    if target.engine not in (Engine.MYSQL, Engine.MARIADB):
+    if family(target.engine) is not Family.MYSQL:
         raise ValueError(
             f"pymysql_connect_kwargs needs a mysql or mariadb connection, not {target.engine.value}"
         )

@@ -17,6 +17,7 @@ from sqlalchemy import text
 from ferry.api import conditions as c
 from ferry.api.connection import DatabaseConnectionSpec, Engine
 from ferry.db.credentials import Credentials
+from ferry.db.dialects import Family, family
 from ferry.db.engines import open_engine
 from ferry.db.errors import classify
 from ferry.db.target import ConnectionTarget, resolve_target
@@ -24,10 +25,9 @@ from ferry.db.tls import ssl_context
 from ferry.observability.redaction import redact
 
 _VERSION_SQL = {
-    Engine.POSTGRESQL: "SHOW server_version",
-    Engine.MYSQL: "SELECT VERSION()",
-    Engine.MARIADB: "SELECT VERSION()",
-    Engine.SQLITE: "SELECT sqlite_version()",
+    Family.POSTGRESQL: "SHOW server_version",
+    Family.MYSQL: "SELECT VERSION()",
+    Family.SQLITE: "SELECT sqlite_version()",
 }
 
 # Reasons that no retry fixes: the spec (or the URL it points at) must change.
@@ -64,7 +64,7 @@ def probe(spec: DatabaseConnectionSpec, credentials: Credentials, timeout: float
             engine.connect() as conn,
         ):
             conn.execute(text("SELECT 1"))
-            version = str(conn.execute(text(_VERSION_SQL[target.engine])).scalar_one())
+            version = str(conn.execute(text(_VERSION_SQL[family(target.engine)])).scalar_one())
     except Exception as exc:
         elapsed = (time.monotonic() - started) * 1000
         found = classify(exc, spec, address, timeout)

@@ -19,20 +19,16 @@ from sqlalchemy.exc import ArgumentError
 
 from ferry.api.connection import DatabaseConnectionSpec, Engine, TLSMode
 from ferry.db.credentials import Credentials
+from ferry.db.dialects import UnknownDialect, family
 
 
 class InvalidConnection(ValueError):
     """The spec, or the URL in its Secret, cannot describe a connection; no retry will fix it."""
 
 
-# URL schemes accepted in a `urlSecretRef`, by the engine family they belong to.
-_SCHEMES = {
-    "postgresql": {Engine.POSTGRESQL},
-    "postgres": {Engine.POSTGRESQL},
-    "mysql": {Engine.MYSQL, Engine.MARIADB},
-    "mariadb": {Engine.MYSQL, Engine.MARIADB},
-    "sqlite": {Engine.SQLITE},
-}
+# URL schemes accepted in a `urlSecretRef` besides the dialect names (a mysql:// URL serves a
+# mariadb connection and the other way round: ferry.db.dialects.family decides).
+_SCHEME_ALIASES = {"postgres": "postgresql"}
 
 
 @dataclass(frozen=True)
@@ -112,8 +108,15 @@ def _parse_url(
         raise InvalidConnection(
             f"{where} does not hold a URL of the form {spec.engine.value}://user:password@host:port/database"
         ) from None
-    family = url.drivername.split("+", 1)[0]
-    if spec.engine not in _SCHEMES.get(family, set()):
-        raise InvalidConnection(f'{where} holds a "{family}" URL but spec.engine is {spec.engine.value}')
+    scheme = url.drivername.split("+", 1)[0]
+    if not _same_family(_SCHEME_ALIASES.get(scheme, scheme), spec.engine):
+        raise InvalidConnection(f'{where} holds a "{scheme}" URL but spec.engine is {spec.engine.value}')
     query = {k: v if isinstance(v, str) else v[-1] for k, v in url.query.items()}
     return url.host, url.port, url.username, url.password, query
+
+
+def _same_family(scheme: str, engine: Engine) -> bool:
+    try:
+        return family(scheme) is family(engine)
+    except UnknownDialect:
+        return False

@@ -13,6 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from ferry.db.dialects import Family, family
 from ferry.schema import catalog_mysql, catalog_postgresql, catalog_sqlite
 from ferry.schema.model import (
     CheckConstraint,
@@ -28,26 +29,25 @@ from ferry.schema.model import (
 _DEFAULT_ACTIONS = {None, "NO ACTION", "RESTRICT"}
 
 
-def dialect_family(engine: sa.Engine | sa.Connection) -> str:
-    """postgresql | mysql | sqlite: MariaDB follows MySQL's rules."""
-    name = engine.dialect.name
-    return "mysql" if name in ("mysql", "mariadb") else name
+def dialect_family(engine: sa.Engine | sa.Connection) -> Family:
+    """postgresql | mysql | sqlite: MariaDB follows MySQL's rules (ferry.db.dialects.family)."""
+    return family(engine.dialect)
 
 
 def discover(engine: sa.Engine, schema: str | None = None) -> DatabaseSchema:
     """Reflect `schema` (PostgreSQL; default `public`/the search path) or the connected database."""
-    family = dialect_family(engine)
+    engine_family = dialect_family(engine)  # an unknown dialect fails here, before connecting
     with engine.connect() as conn:
         inspector = sa.inspect(conn)
         schema = schema or inspector.default_schema_name
         version = ".".join(str(p) for p in (engine.dialect.server_version_info or ()))
-        if family == "postgresql":
-            return _discover_postgresql(conn, inspector, schema or "public", version)
-        if family == "mysql":
-            return _discover_mysql(conn, inspector, schema or "", version)
-        if family == "sqlite":
-            return _discover_sqlite(conn, inspector, version)
-    raise ValueError(f"unsupported dialect {engine.dialect.name!r}")
+        match engine_family:
+            case Family.POSTGRESQL:
+                return _discover_postgresql(conn, inspector, schema or "public", version)
+            case Family.MYSQL:
+                return _discover_mysql(conn, inspector, schema or "", version)
+            case Family.SQLITE:
+                return _discover_sqlite(conn, inspector, version)
 
 
 def _discover_postgresql(

@@ -1,0 +1,52 @@
+"""The dialect registry: which family of SQL rules a database follows, resolved in one place.
+
+Ferry knows three families. MariaDB follows MySQL's rules (identifier quoting, AUTO_INCREMENT,
+DDL that commits implicitly, `DROP INDEX ... ON`), so everything that reasons about SQL asks
+`family(...)` once instead of comparing against `("mysql", "mariadb")` where it needs to know,
+as sqlglot resolves a dialect once from a registry. Only what really differs between MySQL
+and MariaDB (the SQLAlchemy driver name, say) keys on `ferry.api.connection.Engine`.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.engine.interfaces import Dialect
+
+
+class Family(StrEnum):
+    POSTGRESQL = "postgresql"
+    MYSQL = "mysql"
+    SQLITE = "sqlite"
+
+
+class UnknownDialect(ValueError):
+    """A database Ferry has no rules for."""
+
+
+# Engine names (ferry.api.connection.Engine values) and SQLAlchemy dialect names.
+_FAMILIES = {
+    "postgresql": Family.POSTGRESQL,
+    "mysql": Family.MYSQL,
+    "mariadb": Family.MYSQL,
+    "sqlite": Family.SQLITE,
+}
+
+
+def family(engine: str | Dialect) -> Family:
+    """The family of an `Engine` (a StrEnum, so a name), an engine or SQLAlchemy dialect name
+    ("mariadb" -> mysql; a driver suffix as in "mariadb+pymysql" is ignored), or a SQLAlchemy
+    dialect."""
+    name = engine if isinstance(engine, str) else engine.name
+    found = _FAMILIES.get(name.split("+", 1)[0])
+    if found is None:
+        raise UnknownDialect(f"unsupported dialect {name!r}")
+    return found
+
+
+def sqlalchemy_dialect(engine: str | Dialect) -> Dialect:
+    """A SQLAlchemy dialect of the family, to compile DDL without a connection."""
+    module = {Family.POSTGRESQL: postgresql, Family.MYSQL: mysql, Family.SQLITE: sqlite}[family(engine)]
+    dialect: Dialect = module.dialect()
+    return dialect
