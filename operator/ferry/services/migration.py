@@ -84,7 +84,7 @@ class MigrationReconciler:
                 self._supervise(ctx, out)
             elif phase == Phase.VALIDATING:
                 self._validate(ctx, out)
-            st.reconcile_errors = 0
+            self._recovered(ctx, out)
         except Exception as exc:
             self._unclassified(ctx, out, phase, exc)
         self.ports.save_status(ctx)
@@ -118,6 +118,21 @@ class MigrationReconciler:
         st.reconcile_errors = 0
         return False
 
+    def _recovered(self, ctx: MigrationContext, out: Outcome) -> None:
+        """A step went through after errors: clear the error series, and its condition when the
+        step itself made no transition."""
+        st = ctx.status
+        st.reconcile_errors = 0
+        ready = st.condition(c.READY)
+        if ready is None or ready.reason != c.RECONCILE_ERROR:
+            return
+        if st.phase == Phase.SUSPENDED:
+            out.emit(st.mark_suspended(ctx.generation))
+        elif st.phase == Phase.VALIDATING:
+            out.emit(st.mark_validating(ctx.generation))
+        else:
+            out.emit(st.mark_running(f"job {st.job_name} is copying", ctx.generation))
+
     def _unclassified(self, ctx: MigrationContext, out: Outcome, phase: Phase, exc: Exception) -> None:
         st = ctx.status
         st.reconcile_errors += 1
@@ -125,6 +140,7 @@ class MigrationReconciler:
         stalled = tries >= MAX_RECONCILE_ERRORS
         if stalled:
             message = f"{phase.value}: {describe(exc)}; gave up after {tries} tries: change the spec to retry"
+            out.requeue_after = None
         else:
             message = f"{phase.value}: {describe(exc)}; retrying (try {tries} of {MAX_RECONCILE_ERRORS})"
             out.requeue_after = min(5.0 * 2 ** (tries - 1), 120.0)

@@ -1,7 +1,9 @@
 """Project policy and defaults as they apply to one Migration.
 
 A namespace owned by a Project is governed by its policy; elsewhere built-in defaults apply
-(the API's own defaults: everything allowed, destructive plans need approval).
+(the API's own defaults: everything allowed, destructive plans need approval). Pure: the
+lookup of the Project in the cluster is ferry.services.governance, so `ferry run` never loads
+the Kubernetes client.
 """
 
 from __future__ import annotations
@@ -9,12 +11,8 @@ from __future__ import annotations
 import fnmatch
 from dataclasses import dataclass, field
 
-from kubernetes import client
-
-from ferry.api.kinds import GROUP, PROJECT, VERSION
 from ferry.api.migration import MigrationSpec
-from ferry.api.project import ProjectDefaults, ProjectPolicy, ProjectSpec
-from ferry.kube.project_objects import project_namespace
+from ferry.api.project import ProjectDefaults, ProjectPolicy
 
 
 @dataclass(frozen=True)
@@ -22,16 +20,6 @@ class Governance:
     project: str | None
     policy: ProjectPolicy = field(default_factory=ProjectPolicy)
     defaults: ProjectDefaults = field(default_factory=ProjectDefaults)
-
-
-def governance_for(api: client.ApiClient, namespace: str) -> Governance:
-    """The Project that owns `namespace`, if any; its policy and defaults."""
-    listing = client.CustomObjectsApi(api).list_cluster_custom_object(GROUP, VERSION, PROJECT.plural)
-    for item in listing.get("items", []):
-        spec = ProjectSpec.model_validate(item.get("spec") or {})
-        if project_namespace(item["metadata"]["name"], spec) == namespace:
-            return Governance(item["metadata"]["name"], spec.policy, spec.defaults)
-    return Governance(None)
 
 
 def policy_violations(spec: MigrationSpec, policy: ProjectPolicy, parallelism: int) -> list[str]:

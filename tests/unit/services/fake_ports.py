@@ -1,0 +1,165 @@
+"""A fake of the Migration reconciler's ports: the world as plain data, every action recorded.
+
+It stands in for the Kubernetes API and the databases so each transition of
+ferry.services.migration runs in milliseconds; the real ports (KubeMigrationPorts) are
+covered by the e2e tests against a real control plane and real databases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from ferry.api.connection import DatabaseConnectionSpec
+from ferry.api.migration import MigrationSpec, MigrationStatus
+from ferry.db.credentials import Credentials, SecretNotFound
+from ferry.schema import (
+    DESTRUCTIVE,
+    SAFE,
+    ColumnMapping,
+    DatabaseSchema,
+    Operation,
+    OpKind,
+    Plan,
+    TableMapping,
+)
+from ferry.services.migration_ports import ConnectionLookup, JobState, MigrationContext, Sides
+from ferry.services.planning import PlannedMigration, Side
+from ferry.services.policy import Governance
+from ferry.services.validation import ValidationReport
+
+
+def connection(*, read_only: bool = False) -> DatabaseConnectionSpec:
+    return DatabaseConnectionSpec.model_validate(
+        {
+            "engine": "postgresql",
+            "host": "db.example",
+            "port": 5432,
+            "database": "shop",
+            "credentialsSecretRef": {"name": "creds"},
+            "readOnly": read_only,
+        }
+    )
+
+
+MAPPING = TableMapping(
+    source_schema="public",
+    source_table="orders",
+    target_schema="public",
+    target_table="orders",
+    columns=(ColumnMapping("id", "id", "bigint", "bigint", False),),
+    key=("id",),
+    row_estimate=1000,
+)
+
+
+def plan(*operations: Operation, errors: tuple[str, ...] = ()) -> PlannedMigration:
+    schema = DatabaseSchema(dialect="postgresql", schema="public")
+    ops = tuple(operations)
+    digest = hashlib.sha256(repr((ops, errors)).encode()).hexdigest()
+    planned = Plan(ops, (), errors, "src", "dst", "diff", hash=digest)
+    return PlannedMigration(schema, schema, [MAPPING], planned)
+
+
+def create_table() -> Operation:
+    return Operation(OpKind.CREATE_TABLE, "public", "orders", SAFE, "new table", "create orders")
+
+
+def drop_column() -> Operation:
+    return Operation(OpKind.DROP_COLUMN, "public", "orders", DESTRUCTIVE, "not in source", "drop note")
+
+
+def spec(**extra: Any) -> MigrationSpec:
+    return MigrationSpec.model_validate(
+        {"source": {"connectionRef": {"name": "src"}}, "target": {"connectionRef": {"name": "dst"}}, **extra}
+    )
+
+
+def context(migration: MigrationSpec | None = None, generation: int = 1) -> MigrationContext:
+    return MigrationContext("shop", "team-a", "uid-1", generation, migration or spec(), MigrationStatus())
+
+
+@dataclass
+class FakePorts:
+    connections: dict[str, DatabaseConnectionSpec | str] = field(
+        default_factory=lambda: {"src": connection(), "dst": connection()}
+    )
+    missing_secret: str | None = None
+    governance_: Governance = field(default_factory=lambda: Governance(None))
+    planned: PlannedMigration | Exception = field(default_factory=lambda: plan(create_table()))
+    job: JobState = JobState.MISSING
+    validation: ValidationReport = field(default_factory=lambda: ValidationReport([]))
+    complete_error: Exception | None = None
+    deferred_keys: int = 0
+    clock: datetime = field(default_factory=lambda: datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
+    calls: list[tuple[Any, ...]] = field(default_factory=list)
+    saved: list[MigrationStatus] = field(default_factory=list)
+    created_jobs: list[tuple[str, int, MigrationSpec]] = field(default_factory=list)
+
+    # -- the cluster
+    def connection(self, namespace: str, name: str) -> ConnectionLookup:
+        found = self.connections.get(name, f'DatabaseConnection "{name}" not found')
+        return ConnectionLookup(None, found) if isinstance(found, str) else ConnectionLookup(found)
+
+    def credentials(self, namespace: str, connection: DatabaseConnectionSpec) -> Credentials:
+        if self.missing_secret:
+            raise SecretNotFound(self.missing_secret)
+        return Credentials(username="app", password="s3cret-value")
+
+    def governance(self, namespace: str) -> Governance:
+        return self.governance_
+
+    def save_status(self, ctx: MigrationContext) -> None:
+        ctx.status.observed_generation = ctx.generation
+        self.saved.append(ctx.status.model_copy(deep=True))
+
+    def ensure_worker_rbac(self, namespace: str) -> None:
+        self.calls.append(("rbac", namespace))
+
+    def create_job(self, ctx: MigrationContext, spec: MigrationSpec) -> str:
+        name = f"{ctx.name}-{ctx.status.attempts}"
+        self.created_jobs.append((name, ctx.status.attempts, spec))
+        self.job = JobState.ACTIVE
+        return name
+
+    def job_state(self, namespace: str, job_name: str | None) -> JobState:
+        return self.job
+
+    def suspend_job(self, namespace: str, job_name: str, suspend: bool) -> None:
+        self.calls.append(("suspend" if suspend else "resume", job_name))
+
+    # -- the databases
+    def plan(self, spec: MigrationSpec, sides: Sides, owned_tables: list[str]) -> PlannedMigration:
+        self.calls.append(("plan",))
+        if isinstance(self.planned, Exception):
+            raise self.planned
+        return self.planned
+
+    def prepare_target(self, spec: MigrationSpec, sides: Sides, uid: str, planned: PlannedMigration) -> int:
+        self.calls.append(("prepare_target", uid))
+        return self.deferred_keys
+
+    def complete_target(self, spec: MigrationSpec, sides: Sides, uid: str, owned_tables: list[str]) -> None:
+        self.calls.append(("complete_target", tuple(owned_tables)))
+        if self.complete_error is not None:
+            raise self.complete_error
+
+    def validate(self, ctx: MigrationContext, spec: MigrationSpec, sides: Sides) -> ValidationReport:
+        self.calls.append(("validate",))
+        return self.validation
+
+    def roll_back(self, spec: MigrationSpec, action: str, sides: Sides, created: list[str], uid: str) -> str:
+        self.calls.append(("roll_back", action, tuple(created)))
+        return f"{action} done"
+
+    def restore_foreign_keys(self, target: Side, uid: str) -> str:
+        self.calls.append(("restore_foreign_keys", uid))
+        return ""
+
+    def now(self) -> datetime:
+        return self.clock
+
+    def actions(self) -> list[str]:
+        return [str(call[0]) for call in self.calls]

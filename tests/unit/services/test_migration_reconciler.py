@@ -1,0 +1,393 @@
+"""Every transition of the Migration reconciler, through fake ports: no apiserver, no database."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from ferry.api import conditions as c
+from ferry.api.migration import Phase, TableState, TableStatus, WorkerState, WorkerStatus
+from ferry.api.project import ProjectDefaults, ProjectPolicy
+from ferry.copy.validate import TableValidation
+from ferry.schema import AppliedRecord, ApplyError
+from ferry.services.fk_deferral import RestoreError
+from ferry.services.migration import (
+    MAX_ATTEMPTS,
+    MAX_RECONCILE_ERRORS,
+    MigrationReconciler,
+    Outcome,
+    RollbackBlocked,
+)
+from ferry.services.migration_ports import JobState, MigrationContext
+from ferry.services.policy import Governance
+from ferry.services.validation import ValidationReport
+from unit.services.fake_ports import FakePorts, connection, context, drop_column, plan, spec
+
+
+def _cond(ctx: MigrationContext, type_: str) -> tuple[str, str] | None:
+    found = ctx.status.condition(type_)
+    return (found.status, found.reason) if found else None
+
+
+def _health(ctx: MigrationContext) -> tuple[Phase, str | None, str | None, str | None]:
+    """Phase and the Ready/Reconciling/Stalled statuses, as kstatus reads them."""
+    st = ctx.status
+    ready, reconciling, stalled = (st.condition(t) for t in (c.READY, c.RECONCILING, c.STALLED))
+    return (
+        st.phase,
+        ready.status if ready else None,
+        reconciling.status if reconciling else None,
+        stalled.status if stalled else None,
+    )
+
+
+def _run(ports: FakePorts, ctx: MigrationContext) -> Outcome:
+    return MigrationReconciler(ports).reconcile(ctx)
+
+
+def _to_running(ports: FakePorts, ctx: MigrationContext) -> None:
+    _run(ports, ctx)
+    assert ctx.status.phase == Phase.RUNNING, ctx.status.message
+
+
+# -- Pending / Planning / AwaitingApproval ------------------------------------------------------
+
+
+def test_pending_plans_and_starts_the_first_attempt() -> None:
+    ports, ctx = FakePorts(), context()
+    out = _run(ports, ctx)
+    # Planning is saved before the plan is made (reflection can be long), then Running.
+    assert [s.phase for s in ports.saved] == [Phase.PLANNING, Phase.RUNNING]
+    assert _health(ctx) == (Phase.RUNNING, "False", "True", None)
+    assert _cond(ctx, c.READY) == ("False", c.RUNNING)
+    assert ctx.status.observed_generation == 1
+    assert ctx.status.attempts == 1 and ctx.status.job_name == "shop-1"
+    assert ctx.status.created_tables == ["public.orders"]
+    assert ports.actions() == ["plan", "prepare_target", "rbac"]
+    assert [e.reason for e in out.events] == [Phase.PLANNING, Phase.RUNNING]
+    assert all(e.type == "Normal" for e in out.events)
+    assert out.requeue_after == 2
+
+
+def test_connection_not_ready_waits_without_planning() -> None:
+    ports = FakePorts(connections={"src": connection(), "dst": 'DatabaseConnection "dst" is not Ready'})
+    ctx = context()
+    out = _run(ports, ctx)
+    assert _health(ctx) == (Phase.PENDING, "False", "True", None)
+    assert _cond(ctx, c.READY) == ("False", c.WAITING_FOR_CONNECTION)
+    assert ctx.status.message == 'DatabaseConnection "dst" is not Ready'
+    assert "plan" not in ports.actions() and out.requeue_after == 5
+
+
+def test_a_missing_secret_waits_and_names_it() -> None:
+    ports, ctx = FakePorts(missing_secret="creds"), context()
+    _run(ports, ctx)
+    assert _cond(ctx, c.READY) == ("False", c.WAITING_FOR_CONNECTION)
+    assert ctx.status.message == 'Secret "creds" not found'
+
+
+def test_policy_violation_stalls_before_any_database_is_read() -> None:
+    policy = ProjectPolicy(allowed_connections=["prod-*"])
+    ports, ctx = FakePorts(governance_=Governance("team-a", policy)), context()
+    _run(ports, ctx)
+    assert _health(ctx) == (Phase.PENDING, "False", "False", "True")
+    assert _cond(ctx, c.STALLED) == ("True", c.POLICY_VIOLATION)
+    assert ctx.status.message is not None and ctx.status.message.startswith("Project team-a: ")
+    assert ports.calls == []
+
+
+def test_a_read_only_target_stalls() -> None:
+    ports = FakePorts(connections={"src": connection(), "dst": connection(read_only=True)})
+    ctx = context()
+    _run(ports, ctx)
+    assert _cond(ctx, c.STALLED) == ("True", c.TARGET_READ_ONLY)
+    assert ports.created_jobs == []
+
+
+def test_plan_failure_is_retried_in_planning() -> None:
+    ports, ctx = FakePorts(planned=RuntimeError("connection reset by peer")), context()
+    out = _run(ports, ctx)
+    assert _health(ctx) == (Phase.PLANNING, "False", "True", None)
+    assert _cond(ctx, c.READY) == ("False", c.PLAN_FAILED)
+    assert ctx.status.message == "planning failed: RuntimeError: connection reset by peer"
+    assert out.requeue_after == 30
+
+
+def test_a_plan_with_errors_stalls() -> None:
+    ports, ctx = FakePorts(planned=plan(errors=("orders: target table does not exist",))), context()
+    _run(ports, ctx)
+    assert _health(ctx) == (Phase.PLANNING, "False", "False", "True")
+    assert _cond(ctx, c.STALLED) == ("True", c.PLAN_FAILED)
+    assert ports.created_jobs == []
+
+
+def test_a_destructive_plan_awaits_approval() -> None:
+    planned = plan(drop_column())
+    ports, ctx = FakePorts(planned=planned), context()
+    out = _run(ports, ctx)
+    assert _health(ctx) == (Phase.AWAITING_APPROVAL, "False", "False", None)
+    assert _cond(ctx, c.READY) == ("False", c.AWAITING_APPROVAL)
+    assert ctx.status.plan is not None and ctx.status.plan.destructive == 1
+    assert "kubectl ferry approve mig/shop -n team-a" in (ctx.status.message or "")
+    assert ports.created_jobs == [] and out.requeue_after == 15
+
+
+def test_a_stale_approval_is_reported_and_does_not_run() -> None:
+    ports = FakePorts(planned=plan(drop_column()))
+    ctx = context(spec(approval={"planHash": "0" * 64}))
+    _run(ports, ctx)
+    assert _cond(ctx, c.READY) == ("False", c.APPROVAL_STALE)
+    assert ctx.status.message is not None and "out of date" in ctx.status.message
+    assert ports.created_jobs == []
+
+
+def test_an_approved_plan_runs() -> None:
+    planned = plan(drop_column())
+    ports, ctx = FakePorts(planned=planned), context()
+    _run(ports, ctx)
+    assert ctx.status.phase == Phase.AWAITING_APPROVAL
+    ctx.spec = spec(approval={"planHash": planned.plan.hash})
+    ctx.generation = 2
+    _run(ports, ctx)
+    assert ctx.status.phase == Phase.RUNNING and ctx.status.observed_generation == 2
+    assert len(ports.created_jobs) == 1
+
+
+def test_deferred_foreign_keys_are_announced() -> None:
+    ports, ctx = FakePorts(deferred_keys=11), context()
+    out = _run(ports, ctx)
+    assert any(e.reason == c.FOREIGN_KEYS_DEFERRED and "11 foreign keys" in e.message for e in out.events)
+
+
+# -- Project defaults --------------------------------------------------------------------------
+
+
+def test_project_defaults_fill_what_the_migration_omits_and_reach_the_job() -> None:
+    defaults = ProjectDefaults(batch_size=1234, parallelism=3, checksum_validation=True)
+    ports = FakePorts(governance_=Governance("team-a", ProjectPolicy(), defaults))
+    ctx = context(spec(copy={"parallelism": 1}))
+    _run(ports, ctx)
+    effective = ctx.status.effective
+    assert effective is not None
+    assert (effective.batch_size, effective.parallelism, effective.checksum_validation) == (1234, 1, True)
+    assert effective.from_project == ["copy.batchSize", "validation.checksum"]
+    job_spec = ports.created_jobs[0][2]
+    assert (job_spec.copy_.batch_size, job_spec.copy_.parallelism, job_spec.validation.checksum) == (1234, 1, True)
+
+
+def test_project_default_parallelism_is_checked_against_the_policy() -> None:
+    governance = Governance("team-a", ProjectPolicy(max_parallelism=2), ProjectDefaults(parallelism=4))
+    ports, ctx = FakePorts(governance_=governance), context()
+    _run(ports, ctx)
+    assert _cond(ctx, c.STALLED) == ("True", c.POLICY_VIOLATION)
+
+
+# -- Running / Suspended ------------------------------------------------------------------------
+
+
+def test_job_failures_are_retried_then_fail() -> None:
+    ports, ctx = FakePorts(), context()
+    _to_running(ports, ctx)
+    ctx.status.workers = {"0": WorkerStatus(state=WorkerState.FAILED, message="orders: duplicate key\nDETAIL")}
+    ports.job = JobState.FAILED
+    out = _run(ports, ctx)
+    assert _health(ctx) == (Phase.RUNNING, "False", "True", None)
+    assert _cond(ctx, c.READY) == ("False", c.JOB_FAILED)
+    assert ctx.status.attempts == 2 and ctx.status.next_attempt_time == "2026-11-29T12:00:10Z"
+    assert [(e.type, e.reason) for e in out.events] == [("Warning", c.JOB_FAILED)]
+    assert "attempt 1 failed (orders: duplicate key); retrying in 10s" == ctx.status.message
+
+    _run(ports, ctx)  # not yet due: nothing is created
+    assert len(ports.created_jobs) == 1
+    ports.clock += timedelta(seconds=11)
+    _run(ports, ctx)  # the second attempt
+    assert [job[1] for job in ports.created_jobs] == [1, 2]
+    assert ctx.status.next_attempt_time is None and ctx.status.phase == Phase.RUNNING
+
+    for attempt in range(2, MAX_ATTEMPTS + 1):
+        ports.job = JobState.FAILED
+        _run(ports, ctx)
+        ports.clock += timedelta(minutes=5)
+        _run(ports, ctx)
+    assert _health(ctx) == (Phase.FAILED, "False", "False", "True")
+    assert _cond(ctx, c.READY) == ("False", c.JOB_FAILED)
+    assert ctx.status.message is not None and ctx.status.message.startswith("3 attempts failed: orders")
+    assert ctx.status.completion_time is not None
+    assert ports.actions()[-1] == "restore_foreign_keys"  # the kept target gets its keys back
+
+
+def test_a_failure_with_rollback_rolls_back() -> None:
+    ports, ctx = FakePorts(), context(spec(rollback={"onFailure": "drop-created"}))
+    _to_running(ports, ctx)
+    ctx.status.attempts = MAX_ATTEMPTS
+    ports.job = JobState.FAILED
+    out = _run(ports, ctx)
+    assert _health(ctx) == (Phase.ROLLING_BACK, "False", "True", None)
+    assert [(e.type, e.reason) for e in out.events] == [("Warning", Phase.ROLLING_BACK)]
+    assert out.requeue_after == 0.5
+    out = _run(ports, ctx)
+    assert _health(ctx) == (Phase.ROLLED_BACK, "False", "False", "True")
+    assert ("roll_back", "drop-created", ("public.orders",)) in ports.calls
+    assert ctx.status.message is not None and ctx.status.message.startswith("rolled back (drop-created)")
+    assert "3 attempts failed" in ctx.status.message
+    assert [(e.type, e.reason) for e in out.events] == [("Normal", c.ROLLED_BACK)]
+
+
+def test_suspend_and_resume() -> None:
+    ports, ctx = FakePorts(), context()
+    _to_running(ports, ctx)
+    ctx.spec, ctx.generation = spec(suspend=True), 2
+    _run(ports, ctx)
+    assert _health(ctx) == (Phase.SUSPENDED, "False", "False", None)
+    assert ("suspend", "shop-1") in ports.calls
+    ctx.spec, ctx.generation = spec(suspend=False), 3
+    _run(ports, ctx)
+    assert _health(ctx) == (Phase.RUNNING, "False", "True", None)
+    assert ("resume", "shop-1") in ports.calls and ctx.status.observed_generation == 3
+
+
+def test_a_job_deleted_behind_the_operators_back_is_recreated_for_the_same_attempt() -> None:
+    ports, ctx = FakePorts(), context()
+    _to_running(ports, ctx)
+    ports.job = JobState.MISSING
+    _run(ports, ctx)
+    assert [job[1] for job in ports.created_jobs] == [1, 1]
+
+
+# -- Validating --------------------------------------------------------------------------------
+
+
+def _to_validating(ports: FakePorts, ctx: MigrationContext) -> None:
+    _to_running(ports, ctx)
+    ctx.status.workers = {
+        "0": WorkerStatus(
+            state=WorkerState.DONE,
+            rows_copied=1000,
+            tables=[TableStatus(name="public.orders", state=TableState.DONE, rows_copied=1000)],
+        )
+    }
+    ports.job = JobState.COMPLETE
+    out = _run(ports, ctx)
+    assert _health(ctx) == (Phase.VALIDATING, "False", "True", None)
+    assert out.requeue_after == 0.5  # due at once: the controller runs it in the same call
+
+
+def test_validation_success() -> None:
+    table = TableValidation("public.orders", 1000, 1000, checksum_match=True)
+    ports, ctx = FakePorts(validation=ValidationReport([table], {"public.orders": "ok"})), context()
+    _to_validating(ports, ctx)
+    out = _run(ports, ctx)
+    assert _health(ctx) == (Phase.SUCCEEDED, "True", "False", None)
+    assert _cond(ctx, c.READY) == ("True", c.SUCCEEDED)
+    assert ports.actions()[-2:] == ["complete_target", "validate"]
+    assert ctx.status.tables[0].state == TableState.VALIDATED and ctx.status.tables[0].validation == "ok"
+    assert [(e.type, e.reason) for e in out.events] == [("Normal", Phase.SUCCEEDED)]
+    assert _run(ports, ctx).events == []  # terminal: nothing more happens
+
+
+def test_validation_failure_fails() -> None:
+    table = TableValidation("public.orders", 1000, 999)
+    ports, ctx = FakePorts(validation=ValidationReport([table])), context()
+    _to_validating(ports, ctx)
+    _run(ports, ctx)
+    assert _health(ctx) == (Phase.FAILED, "False", "False", "True")
+    assert _cond(ctx, c.READY) == ("False", c.VALIDATION_FAILED)
+    assert "source 1000 rows, target 999" in (ctx.status.message or "")
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (RestoreError("foreign key playlist_fk is broken by the loaded rows"), "it stays recorded"),
+        (
+            ApplyError(AppliedRecord(True, failed="CREATE INDEX i ON orders (x)", error="no column x")),
+            "building keys and indexes failed: DDL failed: no column x",
+        ),
+    ],
+)
+def test_completing_the_target_can_fail_validation(error: Exception, expected: str) -> None:
+    ports, ctx = FakePorts(), context()
+    _to_validating(ports, ctx)
+    ports.complete_error = error
+    _run(ports, ctx)
+    assert _cond(ctx, c.READY) == ("False", c.VALIDATION_FAILED)
+    assert expected in (ctx.status.message or "")
+
+
+def test_validation_waits_in_place_for_a_connection() -> None:
+    ports, ctx = FakePorts(), context()
+    _to_validating(ports, ctx)
+    ports.connections["dst"] = 'DatabaseConnection "dst" is not Ready'
+    _run(ports, ctx)
+    assert _health(ctx) == (Phase.VALIDATING, "False", "True", None)
+
+
+def test_validation_turned_off_says_so() -> None:
+    ports = FakePorts(validation=ValidationReport([], skipped=True))
+    ctx = context(spec(validation={"rowCount": False, "checksum": False}))
+    _to_validating(ports, ctx)
+    _run(ports, ctx)
+    assert ctx.status.phase == Phase.SUCCEEDED
+    assert ctx.status.message is not None and ctx.status.message.startswith("not validated")
+    assert ctx.status.tables[0].state == TableState.DONE
+
+
+# -- errors -------------------------------------------------------------------------------------
+
+
+def test_an_unclassified_error_is_retried_then_stalls_until_the_spec_changes() -> None:
+    ports, ctx = FakePorts(), context()
+    _to_running(ports, ctx)
+
+    def broken(namespace: str, job_name: str | None) -> JobState:
+        raise ConnectionError("")  # an empty message must not become an IndexError
+
+    ports.job_state = broken  # type: ignore[method-assign]
+    delays = []
+    for _ in range(MAX_RECONCILE_ERRORS - 1):
+        out = _run(ports, ctx)
+        delays.append(out.requeue_after)
+        assert _health(ctx) == (Phase.RUNNING, "False", "True", None)
+        assert _cond(ctx, c.READY) == ("False", c.RECONCILE_ERROR)
+    assert delays == [5.0, 10.0, 20.0, 40.0]
+    assert ctx.status.message == "Running: ConnectionError; retrying (try 4 of 5)"
+    out = _run(ports, ctx)
+    assert _health(ctx) == (Phase.RUNNING, "False", "False", "True")
+    assert _cond(ctx, c.STALLED) == ("True", c.RECONCILE_ERROR)
+    assert out.requeue_after is None and [e.type for e in out.events] == ["Warning"]
+    saves = len(ports.saved)
+    assert _run(ports, ctx).events == [] and len(ports.saved) == saves  # given up: left alone
+
+    ports.job_state = lambda namespace, job_name: JobState.ACTIVE  # type: ignore[method-assign]
+    ctx.generation = 2  # the user changed the spec
+    _run(ports, ctx)
+    assert _health(ctx) == (Phase.RUNNING, "False", "True", None)
+    assert ctx.status.reconcile_errors == 0
+
+
+# -- delete ------------------------------------------------------------------------------------
+
+
+def test_delete_rolls_back_what_the_migration_wrote() -> None:
+    ports, ctx = FakePorts(), context(spec(rollback={"onDelete": "truncate"}))
+    _to_running(ports, ctx)
+    event = MigrationReconciler(ports).finalize(ctx)
+    assert event is not None and (event.type, event.reason) == ("Normal", c.ROLLED_BACK)
+    assert ("roll_back", "truncate", ("public.orders",)) in ports.calls
+
+
+def test_delete_of_a_migration_that_never_started_touches_nothing() -> None:
+    ports, ctx = FakePorts(planned=plan(drop_column())), context(spec(rollback={"onDelete": "truncate"}))
+    _run(ports, ctx)
+    assert ctx.status.phase == Phase.AWAITING_APPROVAL
+    assert MigrationReconciler(ports).finalize(ctx) is None
+    assert "roll_back" not in ports.actions()
+
+
+def test_delete_waits_for_an_unreachable_target() -> None:
+    ports, ctx = FakePorts(), context(spec(rollback={"onDelete": "drop-created"}))
+    _to_running(ports, ctx)
+    ports.connections["dst"] = 'DatabaseConnection "dst" is not Ready: Unreachable'
+    with pytest.raises(RollbackBlocked, match="Unreachable"):
+        MigrationReconciler(ports).finalize(ctx)
