@@ -22,7 +22,18 @@ from ferry.schema.model import (
     Table,
     UniqueConstraint,
 )
-from ferry.schema.operations import DESTRUCTIVE, LOSSY, POST_DATA, PRE_DATA, SAFE, Operation, OpKind
+from ferry.schema.operations import (
+    DESTRUCTIVE,
+    LOSSY,
+    POST_DATA,
+    PRE_DATA,
+    SAFE,
+    ConstraintType,
+    Operation,
+    OpKind,
+    OpPhase,
+    Risk,
+)
 from ferry.schema.plan import Plan, build_plan
 from ferry.schema.selection import SelectionError, select_tables
 from ferry.schema.typemap import MappedType, map_type
@@ -39,15 +50,18 @@ __all__ = [
     "CheckConstraint",
     "Column",
     "ColumnMapping",
+    "ConstraintType",
     "DatabaseSchema",
     "EnumType",
     "ForeignKey",
     "Index",
     "MappedType",
     "OpKind",
+    "OpPhase",
     "Operation",
     "Plan",
     "RenderError",
+    "Risk",
     "SelectionError",
     "Table",
     "TableMapping",

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
+from ferry.observability.errors import first_line
 from ferry.schema.ddl import render_operation
 from ferry.schema.operations import Operation, OpKind
 
@@ -48,6 +49,11 @@ class ApplyError(Exception):
         self.record = record
 
 
+def _error_line(exc: sa.exc.DBAPIError) -> str:
+    """The driver's first line (many have an empty message: then its type), redacted."""
+    return first_line(exc.orig if exc.orig is not None else exc)
+
+
 def apply_plan(engine: sa.Engine, ops: Iterable[Operation]) -> AppliedRecord:
     statements = [stmt for op in ops for stmt in render_operation(op, engine.dialect)]
     if engine.dialect.name in _TRANSACTIONAL_DDL:
@@ -66,7 +72,7 @@ def _apply_in_transaction(engine: sa.Engine, statements: list[str]) -> AppliedRe
                 done.append(stmt)
             record.failed = None
     except sa.exc.DBAPIError as exc:
-        record.error = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        record.error = _error_line(exc)
         raise ApplyError(record) from None
     record.applied = done
     return record
@@ -81,7 +87,7 @@ def _apply_step_by_step(engine: sa.Engine, statements: list[str]) -> AppliedReco
                 conn.commit()
             except sa.exc.DBAPIError as exc:
                 record.failed = stmt
-                record.error = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+                record.error = _error_line(exc)
                 raise ApplyError(record) from None
             record.applied.append(stmt)
     return record

@@ -4,20 +4,25 @@ CREATE TABLE, CREATE INDEX, ADD CONSTRAINT and CREATE TYPE ... AS ENUM are compi
 SQLAlchemy (quoting, constraint syntax, identity columns). Column types are our normalized
 text, carried through a literal type. ALTER COLUMN statements, which SQLAlchemy Core does
 not provide, are written here with the dialect's identifier preparer.
+
+One function renders each operation kind (`RENDERERS`, as alembic has one render function
+per operation); MySQL and MariaDB are one family (`ferry.db.dialects`). Data operations are
+settings of the copy, not statements: rendering one is an error.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import mysql, postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql.named_types import CreateEnumType
 from sqlalchemy.engine.interfaces import Dialect
 
-from ferry.schema.model import Column, ForeignKey, Table
-from ferry.schema.operations import Operation, OpKind
+from ferry.db.dialects import Family, UnknownDialect, family, sqlalchemy_dialect
+from ferry.schema.model import Column, Table
+from ferry.schema.operations import DATA_KINDS, ConstraintType, Operation, OpKind
 
 _PLAIN_TYPE = re.compile(r"^[a-z_][a-z0-9_ ]*(\([0-9, ]+\))?(\[\])?$")
 
@@ -41,11 +46,10 @@ class LiteralType(sa.types.UserDefinedType[object]):
 def dialect_for(name: str | Dialect) -> Dialect:
     if not isinstance(name, str):
         return name
-    family = {"postgresql": postgresql, "mysql": mysql, "mariadb": mysql, "sqlite": sqlite}.get(name)
-    if family is None:
-        raise RenderError(f"no DDL renderer for dialect {name!r}")
-    dialect: Dialect = family.dialect()
-    return dialect
+    try:
+        return sqlalchemy_dialect(name)
+    except UnknownDialect:
+        raise RenderError(f"no DDL renderer for dialect {name!r}") from None
 
 
 def _type_text(
@@ -65,9 +69,9 @@ def _type_text(
 def _sa_column(col: Column, dialect: Dialect, op: Operation | None = None) -> sa.Column[object]:
     type_text = _type_text(col.type, dialect, op.schema if op else None, op.user_types if op else ())
     args: list[object] = []
-    if col.autoincrement and dialect.name == "postgresql":
+    if col.autoincrement and family(dialect) is Family.POSTGRESQL:
         args.append(sa.Identity(always=False))
-    elif col.autoincrement and dialect.name in ("mysql", "mariadb"):
+    elif col.autoincrement and family(dialect) is Family.MYSQL:
         type_text += " AUTO_INCREMENT"
     return sa.Column(
         col.name,
@@ -109,7 +113,125 @@ def _compile(element: sa.schema.ExecutableDDLElement | sa.schema.BaseDDLElement,
     return str(element.compile(dialect=dialect)).strip()
 
 
-def _foreign_key(op: Operation, fk: ForeignKey, dialect: Dialect) -> str:
+# One renderer per operation kind. A renderer gets the operation, the dialect to compile for
+# and that dialect's family, and returns the statements (none, for an enum outside PostgreSQL).
+Renderer = Callable[[Operation, Dialect, Family], list[str]]
+
+
+def _no_ddl(op: Operation, dialect: Dialect) -> RenderError:
+    return RenderError(f"{op.kind} on {op.qualified_table} has no DDL on {dialect.name}")
+
+
+def _column_name(op: Operation, dialect: Dialect) -> str:
+    return dialect.identifier_preparer.quote(op.column.name) if op.column else ""
+
+
+def _column_definition(op: Operation, dialect: Dialect) -> str:
+    """The column as CREATE TABLE would declare it (type, identity, nullability, default)."""
+    assert op.column is not None
+    t = sa.Table(op.table, sa.MetaData(), _sa_column(op.column, dialect, op), schema=op.schema)
+    return _compile(sa.schema.CreateColumn(t.c[op.column.name]), dialect)
+
+
+def _modify_column(op: Operation, dialect: Dialect) -> list[str]:
+    """MySQL changes a column's type or nullability by restating the whole column."""
+    return [f"ALTER TABLE {_table_ref(op, dialect)} MODIFY COLUMN {_column_definition(op, dialect)}"]
+
+
+def _alter_column(op: Operation, dialect: Dialect, clause: str) -> list[str]:
+    return [f"ALTER TABLE {_table_ref(op, dialect)} ALTER COLUMN {_column_name(op, dialect)} {clause}"]
+
+
+def _create_enum(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    assert op.enum is not None
+    if fam is not Family.POSTGRESQL:
+        return []  # other engines declare enums inline in the column type
+    enum = postgresql.ENUM(*op.enum.values, name=op.enum.name, schema=op.enum.schema)
+    return [_compile(CreateEnumType(enum), dialect)]
+
+
+def _create_table(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    assert op.table_def is not None
+    return [_compile(sa.schema.CreateTable(_sa_table(op.table_def, sa.MetaData(), dialect, op)), dialect)]
+
+
+def _add_column(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    return [f"ALTER TABLE {_table_ref(op, dialect)} ADD COLUMN {_column_definition(op, dialect)}"]
+
+
+def _alter_type(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    if fam is Family.MYSQL:
+        return _modify_column(op, dialect)
+    if fam is not Family.POSTGRESQL:
+        raise _no_ddl(op, dialect)
+    assert op.column is not None
+    qcol = _column_name(op, dialect)
+    new = _type_text(op.column.type, dialect, op.schema, op.user_types)
+    # An enum the plan creates has no cast from the old type: go through text.
+    using = f"{qcol}::text::{new}" if new != op.column.type else f"{qcol}::{new}"
+    return _alter_column(op, dialect, f"TYPE {new} USING {using}")
+
+
+def _set_not_null(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    if fam is Family.MYSQL:
+        return _modify_column(op, dialect)
+    if fam is not Family.POSTGRESQL:
+        raise _no_ddl(op, dialect)
+    return _alter_column(op, dialect, "SET NOT NULL")
+
+
+def _drop_not_null(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    if fam is Family.MYSQL:
+        return _modify_column(op, dialect)
+    if fam is not Family.POSTGRESQL:
+        raise _no_ddl(op, dialect)
+    return _alter_column(op, dialect, "DROP NOT NULL")
+
+
+def _set_default(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    if fam is Family.SQLITE:
+        raise _no_ddl(op, dialect)
+    assert op.column is not None and op.column.default is not None
+    return _alter_column(op, dialect, f"SET DEFAULT {op.column.default}")
+
+
+def _drop_default(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    if fam is Family.SQLITE:
+        raise _no_ddl(op, dialect)
+    return _alter_column(op, dialect, "DROP DEFAULT")
+
+
+def _add_constraint(
+    op: Operation, dialect: Dialect, fam: Family, columns: Iterable[str], constraint: sa.Constraint
+) -> list[str]:
+    """ALTER TABLE ... ADD, compiled against a stub of the table (SQLite cannot add constraints)."""
+    if fam is Family.SQLITE:
+        raise _no_ddl(op, dialect)
+    _stub(op.schema, op.table, columns, sa.MetaData()).append_constraint(constraint)
+    return [_compile(sa.schema.AddConstraint(constraint), dialect)]
+
+
+def _add_primary_key(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    return _add_constraint(op, dialect, fam, op.primary_key, sa.PrimaryKeyConstraint(*op.primary_key))
+
+
+def _add_unique(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    assert op.unique is not None
+    columns = op.unique.columns
+    return _add_constraint(op, dialect, fam, columns, sa.UniqueConstraint(*columns, name=op.unique.name))
+
+
+def _add_check(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    assert op.check is not None
+    check = sa.CheckConstraint(sa.text(op.check.expression), name=op.check.name)
+    return _add_constraint(op, dialect, fam, (), check)
+
+
+def _add_foreign_key(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    if fam is Family.SQLITE:
+        raise _no_ddl(op, dialect)
+    fk = op.foreign_key
+    assert fk is not None
     metadata = sa.MetaData()
     own = _stub(op.schema, op.table, fk.columns, metadata)
     referred = _stub(fk.referred_schema or op.schema, fk.referred_table, fk.referred_columns, metadata)
@@ -121,109 +243,90 @@ def _foreign_key(op: Operation, fk: ForeignKey, dialect: Dialect) -> str:
         onupdate=fk.on_update,
     )
     own.append_constraint(constraint)
-    return _compile(sa.schema.AddConstraint(constraint), dialect)
+    return [_compile(sa.schema.AddConstraint(constraint), dialect)]
+
+
+def _drop_constraint(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    if fam is Family.SQLITE:
+        raise _no_ddl(op, dialect)
+    name = dialect.identifier_preparer.quote(op.constraint_name or "")
+    clause = f"DROP CONSTRAINT {name}"
+    if fam is Family.MYSQL and op.constraint_type is not None:
+        # MySQL drops keys and foreign keys by their own syntax (CHECK by the standard one).
+        clause = {
+            ConstraintType.PRIMARY_KEY: "DROP PRIMARY KEY",
+            ConstraintType.FOREIGN_KEY: f"DROP FOREIGN KEY {name}",
+            ConstraintType.UNIQUE: f"DROP INDEX {name}",
+        }.get(op.constraint_type, clause)
+    return [f"ALTER TABLE {_table_ref(op, dialect)} {clause}"]
+
+
+def _create_index(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    assert op.index is not None
+    ix = op.index
+    t = _stub(op.schema, op.table, () if ix.expressions else ix.columns, sa.MetaData())
+    elements = [sa.text(c) if ix.expressions else t.c[c] for c in ix.columns]
+    kw: dict[str, object] = {}
+    if fam is Family.POSTGRESQL and ix.method:
+        kw["postgresql_using"] = ix.method
+    if fam is Family.POSTGRESQL and ix.where:
+        kw["postgresql_where"] = sa.text(ix.where)
+    index = sa.Index(ix.name, *elements, unique=ix.unique, _table=t, **kw)  # type: ignore[arg-type]
+    return [_compile(sa.schema.CreateIndex(index), dialect)]
+
+
+def _drop_index(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    assert op.index is not None
+    prep = dialect.identifier_preparer
+    name = prep.quote(op.index.name)
+    if fam is Family.MYSQL:  # index names are per table
+        return [f"DROP INDEX {name} ON {_table_ref(op, dialect)}"]
+    return [f"DROP INDEX {prep.quote_schema(op.schema) + '.' if op.schema else ''}{name}"]
+
+
+def _drop_column(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    return [f"ALTER TABLE {_table_ref(op, dialect)} DROP COLUMN {_column_name(op, dialect)}"]
+
+
+def _drop_table(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    return [f"DROP TABLE {_table_ref(op, dialect)}"]
+
+
+def _data_operation(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    raise RenderError(
+        f"{op.kind} on {op.qualified_table} is a data operation (a setting of the copy), not DDL: "
+        "apply only a plan's pre_data and post_data operations"
+    )
+
+
+RENDERERS: dict[OpKind, Renderer] = {
+    OpKind.CREATE_ENUM: _create_enum,
+    OpKind.CREATE_TABLE: _create_table,
+    OpKind.ADD_COLUMN: _add_column,
+    OpKind.ALTER_TYPE: _alter_type,
+    OpKind.SET_NOT_NULL: _set_not_null,
+    OpKind.DROP_NOT_NULL: _drop_not_null,
+    OpKind.SET_DEFAULT: _set_default,
+    OpKind.DROP_DEFAULT: _drop_default,
+    OpKind.ADD_PRIMARY_KEY: _add_primary_key,
+    OpKind.ADD_UNIQUE: _add_unique,
+    OpKind.ADD_CHECK: _add_check,
+    OpKind.ADD_FOREIGN_KEY: _add_foreign_key,
+    OpKind.DROP_CONSTRAINT: _drop_constraint,
+    OpKind.CREATE_INDEX: _create_index,
+    OpKind.DROP_INDEX: _drop_index,
+    OpKind.DROP_COLUMN: _drop_column,
+    OpKind.DROP_TABLE: _drop_table,
+    **{kind: _data_operation for kind in DATA_KINDS},
+}
 
 
 def render_operation(op: Operation, dialect: Dialect) -> list[str]:
-    prep = dialect.identifier_preparer
-    table = _table_ref(op, dialect)
-    is_pg = dialect.name == "postgresql"
-    is_mysql = dialect.name in ("mysql", "mariadb")
-    col = op.column
-    qcol = prep.quote(col.name) if col else ""
-    match op.kind:
-        case OpKind.CREATE_ENUM:
-            assert op.enum is not None
-            if not is_pg:
-                return []  # other engines declare enums inline in the column type
-            enum = postgresql.ENUM(*op.enum.values, name=op.enum.name, schema=op.enum.schema)
-            return [_compile(CreateEnumType(enum), dialect)]
-        case OpKind.CREATE_TABLE:
-            assert op.table_def is not None
-            return [
-                _compile(sa.schema.CreateTable(_sa_table(op.table_def, sa.MetaData(), dialect, op)), dialect)
-            ]
-        case OpKind.ADD_COLUMN:
-            assert col is not None
-            t = sa.Table(op.table, sa.MetaData(), _sa_column(col, dialect, op), schema=op.schema)
-            return [
-                f"ALTER TABLE {table} ADD COLUMN {_compile(sa.schema.CreateColumn(t.c[col.name]), dialect)}"
-            ]
-        case OpKind.ALTER_TYPE | OpKind.SET_NOT_NULL | OpKind.DROP_NOT_NULL if is_mysql:
-            assert col is not None
-            t = sa.Table(op.table, sa.MetaData(), _sa_column(col, dialect, op), schema=op.schema)
-            return [
-                f"ALTER TABLE {table} MODIFY COLUMN "
-                f"{_compile(sa.schema.CreateColumn(t.c[col.name]), dialect)}"
-            ]
-        case OpKind.ALTER_TYPE if is_pg:
-            assert col is not None
-            new = _type_text(col.type, dialect, op.schema, op.user_types)
-            using = f"{qcol}::text::{new}" if new != col.type else f"{qcol}::{new}"
-            return [f"ALTER TABLE {table} ALTER COLUMN {qcol} TYPE {new} USING {using}"]
-        case OpKind.SET_NOT_NULL if is_pg:
-            return [f"ALTER TABLE {table} ALTER COLUMN {qcol} SET NOT NULL"]
-        case OpKind.DROP_NOT_NULL if is_pg:
-            return [f"ALTER TABLE {table} ALTER COLUMN {qcol} DROP NOT NULL"]
-        case OpKind.SET_DEFAULT if is_pg or is_mysql:
-            assert col is not None and col.default is not None
-            return [f"ALTER TABLE {table} ALTER COLUMN {qcol} SET DEFAULT {col.default}"]
-        case OpKind.DROP_DEFAULT if is_pg or is_mysql:
-            return [f"ALTER TABLE {table} ALTER COLUMN {qcol} DROP DEFAULT"]
-        case OpKind.ADD_PRIMARY_KEY | OpKind.ADD_UNIQUE | OpKind.ADD_CHECK if dialect.name != "sqlite":
-            metadata = sa.MetaData()
-            cols = op.primary_key or (op.unique.columns if op.unique else ())
-            t = _stub(op.schema, op.table, cols, metadata)
-            constraint: sa.Constraint
-            if op.kind == OpKind.ADD_PRIMARY_KEY:
-                constraint = sa.PrimaryKeyConstraint(*cols)
-            elif op.unique is not None:
-                constraint = sa.UniqueConstraint(*cols, name=op.unique.name)
-            else:
-                assert op.check is not None
-                constraint = sa.CheckConstraint(sa.text(op.check.expression), name=op.check.name)
-            t.append_constraint(constraint)
-            return [_compile(sa.schema.AddConstraint(constraint), dialect)]
-        case OpKind.ADD_FOREIGN_KEY if dialect.name != "sqlite":
-            assert op.foreign_key is not None
-            return [_foreign_key(op, op.foreign_key, dialect)]
-        case OpKind.DROP_CONSTRAINT if dialect.name != "sqlite":
-            return [_drop_constraint(op, table, dialect)]
-        case OpKind.CREATE_INDEX:
-            assert op.index is not None
-            ix = op.index
-            t = _stub(op.schema, op.table, () if ix.expressions else ix.columns, sa.MetaData())
-            elements = [sa.text(c) if ix.expressions else t.c[c] for c in ix.columns]
-            kw: dict[str, object] = {}
-            if is_pg and ix.method:
-                kw["postgresql_using"] = ix.method
-            if is_pg and ix.where:
-                kw["postgresql_where"] = sa.text(ix.where)
-            index = sa.Index(ix.name, *elements, unique=ix.unique, _table=t, **kw)  # type: ignore[arg-type]
-            return [_compile(sa.schema.CreateIndex(index), dialect)]
-        case OpKind.DROP_INDEX:
-            assert op.index is not None
-            name = prep.quote(op.index.name)
-            if is_mysql:
-                return [f"DROP INDEX {name} ON {table}"]
-            return [f"DROP INDEX {prep.quote_schema(op.schema) + '.' if op.schema else ''}{name}"]
-        case OpKind.DROP_COLUMN:
-            return [f"ALTER TABLE {table} DROP COLUMN {qcol}"]
-        case OpKind.DROP_TABLE:
-            return [f"DROP TABLE {table}"]
-    raise RenderError(f"{op.kind} on {op.qualified_table} has no DDL on {dialect.name}")
-
-
-def _drop_constraint(op: Operation, table: str, dialect: Dialect) -> str:
-    name = dialect.identifier_preparer.quote(op.constraint_name or "")
-    if dialect.name in ("mysql", "mariadb"):
-        clause = {
-            "primary_key": "DROP PRIMARY KEY",
-            "foreign_key": f"DROP FOREIGN KEY {name}",
-            "unique": f"DROP INDEX {name}",
-        }.get(op.constraint_type or "", f"DROP CONSTRAINT {name}")
-        return f"ALTER TABLE {table} {clause}"
-    return f"ALTER TABLE {table} DROP CONSTRAINT {name}"
+    try:
+        fam = family(dialect)
+    except UnknownDialect:
+        raise RenderError(f"no DDL renderer for dialect {dialect.name!r}") from None
+    return RENDERERS[op.kind](op, dialect, fam)
 
 
 def render_ddl(ops: Iterable[Operation], dialect: str | Dialect) -> list[str]:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
+from typing import TypeVar
 
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.model import (
@@ -33,6 +36,8 @@ _CHECK_TOKEN = re.compile(
 )
 _CHECK_KEYWORDS = {"and", "or", "not", "in", "between", "is", "null", "like", "true", "false"}
 _INTEGER_TYPES = {"smallint", "integer", "bigint", "int", "tinyint", "mediumint"}
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -73,140 +78,175 @@ def build_desired(
 ) -> Desired:
     """`default_schema` stands for a mapping's empty target schema (the connection's default), so
     tables to create and tables found on the target are named alike."""
-    same = source.dialect == target_dialect
     out = Desired()
     mappings = [replace(m, target_schema=m.target_schema or default_schema) for m in mappings]
     by_source = {m.source_table: m for m in mappings}
     index_names = Counter(ix.name for t in source.tables.values() for ix in t.indexes)
     for mapping in mappings:
         table = source.tables[mapping.source_table]
-        out.tables[mapping.target_table] = _table(
-            source, table, mapping, by_source, target_dialect, same, index_names, out
-        )
+        mapped = _Mapped(source, table, mapping, target_dialect, by_source, index_names, out)
+        out.tables[mapping.target_table] = _table(mapped)
     return out
 
 
-def _table(
-    source: DatabaseSchema,
-    table: Table,
-    mapping: TableMapping,
-    by_source: dict[str, TableMapping],
-    target_dialect: str,
-    same: bool,
-    index_names: Counter[str],
-    out: Desired,
-) -> Table:
-    rename = {c.source: c.target for c in mapping.columns}
-    keep_names = same and mapping.target_table == table.name
-    where = mapping.target_table
-    pk = tuple(rename[c] for c in table.primary_key) if set(table.primary_key) <= set(rename) else ()
-    if table.primary_key and not pk:
-        out.warnings.append(f"{where}: primary key not created, some of its columns are not selected")
-    columns = [_column(source, table, cm.source, cm, target_dialect, pk, out) for cm in mapping.columns]
-    uniques = tuple(
-        UniqueConstraint(u.name if keep_names else None, tuple(rename[c] for c in u.columns))
-        for u in table.unique_constraints
+@dataclass(frozen=True)
+class _Mapped:
+    """One source table seen through its mapping: what each per-object function reads."""
+
+    source: DatabaseSchema
+    table: Table  # the source table
+    mapping: TableMapping
+    target_dialect: str
+    by_source: dict[str, TableMapping]  # every mapping, by source table (for foreign keys)
+    index_names: Counter[str]  # how many source tables use each index name
+    out: Desired  # collects enums, notes, warnings and errors
+
+    @property
+    def same(self) -> bool:
+        """Same dialect on both sides: index methods, predicates and check text carry over."""
+        return self.source.dialect == self.target_dialect
+
+    @property
+    def keep_names(self) -> bool:
+        """Constraint names are kept only within one dialect and an unrenamed table."""
+        return self.same and self.mapping.target_table == self.table.name
+
+    @cached_property
+    def rename(self) -> dict[str, str]:
+        """Selected source column -> target column."""
+        return {c.source: c.target for c in self.mapping.columns}
+
+    @property
+    def where(self) -> str:
+        return self.mapping.target_table
+
+
+def _table(m: _Mapped) -> Table:
+    """The target table, each kind of object by its own function (in this order, so warnings
+    come table by table in a stable order)."""
+    pk = _primary_key(m)
+    columns = tuple(_column(m, cm, pk) for cm in m.mapping.columns)
+    uniques = _uniques(m)
+    foreign_keys = _kept(_foreign_key(m, fk) for fk in m.table.foreign_keys)
+    indexes = _kept(_index(m, ix) for ix in m.table.indexes)
+    checks = _kept(_check(m, i, c) for i, c in enumerate(m.table.check_constraints))
+    return Table(
+        name=m.mapping.target_table,
+        schema=m.mapping.target_schema,
+        columns=columns,
+        primary_key=pk,
+        primary_key_name=m.table.primary_key_name if m.keep_names else None,
+        unique_constraints=uniques,
+        foreign_keys=foreign_keys,
+        indexes=indexes,
+        check_constraints=checks,
+        row_estimate=m.table.row_estimate,
+    )
+
+
+def _kept(items: Iterable[T | None]) -> tuple[T, ...]:
+    return tuple(item for item in items if item is not None)
+
+
+def _primary_key(m: _Mapped) -> tuple[str, ...]:
+    rename = m.rename
+    if set(m.table.primary_key) <= set(rename):
+        return tuple(rename[c] for c in m.table.primary_key)
+    m.out.warnings.append(f"{m.where}: primary key not created, some of its columns are not selected")
+    return ()
+
+
+def _uniques(m: _Mapped) -> tuple[UniqueConstraint, ...]:
+    rename = m.rename
+    return tuple(
+        UniqueConstraint(u.name if m.keep_names else None, tuple(rename[c] for c in u.columns))
+        for u in m.table.unique_constraints
         if set(u.columns) <= set(rename)
     )
-    fks = []
-    for fk in table.foreign_keys:
-        referred = by_source.get(fk.referred_table) if fk.referred_schema is None else None
-        referred_rename = {c.source: c.target for c in referred.columns} if referred else {}
-        if (
-            referred is None
-            or not set(fk.columns) <= set(rename)
-            or not set(fk.referred_columns) <= set(referred_rename)
-        ):
-            out.warnings.append(
-                f"{where}: foreign key to {fk.referred_table} not created: "
-                "its table or columns are not selected"
-            )
-            continue
-        fks.append(
-            ForeignKey(
-                name=fk.name[:63] if fk.name else None,
-                columns=tuple(rename[c] for c in fk.columns),
-                referred_schema=None
-                if referred.target_schema == mapping.target_schema
-                else referred.target_schema,
-                referred_table=referred.target_table,
-                referred_columns=tuple(referred_rename[c] for c in fk.referred_columns),
-                on_delete=fk.on_delete,
-                on_update=fk.on_update,
-            )
+
+
+def _foreign_key(m: _Mapped, fk: ForeignKey) -> ForeignKey | None:
+    """Kept when its columns and its referred table and columns are all selected."""
+    rename = m.rename
+    referred = m.by_source.get(fk.referred_table) if fk.referred_schema is None else None
+    referred_rename = {c.source: c.target for c in referred.columns} if referred else {}
+    if (
+        referred is None
+        or not set(fk.columns) <= set(rename)
+        or not set(fk.referred_columns) <= set(referred_rename)
+    ):
+        m.out.warnings.append(
+            f"{m.where}: foreign key to {fk.referred_table} not created: "
+            "its table or columns are not selected"
         )
-    indexes = []
-    for ix in table.indexes:
-        if ix.expressions and not same:
-            out.warnings.append(
-                f"{where}: expression index {ix.name} not created (expressions do not translate)"
-            )
-            continue
-        if not same and ix.method:
-            out.warnings.append(f"{where}: {ix.method} index {ix.name} not created")
-            continue
-        if not ix.expressions and not set(ix.columns) <= set(rename):
-            continue
-        name = (
-            ix.name
-            if keep_names or (not same and index_names[ix.name] == 1)
-            else f"{mapping.target_table}_{ix.name}"
-        )
-        cols = ix.columns if ix.expressions else tuple(rename[c] for c in ix.columns)
-        indexes.append(
-            Index(
-                name[:63],
-                cols,
-                ix.unique,
-                ix.method if same else None,
-                ix.where if same else None,
-                ix.expressions,
-            )
-        )
-    checks = []
-    for i, check in enumerate(table.check_constraints):
-        expression = (
-            check.expression
-            if same
-            else _portable_check(check.expression, source.dialect, table.column_names)
-        )
-        if expression is None:
-            out.warnings.append(
-                f"{where}: check constraint {check.name or ''} not created: {check.expression}"
-            )
-            continue
-        if not same and not all(c in rename for c in _identifiers(check.expression, table)):
-            continue
-        checks.append(
-            CheckConstraint((check.name or f"{mapping.target_table}_check_{i + 1}")[:63], expression)
-        )
-    return Table(
-        name=mapping.target_table,
-        schema=mapping.target_schema,
-        columns=tuple(columns),
-        primary_key=pk,
-        primary_key_name=table.primary_key_name if keep_names else None,
-        unique_constraints=uniques,
-        foreign_keys=tuple(fks),
-        indexes=tuple(indexes),
-        check_constraints=tuple(checks),
-        row_estimate=table.row_estimate,
+        return None
+    return ForeignKey(
+        name=fk.name[:63] if fk.name else None,
+        columns=tuple(rename[c] for c in fk.columns),
+        referred_schema=None if referred.target_schema == m.mapping.target_schema else referred.target_schema,
+        referred_table=referred.target_table,
+        referred_columns=tuple(referred_rename[c] for c in fk.referred_columns),
+        on_delete=fk.on_delete,
+        on_update=fk.on_update,
     )
+
+
+def _index(m: _Mapped, ix: Index) -> Index | None:
+    """Kept when its columns are selected; expression and access-method indexes only within one
+    dialect. Across dialects a name is kept unless several source tables share it."""
+    if ix.expressions and not m.same:
+        m.out.warnings.append(
+            f"{m.where}: expression index {ix.name} not created (expressions do not translate)"
+        )
+        return None
+    if not m.same and ix.method:
+        m.out.warnings.append(f"{m.where}: {ix.method} index {ix.name} not created")
+        return None
+    rename = m.rename
+    if not ix.expressions and not set(ix.columns) <= set(rename):
+        return None
+    name = (
+        ix.name
+        if m.keep_names or (not m.same and m.index_names[ix.name] == 1)
+        else f"{m.mapping.target_table}_{ix.name}"
+    )
+    cols = ix.columns if ix.expressions else tuple(rename[c] for c in ix.columns)
+    return Index(
+        name[:63],
+        cols,
+        ix.unique,
+        ix.method if m.same else None,
+        ix.where if m.same else None,
+        ix.expressions,
+    )
+
+
+def _check(m: _Mapped, position: int, check: CheckConstraint) -> CheckConstraint | None:
+    """Kept as written within one dialect; across dialects only when its text is portable and
+    names selected columns only. An unnamed check is named after its position."""
+    expression = (
+        check.expression
+        if m.same
+        else _portable_check(check.expression, m.source.dialect, m.table.column_names)
+    )
+    if expression is None:
+        m.out.warnings.append(
+            f"{m.where}: check constraint {check.name or ''} not created: {check.expression}"
+        )
+        return None
+    if not m.same and not all(c in m.rename for c in _identifiers(check.expression, m.table)):
+        return None
+    return CheckConstraint((check.name or f"{m.mapping.target_table}_check_{position + 1}")[:63], expression)
 
 
 def _identifiers(expression: str, table: Table) -> list[str]:
     return [c for c in table.column_names if re.search(rf"(?<![\w]){re.escape(c)}(?![\w])", expression)]
 
 
-def _column(
-    source: DatabaseSchema,
-    table: Table,
-    name: str,
-    cm: ColumnMapping,
-    target_dialect: str,
-    pk: tuple[str, ...],
-    out: Desired,
-) -> Column:
+def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
+    """The target column: mapped type (an error when unsupported), default, identity; what is
+    lost on the way is noted once per kind of loss."""
+    source, table, target_dialect, out, name = m.source, m.table, m.target_dialect, m.out, cm.source
     src = table.column(name)
     assert src is not None
     where = f"{table.name}.{name}"

@@ -1,7 +1,7 @@
 """Compare one desired target table with the table the target has, into typed operations.
 
-Each comparator handles one kind of object (columns, primary key, uniques, checks, foreign
-keys, indexes) and decides the risk class with its reason when it makes the operation.
+Each comparator handles one kind of object (columns, primary key, uniques, checks, indexes,
+foreign keys) and decides the risk class with its reason when it makes the operation.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from ferry.schema.model import Column, ForeignKey, Index, Table
-from ferry.schema.operations import DESTRUCTIVE, LOSSY, POST_DATA, PRE_DATA, SAFE, Operation, OpKind
+from ferry.schema.operations import ConstraintType, Operation, OpKind, OpPhase, Risk
 from ferry.schema.typerisk import classify
 
 
@@ -31,6 +31,11 @@ def normalize_default(expression: str | None) -> str | None:
     return out.lower() if "'" not in out else out
 
 
+def _phase(defer: bool) -> OpPhase:
+    """Deferred keys, indexes and foreign keys are built once the rows are in."""
+    return OpPhase.POST_DATA if defer else OpPhase.PRE_DATA
+
+
 def create_table_ops(desired: Table, *, defer: bool, defer_key: bool = False) -> Iterator[Operation]:
     """CREATE TABLE, then its indexes and foreign keys (after the data load when `defer`).
 
@@ -47,13 +52,13 @@ def create_table_ops(desired: Table, *, defer: bool, defer_key: bool = False) ->
             " after the data load" if key else ""
         )
     yield Operation(
-        OpKind.CREATE_TABLE, desired.schema, desired.name, SAFE, "new table", detail,
+        OpKind.CREATE_TABLE, desired.schema, desired.name, Risk.SAFE, "new table", detail,
         affected_rows=rows, table_def=created,
     )  # fmt: skip
     if key:
         yield Operation(
-            OpKind.ADD_PRIMARY_KEY, desired.schema, desired.name, SAFE, "built once the rows are in",
-            f"primary key ({', '.join(key)})", affected_rows=rows, phase=POST_DATA, primary_key=key,
+            OpKind.ADD_PRIMARY_KEY, desired.schema, desired.name, Risk.SAFE, "built once the rows are in",
+            f"primary key ({', '.join(key)})", affected_rows=rows, phase=OpPhase.POST_DATA, primary_key=key,
         )  # fmt: skip
     yield from _index_ops(desired, defer, rows)
     yield from _fk_ops(desired, defer)
@@ -68,11 +73,11 @@ def _index_ops(desired: Table, defer: bool, rows: int, existing: Table | None = 
                 OpKind.CREATE_INDEX,
                 desired.schema,
                 desired.name,
-                SAFE,
+                Risk.SAFE,
                 "new index",
                 f"{unique}index {ix.name} ({', '.join(ix.columns)})",
                 affected_rows=rows,
-                phase=POST_DATA if defer else PRE_DATA,
+                phase=_phase(defer),
                 index=ix,
             )
 
@@ -85,11 +90,11 @@ def _fk_ops(desired: Table, defer: bool, existing: Table | None = None) -> Itera
                 OpKind.ADD_FOREIGN_KEY,
                 desired.schema,
                 desired.name,
-                SAFE,
+                Risk.SAFE,
                 "new foreign key; fails if existing rows have no match",
                 f"({', '.join(fk.columns)}) references {fk.referred_table} "
                 f"({', '.join(fk.referred_columns)})",
-                phase=POST_DATA if defer else PRE_DATA,
+                phase=_phase(defer),
                 foreign_key=fk,
             )
 
@@ -103,46 +108,55 @@ def _fk_key(fk: ForeignKey) -> tuple[object, ...]:
 
 
 def diff_table(desired: Table, actual: Table, *, defer: bool) -> list[Operation]:
-    """Operations that turn `actual` into `desired`. Extra target objects are dropped: in diff
-    mode the selected tables are made to match the source."""
+    """Operations that turn `actual` into `desired`, one comparator per kind of object. Extra
+    target objects are dropped: in diff mode the selected tables are made to match the source."""
     ops = list(_column_ops(desired, actual))
-    ops += _key_ops(desired, actual)
+    ops += _primary_key_ops(desired, actual)
+    ops += _unique_ops(desired, actual)
+    ops += _check_ops(desired, actual)
     ops += _index_ops(desired, defer, actual.row_estimate, existing=actual)
-    wanted_ix = {_index_key(ix) for ix in desired.indexes}
-    for ix in actual.indexes:
-        if _index_key(ix) not in wanted_ix:
-            ops.append(
-                _op(
-                    OpKind.DROP_INDEX,
-                    actual,
-                    LOSSY,
-                    "index not in the source; data kept, lookups may slow",
-                    f"index {ix.name}",
-                    index=ix,
-                )
-            )
+    ops += _index_drops(desired, actual)
     ops += _fk_ops(desired, defer, existing=actual)
-    wanted_fk = {_fk_key(fk) for fk in desired.foreign_keys}
-    for fk in actual.foreign_keys:
-        if _fk_key(fk) not in wanted_fk:
-            ops.append(
-                _drop_constraint(
-                    actual, fk.name, "foreign_key", f"foreign key {fk.name} ({', '.join(fk.columns)})"
-                )
-            )
+    ops += _fk_drops(desired, actual)
     return ops
 
 
-def _op(kind: OpKind, table: Table, risk: str, reason: str, detail: str, **kw: object) -> Operation:
+def _index_drops(desired: Table, actual: Table) -> Iterator[Operation]:
+    wanted = {_index_key(ix) for ix in desired.indexes}
+    for ix in actual.indexes:
+        if _index_key(ix) not in wanted:
+            yield _op(
+                OpKind.DROP_INDEX,
+                actual,
+                Risk.LOSSY,
+                "index not in the source; data kept, lookups may slow",
+                f"index {ix.name}",
+                index=ix,
+            )
+
+
+def _fk_drops(desired: Table, actual: Table) -> Iterator[Operation]:
+    wanted = {_fk_key(fk) for fk in desired.foreign_keys}
+    for fk in actual.foreign_keys:
+        if _fk_key(fk) not in wanted:
+            yield _drop_constraint(
+                actual,
+                fk.name,
+                ConstraintType.FOREIGN_KEY,
+                f"foreign key {fk.name} ({', '.join(fk.columns)})",
+            )
+
+
+def _op(kind: OpKind, table: Table, risk: Risk, reason: str, detail: str, **kw: object) -> Operation:
     rows = table.row_estimate if kind not in (OpKind.CREATE_INDEX, OpKind.ADD_FOREIGN_KEY) else 0
     return Operation(kind, table.schema, table.name, risk, reason, detail, affected_rows=rows, **kw)  # type: ignore[arg-type]
 
 
-def _drop_constraint(table: Table, name: str | None, kind: str, detail: str) -> Operation:
+def _drop_constraint(table: Table, name: str | None, kind: ConstraintType, detail: str) -> Operation:
     return _op(
         OpKind.DROP_CONSTRAINT,
         table,
-        LOSSY,
+        Risk.LOSSY,
         "constraint not in the source; data kept, a guarantee is lost",
         detail,
         constraint_name=name,
@@ -157,7 +171,7 @@ def _column_ops(desired: Table, actual: Table) -> Iterator[Operation]:
             yield _op(
                 OpKind.DROP_COLUMN,
                 actual,
-                DESTRUCTIVE,
+                Risk.DESTRUCTIVE,
                 "column not in the source: its values are deleted",
                 f"column {col.name} {col.type}",
                 column=col,
@@ -168,7 +182,9 @@ def _column_ops(desired: Table, actual: Table) -> Iterator[Operation]:
             reason = "new column"
             if not col.nullable and col.default is None and not col.autoincrement and actual.row_estimate:
                 reason = "new NOT NULL column without default: fails while the table has rows"
-            yield _op(OpKind.ADD_COLUMN, actual, SAFE, reason, f"column {col.name} {col.type}", column=col)
+            yield _op(
+                OpKind.ADD_COLUMN, actual, Risk.SAFE, reason, f"column {col.name} {col.type}", column=col
+            )
             continue
         yield from _changed_column(actual, col, have)
 
@@ -191,7 +207,7 @@ def _changed_column(actual: Table, col: Column, have: Column) -> Iterator[Operat
             yield _op(
                 OpKind.DROP_DEFAULT,
                 actual,
-                LOSSY,
+                Risk.LOSSY,
                 "dropping a default: inserts that omit the column get NULL",
                 f"column {col.name} default {have.default}",
                 column=col,
@@ -200,69 +216,82 @@ def _changed_column(actual: Table, col: Column, have: Column) -> Iterator[Operat
             yield _op(
                 OpKind.SET_DEFAULT,
                 actual,
-                SAFE,
+                Risk.SAFE,
                 "default changes for new rows only",
                 f"column {col.name} default {col.default}",
                 column=col,
             )
     if col.nullable and not have.nullable:
-        yield _op(OpKind.DROP_NOT_NULL, actual, SAFE, "column accepts NULL", f"column {col.name}", column=col)
+        yield _op(
+            OpKind.DROP_NOT_NULL, actual, Risk.SAFE, "column accepts NULL", f"column {col.name}", column=col
+        )
     elif not col.nullable and have.nullable:
         yield _op(
             OpKind.SET_NOT_NULL,
             actual,
-            SAFE,
+            Risk.SAFE,
             "fails if existing rows hold NULL",
             f"column {col.name}",
             column=col,
         )
 
 
-def _key_ops(desired: Table, actual: Table) -> Iterator[Operation]:
-    if desired.primary_key != actual.primary_key:
-        if actual.primary_key:
-            yield _drop_constraint(
-                actual,
-                actual.primary_key_name,
-                "primary_key",
-                f"primary key ({', '.join(actual.primary_key)})",
-            )
-        if desired.primary_key:
-            yield _op(
-                OpKind.ADD_PRIMARY_KEY,
-                actual,
-                SAFE,
-                "fails if existing rows hold duplicates",
-                f"primary key ({', '.join(desired.primary_key)})",
-                primary_key=desired.primary_key,
-            )
-    have_u = {u.columns for u in actual.unique_constraints}
-    want_u = {u.columns for u in desired.unique_constraints}
+def _primary_key_ops(desired: Table, actual: Table) -> Iterator[Operation]:
+    if desired.primary_key == actual.primary_key:
+        return
+    if actual.primary_key:
+        yield _drop_constraint(
+            actual,
+            actual.primary_key_name,
+            ConstraintType.PRIMARY_KEY,
+            f"primary key ({', '.join(actual.primary_key)})",
+        )
+    if desired.primary_key:
+        yield _op(
+            OpKind.ADD_PRIMARY_KEY,
+            actual,
+            Risk.SAFE,
+            "fails if existing rows hold duplicates",
+            f"primary key ({', '.join(desired.primary_key)})",
+            primary_key=desired.primary_key,
+        )
+
+
+def _unique_ops(desired: Table, actual: Table) -> Iterator[Operation]:
+    """Unique constraints match by their columns (names differ across dialects)."""
+    have = {u.columns for u in actual.unique_constraints}
+    want = {u.columns for u in desired.unique_constraints}
     for u in desired.unique_constraints:
-        if u.columns not in have_u:
+        if u.columns not in have:
             yield _op(
                 OpKind.ADD_UNIQUE,
                 actual,
-                SAFE,
+                Risk.SAFE,
                 "fails if existing rows hold duplicates",
                 f"unique ({', '.join(u.columns)})",
                 unique=u,
             )
     for u in actual.unique_constraints:
-        if u.columns not in want_u:
-            yield _drop_constraint(actual, u.name, "unique", f"unique {u.name} ({', '.join(u.columns)})")
-    have_c = {c.name for c in actual.check_constraints}
-    want_c = {c.name for c in desired.check_constraints}
+        if u.columns not in want:
+            yield _drop_constraint(
+                actual, u.name, ConstraintType.UNIQUE, f"unique {u.name} ({', '.join(u.columns)})"
+            )
+
+
+def _check_ops(desired: Table, actual: Table) -> Iterator[Operation]:
+    """Check constraints match by name (their text is normalized differently by each engine)."""
+    have = {c.name for c in actual.check_constraints}
+    want = {c.name for c in desired.check_constraints}
     for c in desired.check_constraints:
-        if c.name not in have_c:
+        if c.name not in have:
             yield _op(
                 OpKind.ADD_CHECK,
                 actual,
-                SAFE,
+                Risk.SAFE,
                 "fails if existing rows violate it",
                 f"check {c.name}: {c.expression}",
                 check=c,
             )
     for c in actual.check_constraints:
-        if c.name not in want_c:
-            yield _drop_constraint(actual, c.name, "check", f"check {c.name}: {c.expression}")
+        if c.name not in want:
+            yield _drop_constraint(actual, c.name, ConstraintType.CHECK, f"check {c.name}: {c.expression}")

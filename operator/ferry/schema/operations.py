@@ -2,6 +2,14 @@
 
 One dataclass with a `kind` and the model objects it needs; the risk class and the reason are
 decided when the operation is made, so the plan is data that can be shown, hashed and approved.
+Kinds are rendered by one function each (`ferry.schema.ddl.RENDERERS`).
+
+Risk, phase and constraint type are StrEnums: they compare equal to their strings and print
+as them, so plan JSON, status and golden files read as before.
+
+Data operations (phase `data`) are not DDL: they record settings of the copy that destroy or
+overwrite rows already in the target (truncating a table first, overwriting rows on conflict)
+and how a failed load is undone, so the plan hash and the approval cover them too.
 """
 
 from __future__ import annotations
@@ -12,9 +20,30 @@ from typing import Any
 
 from ferry.schema.model import CheckConstraint, Column, EnumType, ForeignKey, Index, Table, UniqueConstraint
 
-SAFE, LOSSY, DESTRUCTIVE = "safe", "lossy", "destructive"
-RISKS = (SAFE, LOSSY, DESTRUCTIVE)
-PRE_DATA, POST_DATA = "pre_data", "post_data"
+
+class Risk(StrEnum):
+    SAFE = "safe"  # every existing value is kept exactly
+    LOSSY = "lossy"  # values may be rounded or fail to convert, or a guarantee is lost
+    DESTRUCTIVE = "destructive"  # data is deleted or cut
+
+
+class OpPhase(StrEnum):
+    PRE_DATA = "pre_data"  # DDL before the rows are copied
+    DATA = "data"  # a setting of the copy itself; never rendered as DDL
+    POST_DATA = "post_data"  # DDL once the rows are in (keys, indexes, foreign keys)
+
+
+class ConstraintType(StrEnum):
+    PRIMARY_KEY = "primary_key"
+    UNIQUE = "unique"
+    CHECK = "check"
+    FOREIGN_KEY = "foreign_key"
+
+
+# The names callers outside the schema package import.
+SAFE, LOSSY, DESTRUCTIVE = Risk.SAFE, Risk.LOSSY, Risk.DESTRUCTIVE
+RISKS = tuple(Risk)
+PRE_DATA, POST_DATA = OpPhase.PRE_DATA, OpPhase.POST_DATA
 
 
 class OpKind(StrEnum):
@@ -35,10 +64,21 @@ class OpKind(StrEnum):
     DROP_INDEX = "drop_index"
     DROP_COLUMN = "drop_column"
     DROP_TABLE = "drop_table"
+    # Data operations (phase `data`).
+    TRUNCATE_TABLE = "truncate_table"
+    OVERWRITE_ROWS = "overwrite_rows"
+    ROLLBACK_TRUNCATE = "rollback_truncate"
+    ROLLBACK_DROP_TABLE = "rollback_drop_table"
+
+
+DATA_KINDS = frozenset(
+    (OpKind.TRUNCATE_TABLE, OpKind.OVERWRITE_ROWS, OpKind.ROLLBACK_TRUNCATE, OpKind.ROLLBACK_DROP_TABLE)
+)
 
 
 # Execution order inside one phase: drops that others depend on first (foreign keys before the
 # keys they reference), then creations, then column changes, then constraints and indexes.
+# Data operations come after everything else.
 ORDER = {
     k: i
     for i, k in enumerate(
@@ -61,6 +101,10 @@ ORDER = {
             OpKind.ADD_CHECK,
             OpKind.CREATE_INDEX,
             OpKind.ADD_FOREIGN_KEY,
+            OpKind.TRUNCATE_TABLE,
+            OpKind.OVERWRITE_ROWS,
+            OpKind.ROLLBACK_TRUNCATE,
+            OpKind.ROLLBACK_DROP_TABLE,
         ]
     )
 }
@@ -71,11 +115,11 @@ class Operation:
     kind: OpKind
     schema: str | None
     table: str  # target table name (the enum's name for create_enum)
-    risk: str
+    risk: Risk
     reason: str
     detail: str
     affected_rows: int = 0
-    phase: str = PRE_DATA
+    phase: OpPhase = OpPhase.PRE_DATA  # always `data` for the data kinds
     column: Column | None = None  # add_column, alter_type, *_not_null, *_default, drop_column
     old_type: str | None = None  # alter_type: the type the target has today
     table_def: Table | None = None  # create_table
@@ -86,8 +130,24 @@ class Operation:
     primary_key: tuple[str, ...] = ()  # add_primary_key
     enum: EnumType | None = None  # create_enum
     constraint_name: str | None = None  # drop_constraint
-    constraint_type: str | None = None  # drop_constraint: primary_key | unique | check | foreign_key
+    constraint_type: ConstraintType | None = None  # drop_constraint
     user_types: tuple[str, ...] = ()  # enum types the plan creates; rendered schema-qualified
+
+    def __post_init__(self) -> None:
+        # Accept the plain strings too (they are what JSON and older callers hold).
+        object.__setattr__(self, "kind", OpKind(self.kind))
+        object.__setattr__(self, "risk", Risk(self.risk))
+        phase = OpPhase.DATA if self.kind in DATA_KINDS else OpPhase(self.phase)
+        if phase == OpPhase.DATA and self.kind not in DATA_KINDS:
+            raise ValueError(f"{self.kind} is DDL: its phase is pre_data or post_data, not data")
+        object.__setattr__(self, "phase", phase)
+        if self.constraint_type is not None:
+            object.__setattr__(self, "constraint_type", ConstraintType(self.constraint_type))
+
+    @property
+    def is_data(self) -> bool:
+        """A setting of the copy, not a statement: never rendered as DDL."""
+        return self.phase == OpPhase.DATA
 
     @property
     def qualified_table(self) -> str:
@@ -95,7 +155,7 @@ class Operation:
 
     @property
     def order(self) -> int:
-        if self.kind == OpKind.DROP_CONSTRAINT and self.constraint_type == "foreign_key":
+        if self.kind == OpKind.DROP_CONSTRAINT and self.constraint_type == ConstraintType.FOREIGN_KEY:
             return ORDER["drop_foreign_key"]
         return ORDER[self.kind]
 
@@ -104,10 +164,10 @@ class Operation:
             "kind": str(self.kind),
             "table": self.qualified_table,
             "detail": self.detail,
-            "risk": self.risk,
+            "risk": str(self.risk),
             "reason": self.reason,
             "affectedRows": self.affected_rows,
-            "phase": self.phase,
+            "phase": str(self.phase),
         }
 
     def fingerprint(self) -> dict[str, Any]:

@@ -1,14 +1,16 @@
 """The plan: ordered operations split around the data load, warnings, errors, and a hash.
 
 The hash covers the source and target schema hashes and the operations (without row
-estimates), so an approval pins exactly this change against exactly these schemas.
+estimates), so an approval pins exactly this change against exactly these schemas. Data
+operations (truncating or overwriting target rows) join a plan through `with_operations`,
+so the hash, and with it the approval, covers them as well.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -17,7 +19,7 @@ from ferry.schema.desired import Desired, build_desired
 from ferry.schema.diff import create_table_ops, diff_table
 from ferry.schema.mapping import TableMapping
 from ferry.schema.model import DatabaseSchema, EnumType
-from ferry.schema.operations import DESTRUCTIVE, POST_DATA, PRE_DATA, RISKS, SAFE, Operation, OpKind
+from ferry.schema.operations import Operation, OpKind, OpPhase, Risk
 
 Mode = Literal["create", "diff", "none"]
 _TYPED_KINDS = (OpKind.CREATE_TABLE, OpKind.ADD_COLUMN, OpKind.ALTER_TYPE)
@@ -39,11 +41,22 @@ class Plan:
 
     @property
     def pre_data(self) -> list[Operation]:
-        return [op for op in self.operations if op.phase == PRE_DATA]
+        return [op for op in self.operations if op.phase == OpPhase.PRE_DATA]
 
     @property
     def post_data(self) -> list[Operation]:
-        return [op for op in self.operations if op.phase == POST_DATA]
+        return [op for op in self.operations if op.phase == OpPhase.POST_DATA]
+
+    @property
+    def data_operations(self) -> list[Operation]:
+        """What the copy does to rows already in the target: never rendered as DDL."""
+        return [op for op in self.operations if op.phase == OpPhase.DATA]
+
+    def with_operations(self, extra: Sequence[Operation]) -> Plan:
+        """This plan with `extra` added (ordered as build_plan orders) and the hash recomputed
+        over all operations, so approving the result approves the extra operations too."""
+        ordered = order_operations((*self.operations, *extra))
+        return replace(self, operations=ordered, hash=plan_hash(self.source_hash, self.target_hash, ordered))
 
     @property
     def completing(self) -> list[Operation]:
@@ -52,10 +65,10 @@ class Plan:
         return [op for op in self.operations if op.kind in COMPLETING]
 
     def counts(self) -> dict[str, int]:
-        return {risk: sum(1 for op in self.operations if op.risk == risk) for risk in RISKS}
+        return {risk.value: sum(1 for op in self.operations if op.risk == risk) for risk in Risk}
 
     def has_destructive(self) -> bool:
-        return any(op.risk == DESTRUCTIVE for op in self.operations)
+        return any(op.risk == Risk.DESTRUCTIVE for op in self.operations)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -85,7 +98,7 @@ class Plan:
                     kind=str(op.kind),
                     table=op.qualified_table,
                     detail=op.detail,
-                    risk=op.risk,
+                    risk=str(op.risk),
                     reason=op.reason,
                 )
                 for op in shown
@@ -93,6 +106,12 @@ class Plan:
             operations_omitted=len(self.operations) - len(shown),
             warnings=list(self.warnings[:50]),
         )
+
+
+def order_operations(ops: Iterable[Operation]) -> tuple[Operation, ...]:
+    """Pre-data first, then by kind (`operations.ORDER`; data operations last); stable, so
+    operations of one kind keep the order they were made in."""
+    return tuple(sorted(ops, key=lambda op: (op.phase != OpPhase.PRE_DATA, op.order)))
 
 
 def plan_hash(source_hash: str, target_hash: str, operations: tuple[Operation, ...]) -> str:
@@ -154,7 +173,7 @@ def build_plan(
     warnings += _set_aside_warnings(desired, target, target_dialect)
     user_types = tuple(sorted(desired.enums))
     ops = [replace(op, user_types=user_types) if op.kind in _TYPED_KINDS else op for op in ops]
-    ordered = tuple(sorted(ops, key=lambda op: (op.phase != PRE_DATA, op.order)))
+    ordered = order_operations(ops)
     source_hash, target_hash = source.hash(), target.hash()
     return Plan(
         operations=ordered,
@@ -212,7 +231,7 @@ def _enum_ops(desired: Desired, target: DatabaseSchema) -> list[Operation]:
                     OpKind.CREATE_ENUM,
                     schema,
                     name,
-                    SAFE,
+                    Risk.SAFE,
                     "new enum type",
                     f"enum {name} ({', '.join(enum.values)})",
                     enum=EnumType(name, enum.values, schema),

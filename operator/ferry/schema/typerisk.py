@@ -10,7 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-SAFE, LOSSY, DESTRUCTIVE = "safe", "lossy", "destructive"
+from ferry.schema.operations import Risk
+
+SAFE, LOSSY, DESTRUCTIVE = Risk.SAFE, Risk.LOSSY, Risk.DESTRUCTIVE
 
 _INT_BYTES = {
     "smallint": 2,
@@ -30,7 +32,7 @@ _FLOAT_BITS = {"real": 24, "float": 24, "double precision": 53, "double": 53}
 
 @dataclass(frozen=True)
 class TypeChange:
-    risk: str
+    risk: Risk
     reason: str
 
 

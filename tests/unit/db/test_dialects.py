@@ -36,7 +36,7 @@ def url_spec(engine: str) -> DatabaseConnectionSpec:
 )
 def test_every_spelling_resolves_to_its_family(engine: object, expected: Family) -> None:
     assert family(engine) is expected  # type: ignore[arg-type]
-    assert family(engine) == expected.value  # a StrEnum: compares as its name  # type: ignore[arg-type]
+    assert family(engine) == expected.value  # type: ignore[arg-type]  # a StrEnum: equal to its name
 
 
 def test_unknown_dialect_is_a_value_error_naming_it() -> None:
