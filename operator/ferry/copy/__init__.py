@@ -17,10 +17,14 @@ Planning work:
 
 Copying:
     job = CopyJob(migration_uid, endpoints, copy_spec, secrets=SecretSource | None, concurrency=2)
-    await run_units(job, units, progress=callback(ProgressEvent), should_stop=() -> bool) -> UnitResults
+    await run_units(job, units, progress=callback(ProgressEvent), should_stop=async () -> bool) -> UnitResults
         each batch and its checkpoint commit in one target transaction; a rerun with the same
-        migration_uid resumes from the committed keys; should_stop is polled between batches.
-    await copy_unit(job, unit, progress, should_stop) -> UnitResult
+        migration_uid resumes from the committed keys. should_stop is awaited before a unit
+        starts and between its batches (never inside one): True ends the unit as "stopped"
+        with its checkpoint at the last committed batch; it may wait (the worker waits there
+        while spec.suspend is set) but must not block the event loop, which the other units
+        share. The default never stops (`ferry run` relies on it).
+    await copy_unit(job, unit, progress, should_stop=async () -> bool) -> UnitResult   one unit, same rules
     await truncate_targets(target_endpoint, migration_uid, mappings)   copy.truncateTarget, once per migration
 
 Progress:

@@ -14,14 +14,20 @@ batches took 5.9-6.4 s against 3.8-5.2 s with 1M-row batches (2 cores, noisy).
 
 Units of this process run concurrently (`CopyJob.concurrency` at a time, one connection
 pair each): on two cores, two asyncio tasks matched two processes (copy-speed.md).
-A failing unit does not stop the others; `should_stop` is polled between batches.
+A failing unit does not stop the others.
+
+`should_stop` is awaited before a unit starts and between its batches, never during one: a
+True answer ends the unit as "stopped" at its last committed checkpoint (the next run resumes
+there; nothing is rolled back). The hook may also wait (the worker waits there while
+`spec.suspend` is set): it is awaited, so the other units' batches go on meanwhile, and it
+must not block the event loop they share. The default never stops.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -45,10 +51,19 @@ from ferry.copy.progress import ProgressEvent
 from ferry.copy.projection import Projection, build_projection
 from ferry.copy.units import WorkUnit, estimated_work
 from ferry.db.credentials import SecretSource
+from ferry.observability.errors import describe
 
 UnitState = Literal["done", "stopped", "failed"]
 DEFAULT_BATCH = 50_000  # rows per batch where rows are converted, when batchSize is unset
 PASSTHROUGH_BATCH = 500_000  # rows per batch on the COPY pass-through paths when batchSize is unset
+
+StopCheck = Callable[[], Awaitable[bool]]
+"""Awaited between batches: True stops the unit there (see the module docstring)."""
+
+
+async def never_stop() -> bool:
+    """The default `should_stop`: copy every unit to the end (`ferry run`)."""
+    return False
 
 
 @dataclass(frozen=True)
@@ -112,8 +127,9 @@ async def copy_unit(
     job: CopyJob,
     unit: WorkUnit,
     progress: Callable[[ProgressEvent], None],
-    should_stop: Callable[[], bool],
+    should_stop: StopCheck = never_stop,
 ) -> UnitResult:
+    """Copy one unit batch by batch from its committed checkpoint; awaits `should_stop` between batches."""
     endpoints = job.endpoints
     rows, checkpoint = 0, "-"
     source: Source | None = None
@@ -141,7 +157,7 @@ async def copy_unit(
             bounds = await open_source(endpoints.source, projection, bounds_only=True)
             pending = asyncio.create_task(bounds.boundary(lo, unit.hi, size))
         while not done:
-            if should_stop():
+            if await should_stop():  # between batches: everything copied so far is committed
                 return UnitResult(unit.unit_id, unit.table, "stopped", rows, checkpoint)
             if pending is not None and bounds is not None:
                 boundary = await pending
@@ -157,9 +173,7 @@ async def copy_unit(
             event(copied, done)
         return UnitResult(unit.unit_id, unit.table, "done", rows, checkpoint)
     except Exception as exc:  # reported per unit; the others go on
-        return UnitResult(
-            unit.unit_id, unit.table, "failed", rows, checkpoint, f"{type(exc).__name__}: {exc}"
-        )
+        return UnitResult(unit.unit_id, unit.table, "failed", rows, checkpoint, describe(exc))
     finally:
         if pending is not None:
             # Not cancelled: a MySQL lookup runs in a thread on the connection closed next.
@@ -177,15 +191,19 @@ async def run_units(
     units: Sequence[WorkUnit],
     *,
     progress: Callable[[ProgressEvent], None] = lambda event: None,
-    should_stop: Callable[[], bool] = lambda: False,
+    should_stop: StopCheck = never_stop,
 ) -> UnitResults:
-    """Copy `units` (this worker's share) and return one result per unit, in order."""
+    """Copy `units` (this worker's share) and return one result per unit, in order.
+
+    `should_stop` is awaited before each unit starts and between its batches; a unit it stops
+    is "stopped" (not "failed") and keeps its committed checkpoint.
+    """
     await ensure_checkpoint_table(job.endpoints.target)
     slots = asyncio.Semaphore(max(1, job.concurrency))
 
     async def one(unit: WorkUnit) -> UnitResult:
         async with slots:
-            if should_stop():
+            if await should_stop():
                 return UnitResult(unit.unit_id, unit.table, "stopped", 0)
             return await copy_unit(job, unit, progress, should_stop)
 

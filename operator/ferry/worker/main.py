@@ -2,9 +2,10 @@
 
 It reads its Migration and the two DatabaseConnections with its own ServiceAccount token
 (get only), receives every Secret key as a FERRY_SECRET_* env var (never reads Secrets),
-and writes only `status.workers.<index>`. Exit code 0 when its units are done, 1 otherwise;
-the Job controller retries failed indexes up to backoffLimit, and checkpoints make the retry
-resume where the failed pod stopped.
+and writes only `status.workers.<index>`. Exit code 0 when its units are done, 1 when one
+failed, 143 when SIGTERM stopped it first; the Job controller retries failed indexes up to
+backoffLimit, and checkpoints make the retry resume where the failed pod stopped. How the
+copy pauses (spec.suspend) and stops (SIGTERM) between batches: `ferry.worker.control`.
 """
 
 from __future__ import annotations
@@ -13,22 +14,32 @@ import asyncio
 import os
 import signal
 import sys
-import time
+from collections.abc import Sequence
 from dataclasses import dataclass
+from types import FrameType
 
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.kinds import DATABASE_CONNECTION, MIGRATION
-from ferry.api.migration import MigrationSpec, WorkerStatus
-from ferry.copy import CopyJob, ProgressEvent, ProgressTracker, plan_units, run_units, units_for_worker
+from ferry.api.migration import MigrationSpec, TableState, WorkerState, WorkerStatus
+from ferry.copy import (
+    CopyJob,
+    ProgressTracker,
+    UnitResults,
+    WorkUnit,
+    plan_units,
+    run_units,
+    units_for_worker,
+)
 from ferry.db.credentials import EnvSecretSource, resolve_credentials
 from ferry.kube.client import load_api_client
 from ferry.kube.status import get_object
 from ferry.observability.logging import configure_logging, get_logger
 from ferry.services.endpoints import endpoints_for
 from ferry.services.planning import Side, source_mappings
+from ferry.worker.control import CopyControl
 from ferry.worker.reporter import StatusReporter, table_entries
 
-SUSPEND_POLL_SECONDS = 1.0
+EXIT_SIGTERM = 143  # 128 + SIGTERM, what the shell and Kubernetes report for a terminated process
 
 
 @dataclass(frozen=True)
@@ -76,54 +87,76 @@ def run_worker(env: WorkerEnv) -> int:
         tracker.expect(unit.unit_id, unit.table, unit.estimated_rows)
     tracker.start()
 
-    def snapshot(state: str, message: str | None = None) -> WorkerStatus:
+    def snapshot(state: WorkerState, message: str | None = None) -> WorkerStatus:
         tables = tracker.tables()
         rows = {name: t.rows_copied for name, t in tables.items()}
         estimates = {name: t.estimated_rows for name, t in tables.items()}
         states = {
-            name: ("done" if t.done else "copying" if t.rows_copied else "pending")
+            name: (TableState.DONE if t.done else TableState.COPYING if t.rows_copied else TableState.PENDING)
             for name, t in tables.items()
         }
-        if state == "failed":
-            states = {n: (s if s == "done" else "failed") for n, s in states.items()}
+        if state == WorkerState.FAILED:
+            states = {n: (s if s == TableState.DONE else TableState.FAILED) for n, s in states.items()}
         return WorkerStatus(
             state=state,
             units_total=len(mine),
             units_done=sum(1 for u in tracker.units.values() if u.done),
             rows_copied=tracker.rows_copied,
-            rows_per_second=round(tracker.rows_per_second(), 1) if state == "running" else 0.0,
+            rows_per_second=round(tracker.rows_per_second(), 1) if state == WorkerState.RUNNING else 0.0,
             tables=table_entries(rows, estimates, states),
             message=message,
         )
 
-    def on_progress(event: ProgressEvent) -> None:
-        tracker.update(event)
-        reporter.report(snapshot("running"))
-
-    def should_stop() -> bool:
-        # spec.suspend: start no new batch; the operator suspends the Job, which ends this pod.
-        while reporter.suspended():
-            reporter.report(snapshot("suspended"))
-            time.sleep(SUSPEND_POLL_SECONDS)
-        return False
-
-    reporter.report(snapshot("running"), force=True)
+    control = CopyControl(reporter, snapshot)
+    reporter.report(snapshot(WorkerState.RUNNING))
     job = CopyJob(migration_uid=env.uid, endpoints=endpoints, copy=spec.copy_, secrets=secrets)
-    results = asyncio.run(run_units(job, mine, progress=on_progress, should_stop=should_stop))
+    results = asyncio.run(copy_units(job, mine, tracker, control))
     if results.ok:
-        reporter.report(snapshot("done"), force=True)
+        reporter.report(snapshot(WorkerState.DONE))
         log.info("worker done", rows=results.rows_copied)
         return 0
-    failure = results.failed[0]
-    message = f"{failure.table}: {failure.error}"
-    reporter.report(snapshot("failed", message), force=True)
-    log.error("worker failed", table=failure.table, error=failure.error)
-    return 1
+    if results.failed:
+        failure = results.failed[0]
+        reporter.report(snapshot(WorkerState.FAILED, f"{failure.table}: {failure.error}"))
+        log.error("worker failed", table=failure.table, error=failure.error)
+        return 1
+    # SIGTERM: the Job was suspended (the usual case) or the pod is being moved. Either way the
+    # index is paused, not failed: a later pod resumes from the checkpoints.
+    message = "stopped by SIGTERM between batches; the next pod resumes from the checkpoints"
+    reporter.report(snapshot(WorkerState.SUSPENDED, message))
+    log.info("worker stopped", rows=results.rows_copied)
+    return EXIT_SIGTERM
+
+
+async def copy_units(
+    job: CopyJob, units: Sequence[WorkUnit], tracker: ProgressTracker, control: CopyControl
+) -> UnitResults:
+    """Run the units with the control's hook and heartbeat; SIGTERM stops them between batches.
+
+    The SIGTERM handler is the loop's own while the units run (a flag, so the batches in flight
+    commit); before and after, `main`'s handler exits at once (nothing uncommitted is lost).
+    """
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, control.stop)
+    finished = asyncio.Event()
+    heartbeat = asyncio.create_task(control.heartbeat(finished))
+    try:
+        return await run_units(job, units, progress=tracker.update, should_stop=control.should_stop)
+    finally:
+        finished.set()
+        await heartbeat
+        loop.remove_signal_handler(signal.SIGTERM)
+        _exit_on_sigterm()
+
+
+def _exit_on_sigterm() -> None:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        sys.exit(EXIT_SIGTERM)  # an uncommitted batch rolls back with its connection
+
+    signal.signal(signal.SIGTERM, handler)
 
 
 def main() -> int:
     configure_logging()
-    signal.signal(
-        signal.SIGTERM, lambda *_: sys.exit(143)
-    )  # uncommitted batch rolls back with the connection
+    _exit_on_sigterm()
     return run_worker(WorkerEnv.from_environ())

@@ -1,7 +1,10 @@
-"""The worker's view of its Migration: throttled progress reports and the suspend switch.
+"""The worker's view of its Migration: progress reports and the suspend switch.
 
 Each worker pod owns exactly one entry, `status.workers.<index>`; a JSON merge patch of that
 key touches nothing else, so pods and the operator never overwrite each other's fields.
+
+Both calls block on the API server; `ferry.worker.control` calls them from the copy's event
+loop through `asyncio.to_thread`, several units at once, hence the lock.
 """
 
 from __future__ import annotations
@@ -13,28 +16,22 @@ from kubernetes import client
 
 from ferry.api.base import now_rfc3339
 from ferry.api.kinds import MIGRATION
-from ferry.api.migration import TableStatus, WorkerStatus
+from ferry.api.migration import TableState, TableStatus, WorkerStatus
 from ferry.kube.status import get_object, patch_status
 from ferry.services.progress import bounded
 
-REPORT_INTERVAL_SECONDS = 2.0
+SUSPEND_READ_INTERVAL_SECONDS = 2.0  # every unit asks between batches; the API is asked this often
 
 
 class StatusReporter:
     def __init__(self, api: client.ApiClient, namespace: str, name: str, index: int) -> None:
         self.api, self.namespace, self.name, self.index = api, namespace, name, index
-        self._last_report = 0.0
         self._last_suspend_check = 0.0
         self._suspended = False
         self._lock = threading.Lock()
 
-    def report(self, status: WorkerStatus, *, force: bool = False) -> None:
-        """Patch this worker's entry at most every 2 s (always when forced: start and end)."""
-        now = time.monotonic()
-        with self._lock:
-            if not force and now - self._last_report < REPORT_INTERVAL_SECONDS:
-                return
-            self._last_report = now
+    def report(self, status: WorkerStatus) -> None:
+        """Patch this worker's entry (the caller paces it: a heartbeat, plus start and end)."""
         shown, _ = bounded(status.tables)
         entry = status.model_copy(update={"tables": shown, "updated_at": now_rfc3339()})
         patch_status(
@@ -42,22 +39,23 @@ class StatusReporter:
         )
 
     def suspended(self) -> bool:
-        """spec.suspend, read at most every 2 s; polled between batches."""
-        now = time.monotonic()
-        if now - self._last_suspend_check >= REPORT_INTERVAL_SECONDS:
-            self._last_suspend_check = now
-            obj = get_object(self.api, MIGRATION, self.namespace, self.name)
-            self._suspended = bool((obj.get("spec") or {}).get("suspend"))
-        return self._suspended
+        """spec.suspend, read from the API at most every 2 s (the cached value in between)."""
+        with self._lock:
+            now = time.monotonic()
+            if now - self._last_suspend_check >= SUSPEND_READ_INTERVAL_SECONDS:
+                obj = get_object(self.api, MIGRATION, self.namespace, self.name)
+                self._suspended = bool((obj.get("spec") or {}).get("suspend"))
+                self._last_suspend_check = now
+            return self._suspended
 
 
 def table_entries(
-    rows: dict[str, int], estimates: dict[str, int], states: dict[str, str]
+    rows: dict[str, int], estimates: dict[str, int], states: dict[str, TableState]
 ) -> list[TableStatus]:
     return [
         TableStatus(
             name=name,
-            state=states.get(name, "pending"),
+            state=states.get(name, TableState.PENDING),
             rows_copied=rows.get(name, 0),
             rows_estimated=estimates.get(name, 0),
         )

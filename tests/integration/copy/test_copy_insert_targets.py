@@ -40,6 +40,10 @@ async def test_pg_to_mariadb_inserts_batches_and_updates_on_conflict(
     assert check.ok and check.checksum_match and check.target_rows == 700
 
 
+async def _stop_now() -> bool:
+    return True
+
+
 async def test_pg_to_sqlite_inserts_and_resumes(pg_db: Database, tmp_path: Path) -> None:
     pg_exec(pg_db, *SOURCE)
     path = tmp_path / "target.db"
@@ -54,7 +58,7 @@ async def test_pg_to_sqlite_inserts_and_resumes(pg_db: Database, tmp_path: Path)
     job = CopyJob("to-sqlite", Endpoints(pg_endpoint(pg_db), target), CopySpec(batch_size=200))
     units = await plan_units([mapping], job.endpoints.source, job.copy)
 
-    first = await run_units(job, units, should_stop=lambda: True)
+    first = await run_units(job, units, should_stop=_stop_now)
     results = await run_units(job, units)
     again = await run_units(job, units)
 

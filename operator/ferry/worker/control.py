@@ -1,0 +1,120 @@
+"""The worker's hold on a running copy: when it waits, when it stops, and its progress reports.
+
+Everything here runs inside the event loop that copies the units, so nothing here may block
+it: a blocking call stalls every unit's in-flight batch at once. The Kubernetes calls (the
+suspend read and the status patch, both blocking client calls) go through `asyncio.to_thread`;
+waits are awaited.
+
+- `spec.suspend` (read at most every 2 s): a unit reaching a batch boundary waits there,
+  starting no new batch, while the other units finish the batches they are in; the worker
+  reports `suspended`. The operator then suspends the Job, which ends the pod with SIGTERM;
+  if the spec is resumed before that, the units go on.
+- SIGTERM (Job suspended or deleted, node drained): `should_stop` answers True from then on,
+  so each unit stops at its next batch boundary and its committed checkpoint stands; batches
+  in flight still commit, within the pod's termination grace period (30 s by default; a
+  SIGKILL after it rolls the open batch back with its connection, which loses nothing).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from typing import Protocol
+
+from ferry.api.migration import WorkerState, WorkerStatus
+from ferry.observability.errors import first_line
+from ferry.observability.logging import get_logger
+
+REPORT_INTERVAL_SECONDS = 2.0  # one status patch per worker per interval
+SUSPEND_POLL_SECONDS = 1.0  # a waiting unit re-checks spec.suspend (the read itself is cached 2 s)
+
+log = get_logger("ferry.worker")
+
+
+class Reporter(Protocol):
+    """The worker's two Kubernetes calls (`StatusReporter`); both block, both are thread-safe."""
+
+    def report(self, status: WorkerStatus) -> None: ...
+
+    def suspended(self) -> bool: ...
+
+
+class CopyControl:
+    """The `should_stop` hook and the heartbeat of one worker's copy.
+
+    `snapshot(state)` builds the status to report from the progress so far; it is called in
+    the event loop only (the progress tracker is not shared with threads).
+    """
+
+    def __init__(
+        self,
+        reporter: Reporter,
+        snapshot: Callable[[WorkerState], WorkerStatus],
+        *,
+        report_interval: float = REPORT_INTERVAL_SECONDS,
+        suspend_poll: float = SUSPEND_POLL_SECONDS,
+    ) -> None:
+        self._reporter = reporter
+        self._snapshot = snapshot
+        self._report_interval = report_interval
+        self._suspend_poll = suspend_poll
+        self._stopping = asyncio.Event()
+        self.suspended = False  # spec.suspend as last read by a waiting unit
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    @property
+    def state(self) -> WorkerState:
+        return WorkerState.SUSPENDED if self.suspended else WorkerState.RUNNING
+
+    def stop(self) -> None:
+        """SIGTERM: no unit starts another batch; waiting units stop waiting."""
+        self._stopping.set()
+
+    async def should_stop(self) -> bool:
+        """The copy runner's hook, awaited between batches: waits while suspended, then True
+        only once the pod is being stopped (SIGTERM). Suspension alone never answers True:
+        the pod waits for the Job to be suspended, or for the spec to be resumed."""
+        await self.wait_while_suspended()
+        return self.stopping
+
+    async def wait_while_suspended(self) -> None:
+        """Return once `spec.suspend` is off or SIGTERM came; meanwhile report `suspended` and
+        sleep without blocking the loop, so the other units' batches keep streaming."""
+        while not self.stopping and await self._read_suspended():
+            if not self.suspended:
+                self.suspended = True
+                await self.report()  # at once; the heartbeat repeats it
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._suspend_poll)
+        self.suspended = False
+
+    async def heartbeat(self, finished: asyncio.Event) -> None:
+        """Report every `report_interval` until `finished` is set. One task, one report at a
+        time, so the reports land in order and none lands after the caller's final one."""
+        while not finished.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), self._report_interval)
+                return
+            await self.report()
+
+    async def report(self) -> None:
+        """Patch this worker's status in a thread. A failed patch is logged, not raised: it is
+        progress only, and the next one (2 s later) carries everything again."""
+        status = self._snapshot(self.state)
+        try:
+            await asyncio.to_thread(self._reporter.report, status)
+        except Exception as exc:
+            log.warning("progress report failed; retrying with the next one", error=first_line(exc))
+
+    async def _read_suspended(self) -> bool:
+        """spec.suspend, read in a thread; on a failed read the last known value holds (and
+        the next boundary reads again) rather than failing a unit over a status poll."""
+        try:
+            return await asyncio.to_thread(self._reporter.suspended)
+        except Exception as exc:
+            log.warning("reading spec.suspend failed; keeping the last value", error=first_line(exc))
+            return self.suspended
