@@ -101,3 +101,32 @@ def worker_jobs(api: client.ApiClient, namespace: str, name: str) -> list[Any]:
 
 def condition(status: dict[str, Any], type_: str) -> dict[str, Any]:
     return next((c for c in status.get("conditions", []) if c["type"] == type_), {})
+
+
+def approve_current_plan(api: client.ApiClient, namespace: str, name: str) -> dict[str, Any]:
+    """Approve the plan shown in `status.plan` (what `kubectl ferry approve` does); returns the object seen."""
+    obj = get_migration(api, namespace, name)
+    plan_hash = ((obj.get("status") or {}).get("plan") or {}).get("hash")
+    assert plan_hash, f"no plan to approve: {obj.get('status')}"
+    patch_migration_spec(api, namespace, name, {"approval": {"planHash": plan_hash}})
+    return obj
+
+
+def migration_events(api: client.ApiClient, namespace: str, name: str) -> list[Any]:
+    """The Events posted about Migration `name`, oldest first."""
+    events = client.CoreV1Api(api).list_namespaced_event(
+        namespace, field_selector=f"involvedObject.kind=Migration,involvedObject.name={name}"
+    )
+    return list(events.items)
+
+
+def wait_for_event(api: client.ApiClient, namespace: str, name: str, reason: str, timeout: float = 30) -> Any:
+    """The first Event with `reason` on Migration `name`; events are posted after the status write."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [e for e in migration_events(api, namespace, name) if e.reason == reason]
+        if found:
+            return found[0]
+        time.sleep(0.3)
+    seen = [(e.type, e.reason) for e in migration_events(api, namespace, name)]
+    raise AssertionError(f"no {reason} Event on migration {name} after {timeout}s; events: {seen}")

@@ -9,11 +9,9 @@ from pydantic import Field
 from ferry.api.base import (
     PROJECT_DEFAULTED,
     ApiModel,
-    ConditionedStatus,
     Identifier,
     LocalObjectReference,
     SecretKeyReference,
-    StatusModel,
 )
 from ferry.api.migration_status import (  # the status models, re-exported where the kind lives
     TERMINAL,

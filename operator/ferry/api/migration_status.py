@@ -202,7 +202,9 @@ class MigrationStatus(ConditionedStatus):
         self.completion_time = completed_at
         return self._transition(Phase.SUCCEEDED, summary, generation, True, False, c.SUCCEEDED)
 
-    def mark_failed(self, reason: str, message: str, generation: int, completed_at: str) -> StatusEvent | None:
+    def mark_failed(
+        self, reason: str, message: str, generation: int, completed_at: str
+    ) -> StatusEvent | None:
         self.completion_time = self.completion_time or completed_at
         return self._transition(Phase.FAILED, message, generation, False, False, reason, stalled=True)
 
@@ -211,7 +213,9 @@ class MigrationStatus(ConditionedStatus):
         return self._transition(Phase.ROLLING_BACK, message, generation, False, True, c.ROLLING_BACK)
 
     def mark_rolled_back(self, message: str, generation: int) -> StatusEvent | None:
-        return self._transition(Phase.ROLLED_BACK, message, generation, False, False, c.ROLLED_BACK, stalled=True)
+        return self._transition(
+            Phase.ROLLED_BACK, message, generation, False, False, c.ROLLED_BACK, stalled=True
+        )
 
     def mark_error(self, message: str, generation: int, *, stalled: bool) -> StatusEvent | None:
         """An error Ferry cannot classify: retried (Reconciling) until the limit, then Stalled."""
@@ -240,7 +244,11 @@ class MigrationStatus(ConditionedStatus):
         self.observed_generation = generation
         self.set_condition(c.READY, "True" if ready else "False", reason, message, generation)
         self.set_condition(
-            c.RECONCILING, "True" if reconciling else "False", reason, message if reconciling else "", generation
+            c.RECONCILING,
+            "True" if reconciling else "False",
+            reason,
+            message if reconciling else "",
+            generation,
         )
         if stalled:
             self.set_condition(c.STALLED, "True", reason, message, generation)

@@ -1,10 +1,10 @@
 """Local mode: a multi-document YAML bundle — the same one a user would `kubectl apply`.
 
 Secrets, DatabaseConnections, Migrations and at most one Project are read from the file;
-references resolve inside it. The Project, when present, governs the Migrations as it would
-in the cluster (its policy and defaults); without one, local mode's documented policy
-applies (ferry.services.gate.LOCAL_POLICY). With `--secrets-from-env`, a key of a Secret may instead come from the
-environment variable FERRY_SECRET_<NAME>_<KEY> (upper case, non-alphanumerics as `_`), so CI
+references resolve inside it. The Project, when present, governs the Migrations as it
+would in the cluster (its policy and defaults); without one, local mode's documented
+policy applies (ferry.services.gate.LOCAL_POLICY). With `--secrets-from-env`, a key of a
+Secret may instead come from the environment variable FERRY_SECRET_<NAME>_<KEY> (upper case, non-alphanumerics as `_`), so CI
 can keep passwords out of the file.
 """
 

@@ -99,7 +99,9 @@ def migration_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
             event = MigrationReconciler(KubeMigrationPorts(api)).finalize(_context(body))
         except RollbackBlocked as exc:
             # May heal (the target comes back): kopf retries the deletion handler after the delay.
-            raise kopf.TemporaryError(f"rollback on delete waits: {exc}", delay=DELETE_RETRY_SECONDS) from None
+            raise kopf.TemporaryError(
+                f"rollback on delete waits: {exc}", delay=DELETE_RETRY_SECONDS
+            ) from None
     if event is not None:
         _post(body, [event])
     memo.clear()

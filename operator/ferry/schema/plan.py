@@ -100,6 +100,7 @@ class Plan:
                     detail=op.detail,
                     risk=str(op.risk),
                     reason=op.reason,
+                    affected_rows=op.affected_rows,
                 )
                 for op in shown
             ],

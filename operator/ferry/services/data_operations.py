@@ -10,8 +10,11 @@ pass the same gate (ferry.services.gate) as the DDL:
 | `copy.truncateTarget` | holds rows | destructive (they are deleted) |
 | `copy.onConflict: update` | holds rows | destructive (rows with a copied key are overwritten) |
 | `rollback.onFailure: truncate` | holds rows before the load | destructive (those rows go too) |
-| `rollback.onDelete: truncate` / `drop-created` | any | destructive: deleting the Migration, maybe long after it succeeded, empties or drops what the application then relies on |
-| the same on an empty or created table, `rollback.onFailure: drop-created` | | safe (only undoes this migration's own load) |
+| `rollback.onDelete: truncate` / `drop-created` | any | destructive (1) |
+| the first three on an empty or created table; `rollback.onFailure: drop-created` | | safe (2) |
+
+(1) deleting the Migration, maybe long after it succeeded, empties or drops what the
+application relies on by then. (2) it only undoes this migration's own load.
 
 Row counts stop at `COUNT_LIMIT`: the plan is re-made while it waits for approval, and a
 count of a billion-row table each time would be a load of its own.
@@ -76,7 +79,9 @@ def _for_table(spec: MigrationSpec, m: TableMapping, exists: bool, rows: int) ->
                 "this migration creates if it fails", "on failure: DROP TABLE (created by this migration)")
         )  # fmt: skip
     if on_delete == RollbackAction.TRUNCATE or (on_delete == RollbackAction.DROP_CREATED and not exists):
-        kind = OpKind.ROLLBACK_TRUNCATE if on_delete == RollbackAction.TRUNCATE else OpKind.ROLLBACK_DROP_TABLE
+        kind = (
+            OpKind.ROLLBACK_TRUNCATE if on_delete == RollbackAction.TRUNCATE else OpKind.ROLLBACK_DROP_TABLE
+        )
         verb = "TRUNCATE" if kind == OpKind.ROLLBACK_TRUNCATE else "DROP TABLE"
         ops.append(
             Operation(kind, m.target_schema, m.target_table, DESTRUCTIVE,

@@ -193,7 +193,12 @@ class MigrationReconciler:
             self._start(ctx, spec, out, planned, sides)
 
     def _start(
-        self, ctx: MigrationContext, spec: MigrationSpec, out: Outcome, planned: PlannedMigration, sides: Sides
+        self,
+        ctx: MigrationContext,
+        spec: MigrationSpec,
+        out: Outcome,
+        planned: PlannedMigration,
+        sides: Sides,
     ) -> None:
         st = ctx.status
         deferred = self.ports.prepare_target(spec, sides, ctx.uid, planned)
@@ -210,7 +215,9 @@ class MigrationReconciler:
         self.ports.ensure_worker_rbac(ctx.namespace)
         st.attempts = max(st.attempts, 1)
         st.job_name = self.ports.create_job(ctx, spec)
-        out.emit(st.mark_running(f"copying {len(planned.mappings)} tables with job {st.job_name}", ctx.generation))
+        out.emit(
+            st.mark_running(f"copying {len(planned.mappings)} tables with job {st.job_name}", ctx.generation)
+        )
         out.requeue_after = SUPERVISE_SECONDS
 
     # -- Running / Suspended ------------------------------------------------------------------------

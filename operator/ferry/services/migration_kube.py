@@ -15,9 +15,9 @@ from ferry.kube.status import patch_status
 from ferry.observability.redaction import register_secret
 from ferry.services import rollback
 from ferry.services.connection_refs import ready_connection
+from ferry.services.governance import governance_for
 from ferry.services.migration_ports import ConnectionLookup, JobState, MigrationContext, Sides
 from ferry.services.planning import PlannedMigration, Side, plan_migration
-from ferry.services.governance import governance_for
 from ferry.services.policy import Governance
 from ferry.services.target_load import complete_target, prepare_target
 from ferry.services.validation import ValidationReport, validate_migration

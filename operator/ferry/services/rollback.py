@@ -13,6 +13,7 @@ from ferry.services.fk_deferral import RECORD, RestoreError, restore_foreign_key
 from ferry.services.planning import Side, engine_for, source_mappings
 from ferry.services.rollback_sql import drop_tables, truncate_tables
 
+
 def roll_back(
     spec: MigrationSpec,
     action: str,

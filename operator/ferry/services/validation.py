@@ -12,7 +12,6 @@ from ferry.schema import TableMapping
 from ferry.services.endpoints import endpoints_for
 from ferry.services.planning import Side, source_mappings
 
-
 SKIPPED = "not validated: spec.validation turns off row counts and checksums"
 
 

@@ -173,7 +173,11 @@ def test_project_defaults_fill_what_the_migration_omits_and_reach_the_job() -> N
     assert (effective.batch_size, effective.parallelism, effective.checksum_validation) == (1234, 1, True)
     assert effective.from_project == ["copy.batchSize", "validation.checksum"]
     job_spec = ports.created_jobs[0][2]
-    assert (job_spec.copy_.batch_size, job_spec.copy_.parallelism, job_spec.validation.checksum) == (1234, 1, True)
+    assert (job_spec.copy_.batch_size, job_spec.copy_.parallelism, job_spec.validation.checksum) == (
+        1234,
+        1,
+        True,
+    )
 
 
 def test_project_default_parallelism_is_checked_against_the_policy() -> None:
@@ -189,14 +193,16 @@ def test_project_default_parallelism_is_checked_against_the_policy() -> None:
 def test_job_failures_are_retried_then_fail() -> None:
     ports, ctx = FakePorts(), context()
     _to_running(ports, ctx)
-    ctx.status.workers = {"0": WorkerStatus(state=WorkerState.FAILED, message="orders: duplicate key\nDETAIL")}
+    ctx.status.workers = {
+        "0": WorkerStatus(state=WorkerState.FAILED, message="orders: duplicate key\nDETAIL")
+    }
     ports.job = JobState.FAILED
     out = _run(ports, ctx)
     assert _health(ctx) == (Phase.RUNNING, "False", "True", None)
     assert _cond(ctx, c.READY) == ("False", c.JOB_FAILED)
     assert ctx.status.attempts == 2 and ctx.status.next_attempt_time == "2026-11-29T12:00:10Z"
     assert [(e.type, e.reason) for e in out.events] == [("Warning", c.JOB_FAILED)]
-    assert "attempt 1 failed (orders: duplicate key); retrying in 10s" == ctx.status.message
+    assert ctx.status.message == "attempt 1 failed (orders: duplicate key); retrying in 10s"
 
     _run(ports, ctx)  # not yet due: nothing is created
     assert len(ports.created_jobs) == 1
@@ -205,7 +211,7 @@ def test_job_failures_are_retried_then_fail() -> None:
     assert [job[1] for job in ports.created_jobs] == [1, 2]
     assert ctx.status.next_attempt_time is None and ctx.status.phase == Phase.RUNNING
 
-    for attempt in range(2, MAX_ATTEMPTS + 1):
+    for _attempt in range(2, MAX_ATTEMPTS + 1):
         ports.job = JobState.FAILED
         _run(ports, ctx)
         ports.clock += timedelta(minutes=5)
