@@ -4,8 +4,8 @@ Secrets, DatabaseConnections, Migrations and at most one Project are read from t
 references resolve inside it. The Project, when present, governs the Migrations as it
 would in the cluster (its policy and defaults); without one, local mode's documented
 policy applies (ferry.services.gate.LOCAL_POLICY). With `--secrets-from-env`, a key of a
-Secret may instead come from the environment variable FERRY_SECRET_<NAME>_<KEY> (upper case, non-alphanumerics as `_`), so CI
-can keep passwords out of the file.
+Secret may instead come from the environment variable FERRY_SECRET_<NAME>_<KEY> (upper
+case, non-alphanumerics as `_`), so CI can keep passwords out of the file.
 """
 
 from __future__ import annotations
