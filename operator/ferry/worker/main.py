@@ -20,7 +20,7 @@ from types import FrameType
 
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.kinds import DATABASE_CONNECTION, MIGRATION
-from ferry.api.migration import MigrationSpec, TableState, WorkerState, WorkerStatus
+from ferry.api.migration import MigrationSpec, MigrationStatus, TableState, WorkerState, WorkerStatus
 from ferry.copy import (
     CopyJob,
     ProgressTracker,
@@ -34,6 +34,7 @@ from ferry.db.credentials import EnvSecretSource, resolve_credentials
 from ferry.kube.client import load_api_client
 from ferry.kube.status import get_object
 from ferry.observability.logging import configure_logging, get_logger
+from ferry.services.effective import apply_effective
 from ferry.services.endpoints import endpoints_for
 from ferry.services.planning import Side, source_mappings
 from ferry.worker.control import CopyControl
@@ -66,7 +67,10 @@ def run_worker(env: WorkerEnv) -> int:
     log = get_logger("ferry.worker", migration=env.name, namespace=env.namespace, index=env.index)
     api = load_api_client()
     secrets = EnvSecretSource()
-    spec = MigrationSpec.model_validate(get_object(api, MIGRATION, env.namespace, env.name)["spec"])
+    migration = get_object(api, MIGRATION, env.namespace, env.name)
+    # The settings the operator planned with (the Project's defaults included): status.effective.
+    effective = MigrationStatus.model_validate(migration.get("status") or {}).effective
+    spec = apply_effective(MigrationSpec.model_validate(migration["spec"]), effective)
 
     def side(name: str) -> Side:
         conn = DatabaseConnectionSpec.model_validate(
