@@ -88,7 +88,11 @@ class Bundle:
     def decide(self, spec: MigrationSpec, plan: Plan) -> Decision:
         """The same gate as the operator's (ferry.services.gate), with this bundle's policy."""
         read_only = self.connection(spec.target.connection_ref.name).read_only
-        return decide(spec, plan, self.governance(), target_read_only=read_only)
+        governance = self.governance()
+        hint = f"approve with spec.approval.planHash: {plan.hash}"
+        if not governance.policy.destructive_requires_approval:
+            hint += " (or spec.schema.allowDestructive: true for destructive operations)"
+        return decide(spec, plan, governance, target_read_only=read_only, approve_hint=hint)
 
     def migration(self, name: str | None = None) -> tuple[str, MigrationSpec]:
         if name is not None:

@@ -179,9 +179,14 @@ def test_a_target_that_has_the_tables_and_their_foreign_keys_loads_in_any_order(
     load_chinook(pg_db2)
     foreign_keys = pg_rows(pg_db2, PG_FOREIGN_KEYS)
     assert len(foreign_keys) == 11
-    text = _bundle(
-        chinook_pg, pg_db2, mode="diff", copy="batchSize: 400, parallelism: 2, truncateTarget: true"
+    copy = "batchSize: 400, parallelism: 2, truncateTarget: true"
+    # Emptying tables that hold rows is destructive: refused until the bundle allows it.
+    assert (
+        _run(tmp_path, _bundle(chinook_pg, pg_db2, mode="diff", copy=copy), monkeypatch, chinook_pg.password)
+        == 2
     )
+    assert "destructive operations" in capsys.readouterr().err
+    text = _bundle(chinook_pg, pg_db2, mode="diff, allowDestructive: true", copy=copy)
 
     assert _run(tmp_path, text, monkeypatch, chinook_pg.password) == 0, capsys.readouterr()
     assert "checksum ok" in capsys.readouterr().out

@@ -198,10 +198,18 @@ def test_truncating_a_table_with_rows_needs_allow_destructive_locally(
     bundle = tmp_path / "bundle.yaml"
     bundle.write_text(yaml.safe_dump_all(docs))
 
+    assert _ferry(plan_cli, "plan", "-f", str(bundle), "--output", "json") == 2
+    planned = json.loads(capsys.readouterr().out)
+    truncate = [op for op in planned["operations"] if op["kind"] == "truncate_table"]
+    assert [(op["table"], op["risk"], op["affectedRows"]) for op in truncate] == [
+        ("public.item", "destructive", 2)
+    ]
     assert _ferry(plan_cli, "plan", "-f", str(bundle)) == 2
     out = capsys.readouterr().out
-    assert "truncate_table" in out and "public.item" in out
-    assert "2 rows deleted" in out and "refused" in out
+    row = next(line for line in out.splitlines() if "truncate" in line)
+    cells = [cell.strip() for cell in row.split("│")]
+    assert "public.item" in cells and cells[-2] == "2", out  # the rows column
+    assert "refused" in out and "allowDestructive" in out
 
     docs[-1]["spec"]["schema"]["allowDestructive"] = True
     bundle.write_text(yaml.safe_dump_all(docs))
