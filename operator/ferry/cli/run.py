@@ -28,13 +28,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextC
 from ferry.api.migration import MigrationSpec
 from ferry.cli.bundle import Bundle, BundleError, add_bundle_arguments, load_bundle
 from ferry.copy import (
-    CopyJob,
-    Endpoints,
     ProgressEvent,
     ProgressTracker,
     UnitResults,
-    plan_units,
-    run_units,
 )
 from ferry.db.credentials import SecretError
 from ferry.observability.errors import first_line
@@ -44,8 +40,8 @@ from ferry.schema import (
     SelectionError,
     TableMapping,
 )
+from ferry.services.copy_driver import copy_share
 from ferry.services.effective import effective_spec
-from ferry.services.endpoints import endpoints_for
 from ferry.services.planning import PlannedMigration, Side, plan_migration, tables_with_checkpoints
 from ferry.services.target_load import complete_target, prepare_target
 from ferry.services.validation import ValidationReport, validate_migration
@@ -67,7 +63,6 @@ class Prepared:
     spec: MigrationSpec
     uid: str
     planned: PlannedMigration
-    endpoints: Endpoints
     source: Side
     target: Side
 
@@ -86,8 +81,7 @@ def _prepare(bundle: Bundle, name: str, spec: MigrationSpec) -> Prepared:
     # A rerun after an interruption: the tables it already copied into are its own, so mode
     # create still gives them the keys and indexes deferred until after the load.
     planned = plan_migration(spec, source, target, owned_tables=tables_with_checkpoints(target, uid))
-    endpoints = endpoints_for(source, target)
-    return Prepared(spec, uid, planned, endpoints, source, target)
+    return Prepared(spec, uid, planned, source, target)
 
 
 class LiveProgress:
@@ -122,15 +116,15 @@ class LiveProgress:
 
 async def _copy(prepared: Prepared, bundle: Bundle, live: LiveProgress) -> UnitResults:
     spec = prepared.spec
-    job = CopyJob(
-        prepared.uid, prepared.endpoints, spec.copy_, bundle.secrets, concurrency=spec.copy_.parallelism
-    )
-    units = await plan_units(prepared.mappings, prepared.endpoints.source, spec.copy_)
-    for unit in units:
+    share = await copy_share(
+        spec, prepared.source, prepared.target, migration_uid=prepared.uid, secrets=bundle.secrets,
+        mappings=prepared.mappings, concurrency=spec.copy_.parallelism,
+    )  # fmt: skip
+    for unit in share.units:
         live.expect(unit.table, unit.unit_id, unit.estimated_rows)
     live.tracker.start()
     with live.bars:
-        return await run_units(job, units, progress=live)
+        return await share.run(progress=live)
 
 
 def _validate(prepared: Prepared, bundle: Bundle) -> ValidationReport:

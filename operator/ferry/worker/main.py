@@ -14,29 +14,20 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from types import FrameType
 
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.kinds import DATABASE_CONNECTION, MIGRATION
 from ferry.api.migration import MigrationSpec, MigrationStatus, TableState, WorkerState, WorkerStatus
-from ferry.copy import (
-    CopyJob,
-    ProgressTracker,
-    UnitResults,
-    WorkUnit,
-    plan_units,
-    run_units,
-    units_for_worker,
-)
+from ferry.copy import ProgressTracker, UnitResults
 from ferry.db.credentials import EnvSecretSource, resolve_credentials
 from ferry.kube.client import load_api_client
 from ferry.kube.status import get_object
 from ferry.observability.logging import configure_logging, get_logger
+from ferry.services.copy_driver import CopyShare, copy_share
 from ferry.services.effective import apply_effective
-from ferry.services.endpoints import endpoints_for
-from ferry.services.planning import Side, source_mappings
+from ferry.services.planning import Side
 from ferry.worker.control import CopyControl
 from ferry.worker.reporter import StatusReporter, table_entries
 
@@ -79,11 +70,13 @@ def run_worker(env: WorkerEnv) -> int:
         return Side(conn, resolve_credentials(conn, secrets))
 
     source, target = side(spec.source.connection_ref.name), side(spec.target.connection_ref.name)
-    mappings = source_mappings(spec, source, target)
-    endpoints = endpoints_for(source, target)
-    units = asyncio.run(plan_units(mappings, endpoints.source, spec.copy_))
-    mine = units_for_worker(units, env.index, env.count)
-    log.info("worker starting", units=len(mine), units_total=len(units))
+    share = asyncio.run(
+        copy_share(
+            spec, source, target, migration_uid=env.uid, secrets=secrets, index=env.index, count=env.count
+        )
+    )
+    mine = share.units
+    log.info("worker starting", units=len(mine), units_total=share.units_total)
 
     reporter = StatusReporter(api, env.namespace, env.name, env.index)
     tracker = ProgressTracker()
@@ -113,8 +106,7 @@ def run_worker(env: WorkerEnv) -> int:
 
     control = CopyControl(reporter, snapshot)
     reporter.report(snapshot(WorkerState.RUNNING))
-    job = CopyJob(migration_uid=env.uid, endpoints=endpoints, copy=spec.copy_, secrets=secrets)
-    results = asyncio.run(copy_units(job, mine, tracker, control))
+    results = asyncio.run(copy_units(share, tracker, control))
     if results.ok:
         reporter.report(snapshot(WorkerState.DONE))
         log.info("worker done", rows=results.rows_copied)
@@ -132,9 +124,7 @@ def run_worker(env: WorkerEnv) -> int:
     return EXIT_SIGTERM
 
 
-async def copy_units(
-    job: CopyJob, units: Sequence[WorkUnit], tracker: ProgressTracker, control: CopyControl
-) -> UnitResults:
+async def copy_units(share: CopyShare, tracker: ProgressTracker, control: CopyControl) -> UnitResults:
     """Run the units with the control's hook and heartbeat; SIGTERM stops them between batches.
 
     The SIGTERM handler is the loop's own while the units run (a flag, so the batches in flight
@@ -145,7 +135,7 @@ async def copy_units(
     finished = asyncio.Event()
     heartbeat = asyncio.create_task(control.heartbeat(finished))
     try:
-        return await run_units(job, units, progress=tracker.update, should_stop=control.should_stop)
+        return await share.run(progress=tracker.update, should_stop=control.should_stop)
     finally:
         finished.set()
         await heartbeat

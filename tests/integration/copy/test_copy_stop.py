@@ -9,6 +9,7 @@ import signal
 
 from ferry.api.migration import CopySpec, WorkerStatus
 from ferry.copy import CopyJob, Endpoints, ProgressEvent, ProgressTracker, plan_units, run_units
+from ferry.services.copy_driver import CopyShare
 from ferry.worker.control import CopyControl
 from ferry.worker.main import copy_units
 from harness.databases import Database
@@ -128,7 +129,7 @@ async def test_sigterm_stops_the_worker_between_batches_at_its_committed_checkpo
     control = CopyControl(_NotSuspended(), lambda state: WorkerStatus(state=state))
     previous = signal.getsignal(signal.SIGTERM)
     try:
-        results = await copy_units(job, units, tracker, control)
+        results = await copy_units(CopyShare(job, units, len(units)), tracker, control)
         restored = signal.getsignal(signal.SIGTERM)
     finally:
         signal.signal(signal.SIGTERM, previous)

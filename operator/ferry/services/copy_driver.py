@@ -1,0 +1,59 @@
+"""The one way a Migration's rows are copied: the worker pods and `ferry run` both come here.
+
+From the spec and the two sides it derives the mappings (unless the caller planned them
+already), the endpoints, every work unit in a deterministic order, and the share of worker
+`index` of `count`; `CopyShare.run` then copies them through ferry.copy. A worker pod is one
+share of `parallelism` (two units at once, ferry.copy's default); `ferry run` is the only
+share, copying `parallelism` units at once. Checkpoints are keyed by the migration UID, so
+only the same migration resumes them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, replace
+
+from ferry.api.migration import MigrationSpec
+from ferry.copy import CopyJob, ProgressEvent, UnitResults, WorkUnit, plan_units, run_units, units_for_worker
+from ferry.copy.runner import never_stop
+from ferry.db.credentials import SecretSource
+from ferry.schema import TableMapping
+from ferry.services.endpoints import endpoints_for
+from ferry.services.planning import Side, source_mappings
+
+
+@dataclass(frozen=True)
+class CopyShare:
+    job: CopyJob
+    units: list[WorkUnit]  # this share's units
+    units_total: int  # of the whole migration
+
+    async def run(
+        self,
+        progress: Callable[[ProgressEvent], None] = lambda event: None,
+        should_stop: Callable[[], Awaitable[bool]] = never_stop,
+    ) -> UnitResults:
+        return await run_units(self.job, self.units, progress=progress, should_stop=should_stop)
+
+
+async def copy_share(
+    spec: MigrationSpec,
+    source: Side,
+    target: Side,
+    *,
+    migration_uid: str,
+    secrets: SecretSource,
+    mappings: Sequence[TableMapping] | None = None,
+    index: int = 0,
+    count: int = 1,
+    concurrency: int | None = None,
+) -> CopyShare:
+    """Worker `index` of `count`'s units, ready to run (the spec is the effective one)."""
+    if mappings is None:
+        mappings = source_mappings(spec, source, target)
+    endpoints = endpoints_for(source, target)
+    units = await plan_units(mappings, endpoints.source, spec.copy_)
+    job = CopyJob(migration_uid, endpoints, spec.copy_, secrets)
+    if concurrency is not None:
+        job = replace(job, concurrency=concurrency)
+    return CopyShare(job, units_for_worker(units, index, count), len(units))
