@@ -18,7 +18,14 @@ from rich.table import Table
 from rich.text import Text
 
 from ferry.api.kinds import MIGRATION
-from ferry.api.migration import MigrationStatus, Phase, PlanStatus, ProgressStatus, TableStatus
+from ferry.api.migration import (
+    EffectiveSettings,
+    MigrationStatus,
+    Phase,
+    PlanStatus,
+    ProgressStatus,
+    TableStatus,
+)
 from ferry.cli.control import EXIT_OK, add_target_arguments, with_migration
 from ferry.humanize import human_duration, human_rate
 from ferry.kube.status import get_object
@@ -101,6 +108,36 @@ def _plan(spec: dict[str, Any], plan: PlanStatus | None, name: str) -> Renderabl
     return text
 
 
+def _settings(effective: EffectiveSettings | None) -> RenderableType | None:
+    """What runs (status.effective), with the values a Project's defaults supplied marked."""
+    if effective is None:
+        return None
+    project = set(effective.from_project)
+
+    def mark(field: str, text: str) -> str:
+        return f"{text} (project)" if field in project else text
+
+    batch = str(effective.batch_size) if effective.batch_size else "engine default"
+    checks = (
+        "checksums"
+        if effective.checksum_validation
+        else "row counts"
+        if effective.row_count_validation
+        else "none"
+    )
+    parts = [
+        mark("copy.batchSize", f"batch {batch}"),
+        mark("copy.parallelism", f"parallelism {effective.parallelism}"),
+        mark(
+            "validation.checksum" if effective.checksum_validation else "validation.rowCount",
+            f"validation {checks}",
+        ),
+    ]
+    if effective.job_resources is not None:
+        parts.append(mark("job.resources", "job resources set"))
+    return Text("Settings ", style="bold").append(", ".join(parts))
+
+
 def _overall(progress: ProgressStatus) -> RenderableType:
     grid = Table.grid(padding=(0, 1))
     percent = progress.percent
@@ -150,6 +187,7 @@ def render_status(obj: dict[str, Any]) -> RenderableType:
         _header(meta, spec, status),
         _conditions(status),
         _plan(spec, status.plan, str(meta.get("name", "NAME"))),
+        _settings(status.effective),
         _overall(status.progress) if status.progress is not None else None,
         _tables(status),
     ]

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ferry.copy.checkpoint_sql import PG_SCHEMA
+from ferry.observability.errors import first_line
 
 RECORD = f'{PG_SCHEMA}."_ferry_deferred_fks"'
 _CREATE = (
@@ -134,7 +135,7 @@ def restore_foreign_keys(engine: sa.Engine, migration_uid: str) -> list[Deferred
                     {"uid": migration_uid, "table": key.table, "name": key.name},
                 )
         except sa.exc.DBAPIError as exc:
-            first = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+            first = first_line(exc.orig if exc.orig is not None else exc)
             raise RestoreError(f"re-creating foreign key {key.label} failed: {first}") from None
         restored.append(key)
     return restored

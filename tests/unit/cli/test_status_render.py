@@ -161,3 +161,16 @@ def test_a_safe_plan_shows_no_approval_hint() -> None:
     out = StringIO()
     Console(file=out, width=200).print(render_status(obj))
     assert "not approved" not in out.getvalue() and "safe 3" in out.getvalue()
+
+
+def test_effective_settings_show_what_the_project_supplied() -> None:
+    obj = copy.deepcopy(RUNNING)
+    obj["status"]["effective"] = {
+        "batchSize": 700,
+        "parallelism": 1,
+        "rowCountValidation": True,
+        "checksumValidation": False,
+        "fromProject": ["copy.batchSize"],
+    }
+    out = text_of(obj)
+    assert "batch 700 (project), parallelism 1, validation row counts" in out
