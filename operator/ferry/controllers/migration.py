@@ -52,7 +52,7 @@ def _post(body: kopf.Body, events: list[StatusEvent]) -> None:
 
 def _reconcile(body: kopf.Body, memo: kopf.Memo, *, tick: bool) -> None:
     ctx = _context(body)
-    if ctx.status.phase in TERMINAL:
+    if ctx.status.phase in TERMINAL and ctx.status.observed_generation == ctx.generation:
         return
     if tick and time.monotonic() < memo.get("not_before", 0.0):
         return  # the last reconcile asked to be left alone for a while (e.g. awaiting approval)

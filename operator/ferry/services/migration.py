@@ -72,7 +72,10 @@ class MigrationReconciler:
     def reconcile(self, ctx: MigrationContext) -> Outcome:
         out = Outcome()
         st = ctx.status
-        if st.phase in TERMINAL or self._gave_up(ctx):
+        if st.phase in TERMINAL:
+            self._observe_finished(ctx)
+            return out
+        if self._gave_up(ctx):
             return out
         phase = st.phase
         try:
@@ -105,6 +108,17 @@ class MigrationReconciler:
             raise RollbackBlocked(sides.message)
         done = self.ports.roll_back(spec, action.value, sides, ctx.status.created_tables, ctx.uid)
         return StatusEvent("Normal", c.ROLLED_BACK, f"rolled back on delete ({action.value}): {done}")
+
+    def _observe_finished(self, ctx: MigrationContext) -> None:
+        """A spec change after the end does not run the migration again, but it is observed:
+        kstatus (Flux, Argo CD) reads `observedGeneration < generation` as still in progress."""
+        st = ctx.status
+        if st.observed_generation == ctx.generation:
+            return
+        st.observed_generation = ctx.generation
+        for condition in st.conditions:
+            condition.observed_generation = ctx.generation
+        self.ports.save_status(ctx)
 
     # -- errors ---------------------------------------------------------------------------------
 

@@ -290,6 +290,11 @@ def test_validation_success() -> None:
     assert ctx.status.tables[0].state == TableState.VALIDATED and ctx.status.tables[0].validation == "ok"
     assert [(e.type, e.reason) for e in out.events] == [("Normal", Phase.SUCCEEDED)]
     assert _run(ports, ctx).events == []  # terminal: nothing more happens
+    calls, saves = len(ports.calls), len(ports.saved)
+    ctx.generation = 2  # a spec change after the end is observed (kstatus), not run
+    assert _run(ports, ctx).events == [] and len(ports.calls) == calls
+    assert len(ports.saved) == saves + 1 and ctx.status.observed_generation == 2
+    assert all(cond.observed_generation == 2 for cond in ctx.status.conditions)
 
 
 def test_validation_failure_fails() -> None:
