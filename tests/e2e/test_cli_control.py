@@ -152,7 +152,7 @@ def test_status_shows_phase_plan_and_progress(
             "phase": "Succeeded",
             "plan": {"hash": PLAN_HASH, "safe": 11},
             "progress": {"tablesTotal": 2, "tablesDone": 2, "rowsCopied": 3778, "percent": 100},
-            "tables": [{"name": "track", "state": "Done", "rowsCopied": 3503, "rowsEstimated": 3503}],
+            "tables": [{"name": "track", "state": "done", "rowsCopied": 3503, "rowsEstimated": 3503}],
         },
     )
     code, out, _ = ferry(

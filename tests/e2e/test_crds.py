@@ -92,16 +92,16 @@ def test_valid_connection_is_stored_with_defaults(objects: client.CustomObjectsA
 
 
 def test_valid_migration_is_stored_with_defaults(objects: client.CustomObjectsApi, namespace: str) -> None:
-    body = migration("shop-to-pg", copy={"parallelism": 3}, tables={"exclude": ["tmp_*"]})
+    body = migration("shop-to-pg", tables={"exclude": ["tmp_*"]})
     objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "migrations", body)
     stored = objects.get_namespaced_custom_object(GROUP, VERSION, namespace, "migrations", "shop-to-pg")
     spec = stored["spec"]
-    assert spec["copy"] == {  # batchSize stays unset: the engine picks it per copy path
-        "parallelism": 3,
-        "onConflict": "error",
-        "truncateTarget": False,
-        "splitThresholdRows": 2000000,
-    }
+    # No default for what a Project may default (copy.batchSize, copy.parallelism, validation.*,
+    # job.resources): an omitted field must stay omitted so the operator can tell it from a set
+    # one; the values that run are in status.effective.
+    assert spec["copy"] == {"onConflict": "error", "truncateTarget": False, "splitThresholdRows": 2000000}
+    assert spec["validation"] == {}
+    assert "resources" not in spec["job"] and spec["job"]["backoffLimit"] == 6
     assert spec["tables"]["exclude"] == ["tmp_*"]
     assert spec["suspend"] is False
 

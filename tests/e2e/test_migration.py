@@ -12,6 +12,7 @@ import pytest
 from kubernetes import client
 
 from e2e.migration_helpers import (
+    approve_current_plan,
     condition,
     get_migration,
     patch_migration_spec,
@@ -199,6 +200,11 @@ def test_a_foreign_key_the_loaded_rows_break_is_named_and_stays_recorded(
         conn.execute("INSERT INTO playlist_track VALUES (1, 999999)")  # no such track
     spec = {**_spec(truncateTarget=True), "schema": {"mode": "none"}}
     start_migration(kube_api, namespace, "orphans", pg_source, pg_db2, spec)
+    # truncateTarget empties tables that hold rows: destructive, so it runs only once approved.
+    waiting = wait_for_phase(kube_api, namespace, "orphans", {"AwaitingApproval"}, timeout=120)["status"]
+    assert condition(waiting, "Ready")["reason"] == "AwaitingApproval"
+    assert any(op["kind"] == "truncate_table" for op in waiting["plan"]["operations"])
+    approve_current_plan(kube_api, namespace, "orphans")
 
     failed = wait_for_phase(kube_api, namespace, "orphans", {"Failed"}, timeout=240)["status"]
     ready = condition(failed, "Ready")

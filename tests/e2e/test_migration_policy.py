@@ -8,6 +8,7 @@ import psycopg
 from kubernetes import client
 
 from e2e.migration_helpers import (
+    approve_current_plan,
     condition,
     get_migration,
     patch_migration_spec,
@@ -68,6 +69,12 @@ def test_delete_with_drop_created_removes_only_the_tables_the_migration_created(
         "tables": {"include": ["artist", "album"]},
         "rollback": {"onDelete": "drop-created"},
     })  # fmt: skip
+    # Deleting the Migration, maybe long after it succeeded, drops tables: destructive, approved first.
+    waiting = wait_for_phase(kube_api, namespace, "temp", {"AwaitingApproval"}, timeout=120)["status"]
+    drops = [op for op in waiting["plan"]["operations"] if op["kind"] == "rollback_drop_table"]
+    assert sorted(op["table"].split(".")[-1] for op in drops) == ["album", "artist"], drops
+    assert all(op["risk"] == "destructive" for op in drops), drops
+    approve_current_plan(kube_api, namespace, "temp")
     done = wait_for_phase(kube_api, namespace, "temp", {"Succeeded"}, timeout=180)
     assert sorted(done["status"]["createdTables"]) == ["public.album", "public.artist"]
     assert {"artist", "album", "keep_me"} <= _tables(pg_db2)
