@@ -72,7 +72,7 @@ def test_delete_with_drop_created_removes_only_the_tables_the_migration_created(
     # Deleting the Migration, maybe long after it succeeded, drops tables: destructive, approved first.
     waiting = wait_for_phase(kube_api, namespace, "temp", {"AwaitingApproval"}, timeout=120)["status"]
     drops = [op for op in waiting["plan"]["operations"] if op["kind"] == "rollback_drop_table"]
-    assert sorted(op["table"].split(".")[-1] for op in drops) == ["album", "artist"], drops
+    assert sorted(op["table"] for op in drops) == ["public.album", "public.artist"], drops
     assert all(op["risk"] == "destructive" for op in drops), drops
     approve_current_plan(kube_api, namespace, "temp")
     done = wait_for_phase(kube_api, namespace, "temp", {"Succeeded"}, timeout=180)

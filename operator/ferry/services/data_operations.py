@@ -24,6 +24,7 @@ whether a table holds rows at all is (through the risk).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 
 import sqlalchemy
 
@@ -47,7 +48,12 @@ def data_operations(
         or spec.copy_.on_conflict == OnConflict.UPDATE
         or spec.rollback.on_failure == RollbackAction.TRUNCATE
     )
+    # Operations name the table as the DDL does: with the target's schema even when the spec
+    # leaves it to the connection's default.
+    default_schema = target_schema.schema if target_schema.dialect == "postgresql" else None
     for mapping in mappings:
+        if mapping.target_schema is None and default_schema is not None:
+            mapping = replace(mapping, target_schema=default_schema)
         exists = mapping.target_table in target_schema.tables
         rows = count_rows(target, mapping) if exists and wants_rows else 0
         ops += _for_table(spec, mapping, exists, rows)
