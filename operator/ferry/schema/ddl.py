@@ -150,6 +150,19 @@ def _create_enum(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
     return [_compile(CreateEnumType(enum), dialect)]
 
 
+def _create_sequence(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    """Only planned for PostgreSQL targets (a sequence that stays one, ferry.schema.sequences)."""
+    seq = op.sequence
+    if fam is not Family.POSTGRESQL or seq is None:
+        raise _no_ddl(op, dialect)
+    sequence = sa.Sequence(
+        seq.name, start=seq.start, increment=seq.increment, minvalue=seq.min_value,
+        maxvalue=seq.max_value, cycle=seq.cycle, schema=op.schema,
+        data_type=LiteralType(seq.type),  # type: ignore[arg-type]  # the type's text, as for columns
+    )  # fmt: skip
+    return [_compile(sa.schema.CreateSequence(sequence), dialect)]
+
+
 def _create_table(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
     assert op.table_def is not None
     return [_compile(sa.schema.CreateTable(_sa_table(op.table_def, sa.MetaData(), dialect, op)), dialect)]
@@ -301,6 +314,7 @@ def _data_operation(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
 
 RENDERERS: dict[OpKind, Renderer] = {
     OpKind.CREATE_ENUM: _create_enum,
+    OpKind.CREATE_SEQUENCE: _create_sequence,
     OpKind.CREATE_TABLE: _create_table,
     OpKind.ADD_COLUMN: _add_column,
     OpKind.ALTER_TYPE: _alter_type,

@@ -23,10 +23,12 @@ from ferry.schema.model import (
     EnumType,
     ForeignKey,
     Index,
+    Sequence,
     Table,
     UniqueConstraint,
 )
-from ferry.schema.typemap import map_default, map_type
+from ferry.schema.sequences import kept_sequences, nextval_sequence, sequence_users
+from ferry.schema.typemap import MappedDefault, map_default, map_type
 from ferry.schema.typenames import canonical_type
 
 # A check expression we can carry across dialects: column names, literals, comparisons and
@@ -44,6 +46,7 @@ T = TypeVar("T")
 class Desired:
     tables: dict[str, Table] = field(default_factory=dict)  # by target table name
     enums: dict[str, EnumType] = field(default_factory=dict)
+    sequences: dict[str, Sequence] = field(default_factory=dict)  # PostgreSQL sequences to keep as such
     notes: dict[str, list[str]] = field(default_factory=dict)  # note -> ["table.column", ...]
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -82,9 +85,13 @@ def build_desired(
     mappings = [replace(m, target_schema=m.target_schema or default_schema) for m in mappings]
     by_source = {m.source_table: m for m in mappings}
     index_names = Counter(ix.name for t in source.tables.values() for ix in t.indexes)
+    kept = kept_sequences(source) if source.dialect == target_dialect == "postgresql" else {}
+    used = sequence_users(source)
+    # A sequence no column uses is the application's own (order numbers, say): it comes along.
+    out.sequences.update({name: seq for name, seq in kept.items() if not used.get(name)})
     for mapping in mappings:
         table = source.tables[mapping.source_table]
-        mapped = _Mapped(source, table, mapping, target_dialect, by_source, index_names, out)
+        mapped = _Mapped(source, table, mapping, target_dialect, by_source, index_names, out, kept)
         out.tables[mapping.target_table] = _table(mapped)
     return out
 
@@ -99,7 +106,8 @@ class _Mapped:
     target_dialect: str
     by_source: dict[str, TableMapping]  # every mapping, by source table (for foreign keys)
     index_names: Counter[str]  # how many source tables use each index name
-    out: Desired  # collects enums, notes, warnings and errors
+    out: Desired  # collects enums, sequences, notes, warnings and errors
+    kept: dict[str, Sequence]  # sequences that stay sequences (ferry.schema.sequences.kept_sequences)
 
     @property
     def same(self) -> bool:
@@ -267,14 +275,23 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
         )
     if src.generated:
         out.note("generated columns are created as plain columns and their values copied", where)
-    default = map_default(source.dialect, target_dialect, src, target_type)
+    carries_value = cm.transform is None
+    sequence = m.kept.get(nextval_sequence(src.default) or "") if carries_value else None
+    if sequence is not None:
+        # A shared or standalone sequence: the column keeps drawing from it, as on the source.
+        out.sequences[sequence.name] = sequence
+        default = MappedDefault(src.default)
+    else:
+        default = map_default(source.dialect, target_dialect, src, target_type)
     if default.dropped:
         out.note(default.dropped, where)
-    carries_value = cm.transform is None
+    autoincrement = src.autoincrement and carries_value and sequence is None
+    if autoincrement and target_type not in _INTEGER_TYPES:
+        out.note(f"not generated on the target ({target_type} has no identity); ids are copied", where)
     return Column(
         name=cm.target,
         type=target_type,
         nullable=cm.nullable and cm.target not in pk,
         default=default.expression if carries_value else None,
-        autoincrement=src.autoincrement and carries_value and target_type in _INTEGER_TYPES,
+        autoincrement=autoincrement and target_type in _INTEGER_TYPES,
     )

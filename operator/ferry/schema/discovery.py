@@ -66,6 +66,7 @@ def _discover_postgresql(
         enums=catalog_postgresql.enums(conn, schema),
         domains=catalog_postgresql.domains(conn, schema),
         sequences=tuple(sorted(rel.sequences)),
+        sequence_defs=catalog_postgresql.sequences(conn, schema),
         server_version=version,
     )
 

@@ -67,6 +67,21 @@ class EnumType:
 
 
 @dataclass(frozen=True)
+class Sequence:
+    """A PostgreSQL sequence's definition (never its current value: that changes with every
+    insert, and the model is hashed). `owned_by` is "table.column" for a serial or identity."""
+
+    name: str
+    type: str = "bigint"
+    start: int = 1
+    increment: int = 1
+    min_value: int | None = None
+    max_value: int | None = None
+    cycle: bool = False
+    owned_by: str | None = None
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     schema: str | None
@@ -104,12 +119,14 @@ class DatabaseSchema:
     enums: Mapping[str, EnumType] = field(default_factory=dict)
     domains: Mapping[str, str] = field(default_factory=dict)  # domain name -> base type
     sequences: tuple[str, ...] = ()
+    sequence_defs: Mapping[str, Sequence] = field(default_factory=dict)  # PostgreSQL: name -> definition
     server_version: str | None = None
 
     def to_dict(self, *, with_estimates: bool = True) -> dict[str, Any]:
         data = asdict(self)
         data["tables"] = {name: data["tables"][name] for name in sorted(data["tables"])}
         data["enums"] = {name: data["enums"][name] for name in sorted(data["enums"])}
+        data["sequence_defs"] = {name: data["sequence_defs"][name] for name in sorted(data["sequence_defs"])}
         if not with_estimates:
             data.pop("server_version")
             for table in data["tables"].values():
@@ -146,6 +163,7 @@ class DatabaseSchema:
             enums=enums,
             domains=dict(data.get("domains", {})),
             sequences=tuple(data.get("sequences", ())),
+            sequence_defs={name: Sequence(**d) for name, d in data.get("sequence_defs", {}).items()},
             server_version=data.get("server_version"),
         )
 

@@ -9,7 +9,9 @@ as them, so plan JSON, status and golden files read as before.
 
 Data operations (phase `data`) are not DDL: they record settings of the copy that destroy or
 overwrite rows already in the target (truncating a table first, overwriting rows on conflict)
-and how a failed load is undone, so the plan hash and the approval cover them too.
+and how a failed load is undone, so the plan hash and the approval cover them too. Setting a
+sequence (`set_sequence`) is one as well: its value is read from the source when the load
+completes, so the plan holds which counter is set and from what, never the number.
 """
 
 from __future__ import annotations
@@ -18,7 +20,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from ferry.schema.model import CheckConstraint, Column, EnumType, ForeignKey, Index, Table, UniqueConstraint
+from ferry.schema.model import (
+    CheckConstraint,
+    Column,
+    EnumType,
+    ForeignKey,
+    Index,
+    Sequence,
+    Table,
+    UniqueConstraint,
+)
 
 
 class Risk(StrEnum):
@@ -48,6 +59,7 @@ PRE_DATA, POST_DATA = OpPhase.PRE_DATA, OpPhase.POST_DATA
 
 class OpKind(StrEnum):
     CREATE_ENUM = "create_enum"
+    CREATE_SEQUENCE = "create_sequence"
     CREATE_TABLE = "create_table"
     ADD_COLUMN = "add_column"
     ALTER_TYPE = "alter_type"
@@ -69,10 +81,17 @@ class OpKind(StrEnum):
     OVERWRITE_ROWS = "overwrite_rows"
     ROLLBACK_TRUNCATE = "rollback_truncate"
     ROLLBACK_DROP_TABLE = "rollback_drop_table"
+    SET_SEQUENCE = "set_sequence"
 
 
 DATA_KINDS = frozenset(
-    (OpKind.TRUNCATE_TABLE, OpKind.OVERWRITE_ROWS, OpKind.ROLLBACK_TRUNCATE, OpKind.ROLLBACK_DROP_TABLE)
+    (
+        OpKind.TRUNCATE_TABLE,
+        OpKind.OVERWRITE_ROWS,
+        OpKind.ROLLBACK_TRUNCATE,
+        OpKind.ROLLBACK_DROP_TABLE,
+        OpKind.SET_SEQUENCE,
+    )
 )
 
 
@@ -89,6 +108,7 @@ ORDER = {
             OpKind.DROP_COLUMN,
             OpKind.DROP_TABLE,
             OpKind.CREATE_ENUM,
+            OpKind.CREATE_SEQUENCE,
             OpKind.CREATE_TABLE,
             OpKind.ADD_COLUMN,
             OpKind.ALTER_TYPE,
@@ -105,6 +125,7 @@ ORDER = {
             OpKind.OVERWRITE_ROWS,
             OpKind.ROLLBACK_TRUNCATE,
             OpKind.ROLLBACK_DROP_TABLE,
+            OpKind.SET_SEQUENCE,
         ]
     )
 }
@@ -114,7 +135,7 @@ ORDER = {
 class Operation:
     kind: OpKind
     schema: str | None
-    table: str  # target table name (the enum's name for create_enum)
+    table: str  # target table name (the enum's or the sequence's name for create_enum, *_sequence)
     risk: Risk
     reason: str
     detail: str
@@ -132,6 +153,7 @@ class Operation:
     constraint_name: str | None = None  # drop_constraint
     constraint_type: ConstraintType | None = None  # drop_constraint
     user_types: tuple[str, ...] = ()  # enum types the plan creates; rendered schema-qualified
+    sequence: Sequence | None = None  # create_sequence
 
     def __post_init__(self) -> None:
         # Accept the plain strings too (they are what JSON and older callers hold).

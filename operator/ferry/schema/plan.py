@@ -155,6 +155,7 @@ def build_plan(
         errors += _verify_exists(desired, target)
     elif mode in ("create", "diff"):
         ops += _enum_ops(desired, target)
+        ops += _sequence_ops(desired, target)
         for name, table in desired.tables.items():
             actual = target.tables.get(name)
             if actual is None:
@@ -239,6 +240,25 @@ def _enum_ops(desired: Desired, target: DatabaseSchema) -> list[Operation]:
                 )
             )
     return ops
+
+
+def _sequence_ops(desired: Desired, target: DatabaseSchema) -> list[Operation]:
+    """The standalone and shared sequences (PostgreSQL to PostgreSQL) the target lacks, with the
+    source's type, bounds, increment and cycle; their value is set after the load."""
+    schema = next((t.schema for t in desired.tables.values()), target.schema)
+    return [
+        Operation(
+            OpKind.CREATE_SEQUENCE,
+            schema,
+            name,
+            Risk.SAFE,
+            "new sequence",
+            f"sequence {name} {seq.type} increment {seq.increment}" + (" cycle" if seq.cycle else ""),
+            sequence=seq,
+        )
+        for name, seq in sorted(desired.sequences.items())
+        if name not in target.sequences
+    ]
 
 
 def _verify_exists(desired: Desired, target: DatabaseSchema) -> list[str]:
