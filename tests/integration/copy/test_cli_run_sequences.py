@@ -144,7 +144,9 @@ def test_pg_to_mariadb_auto_increment_continues_from_the_sequence(
     text = _bundle(pg_db, mariadb_db)
 
     assert _run(tmp_path, text, monkeypatch, pg_db.password) == 0, capsys.readouterr()
-    mysql_exec(mariadb_db, "INSERT INTO plain (note) VALUES ('new')", "INSERT INTO events (note) VALUES ('new')")
+    mysql_exec(
+        mariadb_db, "INSERT INTO plain (note) VALUES ('new')", "INSERT INTO events (note) VALUES ('new')"
+    )
     assert mysql_rows(mariadb_db, "SELECT max(id) FROM plain") == [(4,)]
     assert mysql_rows(mariadb_db, "SELECT max(id) FROM events") == [(42,)]
 
