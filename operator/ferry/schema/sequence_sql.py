@@ -100,9 +100,11 @@ def pg_target_sequence(conn: sa.Connection, reset: SequenceReset) -> str | None:
     return None if name is None else str(name)
 
 
-def pg_keep_options(conn: sa.Connection, quoted_sequence: str, options: Sequence) -> None:
-    """The source's increment and cycle on an identity's sequence, and its bounds when the
-    target's sequence has the source's type (a cast column has the bounds of its new type).
+def pg_keep_options(conn: sa.Connection, quoted_sequence: str, options: Sequence, current: Position) -> None:
+    """The source's increment and cycle on an identity's sequence, and its start and bounds when
+    the target's sequence has the source's type (a cast column has the bounds of its new type).
+    PostgreSQL refuses bounds that exclude the current value (a fresh identity of a descending
+    source sits at 1): only then it restarts at the start; `setval` follows anyway.
     Idempotent: the same statement again changes nothing."""
     target_type = conn.execute(
         sa.text(
@@ -111,8 +113,11 @@ def pg_keep_options(conn: sa.Connection, quoted_sequence: str, options: Sequence
         {"seq": quoted_sequence},
     ).scalar()
     clauses = [f"INCREMENT BY {int(options.increment)}"]
-    if target_type == options.type and options.min_value is not None and options.max_value is not None:
-        clauses += [f"MINVALUE {int(options.min_value)}", f"MAXVALUE {int(options.max_value)}"]
+    low, high = options.min_value, options.max_value
+    if target_type == options.type and low is not None and high is not None:
+        clauses += [f"MINVALUE {int(low)}", f"MAXVALUE {int(high)}", f"START WITH {int(options.start)}"]
+        if not low <= current.value <= high:
+            clauses.append(f"RESTART WITH {int(options.start)}")
     clauses.append("CYCLE" if options.cycle else "NO CYCLE")
     conn.exec_driver_sql(f"ALTER SEQUENCE {quoted_sequence} {' '.join(clauses)}")
 

@@ -53,10 +53,10 @@ def _postgresql(conn: sa.Connection, reset: SequenceReset, source: Position | No
     seq = sql.pg_target_sequence(conn, reset)
     if seq is None:
         return False
-    if reset.options is not None and reset.sequence is None:
-        sql.pg_keep_options(conn, seq, reset.options)  # a created sequence has them already
-    floor = sql.floor(conn, reset.schema, reset.floor, reset.increment)
     current = sql.pg_position(conn, seq)
+    if reset.options is not None and reset.sequence is None:
+        sql.pg_keep_options(conn, seq, reset.options, current)  # a created sequence has them already
+    floor = sql.floor(conn, reset.schema, reset.floor, reset.increment)
     position = next_position(source, floor, current, reset.increment, reset.cycle)
     if position is not None:
         sql.pg_set(conn, seq, position)
