@@ -18,7 +18,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from ferry.schema.model import CheckConstraint, Column, EnumType, ForeignKey, Index, Table, UniqueConstraint
+from ferry.schema.model import (
+    CheckConstraint,
+    Column,
+    EnumType,
+    ForeignKey,
+    Index,
+    Table,
+    Trigger,
+    UniqueConstraint,
+)
 
 
 class Risk(StrEnum):
@@ -64,15 +73,24 @@ class OpKind(StrEnum):
     DROP_INDEX = "drop_index"
     DROP_COLUMN = "drop_column"
     DROP_TABLE = "drop_table"
+    CREATE_EXTENSION = "create_extension"  # `table` is the extension's name
+    CREATE_TRIGGER = "create_trigger"  # with the function it calls (ferry.schema.ddl_triggers)
     # Data operations (phase `data`).
     TRUNCATE_TABLE = "truncate_table"
     OVERWRITE_ROWS = "overwrite_rows"
     ROLLBACK_TRUNCATE = "rollback_truncate"
     ROLLBACK_DROP_TABLE = "rollback_drop_table"
+    CONVERT_VALUES = "convert_values"  # source values the target has no input for (MySQL zero dates)
 
 
 DATA_KINDS = frozenset(
-    (OpKind.TRUNCATE_TABLE, OpKind.OVERWRITE_ROWS, OpKind.ROLLBACK_TRUNCATE, OpKind.ROLLBACK_DROP_TABLE)
+    (
+        OpKind.TRUNCATE_TABLE,
+        OpKind.OVERWRITE_ROWS,
+        OpKind.ROLLBACK_TRUNCATE,
+        OpKind.ROLLBACK_DROP_TABLE,
+        OpKind.CONVERT_VALUES,
+    )
 )
 
 
@@ -88,6 +106,7 @@ ORDER = {
             OpKind.DROP_CONSTRAINT,
             OpKind.DROP_COLUMN,
             OpKind.DROP_TABLE,
+            OpKind.CREATE_EXTENSION,
             OpKind.CREATE_ENUM,
             OpKind.CREATE_TABLE,
             OpKind.ADD_COLUMN,
@@ -101,6 +120,8 @@ ORDER = {
             OpKind.ADD_CHECK,
             OpKind.CREATE_INDEX,
             OpKind.ADD_FOREIGN_KEY,
+            OpKind.CREATE_TRIGGER,
+            OpKind.CONVERT_VALUES,
             OpKind.TRUNCATE_TABLE,
             OpKind.OVERWRITE_ROWS,
             OpKind.ROLLBACK_TRUNCATE,
@@ -132,6 +153,7 @@ class Operation:
     constraint_name: str | None = None  # drop_constraint
     constraint_type: ConstraintType | None = None  # drop_constraint
     user_types: tuple[str, ...] = ()  # enum types the plan creates; rendered schema-qualified
+    trigger: Trigger | None = None  # create_trigger
 
     def __post_init__(self) -> None:
         # Accept the plain strings too (they are what JSON and older callers hold).
