@@ -79,9 +79,13 @@ class Projection:
     def transformed(self) -> bool:
         return any(t is not None for t in self.transforms)
 
+    def apply_fixes(self, row: tuple[object, ...] | list[object]) -> list[object]:
+        if not self.fixes:
+            return list(row)
+        return [v if f is None or v is None else f(v) for v, f in zip(row, self.fixes, strict=True)]
+
     def apply(self, row: tuple[object, ...] | list[object]) -> list[object]:
-        if self.fixes:
-            row = [v if f is None or v is None else f(v) for v, f in zip(row, self.fixes, strict=True)]
+        row = self.apply_fixes(row)
         if not self.transformed:
             return list(row)
         return [v if t is None else t(v) for v, t in zip(row, self.transforms, strict=True)]

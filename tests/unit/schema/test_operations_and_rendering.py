@@ -109,6 +109,7 @@ def test_data_operations_are_always_in_the_data_phase() -> None:
         OpKind.OVERWRITE_ROWS,
         OpKind.ROLLBACK_TRUNCATE,
         OpKind.ROLLBACK_DROP_TABLE,
+        OpKind.CONVERT_VALUES,
     } == DATA_KINDS
 
 
