@@ -69,8 +69,11 @@ def key_fits_bigint(column: Column) -> bool:
 
 
 def _key_columns(table: Table) -> set[str]:
-    """Columns of the primary key, of unique constraints and of unique indexes."""
+    """Columns of the primary key, of unique constraints, of unique indexes and of foreign keys
+    (a foreign key needs the type of the key it refers to, citext then)."""
     out = set(table.primary_key)
+    for fk in table.foreign_keys:
+        out |= set(fk.columns)
     for unique in table.unique_constraints:
         out |= set(unique.columns)
     for ix in table.indexes:
