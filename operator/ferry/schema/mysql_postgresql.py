@@ -27,8 +27,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from sqlalchemy.dialects import postgresql
-
+from ferry.db.dialects import sqlalchemy_dialect
 from ferry.schema.model import Column, Index, Table, Trigger
 
 BIGINT_MAX = 2**63 - 1
@@ -106,7 +105,7 @@ def relaxes_not_null(column: Column) -> bool:
 
 def _quote(name: str) -> str:
     """Quoted only where needed, as PostgreSQL prints expressions back (pg_get_indexdef)."""
-    return str(postgresql.dialect().identifier_preparer.quote(name))
+    return str(sqlalchemy_dialect("postgresql").identifier_preparer.quote(name))
 
 
 def translate_index(
@@ -146,7 +145,7 @@ def translate_index(
             return None
         # A unique prefix stays unique on the prefix only, as on the source; under a
         # case-insensitive collation, on its lower case.
-        prefix = f"\"left\"({_quote(rename[name])}::text, {length})"
+        prefix = f'"left"({_quote(rename[name])}::text, {length})'
         ci = column.collation is not None and column.collation.lower().endswith("_ci")
         parts.append(f"lower({prefix})" if ci and ix.unique else prefix)
     return tuple(parts), None, True
