@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql.named_types import CreateEnumType
 from sqlalchemy.engine.interfaces import Dialect
 
 from ferry.db.dialects import Family, UnknownDialect, family, sqlalchemy_dialect
+from ferry.schema import ddl_triggers
 from ferry.schema.model import Column, Table
 from ferry.schema.operations import DATA_KINDS, ConstraintType, Operation, OpKind
 
@@ -331,6 +332,8 @@ RENDERERS: dict[OpKind, Renderer] = {
     OpKind.DROP_INDEX: _drop_index,
     OpKind.DROP_COLUMN: _drop_column,
     OpKind.DROP_TABLE: _drop_table,
+    OpKind.CREATE_EXTENSION: ddl_triggers.create_extension,
+    OpKind.CREATE_TRIGGER: ddl_triggers.create_trigger,
     **{kind: _data_operation for kind in DATA_KINDS},
 }
 

@@ -28,6 +28,7 @@ from ferry.schema.model import (
     Index,
     Sequence,
     Table,
+    Trigger,
     UniqueConstraint,
 )
 
@@ -76,12 +77,15 @@ class OpKind(StrEnum):
     DROP_INDEX = "drop_index"
     DROP_COLUMN = "drop_column"
     DROP_TABLE = "drop_table"
+    CREATE_EXTENSION = "create_extension"  # `table` is the extension's name
+    CREATE_TRIGGER = "create_trigger"  # with the function it calls (ferry.schema.ddl_triggers)
     # Data operations (phase `data`).
     TRUNCATE_TABLE = "truncate_table"
     OVERWRITE_ROWS = "overwrite_rows"
     ROLLBACK_TRUNCATE = "rollback_truncate"
     ROLLBACK_DROP_TABLE = "rollback_drop_table"
     SET_SEQUENCE = "set_sequence"
+    CONVERT_VALUES = "convert_values"  # source values the target has no input for (MySQL zero dates)
 
 
 DATA_KINDS = frozenset(
@@ -91,6 +95,7 @@ DATA_KINDS = frozenset(
         OpKind.ROLLBACK_TRUNCATE,
         OpKind.ROLLBACK_DROP_TABLE,
         OpKind.SET_SEQUENCE,
+        OpKind.CONVERT_VALUES,
     )
 )
 
@@ -107,6 +112,7 @@ ORDER = {
             OpKind.DROP_CONSTRAINT,
             OpKind.DROP_COLUMN,
             OpKind.DROP_TABLE,
+            OpKind.CREATE_EXTENSION,
             OpKind.CREATE_ENUM,
             OpKind.CREATE_SEQUENCE,
             OpKind.CREATE_TABLE,
@@ -121,6 +127,8 @@ ORDER = {
             OpKind.ADD_CHECK,
             OpKind.CREATE_INDEX,
             OpKind.ADD_FOREIGN_KEY,
+            OpKind.CREATE_TRIGGER,
+            OpKind.CONVERT_VALUES,
             OpKind.TRUNCATE_TABLE,
             OpKind.OVERWRITE_ROWS,
             OpKind.ROLLBACK_TRUNCATE,
@@ -154,6 +162,7 @@ class Operation:
     constraint_type: ConstraintType | None = None  # drop_constraint
     user_types: tuple[str, ...] = ()  # enum types the plan creates; rendered schema-qualified
     sequence: Sequence | None = None  # create_sequence
+    trigger: Trigger | None = None  # create_trigger
 
     def __post_init__(self) -> None:
         # Accept the plain strings too (they are what JSON and older callers hold).

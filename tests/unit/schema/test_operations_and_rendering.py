@@ -110,6 +110,7 @@ def test_data_operations_are_always_in_the_data_phase() -> None:
         OpKind.ROLLBACK_TRUNCATE,
         OpKind.ROLLBACK_DROP_TABLE,
         OpKind.SET_SEQUENCE,  # its value is read when the load completes: not DDL
+        OpKind.CONVERT_VALUES,
     } == DATA_KINDS
 
 
