@@ -120,13 +120,13 @@ def test_mariadb_to_pg_identities_continue_from_auto_increment(
     )
     text = _bundle(mariadb_db, pg_db2)
     kinds = _plan_kinds(tmp_path, text, monkeypatch, mariadb_db.password, capsys)
-    # BIGINT UNSIGNED becomes numeric(20,0), which has no identity: ids are copied, not generated.
-    assert sorted(kinds["set_sequence"]) == ["public.customers", "public.orders"]
-    assert any("ledger.id" in w and "no identity" in w for w in kinds["warnings"]), kinds["warnings"]
+    # BIGINT UNSIGNED AUTO_INCREMENT becomes a bigint identity when its maximum fits (it does).
+    assert sorted(kinds["set_sequence"]) == ["public.customers", "public.ledger", "public.orders"]
 
     assert _run(tmp_path, text, monkeypatch, mariadb_db.password) == 0, capsys.readouterr()
     assert pg_rows(pg_db2, "INSERT INTO customers (name) VALUES ('new') RETURNING id") == [(4,)]
     assert pg_rows(pg_db2, "INSERT INTO orders (note) VALUES ('new') RETURNING id") == [(501,)]
+    assert pg_rows(pg_db2, "INSERT INTO ledger (note) VALUES ('new') RETURNING id") == [(2,)]
 
     assert _complete_again(tmp_path) == []
     assert pg_rows(pg_db2, "INSERT INTO customers (name) VALUES ('newer') RETURNING id") == [(5,)]
