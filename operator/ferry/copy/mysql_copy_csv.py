@@ -20,6 +20,7 @@ CSV against 15.9 s for text; PostgreSQL parsed the CSV in 10.8 s against 8.5 s.
 - Binary is `\\x` + hex (bytea's hex input; CSV has no escapes, so one backslash).
 - Literals avoid backslashes (`CHAR(92 USING utf8mb4)`), so the SQL means the same with or
   without NO_BACKSLASH_ESCAPES.
+- Zero dates, TINYINT(1) into boolean and BIT(n) are converted as `ferry.copy.mysql_values` says.
 - Columns whose text could differ from the row path (a SET's member order, BIT, spatial
   types; a number or a time stored into a text column) keep the row path.
 """
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from ferry.copy import mysql_values
 from ferry.copy.sql import quote_ident
 from ferry.schema.mapping import ColumnMapping
 
@@ -80,6 +82,9 @@ def column_csv(column: ColumnMapping, charset: str | None = None) -> str | None:
         return None
     name = quote_ident("mysql", column.source)
     source, target = _base(column.source_type), _pg_base(column.target_type)
+    converted = mysql_values.csv_field(column, name)  # zero dates, tinyint(1) booleans, bit(n)
+    if converted is not None:
+        return converted if target in PG_TEMPORAL_TARGETS | PG_NUMERIC_TARGETS | {"bit"} else None
     if source in INTEGERS or source in DECIMALS:
         # CONCAT_WS converts numbers and times to their text itself, as CONVERT(x, CHAR) would.
         return name if target in PG_NUMERIC_TARGETS else None

@@ -23,6 +23,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from ferry.copy import mysql_values
+from ferry.copy.mysql_values import ValueFix
 from ferry.copy.sql import Dialect, quote_ident
 from ferry.copy.transforms import ValueFn, compile_transform
 from ferry.db.credentials import SecretSource
@@ -68,12 +70,22 @@ class Projection:
     target_columns: tuple[str, ...]
     transforms: tuple[ValueFn | None, ...]
     passthrough: PassThrough | None
+    # Conversions of source values the target has no input for (MySQL zero dates, tinyint
+    # booleans, bit strings: ferry.copy.mysql_values). Unlike transforms they keep the CSV path,
+    # which converts in SQL.
+    fixes: tuple[ValueFix | None, ...] = ()
 
     @property
     def transformed(self) -> bool:
         return any(t is not None for t in self.transforms)
 
+    def apply_fixes(self, row: tuple[object, ...] | list[object]) -> list[object]:
+        if not self.fixes:
+            return list(row)
+        return [v if f is None or v is None else f(v) for v, f in zip(row, self.fixes, strict=True)]
+
     def apply(self, row: tuple[object, ...] | list[object]) -> list[object]:
+        row = self.apply_fixes(row)
         if not self.transformed:
             return list(row)
         return [v if t is None else t(v) for v, t in zip(row, self.transforms, strict=True)]
@@ -108,7 +120,11 @@ def build_projection(
             select.append(name if keep else f"{name}::text")
         else:
             select.append(name)
+    fixes: tuple[ValueFix | None, ...] = ()
+    if source == "mysql" and target == "postgresql":
+        fixes = tuple(mysql_values.value_fix(c) for c in mapping.columns)
     return Projection(
+        fixes=fixes if any(fixes) else (),
         mapping=mapping,
         source_select=tuple(select),
         target_columns=tuple(c.target for c in mapping.columns),

@@ -107,6 +107,7 @@ def _sides(job: CopyJob, mapping: TableMapping) -> tuple[_Side, _Side, bool]:
             canons_t[i] = lambda v, k=key: decrypt(k, bytes(v)).hex()  # type: ignore[misc]
 
     def apply(row: list[object]) -> list[object]:
+        row = projection.apply_fixes(row)  # as the copy converted them (MySQL zero dates, ...)
         return [v if t is None else t(v) for v, t in zip(row, transforms, strict=True)]
 
     select_s = [

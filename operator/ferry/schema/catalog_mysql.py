@@ -8,7 +8,7 @@ MariaDB spells JSON as LONGTEXT plus a `json_valid()` check; we turn that back i
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy as sa
 
@@ -25,7 +25,7 @@ _COLUMNS = sa.text(
     """
     SELECT TABLE_NAME AS table_name, COLUMN_NAME AS name, COLUMN_TYPE AS type, DATA_TYPE AS data_type,
            IS_NULLABLE AS nullable, COLUMN_DEFAULT AS default_expr, EXTRA AS extra,
-           GENERATION_EXPRESSION AS generation
+           GENERATION_EXPRESSION AS generation, COLLATION_NAME AS collation
     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = :schema
     ORDER BY TABLE_NAME, ORDINAL_POSITION
     """
@@ -38,6 +38,7 @@ _JSON_CHECKS = sa.text(
     """
 )
 
+_ON_UPDATE = re.compile(r"on update (current_timestamp(?:\(\d*\))?)", re.IGNORECASE)
 _INT_WIDTH = re.compile(r"^(tinyint|smallint|mediumint|int|integer|bigint|year)\(\d+\)")
 _JSON_VALID = re.compile(r"^json_valid\(`(?P<col>[^`]+)`\)$", re.IGNORECASE)
 _TEXTUAL = {"char", "varchar", "tinytext", "text", "mediumtext", "longtext", "enum", "set"}
@@ -103,6 +104,7 @@ def columns(conn: sa.Connection, schema: str, json_columns: set[tuple[str, str]]
         if (row["table_name"], row["name"]) in json_columns and row["data_type"] == "longtext":
             type_text = "json"
         nullable = row["nullable"] == "YES"
+        on_update = _ON_UPDATE.search(extra)
         out.setdefault(row["table_name"], []).append(
             Column(
                 name=row["name"],
@@ -111,6 +113,26 @@ def columns(conn: sa.Connection, schema: str, json_columns: set[tuple[str, str]]
                 default=None if generated else _default(row["default_expr"], row["data_type"], nullable),
                 autoincrement="auto_increment" in extra,
                 generated=generated,
+                collation=row["collation"] or None,
+                on_update="CURRENT_TIMESTAMP" if on_update else None,
             )
         )
+    return out
+
+
+def with_auto_increment_max(conn: sa.Connection, table: str, columns: list[Column]) -> list[Column]:
+    """Columns with the largest value of the AUTO_INCREMENT column filled in (`max_value`).
+
+    An AUTO_INCREMENT column is always the first column of an index, so MAX() is one index
+    lookup, cheap enough to run on every plan. The plan reads it to decide whether a BIGINT
+    UNSIGNED key fits PostgreSQL's signed bigint.
+    """
+    out = []
+    for column in columns:
+        if column.autoincrement:
+            quote = "`" + column.name.replace("`", "``") + "`"
+            name = "`" + table.replace("`", "``") + "`"
+            value = conn.execute(sa.text(f"SELECT MAX({quote}) FROM {name}")).scalar()
+            column = replace(column, max_value=None if value is None else int(value))
+        out.append(column)
     return out

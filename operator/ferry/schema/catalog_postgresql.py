@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from ferry.schema.model import Column, EnumType
+from ferry.schema.model import Column, EnumType, Sequence
 
 _COLUMNS = sa.text(
     """
@@ -60,6 +60,23 @@ _DOMAINS = sa.text(
     SELECT t.typname AS name, format_type(t.typbasetype, t.typtypmod) AS base
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
     WHERE n.nspname = :schema AND t.typtype = 'd' ORDER BY t.typname
+    """
+)
+
+# The column a sequence belongs to: `serial` (deptype 'a') or identity (deptype 'i').
+_SEQUENCES = sa.text(
+    """
+    SELECT c.relname AS name, format_type(s.seqtypid, NULL) AS type, s.seqstart AS start,
+           s.seqincrement AS increment, s.seqmin AS min_value, s.seqmax AS max_value,
+           s.seqcycle AS cycle, oc.relname AS owner_table, a.attname AS owner_column
+    FROM pg_sequence s
+    JOIN pg_class c ON c.oid = s.seqrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid
+         AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')
+    LEFT JOIN pg_class oc ON oc.oid = d.refobjid AND oc.relnamespace = c.relnamespace
+    LEFT JOIN pg_attribute a ON a.attrelid = oc.oid AND a.attnum = d.refobjsubid
+    WHERE n.nspname = :schema ORDER BY c.relname
     """
 )
 
@@ -144,3 +161,22 @@ def enums(conn: sa.Connection, schema: str) -> dict[str, EnumType]:
 def domains(conn: sa.Connection, schema: str) -> dict[str, str]:
     rows = conn.execute(_DOMAINS, {"schema": schema}).mappings()
     return {r["name"]: normalize_type(r["base"]) for r in rows}
+
+
+def sequences(conn: sa.Connection, schema: str) -> dict[str, Sequence]:
+    """Every sequence of the schema with its options and the column that owns it, if any
+    (a sequence owned by a table in another schema counts as standalone here)."""
+    out: dict[str, Sequence] = {}
+    for r in conn.execute(_SEQUENCES, {"schema": schema}).mappings():
+        owner = f"{r['owner_table']}.{r['owner_column']}" if r["owner_column"] else None
+        out[r["name"]] = Sequence(
+            name=r["name"],
+            type=r["type"],
+            start=int(r["start"]),
+            increment=int(r["increment"]),
+            min_value=int(r["min_value"]),
+            max_value=int(r["max_value"]),
+            cycle=bool(r["cycle"]),
+            owned_by=owner,
+        )
+    return out

@@ -21,6 +21,7 @@ from sqlalchemy.dialects.postgresql.named_types import CreateEnumType
 from sqlalchemy.engine.interfaces import Dialect
 
 from ferry.db.dialects import Family, UnknownDialect, family, sqlalchemy_dialect
+from ferry.schema import ddl_triggers
 from ferry.schema.model import Column, Table
 from ferry.schema.operations import DATA_KINDS, ConstraintType, Operation, OpKind
 
@@ -148,6 +149,19 @@ def _create_enum(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
         return []  # other engines declare enums inline in the column type
     enum = postgresql.ENUM(*op.enum.values, name=op.enum.name, schema=op.enum.schema)
     return [_compile(CreateEnumType(enum), dialect)]
+
+
+def _create_sequence(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    """Only planned for PostgreSQL targets (a sequence that stays one, ferry.schema.sequences)."""
+    seq = op.sequence
+    if fam is not Family.POSTGRESQL or seq is None:
+        raise _no_ddl(op, dialect)
+    sequence = sa.Sequence(
+        seq.name, start=seq.start, increment=seq.increment, minvalue=seq.min_value,
+        maxvalue=seq.max_value, cycle=seq.cycle, schema=op.schema,
+        data_type=LiteralType(seq.type),  # type: ignore[arg-type]  # the type's text, as for columns
+    )  # fmt: skip
+    return [_compile(sa.schema.CreateSequence(sequence), dialect)]
 
 
 def _create_table(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
@@ -301,6 +315,7 @@ def _data_operation(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
 
 RENDERERS: dict[OpKind, Renderer] = {
     OpKind.CREATE_ENUM: _create_enum,
+    OpKind.CREATE_SEQUENCE: _create_sequence,
     OpKind.CREATE_TABLE: _create_table,
     OpKind.ADD_COLUMN: _add_column,
     OpKind.ALTER_TYPE: _alter_type,
@@ -317,6 +332,8 @@ RENDERERS: dict[OpKind, Renderer] = {
     OpKind.DROP_INDEX: _drop_index,
     OpKind.DROP_COLUMN: _drop_column,
     OpKind.DROP_TABLE: _drop_table,
+    OpKind.CREATE_EXTENSION: ddl_triggers.create_extension,
+    OpKind.CREATE_TRIGGER: ddl_triggers.create_trigger,
     **{kind: _data_operation for kind in DATA_KINDS},
 }
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TypeVar
 
+from ferry.schema import mysql_postgresql
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.model import (
     CheckConstraint,
@@ -23,10 +24,12 @@ from ferry.schema.model import (
     EnumType,
     ForeignKey,
     Index,
+    Sequence,
     Table,
     UniqueConstraint,
 )
-from ferry.schema.typemap import map_default, map_type
+from ferry.schema.sequences import kept_sequences, nextval_sequence, sequence_users
+from ferry.schema.typemap import MappedDefault, map_default, map_type
 from ferry.schema.typenames import canonical_type
 
 # A check expression we can carry across dialects: column names, literals, comparisons and
@@ -44,6 +47,7 @@ T = TypeVar("T")
 class Desired:
     tables: dict[str, Table] = field(default_factory=dict)  # by target table name
     enums: dict[str, EnumType] = field(default_factory=dict)
+    sequences: dict[str, Sequence] = field(default_factory=dict)  # PostgreSQL sequences to keep as such
     notes: dict[str, list[str]] = field(default_factory=dict)  # note -> ["table.column", ...]
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -82,9 +86,13 @@ def build_desired(
     mappings = [replace(m, target_schema=m.target_schema or default_schema) for m in mappings]
     by_source = {m.source_table: m for m in mappings}
     index_names = Counter(ix.name for t in source.tables.values() for ix in t.indexes)
+    kept = kept_sequences(source) if source.dialect == target_dialect == "postgresql" else {}
+    used = sequence_users(source)
+    # A sequence no column uses is the application's own (order numbers, say): it comes along.
+    out.sequences.update({name: seq for name, seq in kept.items() if not used.get(name)})
     for mapping in mappings:
         table = source.tables[mapping.source_table]
-        mapped = _Mapped(source, table, mapping, target_dialect, by_source, index_names, out)
+        mapped = _Mapped(source, table, mapping, target_dialect, by_source, index_names, out, kept)
         out.tables[mapping.target_table] = _table(mapped)
     return out
 
@@ -99,7 +107,8 @@ class _Mapped:
     target_dialect: str
     by_source: dict[str, TableMapping]  # every mapping, by source table (for foreign keys)
     index_names: Counter[str]  # how many source tables use each index name
-    out: Desired  # collects enums, notes, warnings and errors
+    out: Desired  # collects enums, sequences, notes, warnings and errors
+    kept: dict[str, Sequence]  # sequences that stay sequences (ferry.schema.sequences.kept_sequences)
 
     @property
     def same(self) -> bool:
@@ -120,6 +129,10 @@ class _Mapped:
     def where(self) -> str:
         return self.mapping.target_table
 
+    @property
+    def mysql_to_postgresql(self) -> bool:
+        return mysql_postgresql.applies(self.source.dialect, self.target_dialect)
+
 
 def _table(m: _Mapped) -> Table:
     """The target table, each kind of object by its own function (in this order, so warnings
@@ -130,6 +143,11 @@ def _table(m: _Mapped) -> Table:
     foreign_keys = _kept(_foreign_key(m, fk) for fk in m.table.foreign_keys)
     indexes = _kept(_index(m, ix) for ix in m.table.indexes)
     checks = _kept(_check(m, i, c) for i, c in enumerate(m.table.check_constraints))
+    triggers = (
+        mysql_postgresql.on_update_triggers(m.table, m.mapping.target_table, m.rename)
+        if m.mysql_to_postgresql
+        else ()
+    )
     return Table(
         name=m.mapping.target_table,
         schema=m.mapping.target_schema,
@@ -141,6 +159,7 @@ def _table(m: _Mapped) -> Table:
         indexes=indexes,
         check_constraints=checks,
         row_estimate=m.table.row_estimate,
+        triggers=triggers,
     )
 
 
@@ -194,6 +213,12 @@ def _foreign_key(m: _Mapped, fk: ForeignKey) -> ForeignKey | None:
 def _index(m: _Mapped, ix: Index) -> Index | None:
     """Kept when its columns are selected; expression and access-method indexes only within one
     dialect. Across dialects a name is kept unless several source tables share it."""
+    if m.mysql_to_postgresql and (ix.method or any(ix.lengths)):
+        translated = mysql_postgresql.translate_index(m.table, ix, m.rename, m.out.warnings)
+        if translated is None:
+            return None
+        columns, method, expressions = translated
+        return Index(_index_name(m, ix), columns, ix.unique, method, None, expressions)
     if ix.expressions and not m.same:
         m.out.warnings.append(
             f"{m.where}: expression index {ix.name} not created (expressions do not translate)"
@@ -205,20 +230,24 @@ def _index(m: _Mapped, ix: Index) -> Index | None:
     rename = m.rename
     if not ix.expressions and not set(ix.columns) <= set(rename):
         return None
-    name = (
-        ix.name
-        if m.keep_names or (not m.same and m.index_names[ix.name] == 1)
-        else f"{m.mapping.target_table}_{ix.name}"
-    )
     cols = ix.columns if ix.expressions else tuple(rename[c] for c in ix.columns)
     return Index(
-        name[:63],
+        _index_name(m, ix),
         cols,
         ix.unique,
         ix.method if m.same else None,
         ix.where if m.same else None,
         ix.expressions,
     )
+
+
+def _index_name(m: _Mapped, ix: Index) -> str:
+    name = (
+        ix.name
+        if m.keep_names or (not m.same and m.index_names[ix.name] == 1)
+        else f"{m.mapping.target_table}_{ix.name}"
+    )
+    return name[:63]
 
 
 def _check(m: _Mapped, position: int, check: CheckConstraint) -> CheckConstraint | None:
@@ -243,6 +272,25 @@ def _identifiers(expression: str, table: Table) -> list[str]:
     return [c for c in table.column_names if re.search(rf"(?<![\w]){re.escape(c)}(?![\w])", expression)]
 
 
+def _mysql_column(m: _Mapped, cm: ColumnMapping, src: Column, where: str) -> str | None:
+    """Notes and errors of the MySQL decisions on one column (ferry.schema.mysql_postgresql);
+    returns the note that replaces the type rule's own, if any."""
+    if cm.transform is not None:
+        return None
+    if src.on_update:
+        m.out.note(mysql_postgresql.ON_UPDATE_NOTE, where)
+    if mysql_postgresql.unsigned_bigint_key(src):
+        if mysql_postgresql.key_fits_bigint(src):
+            return "BIGINT UNSIGNED AUTO_INCREMENT: its largest value fits bigint; created as bigint identity"
+        m.out.errors.append(
+            f"{where}: BIGINT UNSIGNED AUTO_INCREMENT holds values above bigint's maximum; "
+            "add a castTo numeric(20,0) transform to keep them (the column is then no identity)"
+        )
+    if cm.target_type == mysql_postgresql.CITEXT and mysql_postgresql.case_insensitive_key(m.table, src):
+        return f"{mysql_postgresql.CITEXT_NOTE} ({src.collation})"
+    return None
+
+
 def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
     """The target column: mapped type (an error when unsupported), default, identity; what is
     lost on the way is noted once per kind of loss."""
@@ -251,10 +299,11 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
     assert src is not None
     where = f"{table.name}.{name}"
     mapped = map_type(source.dialect, target_dialect, src.type, table=table.name, column=name)
+    mysql_note = _mysql_column(m, cm, src, where) if m.mysql_to_postgresql else None
     if cm.transform is None and mapped.unsupported:
         out.errors.append(f"{where}: {mapped.note}")
-    elif cm.transform is None and mapped.note:
-        out.note(mapped.note, where)
+    elif cm.transform is None and (mysql_note or mapped.note):
+        out.note(mysql_note or mapped.note, where)
     target_type = canonical_type(cm.target_type, target_dialect)
     if mapped.enum_values and target_type == mapped.type:
         out.enums[mapped.type] = EnumType(mapped.type, mapped.enum_values)
@@ -267,14 +316,23 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
         )
     if src.generated:
         out.note("generated columns are created as plain columns and their values copied", where)
-    default = map_default(source.dialect, target_dialect, src, target_type)
+    carries_value = cm.transform is None
+    sequence = m.kept.get(nextval_sequence(src.default) or "") if carries_value else None
+    if sequence is not None:
+        # A shared or standalone sequence: the column keeps drawing from it, as on the source.
+        out.sequences[sequence.name] = sequence
+        default = MappedDefault(src.default)
+    else:
+        default = map_default(source.dialect, target_dialect, src, target_type)
     if default.dropped:
         out.note(default.dropped, where)
-    carries_value = cm.transform is None
+    autoincrement = src.autoincrement and carries_value and sequence is None
+    if autoincrement and target_type not in _INTEGER_TYPES:
+        out.note(f"not generated on the target ({target_type} has no identity); ids are copied", where)
     return Column(
         name=cm.target,
         type=target_type,
         nullable=cm.nullable and cm.target not in pk,
         default=default.expression if carries_value else None,
-        autoincrement=src.autoincrement and carries_value and target_type in _INTEGER_TYPES,
+        autoincrement=autoincrement and target_type in _INTEGER_TYPES,
     )

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import sqlalchemy as sa
 
 from ferry.db.dialects import Family, family
-from ferry.schema import catalog_mysql, catalog_postgresql, catalog_sqlite
+from ferry.schema import catalog_mysql, catalog_postgresql, catalog_postgresql_objects, catalog_sqlite
 from ferry.schema.model import (
     CheckConstraint,
     Column,
@@ -57,6 +58,8 @@ def _discover_postgresql(
     columns = catalog_postgresql.columns(conn, schema)
     names = sorted(rel.tables)
     tables = _assemble(inspector, schema, names, columns, rel.tables, rel.partitioned, table_schema=schema)
+    found = catalog_postgresql_objects.triggers(conn, schema)
+    tables = {name: replace(t, triggers=found.get(name, ())) for name, t in tables.items()}
     return DatabaseSchema(
         dialect="postgresql",
         schema=schema,
@@ -66,7 +69,9 @@ def _discover_postgresql(
         enums=catalog_postgresql.enums(conn, schema),
         domains=catalog_postgresql.domains(conn, schema),
         sequences=tuple(sorted(rel.sequences)),
+        sequence_defs=catalog_postgresql.sequences(conn, schema),
         server_version=version,
+        extensions=catalog_postgresql_objects.extensions(conn),
     )
 
 
@@ -76,6 +81,7 @@ def _discover_mysql(
     rel = catalog_mysql.relations(conn, schema)
     json_checks = catalog_mysql.json_check_names(conn, schema)
     columns = catalog_mysql.columns(conn, schema, set(json_checks))
+    columns = {t: catalog_mysql.with_auto_increment_max(conn, t, cols) for t, cols in columns.items()}
     skip_checks = {(table, name) for (table, _col), name in json_checks.items()}
     names = sorted(rel.tables)
     tables = _assemble(
@@ -136,6 +142,10 @@ def _assemble(
             UniqueConstraint(u.get("name"), tuple(u["column_names"]))
             for u in sorted(uniques.get(name, []), key=lambda u: (u.get("name") or "", u["column_names"]))
         )
+        # A unique key over a prefix (`email(191)`) is unique on the prefix only: an index, not a
+        # constraint on the whole column.
+        prefixed = {ix["name"] for ix in indexes.get(name, []) if _lengths(ix)}
+        unique = tuple(u for u in unique if u.name not in prefixed)
         unique_names = {u.name for u in unique}
         tables[name] = Table(
             name=name,
@@ -178,15 +188,31 @@ def _foreign_key(fk: Mapping[str, Any], schema: str | None) -> ForeignKey:
     )
 
 
+def _mysql_option(ix: Mapping[str, Any], name: str) -> Any:
+    """A MySQL index option; the MariaDB dialect spells its options `mariadb_*`."""
+    options = ix.get("dialect_options") or {}
+    return options.get(f"mysql_{name}", options.get(f"mariadb_{name}"))
+
+
+def _lengths(ix: Mapping[str, Any]) -> tuple[int | None, ...]:
+    """MySQL prefix lengths per column (`KEY (email(191))`); () when the index has none."""
+    lengths = _mysql_option(ix, "length") or {}
+    if not lengths:
+        return ()
+    return tuple(lengths.get(c) for c in ix["column_names"])
+
+
 def _index(ix: Mapping[str, Any]) -> Index:
     options = ix.get("dialect_options") or {}
     expressions = ix.get("expressions")
     columns = tuple(str(c) for c in (expressions or ix["column_names"]))
+    kind = _mysql_option(ix, "prefix")  # FULLTEXT or SPATIAL: MySQL's index types
     return Index(
         name=ix["name"],
         columns=columns,
         unique=bool(ix.get("unique")),
-        method=options.get("postgresql_using"),
+        method=options.get("postgresql_using") or (str(kind).lower() if kind else None),
         where=options.get("postgresql_where"),
         expressions=bool(expressions) and any(c is None for c in ix["column_names"]),
+        lengths=_lengths(ix),
     )

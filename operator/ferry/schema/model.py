@@ -24,6 +24,9 @@ class Column:
     autoincrement: bool = False  # identity, serial or auto_increment
     generated: str | None = None  # expression of a generated (computed) column
     domain: str | None = None  # PostgreSQL domain the column was declared with; `type` is its base type
+    collation: str | None = None  # MySQL/MariaDB collation of a text column (`utf8mb4_unicode_ci`)
+    on_update: str | None = None  # MySQL `ON UPDATE CURRENT_TIMESTAMP`: the expression set on update
+    max_value: int | None = None  # data, not structure: largest value of a MySQL AUTO_INCREMENT column
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Index:
     method: str | None = None  # PostgreSQL access method when not btree (gist, gin, ...)
     where: str | None = None  # predicate of a partial index
     expressions: bool = False  # True when `columns` holds expressions, not only names
+    lengths: tuple[int | None, ...] = ()  # MySQL prefix length per column (None: whole column); () none
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,29 @@ class EnumType:
 
 
 @dataclass(frozen=True)
+class Sequence:
+    """A PostgreSQL sequence's definition (never its current value: that changes with every
+    insert, and the model is hashed). `owned_by` is "table.column" for a serial or identity."""
+
+    name: str
+    type: str = "bigint"
+    start: int = 1
+    increment: int = 1
+    min_value: int | None = None
+    max_value: int | None = None
+    cycle: bool = False
+    owned_by: str | None = None
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A trigger the plan creates or the target has; compared by name (ferry names its own)."""
+
+    name: str
+    column: str | None = None  # the column a ferry `on update` trigger sets (None when discovered)
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     schema: str | None
@@ -79,6 +106,7 @@ class Table:
     check_constraints: tuple[CheckConstraint, ...] = ()
     row_estimate: int = 0
     partitioned: bool = False  # a partitioned parent (PostgreSQL); its partitions are reported, not copied
+    triggers: tuple[Trigger, ...] = ()
 
     @property
     def qualified_name(self) -> str:
@@ -104,16 +132,21 @@ class DatabaseSchema:
     enums: Mapping[str, EnumType] = field(default_factory=dict)
     domains: Mapping[str, str] = field(default_factory=dict)  # domain name -> base type
     sequences: tuple[str, ...] = ()
+    sequence_defs: Mapping[str, Sequence] = field(default_factory=dict)  # PostgreSQL: name -> definition
     server_version: str | None = None
+    extensions: tuple[str, ...] = ()  # PostgreSQL extensions installed in the database
 
     def to_dict(self, *, with_estimates: bool = True) -> dict[str, Any]:
         data = asdict(self)
         data["tables"] = {name: data["tables"][name] for name in sorted(data["tables"])}
         data["enums"] = {name: data["enums"][name] for name in sorted(data["enums"])}
+        data["sequence_defs"] = {name: data["sequence_defs"][name] for name in sorted(data["sequence_defs"])}
         if not with_estimates:
             data.pop("server_version")
             for table in data["tables"].values():
                 table.pop("row_estimate")
+                for column in table["columns"]:
+                    column.pop("max_value")
         return data
 
     def to_json(self) -> str:
@@ -146,7 +179,9 @@ class DatabaseSchema:
             enums=enums,
             domains=dict(data.get("domains", {})),
             sequences=tuple(data.get("sequences", ())),
+            sequence_defs={name: Sequence(**d) for name, d in data.get("sequence_defs", {}).items()},
             server_version=data.get("server_version"),
+            extensions=tuple(data.get("extensions", ())),
         )
 
     def without_table(self, name: str) -> DatabaseSchema:
@@ -169,8 +204,12 @@ def _table_from_dict(t: Mapping[str, Any]) -> Table:
             )
             for f in t.get("foreign_keys", ())
         ),
-        indexes=tuple(Index(**{**i, "columns": tuple(i["columns"])}) for i in t.get("indexes", ())),
+        indexes=tuple(
+            Index(**{**i, "columns": tuple(i["columns"]), "lengths": tuple(i.get("lengths", ()))})
+            for i in t.get("indexes", ())
+        ),
         check_constraints=tuple(CheckConstraint(**c) for c in t.get("check_constraints", ())),
         row_estimate=t.get("row_estimate", 0),
         partitioned=t.get("partitioned", False),
+        triggers=tuple(Trigger(**g) for g in t.get("triggers", ())),
     )

@@ -9,7 +9,9 @@ as them, so plan JSON, status and golden files read as before.
 
 Data operations (phase `data`) are not DDL: they record settings of the copy that destroy or
 overwrite rows already in the target (truncating a table first, overwriting rows on conflict)
-and how a failed load is undone, so the plan hash and the approval cover them too.
+and how a failed load is undone, so the plan hash and the approval cover them too. Setting a
+sequence (`set_sequence`) is one as well: its value is read from the source when the load
+completes, so the plan holds which counter is set and from what, never the number.
 """
 
 from __future__ import annotations
@@ -18,7 +20,17 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from ferry.schema.model import CheckConstraint, Column, EnumType, ForeignKey, Index, Table, UniqueConstraint
+from ferry.schema.model import (
+    CheckConstraint,
+    Column,
+    EnumType,
+    ForeignKey,
+    Index,
+    Sequence,
+    Table,
+    Trigger,
+    UniqueConstraint,
+)
 
 
 class Risk(StrEnum):
@@ -48,6 +60,7 @@ PRE_DATA, POST_DATA = OpPhase.PRE_DATA, OpPhase.POST_DATA
 
 class OpKind(StrEnum):
     CREATE_ENUM = "create_enum"
+    CREATE_SEQUENCE = "create_sequence"
     CREATE_TABLE = "create_table"
     ADD_COLUMN = "add_column"
     ALTER_TYPE = "alter_type"
@@ -64,15 +77,26 @@ class OpKind(StrEnum):
     DROP_INDEX = "drop_index"
     DROP_COLUMN = "drop_column"
     DROP_TABLE = "drop_table"
+    CREATE_EXTENSION = "create_extension"  # `table` is the extension's name
+    CREATE_TRIGGER = "create_trigger"  # with the function it calls (ferry.schema.ddl_triggers)
     # Data operations (phase `data`).
     TRUNCATE_TABLE = "truncate_table"
     OVERWRITE_ROWS = "overwrite_rows"
     ROLLBACK_TRUNCATE = "rollback_truncate"
     ROLLBACK_DROP_TABLE = "rollback_drop_table"
+    SET_SEQUENCE = "set_sequence"
+    CONVERT_VALUES = "convert_values"  # source values the target has no input for (MySQL zero dates)
 
 
 DATA_KINDS = frozenset(
-    (OpKind.TRUNCATE_TABLE, OpKind.OVERWRITE_ROWS, OpKind.ROLLBACK_TRUNCATE, OpKind.ROLLBACK_DROP_TABLE)
+    (
+        OpKind.TRUNCATE_TABLE,
+        OpKind.OVERWRITE_ROWS,
+        OpKind.ROLLBACK_TRUNCATE,
+        OpKind.ROLLBACK_DROP_TABLE,
+        OpKind.SET_SEQUENCE,
+        OpKind.CONVERT_VALUES,
+    )
 )
 
 
@@ -88,7 +112,9 @@ ORDER = {
             OpKind.DROP_CONSTRAINT,
             OpKind.DROP_COLUMN,
             OpKind.DROP_TABLE,
+            OpKind.CREATE_EXTENSION,
             OpKind.CREATE_ENUM,
+            OpKind.CREATE_SEQUENCE,
             OpKind.CREATE_TABLE,
             OpKind.ADD_COLUMN,
             OpKind.ALTER_TYPE,
@@ -101,10 +127,13 @@ ORDER = {
             OpKind.ADD_CHECK,
             OpKind.CREATE_INDEX,
             OpKind.ADD_FOREIGN_KEY,
+            OpKind.CREATE_TRIGGER,
+            OpKind.CONVERT_VALUES,
             OpKind.TRUNCATE_TABLE,
             OpKind.OVERWRITE_ROWS,
             OpKind.ROLLBACK_TRUNCATE,
             OpKind.ROLLBACK_DROP_TABLE,
+            OpKind.SET_SEQUENCE,
         ]
     )
 }
@@ -114,7 +143,7 @@ ORDER = {
 class Operation:
     kind: OpKind
     schema: str | None
-    table: str  # target table name (the enum's name for create_enum)
+    table: str  # target table name (the enum's or the sequence's name for create_enum, *_sequence)
     risk: Risk
     reason: str
     detail: str
@@ -132,6 +161,8 @@ class Operation:
     constraint_name: str | None = None  # drop_constraint
     constraint_type: ConstraintType | None = None  # drop_constraint
     user_types: tuple[str, ...] = ()  # enum types the plan creates; rendered schema-qualified
+    sequence: Sequence | None = None  # create_sequence
+    trigger: Trigger | None = None  # create_trigger
 
     def __post_init__(self) -> None:
         # Accept the plain strings too (they are what JSON and older callers hold).

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ferry.api.migration import PlanOperationSummary, PlanStatus
+from ferry.schema import mysql_operations
 from ferry.schema.desired import Desired, build_desired
 from ferry.schema.diff import create_table_ops, diff_table
 from ferry.schema.mapping import TableMapping
@@ -25,7 +26,13 @@ Mode = Literal["create", "diff", "none"]
 _TYPED_KINDS = (OpKind.CREATE_TABLE, OpKind.ADD_COLUMN, OpKind.ALTER_TYPE)
 # What a table may still lack after its load (deferred until the rows are in; never destructive).
 COMPLETING = frozenset(
-    (OpKind.ADD_PRIMARY_KEY, OpKind.ADD_UNIQUE, OpKind.CREATE_INDEX, OpKind.ADD_FOREIGN_KEY)
+    (
+        OpKind.ADD_PRIMARY_KEY,
+        OpKind.ADD_UNIQUE,
+        OpKind.CREATE_INDEX,
+        OpKind.ADD_FOREIGN_KEY,
+        OpKind.CREATE_TRIGGER,
+    )
 )
 
 
@@ -155,14 +162,19 @@ def build_plan(
         errors += _verify_exists(desired, target)
     elif mode in ("create", "diff"):
         ops += _enum_ops(desired, target)
+        ops += _sequence_ops(desired, target)
+        ops += mysql_operations.extension_ops(desired.tables.values(), target)
         for name, table in desired.tables.items():
             actual = target.tables.get(name)
             if actual is None:
                 ops += create_table_ops(table, defer=defer_constraints, defer_key=defer_keys)
+                ops += mysql_operations.trigger_ops(table, None)
             elif mode == "diff":
                 ops += diff_table(table, actual, defer=defer_constraints)
+                ops += mysql_operations.trigger_ops(table, actual)
             else:
                 changes = diff_table(table, actual, defer=defer_constraints)
+                changes += mysql_operations.trigger_ops(table, actual)
                 if (f"{table.schema}.{name}" if table.schema else name) in owned_tables:
                     ops += [op for op in changes if op.kind in COMPLETING]
                     changes = [op for op in changes if op.kind not in COMPLETING]
@@ -171,6 +183,8 @@ def build_plan(
                 ]
     else:
         raise ValueError(f"unknown schema mode {mode!r}")
+    if mode != "none" and source.dialect == "mysql" and target_dialect == "postgresql":
+        ops += mysql_operations.convert_value_ops(source, mappings, default_schema)
     warnings += _set_aside_warnings(desired, target, target_dialect)
     user_types = tuple(sorted(desired.enums))
     ops = [replace(op, user_types=user_types) if op.kind in _TYPED_KINDS else op for op in ops]
@@ -239,6 +253,25 @@ def _enum_ops(desired: Desired, target: DatabaseSchema) -> list[Operation]:
                 )
             )
     return ops
+
+
+def _sequence_ops(desired: Desired, target: DatabaseSchema) -> list[Operation]:
+    """The standalone and shared sequences (PostgreSQL to PostgreSQL) the target lacks, with the
+    source's type, bounds, increment and cycle; their value is set after the load."""
+    schema = next((t.schema for t in desired.tables.values()), target.schema)
+    return [
+        Operation(
+            OpKind.CREATE_SEQUENCE,
+            schema,
+            name,
+            Risk.SAFE,
+            "new sequence",
+            f"sequence {name} {seq.type} increment {seq.increment}" + (" cycle" if seq.cycle else ""),
+            sequence=seq,
+        )
+        for name, seq in sorted(desired.sequences.items())
+        if name not in target.sequences
+    ]
 
 
 def _verify_exists(desired: Desired, target: DatabaseSchema) -> list[str]:

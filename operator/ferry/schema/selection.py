@@ -12,6 +12,7 @@ import re
 from fnmatch import fnmatchcase
 
 from ferry.api.migration import MigrationSpec, TableOverride, Transform, TransformType
+from ferry.schema import mysql_postgresql
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.model import DatabaseSchema, Table
 from ferry.schema.typemap import map_type
@@ -94,8 +95,13 @@ def _map_table(
             continue
         transform = transforms.get(column.name)
         mapped = map_type(source.dialect, target_dialect, column.type, table=table.name, column=column.name)
-        target_type = transformed_type(transform, mapped.type or column.type, target_dialect)
+        mapped_type = mapped.type or column.type
+        mysql = mysql_postgresql.applies(source.dialect, target_dialect)
+        if mysql:  # keys, collations and zero dates decide too (ferry.schema.mysql_postgresql)
+            mapped_type = mysql_postgresql.target_type(table, column, mapped_type)
+        target_type = transformed_type(transform, mapped_type, target_dialect)
         nullable = column.nullable or (transform is not None and transform.type == TransformType.NULL)
+        nullable = nullable or (mysql and transform is None and mysql_postgresql.relaxes_not_null(column))
         columns.append(
             ColumnMapping(
                 source=column.name,

@@ -22,6 +22,7 @@ from ferry.db.dialects import family
 from ferry.db.engines import create_engine
 from ferry.schema import DatabaseSchema, Plan, build_plan, discover, select_tables
 from ferry.schema.mapping import TableMapping
+from ferry.schema.sequence_resets import sequence_resets, set_sequence_operations
 from ferry.services.data_operations import data_operations
 
 
@@ -70,7 +71,8 @@ def plan_migration(
     spec: MigrationSpec, source: Side, target: Side, owned_tables: Sequence[str] = ()
 ) -> PlannedMigration:
     """Discover both sides and plan: the schema operations, then the data operations of the
-    copy and rollback settings (ferry.services.data_operations). `owned_tables`: the tables
+    copy and rollback settings (ferry.services.data_operations) and the counters set after
+    the load (ferry.schema.sequence_resets). `owned_tables`: the tables
     this migration created (`status.createdTables`), which mode `create` completes with
     their deferred keys."""
     with engine_for(source) as src, engine_for(target) as dst:
@@ -88,7 +90,14 @@ def plan_migration(
             defer_primary_keys=spec.copy_.on_conflict == OnConflict.ERROR,
             owned_tables=owned_tables,
         )
-        plan = plan.with_operations(data_operations(spec, mappings, target_schema, dst))
+        default_schema = target_schema.schema if target.dialect == "postgresql" else None
+        resets = sequence_resets(source_schema, mappings, target.dialect, default_schema)
+        plan = plan.with_operations(
+            [
+                *data_operations(spec, mappings, target_schema, dst),
+                *set_sequence_operations(resets, source_schema.dialect),
+            ]
+        )
     return PlannedMigration(source_schema, target_schema, mappings, plan)
 
 

@@ -4,7 +4,9 @@ Before the workers: the plan's pre-data DDL, `truncateTarget` (once per migratio
 on the target), then the target's own foreign keys set aside (ferry.services.fk_deferral).
 After them: those foreign keys back, then the keys, indexes and foreign keys that were
 deferred until the rows are in, from a re-plan against the loaded target that keeps only
-additions (`Plan.completing`): anything else needs a new, approved plan.
+additions (`Plan.completing`): anything else needs a new, approved plan. Last, the identity,
+serial, AUTO_INCREMENT and standalone sequence counters follow the copied rows
+(ferry.services.sequence_reset), so the application's next INSERT gets a new id.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ferry.services.planning import (
     tables_with_checkpoints,
     target_tables,
 )
+from ferry.services.sequence_reset import reset_sequences
 
 
 def prepare_target(
@@ -47,7 +50,8 @@ def complete_target(
     owned_tables: Sequence[str] | None = None,
     post_data: Sequence[Operation] | None = None,
 ) -> None:
-    """The foreign keys set aside come back, then the deferred keys, indexes and foreign keys.
+    """The foreign keys set aside come back, then the deferred keys, indexes and foreign keys,
+    then the counters (the plan's `set_sequence` operations, with values read now).
 
     `owned_tables`: the tables the migration created (mode `create` completes them); None: the
     tables its checkpoints name. `post_data`: the plan made before the load, used as it is
@@ -62,3 +66,4 @@ def complete_target(
     if post_data:
         with engine_for(target) as engine:
             apply_post_data(engine, post_data, spec.copy_.parallelism)
+    reset_sequences(spec, source, target)

@@ -1,6 +1,8 @@
+CREATE EXTENSION IF NOT EXISTS citext;
+
 CREATE TABLE public.fixture (
 	id integer NOT NULL, 
-	league char(3) NOT NULL, 
+	league citext NOT NULL, 
 	year smallint NOT NULL, 
 	PRIMARY KEY (id)
 );
@@ -12,7 +14,7 @@ CREATE TABLE public.player (
 );
 
 CREATE TABLE public.season (
-	league char(3) NOT NULL, 
+	league citext NOT NULL, 
 	year smallint NOT NULL, 
 	PRIMARY KEY (league, year)
 );

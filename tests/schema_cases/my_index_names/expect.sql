@@ -1,7 +1,9 @@
+CREATE EXTENSION IF NOT EXISTS citext;
+
 CREATE TABLE public.a (
 	id integer NOT NULL, 
 	name varchar(20), 
-	code varchar(5), 
+	code citext, 
 	PRIMARY KEY (id), 
 	UNIQUE (code)
 );
@@ -9,7 +11,7 @@ CREATE TABLE public.a (
 CREATE TABLE public.b (
 	id integer NOT NULL, 
 	name varchar(20), 
-	code varchar(5), 
+	code citext, 
 	PRIMARY KEY (id), 
 	UNIQUE (code)
 );

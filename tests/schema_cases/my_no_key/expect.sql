@@ -1,5 +1,7 @@
+CREATE EXTENSION IF NOT EXISTS citext;
+
 CREATE TABLE public.keyed (
-	code varchar(10) NOT NULL, 
+	code citext NOT NULL, 
 	v integer, 
 	UNIQUE (code)
 );

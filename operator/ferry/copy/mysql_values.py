@@ -1,0 +1,87 @@
+"""MySQL/MariaDB values that PostgreSQL has no input for, converted as the plan says.
+
+Both read paths convert alike, so the copy and the checksum of validation see the same
+values: the server-formatted CSV path in SQL (`csv_field`), the row path in Python
+(`value_fix`, applied by `ferry.copy.projection.Projection.apply`).
+
+- Zero dates: MySQL stores '0000-00-00', '2024-00-00' and year 0 in DATE, DATETIME and
+  TIMESTAMP columns (sql_mode without NO_ZERO_DATE / NO_ZERO_IN_DATE, the default of old
+  servers and of many web applications). PostgreSQL rejects them; they are written as NULL
+  and the plan relaxes the target column's NOT NULL (`ferry.schema.mysql_postgresql`).
+  PyMySQL returns such values as their text (it cannot build a Python date), so on the row
+  path a string in a date column is a zero date.
+- TINYINT(1) into boolean: MySQL's BOOLEAN is a TINYINT and holds any value; PostgreSQL's
+  boolean input takes 0 and 1 only. Any non-zero value is true, as in MySQL's own `IF(x, …)`.
+- BIT(n) into bit(n): the driver gives big-endian bytes; bit(n) input is a string of
+  exactly n binary digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from ferry.schema.mapping import ColumnMapping
+from ferry.schema.mysql_postgresql import holds_zero_dates
+
+ValueFix = Callable[[object], object]
+
+_INTEGERS = frozenset(("tinyint", "smallint", "mediumint", "int", "integer", "bigint", "bool", "boolean"))
+
+
+def _base(type_text: str) -> str:
+    text = type_text.lower().strip()
+    return text.split("(")[0].split()[0] if text else ""
+
+
+def _to_boolean(column: ColumnMapping) -> bool:
+    return _base(column.source_type) in _INTEGERS and _base(column.target_type) in ("boolean", "bool")
+
+
+def _bit_width(column: ColumnMapping) -> int | None:
+    target = column.target_type.lower().replace(" ", "")
+    if _base(column.source_type) != "bit" or not target.startswith("bit("):
+        return None
+    return int(target[4:].rstrip(")"))
+
+
+def csv_field(column: ColumnMapping, name: str) -> str | None:
+    """The server expression of a converted column's CSV field; None: no conversion needed."""
+    if column.transform is not None:
+        return None
+    if holds_zero_dates(column.source_type):
+        return f"IF(YEAR({name}) = 0 OR MONTH({name}) = 0 OR DAYOFMONTH({name}) = 0, NULL, {name})"
+    if _to_boolean(column):
+        return f"({name} <> 0)"
+    width = _bit_width(column)
+    if width is not None:
+        return f"LPAD(BIN({name}), {width}, '0')"
+    return None
+
+
+def _zero_date_to_null(value: object) -> object:
+    return None if isinstance(value, str | bytes) else value
+
+
+def _nonzero(value: object) -> object:
+    return None if value is None else value != 0
+
+
+def _bits(width: int) -> ValueFix:
+    def fix(value: object) -> object:
+        if isinstance(value, bytes | bytearray):
+            return format(int.from_bytes(value, "big"), f"0{width}b")
+        return value
+
+    return fix
+
+
+def value_fix(column: ColumnMapping) -> ValueFix | None:
+    """The row-path conversion of one column's driver value; None when the value passes as is."""
+    if column.transform is not None:
+        return None
+    if holds_zero_dates(column.source_type):
+        return _zero_date_to_null
+    if _to_boolean(column):
+        return _nonzero
+    width = _bit_width(column)
+    return None if width is None else _bits(width)
