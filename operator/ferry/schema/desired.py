@@ -47,6 +47,7 @@ class Desired:
     notes: dict[str, list[str]] = field(default_factory=dict)  # note -> ["table.column", ...]
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    user_types: set[str] = field(default_factory=set)  # PostgreSQL domains, composite and range types used
 
     def note(self, text: str, where: str) -> None:
         self.notes.setdefault(text, []).append(where)
@@ -116,6 +117,12 @@ class _Mapped:
         """Selected source column -> target column."""
         return {c.source: c.target for c in self.mapping.columns}
 
+    @cached_property
+    def renames(self) -> bool:
+        """The table or one of its columns gets another name: definitions written for the
+        source (index definitions, partition keys) would not fit."""
+        return self.mapping.target_table != self.table.name or any(k != v for k, v in self.rename.items())
+
     @property
     def where(self) -> str:
         return self.mapping.target_table
@@ -125,7 +132,12 @@ def _table(m: _Mapped) -> Table:
     """The target table, each kind of object by its own function (in this order, so warnings
     come table by table in a stable order)."""
     pk = _primary_key(m)
-    columns = tuple(_column(m, cm, pk) for cm in m.mapping.columns)
+    mapped = {cm.source: _column(m, cm, pk) for cm in m.mapping.columns}
+    columns = tuple(
+        mapped[c.name] if c.name in mapped else _generated(m, c)
+        for c in m.table.columns
+        if c.name in mapped or (c.generated and m.same)
+    )
     uniques = _uniques(m)
     foreign_keys = _kept(_foreign_key(m, fk) for fk in m.table.foreign_keys)
     indexes = _kept(_index(m, ix) for ix in m.table.indexes)
@@ -141,7 +153,14 @@ def _table(m: _Mapped) -> Table:
         indexes=indexes,
         check_constraints=checks,
         row_estimate=m.table.row_estimate,
+        partition_by=m.table.partition_by if m.same and not m.renames else None,
     )
+
+
+def _generated(m: _Mapped, src: Column) -> Column:
+    """PostgreSQL to PostgreSQL: a generated column stays generated; the copy leaves it out
+    (ferry.schema.selection) and the target computes it."""
+    return replace(src, default=None, autoincrement=False)
 
 
 def _kept(items: Iterable[T | None]) -> tuple[T, ...]:
@@ -188,6 +207,8 @@ def _foreign_key(m: _Mapped, fk: ForeignKey) -> ForeignKey | None:
         referred_columns=tuple(referred_rename[c] for c in fk.referred_columns),
         on_delete=fk.on_delete,
         on_update=fk.on_update,
+        deferrable=fk.deferrable,
+        initially_deferred=fk.initially_deferred,
     )
 
 
@@ -218,6 +239,7 @@ def _index(m: _Mapped, ix: Index) -> Index | None:
         ix.method if m.same else None,
         ix.where if m.same else None,
         ix.expressions,
+        ix.definition if m.same and not m.renames else None,
     )
 
 
@@ -261,10 +283,13 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
     base = target_type.removesuffix("[]")
     if source.dialect == target_dialect and base in source.enums:
         out.enums[base] = source.enums[base]
-    if src.domain:
+    carried_types = {o.name for o in source.objects if o.kind == "type"} if m.same else set()
+    domain = src.domain if src.domain in carried_types and cm.target_type == src.type else None
+    if src.domain and domain is None:
         out.note(
             "PostgreSQL domains are created as their base type (the domain's checks are not kept)", where
         )
+    out.user_types |= {t for t in (domain, base) if t in carried_types}
     if src.generated:
         out.note("generated columns are created as plain columns and their values copied", where)
     default = map_default(source.dialect, target_dialect, src, target_type)
@@ -277,4 +302,10 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
         nullable=cm.nullable and cm.target not in pk,
         default=default.expression if carries_value else None,
         autoincrement=src.autoincrement and carries_value and target_type in _INTEGER_TYPES,
+        domain=domain,
+        # Within PostgreSQL the identity keeps ALWAYS, START and INCREMENT, and the collation stays.
+        identity_always=src.identity_always and m.same,
+        identity_start=src.identity_start if m.same else None,
+        identity_increment=src.identity_increment if m.same else None,
+        collation=src.collation if m.same and target_type == src.type else None,
     )

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ferry.db.dialects import Family, family
-from ferry.schema import catalog_mysql, catalog_postgresql, catalog_sqlite
+from ferry.schema import catalog_mysql, catalog_pg_indexes, catalog_postgresql, catalog_sqlite, pg_objects
 from ferry.schema.model import (
     CheckConstraint,
     Column,
@@ -57,6 +57,7 @@ def _discover_postgresql(
     columns = catalog_postgresql.columns(conn, schema)
     names = sorted(rel.tables)
     tables = _assemble(inspector, schema, names, columns, rel.tables, rel.partitioned, table_schema=schema)
+    tables = catalog_pg_indexes.with_definitions(conn, schema, tables)
     return DatabaseSchema(
         dialect="postgresql",
         schema=schema,
@@ -67,6 +68,8 @@ def _discover_postgresql(
         domains=catalog_postgresql.domains(conn, schema),
         sequences=tuple(sorted(rel.sequences)),
         server_version=version,
+        objects=pg_objects.read_objects(conn, schema),
+        available_extensions=pg_objects.available_extensions(conn),
     )
 
 
@@ -175,6 +178,8 @@ def _foreign_key(fk: Mapping[str, Any], schema: str | None) -> ForeignKey:
         referred_columns=tuple(fk["referred_columns"]),
         on_delete=None if on_delete in _DEFAULT_ACTIONS else on_delete,
         on_update=None if on_update in _DEFAULT_ACTIONS else on_update,
+        deferrable=bool(options.get("deferrable")),
+        initially_deferred=str(options.get("initially") or "").upper() == "DEFERRED",
     )
 
 

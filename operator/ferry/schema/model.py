@@ -24,6 +24,11 @@ class Column:
     autoincrement: bool = False  # identity, serial or auto_increment
     generated: str | None = None  # expression of a generated (computed) column
     domain: str | None = None  # PostgreSQL domain the column was declared with; `type` is its base type
+    # PostgreSQL to PostgreSQL only (other sources leave the defaults):
+    identity_always: bool = False  # GENERATED ALWAYS AS IDENTITY (else BY DEFAULT)
+    identity_start: int | None = None  # identity START WITH, when not 1
+    identity_increment: int | None = None  # identity INCREMENT BY, when not 1
+    collation: str | None = None  # a collation other than the type's default
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,8 @@ class ForeignKey:
     referred_columns: tuple[str, ...]
     on_delete: str | None = None
     on_update: str | None = None
+    deferrable: bool = False
+    initially_deferred: bool = False
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,9 @@ class Index:
     method: str | None = None  # PostgreSQL access method when not btree (gist, gin, ...)
     where: str | None = None  # predicate of a partial index
     expressions: bool = False  # True when `columns` holds expressions, not only names
+    # PostgreSQL: pg_get_indexdef from `USING` on (keys with DESC, opclasses, collations, INCLUDE,
+    # WITH, WHERE); rendered as written when source and target are PostgreSQL.
+    definition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +89,7 @@ class Table:
     check_constraints: tuple[CheckConstraint, ...] = ()
     row_estimate: int = 0
     partitioned: bool = False  # a partitioned parent (PostgreSQL); its partitions are reported, not copied
+    partition_by: str | None = None  # PostgreSQL partition key (pg_get_partkeydef), e.g. "RANGE (at)"
 
     @property
     def qualified_name(self) -> str:
@@ -90,6 +101,22 @@ class Table:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
+class PgObject:
+    """A PostgreSQL object carried by the statements that create it, as the server prints them
+    (pg_get_functiondef, pg_get_viewdef, pg_get_triggerdef, ...), naming the source schema.
+
+    Compared by statement text between source and target (after the schema is rewritten), which
+    is what pg_dump and pgcopydb rely on too: the server's own deparse is canonical.
+    """
+
+    kind: str  # extension | type | function | aggregate | partition | exclusion | view | ... (objects_plan.KINDS)
+    name: str  # unique within its kind: "film.last_updated" for a trigger, "f(integer)" for a function
+    statements: tuple[str, ...]
+    depends: tuple[str, ...] = ()  # relations of the same schema it needs (tables, views, parents)
+    provides: tuple[str, ...] = ()  # extension: the types it owns
 
 
 @dataclass(frozen=True)
@@ -105,6 +132,8 @@ class DatabaseSchema:
     domains: Mapping[str, str] = field(default_factory=dict)  # domain name -> base type
     sequences: tuple[str, ...] = ()
     server_version: str | None = None
+    objects: tuple[PgObject, ...] = ()  # PostgreSQL objects beyond tables (ferry.schema.pg_objects)
+    available_extensions: tuple[str, ...] = ()  # pg_available_extensions of the server
 
     def to_dict(self, *, with_estimates: bool = True) -> dict[str, Any]:
         data = asdict(self)
@@ -112,6 +141,7 @@ class DatabaseSchema:
         data["enums"] = {name: data["enums"][name] for name in sorted(data["enums"])}
         if not with_estimates:
             data.pop("server_version")
+            data.pop("available_extensions")  # a server property, not the schema's
             for table in data["tables"].values():
                 table.pop("row_estimate")
         return data
@@ -147,6 +177,14 @@ class DatabaseSchema:
             domains=dict(data.get("domains", {})),
             sequences=tuple(data.get("sequences", ())),
             server_version=data.get("server_version"),
+            objects=tuple(
+                PgObject(
+                    o["kind"], o["name"], tuple(o["statements"]), tuple(o.get("depends", ())),
+                    tuple(o.get("provides", ())),
+                )  # fmt: skip
+                for o in data.get("objects", ())
+            ),
+            available_extensions=tuple(data.get("available_extensions", ())),
         )
 
     def without_table(self, name: str) -> DatabaseSchema:
@@ -173,4 +211,5 @@ def _table_from_dict(t: Mapping[str, Any]) -> Table:
         check_constraints=tuple(CheckConstraint(**c) for c in t.get("check_constraints", ())),
         row_estimate=t.get("row_estimate", 0),
         partitioned=t.get("partitioned", False),
+        partition_by=t.get("partition_by"),
     )

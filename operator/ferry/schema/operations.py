@@ -64,6 +64,20 @@ class OpKind(StrEnum):
     DROP_INDEX = "drop_index"
     DROP_COLUMN = "drop_column"
     DROP_TABLE = "drop_table"
+    # PostgreSQL objects carried by their definition (ferry.schema.objects_plan).
+    CREATE_EXTENSION = "create_extension"
+    CREATE_TYPE = "create_type"  # domain, composite or range type
+    CREATE_PARTITION = "create_partition"
+    CREATE_FUNCTION = "create_function"  # function or procedure
+    CREATE_AGGREGATE = "create_aggregate"
+    ADD_EXCLUSION = "add_exclusion"
+    CREATE_VIEW = "create_view"
+    CREATE_MATERIALIZED_VIEW = "create_materialized_view"
+    CREATE_VIEW_INDEX = "create_view_index"  # an index of a materialized view
+    CREATE_TRIGGER = "create_trigger"
+    ENABLE_ROW_SECURITY = "enable_row_security"
+    CREATE_POLICY = "create_policy"
+    COMMENT = "comment"
     # Data operations (phase `data`).
     TRUNCATE_TABLE = "truncate_table"
     OVERWRITE_ROWS = "overwrite_rows"
@@ -88,8 +102,13 @@ ORDER = {
             OpKind.DROP_CONSTRAINT,
             OpKind.DROP_COLUMN,
             OpKind.DROP_TABLE,
+            OpKind.CREATE_EXTENSION,
             OpKind.CREATE_ENUM,
+            OpKind.CREATE_TYPE,
             OpKind.CREATE_TABLE,
+            OpKind.CREATE_PARTITION,
+            OpKind.CREATE_FUNCTION,
+            OpKind.CREATE_AGGREGATE,
             OpKind.ADD_COLUMN,
             OpKind.ALTER_TYPE,
             OpKind.DROP_DEFAULT,
@@ -101,6 +120,13 @@ ORDER = {
             OpKind.ADD_CHECK,
             OpKind.CREATE_INDEX,
             OpKind.ADD_FOREIGN_KEY,
+            OpKind.ADD_EXCLUSION,
+            OpKind.CREATE_VIEW,
+            OpKind.CREATE_VIEW_INDEX,
+            OpKind.CREATE_TRIGGER,
+            OpKind.ENABLE_ROW_SECURITY,
+            OpKind.CREATE_POLICY,
+            OpKind.COMMENT,
             OpKind.TRUNCATE_TABLE,
             OpKind.OVERWRITE_ROWS,
             OpKind.ROLLBACK_TRUNCATE,
@@ -108,6 +134,8 @@ ORDER = {
         ]
     )
 }
+# Views and materialized views read each other: one rank, in the dependency order they are made in.
+ORDER[OpKind.CREATE_MATERIALIZED_VIEW] = ORDER[OpKind.CREATE_VIEW]
 
 
 @dataclass(frozen=True)
@@ -132,6 +160,7 @@ class Operation:
     constraint_name: str | None = None  # drop_constraint
     constraint_type: ConstraintType | None = None  # drop_constraint
     user_types: tuple[str, ...] = ()  # enum types the plan creates; rendered schema-qualified
+    statements: tuple[str, ...] = ()  # the carried PostgreSQL objects: their DDL, for the target schema
 
     def __post_init__(self) -> None:
         # Accept the plain strings too (they are what JSON and older callers hold).

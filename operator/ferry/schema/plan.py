@@ -19,6 +19,7 @@ from ferry.schema.desired import Desired, build_desired
 from ferry.schema.diff import create_table_ops, diff_table
 from ferry.schema.mapping import TableMapping
 from ferry.schema.model import DatabaseSchema, EnumType
+from ferry.schema.objects_plan import ObjectPlan, plan_objects
 from ferry.schema.operations import Operation, OpKind, OpPhase, Risk
 
 Mode = Literal["create", "diff", "none"]
@@ -26,7 +27,12 @@ _TYPED_KINDS = (OpKind.CREATE_TABLE, OpKind.ADD_COLUMN, OpKind.ALTER_TYPE)
 # What a table may still lack after its load (deferred until the rows are in; never destructive).
 COMPLETING = frozenset(
     (OpKind.ADD_PRIMARY_KEY, OpKind.ADD_UNIQUE, OpKind.CREATE_INDEX, OpKind.ADD_FOREIGN_KEY)
-)
+) | frozenset(  # PostgreSQL objects made after the load (ferry.schema.objects_plan): additions too
+    (
+        OpKind.ADD_EXCLUSION, OpKind.CREATE_VIEW, OpKind.CREATE_MATERIALIZED_VIEW, OpKind.CREATE_VIEW_INDEX,
+        OpKind.CREATE_TRIGGER, OpKind.ENABLE_ROW_SECURITY, OpKind.CREATE_POLICY, OpKind.COMMENT,
+    )
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -146,10 +152,14 @@ def build_plan(
     # MySQL needs a key on an AUTO_INCREMENT column and SQLite cannot add one later.
     defer_keys = defer_primary_keys and target_dialect == "postgresql"
     desired = build_desired(source, mappings, target_dialect, default_schema)
-    warnings = _source_warnings(source, mappings) + desired.warnings
+    objects = ObjectPlan()
+    if source.dialect == target_dialect == "postgresql" and mode in ("create", "diff"):
+        objects = plan_objects(source, target, desired, mappings)
+    warnings = _source_warnings(source, mappings, carried=source.dialect == target_dialect) + desired.warnings
     warnings += [f"{note}: {', '.join(where)}" for note, where in desired.notes.items()]
-    errors = list(desired.errors)
-    ops: list[Operation] = []
+    errors = list(desired.errors) + objects.errors
+    warnings += objects.warnings
+    ops: list[Operation] = list(objects.operations)
     mode = str(mode)
     if mode == "none":
         errors += _verify_exists(desired, target)
@@ -172,7 +182,7 @@ def build_plan(
     else:
         raise ValueError(f"unknown schema mode {mode!r}")
     warnings += _set_aside_warnings(desired, target, target_dialect)
-    user_types = tuple(sorted(desired.enums))
+    user_types = tuple(sorted(set(desired.enums) | desired.user_types))
     ops = [replace(op, user_types=user_types) if op.kind in _TYPED_KINDS else op for op in ops]
     ordered = order_operations(ops)
     source_hash, target_hash = source.hash(), target.hash()
@@ -187,8 +197,9 @@ def build_plan(
     )
 
 
-def _source_warnings(source: DatabaseSchema, mappings: list[TableMapping]) -> list[str]:
-    out = [f"view {v} is not copied (views are skipped)" for v in source.views]
+def _source_warnings(source: DatabaseSchema, mappings: list[TableMapping], *, carried: bool) -> list[str]:
+    """`carried`: PostgreSQL to PostgreSQL, where views and partitions are created as on the source."""
+    out = [] if carried else [f"view {v} is not copied (views are skipped)" for v in source.views]
     out += [
         f"partition {p} is not copied on its own; its rows come through its parent table"
         for p in source.partitions
@@ -200,7 +211,7 @@ def _source_warnings(source: DatabaseSchema, mappings: list[TableMapping]) -> li
                 "copied as one unit, reloaded on retry"
             )
         table = source.tables[m.source_table]
-        if table.partitioned:
+        if table.partitioned and not (carried and table.partition_by):
             out.append(f"{m.source_table}: partitioned on the source; created as a plain table")
     return out
 
