@@ -277,7 +277,10 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
         out.errors.append(f"{where}: {mapped.note}")
     elif cm.transform is None and mapped.note:
         out.note(mapped.note, where)
-    target_type = canonical_type(cm.target_type, target_dialect)
+    # Within PostgreSQL an unchanged type is the catalog's own text: canonical_type would fold a
+    # mixed-case type name (Prisma's "Role") to lower case.
+    unchanged = m.same and cm.target_type == src.type
+    target_type = src.type if unchanged else canonical_type(cm.target_type, target_dialect)
     if mapped.enum_values and target_type == mapped.type:
         out.enums[mapped.type] = EnumType(mapped.type, mapped.enum_values)
     base = target_type.removesuffix("[]")

@@ -10,8 +10,9 @@ from ferry.schema.model import PgObject
 
 _NOT_FROM_EXTENSION = """
     NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_proc'::regclass AND x.objid = p.oid
-                AND x.deptype = 'e')
+                AND x.deptype IN ('e', 'i'))
 """
+# deptype 'e': owned by an extension; 'i': made with another object (a range type's constructors).
 
 _FUNCTIONS = sa.text(
     f"""
