@@ -265,6 +265,10 @@ def _identifiers(expression: str, table: Table) -> list[str]:
     return [c for c in table.column_names if re.search(rf"(?<![\w]){re.escape(c)}(?![\w])", expression)]
 
 
+def _calls_nextval(src: Column) -> bool:
+    return bool(src.default and src.default.startswith("nextval("))
+
+
 def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
     """The target column: mapped type (an error when unsupported), default, identity; what is
     lost on the way is noted once per kind of loss."""
@@ -299,6 +303,10 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
     if default.dropped:
         out.note(default.dropped, where)
     carries_value = cm.transform is None
+    if m.same and table.partition_by and src.autoincrement and not src.identity_always and _calls_nextval(src):
+        # PostgreSQL 15 has no identity columns on partitioned tables: the serial stays a
+        # sequence default, and the plan creates the sequence (ferry.schema.objects_plan).
+        return Column(cm.target, target_type, cm.nullable and cm.target not in pk, src.default if carries_value else None)
     return Column(
         name=cm.target,
         type=target_type,

@@ -31,10 +31,15 @@ PRE, POST = OpPhase.PRE_DATA, OpPhase.POST_DATA
 KINDS: dict[str, tuple[OpKind, OpPhase, str, str]] = {
     "extension": (OpKind.CREATE_EXTENSION, PRE, "extension", "the source has it"),
     "type": (OpKind.CREATE_TYPE, PRE, "type", "new type"),
+    "sequence": (OpKind.CREATE_SEQUENCE, PRE, "sequence", "a column default calls nextval() on it"),
     "partition": (OpKind.CREATE_PARTITION, PRE, "partition", "new partition; rows are routed into it"),
     "function": (OpKind.CREATE_FUNCTION, PRE, "routine", "new function or procedure"),
     "aggregate": (OpKind.CREATE_AGGREGATE, PRE, "aggregate", "new aggregate"),
     "exclusion": (OpKind.ADD_EXCLUSION, POST, "exclusion constraint", "fails if existing rows conflict"),
+    "partition_index": (OpKind.CREATE_PARTITION_INDEX, POST, "partition index", "new index of one partition"),
+    "partition_constraint": (
+        OpKind.ADD_PARTITION_CONSTRAINT, POST, "partition constraint", "fails if existing rows violate it",
+    ),
     "view": (OpKind.CREATE_VIEW, POST, "view", "new view"),
     "materialized_view": (
         OpKind.CREATE_MATERIALIZED_VIEW, POST, "materialized view", "new; filled from the loaded rows",
@@ -45,7 +50,7 @@ KINDS: dict[str, tuple[OpKind, OpPhase, str, str]] = {
     "policy": (OpKind.CREATE_POLICY, POST, "policy", "new row level security policy"),
     "comment": (OpKind.COMMENT, POST, "comment", "as on the source"),
 }  # fmt: skip
-_NAMED_ONLY = {"grants", "unsupported"}  # read to be named in the plan, never created
+_NAMED_ONLY = {"grants", "unsupported", "inherits"}  # read to be named in the plan, never created
 
 
 @dataclass
@@ -96,6 +101,8 @@ def plan_objects(
         statements = tuple(retarget(s, source_schema, target_schema) for s in obj.statements)
         if obj.kind == "extension" and not _extension_ok(obj, target, desired, have, out):
             continue
+        if obj.kind == "sequence" and not _called(obj.name, desired):
+            continue
         existing = have.get((obj.kind, obj.name))
         if existing is not None:
             if existing.statements != statements:
@@ -122,6 +129,12 @@ def _in_dependency_order(
         out.warnings.append(f"ownership and grants are not carried (set them on the target): {', '.join(grants)}")
     out.warnings += [f"{o.name} is not carried (ordered-set aggregates are not supported)" for o in objects
                      if o.kind == "unsupported"]  # fmt: skip
+    out.warnings += [
+        f"{o.name} inherits from {o.depends[0]} on the source; created as a table of its own "
+        f"(reads of {o.depends[0]} on the target do not include its rows)"
+        for o in objects
+        if o.kind == "inherits" and o.name in selected
+    ]
     ordered: list[PgObject] = []
     carried = set(carried)
     progress = True
@@ -141,6 +154,13 @@ def _in_dependency_order(
         )
         out.warnings.append(f"{KINDS[obj.kind][2]} {obj.name} not created: {why}")
     return ordered
+
+
+def _called(sequence: str, desired: Desired) -> bool:
+    """Whether a desired column default calls nextval() on the sequence (serials that become
+    identity columns do not: their sequence is the identity's own)."""
+    pattern = re.compile(rf"nextval\('(?:[^']*\.)?\"?{re.escape(sequence)}\"?'")
+    return any(c.default and pattern.search(c.default) for t in desired.tables.values() for c in t.columns)
 
 
 def _extension_ok(

@@ -67,10 +67,13 @@ class OpKind(StrEnum):
     # PostgreSQL objects carried by their definition (ferry.schema.objects_plan).
     CREATE_EXTENSION = "create_extension"
     CREATE_TYPE = "create_type"  # domain, composite or range type
+    CREATE_SEQUENCE = "create_sequence"  # one a carried column default calls nextval() on
     CREATE_PARTITION = "create_partition"
     CREATE_FUNCTION = "create_function"  # function or procedure
     CREATE_AGGREGATE = "create_aggregate"
     ADD_EXCLUSION = "add_exclusion"
+    CREATE_PARTITION_INDEX = "create_partition_index"  # an index a partition has of its own
+    ADD_PARTITION_CONSTRAINT = "add_partition_constraint"  # a key, check or foreign key of one partition
     CREATE_VIEW = "create_view"
     CREATE_MATERIALIZED_VIEW = "create_materialized_view"
     CREATE_VIEW_INDEX = "create_view_index"  # an index of a materialized view
@@ -105,6 +108,7 @@ ORDER = {
             OpKind.CREATE_EXTENSION,
             OpKind.CREATE_ENUM,
             OpKind.CREATE_TYPE,
+            OpKind.CREATE_SEQUENCE,
             OpKind.CREATE_TABLE,
             OpKind.CREATE_PARTITION,
             OpKind.CREATE_FUNCTION,
@@ -121,6 +125,8 @@ ORDER = {
             OpKind.CREATE_INDEX,
             OpKind.ADD_FOREIGN_KEY,
             OpKind.ADD_EXCLUSION,
+            OpKind.CREATE_PARTITION_INDEX,
+            OpKind.ADD_PARTITION_CONSTRAINT,
             OpKind.CREATE_VIEW,
             OpKind.CREATE_VIEW_INDEX,
             OpKind.CREATE_TRIGGER,

@@ -29,7 +29,7 @@ COMPLETING = frozenset(
     (OpKind.ADD_PRIMARY_KEY, OpKind.ADD_UNIQUE, OpKind.CREATE_INDEX, OpKind.ADD_FOREIGN_KEY)
 ) | frozenset(  # PostgreSQL objects made after the load (ferry.schema.objects_plan): additions too
     (
-        OpKind.ADD_EXCLUSION, OpKind.CREATE_VIEW, OpKind.CREATE_MATERIALIZED_VIEW, OpKind.CREATE_VIEW_INDEX,
+        OpKind.ADD_EXCLUSION, OpKind.CREATE_PARTITION_INDEX, OpKind.ADD_PARTITION_CONSTRAINT, OpKind.CREATE_VIEW, OpKind.CREATE_MATERIALIZED_VIEW, OpKind.CREATE_VIEW_INDEX,
         OpKind.CREATE_TRIGGER, OpKind.ENABLE_ROW_SECURITY, OpKind.CREATE_POLICY, OpKind.COMMENT,
     )
 )  # fmt: skip
@@ -200,10 +200,16 @@ def build_plan(
 def _source_warnings(source: DatabaseSchema, mappings: list[TableMapping], *, carried: bool) -> list[str]:
     """`carried`: PostgreSQL to PostgreSQL, where views and partitions are created as on the source."""
     out = [] if carried else [f"view {v} is not copied (views are skipped)" for v in source.views]
-    out += [
-        f"partition {p} is not copied on its own; its rows come through its parent table"
-        for p in source.partitions
-    ]
+    if len(source.partitions) > 3:  # a table partitioned by month has dozens: one line
+        out.append(
+            f"{len(source.partitions)} partitions ({source.partitions[0]}, ...) are not copied on their own; "
+            "their rows come through their parent tables"
+        )
+    else:
+        out += [
+            f"partition {p} is not copied on its own; its rows come through its parent table"
+            for p in source.partitions
+        ]
     for m in mappings:
         if not m.key:
             out.append(

@@ -13,13 +13,23 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ferry.schema.model import PgObject
-from ferry.schema.pg_objects import comments, extensions, policies, routines, tables, triggers, types, views
+from ferry.schema.pg_objects import (
+    comments,
+    extensions,
+    policies,
+    routines,
+    sequences,
+    tables,
+    triggers,
+    types,
+    views,
+)
 
 
 def read_objects(conn: sa.Connection, schema: str) -> tuple[PgObject, ...]:
     """Every carried object of `schema`, in creation order within each kind."""
     out: list[PgObject] = []
-    for family in (extensions, types, routines, tables, views, triggers, policies, comments):
+    for family in (extensions, types, sequences, routines, tables, views, triggers, policies, comments):
         out += family.read(conn, schema)
     return tuple(out)
 

@@ -1,4 +1,5 @@
-"""What hangs off tables outside the column list: partitions (with their bounds), exclusion
+"""What hangs off tables outside the column list: partitions (with their bounds) and the indexes
+and constraints a partition has of its own (not cloned from its parent's), exclusion
 constraints, and grants on tables (named in the plan as not carried)."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ _PARTITIONS = sa.text(
              || CASE WHEN c.relkind = 'p' THEN ' PARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' END AS stmt
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_inherits i ON i.inhrelid = c.oid JOIN pg_class p ON p.oid = i.inhparent
-    WHERE n.nspname = :schema AND c.relispartition
+    WHERE n.nspname = :schema AND c.relispartition AND c.relkind IN ('r', 'p')  -- not index partitions
     ORDER BY c.oid
     """
 )
@@ -28,6 +29,39 @@ _EXCLUSIONS = sa.text(
     FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = :schema AND k.contype = 'x' AND NOT c.relispartition
     ORDER BY c.relname, k.conname
+    """
+)
+
+_PARTITION_INDEXES = sa.text(
+    """
+    SELECT c.relname AS table_name, i.relname AS name, pg_get_indexdef(i.oid) AS stmt
+    FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :schema AND c.relispartition AND NOT i.relispartition
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.oid AND k.conrelid = c.oid)
+    ORDER BY c.relname, i.relname
+    """
+)
+
+_PARTITION_CONSTRAINTS = sa.text(
+    """
+    SELECT c.relname AS table_name, k.conname AS name,
+           format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', n.nspname, c.relname, k.conname,
+                  pg_get_constraintdef(k.oid)) AS stmt
+    FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :schema AND c.relispartition AND k.conparentid = 0 AND k.conislocal
+      AND k.contype IN ('p', 'u', 'f', 'c', 'x')
+    ORDER BY c.relname, k.contype = 'f', k.conname
+    """
+)
+
+_INHERITS = sa.text(
+    """
+    SELECT c.relname AS name, p.relname AS parent
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :schema AND NOT c.relispartition AND c.relkind = 'r'
+    ORDER BY c.relname, p.relname
     """
 )
 
@@ -49,6 +83,18 @@ def read(conn: sa.Connection, schema: str) -> list[PgObject]:
     out += [
         PgObject("exclusion", f"{r['table_name']}.{r['name']}", (r["stmt"],), depends=(r["table_name"],))
         for r in conn.execute(_EXCLUSIONS, params).mappings()
+    ]
+    out += [
+        PgObject("partition_index", f"{r['table_name']}.{r['name']}", (r["stmt"],), depends=(r["table_name"],))
+        for r in conn.execute(_PARTITION_INDEXES, params).mappings()
+    ]
+    out += [
+        PgObject("partition_constraint", f"{r['table_name']}.{r['name']}", (r["stmt"],), (r["table_name"],))
+        for r in conn.execute(_PARTITION_CONSTRAINTS, params).mappings()
+    ]
+    out += [
+        PgObject("inherits", r["name"], (), depends=(r["parent"],))
+        for r in conn.execute(_INHERITS, params).mappings()
     ]
     out += [PgObject("grants", r["name"], ()) for r in conn.execute(_GRANTS, params).mappings()]
     return out
