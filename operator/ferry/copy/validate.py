@@ -187,7 +187,9 @@ async def validate_table(
     job: CopyJob, mapping: TableMapping, checksum: bool, chunk_rows: int
 ) -> TableValidation:
     src, tgt = job.endpoints.source, job.endpoints.target
-    source_table = source_relation(src.dialect, mapping.source_schema, mapping.source_table, mapping.source_only)
+    source_table = source_relation(
+        src.dialect, mapping.source_schema, mapping.source_table, mapping.source_only
+    )
     target_table = qualified(tgt.dialect, mapping.target_schema, mapping.target_table)
     where = f" WHERE ({mapping.where})" if mapping.where else ""
     if src.dialect == "mysql":

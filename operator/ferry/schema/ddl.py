@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -77,7 +78,9 @@ def _sa_column(col: Column, dialect: Dialect, op: Operation | None = None) -> sa
         args.append(sa.Computed(sa.text(col.generated), persisted=True))
     elif col.autoincrement and family(dialect) is Family.POSTGRESQL:
         args.append(
-            sa.Identity(always=col.identity_always, start=col.identity_start, increment=col.identity_increment)
+            sa.Identity(
+                always=col.identity_always, start=col.identity_start, increment=col.identity_increment
+            )
         )
     elif col.autoincrement and family(dialect) is Family.MYSQL:
         type_text += " AUTO_INCREMENT"
@@ -97,7 +100,7 @@ def _sa_table(table: Table, metadata: sa.MetaData, dialect: Dialect, op: Operati
         items.append(sa.PrimaryKeyConstraint(*table.primary_key, name=table.primary_key_name))
     items += [sa.UniqueConstraint(*u.columns, name=u.name) for u in table.unique_constraints]
     items += [sa.CheckConstraint(sa.text(c.expression), name=c.name) for c in table.check_constraints]
-    kw = {"postgresql_partition_by": table.partition_by} if table.partition_by else {}
+    kw: dict[str, Any] = {"postgresql_partition_by": table.partition_by} if table.partition_by else {}
     return sa.Table(table.name, metadata, *items, schema=table.schema, **kw)
 
 
@@ -279,7 +282,11 @@ def _create_index(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
         # pg_get_indexdef's text from USING on: keys with DESC, opclasses, collations, INCLUDE, WHERE.
         unique = "UNIQUE " if ix.unique else ""
         name = dialect.identifier_preparer.quote(ix.name)
-        using = ix.definition.removeprefix("btree ") if ix.definition.startswith("btree (") else f"USING {ix.definition}"
+        using = (
+            ix.definition.removeprefix("btree ")
+            if ix.definition.startswith("btree (")
+            else f"USING {ix.definition}"
+        )
         return [f"CREATE {unique}INDEX {name} ON {_table_ref(op, dialect)} {using}"]
     t = _stub(op.schema, op.table, () if ix.expressions else ix.columns, sa.MetaData())
     elements = [sa.text(c) if ix.expressions else t.c[c] for c in ix.columns]
@@ -330,11 +337,21 @@ def _routine(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
 
 
 _CARRIED_KINDS = (
-    OpKind.CREATE_EXTENSION, OpKind.CREATE_TYPE, OpKind.CREATE_SEQUENCE, OpKind.CREATE_PARTITION, OpKind.ADD_EXCLUSION,
-    OpKind.CREATE_PARTITION_INDEX, OpKind.ADD_PARTITION_CONSTRAINT,
-    OpKind.CREATE_VIEW, OpKind.CREATE_MATERIALIZED_VIEW, OpKind.CREATE_VIEW_INDEX, OpKind.CREATE_TRIGGER,
-    OpKind.ENABLE_ROW_SECURITY, OpKind.CREATE_POLICY, OpKind.COMMENT,
-)  # fmt: skip
+    OpKind.CREATE_EXTENSION,
+    OpKind.CREATE_TYPE,
+    OpKind.CREATE_SEQUENCE,
+    OpKind.CREATE_PARTITION,
+    OpKind.ADD_EXCLUSION,
+    OpKind.CREATE_PARTITION_INDEX,
+    OpKind.ADD_PARTITION_CONSTRAINT,
+    OpKind.CREATE_VIEW,
+    OpKind.CREATE_MATERIALIZED_VIEW,
+    OpKind.CREATE_VIEW_INDEX,
+    OpKind.CREATE_TRIGGER,
+    OpKind.ENABLE_ROW_SECURITY,
+    OpKind.CREATE_POLICY,
+    OpKind.COMMENT,
+)
 
 RENDERERS: dict[OpKind, Renderer] = {
     OpKind.CREATE_ENUM: _create_enum,

@@ -303,10 +303,21 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
     if default.dropped:
         out.note(default.dropped, where)
     carries_value = cm.transform is None
-    if m.same and table.partition_by and src.autoincrement and not src.identity_always and _calls_nextval(src):
+    if (
+        m.same
+        and table.partition_by
+        and src.autoincrement
+        and not src.identity_always
+        and _calls_nextval(src)
+    ):
         # PostgreSQL 15 has no identity columns on partitioned tables: the serial stays a
         # sequence default, and the plan creates the sequence (ferry.schema.objects_plan).
-        return Column(cm.target, target_type, cm.nullable and cm.target not in pk, src.default if carries_value else None)
+        return Column(
+            cm.target,
+            target_type,
+            cm.nullable and cm.target not in pk,
+            src.default if carries_value else None,
+        )
     return Column(
         name=cm.target,
         type=target_type,

@@ -107,7 +107,9 @@ def _fk_ops(desired: Table, defer: bool, existing: Table | None = None) -> Itera
 
 def _index_key(ix: Index) -> tuple[object, ...]:
     # The full definition (PostgreSQL to PostgreSQL) decides; without one, the parts we know.
-    return (ix.definition, ix.unique) if ix.definition else (ix.columns, ix.unique, ix.method or None, ix.where)
+    return (
+        (ix.definition, ix.unique) if ix.definition else (ix.columns, ix.unique, ix.method or None, ix.where)
+    )
 
 
 def _fk_key(fk: ForeignKey) -> tuple[object, ...]:

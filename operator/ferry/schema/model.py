@@ -112,7 +112,7 @@ class PgObject:
     is what pg_dump and pgcopydb rely on too: the server's own deparse is canonical.
     """
 
-    kind: str  # extension | type | function | aggregate | partition | exclusion | view | ... (objects_plan.KINDS)
+    kind: str  # extension | type | function | partition | view | trigger | ... (objects_plan.KINDS)
     name: str  # unique within its kind: "film.last_updated" for a trigger, "f(integer)" for a function
     statements: tuple[str, ...]
     depends: tuple[str, ...] = ()  # relations of the same schema it needs (tables, views, parents)
@@ -179,9 +179,12 @@ class DatabaseSchema:
             server_version=data.get("server_version"),
             objects=tuple(
                 PgObject(
-                    o["kind"], o["name"], tuple(o["statements"]), tuple(o.get("depends", ())),
+                    o["kind"],
+                    o["name"],
+                    tuple(o["statements"]),
+                    tuple(o.get("depends", ())),
                     tuple(o.get("provides", ())),
-                )  # fmt: skip
+                )
                 for o in data.get("objects", ())
             ),
             available_extensions=tuple(data.get("available_extensions", ())),

@@ -45,7 +45,7 @@ KINDS: dict[str, tuple[OpKind, OpPhase, str, str]] = {
         OpKind.CREATE_MATERIALIZED_VIEW, POST, "materialized view", "new; filled from the loaded rows",
     ),
     "view_index": (OpKind.CREATE_VIEW_INDEX, POST, "index", "new index of a materialized view"),
-    "trigger": (OpKind.CREATE_TRIGGER, POST, "trigger", "created after the load: does not fire on copied rows"),
+    "trigger": (OpKind.CREATE_TRIGGER, POST, "trigger", "made after the load: does not fire on copied rows"),
     "row_security": (OpKind.ENABLE_ROW_SECURITY, POST, "row level security", "as on the source"),
     "policy": (OpKind.CREATE_POLICY, POST, "policy", "new row level security policy"),
     "comment": (OpKind.COMMENT, POST, "comment", "as on the source"),
@@ -112,9 +112,15 @@ def plan_objects(
             continue
         out.operations.append(
             Operation(
-                kind, target_schema, obj.name, Risk.SAFE, reason, f"{label} {obj.name}",
-                phase=phase, statements=statements,
-            )  # fmt: skip
+                kind,
+                target_schema,
+                obj.name,
+                Risk.SAFE,
+                reason,
+                f"{label} {obj.name}",
+                phase=phase,
+                statements=statements,
+            )
         )
     return out
 
@@ -126,7 +132,9 @@ def _in_dependency_order(
     pending = [o for o in objects if o.kind not in _NAMED_ONLY]
     grants = sorted(o.name for o in objects if o.kind == "grants" and o.name in selected)
     if grants:
-        out.warnings.append(f"ownership and grants are not carried (set them on the target): {', '.join(grants)}")
+        out.warnings.append(
+            f"ownership and grants are not carried (set them on the target): {', '.join(grants)}"
+        )
     out.warnings += [f"{o.name} is not carried (ordered-set aggregates are not supported)" for o in objects
                      if o.kind == "unsupported"]  # fmt: skip
     out.warnings += [
@@ -150,7 +158,8 @@ def _in_dependency_order(
     for obj in pending:
         missing = [d for d in obj.depends if d not in carried]
         why = ", ".join(
-            f"{d} is renamed or has columns left out" if d in selected else f"{d} is not carried" for d in missing
+            f"{d} is renamed or has columns left out" if d in selected else f"{d} is not carried"
+            for d in missing
         )
         out.warnings.append(f"{KINDS[obj.kind][2]} {obj.name} not created: {why}")
     return ordered
@@ -164,7 +173,11 @@ def _called(sequence: str, desired: Desired) -> bool:
 
 
 def _extension_ok(
-    obj: PgObject, target: DatabaseSchema, desired: Desired, have: dict[tuple[str, str], PgObject], out: ObjectPlan
+    obj: PgObject,
+    target: DatabaseSchema,
+    desired: Desired,
+    have: dict[tuple[str, str], PgObject],
+    out: ObjectPlan,
 ) -> bool:
     """Whether to create the extension: not when the target has it (in whatever schema), nor when
     the target server cannot install it (a plan error if a selected column's type comes from it)."""

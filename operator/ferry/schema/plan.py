@@ -29,10 +29,18 @@ COMPLETING = frozenset(
     (OpKind.ADD_PRIMARY_KEY, OpKind.ADD_UNIQUE, OpKind.CREATE_INDEX, OpKind.ADD_FOREIGN_KEY)
 ) | frozenset(  # PostgreSQL objects made after the load (ferry.schema.objects_plan): additions too
     (
-        OpKind.ADD_EXCLUSION, OpKind.CREATE_PARTITION_INDEX, OpKind.ADD_PARTITION_CONSTRAINT, OpKind.CREATE_VIEW, OpKind.CREATE_MATERIALIZED_VIEW, OpKind.CREATE_VIEW_INDEX,
-        OpKind.CREATE_TRIGGER, OpKind.ENABLE_ROW_SECURITY, OpKind.CREATE_POLICY, OpKind.COMMENT,
+        OpKind.ADD_EXCLUSION,
+        OpKind.CREATE_PARTITION_INDEX,
+        OpKind.ADD_PARTITION_CONSTRAINT,
+        OpKind.CREATE_VIEW,
+        OpKind.CREATE_MATERIALIZED_VIEW,
+        OpKind.CREATE_VIEW_INDEX,
+        OpKind.CREATE_TRIGGER,
+        OpKind.ENABLE_ROW_SECURITY,
+        OpKind.CREATE_POLICY,
+        OpKind.COMMENT,
     )
-)  # fmt: skip
+)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,8 @@ SEED = (
     "INSERT INTO address (address, district, city_id, phone) VALUES ('1 Main St', 'D', 1, '555')",
     # store and staff reference each other: load them as a restore does, without the FK triggers.
     "SET session_replication_role = replica",
-    "INSERT INTO staff (first_name, last_name, address_id, store_id, username) VALUES ('Mike', 'H', 1, 1, 'mike')",
+    "INSERT INTO staff (first_name, last_name, address_id, store_id, username) "
+    "VALUES ('Mike', 'H', 1, 1, 'mike')",
     "INSERT INTO store (manager_staff_id, address_id) VALUES (1, 1)",
     "SET session_replication_role = origin",
     "INSERT INTO customer (store_id, first_name, last_name, email, address_id, active) "
@@ -71,7 +72,9 @@ def test_pagila_runs_on_the_target_after_ferry_run(
 
     # Views, a materialized view filled from the loaded rows, functions and an aggregate.
     assert pg_rows(target, "SELECT title, actors FROM film_list ORDER BY fid")[0][0] == "Academy Dinosaur"
-    assert pg_rows(target, "SELECT category, total_sales::text FROM rental_by_category") == [("Action", "3.98")]
+    assert pg_rows(target, "SELECT category, total_sales::text FROM rental_by_category") == [
+        ("Action", "3.98")
+    ]
     # (Pagila's get_customer_balance calls MySQL's IF(): broken on the source too.)
     assert pg_rows(target, "SELECT inventory_in_stock(1), (SELECT count(*) FROM film_in_stock(2, 1))") == [
         (False, 0)
@@ -92,8 +95,11 @@ def test_pagila_runs_on_the_target_after_ferry_run(
     assert "year_check" in _refused(target, "UPDATE film SET release_year = 1800 WHERE film_id = 1")
     assert "mpaa_rating" in _refused(target, "UPDATE film SET rating = 'X' WHERE film_id = 1")
     # payment is still partitioned: a new row lands in its month's partition.
-    pg_exec(target, "INSERT INTO payment (payment_id, customer_id, staff_id, rental_id, amount, payment_date) "
-                    "VALUES (100, 1, 1, 1, 5.00, '2022-07-04 12:00:00+00')")  # fmt: skip
+    pg_exec(
+        target,
+        "INSERT INTO payment (payment_id, customer_id, staff_id, rental_id, amount, payment_date) "
+        "VALUES (100, 1, 1, 1, 5.00, '2022-07-04 12:00:00+00')",
+    )
     assert pg_rows(target, "SELECT tableoid::regclass::text FROM payment WHERE payment_id = 100") == [
         ("payment_p2022_07",)
     ]
@@ -124,7 +130,11 @@ def test_citext_column_migrates_and_stays_case_insensitive(
 
 
 def test_an_inheritance_parent_is_copied_without_its_childrens_rows(
-    pg_db: Database, pg_db2: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys  # type: ignore[no-untyped-def]
+    pg_db: Database,
+    pg_db2: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # type: ignore[no-untyped-def]
 ) -> None:
     pg_exec(
         pg_db,
@@ -143,7 +153,11 @@ def test_an_inheritance_parent_is_copied_without_its_childrens_rows(
 
 
 def test_a_source_user_under_a_row_security_policy_stops_the_run(
-    pg_db: Database, pg_db2: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys  # type: ignore[no-untyped-def]
+    pg_db: Database,
+    pg_db2: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # type: ignore[no-untyped-def]
 ) -> None:
     pg_exec(
         pg_db,

@@ -14,14 +14,16 @@ _COMMENTS = sa.text(
                 THEN format('COMMENT ON %s %I.%I IS %L', CASE c.relkind WHEN 'v' THEN 'VIEW'
                             WHEN 'm' THEN 'MATERIALIZED VIEW' ELSE 'TABLE' END, n.nspname, c.relname,
                             d.description)
-                ELSE format('COMMENT ON COLUMN %I.%I.%I IS %L', n.nspname, c.relname, a.attname, d.description)
+                ELSE format('COMMENT ON COLUMN %I.%I.%I IS %L', n.nspname, c.relname, a.attname,
+                            d.description)
            END AS stmt
     FROM pg_description d JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid
     JOIN pg_namespace n ON n.oid = c.relnamespace
     LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid
     WHERE n.nspname = :schema AND c.relkind IN ('r', 'p', 'v', 'm') AND NOT c.relispartition
     UNION ALL
-    SELECT 'type ' || t.typname, NULL, format('COMMENT ON TYPE %I.%I IS %L', n.nspname, t.typname, d.description)
+    SELECT 'type ' || t.typname, NULL,
+           format('COMMENT ON TYPE %I.%I IS %L', n.nspname, t.typname, d.description)
     FROM pg_description d JOIN pg_type t ON d.classoid = 'pg_type'::regclass AND d.objoid = t.oid
     JOIN pg_namespace n ON n.oid = t.typnamespace
     WHERE n.nspname = :schema

@@ -9,7 +9,8 @@ from ferry.schema.model import PgObject
 
 _FLAGS = sa.text(
     """
-    SELECT c.relname AS name, format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', n.nspname, c.relname) AS en,
+    SELECT c.relname AS name,
+           format('ALTER TABLE %I.%I ENABLE ROW LEVEL SECURITY', n.nspname, c.relname) AS en,
            CASE WHEN c.relforcerowsecurity
                 THEN format('ALTER TABLE %I.%I FORCE ROW LEVEL SECURITY', n.nspname, c.relname) END AS force
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -49,5 +49,7 @@ def read(conn: sa.Connection, schema: str) -> list[PgObject]:
     ]
     for r in conn.execute(_AGGREGATES, {"schema": schema}).mappings():
         kind = "aggregate" if r["aggkind"] == "n" else "unsupported"
-        out.append(PgObject(kind, f"aggregate {r['name']}" if kind == "unsupported" else r["name"], (r["stmt"],)))
+        out.append(
+            PgObject(kind, f"aggregate {r['name']}" if kind == "unsupported" else r["name"], (r["stmt"],))
+        )
     return out

@@ -13,7 +13,8 @@ _PARTITIONS = sa.text(
     SELECT c.relname AS name, p.relname AS parent,
            format('CREATE TABLE %I.%I PARTITION OF %I.%I %s', n.nspname, c.relname, n.nspname, p.relname,
                   pg_get_expr(c.relpartbound, c.oid))
-             || CASE WHEN c.relkind = 'p' THEN ' PARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' END AS stmt
+             || CASE WHEN c.relkind = 'p' THEN ' PARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' END
+           AS stmt
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_inherits i ON i.inhrelid = c.oid JOIN pg_class p ON p.oid = i.inhparent
     WHERE n.nspname = :schema AND c.relispartition AND c.relkind IN ('r', 'p')  -- not index partitions
@@ -85,7 +86,9 @@ def read(conn: sa.Connection, schema: str) -> list[PgObject]:
         for r in conn.execute(_EXCLUSIONS, params).mappings()
     ]
     out += [
-        PgObject("partition_index", f"{r['table_name']}.{r['name']}", (r["stmt"],), depends=(r["table_name"],))
+        PgObject(
+            "partition_index", f"{r['table_name']}.{r['name']}", (r["stmt"],), depends=(r["table_name"],)
+        )
         for r in conn.execute(_PARTITION_INDEXES, params).mappings()
     ]
     out += [
