@@ -153,8 +153,18 @@ def _table(m: _Mapped) -> Table:
         indexes=indexes,
         check_constraints=checks,
         row_estimate=m.table.row_estimate,
-        partition_by=m.table.partition_by if m.same and not m.renames else None,
+        partition_by=_partition_by(m),
     )
+
+
+def _partition_by(m: _Mapped) -> str | None:
+    """PostgreSQL to PostgreSQL a partitioned table stays partitioned, unless a rename would
+    break its key's text; then it is created as a plain table, and said so."""
+    if m.table.partition_by and m.same and m.renames:
+        m.out.warnings.append(
+            f"{m.where}: partitioned on the source; created as a plain table (it is renamed)"
+        )
+    return m.table.partition_by if m.same and not m.renames else None
 
 
 def _generated(m: _Mapped, src: Column) -> Column:

@@ -173,3 +173,34 @@ def test_a_source_user_under_a_row_security_policy_stops_the_run(
     captured = capsys.readouterr()
     assert "row-level security" in captured.out + captured.err
     assert pg_rows(pg_db2, "SELECT count(*) FROM doc") == [(0,)]
+
+
+@pytest.mark.parametrize("on_conflict", ["error", "update"])
+def test_identity_always_keeps_the_copied_values_and_generated_columns_are_computed(
+    on_conflict: str,
+    pg_db: Database,
+    pg_db2: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    pg_exec(
+        pg_db,
+        "CREATE TABLE item (id integer GENERATED ALWAYS AS IDENTITY (START WITH 100 INCREMENT BY 10) PRIMARY KEY,"
+        " price numeric(8,2) NOT NULL, qty integer NOT NULL,"
+        " total numeric GENERATED ALWAYS AS (price * qty) STORED)",
+        "INSERT INTO item (price, qty) VALUES (2.50, 4), (1.00, 3)",
+    )
+    copy = f"batchSize: 400, parallelism: 1, onConflict: {on_conflict}"
+    assert _run(tmp_path, _bundle(pg_db, pg_db2, copy=copy), monkeypatch, pg_db.password) == 0, (
+        capsys.readouterr()
+    )
+    assert "MISMATCH" not in capsys.readouterr().out
+
+    assert pg_rows(pg_db2, "SELECT id, total::text FROM item ORDER BY id") == [(100, "10.00"), (110, "3.00")]
+    assert pg_rows(
+        pg_db2, "SELECT attidentity FROM pg_attribute WHERE attrelid = 'item'::regclass AND attname = 'id'"
+    ) == [("a",)]
+    assert "cannot insert a non-DEFAULT value" in _refused(
+        pg_db2, "INSERT INTO item (id, price, qty) VALUES (1, 1, 1)"
+    )
