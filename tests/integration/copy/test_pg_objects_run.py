@@ -186,7 +186,8 @@ def test_identity_always_keeps_the_copied_values_and_generated_columns_are_compu
 ) -> None:
     pg_exec(
         pg_db,
-        "CREATE TABLE item (id integer GENERATED ALWAYS AS IDENTITY (START WITH 100 INCREMENT BY 10) PRIMARY KEY,"
+        "CREATE TABLE item (id integer GENERATED ALWAYS AS IDENTITY (START WITH 100 INCREMENT BY 10)"
+        " PRIMARY KEY,"
         " price numeric(8,2) NOT NULL, qty integer NOT NULL,"
         " total numeric GENERATED ALWAYS AS (price * qty) STORED)",
         "INSERT INTO item (price, qty) VALUES (2.50, 4), (1.00, 3)",
