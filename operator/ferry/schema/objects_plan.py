@@ -50,7 +50,12 @@ KINDS: dict[str, tuple[OpKind, OpPhase, str, str]] = {
     "policy": (OpKind.CREATE_POLICY, POST, "policy", "new row level security policy"),
     "comment": (OpKind.COMMENT, POST, "comment", "as on the source"),
 }  # fmt: skip
-_NAMED_ONLY = {"grants", "unsupported", "inherits"}  # read to be named in the plan, never created
+_NAMED_ONLY = {
+    "grants",
+    "unsupported",
+    "inherits",
+    "hidden_rows",
+}  # read to be named in the plan, never created
 
 
 @dataclass
@@ -123,6 +128,18 @@ def plan_objects(
             )
         )
     return out
+
+
+def source_read_errors(source: DatabaseSchema, mappings: Sequence[TableMapping]) -> list[str]:
+    """Selected PostgreSQL source tables whose rows row-level security hides from the source user
+    (whatever the target): the copy reads with row_security = off and would fail on them."""
+    selected = {m.source_table for m in mappings}
+    return [
+        f"{o.name}: row-level security hides rows from the source user, so the copy "
+        "cannot read them all: connect as the table's owner (without FORCE) or a role with BYPASSRLS"
+        for o in source.objects
+        if o.kind == "hidden_rows" and o.name in selected
+    ]
 
 
 def _in_dependency_order(

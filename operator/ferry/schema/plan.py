@@ -19,7 +19,7 @@ from ferry.schema.desired import Desired, build_desired
 from ferry.schema.diff import create_table_ops, diff_table
 from ferry.schema.mapping import TableMapping
 from ferry.schema.model import DatabaseSchema, EnumType
-from ferry.schema.objects_plan import ObjectPlan, plan_objects
+from ferry.schema.objects_plan import ObjectPlan, plan_objects, source_read_errors
 from ferry.schema.operations import Operation, OpKind, OpPhase, Risk
 
 Mode = Literal["create", "diff", "none"]
@@ -165,7 +165,7 @@ def build_plan(
         objects = plan_objects(source, target, desired, mappings)
     warnings = _source_warnings(source, mappings, carried=source.dialect == target_dialect) + desired.warnings
     warnings += [f"{note}: {', '.join(where)}" for note, where in desired.notes.items()]
-    errors = list(desired.errors) + objects.errors
+    errors = list(desired.errors) + source_read_errors(source, mappings) + objects.errors
     warnings += objects.warnings
     ops: list[Operation] = list(objects.operations)
     mode = str(mode)

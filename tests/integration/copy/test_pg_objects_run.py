@@ -3,11 +3,14 @@ a few rows, then the application's own statements on the target; and citext (iss
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
+import asyncpg
 import psycopg
 import pytest
 
+from ferry.copy.endpoints import PG_SESSION
 from harness.databases import Database, PostgresServer
 from harness.datasets import load_dump_postgresql
 from integration.copy.helpers import pg_exec, pg_rows
@@ -171,8 +174,33 @@ def test_a_source_user_under_a_row_security_policy_stops_the_run(
 
     assert _run(tmp_path, _bundle(pg_db, pg_db2), monkeypatch, pg_db.password) != 0
     captured = capsys.readouterr()
-    assert "row-level security" in captured.out + captured.err
-    assert pg_rows(pg_db2, "SELECT count(*) FROM doc") == [(0,)]
+    assert "doc: row-level security hides rows from the source user" in captured.out + captured.err
+    assert pg_rows(pg_db2, "SELECT to_regclass('public.doc') IS NULL") == [(True,)]  # refused at the plan
+
+
+def test_row_security_off_stops_a_read_that_a_policy_would_filter(pg_db: Database) -> None:
+    """Past the plan (a policy added during the copy, say), the session setting still refuses."""
+    pg_exec(
+        pg_db,
+        "CREATE TABLE doc (id integer PRIMARY KEY, owner text NOT NULL)",
+        "INSERT INTO doc VALUES (1, current_user), (2, 'someone else')",
+        "ALTER TABLE doc ENABLE ROW LEVEL SECURITY",
+        "ALTER TABLE doc FORCE ROW LEVEL SECURITY",
+        "CREATE POLICY own ON doc USING (owner = current_user)",
+    )
+
+    async def read() -> None:
+        conn = await asyncpg.connect(
+            host=pg_db.host, port=pg_db.port, user=pg_db.user, password=pg_db.password, database=pg_db.name
+        )
+        try:
+            await conn.execute(PG_SESSION)
+            await conn.fetch("SELECT * FROM ONLY public.doc")
+        finally:
+            await conn.close()
+
+    with pytest.raises(Exception, match="row-level security"):
+        asyncio.run(read())
 
 
 @pytest.mark.parametrize("on_conflict", ["error", "update"])

@@ -38,12 +38,28 @@ _POLICIES = sa.text(
 )
 
 
+# Tables whose rows row-level security would hide from the connected user: read with
+# row_security = off (ferry.copy.endpoints), the copy of such a table fails, so the plan says so
+# first. Owners are exempt unless FORCE; superusers and BYPASSRLS roles always.
+_HIDDEN_ROWS = sa.text(
+    """
+    SELECT c.relname AS name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :schema AND c.relkind IN ('r', 'p') AND c.relrowsecurity
+      AND (c.relforcerowsecurity OR NOT pg_has_role(c.relowner, 'USAGE'))
+      AND NOT (SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user)
+    ORDER BY c.relname
+    """
+)
+
+
 def read(conn: sa.Connection, schema: str) -> list[PgObject]:
     params = {"schema": schema}
     out = [
         PgObject("row_security", r["name"], (r["en"], r["force"]) if r["force"] else (r["en"],), (r["name"],))
         for r in conn.execute(_FLAGS, params).mappings()
     ]
+    out += [PgObject("hidden_rows", r["name"], ()) for r in conn.execute(_HIDDEN_ROWS, params).mappings()]
     out += [
         PgObject("policy", f"{r['table_name']}.{r['name']}", (r["stmt"],), depends=(r["table_name"],))
         for r in conn.execute(_POLICIES, params).mappings()
