@@ -28,6 +28,7 @@ from ferry.copy.sql import (
     qualified,
     quote_ident,
     select_rows,
+    source_relation,
 )
 
 QUEUE_CHUNKS = 8
@@ -49,7 +50,8 @@ class PgSource:
         self.conn = conn
         self.projection = projection
         self.mapping = projection.mapping
-        self.table = qualified("postgresql", self.mapping.source_schema, self.mapping.source_table)
+        m = self.mapping
+        self.table = source_relation("postgresql", m.source_schema, m.source_table, m.source_only)
         self.types = list(types)
         self.steps = KeySteps(self.mapping, self._key_extent)
 

@@ -97,7 +97,9 @@ def insert_from_stage(unit: WorkUnit, columns: Sequence[str], on_conflict: OnCon
     mapping = unit.mapping
     table = qualified("postgresql", mapping.target_schema, mapping.target_table)
     cols = ", ".join(quote_ident("postgresql", c) for c in columns)
-    sql = f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {STAGE} "
+    # OVERRIDING SYSTEM VALUE: an identity column GENERATED ALWAYS takes the copied value, as
+    # COPY FROM gives it (accepted, and without effect, on tables without one).
+    sql = f"INSERT INTO {table} ({cols}) OVERRIDING SYSTEM VALUE SELECT {cols} FROM {STAGE} "
     if on_conflict == OnConflict.SKIP or not mapping.key:
         return sql + "ON CONFLICT DO NOTHING"
     by_source = {c.source: c.target for c in mapping.columns}

@@ -35,6 +35,13 @@ def qualified(dialect: Dialect, schema: str | None, table: str) -> str:
     return quote_ident(dialect, table)
 
 
+def source_relation(dialect: Dialect, schema: str | None, table: str, only: bool) -> str:
+    """The table as a source read names it: `ONLY t` on PostgreSQL for a table read without its
+    inheritance children (`TableMapping.source_only`), which are copied as tables of their own."""
+    name = qualified(dialect, schema, table)
+    return f"ONLY {name}" if only and dialect == "postgresql" else name
+
+
 def pg_literal(text: str) -> str:
     if "\x00" in text:
         raise ValueError("a PostgreSQL text value cannot hold NUL")

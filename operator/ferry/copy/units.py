@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from ferry.api.migration import CopySpec
 from ferry.copy.endpoints import Endpoint, MySQLEndpoint, PgEndpoint, open_mysql, open_pg
 from ferry.copy.keys import Key, encode_key
-from ferry.copy.sql import Dialect, qualified, quantile_query, quote_ident
+from ferry.copy.sql import Dialect, quantile_query, quote_ident, source_relation
 from ferry.schema.mapping import TableMapping
 
 MAX_PARTS = 256
@@ -136,7 +136,7 @@ async def _fetch_all(source: Endpoint, sql: str) -> list[Key]:
 
 async def _integer_splits(mapping: TableMapping, source: Endpoint, parts: int) -> list[Key]:
     dialect: Dialect = "postgresql" if isinstance(source, PgEndpoint) else "mysql"
-    table = qualified(dialect, mapping.source_schema, mapping.source_table)
+    table = source_relation(dialect, mapping.source_schema, mapping.source_table, mapping.source_only)
     key = quote_ident(dialect, mapping.key[0])
     ((low, high),) = await _fetch_all(source, f"SELECT min({key}), max({key}) FROM {table}")
     if low is None or high is None:
@@ -150,7 +150,7 @@ async def _quantiles(mapping: TableMapping, source: Endpoint, parts: int) -> lis
         return await _integer_splits(mapping, source, parts)
     step = max(1, math.ceil(mapping.row_estimate / parts))
     dialect: Dialect = "postgresql" if isinstance(source, PgEndpoint) else "mysql"
-    table = qualified(dialect, mapping.source_schema, mapping.source_table)
+    table = source_relation(dialect, mapping.source_schema, mapping.source_table, mapping.source_only)
     keys = await _fetch_all(source, quantile_query(dialect, table, mapping.key, step))
     return keys[: parts - 1]
 

@@ -28,7 +28,7 @@ from ferry.copy.endpoints import Endpoint
 from ferry.copy.keys import describe_key
 from ferry.copy.projection import DRIVER_SCALARS, base_type, build_projection
 from ferry.copy.runner import CopyJob
-from ferry.copy.sql import Dialect, qualified, quote_ident
+from ferry.copy.sql import Dialect, qualified, quote_ident, source_relation
 from ferry.copy.streams import scalar, stream_rows
 from ferry.copy.transforms import aes_key, canonical_bytes, decrypt, secret_key
 from ferry.schema.mapping import TableMapping
@@ -116,11 +116,12 @@ def _sides(job: CopyJob, mapping: TableMapping) -> tuple[_Side, _Side, bool]:
     ]
     select_t = [_read_expr(tgt, c.target, c.target_type) for c in mapping.columns]
     source_table = qualified(src, mapping.source_schema, mapping.source_table)
+    source_from = source_relation(src, mapping.source_schema, mapping.source_table, mapping.source_only)
     target_table = qualified(tgt, mapping.target_schema, mapping.target_table)
     where = f" WHERE ({mapping.where})" if mapping.where else ""
     if src == "mysql":
         where = where.replace("%", "%%")
-    sql_s = f"SELECT {', '.join(select_s)} FROM {source_table}{where}"
+    sql_s = f"SELECT {', '.join(select_s)} FROM {source_from}{where}"
     sql_t = f"SELECT {', '.join(select_t)} FROM {target_table}"
     if ordered:
         types = _types_of(mapping)
@@ -187,7 +188,9 @@ async def validate_table(
     job: CopyJob, mapping: TableMapping, checksum: bool, chunk_rows: int
 ) -> TableValidation:
     src, tgt = job.endpoints.source, job.endpoints.target
-    source_table = qualified(src.dialect, mapping.source_schema, mapping.source_table)
+    source_table = source_relation(
+        src.dialect, mapping.source_schema, mapping.source_table, mapping.source_only
+    )
     target_table = qualified(tgt.dialect, mapping.target_schema, mapping.target_table)
     where = f" WHERE ({mapping.where})" if mapping.where else ""
     if src.dialect == "mysql":

@@ -23,12 +23,21 @@ _COLUMNS = sa.text(
            t.typname AS typname,
            NOT a.attnotnull AS nullable,
            pg_get_expr(d.adbin, d.adrelid) AS default_expr,
-           a.attidentity AS identity, a.attgenerated AS generated
+           a.attidentity AS identity, a.attgenerated AS generated,
+           s.seqstart AS identity_start, s.seqincrement AS identity_increment,
+           CASE WHEN a.attcollation <> t.typcollation
+                THEN (SELECT quote_ident(co.collname) FROM pg_collation co WHERE co.oid = a.attcollation)
+           END AS collation
     FROM pg_attribute a
     JOIN pg_class c ON c.oid = a.attrelid
     JOIN pg_namespace n ON n.oid = c.relnamespace
     JOIN pg_type t ON t.oid = a.atttypid
     LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+    -- the sequence behind an identity column (its START and INCREMENT)
+    LEFT JOIN pg_depend sd ON a.attidentity <> '' AND sd.refclassid = 'pg_class'::regclass
+         AND sd.refobjid = c.oid AND sd.refobjsubid = a.attnum AND sd.classid = 'pg_class'::regclass
+         AND sd.deptype = 'i'
+    LEFT JOIN pg_sequence s ON s.seqrelid = sd.objid
     WHERE n.nspname = :schema AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
     ORDER BY c.relname, a.attnum
     """
@@ -148,9 +157,18 @@ def columns(conn: sa.Connection, schema: str) -> dict[str, list[Column]]:
                 autoincrement=bool(row["identity"]) or serial,
                 generated=generated,
                 domain=domain,
+                identity_always=row["identity"] == "a",
+                identity_start=_unless_one(row["identity_start"]),
+                identity_increment=_unless_one(row["identity_increment"]),
+                collation=row["collation"],
             )
         )
     return out
+
+
+def _unless_one(value: int | None) -> int | None:
+    """START 1 and INCREMENT 1 are the defaults: kept as None so plans and hashes stay as before."""
+    return None if value in (None, 1) else int(value)
 
 
 def enums(conn: sa.Connection, schema: str) -> dict[str, EnumType]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -25,7 +26,8 @@ from ferry.schema import ddl_triggers
 from ferry.schema.model import Column, Table
 from ferry.schema.operations import DATA_KINDS, ConstraintType, Operation, OpKind
 
-_PLAIN_TYPE = re.compile(r"^[a-z_][a-z0-9_ ]*(\([0-9, ]+\))?(\[\])?$")
+# A built-in or extension type with its modifiers: `numeric(12,2)`, `geometry(Point,4326)`.
+_PLAIN_TYPE = re.compile(r"^[a-z_][a-z0-9_ ]*(\([A-Za-z0-9_, ]+\))?(\[\])?$")
 
 
 class RenderError(ValueError):
@@ -68,10 +70,19 @@ def _type_text(
 
 
 def _sa_column(col: Column, dialect: Dialect, op: Operation | None = None) -> sa.Column[object]:
-    type_text = _type_text(col.type, dialect, op.schema if op else None, op.user_types if op else ())
+    declared = col.domain or col.type
+    type_text = _type_text(declared, dialect, op.schema if op else None, op.user_types if op else ())
+    if col.collation and family(dialect) is Family.POSTGRESQL:
+        type_text += f" COLLATE {col.collation}"
     args: list[object] = []
-    if col.autoincrement and family(dialect) is Family.POSTGRESQL:
-        args.append(sa.Identity(always=False))
+    if col.generated and family(dialect) is Family.POSTGRESQL:
+        args.append(sa.Computed(sa.text(col.generated), persisted=True))
+    elif col.autoincrement and family(dialect) is Family.POSTGRESQL:
+        args.append(
+            sa.Identity(
+                always=col.identity_always, start=col.identity_start, increment=col.identity_increment
+            )
+        )
     elif col.autoincrement and family(dialect) is Family.MYSQL:
         type_text += " AUTO_INCREMENT"
     return sa.Column(
@@ -90,7 +101,8 @@ def _sa_table(table: Table, metadata: sa.MetaData, dialect: Dialect, op: Operati
         items.append(sa.PrimaryKeyConstraint(*table.primary_key, name=table.primary_key_name))
     items += [sa.UniqueConstraint(*u.columns, name=u.name) for u in table.unique_constraints]
     items += [sa.CheckConstraint(sa.text(c.expression), name=c.name) for c in table.check_constraints]
-    return sa.Table(table.name, metadata, *items, schema=table.schema)
+    kw: dict[str, Any] = {"postgresql_partition_by": table.partition_by} if table.partition_by else {}
+    return sa.Table(table.name, metadata, *items, schema=table.schema, **kw)
 
 
 def _stub(schema: str | None, name: str, columns: Iterable[str], metadata: sa.MetaData) -> sa.Table:
@@ -255,6 +267,8 @@ def _add_foreign_key(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
         name=fk.name,
         ondelete=fk.on_delete,
         onupdate=fk.on_update,
+        deferrable=fk.deferrable or None,
+        initially="DEFERRED" if fk.initially_deferred else None,
     )
     own.append_constraint(constraint)
     return [_compile(sa.schema.AddConstraint(constraint), dialect)]
@@ -278,6 +292,16 @@ def _drop_constraint(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
 def _create_index(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
     assert op.index is not None
     ix = op.index
+    if fam is Family.POSTGRESQL and ix.definition:
+        # pg_get_indexdef's text from USING on: keys with DESC, opclasses, collations, INCLUDE, WHERE.
+        unique = "UNIQUE " if ix.unique else ""
+        name = dialect.identifier_preparer.quote(ix.name)
+        using = (
+            ix.definition.removeprefix("btree ")
+            if ix.definition.startswith("btree (")
+            else f"USING {ix.definition}"
+        )
+        return [f"CREATE {unique}INDEX {name} ON {_table_ref(op, dialect)} {using}"]
     t = _stub(op.schema, op.table, () if ix.expressions else ix.columns, sa.MetaData())
     elements = [sa.text(c) if ix.expressions else t.c[c] for c in ix.columns]
     kw: dict[str, object] = {}
@@ -313,9 +337,46 @@ def _data_operation(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
     )
 
 
+def _carried(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    """A PostgreSQL object carried by its definition (ferry.schema.objects_plan)."""
+    if fam is not Family.POSTGRESQL:
+        raise _no_ddl(op, dialect)
+    return list(op.statements)
+
+
+def _routine(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    """As pg_dump does: bodies are not checked on creation, so a SQL function may name a table
+    or another function that comes later in the plan."""
+    return ["SET LOCAL check_function_bodies = off", *_carried(op, dialect, fam)]
+
+
+def _carried_or(made: Renderer) -> Renderer:
+    """Kinds both carried from a PostgreSQL source (with their statements) and made by Ferry
+    (a sequence kept from the source, citext for MySQL keys, an ON UPDATE trigger)."""
+
+    def render(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+        return _carried(op, dialect, fam) if op.statements else made(op, dialect, fam)
+
+    return render
+
+
+_CARRIED_KINDS = (
+    OpKind.CREATE_TYPE,
+    OpKind.CREATE_PARTITION,
+    OpKind.ADD_EXCLUSION,
+    OpKind.CREATE_PARTITION_INDEX,
+    OpKind.ADD_PARTITION_CONSTRAINT,
+    OpKind.CREATE_VIEW,
+    OpKind.CREATE_MATERIALIZED_VIEW,
+    OpKind.CREATE_VIEW_INDEX,
+    OpKind.ENABLE_ROW_SECURITY,
+    OpKind.CREATE_POLICY,
+    OpKind.COMMENT,
+)
+
 RENDERERS: dict[OpKind, Renderer] = {
     OpKind.CREATE_ENUM: _create_enum,
-    OpKind.CREATE_SEQUENCE: _create_sequence,
+    OpKind.CREATE_SEQUENCE: _carried_or(_create_sequence),
     OpKind.CREATE_TABLE: _create_table,
     OpKind.ADD_COLUMN: _add_column,
     OpKind.ALTER_TYPE: _alter_type,
@@ -332,9 +393,12 @@ RENDERERS: dict[OpKind, Renderer] = {
     OpKind.DROP_INDEX: _drop_index,
     OpKind.DROP_COLUMN: _drop_column,
     OpKind.DROP_TABLE: _drop_table,
-    OpKind.CREATE_EXTENSION: ddl_triggers.create_extension,
-    OpKind.CREATE_TRIGGER: ddl_triggers.create_trigger,
+    OpKind.CREATE_EXTENSION: _carried_or(ddl_triggers.create_extension),
+    OpKind.CREATE_TRIGGER: _carried_or(ddl_triggers.create_trigger),
     **{kind: _data_operation for kind in DATA_KINDS},
+    **{kind: _carried for kind in _CARRIED_KINDS},
+    OpKind.CREATE_FUNCTION: _routine,
+    OpKind.CREATE_AGGREGATE: _routine,
 }
 
 

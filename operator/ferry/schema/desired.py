@@ -51,6 +51,7 @@ class Desired:
     notes: dict[str, list[str]] = field(default_factory=dict)  # note -> ["table.column", ...]
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    user_types: set[str] = field(default_factory=set)  # PostgreSQL domains, composite and range types used
 
     def note(self, text: str, where: str) -> None:
         self.notes.setdefault(text, []).append(where)
@@ -125,6 +126,12 @@ class _Mapped:
         """Selected source column -> target column."""
         return {c.source: c.target for c in self.mapping.columns}
 
+    @cached_property
+    def renames(self) -> bool:
+        """The table or one of its columns gets another name: definitions written for the
+        source (index definitions, partition keys) would not fit."""
+        return self.mapping.target_table != self.table.name or any(k != v for k, v in self.rename.items())
+
     @property
     def where(self) -> str:
         return self.mapping.target_table
@@ -138,7 +145,12 @@ def _table(m: _Mapped) -> Table:
     """The target table, each kind of object by its own function (in this order, so warnings
     come table by table in a stable order)."""
     pk = _primary_key(m)
-    columns = tuple(_column(m, cm, pk) for cm in m.mapping.columns)
+    mapped = {cm.source: _column(m, cm, pk) for cm in m.mapping.columns}
+    columns = tuple(
+        mapped[c.name] if c.name in mapped else _generated(m, c)
+        for c in m.table.columns
+        if c.name in mapped or (c.generated and m.same)
+    )
     uniques = _uniques(m)
     foreign_keys = _kept(_foreign_key(m, fk) for fk in m.table.foreign_keys)
     indexes = _kept(_index(m, ix) for ix in m.table.indexes)
@@ -160,7 +172,24 @@ def _table(m: _Mapped) -> Table:
         check_constraints=checks,
         row_estimate=m.table.row_estimate,
         triggers=triggers,
+        partition_by=_partition_by(m),
     )
+
+
+def _partition_by(m: _Mapped) -> str | None:
+    """PostgreSQL to PostgreSQL a partitioned table stays partitioned, unless a rename would
+    break its key's text; then it is created as a plain table, and said so."""
+    if m.table.partition_by and m.same and m.renames:
+        m.out.warnings.append(
+            f"{m.where}: partitioned on the source; created as a plain table (it is renamed)"
+        )
+    return m.table.partition_by if m.same and not m.renames else None
+
+
+def _generated(m: _Mapped, src: Column) -> Column:
+    """PostgreSQL to PostgreSQL: a generated column stays generated; the copy leaves it out
+    (ferry.schema.selection) and the target computes it."""
+    return replace(src, default=None, autoincrement=False)
 
 
 def _kept(items: Iterable[T | None]) -> tuple[T, ...]:
@@ -207,6 +236,8 @@ def _foreign_key(m: _Mapped, fk: ForeignKey) -> ForeignKey | None:
         referred_columns=tuple(referred_rename[c] for c in fk.referred_columns),
         on_delete=fk.on_delete,
         on_update=fk.on_update,
+        deferrable=fk.deferrable,
+        initially_deferred=fk.initially_deferred,
     )
 
 
@@ -238,6 +269,7 @@ def _index(m: _Mapped, ix: Index) -> Index | None:
         ix.method if m.same else None,
         ix.where if m.same else None,
         ix.expressions,
+        definition=ix.definition if m.same and not m.renames else None,
     )
 
 
@@ -291,6 +323,10 @@ def _mysql_column(m: _Mapped, cm: ColumnMapping, src: Column, where: str) -> str
     return None
 
 
+def _calls_nextval(src: Column) -> bool:
+    return bool(src.default and src.default.startswith("nextval("))
+
+
 def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
     """The target column: mapped type (an error when unsupported), default, identity; what is
     lost on the way is noted once per kind of loss."""
@@ -304,16 +340,22 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
         out.errors.append(f"{where}: {mapped.note}")
     elif cm.transform is None and (mysql_note or mapped.note):
         out.note(mysql_note or mapped.note, where)
-    target_type = canonical_type(cm.target_type, target_dialect)
+    # Within PostgreSQL an unchanged type is the catalog's own text: canonical_type would fold a
+    # mixed-case type name (Prisma's "Role") to lower case.
+    unchanged = m.same and cm.target_type == src.type
+    target_type = src.type if unchanged else canonical_type(cm.target_type, target_dialect)
     if mapped.enum_values and target_type == mapped.type:
         out.enums[mapped.type] = EnumType(mapped.type, mapped.enum_values)
     base = target_type.removesuffix("[]")
     if source.dialect == target_dialect and base in source.enums:
         out.enums[base] = source.enums[base]
-    if src.domain:
+    carried_types = {o.name for o in source.objects if o.kind == "type"} if m.same else set()
+    domain = src.domain if src.domain in carried_types and cm.target_type == src.type else None
+    if src.domain and domain is None:
         out.note(
             "PostgreSQL domains are created as their base type (the domain's checks are not kept)", where
         )
+    out.user_types |= {t for t in (domain, base) if t in carried_types}
     if src.generated:
         out.note("generated columns are created as plain columns and their values copied", where)
     carries_value = cm.transform is None
@@ -329,10 +371,31 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
     autoincrement = src.autoincrement and carries_value and sequence is None
     if autoincrement and target_type not in _INTEGER_TYPES:
         out.note(f"not generated on the target ({target_type} has no identity); ids are copied", where)
+    if (
+        m.same
+        and table.partition_by
+        and src.autoincrement
+        and not src.identity_always
+        and _calls_nextval(src)
+    ):
+        # PostgreSQL 15 has no identity columns on partitioned tables: the serial stays a
+        # sequence default, and the plan creates the sequence (ferry.schema.objects_plan).
+        return Column(
+            cm.target,
+            target_type,
+            cm.nullable and cm.target not in pk,
+            src.default if carries_value else None,
+        )
     return Column(
         name=cm.target,
         type=target_type,
         nullable=cm.nullable and cm.target not in pk,
         default=default.expression if carries_value else None,
         autoincrement=autoincrement and target_type in _INTEGER_TYPES,
+        domain=domain,
+        # Within PostgreSQL the identity keeps ALWAYS, START and INCREMENT, and the collation stays.
+        identity_always=src.identity_always and m.same,
+        identity_start=src.identity_start if m.same else None,
+        identity_increment=src.identity_increment if m.same else None,
+        collation=src.collation if m.same and target_type == src.type else None,
     )

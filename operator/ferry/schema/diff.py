@@ -65,7 +65,7 @@ def create_table_ops(desired: Table, *, defer: bool, defer_key: bool = False) ->
 
 
 def _index_ops(desired: Table, defer: bool, rows: int, existing: Table | None = None) -> Iterator[Operation]:
-    have = {_index_key(ix) for ix in existing.indexes} if existing else set()
+    have = _index_keys(existing.indexes, desired.indexes) if existing else set()
     for ix in desired.indexes:
         if _index_key(ix) not in have:
             unique = "unique " if ix.unique else ""
@@ -80,6 +80,12 @@ def _index_ops(desired: Table, defer: bool, rows: int, existing: Table | None = 
                 phase=_phase(defer),
                 index=ix,
             )
+
+
+def _index_keys(have: tuple[Index, ...], want: tuple[Index, ...]) -> set[tuple[object, ...]]:
+    """Keys of the existing indexes; both forms when the desired side has no definitions (a
+    source other than PostgreSQL), so a PostgreSQL target's definitions do not hide a match."""
+    return {_index_key(ix) for ix in have} | {_index_key(replace(ix, definition=None)) for ix in have}
 
 
 def _fk_ops(desired: Table, defer: bool, existing: Table | None = None) -> Iterator[Operation]:
@@ -100,11 +106,17 @@ def _fk_ops(desired: Table, defer: bool, existing: Table | None = None) -> Itera
 
 
 def _index_key(ix: Index) -> tuple[object, ...]:
-    return (ix.columns, ix.unique, ix.method or None, ix.where)
+    # The full definition (PostgreSQL to PostgreSQL) decides; without one, the parts we know.
+    return (
+        (ix.definition, ix.unique) if ix.definition else (ix.columns, ix.unique, ix.method or None, ix.where)
+    )
 
 
 def _fk_key(fk: ForeignKey) -> tuple[object, ...]:
-    return (fk.columns, fk.referred_table, fk.referred_columns, fk.on_delete, fk.on_update)
+    return (
+        fk.columns, fk.referred_table, fk.referred_columns, fk.on_delete, fk.on_update,
+        fk.deferrable, fk.initially_deferred,
+    )  # fmt: skip
 
 
 def diff_table(desired: Table, actual: Table, *, defer: bool) -> list[Operation]:
@@ -124,7 +136,7 @@ def diff_table(desired: Table, actual: Table, *, defer: bool) -> list[Operation]
 def _index_drops(desired: Table, actual: Table) -> Iterator[Operation]:
     wanted = {_index_key(ix) for ix in desired.indexes}
     for ix in actual.indexes:
-        if _index_key(ix) not in wanted:
+        if _index_key(ix) not in wanted and _index_key(replace(ix, definition=None)) not in wanted:
             yield _op(
                 OpKind.DROP_INDEX,
                 actual,

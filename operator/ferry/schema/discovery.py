@@ -15,7 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from ferry.db.dialects import Family, family
-from ferry.schema import catalog_mysql, catalog_postgresql, catalog_postgresql_objects, catalog_sqlite
+from ferry.schema import (
+    catalog_mysql,
+    catalog_pg_indexes,
+    catalog_postgresql,
+    catalog_postgresql_objects,
+    catalog_sqlite,
+    pg_objects,
+)
 from ferry.schema.model import (
     CheckConstraint,
     Column,
@@ -60,6 +67,7 @@ def _discover_postgresql(
     tables = _assemble(inspector, schema, names, columns, rel.tables, rel.partitioned, table_schema=schema)
     found = catalog_postgresql_objects.triggers(conn, schema)
     tables = {name: replace(t, triggers=found.get(name, ())) for name, t in tables.items()}
+    tables = catalog_pg_indexes.with_definitions(conn, schema, tables)
     return DatabaseSchema(
         dialect="postgresql",
         schema=schema,
@@ -72,6 +80,8 @@ def _discover_postgresql(
         sequence_defs=catalog_postgresql.sequences(conn, schema),
         server_version=version,
         extensions=catalog_postgresql_objects.extensions(conn),
+        objects=pg_objects.read_objects(conn, schema),
+        available_extensions=pg_objects.available_extensions(conn),
     )
 
 
@@ -185,6 +195,8 @@ def _foreign_key(fk: Mapping[str, Any], schema: str | None) -> ForeignKey:
         referred_columns=tuple(fk["referred_columns"]),
         on_delete=None if on_delete in _DEFAULT_ACTIONS else on_delete,
         on_update=None if on_update in _DEFAULT_ACTIONS else on_update,
+        deferrable=bool(options.get("deferrable")),
+        initially_deferred=str(options.get("initially") or "").upper() == "DEFERRED",
     )
 
 

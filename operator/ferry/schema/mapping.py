@@ -32,6 +32,7 @@ class TableMapping:
     key: tuple[str, ...]  # source names of the columns of a usable unique key; () when none
     where: str | None = None
     row_estimate: int = 0
+    source_only: bool = False  # PostgreSQL: read `FROM ONLY` the table (not its inheritance children)
 
     @property
     def qualified_source(self) -> str:

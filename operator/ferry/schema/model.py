@@ -24,9 +24,15 @@ class Column:
     autoincrement: bool = False  # identity, serial or auto_increment
     generated: str | None = None  # expression of a generated (computed) column
     domain: str | None = None  # PostgreSQL domain the column was declared with; `type` is its base type
-    collation: str | None = None  # MySQL/MariaDB collation of a text column (`utf8mb4_unicode_ci`)
+    # A MySQL/MariaDB column's collation (a `_ci` one makes a key citext on PostgreSQL), or a
+    # PostgreSQL column's collation other than its type's default (kept PostgreSQL to PostgreSQL).
+    collation: str | None = None
     on_update: str | None = None  # MySQL `ON UPDATE CURRENT_TIMESTAMP`: the expression set on update
     max_value: int | None = None  # data, not structure: largest value of a MySQL AUTO_INCREMENT column
+    # PostgreSQL to PostgreSQL only (other sources leave the defaults):
+    identity_always: bool = False  # GENERATED ALWAYS AS IDENTITY (else BY DEFAULT)
+    identity_start: int | None = None  # identity START WITH, when not 1
+    identity_increment: int | None = None  # identity INCREMENT BY, when not 1
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,8 @@ class ForeignKey:
     referred_columns: tuple[str, ...]
     on_delete: str | None = None
     on_update: str | None = None
+    deferrable: bool = False
+    initially_deferred: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,6 +63,9 @@ class Index:
     where: str | None = None  # predicate of a partial index
     expressions: bool = False  # True when `columns` holds expressions, not only names
     lengths: tuple[int | None, ...] = ()  # MySQL prefix length per column (None: whole column); () none
+    # PostgreSQL: pg_get_indexdef from `USING` on (keys with DESC, opclasses, collations, INCLUDE,
+    # WITH, WHERE); rendered as written when source and target are PostgreSQL.
+    definition: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,7 @@ class Table:
     row_estimate: int = 0
     partitioned: bool = False  # a partitioned parent (PostgreSQL); its partitions are reported, not copied
     triggers: tuple[Trigger, ...] = ()
+    partition_by: str | None = None  # PostgreSQL partition key (pg_get_partkeydef), e.g. "RANGE (at)"
 
     @property
     def qualified_name(self) -> str:
@@ -118,6 +130,22 @@ class Table:
     @property
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
+
+
+@dataclass(frozen=True)
+class PgObject:
+    """A PostgreSQL object carried by the statements that create it, as the server prints them
+    (pg_get_functiondef, pg_get_viewdef, pg_get_triggerdef, ...), naming the source schema.
+
+    Compared by statement text between source and target (after the schema is rewritten), which
+    is what pg_dump and pgcopydb rely on too: the server's own deparse is canonical.
+    """
+
+    kind: str  # extension | type | function | partition | view | trigger | ... (objects_plan.KINDS)
+    name: str  # unique within its kind: "film.last_updated" for a trigger, "f(integer)" for a function
+    statements: tuple[str, ...]
+    depends: tuple[str, ...] = ()  # relations of the same schema it needs (tables, views, parents)
+    provides: tuple[str, ...] = ()  # extension: the types it owns
 
 
 @dataclass(frozen=True)
@@ -135,6 +163,8 @@ class DatabaseSchema:
     sequence_defs: Mapping[str, Sequence] = field(default_factory=dict)  # PostgreSQL: name -> definition
     server_version: str | None = None
     extensions: tuple[str, ...] = ()  # PostgreSQL extensions installed in the database
+    objects: tuple[PgObject, ...] = ()  # PostgreSQL objects beyond tables (ferry.schema.pg_objects)
+    available_extensions: tuple[str, ...] = ()  # pg_available_extensions of the server
 
     def to_dict(self, *, with_estimates: bool = True) -> dict[str, Any]:
         data = asdict(self)
@@ -143,6 +173,7 @@ class DatabaseSchema:
         data["sequence_defs"] = {name: data["sequence_defs"][name] for name in sorted(data["sequence_defs"])}
         if not with_estimates:
             data.pop("server_version")
+            data.pop("available_extensions")  # a server property, not the schema's
             for table in data["tables"].values():
                 table.pop("row_estimate")
                 for column in table["columns"]:
@@ -182,6 +213,17 @@ class DatabaseSchema:
             sequence_defs={name: Sequence(**d) for name, d in data.get("sequence_defs", {}).items()},
             server_version=data.get("server_version"),
             extensions=tuple(data.get("extensions", ())),
+            objects=tuple(
+                PgObject(
+                    o["kind"],
+                    o["name"],
+                    tuple(o["statements"]),
+                    tuple(o.get("depends", ())),
+                    tuple(o.get("provides", ())),
+                )
+                for o in data.get("objects", ())
+            ),
+            available_extensions=tuple(data.get("available_extensions", ())),
         )
 
     def without_table(self, name: str) -> DatabaseSchema:
@@ -212,4 +254,5 @@ def _table_from_dict(t: Mapping[str, Any]) -> Table:
         row_estimate=t.get("row_estimate", 0),
         partitioned=t.get("partitioned", False),
         triggers=tuple(Trigger(**g) for g in t.get("triggers", ())),
+        partition_by=t.get("partition_by"),
     )

@@ -60,7 +60,7 @@ PRE_DATA, POST_DATA = OpPhase.PRE_DATA, OpPhase.POST_DATA
 
 class OpKind(StrEnum):
     CREATE_ENUM = "create_enum"
-    CREATE_SEQUENCE = "create_sequence"
+    CREATE_SEQUENCE = "create_sequence"  # kept shared or standalone (typed), or one a carried default calls
     CREATE_TABLE = "create_table"
     ADD_COLUMN = "add_column"
     ALTER_TYPE = "alter_type"
@@ -77,8 +77,22 @@ class OpKind(StrEnum):
     DROP_INDEX = "drop_index"
     DROP_COLUMN = "drop_column"
     DROP_TABLE = "drop_table"
+    # PostgreSQL objects carried by their definition (ferry.schema.objects_plan).
     CREATE_EXTENSION = "create_extension"  # `table` is the extension's name
-    CREATE_TRIGGER = "create_trigger"  # with the function it calls (ferry.schema.ddl_triggers)
+    CREATE_TYPE = "create_type"  # domain, composite or range type
+    CREATE_PARTITION = "create_partition"
+    CREATE_FUNCTION = "create_function"  # function or procedure
+    CREATE_AGGREGATE = "create_aggregate"
+    ADD_EXCLUSION = "add_exclusion"
+    CREATE_PARTITION_INDEX = "create_partition_index"  # an index a partition has of its own
+    ADD_PARTITION_CONSTRAINT = "add_partition_constraint"  # a key, check or foreign key of one partition
+    CREATE_VIEW = "create_view"
+    CREATE_MATERIALIZED_VIEW = "create_materialized_view"
+    CREATE_VIEW_INDEX = "create_view_index"  # an index of a materialized view
+    CREATE_TRIGGER = "create_trigger"  # carried (statements) or made (ferry.schema.ddl_triggers)
+    ENABLE_ROW_SECURITY = "enable_row_security"
+    CREATE_POLICY = "create_policy"
+    COMMENT = "comment"
     # Data operations (phase `data`).
     TRUNCATE_TABLE = "truncate_table"
     OVERWRITE_ROWS = "overwrite_rows"
@@ -114,8 +128,12 @@ ORDER = {
             OpKind.DROP_TABLE,
             OpKind.CREATE_EXTENSION,
             OpKind.CREATE_ENUM,
+            OpKind.CREATE_TYPE,
             OpKind.CREATE_SEQUENCE,
             OpKind.CREATE_TABLE,
+            OpKind.CREATE_PARTITION,
+            OpKind.CREATE_FUNCTION,
+            OpKind.CREATE_AGGREGATE,
             OpKind.ADD_COLUMN,
             OpKind.ALTER_TYPE,
             OpKind.DROP_DEFAULT,
@@ -127,7 +145,15 @@ ORDER = {
             OpKind.ADD_CHECK,
             OpKind.CREATE_INDEX,
             OpKind.ADD_FOREIGN_KEY,
+            OpKind.ADD_EXCLUSION,
+            OpKind.CREATE_PARTITION_INDEX,
+            OpKind.ADD_PARTITION_CONSTRAINT,
+            OpKind.CREATE_VIEW,
+            OpKind.CREATE_VIEW_INDEX,
             OpKind.CREATE_TRIGGER,
+            OpKind.ENABLE_ROW_SECURITY,
+            OpKind.CREATE_POLICY,
+            OpKind.COMMENT,
             OpKind.CONVERT_VALUES,
             OpKind.TRUNCATE_TABLE,
             OpKind.OVERWRITE_ROWS,
@@ -137,6 +163,8 @@ ORDER = {
         ]
     )
 }
+# Views and materialized views read each other: one rank, in the dependency order they are made in.
+ORDER[OpKind.CREATE_MATERIALIZED_VIEW] = ORDER[OpKind.CREATE_VIEW]
 
 
 @dataclass(frozen=True)
@@ -163,6 +191,7 @@ class Operation:
     user_types: tuple[str, ...] = ()  # enum types the plan creates; rendered schema-qualified
     sequence: Sequence | None = None  # create_sequence
     trigger: Trigger | None = None  # create_trigger
+    statements: tuple[str, ...] = ()  # the carried PostgreSQL objects: their DDL, for the target schema
 
     def __post_init__(self) -> None:
         # Accept the plain strings too (they are what JSON and older callers hold).

@@ -20,6 +20,7 @@ from ferry.schema.desired import Desired, build_desired
 from ferry.schema.diff import create_table_ops, diff_table
 from ferry.schema.mapping import TableMapping
 from ferry.schema.model import DatabaseSchema, EnumType
+from ferry.schema.objects_plan import ObjectPlan, plan_objects, source_read_errors
 from ferry.schema.operations import Operation, OpKind, OpPhase, Risk
 
 Mode = Literal["create", "diff", "none"]
@@ -32,6 +33,19 @@ COMPLETING = frozenset(
         OpKind.CREATE_INDEX,
         OpKind.ADD_FOREIGN_KEY,
         OpKind.CREATE_TRIGGER,
+    )
+) | frozenset(  # PostgreSQL objects made after the load (ferry.schema.objects_plan): additions too
+    (
+        OpKind.ADD_EXCLUSION,
+        OpKind.CREATE_PARTITION_INDEX,
+        OpKind.ADD_PARTITION_CONSTRAINT,
+        OpKind.CREATE_VIEW,
+        OpKind.CREATE_MATERIALIZED_VIEW,
+        OpKind.CREATE_VIEW_INDEX,
+        OpKind.CREATE_TRIGGER,
+        OpKind.ENABLE_ROW_SECURITY,
+        OpKind.CREATE_POLICY,
+        OpKind.COMMENT,
     )
 )
 
@@ -153,17 +167,28 @@ def build_plan(
     # MySQL needs a key on an AUTO_INCREMENT column and SQLite cannot add one later.
     defer_keys = defer_primary_keys and target_dialect == "postgresql"
     desired = build_desired(source, mappings, target_dialect, default_schema)
-    warnings = _source_warnings(source, mappings) + desired.warnings
+    objects = ObjectPlan()
+    if source.dialect == target_dialect == "postgresql" and mode in ("create", "diff"):
+        objects = plan_objects(source, target, desired, mappings)
+    warnings = _source_warnings(source, mappings, carried=source.dialect == target_dialect) + desired.warnings
     warnings += [f"{note}: {', '.join(where)}" for note, where in desired.notes.items()]
-    errors = list(desired.errors)
-    ops: list[Operation] = []
+    errors = list(desired.errors) + source_read_errors(source, mappings) + objects.errors
+    warnings += objects.warnings
+    # A shared or standalone sequence a column keeps drawing from is planned once, typed, with the
+    # counters it resets (ferry.schema.sequences); the carried-objects pass must not create it twice.
+    ops: list[Operation] = [
+        op
+        for op in objects.operations
+        if not (op.kind == OpKind.CREATE_SEQUENCE and op.table in desired.sequences)
+    ]
     mode = str(mode)
     if mode == "none":
         errors += _verify_exists(desired, target)
     elif mode in ("create", "diff"):
         ops += _enum_ops(desired, target)
         ops += _sequence_ops(desired, target)
-        ops += mysql_operations.extension_ops(desired.tables.values(), target)
+        if source.dialect == "mysql":  # PostgreSQL sources carry their own extensions (objects_plan)
+            ops += mysql_operations.extension_ops(desired.tables.values(), target)
         for name, table in desired.tables.items():
             actual = target.tables.get(name)
             if actual is None:
@@ -186,7 +211,7 @@ def build_plan(
     if mode != "none" and source.dialect == "mysql" and target_dialect == "postgresql":
         ops += mysql_operations.convert_value_ops(source, mappings, default_schema)
     warnings += _set_aside_warnings(desired, target, target_dialect)
-    user_types = tuple(sorted(desired.enums))
+    user_types = tuple(sorted(set(desired.enums) | desired.user_types))
     ops = [replace(op, user_types=user_types) if op.kind in _TYPED_KINDS else op for op in ops]
     ordered = order_operations(ops)
     source_hash, target_hash = source.hash(), target.hash()
@@ -201,12 +226,19 @@ def build_plan(
     )
 
 
-def _source_warnings(source: DatabaseSchema, mappings: list[TableMapping]) -> list[str]:
-    out = [f"view {v} is not copied (views are skipped)" for v in source.views]
-    out += [
-        f"partition {p} is not copied on its own; its rows come through its parent table"
-        for p in source.partitions
-    ]
+def _source_warnings(source: DatabaseSchema, mappings: list[TableMapping], *, carried: bool) -> list[str]:
+    """`carried`: PostgreSQL to PostgreSQL, where views and partitions are created as on the source."""
+    out = [] if carried else [f"view {v} is not copied (views are skipped)" for v in source.views]
+    if len(source.partitions) > 3:  # a table partitioned by month has dozens: one line
+        out.append(
+            f"{len(source.partitions)} partitions ({source.partitions[0]}, ...) are not copied on their own; "
+            "their rows come through their parent tables"
+        )
+    else:
+        out += [
+            f"partition {p} is not copied on its own; its rows come through its parent table"
+            for p in source.partitions
+        ]
     for m in mappings:
         if not m.key:
             out.append(
@@ -214,7 +246,7 @@ def _source_warnings(source: DatabaseSchema, mappings: list[TableMapping]) -> li
                 "copied as one unit, reloaded on retry"
             )
         table = source.tables[m.source_table]
-        if table.partitioned:
+        if table.partitioned and not (carried and table.partition_by):
             out.append(f"{m.source_table}: partitioned on the source; created as a plain table")
     return out
 

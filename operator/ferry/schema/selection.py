@@ -93,6 +93,8 @@ def _map_table(
                     f"table {table.name}: column {column.name} is excluded but has a transform"
                 )
             continue
+        if column.generated and source.dialect == target_dialect == "postgresql":
+            continue  # created as a generated column (ferry.schema.desired): the target computes it
         transform = transforms.get(column.name)
         mapped = map_type(source.dialect, target_dialect, column.type, table=table.name, column=column.name)
         mapped_type = mapped.type or column.type
@@ -122,6 +124,10 @@ def _map_table(
         key=_usable_key(table, selected),
         where=override.where,
         row_estimate=table.row_estimate,
+        # Read with ONLY so an inheritance parent does not return its children's rows too (they
+        # are copied as tables of their own); a partitioned parent is read whole, its partitions
+        # are not copied on their own.
+        source_only=source.dialect == "postgresql" and not table.partitioned,
     )
 
 

@@ -1,6 +1,10 @@
+CREATE DOMAIN public.posint AS integer CONSTRAINT posint_check CHECK ((VALUE > 0));
+
+CREATE DOMAIN public."bıgınt" AS bigint;
+
 CREATE TABLE public.t (
-	id bigint NOT NULL, 
-	n integer NOT NULL, 
+	id public.bıgınt NOT NULL, 
+	n public.posint NOT NULL, 
 	CONSTRAINT t_pkey PRIMARY KEY (id)
 );
 

@@ -1,0 +1,103 @@
+"""What hangs off tables outside the column list: partitions (with their bounds) and the indexes
+and constraints a partition has of its own (not cloned from its parent's), exclusion
+constraints, and grants on tables (named in the plan as not carried)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ferry.schema.model import PgObject
+
+_PARTITIONS = sa.text(
+    """
+    SELECT c.relname AS name, p.relname AS parent,
+           format('CREATE TABLE %I.%I PARTITION OF %I.%I %s', n.nspname, c.relname, n.nspname, p.relname,
+                  pg_get_expr(c.relpartbound, c.oid))
+             || CASE WHEN c.relkind = 'p' THEN ' PARTITION BY ' || pg_get_partkeydef(c.oid) ELSE '' END
+           AS stmt
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_inherits i ON i.inhrelid = c.oid JOIN pg_class p ON p.oid = i.inhparent
+    WHERE n.nspname = :schema AND c.relispartition AND c.relkind IN ('r', 'p')  -- not index partitions
+    ORDER BY c.oid
+    """
+)
+
+_EXCLUSIONS = sa.text(
+    """
+    SELECT c.relname AS table_name, k.conname AS name,
+           format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', n.nspname, c.relname, k.conname,
+                  pg_get_constraintdef(k.oid)) AS stmt
+    FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :schema AND k.contype = 'x' AND NOT c.relispartition
+    ORDER BY c.relname, k.conname
+    """
+)
+
+_PARTITION_INDEXES = sa.text(
+    """
+    SELECT c.relname AS table_name, i.relname AS name, pg_get_indexdef(i.oid) AS stmt
+    FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class c ON c.oid = x.indrelid
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :schema AND c.relispartition AND NOT i.relispartition
+      AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = i.oid AND k.conrelid = c.oid)
+    ORDER BY c.relname, i.relname
+    """
+)
+
+_PARTITION_CONSTRAINTS = sa.text(
+    """
+    SELECT c.relname AS table_name, k.conname AS name,
+           format('ALTER TABLE %I.%I ADD CONSTRAINT %I %s', n.nspname, c.relname, k.conname,
+                  pg_get_constraintdef(k.oid)) AS stmt
+    FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :schema AND c.relispartition AND k.conparentid = 0 AND k.conislocal
+      AND k.contype IN ('p', 'u', 'f', 'c', 'x')
+    ORDER BY c.relname, k.contype = 'f', k.conname
+    """
+)
+
+_INHERITS = sa.text(
+    """
+    SELECT c.relname AS name, p.relname AS parent
+    FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
+    JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :schema AND NOT c.relispartition AND c.relkind = 'r'
+    ORDER BY c.relname, p.relname
+    """
+)
+
+_GRANTS = sa.text(
+    """
+    SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :schema AND c.relkind IN ('r', 'p', 'v', 'm', 'S') AND c.relacl IS NOT NULL
+    ORDER BY c.relname
+    """
+)
+
+
+def read(conn: sa.Connection, schema: str) -> list[PgObject]:
+    params = {"schema": schema}
+    out = [
+        PgObject("partition", r["name"], (r["stmt"],), depends=(r["parent"],))
+        for r in conn.execute(_PARTITIONS, params).mappings()
+    ]
+    out += [
+        PgObject("exclusion", f"{r['table_name']}.{r['name']}", (r["stmt"],), depends=(r["table_name"],))
+        for r in conn.execute(_EXCLUSIONS, params).mappings()
+    ]
+    out += [
+        PgObject(
+            "partition_index", f"{r['table_name']}.{r['name']}", (r["stmt"],), depends=(r["table_name"],)
+        )
+        for r in conn.execute(_PARTITION_INDEXES, params).mappings()
+    ]
+    out += [
+        PgObject("partition_constraint", f"{r['table_name']}.{r['name']}", (r["stmt"],), (r["table_name"],))
+        for r in conn.execute(_PARTITION_CONSTRAINTS, params).mappings()
+    ]
+    out += [
+        PgObject("inherits", r["name"], (), depends=(r["parent"],))
+        for r in conn.execute(_INHERITS, params).mappings()
+    ]
+    out += [PgObject("grants", r["name"], ()) for r in conn.execute(_GRANTS, params).mappings()]
+    return out

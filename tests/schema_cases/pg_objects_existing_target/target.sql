@@ -1,0 +1,3 @@
+CREATE TABLE item (id integer PRIMARY KEY, name text);
+CREATE FUNCTION answer() RETURNS integer LANGUAGE sql AS 'SELECT 42';
+CREATE VIEW named AS SELECT id FROM item;

@@ -1,0 +1,4 @@
+CREATE TABLE item (id integer PRIMARY KEY, name text);
+CREATE VIEW item_names AS SELECT name FROM item;
+CREATE FUNCTION noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+CREATE TRIGGER item_noop BEFORE INSERT ON item FOR EACH ROW EXECUTE FUNCTION noop();

@@ -1,0 +1,15 @@
+CREATE TABLE item (id integer PRIMARY KEY, name text NOT NULL, price numeric(8,2), updated timestamptz);
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.updated := now(); RETURN NEW; END $$;
+CREATE FUNCTION cheap_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM item WHERE price < 10';
+CREATE PROCEDURE reprice(factor numeric) LANGUAGE sql AS $$ UPDATE item SET price = price * factor $$;
+CREATE FUNCTION _concat(text, text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT $1 || ', ' || $2 $$;
+CREATE AGGREGATE concat_all(text) (SFUNC = _concat, STYPE = text);
+CREATE TRIGGER item_touch BEFORE UPDATE ON item FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE VIEW z_base AS SELECT id, name, price FROM item WHERE price IS NOT NULL;
+CREATE VIEW a_on_top AS SELECT concat_all(name) AS names FROM z_base;
+CREATE MATERIALIZED VIEW price_totals AS SELECT count(*) AS n, sum(price) AS total FROM z_base;
+CREATE UNIQUE INDEX price_totals_n ON price_totals (n);
+COMMENT ON TABLE item IS 'what we sell';
+COMMENT ON COLUMN item.price IS 'in EUR';
+COMMENT ON VIEW z_base IS 'priced items';
+COMMENT ON FUNCTION touch() IS 'sets updated';

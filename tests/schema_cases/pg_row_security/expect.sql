@@ -1,0 +1,13 @@
+CREATE TABLE public.doc (
+	id integer NOT NULL, 
+	owner text NOT NULL, 
+	body text, 
+	CONSTRAINT doc_pkey PRIMARY KEY (id)
+);
+
+ALTER TABLE public.doc ENABLE ROW LEVEL SECURITY;
+
+CREATE POLICY insert_own ON public.doc AS RESTRICTIVE FOR INSERT TO PUBLIC WITH CHECK ((owner = CURRENT_USER));
+
+CREATE POLICY own_docs ON public.doc AS PERMISSIVE FOR SELECT TO PUBLIC USING ((owner = CURRENT_USER));
+

@@ -1,0 +1,5 @@
+CREATE TABLE doc (id integer PRIMARY KEY, owner text NOT NULL, body text);
+ALTER TABLE doc ENABLE ROW LEVEL SECURITY;
+CREATE POLICY own_docs ON doc FOR SELECT TO PUBLIC USING (owner = current_user);
+CREATE POLICY insert_own ON doc AS RESTRICTIVE FOR INSERT WITH CHECK (owner = current_user);
+GRANT SELECT ON doc TO PUBLIC;

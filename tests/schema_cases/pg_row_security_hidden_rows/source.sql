@@ -1,0 +1,5 @@
+CREATE TABLE doc (id integer PRIMARY KEY, owner text NOT NULL);
+ALTER TABLE doc ENABLE ROW LEVEL SECURITY;
+ALTER TABLE doc FORCE ROW LEVEL SECURITY;
+CREATE POLICY own_docs ON doc USING (owner = current_user);
+CREATE TABLE open_doc (id integer PRIMARY KEY);
