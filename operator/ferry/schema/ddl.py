@@ -74,13 +74,16 @@ def _sa_column(col: Column, dialect: Dialect, op: Operation | None = None) -> sa
         args.append(sa.Identity(always=False))
     elif col.autoincrement and family(dialect) is Family.MYSQL:
         type_text += " AUTO_INCREMENT"
+    if col.generated is not None and family(dialect) is Family.POSTGRESQL:
+        # Only planned where the expression was translated for PostgreSQL (ferry.schema.mysql_generated).
+        args.append(sa.Computed(sa.text(col.generated), persisted=True))
     return sa.Column(
         col.name,
         LiteralType(type_text),
         *args,  # type: ignore[arg-type]
         nullable=col.nullable,
         server_default=sa.text(col.default) if col.default is not None else None,
-        autoincrement="auto" if args else False,
+        autoincrement="auto" if col.autoincrement and args else False,
     )
 
 
@@ -334,6 +337,7 @@ RENDERERS: dict[OpKind, Renderer] = {
     OpKind.DROP_TABLE: _drop_table,
     OpKind.CREATE_EXTENSION: ddl_triggers.create_extension,
     OpKind.CREATE_TRIGGER: ddl_triggers.create_trigger,
+    OpKind.CREATE_VIEW: ddl_triggers.create_view,
     **{kind: _data_operation for kind in DATA_KINDS},
 }
 

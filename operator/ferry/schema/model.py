@@ -27,6 +27,9 @@ class Column:
     collation: str | None = None  # MySQL/MariaDB collation of a text column (`utf8mb4_unicode_ci`)
     on_update: str | None = None  # MySQL `ON UPDATE CURRENT_TIMESTAMP`: the expression set on update
     max_value: int | None = None  # data, not structure: largest value of a MySQL AUTO_INCREMENT column
+    # MySQL TIME, decided from the data: True when a value lies outside 00:00:00-23:59:59 (a
+    # duration), so the column becomes interval. Hashed: a flip changes the plan's types.
+    time_overflow: bool = False
 
 
 @dataclass(frozen=True)
@@ -94,6 +97,18 @@ class Trigger:
 
 
 @dataclass(frozen=True)
+class SourceObject:
+    """A schema object of the source that is not a table: a view (with its definition as the
+    source prints it), a trigger, a procedure, a function or an event. The plan carries or
+    names each one (ferry.schema.source_objects); nothing of the source is silently left out."""
+
+    kind: str  # view | trigger | procedure | function | event
+    name: str
+    definition: str | None = None  # a view's SELECT as the source's catalog holds it
+    table: str | None = None  # the table a trigger belongs to
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     schema: str | None
@@ -135,6 +150,7 @@ class DatabaseSchema:
     sequence_defs: Mapping[str, Sequence] = field(default_factory=dict)  # PostgreSQL: name -> definition
     server_version: str | None = None
     extensions: tuple[str, ...] = ()  # PostgreSQL extensions installed in the database
+    objects: tuple[SourceObject, ...] = ()  # MySQL/MariaDB, SQLite: views with definitions, triggers, routines
 
     def to_dict(self, *, with_estimates: bool = True) -> dict[str, Any]:
         data = asdict(self)
@@ -182,6 +198,7 @@ class DatabaseSchema:
             sequence_defs={name: Sequence(**d) for name, d in data.get("sequence_defs", {}).items()},
             server_version=data.get("server_version"),
             extensions=tuple(data.get("extensions", ())),
+            objects=tuple(SourceObject(**o) for o in data.get("objects", ())),
         )
 
     def without_table(self, name: str) -> DatabaseSchema:

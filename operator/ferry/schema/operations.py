@@ -27,6 +27,7 @@ from ferry.schema.model import (
     ForeignKey,
     Index,
     Sequence,
+    SourceObject,
     Table,
     Trigger,
     UniqueConstraint,
@@ -79,6 +80,7 @@ class OpKind(StrEnum):
     DROP_TABLE = "drop_table"
     CREATE_EXTENSION = "create_extension"  # `table` is the extension's name
     CREATE_TRIGGER = "create_trigger"  # with the function it calls (ferry.schema.ddl_triggers)
+    CREATE_VIEW = "create_view"  # `table` is the view's name (ferry.schema.source_objects)
     # Data operations (phase `data`).
     TRUNCATE_TABLE = "truncate_table"
     OVERWRITE_ROWS = "overwrite_rows"
@@ -128,6 +130,7 @@ ORDER = {
             OpKind.CREATE_INDEX,
             OpKind.ADD_FOREIGN_KEY,
             OpKind.CREATE_TRIGGER,
+            OpKind.CREATE_VIEW,
             OpKind.CONVERT_VALUES,
             OpKind.TRUNCATE_TABLE,
             OpKind.OVERWRITE_ROWS,
@@ -163,6 +166,7 @@ class Operation:
     user_types: tuple[str, ...] = ()  # enum types the plan creates; rendered schema-qualified
     sequence: Sequence | None = None  # create_sequence
     trigger: Trigger | None = None  # create_trigger
+    view: SourceObject | None = None  # create_view: the translated definition
 
     def __post_init__(self) -> None:
         # Accept the plain strings too (they are what JSON and older callers hold).

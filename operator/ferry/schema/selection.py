@@ -9,10 +9,11 @@ nullable, castTo -> the given type).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from ferry.api.migration import MigrationSpec, TableOverride, Transform, TransformType
-from ferry.schema import mysql_postgresql
+from ferry.schema import mysql_generated, mysql_postgresql
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.model import DatabaseSchema, Table
 from ferry.schema.typemap import map_type
@@ -112,6 +113,7 @@ def _map_table(
                 transform=transform,
             )
         )
+    columns, generated = _split_generated(source, table, columns, target_dialect)
     selected = {c.source for c in columns}
     return TableMapping(
         source_schema=table.schema,
@@ -122,7 +124,28 @@ def _map_table(
         key=_usable_key(table, selected),
         where=override.where,
         row_estimate=table.row_estimate,
+        generated=generated,
     )
+
+
+def _split_generated(
+    source: DatabaseSchema, table: Table, columns: list[ColumnMapping], target_dialect: str
+) -> tuple[tuple[ColumnMapping, ...], tuple[ColumnMapping, ...]]:
+    """(copied columns, columns the target generates): MySQL generated columns whose
+    expression translates to PostgreSQL are generated there, not copied."""
+    if not mysql_postgresql.applies(source.dialect, target_dialect):
+        return tuple(columns), ()
+    rename = {c.source: c.target for c in columns}
+    copied, generated = [], []
+    for cm in columns:
+        column = table.column(cm.source)
+        if column is not None and column.generated is not None:
+            translated = mysql_generated.translate(table, column, rename, cm.transform is not None)
+            if translated.sql is not None:
+                generated.append(replace(cm, generated=translated.sql))
+                continue
+        copied.append(cm)
+    return tuple(copied), tuple(generated)
 
 
 def _usable_key(table: Table, selected: set[str]) -> tuple[str, ...]:
