@@ -19,12 +19,20 @@ from collections.abc import Mapping
 from ferry.schema.mysql_sql import Translation, translate_expression
 from ferry.schema.model import Column, Table
 
+# Target types a translated expression is assigned to as MySQL would store it (boolean by
+# the copy's own rule, any non-zero value is true); others (enum types, json, dates) are copied.
+_ASSIGNABLE = re.compile(
+    r"^(?:smallint|integer|bigint|real|double precision|numeric(?:\(\d+,\d+\))?|boolean|text|citext"
+    r"|(?:var)?char\(\d+\))$"
+)
 _TEXT = re.compile(r"^(?:var)?char\(\d+\)$|^(?:tiny|medium|long)?text$|^enum\(|^set\(")
 
 PLAIN_NOTE = "generated column created as a plain column and its values copied"
 
 
-def translate(table: Table, column: Column, rename: Mapping[str, str], transformed: bool) -> Translation:
+def translate(
+    table: Table, column: Column, rename: Mapping[str, str], transformed: bool, target_type: str
+) -> Translation:
     """The PostgreSQL expression of `column`, or why it is copied as plain values.
     `rename`: the table's selected source columns -> target names."""
     assert column.generated is not None
@@ -38,4 +46,10 @@ def translate(table: Table, column: Column, rename: Mapping[str, str], transform
         if (c := table.column(name)) is not None and c.generated is None
     }
     textual = {c.name for c in table.columns if _TEXT.match(c.type)}
-    return translate_expression(column.generated, plain, textual)
+    if not _ASSIGNABLE.match(target_type):
+        return Translation(None, f"its target type {target_type} takes no computed value as MySQL stores it")
+    translated = translate_expression(column.generated, plain, textual)
+    if translated.sql is not None and target_type == "boolean":
+        # TINYINT(1): MySQL stores the number; PostgreSQL has no integer-to-boolean assignment.
+        return Translation(f"(CAST(({translated.sql}) AS integer) <> 0)")
+    return translated

@@ -89,11 +89,20 @@ def translate_expression(text: str, rename: Mapping[str, str], textual: Collecti
     return Translation(tree.sql(dialect="postgres"))
 
 
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Between, exp.Add, exp.Sub)
+
+
 def translate_view(
-    definition: str, source_schema: str | None, target_schema: str | None, names: Mapping[str, str]
+    definition: str,
+    source_schema: str | None,
+    target_schema: str | None,
+    names: Mapping[str, str],
+    booleans: Collection[str] = (),
 ) -> Translation:
     """A view's SELECT with its tables and views qualified for the target. `names`: source
-    name -> target name of what the view may read; anything else refuses the view."""
+    name -> target name of what the view may read; anything else refuses the view.
+    `booleans`: names of TINYINT(1) columns that are boolean on the target; compared with
+    numbers (`active = 1`) they are read as integers, as MySQL compares them."""
     tree = _parse(definition)
     if isinstance(tree, str):
         return Translation(None, tree)
@@ -116,4 +125,8 @@ def translate_view(
         column.set("catalog", None)
         if column.table in names:
             column.set("table", exp.to_identifier(names[column.table], quoted=True))
+    for column in list(tree.find_all(exp.Column)):
+        # Another table's integer column of the same name is cast to integer too: harmless.
+        if column.name in booleans and isinstance(column.parent, _COMPARISONS):
+            column.replace(exp.cast(column.copy(), exp.DataType.build("integer")))
     return Translation(tree.sql(dialect="postgres"), tables=tuple(dict.fromkeys(read)))

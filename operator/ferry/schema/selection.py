@@ -140,7 +140,9 @@ def _split_generated(
     for cm in columns:
         column = table.column(cm.source)
         if column is not None and column.generated is not None:
-            translated = mysql_generated.translate(table, column, rename, cm.transform is not None)
+            translated = mysql_generated.translate(
+                table, column, rename, cm.transform is not None, cm.target_type
+            )
             if translated.sql is not None:
                 generated.append(replace(cm, generated=translated.sql))
                 continue

@@ -49,6 +49,7 @@ def view_operations(
     """`create_view` operations in dependency order, and a warning per view not carried."""
     views = [o for o in source.objects if o.kind == "view"]
     names = _readable(source, mappings)
+    booleans = {c.source for m in mappings for c in m.columns if c.target_type == "boolean"}
     pending = {v.name: v for v in views}
     ops: list[Operation] = []
     warnings: list[str] = []
@@ -57,7 +58,9 @@ def view_operations(
     while pending and progress:
         progress = False
         for name, view in sorted(pending.items()):
-            translated = mysql_sql.translate_view(view.definition or "", source.schema, schema, names)
+            translated = mysql_sql.translate_view(
+                view.definition or "", source.schema, schema, names, booleans
+            )
             if translated.sql is None:
                 reasons[name] = translated.reason or "not translated"
                 continue
