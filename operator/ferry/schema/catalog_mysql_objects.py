@@ -34,7 +34,8 @@ _ROUTINES = sa.text(
     """
 )
 _EVENTS = sa.text(
-    "SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = :schema ORDER BY EVENT_NAME"
+    "SELECT EVENT_NAME AS name FROM information_schema.EVENTS WHERE EVENT_SCHEMA = :schema "
+    "ORDER BY EVENT_NAME"
 )
 _ROUTINE_KINDS = {"procedure", "function", "package", "package body"}
 

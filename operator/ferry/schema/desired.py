@@ -352,5 +352,7 @@ def _plain_generated_note(m: _Mapped, cm: ColumnMapping, src: Column) -> str:
     """Why a generated column is copied as plain values (MySQL to PostgreSQL says which construct)."""
     if not m.mysql_to_postgresql:
         return "generated columns are created as plain columns and their values copied"
-    reason = mysql_generated.translate(m.table, src, m.rename, cm.transform is not None, cm.target_type).reason
+    reason = mysql_generated.translate(
+        m.table, src, m.rename, cm.transform is not None, cm.target_type
+    ).reason
     return f"{mysql_generated.PLAIN_NOTE}: {reason}"

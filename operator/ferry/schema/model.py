@@ -150,7 +150,9 @@ class DatabaseSchema:
     sequence_defs: Mapping[str, Sequence] = field(default_factory=dict)  # PostgreSQL: name -> definition
     server_version: str | None = None
     extensions: tuple[str, ...] = ()  # PostgreSQL extensions installed in the database
-    objects: tuple[SourceObject, ...] = ()  # MySQL/MariaDB, SQLite: views with definitions, triggers, routines
+    objects: tuple[
+        SourceObject, ...
+    ] = ()  # MySQL/MariaDB, SQLite: views with definitions, triggers, routines
 
     def to_dict(self, *, with_estimates: bool = True) -> dict[str, Any]:
         data = asdict(self)

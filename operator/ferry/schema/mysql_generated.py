@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from ferry.schema.mysql_sql import Translation, translate_expression
 from ferry.schema.model import Column, Table
+from ferry.schema.mysql_sql import Translation, translate_expression
 
 # Target types a translated expression is assigned to as MySQL would store it (boolean by
 # the copy's own rule, any non-zero value is true); others (enum types, json, dates) are copied.

@@ -48,9 +48,7 @@ CITEXT_NOTE = (
     "case-insensitive (accent-insensitivity is not kept)"
 )
 TIME_NOTE = "MySQL TIME: every value lies within 00:00:00-23:59:59 (read at planning); created as time"
-INTERVAL_NOTE = (
-    "MySQL TIME holds durations outside 00:00:00-23:59:59 (read at planning); created as interval"
-)
+INTERVAL_NOTE = "MySQL TIME holds durations outside 00:00:00-23:59:59 (read at planning); created as interval"
 ON_UPDATE_NOTE = "ON UPDATE CURRENT_TIMESTAMP: kept by a BEFORE UPDATE trigger created after the load"
 
 

@@ -113,14 +113,14 @@ def _map_table(
                 transform=transform,
             )
         )
-    columns, generated = _split_generated(source, table, columns, target_dialect)
-    selected = {c.source for c in columns}
+    copied, generated = _split_generated(source, table, columns, target_dialect)
+    selected = {c.source for c in copied}
     return TableMapping(
         source_schema=table.schema,
         source_table=table.name,
         target_schema=target_schema,
         target_table=override.target_name or table.name,
-        columns=tuple(columns),
+        columns=copied,
         key=_usable_key(table, selected),
         where=override.where,
         row_estimate=table.row_estimate,

@@ -45,7 +45,8 @@ def _sqlite(path: Path) -> None:
 
 
 def _bundle(path: Path, target: Database, extra: str = "") -> str:
-    return textwrap.dedent(f"""\
+    return (
+        textwrap.dedent(f"""\
         apiVersion: v1
         kind: Secret
         metadata: {{name: dst-creds}}
@@ -70,7 +71,9 @@ def _bundle(path: Path, target: Database, extra: str = "") -> str:
           target: {{connectionRef: {{name: dst}}, schema: public}}
           schema: {{mode: create}}
           validation: {{rowCount: true, checksum: true}}
-        """) + extra
+        """)
+        + extra
+    )
 
 
 def _ferry(tmp_path: Path, text: str, *argv: str) -> int:
@@ -99,7 +102,10 @@ def test_sqlite_autoincrement_is_an_identity_that_continues_and_objects_are_name
     src, dst = sa.create_engine(f"sqlite:///{source}"), engine_for(pg_db2)
     source_schema = discover(src)
     spec = MigrationSpec.model_validate(
-        {"source": {"connectionRef": {"name": "s"}}, "target": {"connectionRef": {"name": "d"}, "schema": "public"}}
+        {
+            "source": {"connectionRef": {"name": "s"}},
+            "target": {"connectionRef": {"name": "d"}, "schema": "public"},
+        }
     )
     mappings = select_tables(source_schema, spec, "postgresql")
     built = build_plan(source_schema, discover(dst), mappings, mode="create", target_dialect="postgresql")
@@ -121,7 +127,9 @@ def test_foreign_key_to_a_table_nowhere_is_a_plan_error(
     source = tmp_path / "notes.sqlite"
     _sqlite(source)
     only_tags = "  " + "tables: {include: [tags]}\n"
-    text = _bundle(source, pg_db2).replace("  schema: {mode: create}\n", "  schema: {mode: create}\n" + only_tags)
+    text = _bundle(source, pg_db2).replace(
+        "  schema: {mode: create}\n", "  schema: {mode: create}\n" + only_tags
+    )
 
     assert _ferry(tmp_path, text, "plan", "--output", "json") == 1
     errors = json.loads(capsys.readouterr().out)["errors"]
