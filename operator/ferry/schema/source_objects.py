@@ -27,6 +27,8 @@ _NOT_TRANSLATED = {
     "sqlite": "SQLite SQL is not translated; re-create it on the target if still needed",
 }
 
+_VIEWS_UNTRANSLATED = "views are translated only into PostgreSQL with schema mode create or diff"
+
 
 def _readable(source: DatabaseSchema, mappings: Sequence[TableMapping]) -> dict[str, str]:
     """Source table -> target table, for the tables a view may read: all columns carried
@@ -94,7 +96,8 @@ def not_carried_warnings(source: DatabaseSchema, *, views_too: bool) -> list[str
         if obj.kind == "view" and not views_too:
             continue
         on = f" on table {obj.table}" if obj.table else ""
-        out.append(f"{obj.kind} {obj.name}{on} is not carried: {reason}")
+        why = _VIEWS_UNTRANSLATED if obj.kind == "view" and source.dialect == "mysql" else reason
+        out.append(f"{obj.kind} {obj.name}{on} is not carried: {why}")
     return out
 
 

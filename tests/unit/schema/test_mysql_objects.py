@@ -191,3 +191,14 @@ def test_intervals_compare_by_duration_in_checksums() -> None:
     assert canon(dt.timedelta(hours=838, minutes=59, seconds=59)) == canon("838:59:59")
     assert canon(-dt.timedelta(seconds=1, milliseconds=250)) == canon("-00:00:01.25")
     assert canon(dt.timedelta(days=1, hours=2)) == canon("1 day 02:00:00") == canon("26:00:00")
+
+
+def test_schema_mode_none_creates_no_view_and_says_so() -> None:
+    plan = build_plan(
+        SOURCE, TARGET, select_tables(SOURCE, spec(), "postgresql"), mode="none", target_dialect="postgresql"
+    )
+    assert [op for op in plan.operations if op.kind == "create_view"] == []
+    assert (
+        "view z_active is not carried: views are translated only into PostgreSQL with schema mode "
+        "create or diff" in plan.warnings
+    )
