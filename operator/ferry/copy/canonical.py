@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 
@@ -88,6 +89,23 @@ def _as_time(v: object) -> str:
     return str(value)
 
 
+_INTERVAL = re.compile(r"^(?:(-?\d+) days? ?)?(-)?(\d+):(\d\d):(\d\d)(?:\.(\d{1,6}))?$")
+
+
+def _as_interval(v: object) -> str:
+    """A duration as whole microseconds: MySQL TIME arrives as a timedelta, PostgreSQL's
+    interval is read as its text ('838:59:59', '-00:00:01.25', '1 day 02:00:00')."""
+    if isinstance(v, dt.timedelta):
+        return str((v.days * 86400 + v.seconds) * 1_000_000 + v.microseconds)
+    match = _INTERVAL.match(str(v).strip())
+    if not match:
+        return str(v)
+    days, negative, hours, minutes, seconds, fraction = match.groups()
+    micros = ((int(hours) * 60 + int(minutes)) * 60 + int(seconds)) * 1_000_000
+    micros += int((fraction or "0").ljust(6, "0"))
+    return str(int(days or 0) * 86_400_000_000 + (-micros if negative else micros))
+
+
 def _as_json(v: object) -> str:
     try:
         doc = json.loads(v) if isinstance(v, str | bytes) else v
@@ -129,6 +147,7 @@ _BY_BASE: dict[str, Canon] = {
     "date": _as_date,
     **dict.fromkeys(("time", "time without time zone", "timetz", "time with time zone"), _as_time),
     **dict.fromkeys(("json", "jsonb"), _as_json),
+    "interval": _as_interval,
     **dict.fromkeys(
         ("bytea", "blob", "longblob", "mediumblob", "tinyblob", "binary", "varbinary"), _as_bytes
     ),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from ferry.schema.model import Column
+from ferry.schema.model import Column, SourceObject
 
 
 def _quote(name: str) -> str:
@@ -17,6 +17,15 @@ def relations(conn: sa.Connection) -> tuple[list[str], list[str]]:
         "ORDER BY name"
     ).all()
     return [r[0] for r in rows if r[1] == "table"], [r[0] for r in rows if r[1] == "view"]
+
+
+def objects(conn: sa.Connection) -> tuple[SourceObject, ...]:
+    """Views and triggers: SQLite's SQL is not translated, the plan names them as not carried."""
+    rows = conn.exec_driver_sql(
+        "SELECT type, name, tbl_name FROM sqlite_master WHERE type IN ('view', 'trigger') "
+        "AND name NOT LIKE 'sqlite_%' ORDER BY type DESC, name"
+    ).all()
+    return tuple(SourceObject(r[0], r[1], table=r[2] if r[0] == "trigger" else None) for r in rows)
 
 
 def row_count(conn: sa.Connection, table: str) -> int:

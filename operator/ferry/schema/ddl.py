@@ -85,13 +85,16 @@ def _sa_column(col: Column, dialect: Dialect, op: Operation | None = None) -> sa
         )
     elif col.autoincrement and family(dialect) is Family.MYSQL:
         type_text += " AUTO_INCREMENT"
+    if col.generated is not None and family(dialect) is Family.POSTGRESQL:
+        # Only planned where the expression was translated for PostgreSQL (ferry.schema.mysql_generated).
+        args.append(sa.Computed(sa.text(col.generated), persisted=True))
     return sa.Column(
         col.name,
         LiteralType(type_text),
         *args,  # type: ignore[arg-type]
         nullable=col.nullable,
         server_default=sa.text(col.default) if col.default is not None else None,
-        autoincrement="auto" if args else False,
+        autoincrement="auto" if col.autoincrement and args else False,
     )
 
 
@@ -366,7 +369,6 @@ _CARRIED_KINDS = (
     OpKind.ADD_EXCLUSION,
     OpKind.CREATE_PARTITION_INDEX,
     OpKind.ADD_PARTITION_CONSTRAINT,
-    OpKind.CREATE_VIEW,
     OpKind.CREATE_MATERIALIZED_VIEW,
     OpKind.CREATE_VIEW_INDEX,
     OpKind.ENABLE_ROW_SECURITY,
@@ -395,6 +397,7 @@ RENDERERS: dict[OpKind, Renderer] = {
     OpKind.DROP_TABLE: _drop_table,
     OpKind.CREATE_EXTENSION: _carried_or(ddl_triggers.create_extension),
     OpKind.CREATE_TRIGGER: _carried_or(ddl_triggers.create_trigger),
+    OpKind.CREATE_VIEW: _carried_or(ddl_triggers.create_view),
     **{kind: _data_operation for kind in DATA_KINDS},
     **{kind: _carried for kind in _CARRIED_KINDS},
     OpKind.CREATE_FUNCTION: _routine,

@@ -1,4 +1,5 @@
-"""DDL of the PostgreSQL objects a MySQL/MariaDB source needs: extensions and `on update` triggers.
+"""DDL of the PostgreSQL objects a MySQL/MariaDB source needs: extensions, `on update` triggers
+and the source's views as translated (ferry.schema.source_objects).
 
 The trigger keeps MySQL's ON UPDATE CURRENT_TIMESTAMP: the column takes the statement's time
 when an UPDATE changes the row but does not set the column itself (Laravel sets `updated_at`
@@ -44,3 +45,11 @@ def create_trigger(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
         f"CREATE TRIGGER {prep.quote(op.trigger.name)} BEFORE UPDATE ON {schema}{prep.quote(op.table)} "
         f"FOR EACH ROW EXECUTE FUNCTION {function}()",
     ]
+
+
+def create_view(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    _postgresql_only(op, fam)
+    assert op.view is not None and op.view.definition is not None
+    prep = dialect.identifier_preparer
+    schema = f"{prep.quote_schema(op.schema)}." if op.schema else ""
+    return [f"CREATE VIEW {schema}{prep.quote(op.table)} AS {op.view.definition}"]

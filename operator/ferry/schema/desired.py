@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TypeVar
 
-from ferry.schema import mysql_postgresql
+from ferry.schema import mysql_generated, mysql_postgresql
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.model import (
     CheckConstraint,
@@ -52,6 +52,9 @@ class Desired:
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     user_types: set[str] = field(default_factory=set)  # PostgreSQL domains, composite and range types used
+    # Foreign keys left out because their referred table is not selected: (table, referred
+    # source table). The plan makes each an error when the target lacks that table.
+    missing_references: list[tuple[str, str]] = field(default_factory=list)
 
     def note(self, text: str, where: str) -> None:
         self.notes.setdefault(text, []).append(where)
@@ -123,8 +126,8 @@ class _Mapped:
 
     @cached_property
     def rename(self) -> dict[str, str]:
-        """Selected source column -> target column."""
-        return {c.source: c.target for c in self.mapping.columns}
+        """Selected source column -> target column (generated ones included)."""
+        return {c.source: c.target for c in (*self.mapping.columns, *self.mapping.generated)}
 
     @cached_property
     def renames(self) -> bool:
@@ -145,9 +148,11 @@ def _table(m: _Mapped) -> Table:
     """The target table, each kind of object by its own function (in this order, so warnings
     come table by table in a stable order)."""
     pk = _primary_key(m)
-    mapped = {cm.source: _column(m, cm, pk) for cm in m.mapping.columns}
+    # Copied and generated columns, in the source's column order. PostgreSQL to PostgreSQL, a
+    # generated column is in neither list (the copy leaves it out) and stays as the source has it.
+    mapped = {cm.source: cm for cm in (*m.mapping.columns, *m.mapping.generated)}
     columns = tuple(
-        mapped[c.name] if c.name in mapped else _generated(m, c)
+        _column(m, mapped[c.name], pk) if c.name in mapped else _generated(m, c)
         for c in m.table.columns
         if c.name in mapped or (c.generated and m.same)
     )
@@ -223,10 +228,13 @@ def _foreign_key(m: _Mapped, fk: ForeignKey) -> ForeignKey | None:
         or not set(fk.columns) <= set(rename)
         or not set(fk.referred_columns) <= set(referred_rename)
     ):
-        m.out.warnings.append(
-            f"{m.where}: foreign key to {fk.referred_table} not created: "
-            "its table or columns are not selected"
-        )
+        if referred is None and fk.referred_schema is None:
+            m.out.missing_references.append((m.where, fk.referred_table))
+        else:
+            m.out.warnings.append(
+                f"{m.where}: foreign key to {fk.referred_table} not created: "
+                "its table or columns are not selected"
+            )
         return None
     return ForeignKey(
         name=fk.name[:63] if fk.name else None,
@@ -320,7 +328,7 @@ def _mysql_column(m: _Mapped, cm: ColumnMapping, src: Column, where: str) -> str
         )
     if cm.target_type == mysql_postgresql.CITEXT and mysql_postgresql.case_insensitive_key(m.table, src):
         return f"{mysql_postgresql.CITEXT_NOTE} ({src.collation})"
-    return None
+    return mysql_postgresql.time_note(src)
 
 
 def _calls_nextval(src: Column) -> bool:
@@ -356,8 +364,8 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
             "PostgreSQL domains are created as their base type (the domain's checks are not kept)", where
         )
     out.user_types |= {t for t in (domain, base) if t in carried_types}
-    if src.generated:
-        out.note("generated columns are created as plain columns and their values copied", where)
+    if src.generated and cm.generated is None:
+        out.note(_plain_generated_note(m, cm, src), where)
     carries_value = cm.transform is None
     sequence = m.kept.get(nextval_sequence(src.default) or "") if carries_value else None
     if sequence is not None:
@@ -390,7 +398,7 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
         name=cm.target,
         type=target_type,
         nullable=cm.nullable and cm.target not in pk,
-        default=default.expression if carries_value else None,
+        default=default.expression if carries_value and cm.generated is None else None,
         autoincrement=autoincrement and target_type in _INTEGER_TYPES,
         domain=domain,
         # Within PostgreSQL the identity keeps ALWAYS, START and INCREMENT, and the collation stays.
@@ -398,4 +406,15 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
         identity_start=src.identity_start if m.same else None,
         identity_increment=src.identity_increment if m.same else None,
         collation=src.collation if m.same and target_type == src.type else None,
+        generated=cm.generated,
     )
+
+
+def _plain_generated_note(m: _Mapped, cm: ColumnMapping, src: Column) -> str:
+    """Why a generated column is copied as plain values (MySQL to PostgreSQL says which construct)."""
+    if not m.mysql_to_postgresql:
+        return "generated columns are created as plain columns and their values copied"
+    reason = mysql_generated.translate(
+        m.table, src, m.rename, cm.transform is not None, cm.target_type
+    ).reason
+    return f"{mysql_generated.PLAIN_NOTE}: {reason}"

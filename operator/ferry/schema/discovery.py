@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from ferry.db.dialects import Family, family
 from ferry.schema import (
     catalog_mysql,
+    catalog_mysql_objects,
     catalog_pg_indexes,
     catalog_postgresql,
     catalog_postgresql_objects,
@@ -92,6 +93,7 @@ def _discover_mysql(
     json_checks = catalog_mysql.json_check_names(conn, schema)
     columns = catalog_mysql.columns(conn, schema, set(json_checks))
     columns = {t: catalog_mysql.with_auto_increment_max(conn, t, cols) for t, cols in columns.items()}
+    columns = {t: catalog_mysql_objects.with_time_overflow(conn, t, cols) for t, cols in columns.items()}
     skip_checks = {(table, name) for (table, _col), name in json_checks.items()}
     names = sorted(rel.tables)
     tables = _assemble(
@@ -104,6 +106,7 @@ def _discover_mysql(
         views=tuple(sorted(rel.views)),
         sequences=tuple(sorted(rel.sequences)),
         server_version=version,
+        source_objects=catalog_mysql_objects.objects(conn, schema),
     )
 
 
@@ -113,7 +116,12 @@ def _discover_sqlite(conn: sa.Connection, inspector: sa.Inspector, version: str)
     counts = {name: catalog_sqlite.row_count(conn, name) for name in names}
     tables = _assemble(inspector, None, names, columns, counts, set(), table_schema=None)
     return DatabaseSchema(
-        dialect="sqlite", schema=None, tables=tables, views=tuple(views), server_version=version
+        dialect="sqlite",
+        schema=None,
+        tables=tables,
+        views=tuple(views),
+        server_version=version,
+        source_objects=catalog_sqlite.objects(conn),
     )
 
 

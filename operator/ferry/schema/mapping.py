@@ -20,6 +20,7 @@ class ColumnMapping:
     target_type: str  # target type text in the target dialect, after type mapping and castTo
     nullable: bool
     transform: Transform | None = None
+    generated: str | None = None  # the target's generation expression (only in TableMapping.generated)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,9 @@ class TableMapping:
     where: str | None = None
     row_estimate: int = 0
     source_only: bool = False  # PostgreSQL: read `FROM ONLY` the table (not its inheritance children)
+    # Columns PostgreSQL computes (a MySQL generated column whose expression translated,
+    # ferry.schema.mysql_generated): created on the target, never read or written by the copy.
+    generated: tuple[ColumnMapping, ...] = ()
 
     @property
     def qualified_source(self) -> str:

@@ -33,6 +33,9 @@ class Column:
     identity_always: bool = False  # GENERATED ALWAYS AS IDENTITY (else BY DEFAULT)
     identity_start: int | None = None  # identity START WITH, when not 1
     identity_increment: int | None = None  # identity INCREMENT BY, when not 1
+    # MySQL TIME, decided from the data: True when a value lies outside 00:00:00-23:59:59 (a
+    # duration), so the column becomes interval. Hashed: a flip changes the plan's types.
+    time_overflow: bool = False
 
 
 @dataclass(frozen=True)
@@ -105,6 +108,18 @@ class Trigger:
 
 
 @dataclass(frozen=True)
+class SourceObject:
+    """A schema object of the source that is not a table: a view (with its definition as the
+    source prints it), a trigger, a procedure, a function or an event. The plan carries or
+    names each one (ferry.schema.source_objects); nothing of the source is silently left out."""
+
+    kind: str  # view | trigger | procedure | function | event
+    name: str
+    definition: str | None = None  # a view's SELECT as the source's catalog holds it
+    table: str | None = None  # the table a trigger belongs to
+
+
+@dataclass(frozen=True)
 class Table:
     name: str
     schema: str | None
@@ -165,6 +180,7 @@ class DatabaseSchema:
     extensions: tuple[str, ...] = ()  # PostgreSQL extensions installed in the database
     objects: tuple[PgObject, ...] = ()  # PostgreSQL objects beyond tables (ferry.schema.pg_objects)
     available_extensions: tuple[str, ...] = ()  # pg_available_extensions of the server
+    source_objects: tuple[SourceObject, ...] = ()  # MySQL/MariaDB, SQLite: views, triggers, routines
 
     def to_dict(self, *, with_estimates: bool = True) -> dict[str, Any]:
         data = asdict(self)
@@ -224,6 +240,7 @@ class DatabaseSchema:
                 for o in data.get("objects", ())
             ),
             available_extensions=tuple(data.get("available_extensions", ())),
+            source_objects=tuple(SourceObject(**o) for o in data.get("source_objects", ())),
         )
 
     def without_table(self, name: str) -> DatabaseSchema:

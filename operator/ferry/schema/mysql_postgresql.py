@@ -18,6 +18,9 @@ read the column's key, collation, AUTO_INCREMENT, ON UPDATE and indexes:
   splits words without language stemming, like MySQL's default parser); a prefix index
   (`KEY (email(191))`) an index on left(col, n) (lower(…) under a case-insensitive
   collation), so long values never exceed a btree entry; SPATIAL is not created.
+- TIME is a duration on MySQL (-838:59:59 to 838:59:59); PostgreSQL time holds a time of day.
+  Discovery reads whether any value lies outside 00:00:00-23:59:59 (`Column.time_overflow`):
+  then the column becomes interval (same fractional digits), else time. The plan says which.
 - ON UPDATE CURRENT_TIMESTAMP becomes a BEFORE UPDATE trigger, created after the load
   (ferry.schema.mysql_objects).
 """
@@ -37,12 +40,15 @@ MAX_PREFIX_CHARS = 2704 // 4
 _TEXTUAL = re.compile(r"^(?:var)?char\(\d+\)$|^(?:tiny|medium|long)?text$")
 _BOUNDED = re.compile(r"^(?:var)?char\((\d+)\)$")
 _UNSIGNED_BIGINT = re.compile(r"^bigint(?:\(\d+\))? unsigned$")
+_TIME = re.compile(r"^time(\(\d\))?$")
 
 ZERO_DATES_NOTE = "zero dates ('0000-00-00', zero month or day, year 0) are written as NULL"
 CITEXT_NOTE = (
     "case-insensitive collation on a key column: created as citext so keys stay "
     "case-insensitive (accent-insensitivity is not kept)"
 )
+TIME_NOTE = "MySQL TIME: every value lies within 00:00:00-23:59:59 (read at planning); created as time"
+INTERVAL_NOTE = "MySQL TIME holds durations outside 00:00:00-23:59:59 (read at planning); created as interval"
 ON_UPDATE_NOTE = "ON UPDATE CURRENT_TIMESTAMP: kept by a BEFORE UPDATE trigger created after the load"
 
 
@@ -95,7 +101,17 @@ def target_type(table: Table, column: Column, mapped: str) -> str:
         return "bigint"
     if case_insensitive_key(table, column):
         return CITEXT
+    time = _TIME.match(column.type)
+    if time and column.time_overflow:
+        return "interval" + (time.group(1) or "")
     return mapped
+
+
+def time_note(column: Column) -> str | None:
+    """How a TIME column was decided from its values; None for other columns."""
+    if not _TIME.match(column.type):
+        return None
+    return INTERVAL_NOTE if column.time_overflow else TIME_NOTE
 
 
 def relaxes_not_null(column: Column) -> bool:

@@ -27,6 +27,7 @@ from ferry.schema.model import (
     ForeignKey,
     Index,
     Sequence,
+    SourceObject,
     Table,
     Trigger,
     UniqueConstraint,
@@ -86,7 +87,7 @@ class OpKind(StrEnum):
     ADD_EXCLUSION = "add_exclusion"
     CREATE_PARTITION_INDEX = "create_partition_index"  # an index a partition has of its own
     ADD_PARTITION_CONSTRAINT = "add_partition_constraint"  # a key, check or foreign key of one partition
-    CREATE_VIEW = "create_view"
+    CREATE_VIEW = "create_view"  # carried (statements) or translated from MySQL (`view`)
     CREATE_MATERIALIZED_VIEW = "create_materialized_view"
     CREATE_VIEW_INDEX = "create_view_index"  # an index of a materialized view
     CREATE_TRIGGER = "create_trigger"  # carried (statements) or made (ferry.schema.ddl_triggers)
@@ -192,6 +193,7 @@ class Operation:
     sequence: Sequence | None = None  # create_sequence
     trigger: Trigger | None = None  # create_trigger
     statements: tuple[str, ...] = ()  # the carried PostgreSQL objects: their DDL, for the target schema
+    view: SourceObject | None = None  # create_view: the translated definition
 
     def __post_init__(self) -> None:
         # Accept the plain strings too (they are what JSON and older callers hold).

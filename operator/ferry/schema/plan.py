@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ferry.api.migration import PlanOperationSummary, PlanStatus
-from ferry.schema import mysql_operations
+from ferry.schema import mysql_operations, source_objects
 from ferry.schema.desired import Desired, build_desired
 from ferry.schema.diff import create_table_ops, diff_table
 from ferry.schema.mapping import TableMapping
@@ -210,6 +210,12 @@ def build_plan(
         raise ValueError(f"unknown schema mode {mode!r}")
     if mode != "none" and source.dialect == "mysql" and target_dialect == "postgresql":
         ops += mysql_operations.convert_value_ops(source, mappings, default_schema)
+    object_ops, object_warnings, object_errors = _source_objects(
+        source, target, mappings, desired, mode, target_dialect, default_schema
+    )
+    ops += object_ops
+    warnings += object_warnings
+    errors += object_errors
     warnings += _set_aside_warnings(desired, target, target_dialect)
     user_types = tuple(sorted(set(desired.enums) | desired.user_types))
     ops = [replace(op, user_types=user_types) if op.kind in _TYPED_KINDS else op for op in ops]
@@ -228,7 +234,12 @@ def build_plan(
 
 def _source_warnings(source: DatabaseSchema, mappings: list[TableMapping], *, carried: bool) -> list[str]:
     """`carried`: PostgreSQL to PostgreSQL, where views and partitions are created as on the source."""
-    out = [] if carried else [f"view {v} is not copied (views are skipped)" for v in source.views]
+    named = {o.name for o in source.source_objects if o.kind == "view"}  # ferry.schema.source_objects
+    out = (
+        []
+        if carried
+        else [f"view {v} is not copied (views are skipped)" for v in source.views if v not in named]
+    )
     if len(source.partitions) > 3:  # a table partitioned by month has dozens: one line
         out.append(
             f"{len(source.partitions)} partitions ({source.partitions[0]}, ...) are not copied on their own; "
@@ -249,6 +260,28 @@ def _source_warnings(source: DatabaseSchema, mappings: list[TableMapping], *, ca
         if table.partitioned and not (carried and table.partition_by):
             out.append(f"{m.source_table}: partitioned on the source; created as a plain table")
     return out
+
+
+def _source_objects(
+    source: DatabaseSchema,
+    target: DatabaseSchema,
+    mappings: list[TableMapping],
+    desired: Desired,
+    mode: str,
+    target_dialect: str,
+    default_schema: str | None,
+) -> tuple[list[Operation], list[str], list[str]]:
+    """Views created or named, other objects named, missing references as errors
+    (ferry.schema.source_objects)."""
+    ops: list[Operation] = []
+    warnings: list[str] = []
+    translate = source.dialect == "mysql" and target_dialect == "postgresql" and mode != "none"
+    if translate:
+        ops, warnings = source_objects.view_operations(source, target, mappings, default_schema)
+    warnings += source_objects.not_carried_warnings(source, views_too=not translate)
+    names = {m.source_table: m.target_table for m in mappings}
+    errors, missing = source_objects.reference_problems(desired, target, names)
+    return ops, warnings + missing, errors
 
 
 def _set_aside_warnings(desired: Desired, target: DatabaseSchema, target_dialect: str) -> list[str]:

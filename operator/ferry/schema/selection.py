@@ -9,10 +9,11 @@ nullable, castTo -> the given type).
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from ferry.api.migration import MigrationSpec, TableOverride, Transform, TransformType
-from ferry.schema import mysql_postgresql
+from ferry.schema import mysql_generated, mysql_postgresql
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.model import DatabaseSchema, Table
 from ferry.schema.typemap import map_type
@@ -114,13 +115,14 @@ def _map_table(
                 transform=transform,
             )
         )
-    selected = {c.source for c in columns}
+    copied, generated = _split_generated(source, table, columns, target_dialect)
+    selected = {c.source for c in copied}
     return TableMapping(
         source_schema=table.schema,
         source_table=table.name,
         target_schema=target_schema,
         target_table=override.target_name or table.name,
-        columns=tuple(columns),
+        columns=copied,
         key=_usable_key(table, selected),
         where=override.where,
         row_estimate=table.row_estimate,
@@ -128,7 +130,30 @@ def _map_table(
         # are copied as tables of their own); a partitioned parent is read whole, its partitions
         # are not copied on their own.
         source_only=source.dialect == "postgresql" and not table.partitioned,
+        generated=generated,
     )
+
+
+def _split_generated(
+    source: DatabaseSchema, table: Table, columns: list[ColumnMapping], target_dialect: str
+) -> tuple[tuple[ColumnMapping, ...], tuple[ColumnMapping, ...]]:
+    """(copied columns, columns the target generates): MySQL generated columns whose
+    expression translates to PostgreSQL are generated there, not copied."""
+    if not mysql_postgresql.applies(source.dialect, target_dialect):
+        return tuple(columns), ()
+    rename = {c.source: c.target for c in columns}
+    copied, generated = [], []
+    for cm in columns:
+        column = table.column(cm.source)
+        if column is not None and column.generated is not None:
+            translated = mysql_generated.translate(
+                table, column, rename, cm.transform is not None, cm.target_type
+            )
+            if translated.sql is not None:
+                generated.append(replace(cm, generated=translated.sql))
+                continue
+        copied.append(cm)
+    return tuple(copied), tuple(generated)
 
 
 def _usable_key(table: Table, selected: set[str]) -> tuple[str, ...]:

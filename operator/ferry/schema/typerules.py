@@ -160,7 +160,7 @@ MYSQL_TO_POSTGRESQL: tuple[TypeRule, ...] = (
         r"time\1",
         "time",
         "time",
-        "MySQL TIME also holds durations beyond 24h, which PostgreSQL time rejects",
+        "decided from the data: interval(n) when a value lies outside 00:00:00-23:59:59",
     ),
     TypeRule("mysql", "postgresql", rf"year{_INT}", "smallint", "year", "smallint"),
     TypeRule("mysql", "postgresql", r"enum\(.*\)", ENUM, "enum('a','b')", "enum type <table>_<column>"),

@@ -1,0 +1,1 @@
+CREATE TABLE regions (code char(2) PRIMARY KEY);
