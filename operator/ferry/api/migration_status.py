@@ -82,6 +82,9 @@ class PlanStatus(StatusModel):
     operations: list[PlanOperationSummary] = Field(default_factory=list)
     operations_omitted: int = 0
     warnings: list[str] = Field(default_factory=list)
+    warnings_omitted: int = Field(
+        default=0, description="Warnings beyond those listed (`ferry plan` shows all)."
+    )
 
 
 class ProgressStatus(StatusModel):

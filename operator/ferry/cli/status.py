@@ -105,6 +105,10 @@ def _plan(spec: dict[str, Any], plan: PlanStatus | None, name: str) -> Renderabl
         text.append(f" (ferry approve mig/{name})", style="dim")
     for warning in plan.warnings:
         text.append(f"\n  ! {warning}", style="yellow")
+    if plan.warnings_omitted:
+        text.append(
+            f"\n  ! and {plan.warnings_omitted} more warnings (ferry plan shows them all)", style="yellow"
+        )
     return text
 
 

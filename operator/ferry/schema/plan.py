@@ -24,6 +24,7 @@ from ferry.schema.objects_plan import ObjectPlan, plan_objects, source_read_erro
 from ferry.schema.operations import Operation, OpKind, OpPhase, Risk
 
 Mode = Literal["create", "diff", "none"]
+MAX_STATUS_WARNINGS = 50  # status.plan keeps the first ones and counts the rest (etcd objects stay small)
 _TYPED_KINDS = (OpKind.CREATE_TABLE, OpKind.ADD_COLUMN, OpKind.ALTER_TYPE)
 # What a table may still lack after its load (deferred until the rows are in; never destructive).
 COMPLETING = frozenset(
@@ -126,7 +127,8 @@ class Plan:
                 for op in shown
             ],
             operations_omitted=len(self.operations) - len(shown),
-            warnings=list(self.warnings[:50]),
+            warnings=list(self.warnings[:MAX_STATUS_WARNINGS]),
+            warnings_omitted=max(0, len(self.warnings) - MAX_STATUS_WARNINGS),
         )
 
 

@@ -202,6 +202,16 @@ def test_plan_status_is_bounded() -> None:
     )
 
 
+def test_plan_status_keeps_the_count_of_warnings_it_leaves_out() -> None:
+    plan = build_plan(
+        SOURCE, EMPTY, select_tables(SOURCE, spec(), "postgresql"), mode="create", target_dialect="postgresql"
+    )
+    many = replace(plan, warnings=tuple(f"warning {i}" for i in range(73)))
+    status = many.to_status()
+    assert (len(status.warnings), status.warnings_omitted) == (50, 23)
+    assert plan.to_status().warnings_omitted == 0
+
+
 def test_existing_postgresql_tables_with_foreign_keys_are_warned_about_and_completing_only_adds() -> None:
     mappings = select_tables(SOURCE, spec(tables={"exclude": ["tmp_*"]}), "postgresql")
     fresh = build_plan(SOURCE, EMPTY, mappings, mode="create", target_dialect="postgresql")
