@@ -1,7 +1,7 @@
 """What the Migration reconciler needs from the world, as one small protocol.
 
 The reconciler (ferry.services.migration) decides; the ports do. `KubeMigrationPorts`
-(ferry.services.migration_world) is the one real implementation: the Kubernetes API for
+(ferry.services.migration_kube) is the one real implementation: the Kubernetes API for
 objects, Jobs and status, SQL for the databases. Unit tests pass a fake and drive every
 transition without a cluster or a database, as CloudNativePG injects its database side
 into controllers and atlas-operator injects its CLI.
