@@ -1,13 +1,14 @@
 """`make compare`: the same database through Ferry and through the tool a user would pick instead,
 compared object by object from the target's catalogs and by behaviour (issue 11).
 
-    PYTHONPATH=tests python -m bench.compare_objects [--only pg|maria] [--output bench/results/compare-<stamp>.json]
+    PYTHONPATH=tests python -m bench.compare_objects [--only pg|maria]
+                                                     [--output bench/results/compare-<stamp>.json]
 
 PostgreSQL → PostgreSQL: Pagila with seeded rows (`harness.app_datasets`) into one target with
 `ferry run` and into another with `pg_dump -Fc | pg_restore`. MariaDB → PostgreSQL: the
 Laravel/WordPress-shaped database of the web-app test, with `ferry run` and with pgloader
 (`bench/anchors-mariadb.sh`, which puts the tables in a schema named after the database).
-Each target is counted per object kind (`bench/compare_sql.py`), its key columns' types read
+Each target is counted per object kind (`harness/catalog.py`), its key columns' types read
 and its behaviour probed; a tool that cannot run is recorded with the reason, not skipped.
 Writes JSON and prints a markdown table (docs/schema.md, "Side by side").
 """
@@ -25,14 +26,20 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
 
-import psycopg
-
-from bench.compare_sql import COLUMN_TYPE, COUNTS, DEFINITIONS, PAGILA_PROBES, TABLES, WEB_APP_COLUMNS, WEB_APP_PROBES, Probe
 from bench.ferry_bundle import write_bundle
 from bench.servers import Servers, create_pg_database, start_servers
-from harness.app_datasets import WEB_APP_MARIADB, load_pagila
+from harness.app_datasets import PAGILA_PROBES, WEB_APP_COLUMNS, WEB_APP_MARIADB, WEB_APP_PROBES, load_pagila
+from harness.catalog import (
+    COUNTS,
+    Probe,
+    column_types,
+    count_objects,
+    count_rows,
+    definitions,
+    differences,
+    run_probes,
+)
 from harness.databases import SUPERUSER_PASSWORD, Database
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -58,72 +65,11 @@ class Target:
     differs: dict[str, list[str]] = field(default_factory=dict)  # kind -> names not as on the source
 
 
-def count_objects(conn: psycopg.Connection[Any]) -> dict[str, int]:
-    """Objects per kind in the connected database's user schemas (`compare_sql.COUNTS`)."""
-    counts: dict[str, int] = {}
-    for kind, sql in COUNTS.items():
-        row = conn.execute(sql).fetchone()  # type: ignore[arg-type]
-        counts[kind] = int(row[0]) if row else 0
-    return counts
-
-
-def definitions(conn: psycopg.Connection[Any]) -> dict[str, dict[str, str]]:
-    return {
-        kind: {str(name): str(body) for name, body in conn.execute(sql).fetchall()}  # type: ignore[arg-type]
-        for kind, sql in DEFINITIONS.items()
-    }
-
-
-def differences(source: dict[str, dict[str, str]], target: dict[str, dict[str, str]]) -> dict[str, list[str]]:
-    """Per kind, the names whose definition is missing, extra or not the same as on the source."""
-    found: dict[str, list[str]] = {}
-    for kind, objects in source.items():
-        other = target.get(kind, {})
-        found[kind] = sorted(n for n in objects.keys() | other.keys() if objects.get(n) != other.get(n))
-    return found
-
-
-def count_rows(conn: psycopg.Connection[Any]) -> int:
-    tables = [str(r[0]) for r in conn.execute(TABLES).fetchall()]  # type: ignore[arg-type]
-    return sum(int(conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables)  # type: ignore[arg-type,index]
-
-
-def column_types(conn: psycopg.Connection[Any], schema: str, columns: tuple[tuple[str, str], ...]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for table, column in columns:
-        row = conn.execute(COLUMN_TYPE, (f'"{schema}".{table}', column)).fetchone()  # type: ignore[arg-type]
-        found[f"{table}.{column}"] = str(row[0]) if row else "missing"
-    return found
-
-
-def run_probes(conn: psycopg.Connection[Any], probes: tuple[Probe, ...]) -> dict[str, str]:
-    """Each probe in a transaction rolled back: `ok`, `fails` or `error: <first line>`."""
-    outcome: dict[str, str] = {}
-    for probe in probes:
-        try:
-            with conn.transaction(force_rollback=True):
-                for statement in probe.setup:
-                    conn.execute(statement)  # type: ignore[arg-type]
-                if probe.refused:
-                    try:
-                        with conn.transaction():
-                            conn.execute(probe.check)  # type: ignore[arg-type]
-                        outcome[probe.name] = "fails (accepted)"
-                    except psycopg.Error:
-                        outcome[probe.name] = "ok"
-                else:
-                    row = conn.execute(probe.check).fetchone()  # type: ignore[arg-type]
-                    outcome[probe.name] = "ok" if row and row[0] is True else "fails"
-        except psycopg.Error as error:
-            outcome[probe.name] = "error: " + str(error).splitlines()[0]
-    return outcome
-
-
 def measure(
     servers: Servers, target: Target, probes: tuple[Probe, ...], columns: tuple[tuple[str, str], ...] = ()
 ) -> None:
     with servers.pg.admin(target.database) as conn:
-        conn.execute(f"SET search_path = \"{target.schema}\", public")  # type: ignore[arg-type]
+        conn.execute(f'SET search_path = "{target.schema}", public')
         target.counts = count_objects(conn)
         target.rows = count_rows(conn)
         target.columns = column_types(conn, target.schema, columns)
@@ -168,8 +114,8 @@ def compare_pg(servers: Servers, work: Path) -> list[Target]:
         create_pg_database(servers, target.database)
     _ferry(servers, "postgresql", ferry, work)
     pipe = 'pg_dump -Fc -d "$1" | pg_restore -d "$2"'
-    _tool(dump, ["bash", "-o", "pipefail", "-c", pipe, "pipe", servers.pg_uri(SOURCE), servers.pg_uri(dump.database)],
-          work / "pg_dump.log")  # fmt: skip
+    uris = [servers.pg_uri(SOURCE), servers.pg_uri(dump.database)]
+    _tool(dump, ["bash", "-o", "pipefail", "-c", pipe, "pipe", *uris], work / "pg_dump.log")
     for target in (source, ferry, dump):
         measure(servers, target, PAGILA_PROBES)
     for target in (source, ferry, dump):
@@ -189,7 +135,9 @@ def compare_maria(servers: Servers, work: Path) -> list[Target]:
     for target in (ferry, loader):
         create_pg_database(servers, target.database)
     _ferry(servers, "mariadb", ferry, work)
-    argv = ["pgloader"] if shutil.which("pgloader") is None else ["bash", str(BENCH_DIR / "anchors-mariadb.sh")]
+    argv = (
+        ["pgloader"] if shutil.which("pgloader") is None else ["bash", str(BENCH_DIR / "anchors-mariadb.sh")]
+    )
     _tool(loader, [*argv, servers.maria_uri(SOURCE), servers.pg_uri(loader.database)], work / "pgloader.log")
     for target in (ferry, loader):
         measure(servers, target, WEB_APP_PROBES, WEB_APP_COLUMNS)
@@ -216,7 +164,7 @@ def markdown(title: str, targets: list[Target]) -> str:
     for probe in targets[0].probes:
         row(probe, [t.probes.get(probe, "-") for t in targets])
     errors = [f"- {t.method}: {t.error}" for t in targets if t.error]
-    return "\n".join(lines + ([""] + errors if errors else []))
+    return "\n".join(lines + (["", *errors] if errors else []))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import psycopg
 
+from harness.catalog import Probe
 from harness.databases import Database
 from harness.datasets import SHARED, load_dump_postgresql
 
@@ -52,7 +53,7 @@ def load_pagila(db: Database) -> None:
     load_dump_postgresql(db, PAGILA, drop=PAGILA_DROP, replace=PG15_STAND_INS)
     with psycopg.connect(db.libpq_dsn(), autocommit=True) as conn:
         for statement in PAGILA_SEED:
-            conn.execute(statement)  # type: ignore[arg-type]
+            conn.execute(statement)
 
 
 # The web application's MariaDB tables and rows.
@@ -77,4 +78,101 @@ WEB_APP_MARIADB = (
     "(1, '0000-00-00 00:00:00', 'Draft', 'not yet written', 'draft', 0), "
     "(1, '2024-02-01 10:00:00', 'Ferry boats', 'crossing the harbour at dawn', 'ferry-boats', 7), "
     "(2, '2024-02-02 00:00:00', 'Bridges', 'steel and stone', 'bridges', 1)",
+)
+
+# What the application does on a target of a migration: `make compare` probes each.
+PAGILA_PROBES = (
+    Probe(
+        "INSERT without an id continues the sequence",
+        "SELECT max(actor_id) = 3 FROM actor",
+        ("INSERT INTO actor (first_name, last_name) VALUES ('Ed', 'Chase')",),
+    ),
+    Probe(
+        "last_update trigger fires on UPDATE",
+        "SELECT last_update > now() - interval '1 minute' FROM actor WHERE actor_id = 1",
+        (
+            "UPDATE actor SET last_update = '2000-01-01' WHERE actor_id = 1",
+            "UPDATE actor SET last_name = 'GUINESS' WHERE actor_id = 1",
+        ),
+    ),
+    Probe(
+        "domain `year` refuses 1800", "UPDATE film SET release_year = 1800 WHERE film_id = 1", refused=True
+    ),
+    Probe("enum mpaa_rating refuses 'X'", "UPDATE film SET rating = 'X' WHERE film_id = 1", refused=True),
+    Probe("view film_list reads", "SELECT min(title) = 'Academy Dinosaur' FROM film_list"),
+    Probe(
+        "materialized view rental_by_category filled",
+        "SELECT total_sales = 3.98 FROM rental_by_category WHERE category = 'Action'",
+    ),
+    Probe("function inventory_in_stock(1)", "SELECT inventory_in_stock(1) IS false"),
+    Probe(
+        "aggregate group_concat",
+        "SELECT group_concat(first_name ORDER BY actor_id) = 'Penelope, Nick' FROM actor",
+    ),
+    Probe(
+        "full-text trigger keeps film.fulltext current",
+        "SELECT count(*) = 1 FROM film WHERE fulltext @@ to_tsquery('crocodile')",
+        ("UPDATE film SET description = 'A story of a crocodile' WHERE film_id = 2",),
+    ),
+    Probe(
+        "a new payment lands in its month's partition",
+        "SELECT tableoid::regclass::text = 'payment_p2022_07' FROM payment WHERE payment_id = 100",
+        (
+            "INSERT INTO payment (payment_id, customer_id, staff_id, rental_id, amount, payment_date) "
+            "VALUES (100, 1, 1, 1, 5.00, '2022-07-04 12:00:00+00')",
+        ),
+    ),
+    Probe(
+        "foreign key refuses an unknown customer",
+        "INSERT INTO payment (payment_id, customer_id, staff_id, rental_id, amount, payment_date) "
+        "VALUES (101, 99, 1, 1, 5.00, '2022-06-05 12:00:00+00')",
+        refused=True,
+    ),
+)
+
+WEB_APP_COLUMNS = (
+    ("users", "id"),
+    ("users", "email"),
+    ("users", "is_admin"),
+    ("users", "updated_at"),
+    ("posts", "id"),
+    ("posts", "post_date"),
+    ("posts", "sticky"),
+)
+
+WEB_APP_PROBES = (
+    Probe(
+        "INSERT without an id continues the counter (3)",
+        "SELECT max(id) = 3 FROM users",
+        ("INSERT INTO users (email, name) VALUES ('carol@example.org', 'Carol')",),
+    ),
+    Probe(
+        "unique email refuses a case variant",
+        "INSERT INTO users (email, name) VALUES ('ada@example.ORG', 'Imposter')",
+        refused=True,
+    ),
+    Probe(
+        "UPDATE moves updated_at",
+        "SELECT updated_at > now() - interval '1 minute' FROM users WHERE name = 'Ada L.'",
+        ("UPDATE users SET name = 'Ada L.' WHERE email = 'Ada@Example.org'",),
+    ),
+    Probe(
+        "full-text GIN index on posts",
+        "SELECT count(*) >= 1 FROM pg_indexes WHERE tablename = 'posts' AND indexdef LIKE '%USING gin%'",
+    ),
+    Probe(
+        "full-text query finds a post",
+        "SELECT count(*) = 1 FROM posts WHERE to_tsvector('simple', post_title || ' ' || post_content)"
+        " @@ plainto_tsquery('simple', 'harbour')",
+    ),
+    Probe("zero date arrived as NULL", "SELECT post_date IS NULL FROM posts WHERE post_name = 'draft'"),
+    Probe(
+        "TINYINT(1) 7 and 2 read as true",
+        "SELECT bool_and(sticky::text IN ('true', '1', 't')) FROM posts WHERE post_name = 'ferry-boats'",
+    ),
+    Probe(
+        "a zero-date post can still be written",
+        "SELECT count(*) = 4 FROM posts",
+        ("INSERT INTO posts (post_title, post_content) VALUES ('New', 'body')",),
+    ),
 )

@@ -13,6 +13,7 @@ from integration.copy.test_cli_run import _bundle, _run
 
 pytestmark = pytest.mark.integration
 
+
 def _refused(target: Database, statement: str) -> bool:
     try:
         pg_exec(target, statement)

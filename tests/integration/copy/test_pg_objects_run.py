@@ -18,6 +18,7 @@ from integration.copy.test_cli_run import _bundle, _run
 
 pytestmark = pytest.mark.integration
 
+
 @pytest.fixture
 def pagila_rows(pg_db: Database, pg_server: PostgresServer) -> Database:
     db = pg_server.as_superuser(pg_db)

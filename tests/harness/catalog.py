@@ -1,26 +1,32 @@
-"""The SQL of `make compare`: catalog counts per object kind, and behaviour probes.
+"""Catalog readers for comparing PostgreSQL databases (`make compare`, bench/compare_objects.py).
 
-Counts read the PostgreSQL catalogs of one target database, over the user's schemas (not
+Counts read the PostgreSQL catalogs of one database, over the user's schemas (not
 pg_catalog, information_schema, pg_toast) and without the members of an extension (citext's
 functions are the extension's, counted once under `extensions`). Each count is one query
-returning one integer, so a kind is added by adding a line.
+returning one integer, so a kind is added by adding a line. Definitions come from the
+server's own `pg_get_*def` functions, so two databases compare name by name.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import psycopg
 
 # Ferry's own schema `ferry` (its checkpoint table, kept for resume) is counted apart.
 _USER_NS = (
-    "SELECT oid FROM pg_namespace WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'ferry')"
+    "SELECT oid FROM pg_namespace"
+    " WHERE nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast', 'ferry')"
 )
 _NOT_EXT = "NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.objid = {oid} AND d.deptype = 'e')"
 _CLASS = f"SELECT count(*) FROM pg_class c WHERE c.relnamespace IN ({_USER_NS}) AND " + _NOT_EXT.format(
     oid="c.oid"
 )
-_PROC = f"SELECT count(*) FROM pg_proc p WHERE p.pronamespace IN ({_USER_NS}) AND " + _NOT_EXT.format(
-    oid="p.oid"
-)
+# A range type's constructor functions depend on it internally ('i'): they are the type's, not routines.
+_PROC = f"SELECT count(*) FROM pg_proc p WHERE p.pronamespace IN ({_USER_NS}) AND " + _NOT_EXT.replace(
+    "= 'e'", "IN ('e', 'i')"
+).format(oid="p.oid")
 _TYPE = f"SELECT count(*) FROM pg_type t WHERE t.typnamespace IN ({_USER_NS}) AND " + _NOT_EXT.format(
     oid="t.oid"
 )
@@ -51,7 +57,8 @@ COUNTS: dict[str, str] = {
     "generated columns": _ATTR + "a.attgenerated <> ''",
     "indexes (incl. on partitions)": _CLASS + " AND c.relkind IN ('i', 'I')",
     "unique indexes (not primary keys)": (
-        f"SELECT count(*) FROM pg_index i WHERE i.indrelid IN ({_USER_REL}) AND i.indisunique AND NOT i.indisprimary"
+        f"SELECT count(*) FROM pg_index i WHERE i.indrelid IN ({_USER_REL})"
+        " AND i.indisunique AND NOT i.indisprimary"
     ),
     "primary keys": _CONSTRAINT + "'p'",
     "unique constraints": _CONSTRAINT + "'u'",
@@ -78,7 +85,8 @@ COUNTS: dict[str, str] = {
 DEFINITIONS: dict[str, str] = {
     "columns": (
         "SELECT c.relname || '.' || a.attname, format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull"
-        " || ' ' || a.attidentity::text || a.attgenerated::text || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')"
+        " || ' ' || a.attidentity::text || a.attgenerated::text"
+        " || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '')"
         " FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid"
         " LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
         f" WHERE c.relnamespace IN ({_USER_NS}) AND c.relkind IN ('r', 'p', 'v', 'm')"
@@ -88,17 +96,19 @@ DEFINITIONS: dict[str, str] = {
     " AND c.relkind IN ('v', 'm')",
     "functions": f"SELECT p.oid::regprocedure::text, pg_get_functiondef(p.oid) FROM pg_proc p"
     f" WHERE p.pronamespace IN ({_USER_NS}) AND p.prokind IN ('f', 'p')",
-    "indexes": f"SELECT c.relname, pg_get_indexdef(c.oid) FROM pg_class c WHERE c.relnamespace IN ({_USER_NS})"
-    " AND c.relkind IN ('i', 'I')",
+    "indexes": "SELECT c.relname, pg_get_indexdef(c.oid) FROM pg_class c"
+    f" WHERE c.relnamespace IN ({_USER_NS}) AND c.relkind IN ('i', 'I')",
     "constraints": f"SELECT k.conrelid::regclass || '.' || k.conname, pg_get_constraintdef(k.oid)"
     f" FROM pg_constraint k WHERE k.conrelid IN ({_USER_REL})",
-    "triggers": f"SELECT t.tgrelid::regclass || '.' || t.tgname, pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text"
+    "triggers": "SELECT t.tgrelid::regclass || '.' || t.tgname,"
+    " pg_get_triggerdef(t.oid) || ' ' || t.tgenabled::text"
     f" FROM pg_trigger t WHERE NOT t.tgisinternal AND t.tgrelid IN ({_USER_REL})",
 }
 
 # One statement per user table, summed by the caller: the rows that arrived.
 TABLES = (
-    "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+    "SELECT format('%I.%I', n.nspname, c.relname)"
+    " FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
     f"WHERE c.relnamespace IN ({_USER_NS}) AND c.relkind = 'r' AND " + _NOT_EXT.format(oid="c.oid")
 )
 
@@ -127,93 +137,68 @@ class Probe:
     refused: bool = False
 
 
-PAGILA_PROBES = (
-    Probe(
-        "INSERT without an id continues the sequence",
-        "SELECT max(actor_id) = 3 FROM actor",
-        ("INSERT INTO actor (first_name, last_name) VALUES ('Ed', 'Chase')",),
-    ),
-    Probe(
-        "last_update trigger fires on UPDATE",
-        "SELECT last_update > now() - interval '1 minute' FROM actor WHERE actor_id = 1",
-        (
-            "UPDATE actor SET last_update = '2000-01-01' WHERE actor_id = 1",
-            "UPDATE actor SET last_name = 'GUINESS' WHERE actor_id = 1",
-        ),
-    ),
-    Probe("domain `year` refuses 1800", "UPDATE film SET release_year = 1800 WHERE film_id = 1", refused=True),
-    Probe("enum mpaa_rating refuses 'X'", "UPDATE film SET rating = 'X' WHERE film_id = 1", refused=True),
-    Probe("view film_list reads", "SELECT min(title) = 'Academy Dinosaur' FROM film_list"),
-    Probe(
-        "materialized view rental_by_category filled",
-        "SELECT total_sales = 3.98 FROM rental_by_category WHERE category = 'Action'",
-    ),
-    Probe("function inventory_in_stock(1)", "SELECT inventory_in_stock(1) IS false"),
-    Probe("aggregate group_concat", "SELECT group_concat(first_name ORDER BY actor_id) = 'Penelope, Nick' FROM actor"),
-    Probe(
-        "full-text trigger keeps film.fulltext current",
-        "SELECT count(*) = 1 FROM film WHERE fulltext @@ to_tsquery('crocodile')",
-        ("UPDATE film SET description = 'A story of a crocodile' WHERE film_id = 2",),
-    ),
-    Probe(
-        "a new payment lands in its month's partition",
-        "SELECT tableoid::regclass::text = 'payment_p2022_07' FROM payment WHERE payment_id = 100",
-        (
-            "INSERT INTO payment (payment_id, customer_id, staff_id, rental_id, amount, payment_date) "
-            "VALUES (100, 1, 1, 1, 5.00, '2022-07-04 12:00:00+00')",
-        ),
-    ),
-    Probe(
-        "foreign key refuses an unknown customer",
-        "INSERT INTO payment (payment_id, customer_id, staff_id, rental_id, amount, payment_date) "
-        "VALUES (101, 99, 1, 1, 5.00, '2022-06-05 12:00:00+00')",
-        refused=True,
-    ),
-)
+def count_objects(conn: psycopg.Connection[Any]) -> dict[str, int]:
+    """Objects per kind in the connected database's user schemas (`compare_sql.COUNTS`)."""
+    counts: dict[str, int] = {}
+    for kind, sql in COUNTS.items():
+        row = conn.execute(sql).fetchone()
+        counts[kind] = int(row[0]) if row else 0
+    return counts
 
-WEB_APP_COLUMNS = (
-    ("users", "id"),
-    ("users", "email"),
-    ("users", "is_admin"),
-    ("users", "updated_at"),
-    ("posts", "id"),
-    ("posts", "post_date"),
-    ("posts", "sticky"),
-)
 
-WEB_APP_PROBES = (
-    Probe(
-        "INSERT without an id continues the counter (3)",
-        "SELECT max(id) = 3 FROM users",
-        ("INSERT INTO users (email, name) VALUES ('carol@example.org', 'Carol')",),
-    ),
-    Probe(
-        "unique email refuses a case variant",
-        "INSERT INTO users (email, name) VALUES ('ada@example.ORG', 'Imposter')",
-        refused=True,
-    ),
-    Probe(
-        "UPDATE moves updated_at",
-        "SELECT updated_at > now() - interval '1 minute' FROM users WHERE name = 'Ada L.'",
-        ("UPDATE users SET name = 'Ada L.' WHERE email = 'Ada@Example.org'",),
-    ),
-    Probe(
-        "full-text GIN index on posts",
-        "SELECT count(*) >= 1 FROM pg_indexes WHERE tablename = 'posts' AND indexdef LIKE '%USING gin%'",
-    ),
-    Probe(
-        "full-text query finds a post",
-        "SELECT count(*) = 1 FROM posts WHERE to_tsvector('simple', post_title || ' ' || post_content)"
-        " @@ plainto_tsquery('simple', 'harbour')",
-    ),
-    Probe("zero date arrived as NULL", "SELECT post_date IS NULL FROM posts WHERE post_name = 'draft'"),
-    Probe(
-        "TINYINT(1) 7 and 2 read as true",
-        "SELECT bool_and(sticky::text IN ('true', '1', 't')) FROM posts WHERE post_name = 'ferry-boats'",
-    ),
-    Probe(
-        "a zero-date post can still be written",
-        "SELECT count(*) = 4 FROM posts",
-        ("INSERT INTO posts (post_title, post_content) VALUES ('New', 'body')",),
-    ),
-)
+def definitions(conn: psycopg.Connection[Any]) -> dict[str, dict[str, str]]:
+    return {
+        kind: {str(name): str(body) for name, body in conn.execute(sql).fetchall()}
+        for kind, sql in DEFINITIONS.items()
+    }
+
+
+def differences(source: dict[str, dict[str, str]], target: dict[str, dict[str, str]]) -> dict[str, list[str]]:
+    """Per kind, the names whose definition is missing, extra or not the same as on the source."""
+    found: dict[str, list[str]] = {}
+    for kind, objects in source.items():
+        other = target.get(kind, {})
+        found[kind] = sorted(n for n in objects.keys() | other.keys() if objects.get(n) != other.get(n))
+    return found
+
+
+def count_rows(conn: psycopg.Connection[Any]) -> int:
+    tables = [str(r[0]) for r in conn.execute(TABLES).fetchall()]
+    total = 0
+    for table in tables:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()
+        total += int(row[0]) if row else 0
+    return total
+
+
+def column_types(
+    conn: psycopg.Connection[Any], schema: str, columns: tuple[tuple[str, str], ...]
+) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for table, column in columns:
+        row = conn.execute(COLUMN_TYPE, (f'"{schema}".{table}', column)).fetchone()
+        found[f"{table}.{column}"] = str(row[0]) if row else "missing"
+    return found
+
+
+def run_probes(conn: psycopg.Connection[Any], probes: tuple[Probe, ...]) -> dict[str, str]:
+    """Each probe in a transaction rolled back: `ok`, `fails` or `error: <first line>`."""
+    outcome: dict[str, str] = {}
+    for probe in probes:
+        try:
+            with conn.transaction(force_rollback=True):
+                for statement in probe.setup:
+                    conn.execute(statement)
+                if probe.refused:
+                    try:
+                        with conn.transaction():
+                            conn.execute(probe.check)
+                        outcome[probe.name] = "fails (accepted)"
+                    except psycopg.Error:
+                        outcome[probe.name] = "ok"
+                else:
+                    row = conn.execute(probe.check).fetchone()
+                    outcome[probe.name] = "ok" if row and row[0] is True else "fails"
+        except psycopg.Error as error:
+            outcome[probe.name] = "error: " + str(error).splitlines()[0]
+    return outcome
