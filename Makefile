@@ -8,7 +8,7 @@ CONTROLPLANE_DIR := .cache/controlplane/bin
 export KUBEBUILDER_ASSETS ?= $(CURDIR)/$(CONTROLPLANE_DIR)
 PYTEST_ARGS ?=
 
-.PHONY: install system-deps controlplane crds lint test test-unit test-integration test-e2e run demo bench clean
+.PHONY: install system-deps controlplane crds lint test test-unit test-integration test-e2e run demo bench compare clean
 
 $(BIN)/ferry: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -53,6 +53,12 @@ demo: install system-deps controlplane
 bench: install system-deps
 	bash bench/install-anchors.sh
 	PYTHONPATH=tests $(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Ferry beside pg_dump | pg_restore (Pagila) and pgloader (a MariaDB web app), object by object
+# and by behaviour; the tables in docs/schema.md ("Side by side") come from here.
+compare: install system-deps
+	bash bench/install-anchors.sh
+	PYTHONPATH=tests $(BIN)/python -m bench.compare_objects $(COMPARE_ARGS)
 
 clean:
 	rm -rf $(VENV) .cache .pytest_cache .mypy_cache .ruff_cache

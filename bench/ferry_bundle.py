@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from bench.servers import Servers
+from bench.servers import TABLES, Servers
 from harness.databases import SUPERUSER_PASSWORD
 
 
@@ -39,7 +39,10 @@ def write_bundle(
     *,
     parallelism: int,
     batch_size: int | None,
+    tables: tuple[str, ...] | None = TABLES,
+    validate: bool = False,
 ) -> Path:
+    """`tables=None` selects every table; `validate` turns on row counts and checksums (`make compare`)."""
     pg = servers.pg
     if source_engine == "postgresql":
         src = _connection("src", "postgresql", pg.host, pg.port, source_db, pg.superuser)
@@ -72,10 +75,10 @@ def write_bundle(
             "spec": {
                 "source": source,
                 "target": {"connectionRef": {"name": "dst"}, "schema": "public"},
-                "tables": {"include": ["orders", "events"]},
+                **({"tables": {"include": list(tables)}} if tables is not None else {}),
                 "schema": {"mode": "create"},
                 "copy": copy,
-                "validation": {"rowCount": False, "checksum": False},
+                "validation": {"rowCount": validate, "checksum": validate},
             },
         },
     ]

@@ -6,34 +6,12 @@ from __future__ import annotations
 import psycopg
 import pytest
 
+from harness.app_datasets import WEB_APP_MARIADB
 from harness.databases import Database
 from integration.copy.helpers import mysql_exec, pg_exec, pg_rows
 from integration.copy.test_cli_run import _bundle, _run
 
 pytestmark = pytest.mark.integration
-
-WEB_APP = (
-    """CREATE TABLE users (id bigint unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY,
-      email varchar(255) COLLATE utf8mb4_unicode_ci NOT NULL, name varchar(255) NOT NULL,
-      is_admin tinyint(1) NOT NULL DEFAULT 0, created_at timestamp NULL DEFAULT NULL,
-      updated_at timestamp NOT NULL DEFAULT current_timestamp() ON UPDATE current_timestamp(),
-      UNIQUE KEY users_email_unique (email), KEY users_name_prefix (name(20))
-    ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci""",
-    """CREATE TABLE posts (ID bigint(20) unsigned NOT NULL AUTO_INCREMENT PRIMARY KEY,
-      post_author bigint(20) unsigned NOT NULL DEFAULT 0,
-      post_date datetime NOT NULL DEFAULT '0000-00-00 00:00:00',
-      post_title text NOT NULL, post_content longtext NOT NULL, post_name varchar(200) NOT NULL DEFAULT '',
-      sticky tinyint(1) NOT NULL DEFAULT 0,
-      KEY post_name (post_name(191)), FULLTEXT KEY post_search (post_title, post_content)
-    ) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci""",
-    "INSERT INTO users (email, name, is_admin, created_at, updated_at) VALUES "
-    "('Ada@Example.org', 'Ada', 2, '2024-01-02 03:04:05', '2024-01-02 03:04:05'), "
-    "('bob@example.org', 'Bob', 0, NULL, '2024-01-03 00:00:00')",
-    "INSERT INTO posts (post_author, post_date, post_title, post_content, post_name, sticky) VALUES "
-    "(1, '0000-00-00 00:00:00', 'Draft', 'not yet written', 'draft', 0), "
-    "(1, '2024-02-01 10:00:00', 'Ferry boats', 'crossing the harbour at dawn', 'ferry-boats', 7), "
-    "(2, '2024-02-02 00:00:00', 'Bridges', 'steel and stone', 'bridges', 1)",
-)
 
 
 def _refused(target: Database, statement: str) -> bool:
@@ -51,7 +29,7 @@ def test_a_web_app_database_migrates_and_keeps_working(
     monkeypatch: pytest.MonkeyPatch,
     capsys,  # type: ignore[no-untyped-def]
 ) -> None:
-    mysql_exec(mariadb_db, *WEB_APP)
+    mysql_exec(mariadb_db, *WEB_APP_MARIADB)
 
     assert _run(tmp_path, _bundle(mariadb_db, pg_db2), monkeypatch, mariadb_db.password) == 0, (
         capsys.readouterr()

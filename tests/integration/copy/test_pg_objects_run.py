@@ -11,51 +11,18 @@ import psycopg
 import pytest
 
 from ferry.copy.endpoints import PG_SESSION
+from harness.app_datasets import load_pagila
 from harness.databases import Database, PostgresServer
-from harness.datasets import load_dump_postgresql
 from integration.copy.helpers import pg_exec, pg_rows
 from integration.copy.test_cli_run import _bundle, _run
-from integration.schema.test_datasets import PAGILA, PG15_STAND_INS
 
 pytestmark = pytest.mark.integration
-
-SEED = (
-    "INSERT INTO language (name) VALUES ('English')",
-    "INSERT INTO country (country) VALUES ('Nowhere')",
-    "INSERT INTO city (city, country_id) VALUES ('Town', 1)",
-    "INSERT INTO address (address, district, city_id, phone) VALUES ('1 Main St', 'D', 1, '555')",
-    # store and staff reference each other: load them as a restore does, without the FK triggers.
-    "SET session_replication_role = replica",
-    "INSERT INTO staff (first_name, last_name, address_id, store_id, username) "
-    "VALUES ('Mike', 'H', 1, 1, 'mike')",
-    "INSERT INTO store (manager_staff_id, address_id) VALUES (1, 1)",
-    "SET session_replication_role = origin",
-    "INSERT INTO customer (store_id, first_name, last_name, email, address_id, active) "
-    "VALUES (1, 'Mary', 'Smith', 'mary@example.com', 1, 1), (1, 'Pat', 'Jones', NULL, 1, 1)",
-    "INSERT INTO actor (first_name, last_name) VALUES ('Penelope', 'Guiness'), ('Nick', 'Wahlberg')",
-    "INSERT INTO category (name) VALUES ('Action')",
-    "INSERT INTO film (title, description, release_year, language_id, rating, length) VALUES "
-    "('Academy Dinosaur', 'An epic drama of a dentist', 2006, 1, 'PG', 86), "
-    "('Ace Goldfinger', 'A thriller about a database', 2006, 1, 'G', 48)",
-    "INSERT INTO film_actor (actor_id, film_id) VALUES (1, 1), (2, 1), (2, 2)",
-    "INSERT INTO film_category (film_id, category_id) VALUES (1, 1), (2, 1)",
-    "INSERT INTO inventory (film_id, store_id) VALUES (1, 1), (2, 1)",
-    "INSERT INTO rental (rental_date, inventory_id, customer_id, staff_id) VALUES "
-    "('2022-05-24 22:53:30+00', 1, 1, 1), ('2022-06-01 10:00:00+00', 2, 2, 1)",
-    "INSERT INTO payment (customer_id, staff_id, rental_id, amount, payment_date) VALUES "
-    "(1, 1, 1, 2.99, '2022-05-25 11:30:37+00'), (2, 1, 2, 0.99, '2022-06-02 10:00:00+00')",
-    "REFRESH MATERIALIZED VIEW rental_by_category",
-)
 
 
 @pytest.fixture
 def pagila_rows(pg_db: Database, pg_server: PostgresServer) -> Database:
     db = pg_server.as_superuser(pg_db)
-    load_dump_postgresql(
-        db, PAGILA, drop=("Name: vector;", "EXTENSION vector", "public.vector", "film_embedding"),
-        replace=PG15_STAND_INS,
-    )  # fmt: skip
-    pg_exec(db, *SEED)
+    load_pagila(db)
     return db
 
 
