@@ -4,7 +4,8 @@ The source's owner and grants of every carried table, view, materialized view, s
 sequence and routine become `grant_privileges` and `set_owner` operations after the load, with
 each role renamed by `schema.roleMapping` (PUBLIC stays PUBLIC). Only what the target lacks is
 granted, so a re-plan after the apply is empty; a grant the target has and the source does not
-is named in a warning, never revoked (it is the target application's). A role that does not
+is named in a warning, never revoked (it is the target application's); on an object the plan
+creates, a default grant the source revoked (EXECUTE from PUBLIC) is revoked. A role that does not
 exist on the target is a plan error naming it, so no GRANT fails half-way through an apply.
 
 Grants come before ownership: the migration's role owns what it created and may grant on it;
@@ -86,12 +87,16 @@ def plan_privileges(
             if role not in target.roles:
                 missing.setdefault(role, []).append(label)
         actual = have.get(key)
-        current = set(actual.grants) if actual else set()
+        # An object the plan creates starts with the target's default grants (EXECUTE to PUBLIC
+        # on a routine): those the source revoked are revoked (a SECURITY DEFINER function kept
+        # from PUBLIC on the source stays so). On an existing object they are the target's own.
+        current = set(actual.grants) if actual else _defaults(obj.kind)
         lacking = sorted(grants - current, key=_order)
-        if lacking:
-            out.operations.append(_grant_op(schema, obj.kind, name, label, lacking))
         extra = sorted(current - grants, key=_order)
-        if extra:
+        revoked = extra if actual is None else []
+        if lacking or revoked:
+            out.operations.append(_grant_op(schema, obj.kind, name, label, lacking, revoked))
+        if extra and actual is not None:
             out.warnings.append(
                 f"{label}: the target also grants {_list(extra)}, which the source does not; left as is"
             )
@@ -136,18 +141,34 @@ def _owner_op(schema: str, kind: str, name: str, label: str, source_role: str, o
     )  # fmt: skip
 
 
-def _grant_op(schema: str, kind: str, name: str, label: str, grants: Sequence[Grant]) -> Operation:
-    """One GRANT per grantee and grant option, all of the object's in one operation."""
+def _defaults(kind: str) -> set[Grant]:
+    """What PostgreSQL grants on a new object of this kind besides its owner's (acldefault)."""
+    return {Grant("PUBLIC", "EXECUTE")} if _family(kind) == "routine" else set()
+
+
+def _grant_op(
+    schema: str, kind: str, name: str, label: str, grants: Sequence[Grant], revoked: Sequence[Grant]
+) -> Operation:
+    """One GRANT per grantee and grant option, all of the object's in one operation, then the
+    REVOKE of a default grant the source does not have."""
     by_grantee: dict[tuple[str, bool], list[str]] = {}
     for g in grants:
         by_grantee.setdefault((g.grantee, g.grantable), []).append(g.privilege)
     on = f"{_GRANT_ON.get(kind, 'TABLE')} {_ref(schema, kind, name)}"
     statements = tuple(
-        f"GRANT {', '.join(privileges)} ON {on} TO {grantee if grantee == 'PUBLIC' else quote(grantee)}"
+        f"GRANT {', '.join(privileges)} ON {on} TO {_role(grantee)}"
         + (" WITH GRANT OPTION" if grantable else "")
         for (grantee, grantable), privileges in by_grantee.items()
     )
+    statements += tuple(f"REVOKE {g.privilege} ON {on} FROM {_role(g.grantee)}" for g in revoked)
+    detail = f"{label}: {_list(grants)}" if grants else label
+    if revoked:
+        detail += "; revoked: " + _list(revoked)
     return Operation(
-        OpKind.GRANT_PRIVILEGES, schema, name, Risk.SAFE, "granted on the source",
-        f"{label}: {_list(grants)}", phase=OpPhase.POST_DATA, statements=statements,
+        OpKind.GRANT_PRIVILEGES, schema, name, Risk.SAFE, "as on the source",
+        detail, phase=OpPhase.POST_DATA, statements=statements,
     )  # fmt: skip
+
+
+def _role(name: str) -> str:
+    return name if name == "PUBLIC" else quote(name)

@@ -27,9 +27,9 @@ _GRANTS = """
 """
 
 _RELATION_GRANTS = _GRANTS.format(
-    acl="c.relacl", type="CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END", owner="c.relowner"
+    acl="c.relacl", type="(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END)::\"char\"", owner="c.relowner"
 )
-_ROUTINE_GRANTS = _GRANTS.format(acl="p.proacl", type="'f'", owner="p.proowner")
+_ROUTINE_GRANTS = _GRANTS.format(acl="p.proacl", type="'f'::\"char\"", owner="p.proowner")
 
 _RELATIONS = sa.text(
     f"""
