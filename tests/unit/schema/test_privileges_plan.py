@@ -145,3 +145,10 @@ def test_the_crd_field_defaults_to_skip_and_bounds_the_role_mapping() -> None:
     ]
     assert schema["properties"]["privileges"]["enum"] == ["skip", "copy"]
     assert schema["properties"]["roleMapping"]["maxProperties"] == 256
+
+
+def test_with_skip_a_grant_does_not_change_the_plan_hash() -> None:
+    target = _schema(tables=(), roles=ROLES)
+    one = _plan(_schema(SOURCE_ACL), target, privileges=None)
+    other = _plan(_schema(replace(SOURCE_ACL, grants=())), target, privileges=None)
+    assert one.hash == other.hash
