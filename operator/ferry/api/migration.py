@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field
 
@@ -133,9 +134,27 @@ class SchemaMode(StrEnum):
     NONE = "none"
 
 
+class PrivilegesMode(StrEnum):
+    SKIP = "skip"
+    COPY = "copy"
+
+
 class SchemaSpec(ApiModel):
     mode: SchemaMode = SchemaMode.DIFF
     allow_destructive: bool = False
+    privileges: PrivilegesMode = Field(
+        default=PrivilegesMode.SKIP,
+        description="copy: owners and grants of the carried tables, views, sequences and routines "
+        "follow them (PostgreSQL to PostgreSQL), their roles renamed by roleMapping; skip: the plan "
+        "names them as not carried.",
+    )
+    role_mapping: dict[str, Annotated[str, Field(min_length=1, max_length=63)]] = Field(
+        default_factory=dict,
+        max_length=256,
+        description="Source role name to target role name, for privileges: copy. A role not named "
+        "keeps its name; every role must exist on the target.",
+        json_schema_extra={"maxProperties": 256},
+    )
 
 
 class OnConflict(StrEnum):
@@ -268,6 +287,7 @@ __all__ = [
     "Phase",
     "PlanOperationSummary",
     "PlanStatus",
+    "PrivilegesMode",
     "ProgressStatus",
     "RollbackAction",
     "RollbackSpec",

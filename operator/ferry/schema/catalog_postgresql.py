@@ -120,6 +120,13 @@ class Relations:
     sequences: list[str]
 
 
+_SCHEMA_EXISTS = sa.text("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = :schema)")
+
+
+def schema_exists(conn: sa.Connection, schema: str) -> bool:
+    return bool(conn.execute(_SCHEMA_EXISTS, {"schema": schema}).scalar())
+
+
 def relations(conn: sa.Connection, schema: str) -> Relations:
     out = Relations({}, set(), [], [], [])
     for row in conn.execute(_RELATIONS, {"schema": schema}).mappings():

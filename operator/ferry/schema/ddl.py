@@ -363,6 +363,13 @@ def _carried_or(made: Renderer) -> Renderer:
     return render
 
 
+def _create_schema(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
+    """Only planned for PostgreSQL targets: the schema named by `spec.target.schema`."""
+    if fam is not Family.POSTGRESQL:
+        raise _no_ddl(op, dialect)
+    return [f"CREATE SCHEMA {dialect.identifier_preparer.quote_schema(op.table)}"]
+
+
 _CARRIED_KINDS = (
     OpKind.CREATE_TYPE,
     OpKind.CREATE_PARTITION,
@@ -374,9 +381,12 @@ _CARRIED_KINDS = (
     OpKind.ENABLE_ROW_SECURITY,
     OpKind.CREATE_POLICY,
     OpKind.COMMENT,
+    OpKind.GRANT_PRIVILEGES,
+    OpKind.SET_OWNER,
 )
 
 RENDERERS: dict[OpKind, Renderer] = {
+    OpKind.CREATE_SCHEMA: _create_schema,
     OpKind.CREATE_ENUM: _create_enum,
     OpKind.CREATE_SEQUENCE: _carried_or(_create_sequence),
     OpKind.CREATE_TABLE: _create_table,

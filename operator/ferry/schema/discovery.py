@@ -33,6 +33,7 @@ from ferry.schema.model import (
     Table,
     UniqueConstraint,
 )
+from ferry.schema.pg_objects import privileges
 
 # NO ACTION and RESTRICT are the engines' defaults; we keep only actions that change behaviour.
 _DEFAULT_ACTIONS = {None, "NO ACTION", "RESTRICT"}
@@ -83,6 +84,9 @@ def _discover_postgresql(
         extensions=catalog_postgresql_objects.extensions(conn),
         objects=pg_objects.read_objects(conn, schema),
         available_extensions=pg_objects.available_extensions(conn),
+        schema_exists=catalog_postgresql.schema_exists(conn, schema),
+        privileges=privileges.read(conn, schema),
+        roles=privileges.roles(conn),
     )
 
 

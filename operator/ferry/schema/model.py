@@ -164,6 +164,26 @@ class PgObject:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """One privilege of one grantee (a role's name, or PUBLIC) on an object, as aclexplode lists it."""
+
+    grantee: str
+    privilege: str  # SELECT, INSERT, ..., USAGE, EXECUTE
+    grantable: bool = False  # WITH GRANT OPTION
+
+
+@dataclass(frozen=True)
+class ObjectPrivileges:
+    """Who owns a PostgreSQL relation or routine and what it grants to others (the owner's own
+    privileges are implicit and left out)."""
+
+    kind: str  # table | view | materialized_view | sequence | function | procedure | aggregate
+    name: str  # a relation's name, or "f(integer)" for a routine (as ferry.schema.pg_objects.routines)
+    owner: str
+    grants: tuple[Grant, ...] = ()
+
+
+@dataclass(frozen=True)
 class DatabaseSchema:
     """One schema (PostgreSQL) or database (MySQL/MariaDB, SQLite) as discovery saw it."""
 
@@ -181,6 +201,11 @@ class DatabaseSchema:
     objects: tuple[PgObject, ...] = ()  # PostgreSQL objects beyond tables (ferry.schema.pg_objects)
     available_extensions: tuple[str, ...] = ()  # pg_available_extensions of the server
     source_objects: tuple[SourceObject, ...] = ()  # MySQL/MariaDB, SQLite: views, triggers, routines
+    # PostgreSQL: whether `schema` exists (a target schema the plan creates when it does not).
+    schema_exists: bool = True
+    # PostgreSQL: owners and grants of relations and routines (ferry.schema.pg_objects.privileges).
+    privileges: tuple[ObjectPrivileges, ...] = ()
+    roles: tuple[str, ...] = ()  # PostgreSQL: the server's roles (pg_roles); a server property, not hashed
 
     def to_dict(self, *, with_estimates: bool = True) -> dict[str, Any]:
         data = asdict(self)
@@ -190,6 +215,7 @@ class DatabaseSchema:
         if not with_estimates:
             data.pop("server_version")
             data.pop("available_extensions")  # a server property, not the schema's
+            data.pop("roles")  # any role made on the server would otherwise invalidate approvals
             for table in data["tables"].values():
                 table.pop("row_estimate")
                 for column in table["columns"]:
@@ -241,6 +267,14 @@ class DatabaseSchema:
             ),
             available_extensions=tuple(data.get("available_extensions", ())),
             source_objects=tuple(SourceObject(**o) for o in data.get("source_objects", ())),
+            schema_exists=data.get("schema_exists", True),
+            privileges=tuple(
+                ObjectPrivileges(
+                    p["kind"], p["name"], p["owner"], tuple(Grant(**g) for g in p.get("grants", ()))
+                )
+                for p in data.get("privileges", ())
+            ),
+            roles=tuple(data.get("roles", ())),
         )
 
     def without_table(self, name: str) -> DatabaseSchema:

@@ -93,15 +93,22 @@ def whole_tables(source: DatabaseSchema, mappings: Sequence[TableMapping]) -> se
 
 
 def plan_objects(
-    source: DatabaseSchema, target: DatabaseSchema, desired: Desired, mappings: Sequence[TableMapping]
+    source: DatabaseSchema,
+    target: DatabaseSchema,
+    desired: Desired,
+    mappings: Sequence[TableMapping],
+    *,
+    privileges_carried: bool = False,
 ) -> ObjectPlan:
+    """`privileges_carried`: owners and grants are planned (ferry.schema.privileges_plan), not
+    named as left behind."""
     out = ObjectPlan()
     source_schema = source.schema or "public"
     target_schema = target.schema or "public"
     carried = whole_tables(source, mappings)
     selected = {m.source_table for m in mappings}
     have = {(o.kind, o.name): o for o in target.objects}
-    for obj in _in_dependency_order(source.objects, carried, selected, out):
+    for obj in _in_dependency_order(source.objects, carried, selected, out, privileges_carried):
         kind, phase, label, reason = KINDS[obj.kind]
         statements = tuple(retarget(s, source_schema, target_schema) for s in obj.statements)
         if obj.kind == "extension" and not _extension_ok(obj, target, desired, have, out):
@@ -143,11 +150,17 @@ def source_read_errors(source: DatabaseSchema, mappings: Sequence[TableMapping])
 
 
 def _in_dependency_order(
-    objects: Iterable[PgObject], carried: set[str], selected: set[str], out: ObjectPlan
+    objects: Iterable[PgObject],
+    carried: set[str],
+    selected: set[str],
+    out: ObjectPlan,
+    privileges_carried: bool = False,
 ) -> list[PgObject]:
     """Carried objects, each after what it depends on; the others named in warnings."""
     pending = [o for o in objects if o.kind not in _NAMED_ONLY]
-    grants = sorted(o.name for o in objects if o.kind == "grants" and o.name in selected)
+    grants = sorted(
+        o.name for o in objects if o.kind == "grants" and o.name in selected and not privileges_carried
+    )
     if grants:
         out.warnings.append(
             f"ownership and grants are not carried (set them on the target): {', '.join(grants)}"

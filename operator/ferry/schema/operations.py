@@ -60,6 +60,7 @@ PRE_DATA, POST_DATA = OpPhase.PRE_DATA, OpPhase.POST_DATA
 
 
 class OpKind(StrEnum):
+    CREATE_SCHEMA = "create_schema"  # the PostgreSQL target schema; `table` is its name
     CREATE_ENUM = "create_enum"
     CREATE_SEQUENCE = "create_sequence"  # kept shared or standalone (typed), or one a carried default calls
     CREATE_TABLE = "create_table"
@@ -94,6 +95,9 @@ class OpKind(StrEnum):
     ENABLE_ROW_SECURITY = "enable_row_security"
     CREATE_POLICY = "create_policy"
     COMMENT = "comment"
+    # Privileges (schema.privileges: copy, ferry.schema.privileges_plan); `statements` hold them.
+    GRANT_PRIVILEGES = "grant_privileges"
+    SET_OWNER = "set_owner"
     # Data operations (phase `data`).
     TRUNCATE_TABLE = "truncate_table"
     OVERWRITE_ROWS = "overwrite_rows"
@@ -122,6 +126,7 @@ ORDER = {
     k: i
     for i, k in enumerate(
         [
+            OpKind.CREATE_SCHEMA,
             "drop_foreign_key",
             OpKind.DROP_INDEX,
             OpKind.DROP_CONSTRAINT,
@@ -155,6 +160,10 @@ ORDER = {
             OpKind.ENABLE_ROW_SECURITY,
             OpKind.CREATE_POLICY,
             OpKind.COMMENT,
+            # Grants before ownership: the migration's role owns what it created, so it may grant;
+            # ALTER ... OWNER TO then hands the grants over to the new owner as their grantor.
+            OpKind.GRANT_PRIVILEGES,
+            OpKind.SET_OWNER,
             OpKind.CONVERT_VALUES,
             OpKind.TRUNCATE_TABLE,
             OpKind.OVERWRITE_ROWS,

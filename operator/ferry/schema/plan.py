@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from ferry.api.migration import PlanOperationSummary, PlanStatus
-from ferry.schema import mysql_operations, source_objects
+from ferry.schema import mysql_operations, privileges_plan, source_objects
 from ferry.schema.desired import Desired, build_desired
 from ferry.schema.diff import create_table_ops, diff_table
 from ferry.schema.mapping import TableMapping
@@ -47,8 +47,17 @@ COMPLETING = frozenset(
         OpKind.ENABLE_ROW_SECURITY,
         OpKind.CREATE_POLICY,
         OpKind.COMMENT,
+        OpKind.GRANT_PRIVILEGES,  # schema.privileges: copy (ferry.schema.privileges_plan)
+        OpKind.SET_OWNER,
     )
 )
+
+
+@dataclass(frozen=True)
+class Privileges:
+    """`schema.privileges: copy`: carry owners and grants, each source role renamed by `role_mapping`."""
+
+    role_mapping: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -158,20 +167,25 @@ def build_plan(
     defer_constraints: bool = True,
     defer_primary_keys: bool = False,
     owned_tables: Collection[str] = (),
+    privileges: Privileges | None = None,
 ) -> Plan:
     """The operations that make the target hold the mapped tables.
 
     `owned_tables` (schema-qualified, as `Operation.qualified_table`): tables the migration
     created itself. Mode `create` leaves existing tables alone, except that these get the keys,
-    indexes and foreign keys that were deferred until their rows were in.
+    indexes and foreign keys that were deferred until their rows were in. `privileges`: carry
+    owners and grants (`schema.privileges: copy`); None leaves them out, named in a warning.
     """
+    if privileges is None:  # not planned: a GRANT on either side must not invalidate an approval
+        source, target = replace(source, privileges=()), replace(target, privileges=())
     default_schema = target.schema if target_dialect == "postgresql" else None
     # MySQL needs a key on an AUTO_INCREMENT column and SQLite cannot add one later.
     defer_keys = defer_primary_keys and target_dialect == "postgresql"
     desired = build_desired(source, mappings, target_dialect, default_schema)
     objects = ObjectPlan()
-    if source.dialect == target_dialect == "postgresql" and mode in ("create", "diff"):
-        objects = plan_objects(source, target, desired, mappings)
+    pg_to_pg = source.dialect == target_dialect == "postgresql"
+    if pg_to_pg and mode in ("create", "diff"):
+        objects = plan_objects(source, target, desired, mappings, privileges_carried=privileges is not None)
     warnings = _source_warnings(source, mappings, carried=source.dialect == target_dialect) + desired.warnings
     warnings += [f"{note}: {', '.join(where)}" for note, where in desired.notes.items()]
     errors = list(desired.errors) + source_read_errors(source, mappings) + objects.errors
@@ -187,6 +201,7 @@ def build_plan(
     if mode == "none":
         errors += _verify_exists(desired, target)
     elif mode in ("create", "diff"):
+        ops += _schema_ops(target, target_dialect)
         ops += _enum_ops(desired, target)
         ops += _sequence_ops(desired, target)
         if source.dialect == "mysql":  # PostgreSQL sources carry their own extensions (objects_plan)
@@ -219,6 +234,14 @@ def build_plan(
     warnings += object_warnings
     errors += object_errors
     warnings += _set_aside_warnings(desired, target, target_dialect)
+    if privileges is not None and mode != "none":
+        if pg_to_pg:
+            carried = privileges_plan.plan_privileges(source, target, mappings, ops, privileges.role_mapping)
+            ops += carried.operations
+            warnings += carried.warnings
+            errors += carried.errors
+        else:
+            warnings.append(privileges_plan.NOT_CARRIED)
     user_types = tuple(sorted(set(desired.enums) | desired.user_types))
     ops = [replace(op, user_types=user_types) if op.kind in _TYPED_KINDS else op for op in ops]
     ordered = order_operations(ops)
@@ -341,8 +364,18 @@ def _sequence_ops(desired: Desired, target: DatabaseSchema) -> list[Operation]:
     ]
 
 
+def _schema_ops(target: DatabaseSchema, target_dialect: str) -> list[Operation]:
+    """The PostgreSQL target schema, when it does not exist yet: first, before all else."""
+    if target_dialect != "postgresql" or target.schema_exists or not target.schema:
+        return []
+    name = target.schema
+    return [Operation(OpKind.CREATE_SCHEMA, None, name, Risk.SAFE, "new schema", f"schema {name}")]
+
+
 def _verify_exists(desired: Desired, target: DatabaseSchema) -> list[str]:
     errors = []
+    if not target.schema_exists:
+        errors.append(f"target schema {target.schema} does not exist (schema mode none creates nothing)")
     for name, table in desired.tables.items():
         actual = target.tables.get(name)
         if actual is None:

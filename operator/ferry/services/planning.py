@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlalchemy
 
 from ferry.api.connection import DatabaseConnectionSpec
-from ferry.api.migration import MigrationSpec, OnConflict
+from ferry.api.migration import MigrationSpec, OnConflict, PrivilegesMode
 from ferry.copy.checkpoint_sql import PG_SCHEMA as CHECKPOINT_SCHEMA
 from ferry.copy.checkpoint_sql import PG_TABLE as PG_CHECKPOINT_TABLE
 from ferry.copy.checkpoint_sql import TABLE as CHECKPOINT_TABLE
@@ -22,6 +22,7 @@ from ferry.db.dialects import family
 from ferry.db.engines import create_engine
 from ferry.schema import DatabaseSchema, Plan, build_plan, discover, select_tables
 from ferry.schema.mapping import TableMapping
+from ferry.schema.plan import Privileges
 from ferry.schema.sequence_resets import sequence_resets, set_sequence_operations
 from ferry.services.data_operations import data_operations
 
@@ -67,6 +68,13 @@ def target_tables(mappings: Sequence[TableMapping]) -> list[tuple[str | None, st
     return [(m.target_schema, m.target_table) for m in mappings]
 
 
+def privileges_option(spec: MigrationSpec) -> Privileges | None:
+    """`schema.privileges` as build_plan takes it: None (skip) or the role mapping to copy with."""
+    if spec.schema_.privileges == PrivilegesMode.COPY:
+        return Privileges(dict(spec.schema_.role_mapping))
+    return None
+
+
 def plan_migration(
     spec: MigrationSpec, source: Side, target: Side, owned_tables: Sequence[str] = ()
 ) -> PlannedMigration:
@@ -89,6 +97,7 @@ def plan_migration(
             # Without ON CONFLICT handling the load needs no key on the target: build it afterwards.
             defer_primary_keys=spec.copy_.on_conflict == OnConflict.ERROR,
             owned_tables=owned_tables,
+            privileges=privileges_option(spec),
         )
         default_schema = target_schema.schema if target.dialect == "postgresql" else None
         resets = sequence_resets(source_schema, mappings, target.dialect, default_schema)

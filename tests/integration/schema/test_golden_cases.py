@@ -1,7 +1,9 @@
 """Golden schema cases: one folder per case under tests/schema_cases/, run against real servers.
 
 A folder holds `case.yaml` (source engine, schema mode, an optional Migration spec fragment),
-`source.sql`, an optional `target.sql`, and the expectations: `expect.sql` (the DDL the plan
+`source.sql`, an optional `target.sql`, an optional `roles.sql` (run first as the superuser on
+both databases: roles are the server's, and source.sql may hand objects to them), and the
+expectations: `expect.sql` (the DDL the plan
 renders, in order) and/or `expect.json` (operations with their risk, warnings, errors).
 Every case without errors must also converge: after applying its plan, planning again gives
 no operation. Set FERRY_UPDATE_GOLDEN=1 to write missing expectation files (then read them!).
@@ -19,7 +21,8 @@ import yaml
 
 from ferry.api.migration import MigrationSpec
 from ferry.schema import apply_plan, build_plan, discover, render_ddl, select_tables
-from harness.databases import Database
+from ferry.services.planning import privileges_option
+from harness.databases import Database, PostgresServer
 from integration.schema.loading import engine_for, run_sql
 
 CASES_DIR = Path(__file__).resolve().parents[2] / "schema_cases"
@@ -65,6 +68,10 @@ def test_schema_case(case_name: str, request: pytest.FixtureRequest, pg_db2: Dat
     source_db: Database = request.getfixturevalue(
         "mariadb_db" if case.get("source") == "mariadb" else "pg_db"
     )
+    if (folder / "roles.sql").exists():
+        server: PostgresServer = request.getfixturevalue("pg_server")
+        for db in (source_db, pg_db2):
+            run_sql(server.as_superuser(db), (folder / "roles.sql").read_text())
     run_sql(source_db, (folder / "source.sql").read_text())
     if (folder / "target.sql").exists():
         run_sql(pg_db2, (folder / "target.sql").read_text())
@@ -72,9 +79,10 @@ def test_schema_case(case_name: str, request: pytest.FixtureRequest, pg_db2: Dat
     spec = _spec(case)
     mode = case.get("mode", "diff")
 
-    source = discover(source_engine)
+    source = discover(source_engine, spec.source.schema_)
     mappings = select_tables(source, spec, "postgresql")
-    plan = build_plan(source, discover(target_engine), mappings, mode=mode, target_dialect="postgresql")
+    options = {"mode": mode, "target_dialect": "postgresql", "privileges": privileges_option(spec)}
+    plan = build_plan(source, discover(target_engine, spec.target.schema_), mappings, **options)
 
     # Data operations (what the copy converts) are in expect.json; only DDL is rendered and applied.
     statements = plan.pre_data + plan.post_data
@@ -88,7 +96,7 @@ def test_schema_case(case_name: str, request: pytest.FixtureRequest, pg_db2: Dat
 
     if not plan.errors and mode != "none":
         apply_plan(target_engine, statements)
-        again = build_plan(source, discover(target_engine), mappings, mode=mode, target_dialect="postgresql")
+        again = build_plan(source, discover(target_engine, spec.target.schema_), mappings, **options)
         assert [op.to_dict() for op in again.operations if not op.is_data] == [], (
             f"{case_name}: plan does not converge after apply"
         )

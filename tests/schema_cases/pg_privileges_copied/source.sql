@@ -1,0 +1,15 @@
+GRANT CREATE, USAGE ON SCHEMA public TO ferry_src_app;
+CREATE TABLE account (id bigint PRIMARY KEY, name text NOT NULL);
+CREATE SEQUENCE order_no;
+CREATE VIEW account_names AS SELECT name FROM account;
+CREATE FUNCTION answer() RETURNS integer LANGUAGE sql AS 'SELECT 42';
+GRANT SELECT ON account TO ferry_src_reader;
+GRANT SELECT, INSERT ON account TO ferry_auditor WITH GRANT OPTION;
+GRANT SELECT ON account_names TO PUBLIC;
+GRANT USAGE ON SEQUENCE order_no TO ferry_src_reader;
+REVOKE EXECUTE ON FUNCTION answer() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION answer() TO ferry_src_reader;
+ALTER TABLE account OWNER TO ferry_src_app;
+ALTER VIEW account_names OWNER TO ferry_src_app;
+ALTER SEQUENCE order_no OWNER TO ferry_src_app;
+ALTER FUNCTION answer() OWNER TO ferry_src_app;
