@@ -36,7 +36,11 @@ from ferry.schema.model import (
 from ferry.schema.pg_objects import privileges
 
 # NO ACTION and RESTRICT are the engines' defaults; we keep only actions that change behaviour.
-_DEFAULT_ACTIONS = {None, "NO ACTION", "RESTRICT"}
+# Referential actions that mean "the default" and are left out of the model. MySQL's InnoDB
+# treats RESTRICT as NO ACTION; PostgreSQL and SQLite check RESTRICT at once (it cannot be
+# deferred), so there RESTRICT is kept as written.
+_DEFAULT_ACTIONS = {None, "NO ACTION"}
+_MYSQL_DEFAULT_ACTIONS = {None, "NO ACTION", "RESTRICT"}
 
 
 def dialect_family(engine: sa.Engine | sa.Connection) -> Family:
@@ -157,6 +161,7 @@ def _assemble(
         indexes = _by_name(inspector.get_multi_indexes(**kw))
         checks = _by_name(inspector.get_multi_check_constraints(**kw))
     skip_checks = skip_checks or set()
+    defaults = _MYSQL_DEFAULT_ACTIONS if family(inspector.dialect) is Family.MYSQL else _DEFAULT_ACTIONS
     tables: dict[str, Table] = {}
     for name in names:
         pk = pks.get(name) or {}
@@ -176,7 +181,7 @@ def _assemble(
             primary_key=tuple(pk.get("constrained_columns") or ()),
             primary_key_name=pk.get("name") if pk.get("constrained_columns") else None,
             unique_constraints=unique,
-            foreign_keys=tuple(_foreign_key(fk, schema) for fk in fks.get(name, [])),
+            foreign_keys=tuple(_foreign_key(fk, schema, defaults) for fk in fks.get(name, [])),
             indexes=tuple(
                 _index(ix)
                 for ix in sorted(indexes.get(name, []), key=lambda ix: ix["name"] or "")
@@ -193,7 +198,7 @@ def _assemble(
     return tables
 
 
-def _foreign_key(fk: Mapping[str, Any], schema: str | None) -> ForeignKey:
+def _foreign_key(fk: Mapping[str, Any], schema: str | None, defaults: set[str | None]) -> ForeignKey:
     options = fk.get("options") or {}
     referred_schema = fk.get("referred_schema")
     on_delete, on_update = (
@@ -205,8 +210,8 @@ def _foreign_key(fk: Mapping[str, Any], schema: str | None) -> ForeignKey:
         referred_schema=None if referred_schema in (schema, None) else referred_schema,
         referred_table=fk["referred_table"],
         referred_columns=tuple(fk["referred_columns"]),
-        on_delete=None if on_delete in _DEFAULT_ACTIONS else on_delete,
-        on_update=None if on_update in _DEFAULT_ACTIONS else on_update,
+        on_delete=None if on_delete in defaults else on_delete,
+        on_update=None if on_update in defaults else on_update,
         deferrable=bool(options.get("deferrable")),
         initially_deferred=str(options.get("initially") or "").upper() == "DEFERRED",
     )
