@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ferry.schema import discover
-from ferry.services.planning import engine_for
 from harness.databases import Database
 from integration.schema.loading import engine_for, run_sql
 
