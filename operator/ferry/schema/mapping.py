@@ -8,6 +8,7 @@ their target side with the target database, and the copy engine reads rows by th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from ferry.api.migration import Transform
 
@@ -37,6 +38,26 @@ class TableMapping:
     # Columns PostgreSQL computes (a MySQL generated column whose expression translated,
     # ferry.schema.mysql_generated): created on the target, never read or written by the copy.
     generated: tuple[ColumnMapping, ...] = ()
+
+    def fingerprint(self) -> dict[str, Any]:
+        """What decides the rows written: tables, columns and their types, renames, transforms
+        (their settings and the Secret they name, never a key's value), the filter and the key.
+        Not the row estimate, which drifts without any change."""
+
+        def column(c: ColumnMapping) -> dict[str, Any]:
+            transform = c.transform.model_dump(mode="json", by_alias=True) if c.transform else None
+            return {"source": c.source, "target": c.target, "sourceType": c.source_type,
+                    "targetType": c.target_type, "nullable": c.nullable, "transform": transform}  # fmt: skip
+
+        return {
+            "source": self.qualified_source,
+            "target": self.qualified_target,
+            "columns": [column(c) for c in self.columns],
+            "generated": [column(c) for c in self.generated],
+            "key": list(self.key),
+            "where": self.where,
+            "sourceOnly": self.source_only,
+        }
 
     @property
     def qualified_source(self) -> str:

@@ -69,6 +69,9 @@ class Plan:
     target_hash: str
     mode: str
     hash: str = field(default="")
+    # What the copy writes besides the DDL (TableMapping.fingerprint of every table), hashed so
+    # that approving a plan also pins its filters, transforms and renames; "" when not given.
+    selection_hash: str = ""
 
     @property
     def pre_data(self) -> list[Operation]:
@@ -87,7 +90,16 @@ class Plan:
         """This plan with `extra` added (ordered as build_plan orders) and the hash recomputed
         over all operations, so approving the result approves the extra operations too."""
         ordered = order_operations((*self.operations, *extra))
-        return replace(self, operations=ordered, hash=plan_hash(self.source_hash, self.target_hash, ordered))
+        hashed = plan_hash(self.source_hash, self.target_hash, ordered, self.selection_hash)
+        return replace(self, operations=ordered, hash=hashed)
+
+    def with_selection(self, mappings: Sequence[TableMapping]) -> Plan:
+        """This plan with the mappings it copies by covered by its hash: a changed `where`,
+        transform, rename or column selection then needs a new approval."""
+        text = json.dumps([m.fingerprint() for m in mappings], sort_keys=True, separators=(",", ":"))
+        selection = hashlib.sha256(text.encode()).hexdigest()
+        hashed = plan_hash(self.source_hash, self.target_hash, self.operations, selection)
+        return replace(self, selection_hash=selection, hash=hashed)
 
     @property
     def completing(self) -> list[Operation]:
@@ -147,12 +159,16 @@ def order_operations(ops: Iterable[Operation]) -> tuple[Operation, ...]:
     return tuple(sorted(ops, key=lambda op: (op.phase != OpPhase.PRE_DATA, op.order)))
 
 
-def plan_hash(source_hash: str, target_hash: str, operations: tuple[Operation, ...]) -> str:
-    payload = {
+def plan_hash(
+    source_hash: str, target_hash: str, operations: tuple[Operation, ...], selection_hash: str = ""
+) -> str:
+    payload: dict[str, Any] = {
         "source": source_hash,
         "target": target_hash,
         "operations": [op.fingerprint() for op in operations],
     }
+    if selection_hash:
+        payload["selection"] = selection_hash
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -101,7 +101,7 @@ def plan_migration(
         )
         default_schema = target_schema.schema if target.dialect == "postgresql" else None
         resets = sequence_resets(source_schema, mappings, target.dialect, default_schema)
-        plan = plan.with_operations(
+        plan = plan.with_selection(mappings).with_operations(
             [
                 *data_operations(spec, mappings, target_schema, dst),
                 *set_sequence_operations(resets, source_schema.dialect),

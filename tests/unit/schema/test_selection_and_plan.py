@@ -231,3 +231,33 @@ def test_existing_postgresql_tables_with_foreign_keys_are_warned_about_and_compl
     # What a re-plan after the load may apply on its own: additions only, never the table itself.
     assert {op.kind for op in fresh.operations} == {"create_table", "add_foreign_key"}
     assert {op.kind for op in fresh.completing} == {"add_foreign_key"}
+
+
+def test_the_plan_hash_pins_filters_transforms_and_renames() -> None:
+    def planned(**extra: object) -> str:
+        mappings = select_tables(SOURCE, spec(**extra), "postgresql")
+        plan = build_plan(SOURCE, EMPTY, mappings, mode="create", target_dialect="postgresql")
+        return plan.with_selection(mappings).hash
+
+    table = sorted(SOURCE.tables)[0]
+    column = SOURCE.tables[table].columns[-1].name
+    base = planned()
+    assert planned() == base
+    assert planned(tables={"overrides": [{"name": table, "where": "1 = 1"}]}) != base
+    assert (
+        planned(tables={"overrides": [{"name": table, "transforms": [{"column": column, "type": "null"}]}]})
+        != base
+    )
+    assert (
+        planned(tables={"overrides": [{"name": table, "columns": {"rename": {column: "renamed"}}}]}) != base
+    )
+    drifted = replace(
+        SOURCE, tables={n: replace(t, row_estimate=t.row_estimate + 7) for n, t in SOURCE.tables.items()}
+    )
+    mappings = select_tables(drifted, spec(), "postgresql")
+    assert (
+        build_plan(drifted, EMPTY, mappings, mode="create", target_dialect="postgresql")
+        .with_selection(mappings)
+        .hash
+        == base
+    )  # row estimates drift without a change
