@@ -74,6 +74,10 @@ class PlanOperationSummary(StatusModel):
 
 class PlanStatus(StatusModel):
     hash: str | None = None
+    selection_hash: str | None = Field(
+        default=None,
+        description="What the copy writes (tables, columns, filters, transforms); workers check it.",
+    )
     source_schema_hash: str | None = None
     target_schema_hash: str | None = None
     safe: int = 0

@@ -149,6 +149,7 @@ def build_worker_job(
     attempt: int,
     plan_hash: str,
     image: str,
+    selection_hash: str = "",
     parallelism: int,
     service_account: str,
     resources: ResourceRequirements | None,
@@ -164,6 +165,9 @@ def build_worker_job(
         {"name": "FERRY_MIGRATION_NAMESPACE", "value": namespace},
         {"name": "FERRY_MIGRATION_UID", "value": migration_uid},
         {"name": "FERRY_PLAN_HASH", "value": plan_hash},
+        # The worker refuses to copy when the tables, columns, filters or transforms it derives
+        # from the live spec differ from the approved plan's (ferry.schema.plan.selection_hash).
+        {"name": "FERRY_SELECTION_HASH", "value": selection_hash},
         {"name": "FERRY_WORKER_COUNT", "value": str(parallelism)},
         {"name": "FERRY_ATTEMPT", "value": str(attempt)},
         {"name": "FERRY_SOURCE_CONNECTION", "value": source_name},

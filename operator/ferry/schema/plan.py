@@ -96,8 +96,7 @@ class Plan:
     def with_selection(self, mappings: Sequence[TableMapping]) -> Plan:
         """This plan with the mappings it copies by covered by its hash: a changed `where`,
         transform, rename or column selection then needs a new approval."""
-        text = json.dumps([m.fingerprint() for m in mappings], sort_keys=True, separators=(",", ":"))
-        selection = hashlib.sha256(text.encode()).hexdigest()
+        selection = selection_hash(mappings)
         hashed = plan_hash(self.source_hash, self.target_hash, self.operations, selection)
         return replace(self, selection_hash=selection, hash=hashed)
 
@@ -131,6 +130,7 @@ class Plan:
         shown = self.operations[:max_operations]
         return PlanStatus(
             hash=self.hash,
+            selection_hash=self.selection_hash or None,
             source_schema_hash=self.source_hash,
             target_schema_hash=self.target_hash,
             safe=counts["safe"],
@@ -157,6 +157,13 @@ def order_operations(ops: Iterable[Operation]) -> tuple[Operation, ...]:
     """Pre-data first, then by kind (`operations.ORDER`; data operations last); stable, so
     operations of one kind keep the order they were made in."""
     return tuple(sorted(ops, key=lambda op: (op.phase != OpPhase.PRE_DATA, op.order)))
+
+
+def selection_hash(mappings: Sequence[TableMapping]) -> str:
+    """sha256 of what the copy writes (TableMapping.fingerprint of each table): the operator
+    records it with the plan, and a worker refuses to copy when its own differs."""
+    text = json.dumps([m.fingerprint() for m in mappings], sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def plan_hash(

@@ -27,6 +27,7 @@ class CopyShare:
     job: CopyJob
     units: list[WorkUnit]  # this share's units
     units_total: int  # of the whole migration
+    mappings: tuple[TableMapping, ...] = ()  # every table of the migration, as planned here
 
     async def run(
         self,
@@ -56,4 +57,4 @@ async def copy_share(
     job = CopyJob(migration_uid, endpoints, spec.copy_, secrets)
     if concurrency is not None:
         job = replace(job, concurrency=concurrency)
-    return CopyShare(job, units_for_worker(units, index, count), len(units))
+    return CopyShare(job, units_for_worker(units, index, count), len(units), tuple(mappings))

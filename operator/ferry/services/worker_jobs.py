@@ -43,6 +43,7 @@ def create_worker_job(
         target_name=spec.target.connection_ref.name,
         attempt=status.attempts,
         plan_hash=status.plan.hash if status.plan and status.plan.hash else "",
+        selection_hash=status.plan.selection_hash or "" if status.plan else "",
         image=spec.job.image or os.environ.get("FERRY_WORKER_IMAGE", DEFAULT_IMAGE),
         parallelism=spec.copy_.parallelism,
         service_account=spec.job.service_account_name or WORKER_SERVICE_ACCOUNT,

@@ -14,6 +14,7 @@ import asyncio
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from types import FrameType
 
@@ -25,6 +26,8 @@ from ferry.db.credentials import EnvSecretSource, resolve_credentials
 from ferry.kube.client import load_api_client
 from ferry.kube.status import get_object
 from ferry.observability.logging import configure_logging, get_logger
+from ferry.schema import TableMapping
+from ferry.schema.plan import selection_hash
 from ferry.services.copy_driver import CopyShare, copy_share
 from ferry.services.effective import apply_effective
 from ferry.services.planning import Side
@@ -104,6 +107,12 @@ def run_worker(env: WorkerEnv) -> int:
             message=message,
         )
 
+    refusal = selection_refusal(share.mappings, os.environ.get("FERRY_SELECTION_HASH", ""))
+    if refusal is not None:
+        reporter.report(snapshot(WorkerState.FAILED, refusal))
+        log.error("worker refused", reason=refusal)
+        return 1
+
     control = CopyControl(reporter, snapshot)
     reporter.report(snapshot(WorkerState.RUNNING))
     results = asyncio.run(copy_units(share, tracker, control))
@@ -122,6 +131,21 @@ def run_worker(env: WorkerEnv) -> int:
     reporter.report(snapshot(WorkerState.SUSPENDED, message))
     log.info("worker stopped", rows=results.rows_copied)
     return EXIT_SIGTERM
+
+
+def selection_refusal(mappings: Sequence[TableMapping], approved: str) -> str | None:
+    """Why this worker must not copy: the tables, columns, filters or transforms it derives from
+    the live spec are not the ones whose plan was approved (the spec changed while the Job ran).
+    None when they match, or when the Job names no selection (one created before it was recorded)."""
+    if not approved:
+        return None
+    mine = selection_hash(mappings)
+    if mine == approved:
+        return None
+    return (
+        f"the Migration's tables, columns, filters or transforms changed after its plan was approved "
+        f"(now {mine[:12]}, approved {approved[:12]}); nothing was copied by this worker"
+    )
 
 
 async def copy_units(share: CopyShare, tracker: ProgressTracker, control: CopyControl) -> UnitResults:

@@ -103,6 +103,7 @@ def build(**overrides: Any) -> dict[str, Any]:
         "target_name": "modern",
         "attempt": 2,
         "plan_hash": "a1b2c3d4e5f6",
+        "selection_hash": "0badc0ffee",
         "image": "ghcr.io/ferry-dev/ferry:0.1.0",
         "parallelism": 4,
         "service_account": "ferry-worker",
@@ -204,6 +205,7 @@ def test_identity_env_tells_the_worker_what_to_run() -> None:
     assert env["FERRY_MIGRATION_NAMESPACE"]["value"] == "team-a"
     assert env["FERRY_MIGRATION_UID"]["value"] == "0f6c1c9e-1111-2222-3333-444455556666"
     assert env["FERRY_PLAN_HASH"]["value"] == "a1b2c3d4e5f6"
+    assert env["FERRY_SELECTION_HASH"]["value"] == "0badc0ffee"
     assert env["FERRY_ATTEMPT"]["value"] == "2"
 
 

@@ -1,0 +1,39 @@
+"""A worker copies only what was approved: the selection it derives must match the plan's."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from ferry.schema import ColumnMapping, TableMapping
+from ferry.schema.plan import selection_hash
+from ferry.worker.main import selection_refusal
+
+ORDERS = TableMapping(
+    source_schema="public",
+    source_table="orders",
+    target_schema="public",
+    target_table="orders",
+    columns=(
+        ColumnMapping("id", "id", "bigint", "bigint", False),
+        ColumnMapping("note", "note", "text", "text", True),
+    ),
+    key=("id",),
+    row_estimate=10,
+)
+
+
+def test_the_approved_selection_is_copied() -> None:
+    approved = selection_hash([ORDERS])
+    assert selection_refusal([ORDERS], approved) is None
+    assert selection_refusal([replace(ORDERS, row_estimate=99)], approved) is None  # estimates drift
+
+
+def test_a_filter_added_after_approval_is_refused() -> None:
+    approved = selection_hash([ORDERS])
+    refusal = selection_refusal([replace(ORDERS, where="note <> 'secret'")], approved)
+    assert refusal is not None and "changed after its plan was approved" in refusal
+    assert "secret" not in refusal  # the filter's text (it may hold values) is not repeated
+
+
+def test_a_job_without_a_recorded_selection_copies() -> None:
+    assert selection_refusal([ORDERS], "") is None
