@@ -162,7 +162,9 @@ def order_operations(ops: Iterable[Operation]) -> tuple[Operation, ...]:
 def selection_hash(mappings: Sequence[TableMapping]) -> str:
     """sha256 of what the copy writes (TableMapping.fingerprint of each table): the operator
     records it with the plan, and a worker refuses to copy when its own differs."""
-    text = json.dumps([m.fingerprint() for m in mappings], sort_keys=True, separators=(",", ":"))
+    # Sorted: the order tables come out of discovery is not part of what is written.
+    tables = sorted((m.fingerprint() for m in mappings), key=lambda t: (t["target"], t["source"]))
+    text = json.dumps(tables, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 
 

@@ -37,3 +37,8 @@ def test_a_filter_added_after_approval_is_refused() -> None:
 
 def test_a_job_without_a_recorded_selection_copies() -> None:
     assert selection_refusal([ORDERS], "") is None
+
+
+def test_table_order_does_not_matter() -> None:
+    items = replace(ORDERS, source_table="items", target_table="items")
+    assert selection_refusal([items, ORDERS], selection_hash([ORDERS, items])) is None
