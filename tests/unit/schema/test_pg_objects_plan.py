@@ -9,7 +9,7 @@ import pytest
 from ferry.api.migration import MigrationSpec
 from ferry.schema import Column, DatabaseSchema, OpKind, Table, build_plan, render_ddl, select_tables
 from ferry.schema.model import PgObject
-from ferry.schema.objects_plan import retarget
+from ferry.schema.pg_retarget import retarget
 
 SPEC = MigrationSpec.model_validate(
     {"source": {"connectionRef": {"name": "s"}}, "target": {"connectionRef": {"name": "t"}}}
@@ -93,7 +93,7 @@ def test_objects_on_a_table_that_is_not_selected_are_named() -> None:
     ("statement", "expected"),
     [
         ("CREATE VIEW app.v AS SELECT * FROM app.t", 'CREATE VIEW "Shop".v AS SELECT * FROM "Shop".t'),
-        ('SELECT xapp.t, app_x.t, "app".t', 'SELECT xapp.t, app_x.t, "app".t'),  # other names kept
+        ('SELECT xapp.t, app_x.t, "app".t', 'SELECT xapp.t, app_x.t, "Shop".t'),  # other names kept
         (
             "CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA app",
             'CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA "Shop"',
