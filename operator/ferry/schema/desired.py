@@ -283,7 +283,7 @@ def _index(m: _Mapped, ix: Index) -> Index | None:
     rename = m.rename
     if not ix.expressions and not set(ix.columns) <= set(rename):
         return None
-    cols = tuple(m.retarget(c) for c in ix.columns) if ix.expressions else tuple(rename[c] for c in ix.columns)
+    cols = tuple(m.retarget(c) if ix.expressions else rename[c] for c in ix.columns)
     return Index(
         _index_name(m, ix),
         cols,

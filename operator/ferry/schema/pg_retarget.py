@@ -85,7 +85,7 @@ class _Rewrite:
                     end = close + len(token)
             elif match["literal"]:
                 out.append(self._literal(token, text, end, out))
-            elif (match["word"] or match["quoted"]) and token in self.spellings and text[end : end + 1] == ".":
+            elif token in self.spellings and text.startswith(".", end):  # a word or a quoted name
                 out.append(quote(self.target))
             else:
                 out.append(token)

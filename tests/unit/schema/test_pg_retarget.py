@@ -59,7 +59,7 @@ def test_a_function_body_is_code_its_literals_data_and_its_search_path_follows()
         "AS $function$\n"
         "BEGIN\n"
         "  NEW.label := 'app.' || NEW.id;  -- app.orders\n"
-        '  INSERT INTO "Shop".audit VALUES (NEW.id, \'app\');\n'
+        "  INSERT INTO \"Shop\".audit VALUES (NEW.id, 'app');\n"
         "  RETURN NEW;\n"
         "END $function$"
     )

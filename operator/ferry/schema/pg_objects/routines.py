@@ -1,8 +1,9 @@
 """Functions and procedures (pg_get_functiondef) and plain aggregates (rebuilt from pg_aggregate,
 which has no deparse function). A routine whose signature uses a table's row type depends on
 that table (created after it, and only when it is carried); the others are created before the
-tables, whose defaults, checks, generated columns and indexes may call them. Ordered-set and hypothetical-set aggregates are named as not
-carried (an `unsupported` object the plan turns into a warning)."""
+tables, whose defaults, checks, generated columns and indexes may call them. Ordered-set and
+hypothetical-set aggregates are named as not carried (an `unsupported` object the plan turns
+into a warning)."""
 
 from __future__ import annotations
 
