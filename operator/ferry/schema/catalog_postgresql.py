@@ -8,6 +8,8 @@ from `pg_class.reltuples`, partitions from `pg_class.relispartition`.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -118,6 +120,24 @@ class Relations:
     partitions: list[str]
     views: list[str]
     sequences: list[str]
+
+
+_SEARCH_PATH = sa.text("SELECT pg_catalog.current_setting('search_path')")
+_SET_SEARCH_PATH = sa.text("SELECT pg_catalog.set_config('search_path', :path, false)")
+
+
+@contextmanager
+def qualified_names(conn: sa.Connection) -> Iterator[None]:
+    """Run the block with an empty search_path, as pg_dump does: the deparse functions
+    (pg_get_expr, pg_get_viewdef, pg_get_functiondef, pg_get_triggerdef, pg_get_constraintdef,
+    pg_get_indexdef, format_type) then qualify every name outside pg_catalog, so a definition
+    means the same in any session and can be moved to another schema by its qualifiers
+    (ferry.schema.pg_retarget). The connection's search_path is set back afterwards; after an
+    error the rollback that ends the connection's transaction undoes the change."""
+    path = conn.execute(_SEARCH_PATH).scalar_one()
+    conn.execute(_SET_SEARCH_PATH, {"path": ""})
+    yield
+    conn.execute(_SET_SEARCH_PATH, {"path": path})
 
 
 _SCHEMA_EXISTS = sa.text("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = :schema)")

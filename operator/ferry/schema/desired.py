@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import TypeVar
+from typing import TypeVar, overload
 
 from ferry.schema import mysql_generated, mysql_postgresql
 from ferry.schema.mapping import ColumnMapping, TableMapping
@@ -28,6 +28,7 @@ from ferry.schema.model import (
     Table,
     UniqueConstraint,
 )
+from ferry.schema.pg_retarget import retarget
 from ferry.schema.sequences import kept_sequences, nextval_sequence, sequence_users
 from ferry.schema.typemap import MappedDefault, map_default, map_type
 from ferry.schema.typenames import canonical_type
@@ -143,6 +144,19 @@ class _Mapped:
     def mysql_to_postgresql(self) -> bool:
         return mysql_postgresql.applies(self.source.dialect, self.target_dialect)
 
+    @overload
+    def retarget(self, text: str) -> str: ...
+    @overload
+    def retarget(self, text: None) -> None: ...
+    def retarget(self, text: str | None) -> str | None:
+        """Within PostgreSQL, a definition read from the source schema (defaults, generated
+        columns, checks, index definitions, partition keys: discovery prints them qualified)
+        naming the target schema instead (ferry.schema.pg_retarget)."""
+        source, target = self.source.schema, self.mapping.target_schema
+        if text is None or not self.same or self.source.dialect != "postgresql" or not source or not target:
+            return text
+        return retarget(text, source, target)
+
 
 def _table(m: _Mapped) -> Table:
     """The target table, each kind of object by its own function (in this order, so warnings
@@ -188,13 +202,13 @@ def _partition_by(m: _Mapped) -> str | None:
         m.out.warnings.append(
             f"{m.where}: partitioned on the source; created as a plain table (it is renamed)"
         )
-    return m.table.partition_by if m.same and not m.renames else None
+    return m.retarget(m.table.partition_by) if m.same and not m.renames else None
 
 
 def _generated(m: _Mapped, src: Column) -> Column:
     """PostgreSQL to PostgreSQL: a generated column stays generated; the copy leaves it out
     (ferry.schema.selection) and the target computes it."""
-    return replace(src, default=None, autoincrement=False)
+    return replace(src, default=None, autoincrement=False, generated=m.retarget(src.generated))
 
 
 def _kept(items: Iterable[T | None]) -> tuple[T, ...]:
@@ -269,15 +283,15 @@ def _index(m: _Mapped, ix: Index) -> Index | None:
     rename = m.rename
     if not ix.expressions and not set(ix.columns) <= set(rename):
         return None
-    cols = ix.columns if ix.expressions else tuple(rename[c] for c in ix.columns)
+    cols = tuple(m.retarget(c) if ix.expressions else rename[c] for c in ix.columns)
     return Index(
         _index_name(m, ix),
         cols,
         ix.unique,
         ix.method if m.same else None,
-        ix.where if m.same else None,
+        m.retarget(ix.where) if m.same else None,
         ix.expressions,
-        definition=ix.definition if m.same and not m.renames else None,
+        definition=m.retarget(ix.definition) if m.same and not m.renames else None,
     )
 
 
@@ -294,7 +308,7 @@ def _check(m: _Mapped, position: int, check: CheckConstraint) -> CheckConstraint
     """Kept as written within one dialect; across dialects only when its text is portable and
     names selected columns only. An unnamed check is named after its position."""
     expression = (
-        check.expression
+        m.retarget(check.expression)
         if m.same
         else _portable_check(check.expression, m.source.dialect, m.table.column_names)
     )
@@ -371,9 +385,10 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
     if sequence is not None:
         # A shared or standalone sequence: the column keeps drawing from it, as on the source.
         out.sequences[sequence.name] = sequence
-        default = MappedDefault(src.default)
+        default = MappedDefault(m.retarget(src.default))
     else:
         default = map_default(source.dialect, target_dialect, src, target_type)
+        default = replace(default, expression=m.retarget(default.expression))
     if default.dropped:
         out.note(default.dropped, where)
     autoincrement = src.autoincrement and carries_value and sequence is None
@@ -392,7 +407,7 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
             cm.target,
             target_type,
             cm.nullable and cm.target not in pk,
-            src.default if carries_value else None,
+            m.retarget(src.default) if carries_value else None,
         )
     return Column(
         name=cm.target,

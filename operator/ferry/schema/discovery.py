@@ -57,7 +57,8 @@ def discover(engine: sa.Engine, schema: str | None = None) -> DatabaseSchema:
         version = ".".join(str(p) for p in (engine.dialect.server_version_info or ()))
         match engine_family:
             case Family.POSTGRESQL:
-                return _discover_postgresql(conn, inspector, schema or "public", version)
+                with catalog_postgresql.qualified_names(conn):
+                    return _discover_postgresql(conn, inspector, schema or "public", version)
             case Family.MYSQL:
                 return _discover_mysql(conn, inspector, schema or "", version)
             case Family.SQLITE:

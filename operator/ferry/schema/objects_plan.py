@@ -24,6 +24,7 @@ from ferry.schema.desired import Desired
 from ferry.schema.mapping import TableMapping
 from ferry.schema.model import DatabaseSchema, PgObject
 from ferry.schema.operations import Operation, OpKind, OpPhase, Risk
+from ferry.schema.pg_retarget import retarget
 
 PRE, POST = OpPhase.PRE_DATA, OpPhase.POST_DATA
 
@@ -63,20 +64,6 @@ class ObjectPlan:
     operations: list[Operation] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
-
-
-def quote(name: str) -> str:
-    """As PostgreSQL's quote_ident prints a name (reserved words aside, which it also quotes)."""
-    return name if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else '"' + name.replace('"', '""') + '"'
-
-
-def retarget(statement: str, source_schema: str, target_schema: str) -> str:
-    """The statement with the source schema's qualifiers naming the target schema."""
-    if source_schema == target_schema:
-        return statement
-    src, dst = quote(source_schema), quote(target_schema)
-    out = re.sub(rf'(?<![\w$"]){re.escape(src)}(?=\.)', lambda _: dst, statement)
-    return re.sub(rf"WITH SCHEMA {re.escape(src)}$", lambda _: f"WITH SCHEMA {dst}", out)
 
 
 def whole_tables(source: DatabaseSchema, mappings: Sequence[TableMapping]) -> set[str]:
@@ -132,6 +119,7 @@ def plan_objects(
                 f"{label} {obj.name}",
                 phase=phase,
                 statements=statements,
+                after_tables=bool(obj.depends) and obj.kind == "function",
             )
         )
     return out

@@ -136,6 +136,7 @@ ORDER = {
             OpKind.CREATE_ENUM,
             OpKind.CREATE_TYPE,
             OpKind.CREATE_SEQUENCE,
+            "create_function_before_tables",
             OpKind.CREATE_TABLE,
             OpKind.CREATE_PARTITION,
             OpKind.CREATE_FUNCTION,
@@ -203,6 +204,9 @@ class Operation:
     trigger: Trigger | None = None  # create_trigger
     statements: tuple[str, ...] = ()  # the carried PostgreSQL objects: their DDL, for the target schema
     view: SourceObject | None = None  # create_view: the translated definition
+    # create_function: its signature uses a table's row type, so it is made after the tables
+    # (the others come before them: defaults, checks and index expressions may call them)
+    after_tables: bool = False
 
     def __post_init__(self) -> None:
         # Accept the plain strings too (they are what JSON and older callers hold).
@@ -228,6 +232,8 @@ class Operation:
     def order(self) -> int:
         if self.kind == OpKind.DROP_CONSTRAINT and self.constraint_type == ConstraintType.FOREIGN_KEY:
             return ORDER["drop_foreign_key"]
+        if self.kind == OpKind.CREATE_FUNCTION and not self.after_tables:
+            return ORDER["create_function_before_tables"]
         return ORDER[self.kind]
 
     def to_dict(self) -> dict[str, Any]:

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 
 from ferry.schema.mapping import TableMapping
 from ferry.schema.model import DatabaseSchema, Grant
-from ferry.schema.objects_plan import quote
 from ferry.schema.operations import Operation, OpKind, OpPhase, Risk
+from ferry.schema.pg_retarget import quote
 
 NOT_CARRIED = "privileges are only carried between PostgreSQL databases"
 

@@ -3,7 +3,7 @@ CREATE SEQUENCE public.event_id_seq AS bigint INCREMENT BY 1 MINVALUE 1 MAXVALUE
 CREATE SEQUENCE public.unused_seq AS bigint INCREMENT BY 1 START WITH 1 MINVALUE 1 MAXVALUE 9223372036854775807 NO CYCLE;
 
 CREATE TABLE public.event (
-	id bigint DEFAULT nextval('event_id_seq'::regclass) NOT NULL, 
+	id bigint DEFAULT nextval('public.event_id_seq'::regclass) NOT NULL, 
 	at timestamptz NOT NULL, 
 	kind text NOT NULL, 
 	CONSTRAINT event_pkey PRIMARY KEY (id, at, kind)

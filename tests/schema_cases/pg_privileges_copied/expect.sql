@@ -1,11 +1,5 @@
 CREATE SEQUENCE public.order_no AS bigint INCREMENT BY 1 START WITH 1 MINVALUE 1 MAXVALUE 9223372036854775807 NO CYCLE;
 
-CREATE TABLE public.account (
-	id bigint NOT NULL, 
-	name text NOT NULL, 
-	CONSTRAINT account_pkey PRIMARY KEY (id)
-);
-
 SET LOCAL check_function_bodies = off;
 
 CREATE OR REPLACE FUNCTION public.answer()
@@ -13,9 +7,15 @@ CREATE OR REPLACE FUNCTION public.answer()
  LANGUAGE sql
 AS $function$SELECT 42$function$;
 
+CREATE TABLE public.account (
+	id bigint NOT NULL, 
+	name text NOT NULL, 
+	CONSTRAINT account_pkey PRIMARY KEY (id)
+);
+
 CREATE VIEW public.account_names AS
  SELECT account.name
-   FROM account;
+   FROM public.account;
 
 GRANT INSERT, SELECT ON TABLE public.account TO ferry_auditor WITH GRANT OPTION;
 

@@ -1,11 +1,3 @@
-CREATE TABLE public.item (
-	id integer NOT NULL, 
-	name text NOT NULL, 
-	price numeric(8,2), 
-	updated timestamptz, 
-	CONSTRAINT item_pkey PRIMARY KEY (id)
-);
-
 SET LOCAL check_function_bodies = off;
 
 CREATE OR REPLACE FUNCTION public.touch()
@@ -34,29 +26,37 @@ CREATE OR REPLACE FUNCTION public._concat(text, text)
  IMMUTABLE
 AS $function$ SELECT $1 || ', ' || $2 $function$;
 
+CREATE TABLE public.item (
+	id integer NOT NULL, 
+	name text NOT NULL, 
+	price numeric(8,2), 
+	updated timestamptz, 
+	CONSTRAINT item_pkey PRIMARY KEY (id)
+);
+
 SET LOCAL check_function_bodies = off;
 
-CREATE AGGREGATE public.concat_all(text) (SFUNC = _concat, STYPE = text);
+CREATE AGGREGATE public.concat_all(text) (SFUNC = public._concat, STYPE = text);
 
 CREATE VIEW public.z_base AS
  SELECT item.id,
     item.name,
     item.price
-   FROM item
+   FROM public.item
   WHERE (item.price IS NOT NULL);
 
 CREATE VIEW public.a_on_top AS
- SELECT concat_all(z_base.name) AS names
-   FROM z_base;
+ SELECT public.concat_all(z_base.name) AS names
+   FROM public.z_base;
 
 CREATE MATERIALIZED VIEW public.price_totals AS
  SELECT count(*) AS n,
     sum(z_base.price) AS total
-   FROM z_base;
+   FROM public.z_base;
 
 CREATE UNIQUE INDEX price_totals_n ON public.price_totals USING btree (n);
 
-CREATE TRIGGER item_touch BEFORE UPDATE ON public.item FOR EACH ROW EXECUTE FUNCTION touch();
+CREATE TRIGGER item_touch BEFORE UPDATE ON public.item FOR EACH ROW EXECUTE FUNCTION public.touch();
 
 COMMENT ON TABLE public.item IS 'what we sell';
 

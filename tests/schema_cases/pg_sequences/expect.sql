@@ -5,7 +5,7 @@ CREATE SEQUENCE public.order_number_seq AS bigint INCREMENT BY 10 START WITH 100
 CREATE SEQUENCE public.tickets_id_seq AS integer INCREMENT BY 1 START WITH 1 MINVALUE 1 MAXVALUE 2147483647 NO CYCLE;
 
 CREATE TABLE public.credit_notes (
-	id integer DEFAULT nextval('document_id_seq'::regclass) NOT NULL, 
+	id integer DEFAULT nextval('public.document_id_seq'::regclass) NOT NULL, 
 	note text, 
 	CONSTRAINT credit_notes_pkey PRIMARY KEY (id)
 );
@@ -16,14 +16,14 @@ CREATE TABLE public.events (
 );
 
 CREATE TABLE public.invoices (
-	id integer DEFAULT nextval('document_id_seq'::regclass) NOT NULL, 
+	id integer DEFAULT nextval('public.document_id_seq'::regclass) NOT NULL, 
 	note text, 
 	CONSTRAINT invoices_pkey PRIMARY KEY (id)
 );
 
 CREATE TABLE public.tickets (
-	id integer DEFAULT nextval('tickets_id_seq'::regclass) NOT NULL, 
-	parent_id integer DEFAULT nextval('tickets_id_seq'::regclass), 
+	id integer DEFAULT nextval('public.tickets_id_seq'::regclass) NOT NULL, 
+	parent_id integer DEFAULT nextval('public.tickets_id_seq'::regclass), 
 	CONSTRAINT tickets_pkey PRIMARY KEY (id)
 );
 

@@ -8,7 +8,7 @@ CREATE DOMAIN public.percent AS numeric(5,2) DEFAULT 0 NOT NULL CONSTRAINT perce
 
 CREATE TABLE public."User" (
 	id integer NOT NULL, 
-	role public."Role" DEFAULT 'USER'::"Role" NOT NULL, 
+	role public."Role" DEFAULT 'USER'::public."Role" NOT NULL, 
 	roles public."Role"[], 
 	home public.address, 
 	band public.floatrange, 

@@ -13,9 +13,9 @@ CREATE TABLE public.log_2024 PARTITION OF public.log FOR VALUES FROM ('2024-01-0
 
 CREATE VIEW public.plain_view AS
  SELECT plain.id
-   FROM plain;
+   FROM public.plain;
 
 CREATE MATERIALIZED VIEW public.plain_mv AS
  SELECT plain.id
-   FROM plain;
+   FROM public.plain;
 

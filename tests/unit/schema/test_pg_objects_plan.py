@@ -9,7 +9,7 @@ import pytest
 from ferry.api.migration import MigrationSpec
 from ferry.schema import Column, DatabaseSchema, OpKind, Table, build_plan, render_ddl, select_tables
 from ferry.schema.model import PgObject
-from ferry.schema.objects_plan import retarget
+from ferry.schema.pg_retarget import retarget
 
 SPEC = MigrationSpec.model_validate(
     {"source": {"connectionRef": {"name": "s"}}, "target": {"connectionRef": {"name": "t"}}}
@@ -93,7 +93,7 @@ def test_objects_on_a_table_that_is_not_selected_are_named() -> None:
     ("statement", "expected"),
     [
         ("CREATE VIEW app.v AS SELECT * FROM app.t", 'CREATE VIEW "Shop".v AS SELECT * FROM "Shop".t'),
-        ('SELECT xapp.t, app_x.t, "app".t', 'SELECT xapp.t, app_x.t, "app".t'),  # other names kept
+        ('SELECT xapp.t, app_x.t, "app".t', 'SELECT xapp.t, app_x.t, "Shop".t'),  # other names kept
         (
             "CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA app",
             'CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA "Shop"',
@@ -131,3 +131,34 @@ def test_a_serial_of_a_partitioned_table_keeps_its_sequence() -> None:
     assert [op.table for op in plan.operations if op.kind == OpKind.CREATE_SEQUENCE] == ["log_id_seq"]
     ddl = render_ddl(plan.operations, "postgresql")
     assert "DEFAULT nextval('log_id_seq'::regclass)" in ddl[1] and "PARTITION BY RANGE (at)" in ddl[1]
+
+
+def test_routines_come_before_the_tables_unless_their_signature_uses_a_tables_row_type() -> None:
+    """A check, default, generated column or index expression may call a routine; a routine
+    returning `SETOF app_user` needs the table first."""
+    norm = PgObject("function", "norm(t text)", ("CREATE FUNCTION public.norm(t text) ...",))
+    users = PgObject("function", "users()", ("CREATE FUNCTION public.users() ...",), depends=("app_user",))
+    plan = _plan(_schema(users, norm), _schema(tables=()))
+    assert [(op.kind, op.table) for op in plan.operations] == [
+        (OpKind.CREATE_FUNCTION, "norm(t text)"),
+        (OpKind.CREATE_TABLE, "app_user"),
+        (OpKind.CREATE_FUNCTION, "users()"),
+    ]
+
+
+def test_a_routine_on_a_renamed_table_is_named_not_created() -> None:
+    users = PgObject("function", "users()", ("CREATE FUNCTION public.users() ...",), depends=("app_user",))
+    spec = MigrationSpec.model_validate(
+        {
+            "source": {"connectionRef": {"name": "s"}},
+            "target": {"connectionRef": {"name": "t"}},
+            "tables": {"overrides": [{"name": "app_user", "targetName": "person"}]},
+        }
+    )
+    source = _schema(users)
+    plan = build_plan(
+        source, _schema(tables=()), select_tables(source, spec, "postgresql"), mode="create",
+        target_dialect="postgresql",
+    )  # fmt: skip
+    assert OpKind.CREATE_FUNCTION not in [op.kind for op in plan.operations]
+    assert "routine users() not created: app_user is renamed or has columns left out" in plan.warnings

@@ -1,6 +1,9 @@
 """Functions and procedures (pg_get_functiondef) and plain aggregates (rebuilt from pg_aggregate,
-which has no deparse function). Ordered-set and hypothetical-set aggregates are named as not
-carried (an `unsupported` object the plan turns into a warning)."""
+which has no deparse function). A routine whose signature uses a table's row type depends on
+that table (created after it, and only when it is carried); the others are created before the
+tables, whose defaults, checks, generated columns and indexes may call them. Ordered-set and
+hypothetical-set aggregates are named as not carried (an `unsupported` object the plan turns
+into a warning)."""
 
 from __future__ import annotations
 
@@ -17,7 +20,12 @@ _NOT_FROM_EXTENSION = """
 _FUNCTIONS = sa.text(
     f"""
     SELECT p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')' AS name,
-           pg_get_functiondef(p.oid) AS stmt
+           pg_get_functiondef(p.oid) AS stmt,
+           -- tables whose row type the signature uses: the routine is made after them
+           ARRAY(SELECT DISTINCT c.relname::text FROM pg_type t JOIN pg_class c ON c.oid = t.typrelid
+                 WHERE c.relkind IN ('r', 'p')
+                   AND t.oid = ANY (p.prorettype || COALESCE(p.proallargtypes, p.proargtypes::oid[]))
+                 ORDER BY 1) AS row_types
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
     WHERE n.nspname = :schema AND p.prokind IN ('f', 'p', 'w') AND {_NOT_FROM_EXTENSION}
     ORDER BY p.oid
@@ -44,7 +52,7 @@ _AGGREGATES = sa.text(
 
 def read(conn: sa.Connection, schema: str) -> list[PgObject]:
     out = [
-        PgObject("function", r["name"], (r["stmt"].rstrip(),))
+        PgObject("function", r["name"], (r["stmt"].rstrip(),), depends=tuple(r["row_types"]))
         for r in conn.execute(_FUNCTIONS, {"schema": schema}).mappings()
     ]
     for r in conn.execute(_AGGREGATES, {"schema": schema}).mappings():

@@ -25,7 +25,9 @@ _TYPES = sa.text(
                 THEN ' COLLATE ' || (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
                                      JOIN pg_namespace cn ON cn.oid = co.collnamespace
                                      WHERE co.oid = t.typcollation) ELSE '' END
-        || CASE WHEN t.typdefault IS NOT NULL THEN ' DEFAULT ' || t.typdefault ELSE '' END
+        -- typdefault is the text of the creating session (its search_path); pg_get_expr's is qualified
+        || COALESCE(' DEFAULT ' || COALESCE(pg_get_expr(t.typdefaultbin, 'pg_type'::regclass), t.typdefault),
+                    '')
         || CASE WHEN t.typnotnull THEN ' NOT NULL' ELSE '' END
         || COALESCE((SELECT string_agg(format(' CONSTRAINT %I %s', c.conname, pg_get_constraintdef(c.oid)),
                                        '' ORDER BY c.conname)
