@@ -87,6 +87,13 @@ class Transform(ApiModel):
     }
 
 
+class ZeroDates(StrEnum):
+    """What the copy does with a MySQL/MariaDB zero date ('0000-00-00', zero month or day, year 0)."""
+
+    NULL = "null"  # written as NULL; the target column accepts NULL (lossy, shown in the plan)
+    ERROR = "error"  # the copy stops at the batch holding one; the target column keeps NOT NULL
+
+
 class ColumnSelection(ApiModel):
     include: list[Identifier] | None = Field(default=None, max_length=4096)
     exclude: list[Identifier] = Field(default_factory=list, max_length=4096)
@@ -118,6 +125,14 @@ class TableOverride(ApiModel):
     # Bounds keep the CEL cost of Transform's rules (estimated per possible element:
     # overrides x transforms) under the apiserver's per-rule budget.
     transforms: list[Transform] = Field(default_factory=list, max_length=256)
+    zero_dates: dict[str, ZeroDates] = Field(
+        default_factory=dict,
+        max_length=4096,
+        description="MySQL/MariaDB source: source DATE, DATETIME or TIMESTAMP column to what the "
+        "copy does with its zero dates, overriding copy.zeroDates: null (written as NULL, NOT NULL "
+        "not kept) or error (the copy fails on one, NOT NULL kept).",
+        json_schema_extra={"maxProperties": 4096},
+    )
 
 
 class TableSelection(ApiModel):
@@ -184,6 +199,14 @@ class CopySpec(ApiModel):
     truncate_target: bool = False
     split_threshold_rows: int = Field(
         default=2_000_000, ge=1000, description="Tables with more rows are split into key ranges."
+    )
+    zero_dates: ZeroDates = Field(
+        default=ZeroDates.NULL,
+        description="MySQL/MariaDB source: what the copy does with zero dates of DATE, DATETIME and "
+        "TIMESTAMP columns. null: written as NULL, and a NOT NULL column accepts NULL on the target "
+        "(a lossy convert_values in the plan). error: the target column keeps NOT NULL and the copy "
+        "fails on a zero date, writing nothing of that batch. tables.overrides[].zeroDates decides "
+        "per column.",
     )
 
     model_config = {
@@ -303,4 +326,5 @@ __all__ = [
     "ValidationSpec",
     "WorkerState",
     "WorkerStatus",
+    "ZeroDates",
 ]

@@ -10,6 +10,13 @@ values: the server-formatted CSV path in SQL (`csv_field`), the row path in Pyth
   and the plan relaxes the target column's NOT NULL (`ferry.schema.mysql_postgresql`).
   PyMySQL returns such values as their text (it cannot build a Python date), so on the row
   path a string in a date column is a zero date.
+  With zeroDates: error the column keeps NOT NULL and a zero date fails the batch, whose
+  transaction rolls back: the row path raises `ZeroDateFound`; the CSV path writes a marker,
+  `ferry-zero-date-<hex of the column name>`, that no PostgreSQL date or timestamp input
+  accepts, so COPY fails and `zero_date_column` reads the column back from the error. The
+  marker costs nothing per row (the check is the one the NULL conversion makes) and carries
+  no value of the row; the copy reports the column and the batch's key range
+  (`ferry.copy.runner`).
 - TINYINT(1) into boolean: MySQL's BOOLEAN is a TINYINT and holds any value; PostgreSQL's
   boolean input takes 0 and 1 only. Any non-zero value is true, as in MySQL's own `IF(x, …)`.
 - BIT(n) into bit(n): the driver gives big-endian bytes; bit(n) input is a string of
@@ -18,12 +25,49 @@ values: the server-formatted CSV path in SQL (`csv_field`), the row path in Pyth
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from ferry.schema.mapping import ColumnMapping
 from ferry.schema.mysql_postgresql import holds_zero_dates
 
 ValueFix = Callable[[object], object]
+
+ZERO_DATE_MARK = "ferry-zero-date-"
+_MARKED = re.compile(re.escape(ZERO_DATE_MARK) + "([0-9a-f]+)")
+
+
+class ZeroDateFound(Exception):
+    """A zero date in a column with zeroDates: error (raised on the row path)."""
+
+    def __init__(self, column: str) -> None:
+        super().__init__(f"column {column} holds a zero date (zeroDates: error)")
+        self.column = column
+
+
+class ZeroDateError(Exception):
+    """The copy or the checksum met a zero date in a column with zeroDates: error; names the
+    table, the column and where, never a value."""
+
+
+def zero_date_column(exc: BaseException) -> str | None:
+    """The source column a failure reports a zero date of (zeroDates: error), else None: the
+    row path's `ZeroDateFound`, or the target's refusal of the CSV path's marker."""
+    seen: BaseException | None = exc
+    for _ in range(8):  # the exception and its causes
+        if seen is None:
+            return None
+        if isinstance(seen, ZeroDateFound):
+            return seen.column
+        marked = _MARKED.search(str(seen))
+        if marked:
+            try:
+                return bytes.fromhex(marked.group(1)).decode()
+            except ValueError:
+                return None
+        seen = seen.__cause__ or seen.__context__
+    return None
+
 
 _INTEGERS = frozenset(("tinyint", "smallint", "mediumint", "int", "integer", "bigint", "bool", "boolean"))
 
@@ -49,7 +93,10 @@ def csv_field(column: ColumnMapping, name: str) -> str | None:
     if column.transform is not None:
         return None
     if holds_zero_dates(column.source_type):
-        return f"IF(YEAR({name}) = 0 OR MONTH({name}) = 0 OR DAYOFMONTH({name}) = 0, NULL, {name})"
+        zero = f"YEAR({name}) = 0 OR MONTH({name}) = 0 OR DAYOFMONTH({name}) = 0"
+        if column.zero_dates_error:  # the target refuses the marker: COPY fails, nothing is written
+            return f"IF({zero}, '{ZERO_DATE_MARK}{column.source.encode().hex()}', {name})"
+        return f"IF({zero}, NULL, {name})"
     if _to_boolean(column):
         return f"({name} <> 0)"
     width = _bit_width(column)
@@ -60,6 +107,15 @@ def csv_field(column: ColumnMapping, name: str) -> str | None:
 
 def _zero_date_to_null(value: object) -> object:
     return None if isinstance(value, str | bytes) else value
+
+
+def _zero_date_fails(column: str) -> ValueFix:
+    def fix(value: object) -> object:
+        if isinstance(value, str | bytes):
+            raise ZeroDateFound(column)
+        return value
+
+    return fix
 
 
 def _nonzero(value: object) -> object:
@@ -80,7 +136,7 @@ def value_fix(column: ColumnMapping) -> ValueFix | None:
     if column.transform is not None:
         return None
     if holds_zero_dates(column.source_type):
-        return _zero_date_to_null
+        return _zero_date_fails(column.source) if column.zero_dates_error else _zero_date_to_null
     if _to_boolean(column):
         return _nonzero
     width = _bit_width(column)

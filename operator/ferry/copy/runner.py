@@ -45,6 +45,7 @@ from ferry.copy.connections import (
 from ferry.copy.endpoints import Endpoints
 from ferry.copy.keys import Key, decode_key, describe_key, encode_key
 from ferry.copy.mysql_source import MySQLSource
+from ferry.copy.mysql_values import ZeroDateError, zero_date_column
 from ferry.copy.pg_source import PgSource
 from ferry.copy.pg_target import PgTarget
 from ferry.copy.progress import ProgressEvent
@@ -168,7 +169,13 @@ async def copy_unit(
                 hi, done = None, True
             new_key = encode_key(hi)
             write = BatchWrite(job.migration_uid, unit.unit_id, expected, new_key, done)
-            copied = await target.write_batch(unit, write, _payload(source, target, projection, lo, hi))
+            try:
+                copied = await target.write_batch(unit, write, _payload(source, target, projection, lo, hi))
+            except Exception as exc:
+                column = zero_date_column(exc)
+                if column is None:
+                    raise
+                raise _zero_date_error(unit, column, lo, hi) from exc
             rows, expected, lo, checkpoint = rows + copied, new_key, hi, describe_key(hi)
             event(copied, done)
         return UnitResult(unit.unit_id, unit.table, "done", rows, checkpoint)
@@ -184,6 +191,18 @@ async def copy_unit(
                 await close_source(opened)
         if target is not None:
             await close_target(target)
+
+
+def _zero_date_error(unit: WorkUnit, column: str, lo: Key | None, hi: Key | None) -> ZeroDateError:
+    """Where the copy met a zero date of a zeroDates: error column: table, column, key range."""
+    start = "the start" if lo is None else f"key {describe_key(lo)} (excluded)"
+    end = "the end" if hi is None else f"key {describe_key(hi)}"
+    return ZeroDateError(
+        f"table {unit.mapping.qualified_source}: column {column} holds a zero date (zeroDates: error) "
+        f"in the batch from {start} to {end}; nothing of this batch was written, the checkpoint "
+        f"stays at {describe_key(lo)}. Fix the source rows, or set zeroDates: null for the column "
+        "to write them as NULL"
+    )
 
 
 async def run_units(

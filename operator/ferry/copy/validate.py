@@ -26,6 +26,7 @@ from ferry.api.migration import TransformType
 from ferry.copy.canonical import Canon, canonical_for, canonical_row
 from ferry.copy.endpoints import Endpoint
 from ferry.copy.keys import describe_key
+from ferry.copy.mysql_values import ZeroDateError, ZeroDateFound
 from ferry.copy.projection import DRIVER_SCALARS, base_type, build_projection
 from ferry.copy.runner import CopyJob
 from ferry.copy.sql import Dialect, qualified, quote_ident, source_relation
@@ -201,11 +202,17 @@ async def validate_table(
     if not checksum:
         return result
     source, target, ordered = _sides(job, mapping)
-    if ordered:
-        difference = await _compare_ordered(job, mapping, source, target, chunk_rows)
-    else:
-        same = await _multiset_digest(src, source) == await _multiset_digest(tgt, target)
-        difference = None if same else "table"
+    try:
+        if ordered:
+            difference = await _compare_ordered(job, mapping, source, target, chunk_rows)
+        else:
+            same = await _multiset_digest(src, source) == await _multiset_digest(tgt, target)
+            difference = None if same else "table"
+    except ZeroDateFound as exc:  # written on the source after the copy (which would have failed)
+        raise ZeroDateError(
+            f"table {mapping.qualified_source}: column {exc.column} holds a zero date "
+            "(zeroDates: error), found by the checksum: the copy did not write that row"
+        ) from exc
     return TableValidation(
         mapping.qualified_target, source_rows, target_rows, difference is None, difference, ordered
     )

@@ -22,6 +22,9 @@ class ColumnMapping:
     nullable: bool
     transform: Transform | None = None
     generated: str | None = None  # the target's generation expression (only in TableMapping.generated)
+    # MySQL/MariaDB into PostgreSQL, zeroDates: error: a zero date fails the batch instead of
+    # becoming NULL (ferry.copy.mysql_values), and the column keeps NOT NULL.
+    zero_dates_error: bool = False
 
 
 @dataclass(frozen=True)
@@ -41,13 +44,16 @@ class TableMapping:
 
     def fingerprint(self) -> dict[str, Any]:
         """What decides the rows written: tables, columns and their types, renames, transforms
-        (their settings and the Secret they name, never a key's value), the filter and the key.
-        Not the row estimate, which drifts without any change."""
+        (their settings and the Secret they name, never a key's value), zeroDates: error, the
+        filter and the key. Not the row estimate, which drifts without any change."""
 
         def column(c: ColumnMapping) -> dict[str, Any]:
             transform = c.transform.model_dump(mode="json", by_alias=True) if c.transform else None
-            return {"source": c.source, "target": c.target, "sourceType": c.source_type,
-                    "targetType": c.target_type, "nullable": c.nullable, "transform": transform}  # fmt: skip
+            out = {"source": c.source, "target": c.target, "sourceType": c.source_type,
+                   "targetType": c.target_type, "nullable": c.nullable, "transform": transform}  # fmt: skip
+            if c.zero_dates_error:  # only when set: the hashes of existing plans stay as they were
+                out["zeroDates"] = "error"
+            return out
 
         return {
             "source": self.qualified_source,

@@ -7,6 +7,7 @@
 - `convert_values` (data, lossy): what the copy changes in values PostgreSQL cannot take,
   per table and kind, naming the columns (zero dates to NULL, TINYINT(1) values other than
   0 and 1 to true). A data operation: it recurs on every plan, as the copy does it every time.
+  A column with zeroDates: error is not listed: nothing is converted, a zero date fails the copy.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def convert_value_ops(
         zero, boolean = [], []
         for cm in m.columns:
             column = table.column(cm.source)
-            if cm.transform is not None or column is None:
+            if cm.transform is not None or column is None or cm.zero_dates_error:
                 continue
             if mysql_postgresql.holds_zero_dates(column.type):
                 zero.append(

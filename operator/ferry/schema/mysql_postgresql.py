@@ -12,8 +12,11 @@ read the column's key, collation, AUTO_INCREMENT, ON UPDATE and indexes:
   nondeterministic ICU collation because LIKE, which applications run on such columns, is
   not supported under nondeterministic collations before PostgreSQL 18, and citext needs no
   ICU build. Accent-insensitivity of `*_unicode_ci` is not kept (the plan says so).
-- DATE, DATETIME and TIMESTAMP columns can hold zero dates, written as NULL: the target column
-  accepts NULL (the plan has a lossy `convert_values` operation that lists them).
+- DATE, DATETIME and TIMESTAMP columns can hold zero dates. By default (zeroDates: null) they
+  are written as NULL: the target column accepts NULL (the plan has a lossy `convert_values`
+  operation that lists them); finding out whether a column holds any would need a scan of the
+  table. With zeroDates: error (per column, or copy-wide) the column keeps NOT NULL, is not
+  listed, and the copy fails on the batch that holds one (`ferry.copy.mysql_values`).
 - FULLTEXT becomes a GIN index over to_tsvector('simple', …) (the 'simple' configuration
   splits words without language stemming, like MySQL's default parser); a prefix index
   (`KEY (email(191))`) an index on left(col, n) (lower(…) under a case-insensitive
@@ -31,6 +34,7 @@ import re
 from collections.abc import Mapping
 
 from ferry.db.dialects import sqlalchemy_dialect
+from ferry.schema import typerules
 from ferry.schema.model import Column, Index, Table, Trigger
 
 BIGINT_MAX = 2**63 - 1
@@ -43,6 +47,7 @@ _UNSIGNED_BIGINT = re.compile(r"^bigint(?:\(\d+\))? unsigned$")
 _TIME = re.compile(r"^time(\(\d\))?$")
 
 ZERO_DATES_NOTE = "zero dates ('0000-00-00', zero month or day, year 0) are written as NULL"
+ZERO_DATES_ERROR_NOTE = "a zero date ('0000-00-00') fails the copy (zeroDates: error); NOT NULL kept"
 CITEXT_NOTE = (
     "case-insensitive collation on a key column: created as citext so keys stay "
     "case-insensitive (accent-insensitivity is not kept)"
@@ -114,9 +119,15 @@ def time_note(column: Column) -> str | None:
     return INTERVAL_NOTE if column.time_overflow else TIME_NOTE
 
 
-def relaxes_not_null(column: Column) -> bool:
-    """A NOT NULL column whose zero dates are written as NULL accepts NULL on the target."""
-    return not column.nullable and holds_zero_dates(column.type)
+def relaxes_not_null(column: Column, zero_dates_error: bool = False) -> bool:
+    """A NOT NULL column whose zero dates are written as NULL accepts NULL on the target; with
+    zeroDates: error a zero date stops the copy instead, so NOT NULL is kept."""
+    return not column.nullable and holds_zero_dates(column.type) and not zero_dates_error
+
+
+def zero_dates_error_note(note: str) -> str:
+    """A type rule's note, with what zeroDates: error does instead of writing NULL."""
+    return note.replace(typerules.ZERO_DATES_NOTE, ZERO_DATES_ERROR_NOTE)
 
 
 def _quote(name: str) -> str:

@@ -3,7 +3,9 @@
 Applies, in order: table include/exclude globs, per-table overrides (target name, column
 include/exclude/rename, where filter), the type rules, then the transforms that change the
 target type (hash -> text, encrypt -> bytes, mask/constant -> text-compatible, null ->
-nullable, castTo -> the given type).
+nullable, castTo -> the given type). A MySQL/MariaDB DATE, DATETIME or TIMESTAMP column takes
+its zeroDates choice (the table override's, else copy.zeroDates): null relaxes NOT NULL,
+error keeps it and makes the copy fail on a zero date.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import re
 from dataclasses import replace
 from fnmatch import fnmatchcase
 
-from ferry.api.migration import MigrationSpec, TableOverride, Transform, TransformType
+from ferry.api.migration import MigrationSpec, TableOverride, Transform, TransformType, ZeroDates
 from ferry.schema import mysql_generated, mysql_postgresql
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.model import DatabaseSchema, Table
@@ -66,7 +68,9 @@ def select_tables(source: DatabaseSchema, spec: MigrationSpec, target_dialect: s
             continue
         table = source.tables[name]
         override = overrides.get(name) or TableOverride(name=name)
-        mappings.append(_map_table(source, table, override, target_schema, target_dialect))
+        mappings.append(
+            _map_table(source, table, override, target_schema, target_dialect, spec.copy_.zero_dates)
+        )
     return mappings
 
 
@@ -76,23 +80,26 @@ def _map_table(
     override: TableOverride,
     target_schema: str | None,
     target_dialect: str,
+    zero_dates: ZeroDates = ZeroDates.NULL,
 ) -> TableMapping:
     selection = override.columns
     known = set(table.column_names)
     named = set(selection.include or []) | set(selection.exclude) | set(selection.rename)
-    named |= {t.column for t in override.transforms}
+    named |= {t.column for t in override.transforms} | set(override.zero_dates)
     if named - known:
         raise SelectionError(f"table {table.name}: no column named {', '.join(sorted(named - known))}")
     transforms = {t.column: t for t in override.transforms}
+    _check_zero_dates(table, override, transforms)
     columns = []
     for column in table.columns:
         if selection.include is not None and column.name not in selection.include:
             continue
         if column.name in selection.exclude:
-            if column.name in transforms:
-                raise SelectionError(
-                    f"table {table.name}: column {column.name} is excluded but has a transform"
-                )
+            for what, names in (("a transform", transforms), ("a zeroDates choice", override.zero_dates)):
+                if column.name in names:
+                    raise SelectionError(
+                        f"table {table.name}: column {column.name} is excluded but has {what}"
+                    )
             continue
         if column.generated and source.dialect == target_dialect == "postgresql":
             continue  # created as a generated column (ferry.schema.desired): the target computes it
@@ -103,8 +110,16 @@ def _map_table(
         if mysql:  # keys, collations and zero dates decide too (ferry.schema.mysql_postgresql)
             mapped_type = mysql_postgresql.target_type(table, column, mapped_type)
         target_type = transformed_type(transform, mapped_type, target_dialect)
+        zero_error = (
+            mysql
+            and transform is None
+            and mysql_postgresql.holds_zero_dates(column.type)
+            and override.zero_dates.get(column.name, zero_dates) == ZeroDates.ERROR
+        )
         nullable = column.nullable or (transform is not None and transform.type == TransformType.NULL)
-        nullable = nullable or (mysql and transform is None and mysql_postgresql.relaxes_not_null(column))
+        nullable = nullable or (
+            mysql and transform is None and mysql_postgresql.relaxes_not_null(column, zero_error)
+        )
         columns.append(
             ColumnMapping(
                 source=column.name,
@@ -113,6 +128,7 @@ def _map_table(
                 target_type=target_type,
                 nullable=nullable,
                 transform=transform,
+                zero_dates_error=zero_error,
             )
         )
     copied, generated = _split_generated(source, table, columns, target_dialect)
@@ -132,6 +148,24 @@ def _map_table(
         source_only=source.dialect == "postgresql" and not table.partitioned,
         generated=generated,
     )
+
+
+def _check_zero_dates(table: Table, override: TableOverride, transforms: dict[str, Transform]) -> None:
+    """A zeroDates choice names a DATE, DATETIME or TIMESTAMP column that no transform replaces
+    (a transform reads the source value as it is, zero date or not)."""
+    for name in sorted(override.zero_dates):
+        column = table.column(name)
+        assert column is not None  # unknown names were refused before
+        if not mysql_postgresql.holds_zero_dates(column.type):
+            raise SelectionError(
+                f"table {table.name}: zeroDates names column {name} of type {column.type}, "
+                "which holds no dates (only DATE, DATETIME and TIMESTAMP do)"
+            )
+        if name in transforms:
+            raise SelectionError(
+                f"table {table.name}: column {name} has a transform and a zeroDates choice; "
+                "the transform reads the value as it is, so remove one of them"
+            )
 
 
 def _split_generated(

@@ -32,7 +32,7 @@ class TypeRule:
 
 _INT = r"(?:\(\d+\))?"
 _SPATIAL = r"geometry|point|linestring|polygon|multipoint|multilinestring|multipolygon|geometrycollection"
-_ZERO_DATES = "zero dates ('0000-00-00') are written as NULL"
+ZERO_DATES_NOTE = "zero dates ('0000-00-00') are written as NULL"
 
 MYSQL_TO_POSTGRESQL: tuple[TypeRule, ...] = (
     TypeRule(
@@ -134,7 +134,7 @@ MYSQL_TO_POSTGRESQL: tuple[TypeRule, ...] = (
         "bytea",
     ),
     TypeRule("mysql", "postgresql", r"json", "jsonb", "json", "jsonb"),
-    TypeRule("mysql", "postgresql", r"date", "date", "date", "date", _ZERO_DATES),
+    TypeRule("mysql", "postgresql", r"date", "date", "date", "date", ZERO_DATES_NOTE),
     TypeRule(
         "mysql",
         "postgresql",
@@ -142,7 +142,7 @@ MYSQL_TO_POSTGRESQL: tuple[TypeRule, ...] = (
         r"timestamp\1",
         "datetime(6)",
         "timestamp(6)",
-        _ZERO_DATES,
+        ZERO_DATES_NOTE,
     ),
     TypeRule(
         "mysql",
@@ -151,7 +151,7 @@ MYSQL_TO_POSTGRESQL: tuple[TypeRule, ...] = (
         r"timestamptz\1",
         "timestamp",
         "timestamptz",
-        "MySQL TIMESTAMP is UTC-based: read in UTC, written with time zone; " + _ZERO_DATES,
+        "MySQL TIMESTAMP is UTC-based: read in UTC, written with time zone; " + ZERO_DATES_NOTE,
     ),
     TypeRule(
         "mysql",
