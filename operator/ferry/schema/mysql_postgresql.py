@@ -47,7 +47,7 @@ _UNSIGNED_BIGINT = re.compile(r"^bigint(?:\(\d+\))? unsigned$")
 _TIME = re.compile(r"^time(\(\d\))?$")
 
 ZERO_DATES_NOTE = "zero dates ('0000-00-00', zero month or day, year 0) are written as NULL"
-ZERO_DATES_ERROR_NOTE = "a zero date ('0000-00-00') fails the copy (zeroDates: error); NOT NULL kept"
+ZERO_DATES_ERROR_NOTE = "a zero date ('0000-00-00') fails the copy (zeroDates: error)"
 CITEXT_NOTE = (
     "case-insensitive collation on a key column: created as citext so keys stay "
     "case-insensitive (accent-insensitivity is not kept)"

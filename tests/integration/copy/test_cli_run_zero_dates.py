@@ -1,0 +1,86 @@
+"""`ferry run` from MariaDB with zeroDates (issue 11): error keeps NOT NULL and stops the copy at
+the batch holding a zero date, naming table and column but no value; null writes NULL."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from harness.databases import Database
+from integration.copy.helpers import mysql_exec, pg_rows
+from integration.copy.test_cli_run import _bundle, _run
+
+pytestmark = pytest.mark.integration
+
+# Ten rows, three to a batch: (-, 3], (3, 6], (6, 9], (9, 10]. Row 7 holds the zero date.
+EVENTS = (
+    """CREATE TABLE events (id int NOT NULL PRIMARY KEY, happened datetime NOT NULL,
+      day date NOT NULL, title varchar(40) NOT NULL)""",
+    "INSERT INTO events VALUES "
+    + ", ".join(
+        f"({i}, '{'0000-00-00 00:00:00' if i == 7 else f'2024-03-{i:02d} 10:00:00'}', '2024-03-{i:02d}', 't{i}')"
+        for i in range(1, 11)
+    ),
+)
+
+
+def _zero_dates(columns: str = "", copy_wide: str = "", transform: bool = False) -> dict[str, str]:
+    override = [f"zeroDates: {{{columns}}}"] if columns else []
+    if transform:  # a transformed column sends the table down the row path
+        override.append("transforms: [{column: title, type: mask, keepFirst: 1}]")
+    extra = "tables:\n  overrides:\n    - name: events\n" + "".join(f"      {o}\n" for o in override)
+    copy = "batchSize: 3, parallelism: 1" + (f", zeroDates: {copy_wide}" if copy_wide else "")
+    return {"extra": textwrap.indent(extra, "  ") if override else "", "copy": copy}
+
+
+def _nullable(target: Database) -> dict[str, str]:
+    rows = pg_rows(
+        target,
+        "SELECT column_name, is_nullable FROM information_schema.columns "
+        "WHERE table_schema = 'public' AND table_name = 'events'",
+    )
+    return {str(name): str(nullable) for name, nullable in rows}
+
+
+def test_error_on_a_column_without_zero_dates_keeps_not_null_and_null_stays_the_default(
+    mariadb_db: Database,
+    pg_db2: Database,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    mysql_exec(mariadb_db, *EVENTS)
+    bundle = _bundle(mariadb_db, pg_db2, **_zero_dates("day: error"))
+
+    assert _run(tmp_path, bundle, monkeypatch, mariadb_db.password) == 0, capsys.readouterr()
+    out = capsys.readouterr().out
+    assert "checksum ok" in out and "MISMATCH" not in out
+    # day keeps NOT NULL; happened (the default, null) accepts NULL and holds it for row 7.
+    assert _nullable(pg_db2) == {"id": "NO", "happened": "YES", "day": "NO", "title": "NO"}
+    assert pg_rows(pg_db2, "SELECT id FROM events WHERE happened IS NULL") == [(7,)]
+    assert pg_rows(pg_db2, "SELECT count(*) FROM events WHERE day IS NOT NULL") == [(10,)]
+
+
+@pytest.mark.parametrize(
+    "path", [_zero_dates("happened: error"), _zero_dates(copy_wide="error", transform=True)], ids=["csv", "rows"]
+)
+def test_error_on_a_column_holding_a_zero_date_fails_the_batch_and_names_no_value(
+    path: dict[str, str],
+    mariadb_db: Database,
+    pg_db2: Database,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    mysql_exec(mariadb_db, *EVENTS)
+
+    assert _run(tmp_path, _bundle(mariadb_db, pg_db2, **path), monkeypatch, mariadb_db.password) == 1
+    captured = capsys.readouterr()
+    output = " ".join((captured.out + captured.err).split())  # the console wraps lines
+    assert "table events: column happened holds a zero date (zeroDates: error)" in output, output
+    assert "from key (6) (excluded) to key (9)" in output, output
+    assert "0000" not in output and "t7" not in output
+    # The target keeps NOT NULL; the batches before the failing one are committed, none of it is.
+    assert _nullable(pg_db2)["happened"] == "NO"
+    assert pg_rows(pg_db2, "SELECT id FROM events ORDER BY id") == [(i,) for i in range(1, 7)]
