@@ -14,14 +14,12 @@ from integration.copy.test_cli_run import _bundle, _run
 pytestmark = pytest.mark.integration
 
 # Ten rows, three to a batch: (-, 3], (3, 6], (6, 9], (9, 10]. Row 7 holds the zero date.
+HAPPENED = {i: "0000-00-00 00:00:00" if i == 7 else f"2024-03-{i:02d} 10:00:00" for i in range(1, 11)}
 EVENTS = (
     """CREATE TABLE events (id int NOT NULL PRIMARY KEY, happened datetime NOT NULL,
       day date NOT NULL, title varchar(40) NOT NULL)""",
     "INSERT INTO events VALUES "
-    + ", ".join(
-        f"({i}, '{'0000-00-00 00:00:00' if i == 7 else f'2024-03-{i:02d} 10:00:00'}', '2024-03-{i:02d}', 't{i}')"
-        for i in range(1, 11)
-    ),
+    + ", ".join(f"({i}, '{at}', '2024-03-{i:02d}', 't{i}')" for i, at in HAPPENED.items()),
 )
 
 
@@ -63,7 +61,9 @@ def test_error_on_a_column_without_zero_dates_keeps_not_null_and_null_stays_the_
 
 
 @pytest.mark.parametrize(
-    "path", [_zero_dates("happened: error"), _zero_dates(copy_wide="error", transform=True)], ids=["csv", "rows"]
+    "path",
+    [_zero_dates("happened: error"), _zero_dates(copy_wide="error", transform=True)],
+    ids=["csv", "rows"],
 )
 def test_error_on_a_column_holding_a_zero_date_fails_the_batch_and_names_no_value(
     path: dict[str, str],

@@ -102,7 +102,9 @@ def test_choices_name_existing_untransformed_date_columns() -> None:
             "source": {"connectionRef": {"name": "s"}},
             "target": {"connectionRef": {"name": "t"}},
             "tables": {
-                "overrides": [{"name": "posts", "columns": {"exclude": ["day"]}, "zeroDates": {"day": "error"}}]
+                "overrides": [
+                    {"name": "posts", "columns": {"exclude": ["day"]}, "zeroDates": {"day": "error"}}
+                ]
             },
         }
     )
