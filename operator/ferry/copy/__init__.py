@@ -25,6 +25,9 @@ Copying:
         while spec.suspend is set) but must not block the event loop, which the other units
         share. The default never stops (`ferry run` relies on it).
     await copy_unit(job, unit, progress, should_stop=async () -> bool) -> UnitResult   one unit, same rules
+    A MySQL/MariaDB zero date in a column with zeroDates: error (ColumnMapping.zero_dates_error)
+    fails its batch (rolled back, checkpoint unchanged): the unit's error is a ZeroDateError
+    naming table, column and the batch's key range, never a value (ferry.copy.mysql_values).
     await truncate_targets(target_endpoint, migration_uid, mappings)   copy.truncateTarget, once per migration
 
 Progress:

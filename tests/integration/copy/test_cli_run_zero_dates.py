@@ -59,6 +59,15 @@ def test_error_on_a_column_without_zero_dates_keeps_not_null_and_null_stays_the_
     assert pg_rows(pg_db2, "SELECT id FROM events WHERE happened IS NULL") == [(7,)]
     assert pg_rows(pg_db2, "SELECT count(*) FROM events WHERE day IS NOT NULL") == [(10,)]
 
+    # A zero date written on the source after the copy: validation's checksum, which converts
+    # as the copy does, stops on it too and names table and column, not the value.
+    mysql_exec(mariadb_db, "UPDATE events SET day = '0000-00-00' WHERE id = 3")
+    assert _run(tmp_path, bundle, monkeypatch, mariadb_db.password) == 1
+    captured = capsys.readouterr()
+    output = " ".join((captured.out + captured.err).split())
+    assert "table events: column day holds a zero date (zeroDates: error), found by the checksum" in output
+    assert "0000" not in output
+
 
 @pytest.mark.parametrize(
     "path",
