@@ -18,11 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from typing import Any, TypeVar
 
 import pymysql.cursors
 
+from ferry.copy import mysql_values
 from ferry.copy.batch import Row, SourceError
 from ferry.copy.endpoints import MySQLConnection, MySQLEndpoint, open_mysql
 from ferry.copy.key_steps import KeySteps
@@ -147,8 +148,12 @@ class MySQLSource:
         if not self.mapping.key:  # one batch for the whole table: PyMySQL reads on demand
             where = and_where(self.range(lo, hi), self._where())
             query = select_rows("mysql", self.table, [self.copy_line], where)
-            return self._stream(query, FETCH_LINES, lambda rows: b"\n".join([r[0] for r in rows]) + b"\n")
-        return self._csv_lines(lo, hi)
+            chunks = self._stream(query, FETCH_LINES, lambda rows: b"\n".join([r[0] for r in rows]) + b"\n")
+        else:
+            chunks = self._csv_lines(lo, hi)
+        if any(c.zero_dates_error for c in self.mapping.columns):
+            return _refusing_zero_dates(chunks)
+        return chunks
 
     async def _csv_lines(self, lo: Key | None, hi: Key | None) -> AsyncIterator[bytes]:
         assert self.blocks is not None
@@ -168,6 +173,20 @@ class MySQLSource:
             self._fetchone, Predicate(f"SELECT COUNT(*) FROM {self.table} WHERE {where.sql}", where.params)
         )
         return int(row[0]) if row else 0
+
+
+async def _refusing_zero_dates(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    """The blocks of lines, failing at the first zero-date marker (zeroDates: error) before the
+    block reaches the target (ferry.copy.mysql_values)."""
+    try:
+        async for chunk in chunks:
+            column = mysql_values.marked_column(chunk)
+            if column is not None:
+                raise mysql_values.ZeroDateFound(column)
+            yield chunk
+    finally:
+        if isinstance(chunks, AsyncGenerator):
+            await chunks.aclose()
 
 
 def _charsets(conn: MySQLConnection, mapping: TableMapping) -> dict[str, str | None]:

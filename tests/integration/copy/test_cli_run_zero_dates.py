@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from harness.databases import Database
-from integration.copy.helpers import mysql_exec, pg_rows
+from integration.copy.helpers import mysql_exec, pg_exec, pg_rows
 from integration.copy.test_cli_run import _bundle, _run
 
 pytestmark = pytest.mark.integration
@@ -93,3 +93,28 @@ def test_error_on_a_column_holding_a_zero_date_fails_the_batch_and_names_no_valu
     # The target keeps NOT NULL; the batches before the failing one are committed, none of it is.
     assert _nullable(pg_db2)["happened"] == "NO"
     assert pg_rows(pg_db2, "SELECT id FROM events ORDER BY id") == [(i,) for i in range(1, 7)]
+
+
+def test_the_csv_path_refuses_a_zero_date_even_into_a_text_column_the_user_made(
+    mariadb_db: Database,
+    pg_db2: Database,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    mysql_exec(mariadb_db, *EVENTS)
+    # The target table exists with happened as text (schema mode create leaves it as is): the
+    # target would accept the CSV path's marker, so the worker must find it first.
+    pg_exec(
+        pg_db2,
+        "CREATE TABLE events (id integer PRIMARY KEY, happened text NOT NULL, day date NOT NULL, "
+        "title varchar(40) NOT NULL)",
+    )
+
+    bundle = _bundle(mariadb_db, pg_db2, **_zero_dates("happened: error"))
+    assert _run(tmp_path, bundle, monkeypatch, mariadb_db.password) == 1
+    captured = capsys.readouterr()
+    output = " ".join((captured.out + captured.err).split())
+    assert "table events: column happened holds a zero date (zeroDates: error)" in output, output
+    assert pg_rows(pg_db2, "SELECT id FROM events ORDER BY id") == [(i,) for i in range(1, 7)]
+    assert pg_rows(pg_db2, "SELECT count(*) FROM events WHERE happened LIKE 'ferry%'") == [(0,)]

@@ -8,7 +8,14 @@ import datetime as dt
 import pytest
 
 from ferry.copy.mysql_copy_csv import copy_line_expression
-from ferry.copy.mysql_values import ZERO_DATE_MARK, ZeroDateFound, csv_field, value_fix, zero_date_column
+from ferry.copy.mysql_values import (
+    ZERO_DATE_MARK,
+    ZeroDateFound,
+    csv_field,
+    marked_column,
+    value_fix,
+    zero_date_column,
+)
 from ferry.copy.projection import build_projection
 from ferry.schema.mapping import ColumnMapping, TableMapping
 
@@ -56,3 +63,14 @@ def test_validation_and_copy_share_the_conversion() -> None:
     assert projection.apply_fixes(["0000-00-00", dt.date(2024, 1, 1)]) == [None, dt.date(2024, 1, 1)]
     with pytest.raises(ZeroDateFound):
         projection.apply_fixes([None, "2024-00-00"])
+
+
+def test_the_worker_finds_the_marker_in_a_block_of_lines_before_the_target_does() -> None:
+    mark = f"{ZERO_DATE_MARK}{b'created at'.hex()}".encode()
+    assert marked_column(b'1,"a",2024-01-01\n2,"b",' + mark + b"\n") == "created at"
+    assert marked_column(mark + b',"x"\n') == "created at"
+    assert marked_column(b'1,"b",' + mark) == "created at"
+    # In quoted text it is a value, not the marker; nor is a malformed one.
+    assert marked_column(b'1,"' + mark + b'"\n') is None
+    assert marked_column(b"1," + ZERO_DATE_MARK.encode() + b"zz\n") is None
+    assert marked_column(b'1,"plain",2024-01-01\n') is None
