@@ -14,12 +14,13 @@ values: the server-formatted CSV path in SQL (`csv_field`), the row path in Pyth
   transaction rolls back: the row path raises `ZeroDateFound`; the CSV path writes a marker,
   `ferry-zero-date-<hex of the column name>`, as the field (the check is the one the NULL
   conversion makes on the server). The worker looks for it in each block of lines before
-  sending it (`marked_column`: a substring search, about a millisecond per 4 MB block) and
-  raises `ZeroDateFound`; should it pass anyway, no PostgreSQL date or timestamp input
-  accepts it, and `zero_date_column` reads the column back from the target's error. The
-  search is what keeps the marker out of a target column the user made text (schema mode
-  none, or create over an existing table). Neither carries a value of the row; the copy
-  reports the column and the batch's key range (`ferry.copy.runner`).
+  sending it (`marked_column`: a substring search, about 2 ms per 4 MB block; only tables
+  with such a column pay it) and raises `ZeroDateFound`; should it pass anyway, no
+  PostgreSQL date or timestamp input accepts it, and `zero_date_column` reads the column
+  back from the target's error. The search is what keeps the marker out of a target column
+  the user made text (schema mode none, or create over an existing table). Neither carries a
+  value of the row; the copy reports the column and the batch's key range
+  (`ferry.copy.runner`).
 - TINYINT(1) into boolean: MySQL's BOOLEAN is a TINYINT and holds any value; PostgreSQL's
   boolean input takes 0 and 1 only. Any non-zero value is true, as in MySQL's own `IF(x, …)`.
 - BIT(n) into bit(n): the driver gives big-endian bytes; bit(n) input is a string of
