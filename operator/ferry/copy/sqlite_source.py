@@ -29,7 +29,15 @@ from ferry.copy.endpoints import SQLiteEndpoint, open_sqlite
 from ferry.copy.key_steps import KeySteps, dense
 from ferry.copy.keys import Key
 from ferry.copy.projection import Projection
-from ferry.copy.sql import Predicate, and_where, boundary_query, key_range, qualified, quote_ident, select_rows
+from ferry.copy.sql import (
+    Predicate,
+    and_where,
+    boundary_query,
+    key_range,
+    qualified,
+    quote_ident,
+    select_rows,
+)
 from ferry.copy.units import integer_key
 
 FETCH_ROWS = 2000
@@ -74,7 +82,8 @@ class SQLiteSource:
         # Integers: only asked once `_dense_key` found the key's extreme values to be integers
         # (a REAL key between them is truncated; any increasing integer bounds tile the range).
         key = quote_ident("sqlite", self.mapping.key[0])
-        sql = f"SELECT CAST(min({key}) AS INTEGER), CAST(max({key}) AS INTEGER) FROM {self.table} WHERE {in_range.sql}"
+        extremes = f"CAST(min({key}) AS INTEGER), CAST(max({key}) AS INTEGER)"
+        sql = f"SELECT {extremes} FROM {self.table} WHERE {in_range.sql}"
         row = await self._one(Predicate(sql, in_range.params))
         return (None, None) if row is None else (row[0], row[1])
 
@@ -93,7 +102,9 @@ class SQLiteSource:
     async def boundary(self, lo: Key | None, unit_hi: Key | None, batch_size: int) -> Key | None:
         """The key ending the next batch after `lo` (at most `batch_size` rows); None: the rest fits."""
         if not await self._dense_key():
-            query = boundary_query("sqlite", self.table, self.mapping.key, self.range(lo, unit_hi), batch_size)
+            query = boundary_query(
+                "sqlite", self.table, self.mapping.key, self.range(lo, unit_hi), batch_size
+            )
             return await self._one(query)
         end = await self.steps.bound(lo, self.range(lo, unit_hi), batch_size)
         return None if end is None else (end,)

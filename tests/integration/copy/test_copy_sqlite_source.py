@@ -16,7 +16,7 @@ from ferry.cli.main import main
 from ferry.copy import CopyJob, Endpoints, ProgressEvent, SQLiteEndpoint, plan_units, run_units, validate
 from harness.databases import Database
 from harness.datasets import CHINOOK
-from integration.copy.helpers import pg_exec, pg_endpoint, pg_rows, table_mapping
+from integration.copy.helpers import pg_endpoint, pg_exec, pg_rows, table_mapping
 
 pytestmark = pytest.mark.integration
 
@@ -82,9 +82,9 @@ def test_run_copies_chinook_from_sqlite_and_a_rerun_copies_nothing(
     for table, count in counts.items():
         assert pg_rows(pg_db2, f'SELECT count(*) FROM "{table}"') == [(count,)], table
     # Values as the type mapping says: NUMERIC(10,2) REALs as numeric, DATETIME text as timestamp.
-    assert pg_rows(pg_db2, 'SELECT "Total", "InvoiceDate"::text FROM "Invoice" ORDER BY "InvoiceId" LIMIT 1') == [
-        (Decimal("1.98"), "2021-01-01 00:00:00")
-    ]
+    assert pg_rows(
+        pg_db2, 'SELECT "Total", "InvoiceDate"::text FROM "Invoice" ORDER BY "InvoiceId" LIMIT 1'
+    ) == [(Decimal("1.98"), "2021-01-01 00:00:00")]
 
     # A rerun resumes: every unit is done, so no row is written again (no row newer than now).
     (before,) = pg_rows(pg_db2, "SELECT txid_current()")[0]
@@ -108,8 +108,9 @@ SOURCE = """
 CREATE TABLE items (id INTEGER PRIMARY KEY, ok BOOLEAN, price NUMERIC(10,2), day DATE, at DATETIME,
                     raw BLOB, note TEXT);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
-INSERT INTO items SELECT i * 3, i % 3, i * 0.1 + 0.2, '2024-01-01 00:00:00', datetime(1700000000 + i, 'unixepoch'),
-       CASE WHEN i % 2 THEN randomblob(8) ELSE 'text ' || i END, CASE WHEN i % 5 THEN 'ñ' || i END FROM n;
+INSERT INTO items SELECT i * 3, i % 3, i * 0.1 + 0.2, '2024-01-01 00:00:00',
+       datetime(1700000000 + i, 'unixepoch'), CASE WHEN i % 2 THEN randomblob(8) ELSE 'text ' || i END,
+       CASE WHEN i % 5 THEN 'ñ' || i END FROM n;
 CREATE TABLE codes (code TEXT PRIMARY KEY, n INTEGER);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
 INSERT INTO codes SELECT printf('c%04d', i), i FROM n;
@@ -127,12 +128,26 @@ TARGET = (
     "CREATE TABLE log (line text)",
 )
 MAPPINGS = [
-    table_mapping("items", [("id", "integer", "bigint"), ("ok", "boolean"), ("price", "numeric(10,2)"),
-                            ("day", "date"), ("at", "datetime", "timestamp"), ("raw", "blob", "bytea"),
-                            ("note", "text")], row_estimate=2000),  # fmt: skip
+    table_mapping(
+        "items",
+        [
+            ("id", "integer", "bigint"),
+            ("ok", "boolean"),
+            ("price", "numeric(10,2)"),
+            ("day", "date"),
+            ("at", "datetime", "timestamp"),
+            ("raw", "blob", "bytea"),
+            ("note", "text"),
+        ],
+        row_estimate=2000,
+    ),
     table_mapping("codes", [("code", "text"), ("n", "integer")], key=("code",), row_estimate=1200),
-    table_mapping("pairs", [("a", "integer"), ("b", "text"), ("v", "real", "double precision")],
-                  key=("a", "b"), row_estimate=600),  # fmt: skip
+    table_mapping(
+        "pairs",
+        [("a", "integer"), ("b", "text"), ("v", "real", "double precision")],
+        key=("a", "b"),
+        row_estimate=600,
+    ),
     table_mapping("log", [("line", "text")], key=(), row_estimate=3),
 ]
 EXPECTED = {"items": 1000, "codes": 500, "pairs": 600, "log": 3}
