@@ -104,20 +104,22 @@ def test_run_copies_chinook_from_sqlite_and_a_rerun_copies_nothing(
 
 # Dynamic typing: a BOOLEAN of integers, NUMERIC(10,2) of REALs, DATE and DATETIME of text, a BLOB
 # holding text; keys: the rowid, text, a composite WITHOUT ROWID key, none.
-SOURCE = """
+TABLES = """
 CREATE TABLE items (id INTEGER PRIMARY KEY, ok BOOLEAN, price NUMERIC(10,2), day DATE, at DATETIME,
                     raw BLOB, note TEXT);
+CREATE TABLE codes (code TEXT PRIMARY KEY, n INTEGER);
+CREATE TABLE pairs (a INTEGER, b TEXT, v REAL, PRIMARY KEY (a, b)) WITHOUT ROWID;
+CREATE TABLE log (line TEXT);
+"""
+ROWS = """
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
 INSERT INTO items SELECT i * 3, i % 3, i * 0.1 + 0.2, '2024-01-01 00:00:00',
        datetime(1700000000 + i, 'unixepoch'), CASE WHEN i % 2 THEN randomblob(8) ELSE 'text ' || i END,
        CASE WHEN i % 5 THEN 'ñ' || i END FROM n;
-CREATE TABLE codes (code TEXT PRIMARY KEY, n INTEGER);
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
 INSERT INTO codes SELECT printf('c%04d', i), i FROM n;
-CREATE TABLE pairs (a INTEGER, b TEXT, v REAL, PRIMARY KEY (a, b)) WITHOUT ROWID;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600)
 INSERT INTO pairs SELECT i % 7, 'b' || i, i / 3.0 FROM n;
-CREATE TABLE log (line TEXT);
 INSERT INTO log VALUES ('one'), ('two'), ('two');
 """
 TARGET = (
@@ -156,7 +158,7 @@ EXPECTED = {"items": 1000, "codes": 500, "pairs": 600, "log": 3}
 def _sqlite_source(tmp_path: Path) -> SQLiteEndpoint:
     path = tmp_path / "source.sqlite"
     with sqlite3.connect(path) as conn:
-        conn.executescript(SOURCE)
+        conn.executescript(TABLES + ROWS)
     return SQLiteEndpoint(lambda: sqlite3.connect(path, check_same_thread=False))
 
 
@@ -201,3 +203,26 @@ async def test_a_stopped_sqlite_copy_resumes_with_exact_rows_and_checksums(
     assert pg_rows(pg_db2, "SELECT ok, price, day::text, raw FROM items WHERE id = 6") == [
         (True, Decimal("0.40"), "2024-01-01", b"text 2")
     ]
+
+
+async def test_sqlite_to_sqlite_keeps_values_as_stored(tmp_path: Path) -> None:
+    source = _sqlite_source(tmp_path)
+    path = tmp_path / "target.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(TABLES)
+    same = [
+        table_mapping(
+            m.source_table, [(c.source, c.source_type) for c in m.columns], m.key, target_schema=None
+        )
+        for m in MAPPINGS
+    ]
+    target = SQLiteEndpoint(lambda: sqlite3.connect(path, check_same_thread=False))
+    job = CopyJob("sqlite-sqlite", Endpoints(source, target), CopySpec(batch_size=150))
+
+    results = await run_units(job, await plan_units(same, source, job.copy))
+
+    assert results.ok, results.failed
+    checks = await validate(job, same, checksum=True)
+    assert [(c.target_rows, c.checksum_match) for c in checks] == [(n, True) for n in EXPECTED.values()]
+    with sqlite3.connect(path) as conn:  # stored as the source stored them: 2 stays 2
+        assert conn.execute("SELECT ok, typeof(raw) FROM items WHERE id = 6").fetchall() == [(2, "text")]
