@@ -103,11 +103,12 @@ def test_run_copies_chinook_from_sqlite_and_a_rerun_copies_nothing(
 
 
 # Dynamic typing: a BOOLEAN of integers, NUMERIC(10,2) of REALs, DATE and DATETIME of text, a BLOB
-# holding text; keys: the rowid, text, a composite WITHOUT ROWID key, none.
+# holding text; keys: the rowid, text (NOCASE: batches follow it, validation sorts by bytes as
+# PostgreSQL's "C" does), a composite WITHOUT ROWID key, none.
 TABLES = """
 CREATE TABLE items (id INTEGER PRIMARY KEY, ok BOOLEAN, price NUMERIC(10,2), day DATE, at DATETIME,
                     raw BLOB, note TEXT);
-CREATE TABLE codes (code TEXT PRIMARY KEY, n INTEGER);
+CREATE TABLE codes (code TEXT PRIMARY KEY COLLATE NOCASE, n INTEGER);
 CREATE TABLE pairs (a INTEGER, b TEXT, v REAL, PRIMARY KEY (a, b)) WITHOUT ROWID;
 CREATE TABLE log (line TEXT);
 """
@@ -117,7 +118,7 @@ INSERT INTO items SELECT i * 3, i % 3, i * 0.1 + 0.2, '2024-01-01 00:00:00',
        datetime(1700000000 + i, 'unixepoch'), CASE WHEN i % 2 THEN randomblob(8) ELSE 'text ' || i END,
        CASE WHEN i % 5 THEN 'ñ' || i END FROM n;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500)
-INSERT INTO codes SELECT printf('c%04d', i), i FROM n;
+INSERT INTO codes SELECT printf('%s%04d', CASE WHEN i % 2 THEN 'c' ELSE 'C' END, i), i FROM n;
 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 600)
 INSERT INTO pairs SELECT i % 7, 'b' || i, i / 3.0 FROM n;
 INSERT INTO log VALUES ('one'), ('two'), ('two');
