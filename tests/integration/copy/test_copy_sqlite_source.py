@@ -33,6 +33,11 @@ def _bundle(path: Path, target: Database) -> str:
         metadata: {{name: dst-creds}}
         stringData: {{username: {target.user}, password: {target.password}}}
         ---
+        apiVersion: v1
+        kind: Secret
+        metadata: {{name: pii}}
+        stringData: {{hmac: pepper}}
+        ---
         apiVersion: ferry.dev/v1alpha1
         kind: DatabaseConnection
         metadata: {{name: src}}
@@ -53,6 +58,10 @@ def _bundle(path: Path, target: Database) -> str:
           schema: {{mode: create}}
           copy: {{batchSize: 400, parallelism: 2}}
           validation: {{rowCount: true, checksum: true}}
+          tables:
+            overrides:
+              - name: Customer
+                transforms: [{{column: Email, type: hash, keySecretRef: {{name: pii, key: hmac}}}}]
         """)
 
 
@@ -85,6 +94,10 @@ def test_run_copies_chinook_from_sqlite_and_a_rerun_copies_nothing(
     assert pg_rows(
         pg_db2, 'SELECT "Total", "InvoiceDate"::text FROM "Invoice" ORDER BY "InvoiceId" LIMIT 1'
     ) == [(Decimal("1.98"), "2021-01-01 00:00:00")]
+
+    # The transform ran on SQLite's values (and validation's source side applied it too).
+    emails = 'SELECT count(*) FROM "Customer" WHERE "Email" LIKE \'%@%\' OR length("Email") <> 64'
+    assert pg_rows(pg_db2, emails) == [(0,)]
 
     # A rerun resumes: every unit is done, so no row is written again (no row newer than now).
     (before,) = pg_rows(pg_db2, "SELECT txid_current()")[0]
