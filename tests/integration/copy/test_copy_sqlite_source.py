@@ -240,3 +240,32 @@ async def test_sqlite_to_sqlite_keeps_values_as_stored(tmp_path: Path) -> None:
     assert [(c.target_rows, c.checksum_match) for c in checks] == [(n, True) for n in EXPECTED.values()]
     with sqlite3.connect(path) as conn:  # stored as the source stored them: 2 stays 2
         assert conn.execute("SELECT ok, typeof(raw) FROM items WHERE id = 6").fetchall() == [(2, "text")]
+
+
+async def test_an_int_key_holding_text_is_batched_by_offset_and_split_at_quantiles(tmp_path: Path) -> None:
+    # `k INT PRIMARY KEY` is not the rowid: SQLite stores 'x9' as text, which sorts after every
+    # number. Neither the split points nor the batch bounds may do arithmetic on it.
+    ddl = "CREATE TABLE mixed (k INT PRIMARY KEY, v TEXT)"
+    path, copy = tmp_path / "mixed.sqlite", tmp_path / "copy.sqlite"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(f"""{ddl};
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 900)
+            INSERT INTO mixed SELECT i, 'v' || i FROM n;
+            INSERT INTO mixed VALUES ('x9', 'text'), ('x1', 'text'), (2.5, 'real');""")
+    with sqlite3.connect(copy) as conn:
+        conn.execute(ddl)
+    mapping = table_mapping(
+        "mixed", [("k", "int"), ("v", "text")], ("k",), target_schema=None, row_estimate=1200
+    )
+    endpoints = Endpoints(
+        *(SQLiteEndpoint(lambda p=p: sqlite3.connect(p, check_same_thread=False)) for p in (path, copy))
+    )
+    spec = CopySpec(batch_size=100, split_threshold_rows=1000, parallelism=3)
+    job = CopyJob("mixed", endpoints, spec)
+
+    units = await plan_units([mapping], endpoints.source, spec)
+    results = await run_units(job, units)
+
+    assert len(units) == 3 and results.ok, results.failed
+    (check,) = await validate(job, [mapping], checksum=True, chunk_rows=100)
+    assert (check.target_rows, check.checksum_match) == (903, True)

@@ -61,3 +61,8 @@ def test_fixes_apply_into_postgresql_only_and_agree_with_the_target_checksum() -
     assert [c(v) for c, v in zip(canons, source_row, strict=True)] == [
         c(v) for c, v in zip(canons, (True, Decimal("0.30")), strict=True)
     ]
+
+
+def test_an_integer_column_holding_text_or_a_real_canonicalises_as_what_it_holds() -> None:
+    as_int = canonical_for("integer")
+    assert [as_int(v) for v in (7, "7", 7.0, 2.5, "x1")] == ["7", "7", "7", "2.5", "x1"]
