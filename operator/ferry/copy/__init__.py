@@ -2,6 +2,9 @@
 
 Public API (see docs/copy.md for how batches, checkpoints, resume, transforms and validation work):
 
+Sources and targets: PostgreSQL, MySQL/MariaDB, SQLite (a file; as a source read with
+`query_only`, its dynamically typed values converted for PostgreSQL by ferry.copy.sqlite_values).
+
 Connections are injected, never built here from URLs:
     Endpoints(source, target)                       PgEndpoint(connect: async () -> asyncpg.Connection)
                                                     MySQLEndpoint(connect: () -> pymysql Connection,

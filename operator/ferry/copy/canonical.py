@@ -34,7 +34,13 @@ def _as_bool(v: object) -> str:
 
 
 def _as_int(v: object) -> str:
-    return str(int(v))  # type: ignore[call-overload]
+    # A SQLite column declared INT may hold a REAL or text: compared as what it is, not refused.
+    if isinstance(v, float) and not v.is_integer():
+        return repr(v)
+    try:
+        return str(int(v))  # type: ignore[call-overload]
+    except ValueError:
+        return text_value(v)
 
 
 def _as_decimal(v: object) -> str:

@@ -21,8 +21,9 @@ from ferry.copy.pg_source import PgSource
 from ferry.copy.pg_target import PgTarget
 from ferry.copy.pg_target import ensure_checkpoint_table as ensure_pg_checkpoints
 from ferry.copy.projection import Projection
+from ferry.copy.sqlite_source import SQLiteSource
 
-Source = PgSource | MySQLSource
+Source = PgSource | MySQLSource | SQLiteSource
 Target = PgTarget | InsertTarget
 
 
@@ -41,6 +42,8 @@ async def open_source(endpoint: Endpoint, projection: Projection, bounds_only: b
             raise
     if isinstance(endpoint, MySQLEndpoint):
         return await MySQLSource.open(endpoint, projection, bounds_only)
+    if isinstance(endpoint, SQLiteEndpoint):
+        return await SQLiteSource.open(endpoint, projection)
     raise UnsupportedEndpoint(f"{endpoint.dialect} is not supported as a copy source")
 
 

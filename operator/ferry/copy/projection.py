@@ -10,7 +10,8 @@ Source select list:
   digits, like a MySQL integer does).
 - PostgreSQL to another engine: types the drivers share (numbers, text, bytea, temporal,
   uuid, json) as they are, anything else as text.
-- MySQL/MariaDB: the driver's values.
+- MySQL/MariaDB and SQLite: the driver's values (SQLite's converted into a PostgreSQL
+  target's types by `ferry.copy.sqlite_values`).
 
 Pass-through (PostgreSQL to PostgreSQL, no transform, identical type text on both sides):
 binary COPY when every type is a built-in scalar whose binary form carries no type OID
@@ -23,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from ferry.copy import mysql_values
+from ferry.copy import mysql_values, sqlite_values
 from ferry.copy.mysql_values import ValueFix
 from ferry.copy.sql import Dialect, quote_ident
 from ferry.copy.transforms import ValueFn, compile_transform
@@ -71,8 +72,8 @@ class Projection:
     transforms: tuple[ValueFn | None, ...]
     passthrough: PassThrough | None
     # Conversions of source values the target has no input for (MySQL zero dates, tinyint
-    # booleans, bit strings: ferry.copy.mysql_values). Unlike transforms they keep the CSV path,
-    # which converts in SQL.
+    # booleans, bit strings: ferry.copy.mysql_values; SQLite's dynamic types:
+    # ferry.copy.sqlite_values). Unlike transforms they keep MySQL's CSV path, which converts in SQL.
     fixes: tuple[ValueFix | None, ...] = ()
 
     @property
@@ -123,6 +124,8 @@ def build_projection(
     fixes: tuple[ValueFix | None, ...] = ()
     if source == "mysql" and target == "postgresql":
         fixes = tuple(mysql_values.value_fix(c) for c in mapping.columns)
+    elif source == "sqlite" and target == "postgresql":
+        fixes = tuple(sqlite_values.value_fix(c) for c in mapping.columns)
     return Projection(
         fixes=fixes if any(fixes) else (),
         mapping=mapping,

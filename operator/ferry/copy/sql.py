@@ -8,10 +8,12 @@ Key values travel in two forms, chosen by the *source* dialect (see `ferry.copy.
   round trips asyncpg would spend on `_mogrify`; the literal is quoted the standard way
   (sessions run with standard_conforming_strings on).
 - MySQL/MariaDB: driver values bound as `%s` parameters.
+- SQLite: driver values (int, float, str, bytes) bound as `?` parameters.
 
 A batch is a key range `(lo, hi]`; `None` bounds are open. Composite keys compare as rows
-on PostgreSQL (`(a, b) > (x, y)`, which a btree index serves); on MySQL the expanded form
-`a > x OR (a = x AND b > y)`, which every MySQL/MariaDB version optimises.
+on PostgreSQL (`(a, b) > (x, y)`, which a btree index serves); on MySQL and SQLite the
+expanded form `a > x OR (a = x AND b > y)`, which every MySQL/MariaDB version optimises
+(SQLite has row values since 3.15, but the expanded form needs no version check).
 """
 
 from __future__ import annotations
@@ -62,16 +64,23 @@ def _pg_row(columns: Sequence[str], types: Sequence[str], values: Sequence[objec
     return f"({cols})", f"({vals})"
 
 
-def _mysql_compare(columns: Sequence[str], values: Sequence[object], last_op: str) -> Predicate:
+def param_mark(dialect: Dialect) -> str:
+    return "?" if dialect == "sqlite" else "%s"
+
+
+def _expanded_compare(
+    dialect: Dialect, columns: Sequence[str], values: Sequence[object], last_op: str
+) -> Predicate:
     """`(a, b) last_op (x, y)` in the expanded form: a > x OR (a = x AND b > y)."""
     strict = last_op[0]  # '>' or '<'
+    mark = param_mark(dialect)
     terms: list[str] = []
     params: list[object] = []
     for i, col in enumerate(columns):
-        parts = [f"{quote_ident('mysql', c)} = %s" for c in columns[:i]]
+        parts = [f"{quote_ident(dialect, c)} = {mark}" for c in columns[:i]]
         params.extend(values[:i])
         op = last_op if i == len(columns) - 1 else strict
-        parts.append(f"{quote_ident('mysql', col)} {op} %s")
+        parts.append(f"{quote_ident(dialect, col)} {op} {mark}")
         params.append(values[i])
         terms.append("(" + " AND ".join(parts) + ")")
     return Predicate("(" + " OR ".join(terms) + ")", params)
@@ -93,7 +102,7 @@ def key_range(
             left, right = _pg_row(columns, types, bound)
             parts.append(Predicate(f"{left} {op} {right}"))
         else:
-            parts.append(_mysql_compare(columns, bound, op))
+            parts.append(_expanded_compare(dialect, columns, bound, op))
     if not parts:
         return Predicate("TRUE")
     return Predicate(" AND ".join(p.sql for p in parts), [x for p in parts for x in p.params])

@@ -1,6 +1,6 @@
 """Streaming reads of a query's rows in chunks, per dialect, with memory bounded by a chunk.
 
-Used by validation; the copy's own reads live in pg_source / mysql_source.
+Used by validation; the copy's own reads live in pg_source / mysql_source / sqlite_source.
 """
 
 from __future__ import annotations
@@ -42,9 +42,10 @@ async def stream_rows(
     else:
         sconn = await open_sqlite(endpoint)
         try:
-            scur = sconn.execute(sql, tuple(params))
+            scur = await asyncio.to_thread(sconn.execute, sql, tuple(params))
             while rows := await asyncio.to_thread(scur.fetchmany, CHUNK):
                 yield [tuple(r) for r in rows]
+            scur.close()
         finally:
             sconn.close()
 

@@ -26,7 +26,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ferry.api.migration import CopySpec
-from ferry.copy.endpoints import Endpoint, MySQLEndpoint, PgEndpoint, open_mysql, open_pg
+from ferry.copy.endpoints import (
+    Endpoint,
+    MySQLEndpoint,
+    PgEndpoint,
+    SQLiteEndpoint,
+    open_mysql,
+    open_pg,
+    open_sqlite,
+)
 from ferry.copy.keys import Key, encode_key
 from ferry.copy.sql import Dialect, quantile_query, quote_ident, source_relation
 from ferry.schema.mapping import TableMapping
@@ -131,25 +139,37 @@ async def _fetch_all(source: Endpoint, sql: str) -> list[Key]:
             return await asyncio.to_thread(fetch)
         finally:
             mconn.close()
+    if isinstance(source, SQLiteEndpoint):
+        sconn = await open_sqlite(source)
+        try:
+            return await asyncio.to_thread(lambda: [tuple(r) for r in sconn.execute(sql).fetchall()])
+        finally:
+            sconn.close()
     raise ValueError(f"{source.dialect} is not supported as a copy source")
 
 
-async def _integer_splits(mapping: TableMapping, source: Endpoint, parts: int) -> list[Key]:
-    dialect: Dialect = "postgresql" if isinstance(source, PgEndpoint) else "mysql"
+async def _integer_splits(mapping: TableMapping, source: Endpoint, parts: int) -> list[Key] | None:
+    """Split points by value; None when the key's extreme values are not integers (a SQLite
+    column declared INT may hold text): then the exact quantiles decide."""
+    dialect: Dialect = source.dialect
     table = source_relation(dialect, mapping.source_schema, mapping.source_table, mapping.source_only)
     key = quote_ident(dialect, mapping.key[0])
     ((low, high),) = await _fetch_all(source, f"SELECT min({key}), max({key}) FROM {table}")
     if low is None or high is None:
         return []
-    # PostgreSQL keys travel as text (ferry.copy.keys), MySQL keys as driver values.
+    if dialect == "sqlite" and not (isinstance(low, int) and isinstance(high, int)):
+        return None
+    # PostgreSQL keys travel as text (ferry.copy.keys), MySQL and SQLite keys as driver values.
     return [(str(p),) if dialect == "postgresql" else (p,) for p in even_splits(int(low), int(high), parts)]
 
 
 async def _quantiles(mapping: TableMapping, source: Endpoint, parts: int) -> list[Key]:
-    if integer_key(mapping) and isinstance(source, PgEndpoint | MySQLEndpoint):
-        return await _integer_splits(mapping, source, parts)
+    if integer_key(mapping):
+        by_value = await _integer_splits(mapping, source, parts)
+        if by_value is not None:
+            return by_value
     step = max(1, math.ceil(mapping.row_estimate / parts))
-    dialect: Dialect = "postgresql" if isinstance(source, PgEndpoint) else "mysql"
+    dialect: Dialect = source.dialect
     table = source_relation(dialect, mapping.source_schema, mapping.source_table, mapping.source_only)
     keys = await _fetch_all(source, quantile_query(dialect, table, mapping.key, step))
     return keys[: parts - 1]

@@ -8,11 +8,11 @@ target columns. Encrypted columns are compared as plaintext: the source value ag
 the decryption of the target value (ciphertexts are random by design).
 
 Ordered mode (the key is copied untransformed): both sides are read in key order — text
-keys in binary (code point) order on both engines, `COLLATE "C"` on PostgreSQL and
-`CAST(… AS BINARY)` on MySQL — and compared chunk by chunk (`chunk_rows` rows); the first
-differing chunk is reported with its source key range. Otherwise (no key, or a hashed
-key) one order-independent checksum covers the table: the sum of the rows' SHA-256
-digests modulo 2**256.
+keys in binary (code point) order on both engines, `COLLATE "C"` on PostgreSQL,
+`CAST(… AS BINARY)` on MySQL and `COLLATE BINARY` on SQLite — and compared chunk by chunk
+(`chunk_rows` rows); the first differing chunk is reported with its source key range.
+Otherwise (no key, or a hashed key) one order-independent checksum covers the table: the
+sum of the rows' SHA-256 digests modulo 2**256.
 """
 
 from __future__ import annotations
@@ -66,6 +66,10 @@ def _read_expr(dialect: Dialect, name: str, type_text: str) -> str:
 def _order_expr(dialect: Dialect, table: str, name: str, type_text: str) -> str:
     # Qualified: a select item `x::text` is named x too, and ORDER BY x would sort that text.
     ident = f"{table}.{quote_ident(dialect, name)}"
+    if dialect == "sqlite":
+        # Whatever the declared type (SQLite text may sit in any column): BINARY compares UTF-8
+        # bytes, code point order, over a column's own NOCASE or RTRIM collation. Numbers ignore it.
+        return f"{ident} COLLATE BINARY"
     if base_type(type_text) not in TEXTUAL:
         return ident
     if dialect == "postgresql":

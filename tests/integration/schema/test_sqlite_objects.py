@@ -3,8 +3,8 @@ whose counter continues from `sqlite_sequence` (also past deleted ids); views an
 named by the plan as not carried; a foreign key to a table that is neither selected nor on the
 target makes `ferry plan` exit non-zero.
 
-SQLite is not a copy source yet (ferry.copy.endpoints), so the rows are written here as the
-copy would, and the completion step's counter reset runs on its own."""
+The first test writes the rows by hand and runs the completion step's counter reset on its
+own; `ferry run` (SQLite is a copy source: ferry.copy.sqlite_source) does both in the last."""
 
 from __future__ import annotations
 
@@ -140,3 +140,21 @@ def test_foreign_key_to_a_table_nowhere_is_a_plan_error(
     # Once the target has the referred table, the plan can run (the key is not created: a warning).
     pg_exec(pg_db2, "CREATE TABLE notes (id integer PRIMARY KEY)")
     assert _ferry(tmp_path, text, "plan") == 0
+
+
+def test_run_from_sqlite_continues_the_autoincrement_counter_past_deleted_ids(
+    pg_db2: Database, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    source = tmp_path / "notes.sqlite"
+    _sqlite(source)
+
+    assert _ferry(tmp_path, _bundle(source, pg_db2), "run", "--no-progress") == 0, capsys.readouterr()
+    assert capsys.readouterr().out.count("checksum ok") == 2
+    assert pg_rows(pg_db2, "SELECT id, body FROM notes ORDER BY id") == [(1, "a"), (2, "b"), (3, "c")]
+
+    # notes: sqlite_sequence says 4 (id 4 was deleted); tags: no AUTOINCREMENT, the largest copied id.
+    pg_exec(
+        pg_db2, "INSERT INTO notes (body) VALUES ('e')", "INSERT INTO tags (note_id, tag) VALUES (1, 'y')"
+    )
+    assert pg_rows(pg_db2, "SELECT id FROM notes WHERE body = 'e'") == [(5,)]
+    assert pg_rows(pg_db2, "SELECT id FROM tags WHERE tag = 'y'") == [(2,)]

@@ -26,6 +26,12 @@ def test_mysql_composite_range_expands_for_index_use() -> None:
     assert upper.sql == "((`a` < %s) OR (`a` = %s AND `b` <= %s))"
 
 
+def test_sqlite_composite_range_expands_with_question_marks() -> None:
+    pred = key_range("sqlite", ["a", "b"], [], (1, "x"), (5, "z"))
+    assert pred.sql == '(("a" > ?) OR ("a" = ? AND "b" > ?)) AND (("a" < ?) OR ("a" = ? AND "b" <= ?))'
+    assert pred.params == [1, 1, "x", 5, 5, "z"]
+
+
 def test_open_range_is_true() -> None:
     assert key_range("postgresql", ["id"], ["bigint"], None, None).sql == "TRUE"
 
