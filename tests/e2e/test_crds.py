@@ -99,7 +99,12 @@ def test_valid_migration_is_stored_with_defaults(objects: client.CustomObjectsAp
     # No default for what a Project may default (copy.batchSize, copy.parallelism, validation.*,
     # job.resources): an omitted field must stay omitted so the operator can tell it from a set
     # one; the values that run are in status.effective.
-    assert spec["copy"] == {"onConflict": "error", "truncateTarget": False, "splitThresholdRows": 2000000}
+    assert spec["copy"] == {
+        "onConflict": "error",
+        "truncateTarget": False,
+        "splitThresholdRows": 2000000,
+        "zeroDates": "null",
+    }
     assert spec["validation"] == {}
     assert "resources" not in spec["job"] and spec["job"]["backoffLimit"] == 6
     assert spec["tables"]["exclude"] == ["tmp_*"]
