@@ -1,8 +1,8 @@
 """Render operations as DDL for a target dialect.
 
 CREATE TABLE, CREATE INDEX, ADD CONSTRAINT and CREATE TYPE ... AS ENUM are compiled by
-SQLAlchemy (quoting, constraint syntax, identity columns). Column types are our normalized
-text, carried through a literal type. ALTER COLUMN statements, which SQLAlchemy Core does
+SQLAlchemy (quoting, constraint syntax, identity columns) from the model as
+ferry.schema.ddl_sqlalchemy expresses it. ALTER COLUMN statements, which SQLAlchemy Core does
 not provide, are written here with the dialect's identifier preparer.
 
 One function renders each operation kind (`RENDERERS`, as alembic has one render function
@@ -12,9 +12,7 @@ settings of the copy, not statements: rendering one is an error.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -23,27 +21,20 @@ from sqlalchemy.engine.interfaces import Dialect
 
 from ferry.db.dialects import Family, UnknownDialect, family, sqlalchemy_dialect
 from ferry.schema import ddl_triggers
-from ferry.schema.model import Column, Table
+from ferry.schema.ddl_sqlalchemy import (
+    LiteralType,
+    column_definition,
+    compile_ddl,
+    sa_table,
+    stub_table,
+    table_ref,
+    type_text,
+)
 from ferry.schema.operations import DATA_KINDS, ConstraintType, Operation, OpKind
-
-# A built-in or extension type with its modifiers: `numeric(12,2)`, `geometry(Point,4326)`.
-_PLAIN_TYPE = re.compile(r"^[a-z_][a-z0-9_ ]*(\([A-Za-z0-9_, ]+\))?(\[\])?$")
 
 
 class RenderError(ValueError):
     """The operation has no DDL on this dialect (SQLite cannot alter a column type, say)."""
-
-
-class LiteralType(sa.types.UserDefinedType[object]):
-    """A column type rendered exactly as the given text."""
-
-    cache_ok = True
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def get_col_spec(self, **kw: object) -> str:
-        return self.text
 
 
 def dialect_for(name: str | Dialect) -> Dialect:
@@ -53,80 +44,6 @@ def dialect_for(name: str | Dialect) -> Dialect:
         return sqlalchemy_dialect(name)
     except UnknownDialect:
         raise RenderError(f"no DDL renderer for dialect {name!r}") from None
-
-
-def _type_text(
-    type_text: str, dialect: Dialect, schema: str | None = None, user_types: tuple[str, ...] = ()
-) -> str:
-    """Built-in types pass as written; an enum type the plan creates is quoted as needed and
-    qualified with the table's schema (the target schema need not be on the search path)."""
-    base, array = (type_text[:-2], "[]") if type_text.endswith("[]") else (type_text, "")
-    prep = dialect.identifier_preparer
-    if base in user_types:
-        return (f"{prep.quote_schema(schema)}." if schema else "") + prep.quote(base) + array
-    if _PLAIN_TYPE.match(type_text):
-        return type_text
-    return prep.quote_identifier(base) + array
-
-
-def _sa_column(col: Column, dialect: Dialect, op: Operation | None = None) -> sa.Column[object]:
-    declared = col.domain or col.type
-    type_text = _type_text(declared, dialect, op.schema if op else None, op.user_types if op else ())
-    if col.collation and family(dialect) is Family.POSTGRESQL:
-        type_text += f" COLLATE {col.collation}"
-    args: list[object] = []
-    if col.generated and family(dialect) is Family.POSTGRESQL:
-        args.append(sa.Computed(sa.text(col.generated), persisted=True))
-    elif col.autoincrement and family(dialect) is Family.POSTGRESQL:
-        args.append(
-            sa.Identity(
-                always=col.identity_always, start=col.identity_start, increment=col.identity_increment
-            )
-        )
-    elif col.autoincrement and family(dialect) is Family.MYSQL:
-        type_text += " AUTO_INCREMENT"
-    if col.generated is not None and family(dialect) is Family.POSTGRESQL:
-        # Only planned where the expression was translated for PostgreSQL (ferry.schema.mysql_generated).
-        args.append(sa.Computed(sa.text(col.generated), persisted=True))
-    return sa.Column(
-        col.name,
-        LiteralType(type_text),
-        *args,  # type: ignore[arg-type]
-        nullable=col.nullable,
-        server_default=sa.text(col.default) if col.default is not None else None,
-        autoincrement="auto" if col.autoincrement and args else False,
-    )
-
-
-def _sa_table(table: Table, metadata: sa.MetaData, dialect: Dialect, op: Operation) -> sa.Table:
-    items: list[sa.schema.SchemaItem] = [_sa_column(c, dialect, op) for c in table.columns]
-    if table.primary_key:
-        items.append(sa.PrimaryKeyConstraint(*table.primary_key, name=table.primary_key_name))
-    items += [sa.UniqueConstraint(*u.columns, name=u.name) for u in table.unique_constraints]
-    items += [sa.CheckConstraint(sa.text(c.expression), name=c.name) for c in table.check_constraints]
-    kw: dict[str, Any] = {"postgresql_partition_by": table.partition_by} if table.partition_by else {}
-    return sa.Table(table.name, metadata, *items, schema=table.schema, **kw)
-
-
-def _stub(schema: str | None, name: str, columns: Iterable[str], metadata: sa.MetaData) -> sa.Table:
-    key = f"{schema}.{name}" if schema else name
-    if key in metadata.tables:
-        table = metadata.tables[key]
-        for c in columns:
-            if c not in table.c:
-                table.append_column(sa.Column(c, LiteralType("integer")))
-        return table
-    return sa.Table(name, metadata, *(sa.Column(c, LiteralType("integer")) for c in columns), schema=schema)
-
-
-def _table_ref(op: Operation, dialect: Dialect) -> str:
-    prep = dialect.identifier_preparer
-    name = prep.quote(op.table)
-    return f"{prep.quote_schema(op.schema)}.{name}" if op.schema else name
-
-
-def _compile(element: sa.schema.ExecutableDDLElement | sa.schema.BaseDDLElement, dialect: Dialect) -> str:
-    return str(element.compile(dialect=dialect)).strip()
 
 
 # One renderer per operation kind. A renderer gets the operation, the dialect to compile for
@@ -142,20 +59,13 @@ def _column_name(op: Operation, dialect: Dialect) -> str:
     return dialect.identifier_preparer.quote(op.column.name) if op.column else ""
 
 
-def _column_definition(op: Operation, dialect: Dialect) -> str:
-    """The column as CREATE TABLE would declare it (type, identity, nullability, default)."""
-    assert op.column is not None
-    t = sa.Table(op.table, sa.MetaData(), _sa_column(op.column, dialect, op), schema=op.schema)
-    return _compile(sa.schema.CreateColumn(t.c[op.column.name]), dialect)
-
-
 def _modify_column(op: Operation, dialect: Dialect) -> list[str]:
     """MySQL changes a column's type or nullability by restating the whole column."""
-    return [f"ALTER TABLE {_table_ref(op, dialect)} MODIFY COLUMN {_column_definition(op, dialect)}"]
+    return [f"ALTER TABLE {table_ref(op, dialect)} MODIFY COLUMN {column_definition(op, dialect)}"]
 
 
 def _alter_column(op: Operation, dialect: Dialect, clause: str) -> list[str]:
-    return [f"ALTER TABLE {_table_ref(op, dialect)} ALTER COLUMN {_column_name(op, dialect)} {clause}"]
+    return [f"ALTER TABLE {table_ref(op, dialect)} ALTER COLUMN {_column_name(op, dialect)} {clause}"]
 
 
 def _create_enum(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
@@ -163,7 +73,7 @@ def _create_enum(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
     if fam is not Family.POSTGRESQL:
         return []  # other engines declare enums inline in the column type
     enum = postgresql.ENUM(*op.enum.values, name=op.enum.name, schema=op.enum.schema)
-    return [_compile(CreateEnumType(enum), dialect)]
+    return [compile_ddl(CreateEnumType(enum), dialect)]
 
 
 def _create_sequence(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
@@ -176,16 +86,16 @@ def _create_sequence(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
         maxvalue=seq.max_value, cycle=seq.cycle, schema=op.schema,
         data_type=LiteralType(seq.type),  # type: ignore[arg-type]  # the type's text, as for columns
     )  # fmt: skip
-    return [_compile(sa.schema.CreateSequence(sequence), dialect)]
+    return [compile_ddl(sa.schema.CreateSequence(sequence), dialect)]
 
 
 def _create_table(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
     assert op.table_def is not None
-    return [_compile(sa.schema.CreateTable(_sa_table(op.table_def, sa.MetaData(), dialect, op)), dialect)]
+    return [compile_ddl(sa.schema.CreateTable(sa_table(op.table_def, sa.MetaData(), dialect, op)), dialect)]
 
 
 def _add_column(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
-    return [f"ALTER TABLE {_table_ref(op, dialect)} ADD COLUMN {_column_definition(op, dialect)}"]
+    return [f"ALTER TABLE {table_ref(op, dialect)} ADD COLUMN {column_definition(op, dialect)}"]
 
 
 def _alter_type(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
@@ -195,7 +105,7 @@ def _alter_type(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
         raise _no_ddl(op, dialect)
     assert op.column is not None
     qcol = _column_name(op, dialect)
-    new = _type_text(op.column.type, dialect, op.schema, op.user_types)
+    new = type_text(op.column.type, dialect, op.schema, op.user_types)
     # An enum the plan creates has no cast from the old type: go through text.
     using = f"{qcol}::text::{new}" if new != op.column.type else f"{qcol}::{new}"
     return _alter_column(op, dialect, f"TYPE {new} USING {using}")
@@ -236,8 +146,8 @@ def _add_constraint(
     """ALTER TABLE ... ADD, compiled against a stub of the table (SQLite cannot add constraints)."""
     if fam is Family.SQLITE:
         raise _no_ddl(op, dialect)
-    _stub(op.schema, op.table, columns, sa.MetaData()).append_constraint(constraint)
-    return [_compile(sa.schema.AddConstraint(constraint), dialect)]
+    stub_table(op.schema, op.table, columns, sa.MetaData()).append_constraint(constraint)
+    return [compile_ddl(sa.schema.AddConstraint(constraint), dialect)]
 
 
 def _add_primary_key(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
@@ -262,8 +172,8 @@ def _add_foreign_key(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
     fk = op.foreign_key
     assert fk is not None
     metadata = sa.MetaData()
-    own = _stub(op.schema, op.table, fk.columns, metadata)
-    referred = _stub(fk.referred_schema or op.schema, fk.referred_table, fk.referred_columns, metadata)
+    own = stub_table(op.schema, op.table, fk.columns, metadata)
+    referred = stub_table(fk.referred_schema or op.schema, fk.referred_table, fk.referred_columns, metadata)
     constraint = sa.ForeignKeyConstraint(
         list(fk.columns),
         [referred.c[c] for c in fk.referred_columns],
@@ -274,7 +184,7 @@ def _add_foreign_key(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
         initially="DEFERRED" if fk.initially_deferred else None,
     )
     own.append_constraint(constraint)
-    return [_compile(sa.schema.AddConstraint(constraint), dialect)]
+    return [compile_ddl(sa.schema.AddConstraint(constraint), dialect)]
 
 
 def _drop_constraint(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
@@ -289,7 +199,7 @@ def _drop_constraint(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
             ConstraintType.FOREIGN_KEY: f"DROP FOREIGN KEY {name}",
             ConstraintType.UNIQUE: f"DROP INDEX {name}",
         }.get(op.constraint_type, clause)
-    return [f"ALTER TABLE {_table_ref(op, dialect)} {clause}"]
+    return [f"ALTER TABLE {table_ref(op, dialect)} {clause}"]
 
 
 def _create_index(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
@@ -304,8 +214,8 @@ def _create_index(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
             if ix.definition.startswith("btree (")
             else f"USING {ix.definition}"
         )
-        return [f"CREATE {unique}INDEX {name} ON {_table_ref(op, dialect)} {using}"]
-    t = _stub(op.schema, op.table, () if ix.expressions else ix.columns, sa.MetaData())
+        return [f"CREATE {unique}INDEX {name} ON {table_ref(op, dialect)} {using}"]
+    t = stub_table(op.schema, op.table, () if ix.expressions else ix.columns, sa.MetaData())
     elements = [sa.text(c) if ix.expressions else t.c[c] for c in ix.columns]
     kw: dict[str, object] = {}
     if fam is Family.POSTGRESQL and ix.method:
@@ -313,7 +223,7 @@ def _create_index(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
     if fam is Family.POSTGRESQL and ix.where:
         kw["postgresql_where"] = sa.text(ix.where)
     index = sa.Index(ix.name, *elements, unique=ix.unique, _table=t, **kw)  # type: ignore[arg-type]
-    return [_compile(sa.schema.CreateIndex(index), dialect)]
+    return [compile_ddl(sa.schema.CreateIndex(index), dialect)]
 
 
 def _drop_index(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
@@ -321,16 +231,16 @@ def _drop_index(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
     prep = dialect.identifier_preparer
     name = prep.quote(op.index.name)
     if fam is Family.MYSQL:  # index names are per table
-        return [f"DROP INDEX {name} ON {_table_ref(op, dialect)}"]
+        return [f"DROP INDEX {name} ON {table_ref(op, dialect)}"]
     return [f"DROP INDEX {prep.quote_schema(op.schema) + '.' if op.schema else ''}{name}"]
 
 
 def _drop_column(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
-    return [f"ALTER TABLE {_table_ref(op, dialect)} DROP COLUMN {_column_name(op, dialect)}"]
+    return [f"ALTER TABLE {table_ref(op, dialect)} DROP COLUMN {_column_name(op, dialect)}"]
 
 
 def _drop_table(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
-    return [f"DROP TABLE {_table_ref(op, dialect)}"]
+    return [f"DROP TABLE {table_ref(op, dialect)}"]
 
 
 def _data_operation(op: Operation, dialect: Dialect, fam: Family) -> list[str]:
