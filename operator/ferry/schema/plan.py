@@ -22,6 +22,7 @@ from ferry.schema.mapping import TableMapping
 from ferry.schema.model import DatabaseSchema, EnumType
 from ferry.schema.objects_plan import ObjectPlan, plan_objects, source_read_errors
 from ferry.schema.operations import Operation, OpKind, OpPhase, Risk
+from ferry.schema.plan_warnings import missing_on_target, set_aside_warnings, source_warnings
 
 Mode = Literal["create", "diff", "none"]
 MAX_STATUS_WARNINGS = 50  # status.plan keeps the first ones and counts the rest (etcd objects stay small)
@@ -211,7 +212,7 @@ def build_plan(
     pg_to_pg = source.dialect == target_dialect == "postgresql"
     if pg_to_pg and mode in ("create", "diff"):
         objects = plan_objects(source, target, desired, mappings, privileges_carried=privileges is not None)
-    warnings = _source_warnings(source, mappings, carried=source.dialect == target_dialect) + desired.warnings
+    warnings = source_warnings(source, mappings, carried=source.dialect == target_dialect) + desired.warnings
     warnings += [f"{note}: {', '.join(where)}" for note, where in desired.notes.items()]
     errors = list(desired.errors) + source_read_errors(source, mappings) + objects.errors
     warnings += objects.warnings
@@ -224,7 +225,7 @@ def build_plan(
     ]
     mode = str(mode)
     if mode == "none":
-        errors += _verify_exists(desired, target)
+        errors += missing_on_target(desired, target)
     elif mode in ("create", "diff"):
         ops += _schema_ops(target, target_dialect)
         ops += _enum_ops(desired, target)
@@ -258,7 +259,7 @@ def build_plan(
     ops += object_ops
     warnings += object_warnings
     errors += object_errors
-    warnings += _set_aside_warnings(desired, target, target_dialect)
+    warnings += set_aside_warnings(desired, target, target_dialect)
     if privileges is not None and mode != "none":
         if pg_to_pg:
             carried = privileges_plan.plan_privileges(source, target, mappings, ops, privileges.role_mapping)
@@ -282,36 +283,6 @@ def build_plan(
     )
 
 
-def _source_warnings(source: DatabaseSchema, mappings: list[TableMapping], *, carried: bool) -> list[str]:
-    """`carried`: PostgreSQL to PostgreSQL, where views and partitions are created as on the source."""
-    named = {o.name for o in source.source_objects if o.kind == "view"}  # ferry.schema.source_objects
-    out = (
-        []
-        if carried
-        else [f"view {v} is not copied (views are skipped)" for v in source.views if v not in named]
-    )
-    if len(source.partitions) > 3:  # a table partitioned by month has dozens: one line
-        out.append(
-            f"{len(source.partitions)} partitions ({source.partitions[0]}, ...) are not copied on their own; "
-            "their rows come through their parent tables"
-        )
-    else:
-        out += [
-            f"partition {p} is not copied on its own; its rows come through its parent table"
-            for p in source.partitions
-        ]
-    for m in mappings:
-        if not m.key:
-            out.append(
-                f"{m.source_table}: no primary key or NOT NULL unique key; "
-                "copied as one unit, reloaded on retry"
-            )
-        table = source.tables[m.source_table]
-        if table.partitioned and not (carried and table.partition_by):
-            out.append(f"{m.source_table}: partitioned on the source; created as a plain table")
-    return out
-
-
 def _source_objects(
     source: DatabaseSchema,
     target: DatabaseSchema,
@@ -332,22 +303,6 @@ def _source_objects(
     names = {m.source_table: m.target_table for m in mappings}
     errors, missing = source_objects.reference_problems(desired, target, names)
     return ops, warnings + missing, errors
-
-
-def _set_aside_warnings(desired: Desired, target: DatabaseSchema, target_dialect: str) -> list[str]:
-    """Existing PostgreSQL target tables keep their foreign keys only around the load, not during it
-    (ferry.services.fk_deferral): units load in any table order."""
-    if target_dialect != "postgresql":
-        return []
-    out = []
-    for name in desired.tables:
-        actual = target.tables.get(name)
-        if actual is not None and actual.foreign_keys:
-            out.append(
-                f"{name}: its foreign keys ({len(actual.foreign_keys)}) are dropped for the load "
-                "and re-created as they were after it"
-            )
-    return out
 
 
 def _enum_ops(desired: Desired, target: DatabaseSchema) -> list[Operation]:
@@ -395,18 +350,3 @@ def _schema_ops(target: DatabaseSchema, target_dialect: str) -> list[Operation]:
         return []
     name = target.schema
     return [Operation(OpKind.CREATE_SCHEMA, None, name, Risk.SAFE, "new schema", f"schema {name}")]
-
-
-def _verify_exists(desired: Desired, target: DatabaseSchema) -> list[str]:
-    errors = []
-    if not target.schema_exists:
-        errors.append(f"target schema {target.schema} does not exist (schema mode none creates nothing)")
-    for name, table in desired.tables.items():
-        actual = target.tables.get(name)
-        if actual is None:
-            errors.append(f"{name}: target table does not exist (schema mode none creates nothing)")
-            continue
-        missing = [c.name for c in table.columns if actual.column(c.name) is None]
-        if missing:
-            errors.append(f"{name}: target table has no column {', '.join(missing)}")
-    return errors
