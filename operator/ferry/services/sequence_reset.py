@@ -17,19 +17,26 @@ from ferry.db.dialects import Family, family
 from ferry.schema import discover, select_tables
 from ferry.schema import sequence_sql as sql
 from ferry.schema.sequence_resets import Position, SequenceReset, next_position, sequence_resets
-from ferry.services.planning import Side, engine_for
+from ferry.services.planning import PlannedMigration, Side, engine_for
 
 
-def reset_sequences(spec: MigrationSpec, source: Side, target: Side) -> list[str]:
+def reset_sequences(
+    spec: MigrationSpec, source: Side, target: Side, planned: PlannedMigration | None = None
+) -> list[str]:
     """Set every counter of the migrated tables; returns the ones it moved ("table.column" or
-    the sequence's name)."""
+    the sequence's name). `planned`: a plan made just now, whose reflection of the source is
+    used instead of reflecting it again."""
     moved: list[str] = []
     with engine_for(source) as src, engine_for(target) as dst:
-        source_schema = discover(src, spec.source.schema_)
-        mappings = select_tables(source_schema, spec, target.dialect)
-        default_schema = None
-        if target.dialect == "postgresql":
-            default_schema = spec.target.schema_ or sa.inspect(dst).default_schema_name
+        if planned is not None:
+            source_schema, mappings = planned.source_schema, planned.mappings
+            default_schema = planned.target_schema.schema if target.dialect == "postgresql" else None
+        else:
+            source_schema = discover(src, spec.source.schema_)
+            mappings = select_tables(source_schema, spec, target.dialect)
+            default_schema = None
+            if target.dialect == "postgresql":
+                default_schema = spec.target.schema_ or sa.inspect(dst).default_schema_name
         for reset in sequence_resets(source_schema, mappings, target.dialect, default_schema):
             with src.connect() as conn:
                 position = sql.source_position(conn, reset)

@@ -60,10 +60,12 @@ def complete_target(
     """
     with engine_for(target) as engine:
         restored = restore_foreign_keys(engine, migration_uid)
+    replanned = None
     if restored or post_data is None:
         owned = tables_with_checkpoints(target, migration_uid) if owned_tables is None else owned_tables
-        post_data = plan_migration(spec, source, target, owned_tables=owned).plan.completing
+        replanned = plan_migration(spec, source, target, owned_tables=owned)
+        post_data = replanned.plan.completing
     if post_data:
         with engine_for(target) as engine:
             apply_post_data(engine, post_data, spec.copy_.parallelism)
-    reset_sequences(spec, source, target)
+    reset_sequences(spec, source, target, planned=replanned)  # one reflection of the source, not two
