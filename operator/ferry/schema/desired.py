@@ -8,7 +8,6 @@ used where the source's would collide (MySQL index names are per table, PostgreS
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -16,6 +15,7 @@ from functools import cached_property
 from typing import TypeVar, overload
 
 from ferry.schema import mysql_generated, mysql_postgresql
+from ferry.schema.check_expressions import columns_named, portable_check
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.model import (
     CheckConstraint,
@@ -33,12 +33,6 @@ from ferry.schema.sequences import kept_sequences, nextval_sequence, sequence_us
 from ferry.schema.typemap import MappedDefault, map_default, map_type
 from ferry.schema.typenames import canonical_type
 
-# A check expression we can carry across dialects: column names, literals, comparisons and
-# logic. Function calls and casts are not portable (MySQL's `cast(x as char charset ...)`).
-_CHECK_TOKEN = re.compile(
-    r"\s+|[()]|`[^`]+`|\"[^\"]+\"|\[[^\]]+\]|'(?:[^']|'')*'|-?\d+(?:\.\d+)?|<=|>=|<>|!=|[<>=,]|[A-Za-z_][A-Za-z0-9_]*"
-)
-_CHECK_KEYWORDS = {"and", "or", "not", "in", "between", "is", "null", "like", "true", "false"}
 _INTEGER_TYPES = {"smallint", "integer", "bigint", "int", "tinyint", "mediumint"}
 
 T = TypeVar("T")
@@ -59,24 +53,6 @@ class Desired:
 
     def note(self, text: str, where: str) -> None:
         self.notes.setdefault(text, []).append(where)
-
-
-def _portable_check(expression: str, source_dialect: str, columns: tuple[str, ...]) -> str | None:
-    tokens = _CHECK_TOKEN.findall(expression)
-    if "".join(tokens) != expression:
-        return None
-    for token in tokens:
-        word = token.strip('`"[]')
-        if (
-            (token[0].isalpha() or token[0] in '_`"[')
-            and word.lower() not in _CHECK_KEYWORDS
-            and word not in columns
-        ):
-            return None
-    out = re.sub(r"`([^`]+)`", r'"\1"', expression)
-    if source_dialect == "sqlite":
-        out = re.sub(r"\[([^\]]+)\]", r'"\1"', out)
-    return out
 
 
 def build_desired(
@@ -310,20 +286,16 @@ def _check(m: _Mapped, position: int, check: CheckConstraint) -> CheckConstraint
     expression = (
         m.retarget(check.expression)
         if m.same
-        else _portable_check(check.expression, m.source.dialect, m.table.column_names)
+        else portable_check(check.expression, m.source.dialect, m.table.column_names)
     )
     if expression is None:
         m.out.warnings.append(
             f"{m.where}: check constraint {check.name or ''} not created: {check.expression}"
         )
         return None
-    if not m.same and not all(c in m.rename for c in _identifiers(check.expression, m.table)):
+    if not m.same and not all(c in m.rename for c in columns_named(check.expression, m.table)):
         return None
     return CheckConstraint((check.name or f"{m.mapping.target_table}_check_{position + 1}")[:63], expression)
-
-
-def _identifiers(expression: str, table: Table) -> list[str]:
-    return [c for c in table.column_names if re.search(rf"(?<![\w]){re.escape(c)}(?![\w])", expression)]
 
 
 def _mysql_column(m: _Mapped, cm: ColumnMapping, src: Column, where: str) -> str | None:
