@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from harness.databases import Database, MariaDBServer, PostgresServer
+from harness.databases import LOGICAL, Database, MariaDBServer, PostgresServer, binlog_args
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 DATASETS = SHARED / "datasets"
@@ -16,14 +16,17 @@ DATASETS = SHARED / "datasets"
 
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[PostgresServer]:
-    server = PostgresServer(Path(tempfile.mkdtemp(prefix="ferry-pg-"))).start()
+    # Logical decoding on: online migrations read every test database through a slot.
+    server = PostgresServer(Path(tempfile.mkdtemp(prefix="ferry-pg-")), settings=LOGICAL).start()
     yield server
     server.stop()
 
 
 @pytest.fixture(scope="session")
 def mariadb_server() -> Iterator[MariaDBServer]:
-    server = MariaDBServer(Path(tempfile.mkdtemp(prefix="ferry-maria-"))).start()
+    base = Path(tempfile.mkdtemp(prefix="ferry-maria-"))
+    # Row-based binlog with full images: what online migrations from MariaDB need.
+    server = MariaDBServer(base, extra_args=binlog_args(base)).start()
     yield server
     server.stop()
 

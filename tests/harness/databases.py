@@ -21,6 +21,18 @@ from harness.processes import as_user, chown_tree, free_port, port_open, server_
 
 PG_BIN = Path(os.environ.get("FERRY_PG_BIN", "/usr/lib/postgresql/15/bin"))
 SUPERUSER_PASSWORD = "harness-superuser-pw"
+# PostgreSQL settings of a source for logical decoding (online migrations; a restart to change).
+LOGICAL = {"wal_level": "logical", "max_replication_slots": "40", "max_wal_senders": "40"}
+
+
+def binlog_args(base_dir: Path) -> tuple[str, ...]:
+    """mariadbd options of a source for online migrations: row-based binlog with full row images."""
+    return (
+        f"--log-bin={base_dir / 'binlog'}",
+        "--binlog-format=ROW",
+        "--binlog-row-image=FULL",
+        "--server-id=1",
+    )
 
 
 def stop_server(process: subprocess.Popen[bytes] | None, base_dir: Path) -> None:
