@@ -32,6 +32,9 @@ def binlog_args(base_dir: Path) -> tuple[str, ...]:
         "--binlog-format=ROW",
         "--binlog-row-image=FULL",
         "--server-id=1",
+        # Without it, binary logging refuses CREATE FUNCTION/TRIGGER from users without SUPER,
+        # which the application fixtures are.
+        "--log-bin-trust-function-creators=1",
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, TypeAlias
@@ -71,6 +72,7 @@ PG_SESSION = (
     "SET row_security = off"
 )
 MYSQL_SESSION = ("SET time_zone = '+00:00'", "SET NAMES utf8mb4")
+MYSQL_READ_ONLY = "SET SESSION TRANSACTION READ ONLY"
 
 
 async def open_pg(endpoint: PgEndpoint) -> PgConnection:
@@ -110,11 +112,25 @@ async def open_sqlite(endpoint: SQLiteEndpoint) -> sqlite3.Connection:
     return conn
 
 
-def endpoint_from_spec(spec: DatabaseConnectionSpec, credentials: Credentials) -> Endpoint:
-    """Connection factories for a DatabaseConnection, from ferry.db's driver keyword builders (with TLS)."""
+def endpoint_from_spec(
+    spec: DatabaseConnectionSpec, credentials: Credentials, *, read_only: bool = False
+) -> Endpoint:
+    """Connection factories for a DatabaseConnection, from ferry.db's driver keyword builders (with TLS).
+
+    `read_only`: every session is read-only from its first statement (a source: the copy, its
+    counts and its checksums only read, so a `where` filter that calls a writing function fails
+    with the engine's read-only error instead of writing to the source). Set at connect time
+    (PostgreSQL `default_transaction_read_only` in the startup packet, MySQL `init_command`,
+    SQLite `mode=ro`), so no code path can forget it.
+    """
     engine_family = family(spec.engine)
     if engine_family is Family.POSTGRESQL:
         pg_kwargs = asyncpg_connect_kwargs(spec, credentials)
+        if read_only:
+            pg_kwargs["server_settings"] = {
+                **pg_kwargs["server_settings"],
+                "default_transaction_read_only": "on",
+            }
 
         async def connect_pg() -> PgConnection:
             conn: PgConnection = await asyncpg.connect(**pg_kwargs)
@@ -124,10 +140,15 @@ def endpoint_from_spec(spec: DatabaseConnectionSpec, credentials: Credentials) -
     if engine_family is Family.MYSQL:
         mysql_kwargs = pymysql_connect_kwargs(spec, credentials)
         stream_kwargs = asyncmy_connect_kwargs(spec, credentials)
+        if read_only:
+            mysql_kwargs["init_command"] = stream_kwargs["init_command"] = MYSQL_READ_ONLY
 
         async def connect_stream() -> MySQLStreamConnection:
             return await asyncmy.connect(**stream_kwargs, autocommit=True)
 
         return MySQLEndpoint(lambda: pymysql.connect(**mysql_kwargs, autocommit=False), connect_stream)
     path = spec.database
+    if read_only:
+        uri = f"file:{urllib.parse.quote(path)}?mode=ro"
+        return SQLiteEndpoint(lambda: sqlite3.connect(uri, uri=True, check_same_thread=False))
     return SQLiteEndpoint(lambda: sqlite3.connect(path, check_same_thread=False))

@@ -7,9 +7,10 @@ from ferry.copy.endpoints import Endpoint, endpoint_from_spec
 from ferry.services.planning import Side
 
 
-def endpoint_for(side: Side) -> Endpoint:
-    return endpoint_from_spec(side.spec, side.credentials)
+def endpoint_for(side: Side, *, read_only: bool = False) -> Endpoint:
+    return endpoint_from_spec(side.spec, side.credentials, read_only=read_only)
 
 
 def endpoints_for(source: Side, target: Side) -> Endpoints:
-    return Endpoints(endpoint_for(source), endpoint_for(target))
+    """The source's sessions are read-only: the copy and its validation never write there."""
+    return Endpoints(endpoint_for(source, read_only=True), endpoint_for(target))
