@@ -135,7 +135,9 @@ class ChangeSource(Protocol):
 
     kind: CaptureKind
 
-    async def read(self, after: AppliedPosition, max_changes: int, wait_seconds: float) -> list[SourceTransaction]:
+    async def read(
+        self, after: AppliedPosition, max_changes: int, wait_seconds: float
+    ) -> list[SourceTransaction]:
         """Transactions (or chunks) not yet covered by `after`, up to about `max_changes`
         changes; waits up to `wait_seconds` for the first one, and returns [] when none came.
         Raises SourceSchemaChanged when a followed table's structure changed."""

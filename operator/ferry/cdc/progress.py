@@ -27,4 +27,5 @@ class ReplicationProgress:
     changes_per_second: float
     last_applied_time: str | None  # RFC 3339, the target commit of the last batch
     cutover_position: str | None = None
-    details: Mapping[str, str] = field(default_factory=dict)  # slot name, wal_status, safe_wal_size, binlog file
+    # Slot name, wal_status, safe_wal_size; or binlog file and server id.
+    details: Mapping[str, str] = field(default_factory=dict)

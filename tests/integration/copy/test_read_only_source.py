@@ -31,6 +31,11 @@ def _side(db: Database) -> Side:
     return Side(spec, Credentials(db.user, db.password))
 
 
+def _maria(db: Database, autocommit: bool = False) -> pymysql.connections.Connection:  # type: ignore[type-arg]
+    return pymysql.connect(host=db.host, port=db.port, user=db.user, password=db.password, database=db.name,
+                           autocommit=autocommit)  # fmt: skip
+
+
 def _copy(source: Database, target: Database, where: str) -> str | None:
     spec = MigrationSpec.model_validate(
         {
@@ -69,8 +74,7 @@ def test_a_postgresql_filter_that_writes_fails_and_writes_nothing(pg_db: Databas
 
 
 def test_a_mariadb_filter_that_writes_fails_and_writes_nothing(mariadb_db: Database, pg_db: Database) -> None:
-    conn = pymysql.connect(host=mariadb_db.host, port=mariadb_db.port, user=mariadb_db.user,
-                           password=mariadb_db.password, database=mariadb_db.name, autocommit=True)  # fmt: skip
+    conn = _maria(mariadb_db, autocommit=True)
     with conn, conn.cursor() as cur:
         cur.execute("CREATE TABLE items (id int PRIMARY KEY, name varchar(20))")
         cur.execute("CREATE TABLE audit (n int)")
@@ -81,8 +85,7 @@ def test_a_mariadb_filter_that_writes_fails_and_writes_nothing(mariadb_db: Datab
         )
     error = _copy(mariadb_db, pg_db, "sneaky(id) = 1")
     assert error is not None and "READ ONLY" in error.upper()
-    conn = pymysql.connect(host=mariadb_db.host, port=mariadb_db.port, user=mariadb_db.user,
-                           password=mariadb_db.password, database=mariadb_db.name)  # fmt: skip
+    conn = _maria(mariadb_db)
     with conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM audit")
         assert cur.fetchone() == (0,)
