@@ -24,6 +24,8 @@ from harness.processes import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 CRD_DIR = REPO / "crds"
+INSTALL = REPO / "manifests" / "install"
+OPERATOR_NS = "ferry-operator-e2e"  # not ferry-system: the chart and install tests create that one
 _HERE = Path(__file__).resolve().parent
 
 
@@ -86,16 +88,46 @@ def user_api(control_plane: ControlPlane) -> Iterator[dict[str, client.ApiClient
         api.close()
 
 
+@pytest.fixture(scope="session")
+def operator_kubeconfig(control_plane: ControlPlane, kube_api: client.ApiClient, crds: list[str]) -> Path:
+    """A kubeconfig of the ServiceAccount `ferry-operator-e2e/ferry-operator` bound to the shipped
+    `ferry-operator` ClusterRole, as the install manifests bind it: the operator of every e2e test
+    runs with exactly the permissions users grant it (no list or watch of Secrets, say)."""
+    control_plane.kubectl("apply", "--server-side", "-f", str(INSTALL / "clusterrole-operator.yaml"))
+    control_plane.kubectl("apply", "--server-side", "-f", str(INSTALL / "clusterroles-users.yaml"))
+    core = client.CoreV1Api(kube_api)
+    core.create_namespace({"metadata": {"name": OPERATOR_NS}})
+    core.create_namespaced_service_account(OPERATOR_NS, {"metadata": {"name": "ferry-operator"}})
+    client.RbacAuthorizationV1Api(kube_api).create_cluster_role_binding(
+        {
+            "metadata": {"name": OPERATOR_NS},
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": "ferry-operator",
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": "ferry-operator", "namespace": OPERATOR_NS}],
+        }
+    )
+    token = core.create_namespaced_service_account_token(
+        "ferry-operator", OPERATOR_NS, {"spec": {"expirationSeconds": 24 * 3600}}
+    ).status.token
+    return control_plane.kubeconfig_for_token(token, "ferry-operator")
+
+
 @pytest.fixture
-def operator(control_plane: ControlPlane, crds: list[str], tmp_path: Path) -> Iterator[OperatorProcess]:
-    """`ferry operator --all-namespaces` as a subprocess with the admin kubeconfig; stopped after the test.
+def operator(
+    control_plane: ControlPlane, operator_kubeconfig: Path, tmp_path: Path
+) -> Iterator[OperatorProcess]:
+    """`ferry operator --all-namespaces` as a subprocess, as the shipped ClusterRole's
+    ServiceAccount (`operator_kubeconfig`); stopped after the test.
 
     Metrics are served on a free port (`operator.metrics_port`): the default 8080 would collide
     with other test sessions on the machine.
     """
     port = free_port()
     argv = [*OPERATOR_ARGV, "--metrics-port", str(port)]
-    process = OperatorProcess(control_plane.kubeconfig_path, tmp_path / "operator.log", argv=argv)
+    process = OperatorProcess(operator_kubeconfig, tmp_path / "operator.log", argv=argv)
     process.metrics_port = port
     process.start()
     yield process

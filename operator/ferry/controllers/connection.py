@@ -2,9 +2,11 @@
 
 kopf timers have one fixed interval per handler, while each connection declares its own
 `healthCheck.intervalSeconds`. So one short tick runs per object and probes only when it is
-due: the interval has passed, or a referenced Secret changed (its resourceVersion, from an
-index over Secrets, differs from the one seen at the last probe). A Secret fix is therefore
-picked up within a tick, without touching the DatabaseConnection.
+due: the interval has passed, or a referenced Secret changed (its resourceVersion differs from
+the one seen at the last probe). The versions come from a metadata-only `get` of each referenced
+Secret every SECRET_CHECK_SECONDS, not from a watch: the operator never lists or watches Secrets,
+so it holds no copy of the cluster's Secrets and needs no cluster-wide list permission. A Secret
+fix is therefore picked up within seconds, without touching the DatabaseConnection.
 
 The handlers only unpack kopf's arguments; the probe is `ferry.db.probe`, credentials come
 through `KubeSecretSource`, and status changes go through `apply_probe_result`.
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +33,7 @@ from ferry.db.errors import classify
 from ferry.db.probe import ProbeResult, probe
 from ferry.kube.client import load_api_client
 from ferry.kube.events import involved_object, post_event
-from ferry.kube.secrets import KubeSecretSource
+from ferry.kube.secrets import KubeSecretSource, secret_versions
 from ferry.kube.status import patch_status
 from ferry.observability.logging import get_logger
 from ferry.observability.metrics import forget_connection, record_connection_probe
@@ -46,7 +49,9 @@ PROBE_STEPS = 3
 
 log = get_logger(__name__)
 
-SecretVersions = kopf.Index[tuple[str, str], str]
+# How often a connection reads its Secrets' resourceVersions (one metadata-only get each): bounds
+# the delay of a re-probe after a Secret changes without a cluster-wide watch of Secrets.
+SECRET_CHECK_SECONDS = 10.0
 
 
 # --- Pure pieces ----------------------------------------------------------------------------
@@ -64,14 +69,18 @@ def referenced_secrets(spec: DatabaseConnectionSpec) -> list[str]:
 
 
 def secrets_fingerprint(
-    namespace: str, spec: DatabaseConnectionSpec, versions: SecretVersions | None
-) -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """The resourceVersions of the referenced Secrets (empty when absent): changes on any edit."""
-    if versions is None:
-        return ()
-    return tuple(
-        (name, tuple(sorted(versions.get((namespace, name), ())))) for name in referenced_secrets(spec)
-    )
+    spec: DatabaseConnectionSpec, versions: Mapping[str, str]
+) -> tuple[tuple[str, str], ...]:
+    """The resourceVersions of the referenced Secrets ("" when absent): changes on any edit."""
+    return tuple((name, versions.get(name, "")) for name in referenced_secrets(spec))
+
+
+async def _fingerprint(namespace: str, spec: DatabaseConnectionSpec) -> tuple[tuple[str, str], ...]:
+    def read() -> dict[str, str]:
+        with load_api_client() as api:
+            return secret_versions(api, namespace, referenced_secrets(spec))
+
+    return secrets_fingerprint(spec, await asyncio.to_thread(read))
 
 
 def apply_probe_result(
@@ -120,6 +129,7 @@ class _ObjectState:
 
     lock: asyncio.Lock
     last_probe: float = float("-inf")
+    last_secret_check: float = float("-inf")
     fingerprint: tuple[Any, ...] | None = None
     generation: int | None = None
 
@@ -203,14 +213,6 @@ def _invalid_spec(exc: ValidationError) -> ProbeResult:
 # --- Handlers -------------------------------------------------------------------------------
 
 
-@kopf.index("", "v1", "secrets")
-def secret_versions(
-    namespace: str | None, name: str, meta: kopf.Meta, **_: Any
-) -> dict[tuple[str, str], str]:
-    """(namespace, name) -> resourceVersion of every Secret: metadata only, never the data."""
-    return {(namespace or "", name): str(meta.get("resourceVersion", ""))}
-
-
 @kopf.on.resume(GROUP, VERSION, PLURAL)
 @kopf.on.create(GROUP, VERSION, PLURAL)
 @kopf.on.update(GROUP, VERSION, PLURAL, field="spec")
@@ -219,7 +221,6 @@ async def connection_changed(
     spec: kopf.Spec,
     patch: kopf.Patch,
     memo: Any,
-    secret_versions: SecretVersions | None = None,
     **_: Any,
 ) -> None:
     try:
@@ -232,7 +233,8 @@ async def connection_changed(
         return
     state = _state(memo)
     async with state.lock:
-        fingerprint = secrets_fingerprint(body.metadata.namespace or "", parsed, secret_versions)
+        fingerprint = await _fingerprint(body.metadata.namespace or "", parsed)
+        state.last_secret_check = time.monotonic()
         await _check(body, parsed, patch, state, fingerprint, reconciling=True)
 
 
@@ -242,7 +244,6 @@ async def connection_health(
     spec: kopf.Spec,
     patch: kopf.Patch,
     memo: Any,
-    secret_versions: SecretVersions | None = None,
     **_: Any,
 ) -> None:
     try:
@@ -253,8 +254,12 @@ async def connection_health(
     if state.lock.locked():
         return  # a probe is running; the next tick looks again
     async with state.lock:
-        fingerprint = secrets_fingerprint(body.metadata.namespace or "", parsed, secret_versions)
-        due = time.monotonic() - state.last_probe >= parsed.health_check.interval_seconds
+        now = time.monotonic()
+        due = now - state.last_probe >= parsed.health_check.interval_seconds
+        fingerprint = state.fingerprint or ()
+        if now - state.last_secret_check >= SECRET_CHECK_SECONDS:
+            fingerprint = await _fingerprint(body.metadata.namespace or "", parsed)
+            state.last_secret_check = now
         if due or fingerprint != state.fingerprint:
             await _check(body, parsed, patch, state, fingerprint, reconciling=False)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
+from collections.abc import Iterable
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -55,3 +57,29 @@ class KubeSecretSource:
             raise SecretUnreadable(name, f"the API server answered {exc.status} {exc.reason}") from None
         data: dict[str, str] = dict(secret.data or {})
         return data
+
+
+# Only the Secret's metadata crosses the wire: the apiserver answers a GET with this Accept header
+# with a PartialObjectMetadata (no data), so watching for changes never reads a credential.
+METADATA_ONLY = "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
+
+
+def secret_versions(api: client.ApiClient, namespace: str, names: Iterable[str]) -> dict[str, str]:
+    """name -> resourceVersion of each named Secret of `namespace` ("" when absent or unreadable).
+
+    A `get` per Secret, not a list or watch: the operator needs no cluster-wide read of Secrets to
+    notice that a connection's Secret changed.
+    """
+    core = client.CoreV1Api(api)
+    versions: dict[str, str] = {}
+    for name in names:
+        try:
+            response = core.read_namespaced_secret(
+                name, namespace, _preload_content=False, _headers={"Accept": METADATA_ONLY}
+            )
+        except ApiException:
+            versions[name] = ""  # the probe reports why (not found, forbidden)
+            continue
+        metadata = json.loads(response.data).get("metadata") or {}
+        versions[name] = str(metadata.get("resourceVersion", ""))
+    return versions

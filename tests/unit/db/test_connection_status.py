@@ -54,8 +54,7 @@ def test_referenced_secrets_and_fingerprint() -> None:
         }
     )
     assert referenced_secrets(spec) == ["ca", "creds"]
-    versions = {("ns", "creds"): ["7"], ("other", "ca"): ["1"]}
-    assert secrets_fingerprint("ns", spec, versions) == (("ca", ()), ("creds", ("7",)))  # type: ignore[arg-type]
+    assert secrets_fingerprint(spec, {"creds": "7", "other": "1"}) == (("ca", ""), ("creds", "7"))
 
 
 def test_event_builder_scrubs_and_references_the_object() -> None:
