@@ -281,11 +281,12 @@ class MigrationStatus(ConditionedStatus):
     ) -> StatusEvent | None:
         return self._transition(Phase.SUSPENDED, message, generation, False, False, c.SUSPENDED)
 
-    def mark_following(self, message: str, generation: int) -> StatusEvent | None:
+    def mark_following(self, message: str, generation: int, reason: str = c.FOLLOWING) -> StatusEvent | None:
         """Online: the copy is done and the follower applies changes as the source commits.
         Ready (GitOps tools show Healthy): the target is being kept current, which is what an
-        online Migration declares until someone asks for the cutover."""
-        return self._transition(Phase.FOLLOWING, message, generation, True, False, c.FOLLOWING)
+        online Migration declares until someone asks for the cutover (reason
+        CutoverAwaitingApproval while a requested one waits for the Project's approval)."""
+        return self._transition(Phase.FOLLOWING, message, generation, True, False, reason)
 
     def mark_cutting_over(self, message: str, generation: int) -> StatusEvent | None:
         """Online: the cutover was asked for; the follower applies up to its position, then ends."""
