@@ -80,6 +80,29 @@ def start_following(ports: MigrationPorts, ctx: MigrationContext, spec: Migratio
     out.emit(st.mark_following(f"copy done; job {st.job_name} applies the source's changes", gen))
 
 
+# -- the Job of the current attempt, whichever it runs (the reconciler supervises both alike) ---------
+
+
+def create_job(ports: MigrationPorts, ctx: MigrationContext, spec: MigrationSpec) -> str:
+    if ctx.status.job_kind == JobKind.FOLLOWER:
+        return ports.create_follower_job(ctx, spec)
+    return ports.create_job(ctx, spec)
+
+
+def back_to_work(ctx: MigrationContext, prefix: str = "") -> StatusEvent | None:
+    """The phase the Job's work belongs in (a resume, a new attempt, errors cleared)."""
+    st = ctx.status
+    if st.job_kind == JobKind.FOLLOWER:
+        return resumed(ctx, f"{prefix}job {st.job_name} is following")
+    return st.mark_running(f"{prefix}job {st.job_name} is copying", ctx.generation)
+
+
+def mark_suspended(ctx: MigrationContext) -> StatusEvent | None:
+    if ctx.status.job_kind == JobKind.FOLLOWER:
+        return ctx.status.mark_suspended(ctx.generation, SUSPENDED_MESSAGE)
+    return ctx.status.mark_suspended(ctx.generation)
+
+
 def resumed(ctx: MigrationContext, message: str) -> StatusEvent | None:
     """Back to the phase the follower was in (a resume, a new attempt, errors cleared)."""
     st, gen = ctx.status, ctx.generation

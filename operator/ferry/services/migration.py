@@ -142,13 +142,11 @@ class MigrationReconciler:
         if ready is None or ready.reason != c.RECONCILE_ERROR:
             return
         if st.phase == Phase.SUSPENDED:
-            out.emit(st.mark_suspended(ctx.generation))
+            out.emit(following.mark_suspended(ctx))
         elif st.phase == Phase.VALIDATING:
             out.emit(st.mark_validating(ctx.generation))
-        elif st.job_kind == JobKind.FOLLOWER:
-            out.emit(following.resumed(ctx, f"job {st.job_name} follows the source"))
         else:
-            out.emit(st.mark_running(f"job {st.job_name} is copying", ctx.generation))
+            out.emit(following.back_to_work(ctx))
 
     def _unclassified(self, ctx: MigrationContext, out: Outcome, phase: Phase, exc: Exception) -> None:
         st = ctx.status
@@ -259,23 +257,21 @@ class MigrationReconciler:
             if self.ports.now() < _parse_time(st.next_attempt_time):
                 return
             st.next_attempt_time = None
-            st.job_name = self._create_job(ctx, spec)
-            out.emit(self._resumed(ctx, f"attempt {st.attempts}: job {st.job_name} is {self._doing(ctx)}"))
+            st.job_name = following.create_job(self.ports, ctx, spec)
+            out.emit(following.back_to_work(ctx, f"attempt {st.attempts}: "))
             return
         job = self.ports.job_state(ctx.namespace, st.job_name)
         if job == JobState.MISSING:
             # Deleted behind our back (or never created before a restart): recreate the same attempt.
-            st.job_name = self._create_job(ctx, spec)
+            st.job_name = following.create_job(self.ports, ctx, spec)
             return
         assert st.job_name is not None  # a Job exists, so it has a name
         if ctx.spec.suspend and st.phase != Phase.SUSPENDED:
             self.ports.suspend_job(ctx.namespace, st.job_name, True)
-            out.emit(
-                st.mark_suspended(gen, following.SUSPENDED_MESSAGE) if follower else st.mark_suspended(gen)
-            )
+            out.emit(following.mark_suspended(ctx))
         elif not ctx.spec.suspend and st.phase == Phase.SUSPENDED:
             self.ports.suspend_job(ctx.namespace, st.job_name, False)
-            out.emit(self._resumed(ctx, f"resumed; job {st.job_name} is {self._doing(ctx)}"))
+            out.emit(following.back_to_work(ctx, "resumed; "))
         elif job == JobState.COMPLETE and follower:
             following.finish(self.ports, ctx, spec, out)
         elif job == JobState.COMPLETE and following.is_online(spec):
@@ -290,21 +286,6 @@ class MigrationReconciler:
             self._job_failed(ctx, spec, out)
         elif follower and st.phase != Phase.SUSPENDED:
             following.watch(self.ports, ctx, spec, out)
-
-    def _create_job(self, ctx: MigrationContext, spec: MigrationSpec) -> str:
-        if ctx.status.job_kind == JobKind.FOLLOWER:
-            return self.ports.create_follower_job(ctx, spec)
-        return self.ports.create_job(ctx, spec)
-
-    @staticmethod
-    def _doing(ctx: MigrationContext) -> str:
-        return "following" if ctx.status.job_kind == JobKind.FOLLOWER else "copying"
-
-    @staticmethod
-    def _resumed(ctx: MigrationContext, message: str) -> StatusEvent | None:
-        if ctx.status.job_kind == JobKind.FOLLOWER:
-            return following.resumed(ctx, message)
-        return ctx.status.mark_running(message, ctx.generation)
 
     def _job_failed(self, ctx: MigrationContext, spec: MigrationSpec, out: Outcome) -> None:
         st = ctx.status
