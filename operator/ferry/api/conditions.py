@@ -46,6 +46,17 @@ ROLLING_BACK: Final = "RollingBack"
 ROLLED_BACK: Final = "RolledBack"
 RECONCILE_ERROR: Final = "ReconcileError"
 
+# Migration reasons of online mode (change data capture, follow, cutover).
+FOLLOWING: Final = "Following"
+CUTTING_OVER: Final = "CuttingOver"
+CUTOVER_AWAITING_APPROVAL: Final = "CutoverAwaitingApproval"
+SOURCE_SCHEMA_CHANGED: Final = "SourceSchemaChanged"
+CAPTURE_NOT_READY: Final = "CaptureNotReady"
+CAPTURE_STARTED: Final = "CaptureStarted"
+CAPTURE_DROPPED: Final = "CaptureDropped"
+SLOT_WAL_RETAINED: Final = "SlotWALRetained"
+CAPTURE_HEALTHY: Final = "CaptureHealthy"  # also the condition type: the source capture holds no excess
+
 # Project reasons.
 NAMESPACE_READY: Final = "NamespaceReady"
 NAMESPACE_OWNED_ELSEWHERE: Final = "NamespaceOwnedElsewhere"

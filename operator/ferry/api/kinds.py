@@ -93,6 +93,8 @@ MIGRATION: Final = Kind(
         {"name": "Rows", "type": "integer", "jsonPath": ".status.progress.rowsCopied"},
         {"name": "Speed", "type": "string", "jsonPath": ".status.progress.speed"},
         {"name": "ETA", "type": "string", "jsonPath": ".status.progress.eta"},
+        {"name": "Lag", "type": "number", "jsonPath": ".status.replication.lagSeconds"},
+        {"name": "Mode", "type": "string", "priority": 1, "jsonPath": ".spec.mode"},
         {"name": "Plan", "type": "string", "priority": 1, "jsonPath": ".status.plan.hash"},
         _AGE_COLUMN,
     ),

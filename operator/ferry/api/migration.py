@@ -16,12 +16,16 @@ from ferry.api.base import (
 )
 from ferry.api.migration_status import (  # the status models, re-exported where the kind lives
     TERMINAL,
+    CutoverStatus,
     EffectiveSettings,
+    JobKind,
     MigrationStatus,
     Phase,
     PlanOperationSummary,
     PlanStatus,
     ProgressStatus,
+    ReplicationState,
+    ReplicationStatus,
     StatusEvent,
     TableState,
     TableStatus,
@@ -250,6 +254,41 @@ class RollbackSpec(ApiModel):
 
 class ApprovalSpec(ApiModel):
     plan_hash: str | None = Field(default=None, max_length=128, pattern=r"^[0-9a-f]{8,128}$")
+    cutover: bool = Field(
+        default=False,
+        description="Online mode, when the Project's policy sets cutoverRequiresApproval: the requested "
+        "cutover starts only once this is true as well.",
+    )
+
+
+class MigrationMode(StrEnum):
+    """offline: copy once and finish. online: capture changes from before the copy, follow them
+    after it, and switch over (`cutover`) when asked."""
+
+    OFFLINE = "offline"
+    ONLINE = "online"
+
+
+class CutoverSpec(ApiModel):
+    """Online mode: the switch from the source to the target."""
+
+    requested: bool = Field(
+        default=False,
+        description="Set to true (kubectl ferry cutover mig/NAME) to end following: the follower applies "
+        "every change up to the source's position at that moment, then the target is completed and "
+        "validated. Cannot be taken back once set.",
+    )
+    max_lag_seconds: int = Field(
+        default=5,
+        ge=0,
+        le=86400,
+        description="The cutover position is taken only once the follower is at most this far behind.",
+    )
+    freeze_source: bool = Field(
+        default=False,
+        description="Make the source read-only for the followed tables while the last changes are "
+        "applied, so nothing is written there after the cutover position.",
+    )
 
 
 class JobSpec(ApiModel):
@@ -278,10 +317,34 @@ class MigrationSpec(ApiModel):
     approval: ApprovalSpec = Field(default_factory=ApprovalSpec)
     suspend: bool = False
     job: JobSpec = Field(default_factory=JobSpec)
+    mode: MigrationMode = Field(
+        default=MigrationMode.OFFLINE,
+        description="offline (copy once) or online (copy, then follow the source's changes until "
+        "cutover). Immutable: the capture must open before the first row is copied.",
+    )
+    cutover: CutoverSpec = Field(default_factory=CutoverSpec)
 
     model_config = {
         "json_schema_extra": {
             "x-kubernetes-validations": [
+                {
+                    "rule": "(has(self.mode) ? self.mode : 'offline') == "
+                    "(has(oldSelf.mode) ? oldSelf.mode : 'offline')",
+                    "message": "mode is immutable; create a new Migration instead",
+                    "fieldPath": ".mode",
+                },
+                {
+                    "rule": "!has(self.cutover) || !self.cutover.requested || "
+                    "(has(self.mode) && self.mode == 'online')",
+                    "message": "cutover applies to online migrations only (spec.mode: online)",
+                    "fieldPath": ".cutover.requested",
+                },
+                {
+                    "rule": "!has(oldSelf.cutover) || !oldSelf.cutover.requested || "
+                    "(has(self.cutover) && self.cutover.requested)",
+                    "message": "a requested cutover cannot be taken back",
+                    "fieldPath": ".cutover.requested",
+                },
                 {
                     "rule": "self.source.connectionRef.name != self.target.connectionRef.name",
                     "message": "source and target must be different DatabaseConnections",
@@ -301,9 +364,13 @@ __all__ = [
     "ApprovalSpec",
     "ColumnSelection",
     "CopySpec",
+    "CutoverSpec",
+    "CutoverStatus",
     "EffectiveSettings",
     "Endpoint",
+    "JobKind",
     "JobSpec",
+    "MigrationMode",
     "MigrationSpec",
     "MigrationStatus",
     "OnConflict",
@@ -312,6 +379,8 @@ __all__ = [
     "PlanStatus",
     "PrivilegesMode",
     "ProgressStatus",
+    "ReplicationState",
+    "ReplicationStatus",
     "RollbackAction",
     "RollbackSpec",
     "SchemaMode",

@@ -25,6 +25,8 @@ class Phase(StrEnum):
     PLANNING = "Planning"
     AWAITING_APPROVAL = "AwaitingApproval"
     RUNNING = "Running"
+    FOLLOWING = "Following"  # online: the copy is done, changes are applied as the source commits
+    CUTTING_OVER = "CuttingOver"  # online: applying up to the cutover position, then the follower ends
     VALIDATING = "Validating"
     SUCCEEDED = "Succeeded"
     FAILED = "Failed"
@@ -42,6 +44,26 @@ class TableState(StrEnum):
     DONE = "done"
     FAILED = "failed"
     VALIDATED = "validated"
+
+
+class JobKind(StrEnum):
+    """What the Job in `status.jobName` runs: the initial copy, or (online) the follower."""
+
+    COPY = "copy"
+    FOLLOWER = "follower"
+
+
+class ReplicationState(StrEnum):
+    """`status.replication.state`: the follower's own states (ferry.cdc.progress.FollowState)
+    and how it ended when it did not reach the cutover."""
+
+    CATCHING_UP = "CatchingUp"
+    FOLLOWING = "Following"
+    CUTTING_OVER = "CuttingOver"
+    CUT_OVER = "CutOver"
+    SOURCE_SCHEMA_CHANGED = "SourceSchemaChanged"  # exit code 3; `message` names table and change
+    STOPPED = "Stopped"  # SIGTERM (suspend, drain); the next pod resumes from the stored position
+    FAILED = "Failed"
 
 
 class WorkerState(StrEnum):
@@ -129,6 +151,55 @@ class WorkerStatus(StatusModel):
     updated_at: str | None = None
 
 
+class ReplicationStatus(StatusModel):
+    """Online mode: the change stream from the source to the target.
+
+    Two writers, each merge-patching only its own keys: the operator writes `startPosition`
+    (when it opens the capture) and `healthCheckedAt`; the follower pod writes everything else
+    (at most every 2 s, like the copy workers' `status.workers`).
+    """
+
+    start_position: str | None = Field(
+        default=None, description="Where the capture started, before the first row was copied."
+    )
+    health_checked_at: str | None = Field(
+        default=None, description="When the operator last checked the capture on the source."
+    )
+    state: str | None = Field(
+        default=None,
+        description="CatchingUp, Following, CuttingOver, CutOver; SourceSchemaChanged, Stopped or Failed "
+        "when the follower ended without reaching the cutover.",
+    )
+    message: str | None = None
+    source_position: str | None = None
+    applied_position: str | None = None
+    cutover_position: str | None = None
+    lag_seconds: float | None = Field(
+        default=None, description="Now minus the source commit time of the oldest change not applied."
+    )
+    lag_bytes: int | None = Field(default=None, description="Change history not applied yet, where known.")
+    changes_applied: int = 0
+    changes_per_second: float = 0.0
+    last_applied_time: str | None = None
+    details: dict[str, str] = Field(
+        default_factory=dict,
+        description="The capture on the source: slot name, wal_status, safe_wal_size, or binlog file ...",
+    )
+    updated_at: str | None = None
+
+
+class CutoverStatus(StatusModel):
+    """Online mode: when the switch to the target was asked for, where it applied up to, how long it took."""
+
+    requested_at: str | None = Field(
+        default=None, description="When the operator saw spec.cutover.requested."
+    )
+    started_at: str | None = Field(default=None, description="When the follower set the cutover position.")
+    position: str | None = Field(default=None, description="The source position applied up to.")
+    completed_at: str | None = None
+    duration_seconds: float | None = Field(default=None, description="From requestedAt to completedAt.")
+
+
 class EffectiveSettings(StatusModel):
     """The copy and validation settings that run: the Migration's own, else its Project's
     `defaults`, else Ferry's. Workers read them from here (they cannot read Projects)."""
@@ -157,6 +228,9 @@ class MigrationStatus(ConditionedStatus):
         default_factory=list, description="Target tables this migration created (rollback drop-created)."
     )
     job_name: str | None = None
+    job_kind: JobKind = Field(
+        default=JobKind.COPY, description="What jobName runs: the copy, or (online) the follower."
+    )
     attempts: int = 0
     next_attempt_time: str | None = None
     reconcile_errors: int = Field(
@@ -165,6 +239,8 @@ class MigrationStatus(ConditionedStatus):
     start_time: str | None = None
     completion_time: str | None = None
     message: str | None = None
+    replication: ReplicationStatus | None = None
+    cutover: CutoverStatus | None = None
 
     # -- named transitions ------------------------------------------------------------------
 
@@ -192,14 +268,41 @@ class MigrationStatus(ConditionedStatus):
     def mark_running(self, message: str, generation: int) -> StatusEvent | None:
         return self._transition(Phase.RUNNING, message, generation, False, True, c.RUNNING)
 
-    def mark_retry_scheduled(self, message: str, generation: int) -> StatusEvent:
-        """A worker Job attempt failed and the next one is scheduled; the phase stays Running."""
-        self._transition(Phase.RUNNING, message, generation, False, True, c.JOB_FAILED)
+    def mark_retry_scheduled(
+        self, message: str, generation: int, phase: Phase = Phase.RUNNING
+    ) -> StatusEvent:
+        """A Job attempt failed and the next one is scheduled; the phase stays (Running, or an
+        online Migration's Following or CuttingOver)."""
+        self._transition(phase, message, generation, False, True, c.JOB_FAILED)
         return StatusEvent("Warning", c.JOB_FAILED, message)
 
-    def mark_suspended(self, generation: int) -> StatusEvent | None:
-        message = "suspended by spec.suspend; progress is checkpointed"
+    def mark_suspended(
+        self, generation: int, message: str = "suspended by spec.suspend; progress is checkpointed"
+    ) -> StatusEvent | None:
         return self._transition(Phase.SUSPENDED, message, generation, False, False, c.SUSPENDED)
+
+    def mark_following(self, message: str, generation: int, reason: str = c.FOLLOWING) -> StatusEvent | None:
+        """Online: the copy is done and the follower applies changes as the source commits.
+        Ready (GitOps tools show Healthy): the target is being kept current, which is what an
+        online Migration declares until someone asks for the cutover (reason
+        CutoverAwaitingApproval while a requested one waits for the Project's approval)."""
+        return self._transition(Phase.FOLLOWING, message, generation, True, False, reason)
+
+    def mark_cutting_over(self, message: str, generation: int) -> StatusEvent | None:
+        """Online: the cutover was asked for; the follower applies up to its position, then ends."""
+        return self._transition(Phase.CUTTING_OVER, message, generation, False, True, c.CUTTING_OVER)
+
+    def mark_capture_health(self, ok: bool, message: str, generation: int) -> StatusEvent | None:
+        """The `CaptureHealthy` condition (online): False while the capture holds more of the
+        source's change history than it should (a slot retaining WAL). A Warning event on the flip
+        to False; the phase and the standard conditions are left alone."""
+        reason = c.CAPTURE_HEALTHY if ok else c.SLOT_WAL_RETAINED
+        flipped = self.set_condition(
+            c.CAPTURE_HEALTHY, "True" if ok else "False", reason, message, generation
+        )
+        if flipped and not ok:
+            return StatusEvent("Warning", c.SLOT_WAL_RETAINED, message)
+        return None
 
     def mark_validating(self, generation: int) -> StatusEvent | None:
         message = "copy finished; validating"

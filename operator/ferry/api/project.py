@@ -66,6 +66,10 @@ class ProjectPolicy(ApiModel):
     allow_raw_sql_filters: bool = True
     destructive_requires_approval: bool = True
     lossy_requires_approval: bool = False
+    cutover_requires_approval: bool = Field(
+        default=False,
+        description="Online migrations: a requested cutover waits for spec.approval.cutover as well.",
+    )
     max_parallelism: int = Field(default=16, ge=1, le=64)
 
 

@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "approve": "ferry.cli.control",
     "suspend": "ferry.cli.control",
     "resume": "ferry.cli.control",
+    "cutover": "ferry.cli.cutover_cluster",
     "operator": "ferry.cli.operator",
     "worker": "ferry.cli.worker",
 }

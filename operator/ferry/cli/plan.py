@@ -20,13 +20,14 @@ from rich.console import Console
 from rich.table import Table as RichTable
 
 from ferry.api.migration import MigrationSpec
+from ferry.cdc.lifecycle import CdcCaptureOps
 from ferry.cli.bundle import Bundle, BundleError, add_bundle_arguments, load_bundle
 from ferry.db.credentials import SecretError
 from ferry.observability.errors import first_line
 from ferry.schema import Plan, SelectionError
+from ferry.services.capture_ops import plan_with_capture
 from ferry.services.effective import effective_spec
 from ferry.services.gate import Decision, Verdict
-from ferry.services.planning import plan_migration
 
 RISK_STYLE = {"safe": "green", "lossy": "yellow", "destructive": "bold red"}
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
@@ -42,8 +43,10 @@ def register(subparsers: Any) -> None:
 
 
 def make_plan(bundle: Bundle, spec: MigrationSpec) -> Plan:
-    """Discover both sides and plan; raises BundleError, SecretError, SelectionError, SQLAlchemy errors."""
-    return plan_migration(spec, *bundle.sides(spec)).plan
+    """Discover both sides and plan (online mode: with what keeps the source from being followed
+    as errors); raises BundleError, SecretError, SelectionError, SQLAlchemy errors."""
+    source, target = bundle.sides(spec)
+    return plan_with_capture(spec, source, target, CdcCaptureOps()).plan
 
 
 def exit_code(decision: Decision) -> int:

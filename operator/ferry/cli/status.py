@@ -19,11 +19,14 @@ from rich.text import Text
 
 from ferry.api.kinds import MIGRATION
 from ferry.api.migration import (
+    CutoverStatus,
     EffectiveSettings,
+    JobKind,
     MigrationStatus,
     Phase,
     PlanStatus,
     ProgressStatus,
+    ReplicationStatus,
     TableStatus,
 )
 from ferry.cli.control import EXIT_OK, add_target_arguments, with_migration
@@ -42,6 +45,8 @@ _PHASE_STYLE = {
     Phase.AWAITING_APPROVAL: "bold yellow",
     Phase.SUSPENDED: "bold yellow",
     Phase.RUNNING: "bold cyan",
+    Phase.FOLLOWING: "bold green",
+    Phase.CUTTING_OVER: "bold cyan",
     Phase.VALIDATING: "bold cyan",
 }
 _CONDITION_STYLE = {"True": "green", "False": "red", "Unknown": "yellow"}
@@ -60,7 +65,8 @@ def _header(meta: dict[str, Any], spec: dict[str, Any], status: MigrationStatus)
     if spec.get("suspend") and status.phase != Phase.SUSPENDED:
         text.append("  (suspend requested)", style="yellow")
     if status.job_name:
-        text.append(f"\njob {status.job_name}, attempt {status.attempts}")
+        kind = " (follower)" if status.job_kind == JobKind.FOLLOWER else ""
+        text.append(f"\njob {status.job_name}{kind}, attempt {status.attempts}")
     if status.start_time:
         text.append(f"\nstarted {status.start_time}")
         if status.completion_time:
@@ -182,6 +188,58 @@ def _tables(status: MigrationStatus) -> RenderableType | None:
     return grid
 
 
+def _replication(replication: ReplicationStatus | None) -> RenderableType | None:
+    """Online mode: where the change stream stands (status.replication, written by the follower)."""
+    if replication is None:
+        return None
+    text = Text("Replication ", style="bold")
+    text.append(replication.state or "not following yet", style="green" if replication.state else "dim")
+    if replication.lag_seconds is not None:
+        text.append(f"   lag {replication.lag_seconds:.1f}s")
+        if replication.lag_bytes is not None:
+            text.append(f" ({human_count(replication.lag_bytes)} bytes)")
+    if replication.applied_position:
+        text.append(f"   applied {replication.applied_position}")
+        if replication.source_position:
+            text.append(f" (source at {replication.source_position})")
+    if replication.state:
+        applied = human_count(replication.changes_applied)
+        text.append(f"   {replication.changes_per_second:,.1f} changes/s, {applied} applied")
+    if replication.start_position:
+        text.append(f"\n  started at {replication.start_position}")
+    if replication.cutover_position:
+        text.append(f", cutover position {replication.cutover_position}")
+    if replication.details:
+        text.append(
+            "\n  " + ", ".join(f"{k} {v}" for k, v in sorted(replication.details.items())), style="dim"
+        )
+    if replication.message:
+        text.append(f"\n  {replication.message}", style="yellow")
+    return text
+
+
+def _cutover(cutover: CutoverStatus | None, spec: dict[str, Any], name: str) -> RenderableType | None:
+    if spec.get("mode") != "online":
+        return None
+    text = Text("Cutover ", style="bold")
+    if cutover is None or not cutover.requested_at:
+        requested = (spec.get("cutover") or {}).get("requested")
+        text.append(
+            "requested, waiting to start" if requested else f"not requested (ferry cutover mig/{name})"
+        )
+        return text
+    text.append(f"requested {cutover.requested_at}")
+    if cutover.started_at:
+        text.append(f", started {cutover.started_at}")
+    if cutover.position:
+        text.append(f", applied up to {cutover.position}")
+    if cutover.completed_at:
+        text.append(f", completed {cutover.completed_at}", style="green")
+    if cutover.duration_seconds is not None:
+        text.append(f" ({cutover.duration_seconds:.1f}s)")
+    return text
+
+
 def render_status(obj: dict[str, Any]) -> RenderableType:
     """Everything a user wants at a glance about one Migration object, as a rich renderable."""
     meta = obj.get("metadata") or {}
@@ -193,6 +251,8 @@ def render_status(obj: dict[str, Any]) -> RenderableType:
         _plan(spec, status.plan, str(meta.get("name", "NAME"))),
         _settings(status.effective),
         _overall(status.progress) if status.progress is not None else None,
+        _replication(status.replication),
+        _cutover(status.cutover, spec, str(meta.get("name", "NAME"))),
         _tables(status),
     ]
     shown: list[RenderableType] = []

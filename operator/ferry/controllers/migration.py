@@ -22,6 +22,7 @@ import kopf
 
 from ferry.api.kinds import GROUP, MIGRATION, VERSION
 from ferry.api.migration import TERMINAL, MigrationSpec, MigrationStatus, StatusEvent
+from ferry.cdc.lifecycle import CdcCaptureOps
 from ferry.kube.client import load_api_client
 from ferry.observability.metrics import record_migration
 from ferry.services.migration import MigrationReconciler, RollbackBlocked
@@ -61,7 +62,7 @@ def _reconcile(body: kopf.Body, memo: kopf.Memo, *, tick: bool) -> None:
         return  # another handler is reconciling this object right now; the timer comes back
     try:
         with load_api_client() as api:
-            reconciler = MigrationReconciler(KubeMigrationPorts(api))
+            reconciler = MigrationReconciler(KubeMigrationPorts(api, CdcCaptureOps()))
             for _ in range(MAX_STEPS_PER_CALL):
                 outcome = reconciler.reconcile(ctx)
                 _post(body, outcome.events)
@@ -96,7 +97,7 @@ def migration_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """spec.rollback.onDelete: keep, truncate, or drop the tables this migration created."""
     with load_api_client() as api:
         try:
-            event = MigrationReconciler(KubeMigrationPorts(api)).finalize(_context(body))
+            event = MigrationReconciler(KubeMigrationPorts(api, CdcCaptureOps())).finalize(_context(body))
         except RollbackBlocked as exc:
             # May heal (the target comes back): kopf retries the deletion handler after the delay.
             raise kopf.TemporaryError(

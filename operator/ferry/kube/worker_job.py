@@ -23,6 +23,9 @@ CONTAINER_NAME = "worker"
 MIGRATION_LABEL = f"{GROUP}/migration"
 ATTEMPT_LABEL = f"{GROUP}/attempt"
 PLAN_HASH_ANNOTATION = f"{GROUP}/plan-hash"
+ROLE_LABEL = f"{GROUP}/role"  # "follower" on an online Migration's follower Job and pod
+# The follower's exit code when a followed source table changed structure (ferry.worker.follow).
+EXIT_SOURCE_SCHEMA_CHANGED = 3
 # The pod runs as this non-root user (the distroless "nonroot" uid the image is built for).
 WORKER_UID = 65532
 
@@ -63,6 +66,12 @@ def _bounded(name: str, limit: int) -> str:
 def worker_job_name(migration_name: str, attempt: int) -> str:
     """`<migration>-copy-<attempt>`: deterministic, so a controller restart finds the same Job."""
     tail = f"-copy-{attempt}"
+    return _bounded(migration_name, MAX_JOB_NAME - len(tail)) + tail
+
+
+def follower_job_name(migration_name: str, attempt: int) -> str:
+    """`<migration>-follow-<attempt>`: the online follower's Job, deterministic like the copy's."""
+    tail = f"-follow-{attempt}"
     return _bounded(migration_name, MAX_JOB_NAME - len(tail)) + tail
 
 
@@ -136,7 +145,7 @@ def _owner_reference(migration_name: str, migration_uid: str) -> dict[str, Any]:
     }
 
 
-def build_worker_job(
+def _worker_env(
     *,
     migration_name: str,
     namespace: str,
@@ -148,18 +157,9 @@ def build_worker_job(
     target_name: str,
     attempt: int,
     plan_hash: str,
-    image: str,
-    selection_hash: str = "",
-    parallelism: int,
-    service_account: str,
-    resources: ResourceRequirements | None,
-) -> dict[str, Any]:
-    """The batch/v1 Job of one copy attempt: `parallelism` pods, each taking units by its index.
-
-    `source_name`/`target_name` are the DatabaseConnection names, passed to the worker as
-    FERRY_SOURCE_CONNECTION/FERRY_TARGET_CONNECTION so it reads the same objects the plan used.
-    """
-    labels = worker_labels(migration_name, attempt)
+    selection_hash: str,
+    worker_count: int,
+) -> list[dict[str, Any]]:
     env: list[dict[str, Any]] = [
         {"name": "FERRY_MIGRATION_NAME", "value": migration_name},
         {"name": "FERRY_MIGRATION_NAMESPACE", "value": namespace},
@@ -168,17 +168,28 @@ def build_worker_job(
         # The worker refuses to copy when the tables, columns, filters or transforms it derives
         # from the live spec differ from the approved plan's (ferry.schema.plan.selection_hash).
         {"name": "FERRY_SELECTION_HASH", "value": selection_hash},
-        {"name": "FERRY_WORKER_COUNT", "value": str(parallelism)},
+        {"name": "FERRY_WORKER_COUNT", "value": str(worker_count)},
         {"name": "FERRY_ATTEMPT", "value": str(attempt)},
         {"name": "FERRY_SOURCE_CONNECTION", "value": source_name},
         {"name": "FERRY_TARGET_CONNECTION", "value": target_name},
     ]
-    env += secret_env(secret_keys_needed(spec, source, target))
+    return env + secret_env(secret_keys_needed(spec, source, target))
+
+
+def _pod_spec(
+    spec: MigrationSpec,
+    *,
+    command: list[str],
+    env: list[dict[str, Any]],
+    image: str,
+    service_account: str,
+    resources: ResourceRequirements | None,
+) -> dict[str, Any]:
     container: dict[str, Any] = {
         "name": CONTAINER_NAME,
         "image": image,
         "imagePullPolicy": "IfNotPresent",
-        "command": ["ferry", "worker"],
+        "command": command,
         "env": env,
         "securityContext": {
             "readOnlyRootFilesystem": True,
@@ -208,10 +219,23 @@ def build_worker_job(
         pod_spec["nodeSelector"] = dict(spec.job.node_selector)
     if spec.job.tolerations:
         pod_spec["tolerations"] = [t.to_wire() for t in spec.job.tolerations]
-    job_spec: dict[str, Any] = {
-        "completionMode": "Indexed",
-        "completions": parallelism,
-        "parallelism": parallelism,
+    return pod_spec
+
+
+def _job(
+    *,
+    name: str,
+    namespace: str,
+    migration_name: str,
+    migration_uid: str,
+    labels: dict[str, str],
+    plan_hash: str,
+    pod_spec: dict[str, Any],
+    job_spec: dict[str, Any],
+    spec: MigrationSpec,
+) -> dict[str, Any]:
+    job_spec = {
+        **job_spec,
         "backoffLimit": spec.job.backoff_limit,
         "ttlSecondsAfterFinished": spec.job.ttl_seconds_after_finished,
         "template": {
@@ -225,7 +249,7 @@ def build_worker_job(
         "apiVersion": "batch/v1",
         "kind": "Job",
         "metadata": {
-            "name": worker_job_name(migration_name, attempt),
+            "name": name,
             "namespace": namespace,
             "labels": labels,
             "annotations": {PLAN_HASH_ANNOTATION: plan_hash},
@@ -233,3 +257,110 @@ def build_worker_job(
         },
         "spec": job_spec,
     }
+
+
+def build_worker_job(
+    *,
+    migration_name: str,
+    namespace: str,
+    migration_uid: str,
+    spec: MigrationSpec,
+    source: DatabaseConnectionSpec,
+    source_name: str,
+    target: DatabaseConnectionSpec,
+    target_name: str,
+    attempt: int,
+    plan_hash: str,
+    image: str,
+    selection_hash: str = "",
+    parallelism: int,
+    service_account: str,
+    resources: ResourceRequirements | None,
+) -> dict[str, Any]:
+    """The batch/v1 Job of one copy attempt: `parallelism` pods, each taking units by its index.
+
+    `source_name`/`target_name` are the DatabaseConnection names, passed to the worker as
+    FERRY_SOURCE_CONNECTION/FERRY_TARGET_CONNECTION so it reads the same objects the plan used.
+    """
+    env = _worker_env(
+        migration_name=migration_name, namespace=namespace, migration_uid=migration_uid, spec=spec,
+        source=source, source_name=source_name, target=target, target_name=target_name, attempt=attempt,
+        plan_hash=plan_hash, selection_hash=selection_hash, worker_count=parallelism,
+    )  # fmt: skip
+    pod_spec = _pod_spec(
+        spec, command=["ferry", "worker"], env=env, image=image, service_account=service_account,
+        resources=resources,
+    )  # fmt: skip
+    return _job(
+        name=worker_job_name(migration_name, attempt),
+        namespace=namespace,
+        migration_name=migration_name,
+        migration_uid=migration_uid,
+        labels=worker_labels(migration_name, attempt),
+        plan_hash=plan_hash,
+        pod_spec=pod_spec,
+        job_spec={"completionMode": "Indexed", "completions": parallelism, "parallelism": parallelism},
+        spec=spec,
+    )
+
+
+def build_follower_job(
+    *,
+    migration_name: str,
+    namespace: str,
+    migration_uid: str,
+    spec: MigrationSpec,
+    source: DatabaseConnectionSpec,
+    source_name: str,
+    target: DatabaseConnectionSpec,
+    target_name: str,
+    attempt: int,
+    plan_hash: str,
+    image: str,
+    selection_hash: str = "",
+    service_account: str,
+    resources: ResourceRequirements | None,
+) -> dict[str, Any]:
+    """The batch/v1 Job of one follower attempt (online mode): one pod, `ferry worker --follow`.
+
+    The same pod as a copy worker's (identity, env, security context), so it needs no other
+    permission. It ends only at the cutover (exit 0); a crash or a kill (137) is retried by the
+    Job controller up to backoffLimit and resumes from the position stored on the target. Exit
+    code 3 (EXIT_SOURCE_SCHEMA_CHANGED) fails the Job at once through the pod failure policy:
+    a changed source table does not heal by retrying.
+    """
+    env = _worker_env(
+        migration_name=migration_name, namespace=namespace, migration_uid=migration_uid, spec=spec,
+        source=source, source_name=source_name, target=target, target_name=target_name, attempt=attempt,
+        plan_hash=plan_hash, selection_hash=selection_hash, worker_count=1,
+    )  # fmt: skip
+    pod_spec = _pod_spec(
+        spec, command=["ferry", "worker", "--follow"], env=env, image=image,
+        service_account=service_account, resources=resources,
+    )  # fmt: skip
+    labels = {**worker_labels(migration_name, attempt), ROLE_LABEL: "follower"}
+    failure_policy = {
+        "rules": [
+            {
+                "action": "FailJob",
+                "onExitCodes": {
+                    "containerName": CONTAINER_NAME,
+                    "operator": "In",
+                    "values": [EXIT_SOURCE_SCHEMA_CHANGED],
+                },
+            },
+            # A pod evicted or preempted did nothing wrong: its retry does not count.
+            {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
+        ]
+    }
+    return _job(
+        name=follower_job_name(migration_name, attempt),
+        namespace=namespace,
+        migration_name=migration_name,
+        migration_uid=migration_uid,
+        labels=labels,
+        plan_hash=plan_hash,
+        pod_spec=pod_spec,
+        job_spec={"completions": 1, "parallelism": 1, "podFailurePolicy": failure_policy},
+        spec=spec,
+    )

@@ -59,8 +59,8 @@ def _label_sets(metric: Gauge | Counter) -> list[tuple[str, ...]]:
 # --- Migration ---------------------------------------------------------------------------
 
 MIGRATION_PHASES = (
-    "Pending", "Planning", "AwaitingApproval", "Running", "Validating", "Succeeded", "Failed",
-    "Suspended", "RollingBack", "RolledBack",
+    "Pending", "Planning", "AwaitingApproval", "Running", "Following", "CuttingOver", "Validating",
+    "Succeeded", "Failed", "Suspended", "RollingBack", "RolledBack",
 )  # fmt: skip
 MIGRATION_PHASE = Gauge(
     "ferry_migration_phase",
@@ -84,12 +84,22 @@ MIGRATION_DURATION_SECONDS = Gauge(
 )
 
 
+MIGRATION_REPLICATION_LAG_SECONDS = Gauge(
+    "ferry_migration_replication_lag_seconds",
+    "Online mode: how far the target is behind the source, as the follower last reported it.",
+    ["namespace", "name"],
+)
+
+
 def record_migration(namespace: str, name: str, status: MigrationStatus) -> None:
     for phase in MIGRATION_PHASES:
         MIGRATION_PHASE.labels(namespace, name, phase).set(1 if status.phase.value == phase else 0)
     progress = status.progress
     MIGRATION_ROWS_COPIED.labels(namespace, name).set(progress.rows_copied if progress else 0)
     MIGRATION_ROWS_PER_SECOND.labels(namespace, name).set(progress.rows_per_second if progress else 0)
+    replication = status.replication
+    if replication is not None and replication.lag_seconds is not None:
+        MIGRATION_REPLICATION_LAG_SECONDS.labels(namespace, name).set(replication.lag_seconds)
     if status.start_time:
         end = _parse(status.completion_time) if status.completion_time else datetime.now(UTC)
         MIGRATION_DURATION_SECONDS.labels(namespace, name).set(

@@ -1,5 +1,6 @@
 """The Migration state machine: Pending → Planning → (AwaitingApproval) → Running → Validating →
-Succeeded | Failed, plus Suspended, RollingBack and RolledBack.
+Succeeded | Failed, plus Suspended, RollingBack and RolledBack; online mode goes Running →
+Following → CuttingOver → Validating (ferry.services.following).
 
 The reconciler decides; `MigrationPorts` (ferry.services.migration_ports) acts, so every
 transition is unit-tested with a fake. Status changes only through the named transitions of
@@ -13,13 +14,13 @@ target as it is, and the copy resumes from the checkpoints on the target.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from ferry.api import conditions as c
 from ferry.api.base import now_rfc3339
 from ferry.api.migration import (
     TERMINAL,
+    JobKind,
     MigrationSpec,
     Phase,
     RollbackAction,
@@ -30,10 +31,12 @@ from ferry.api.migration import (
 from ferry.kube.worker_job import SecretEnvCollision, secret_env, secret_keys_needed
 from ferry.observability.errors import describe, first_line
 from ferry.schema import ApplyError, OpKind
+from ferry.services import following
 from ferry.services.effective import apply_effective, effective_spec
 from ferry.services.fk_deferral import RestoreError
 from ferry.services.gate import Verdict, check_spec, decide
 from ferry.services.migration_ports import JobState, MigrationContext, MigrationPorts, Sides
+from ferry.services.outcome import Outcome
 from ferry.services.planning import PlannedMigration
 from ferry.services.progress import aggregate
 from ferry.services.sides import NotReady, resolve_sides
@@ -49,18 +52,6 @@ SUPERVISE_SECONDS = 2
 
 class RollbackBlocked(Exception):
     """A delete-time rollback cannot reach the target yet; deletion waits and retries."""
-
-
-@dataclass
-class Outcome:
-    """What the controller should do after a reconcile: events to post and when to look again."""
-
-    requeue_after: float | None = None
-    events: list[StatusEvent] = field(default_factory=list)
-
-    def emit(self, event: StatusEvent | None) -> None:
-        if event is not None:
-            self.events.append(event)
 
 
 class MigrationReconciler:
@@ -83,7 +74,7 @@ class MigrationReconciler:
                 self._roll_back(ctx, out)
             elif phase in (Phase.PENDING, Phase.PLANNING, Phase.AWAITING_APPROVAL):
                 self._prepare(ctx, out)
-            elif phase in (Phase.RUNNING, Phase.SUSPENDED):
+            elif phase in (Phase.RUNNING, Phase.SUSPENDED, Phase.FOLLOWING, Phase.CUTTING_OVER):
                 self._supervise(ctx, out)
             elif phase == Phase.VALIDATING:
                 self._validate(ctx, out)
@@ -101,12 +92,22 @@ class MigrationReconciler:
         """
         spec = self._spec(ctx)
         action = spec.rollback.on_delete
-        if action == RollbackAction.KEEP or ctx.status.start_time is None:
+        capture = following.is_online(spec) and following.capture_opened(ctx)
+        rolls_back = action != RollbackAction.KEEP and ctx.status.start_time is not None
+        if not rolls_back and not capture:
             return None
         sides = resolve_sides(self.ports, ctx.namespace, spec)
         if isinstance(sides, NotReady):
-            raise RollbackBlocked(sides.message)
+            raise RollbackBlocked(sides.message)  # a slot must not be left behind: deletion waits
+        dropped = self.ports.drop_capture(spec, sides, ctx.uid, "deleted") if capture else ""
+        if not rolls_back:
+            return (
+                StatusEvent("Normal", c.CAPTURE_DROPPED, f"dropped {dropped} from the source")
+                if dropped
+                else None
+            )
         done = self.ports.roll_back(spec, action.value, sides, ctx.status.created_tables, ctx.uid)
+        done += f"; dropped {dropped} from the source" if dropped else ""
         return StatusEvent("Normal", c.ROLLED_BACK, f"rolled back on delete ({action.value}): {done}")
 
     def _observe_finished(self, ctx: MigrationContext) -> None:
@@ -141,11 +142,11 @@ class MigrationReconciler:
         if ready is None or ready.reason != c.RECONCILE_ERROR:
             return
         if st.phase == Phase.SUSPENDED:
-            out.emit(st.mark_suspended(ctx.generation))
+            out.emit(following.mark_suspended(ctx))
         elif st.phase == Phase.VALIDATING:
             out.emit(st.mark_validating(ctx.generation))
         else:
-            out.emit(st.mark_running(f"job {st.job_name} is copying", ctx.generation))
+            out.emit(following.back_to_work(ctx))
 
     def _unclassified(self, ctx: MigrationContext, out: Outcome, phase: Phase, exc: Exception) -> None:
         st = ctx.status
@@ -202,7 +203,8 @@ class MigrationReconciler:
             out.requeue_after = APPROVAL_RECHECK_SECONDS
         elif not decision.may_run:
             phase = Phase.PLANNING if decision.verdict == Verdict.PLAN_ERRORS else Phase.PENDING
-            out.emit(st.mark_stalled(decision.reason, decision.message, gen, phase))
+            reason = c.CAPTURE_NOT_READY if planned.capture_problems else decision.reason
+            out.emit(st.mark_stalled(reason, decision.message, gen, phase))
         else:
             self._start(ctx, spec, out, planned, sides)
 
@@ -226,6 +228,8 @@ class MigrationReconciler:
         estimate = sum(m.row_estimate for m in planned.mappings)
         st.progress = aggregate({}, len(planned.mappings), estimate, finished=False)[0]
         st.start_time = st.start_time or now_rfc3339()
+        if following.is_online(spec):
+            out.emit(following.open_capture(self.ports, ctx, spec, planned, sides))
         self.ports.ensure_worker_rbac(ctx.namespace)
         st.attempts = max(st.attempts, 1)
         st.job_name = self.ports.create_job(ctx, spec)
@@ -237,44 +241,65 @@ class MigrationReconciler:
     # -- Running / Suspended ------------------------------------------------------------------------
 
     def _supervise(self, ctx: MigrationContext, out: Outcome) -> None:
+        """The Job of the current attempt: the copy's, or (online) the follower's."""
         st, gen, spec = ctx.status, ctx.generation, self._spec(ctx)
         out.requeue_after = SUPERVISE_SECONDS
-        self._refresh_progress(ctx, finished=False)
+        follower = st.job_kind == JobKind.FOLLOWER
+        if follower:
+            if following.stalled_by_schema_change(ctx):
+                if st.observed_generation != gen:
+                    following.follow_again(self.ports, ctx, spec, out)
+                return
+            following.check_capture(self.ports, ctx, spec, out)
+        else:
+            self._refresh_progress(ctx, finished=False)
         if st.next_attempt_time:
             if self.ports.now() < _parse_time(st.next_attempt_time):
                 return
             st.next_attempt_time = None
-            st.job_name = self.ports.create_job(ctx, spec)
-            out.emit(st.mark_running(f"attempt {st.attempts}: job {st.job_name} is copying", gen))
+            st.job_name = following.create_job(self.ports, ctx, spec)
+            out.emit(following.back_to_work(ctx, f"attempt {st.attempts}: "))
             return
         job = self.ports.job_state(ctx.namespace, st.job_name)
         if job == JobState.MISSING:
             # Deleted behind our back (or never created before a restart): recreate the same attempt.
-            st.job_name = self.ports.create_job(ctx, spec)
+            st.job_name = following.create_job(self.ports, ctx, spec)
             return
         assert st.job_name is not None  # a Job exists, so it has a name
-        if ctx.spec.suspend and st.phase == Phase.RUNNING:
+        if ctx.spec.suspend and st.phase != Phase.SUSPENDED:
             self.ports.suspend_job(ctx.namespace, st.job_name, True)
-            out.emit(st.mark_suspended(gen))
+            out.emit(following.mark_suspended(ctx))
         elif not ctx.spec.suspend and st.phase == Phase.SUSPENDED:
             self.ports.suspend_job(ctx.namespace, st.job_name, False)
-            out.emit(st.mark_running(f"resumed; job {st.job_name} is copying", gen))
+            out.emit(following.back_to_work(ctx, "resumed; "))
+        elif job == JobState.COMPLETE and follower:
+            following.finish(self.ports, ctx, spec, out)
+        elif job == JobState.COMPLETE and following.is_online(spec):
+            self._refresh_progress(ctx, finished=True)
+            following.start_following(self.ports, ctx, spec, out)
         elif job == JobState.COMPLETE:
             out.emit(st.mark_validating(gen))
             out.requeue_after = 0.5
+        elif job == JobState.FAILED and follower and following.ended_by_schema_change(ctx):
+            out.emit(following.schema_change_stall(ctx))
         elif job == JobState.FAILED:
             self._job_failed(ctx, spec, out)
+        elif follower and st.phase != Phase.SUSPENDED:
+            following.watch(self.ports, ctx, spec, out)
 
     def _job_failed(self, ctx: MigrationContext, spec: MigrationSpec, out: Outcome) -> None:
         st = ctx.status
         failed = [w.message for w in st.workers.values() if w.state == WorkerState.FAILED and w.message]
+        if st.job_kind == JobKind.FOLLOWER:
+            failed = [st.replication.message] if st.replication and st.replication.message else []
         detail = "; ".join(sorted({first_line(m) for m in failed})) or "worker pods failed"
         if st.attempts < MAX_ATTEMPTS:
             delay = 10 * 2 ** (st.attempts - 1)
             st.attempts += 1
             st.next_attempt_time = _format_time(self.ports.now() + timedelta(seconds=delay))
             message = f"attempt {st.attempts - 1} failed ({detail}); retrying in {delay}s"
-            out.emit(st.mark_retry_scheduled(message, ctx.generation))
+            phase = st.phase if st.phase in (Phase.FOLLOWING, Phase.CUTTING_OVER) else Phase.RUNNING
+            out.emit(st.mark_retry_scheduled(message, ctx.generation, phase))
             return
         self._fail(ctx, spec, out, c.JOB_FAILED, f"{MAX_ATTEMPTS} attempts failed: {detail}")
 
@@ -283,6 +308,7 @@ class MigrationReconciler:
         restore: bool = True,
     ) -> None:  # fmt: skip
         st, gen, now = ctx.status, ctx.generation, now_rfc3339()
+        message += following.release(self.ports, ctx, spec, "failed")
         if spec.rollback.on_failure != RollbackAction.KEEP:
             out.emit(st.mark_rolling_back(message, gen, now))
             out.requeue_after = 0.5
@@ -337,7 +363,8 @@ class MigrationReconciler:
         if not report.ok:
             self._fail(ctx, spec, out, c.VALIDATION_FAILED, report.summary)
             return
-        out.emit(st.mark_succeeded(report.summary, gen, now_rfc3339()))
+        cut = following.cutover_completed(ctx, self.ports.now()) if following.is_online(spec) else ""
+        out.emit(st.mark_succeeded(cut + report.summary, gen, now_rfc3339()))
 
     # -- RollingBack ---------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from kubernetes import client
@@ -13,22 +14,41 @@ from ferry.db.credentials import Credentials, resolve_credentials
 from ferry.kube.secrets import KubeSecretSource
 from ferry.kube.status import patch_status
 from ferry.observability.redaction import register_secret
+from ferry.schema.mapping import TableMapping
 from ferry.services import rollback
+from ferry.services.capture_ops import CaptureHealth, CaptureOps, FollowRecord, plan_with_capture
 from ferry.services.connection_refs import ready_connection
 from ferry.services.governance import governance_for
 from ferry.services.migration_ports import ConnectionLookup, JobState, MigrationContext, Sides
-from ferry.services.planning import PlannedMigration, Side, plan_migration
+from ferry.services.planning import PlannedMigration, Side
 from ferry.services.policy import Governance
 from ferry.services.target_load import complete_target, prepare_target
 from ferry.services.validation import ValidationReport, validate_migration
-from ferry.services.worker_jobs import create_worker_job, ensure_worker_rbac, read_worker_job
+from ferry.services.worker_jobs import (
+    create_follower_job,
+    create_worker_job,
+    ensure_worker_rbac,
+    read_worker_job,
+)
+
+
+class NoCapture(Exception):
+    """The ports were made without change capture, and an online Migration needs it."""
 
 
 class KubeMigrationPorts:
-    """`MigrationPorts` over one Kubernetes API client."""
+    """`MigrationPorts` over one Kubernetes API client, and for online mode the change capture
+    (`ferry.cdc.lifecycle.CdcCaptureOps`, handed in because ferry.cdc sits above the services)."""
 
-    def __init__(self, api: client.ApiClient) -> None:
+    def __init__(self, api: client.ApiClient, capture: CaptureOps | None = None) -> None:
         self.api = api
+        self._capture = capture
+
+    @property
+    def capture(self) -> CaptureOps:
+        if self._capture is None:
+            raise NoCapture("this operator was started without change capture; online mode cannot run")
+        return self._capture
 
     # -- the cluster ---------------------------------------------------------------------------
 
@@ -55,6 +75,15 @@ class KubeMigrationPorts:
             if getattr(ctx.status, field_name) is None:
                 wire[info.alias or field_name] = None
         wire.pop("workers", None)
+        # status.replication is the follower's, but for the keys the operator owns; a merge patch of
+        # those alone leaves the follower's fields as they are.
+        wire.pop("replication", None)
+        if ctx.status.replication is not None:
+            owned = ctx.status.replication.model_dump(
+                by_alias=True, include={"start_position", "health_checked_at"}, exclude_none=True
+            )
+            if owned:
+                wire["replication"] = owned
         patch_status(self.api, MIGRATION, ctx.namespace, ctx.name, wire)
 
     def ensure_worker_rbac(self, namespace: str) -> None:
@@ -80,7 +109,7 @@ class KubeMigrationPorts:
     # -- the databases -------------------------------------------------------------------------
 
     def plan(self, spec: MigrationSpec, sides: Sides, owned_tables: list[str]) -> PlannedMigration:
-        return plan_migration(spec, sides.source, sides.target, owned_tables=owned_tables)
+        return plan_with_capture(spec, sides.source, sides.target, self._capture, owned_tables=owned_tables)
 
     def prepare_target(self, spec: MigrationSpec, sides: Sides, uid: str, planned: PlannedMigration) -> int:
         return len(prepare_target(sides.target, uid, planned, spec.copy_.truncate_target))
@@ -97,6 +126,32 @@ class KubeMigrationPorts:
 
     def restore_foreign_keys(self, target: Side, uid: str) -> str:
         return rollback.restore_note(target, uid)
+
+    # -- online mode -----------------------------------------------------------------------------------
+
+    def start_capture(
+        self, spec: MigrationSpec, sides: Sides, uid: str, mappings: Sequence[TableMapping]
+    ) -> str:
+        return self.capture.start(sides.source, sides.target, mappings, uid)
+
+    def prepare_follow(self, spec: MigrationSpec, sides: Sides, uid: str) -> None:
+        self.capture.prepare_follow(spec, sides.source, sides.target, uid)
+
+    def create_follower_job(self, ctx: MigrationContext, spec: MigrationSpec) -> str:
+        return create_follower_job(self.api, ctx.name, ctx.namespace, ctx.uid, spec, ctx.status)
+
+    def request_cutover(self, spec: MigrationSpec, sides: Sides, uid: str) -> None:
+        cutover = spec.cutover
+        self.capture.request_cutover(sides.target, uid, cutover.max_lag_seconds, cutover.freeze_source)
+
+    def follow_record(self, spec: MigrationSpec, sides: Sides, uid: str) -> FollowRecord:
+        return self.capture.read(sides.target, uid)
+
+    def drop_capture(self, spec: MigrationSpec, sides: Sides, uid: str, outcome: str) -> str:
+        return self.capture.drop(sides.source, sides.target, uid, outcome)
+
+    def capture_health(self, spec: MigrationSpec, sides: Sides, uid: str) -> CaptureHealth:
+        return self.capture.health(sides.source, uid)
 
     def now(self) -> datetime:
         return datetime.now(UTC)

@@ -9,6 +9,7 @@ into controllers and atlas-operator injects its CLI.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -17,6 +18,8 @@ from typing import Protocol
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import MigrationSpec, MigrationStatus
 from ferry.db.credentials import Credentials
+from ferry.schema.mapping import TableMapping
+from ferry.services.capture_ops import CaptureHealth, FollowRecord
 from ferry.services.planning import PlannedMigration, Side
 from ferry.services.policy import Governance
 from ferry.services.validation import ValidationReport
@@ -100,5 +103,33 @@ class MigrationPorts(Protocol):
     def restore_foreign_keys(self, target: Side, uid: str) -> str:
         """Put back keys set aside for the load; returns a note for the message ('' if none)."""
         ...
+
+    # -- online mode: the capture on the source, the follower, the cutover --------------------------
+    def start_capture(
+        self, spec: MigrationSpec, sides: Sides, uid: str, mappings: Sequence[TableMapping]
+    ) -> str:
+        """Open the capture before the copy reads a row (and record its start on the target);
+        returns the start position. Idempotent."""
+        ...
+
+    def prepare_follow(self, spec: MigrationSpec, sides: Sides, uid: str) -> None:
+        """The keys the follower applies changes by, built on the target before it starts."""
+        ...
+
+    def create_follower_job(self, ctx: MigrationContext, spec: MigrationSpec) -> str:
+        """Create (or adopt) the follower Job of attempt `ctx.status.attempts`; returns its name."""
+        ...
+
+    def request_cutover(self, spec: MigrationSpec, sides: Sides, uid: str) -> None:
+        """Tell the follower (through the bookkeeping on the target) to end at the cutover."""
+        ...
+
+    def follow_record(self, spec: MigrationSpec, sides: Sides, uid: str) -> FollowRecord: ...
+
+    def drop_capture(self, spec: MigrationSpec, sides: Sides, uid: str, outcome: str) -> str:
+        """Remove the capture from the source and record `outcome`; returns what was removed."""
+        ...
+
+    def capture_health(self, spec: MigrationSpec, sides: Sides, uid: str) -> CaptureHealth: ...
 
     def now(self) -> datetime: ...

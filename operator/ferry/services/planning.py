@@ -45,6 +45,9 @@ class PlannedMigration:
     target_schema: DatabaseSchema
     mappings: list[TableMapping]
     plan: Plan
+    # Online mode: what keeps the source from being followed (also in plan.errors), so the gate's
+    # refusal can say CaptureNotReady rather than a schema problem (ferry.services.capture_ops).
+    capture_problems: tuple[str, ...] = ()
 
 
 @contextmanager

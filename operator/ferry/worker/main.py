@@ -13,75 +13,37 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
-from types import FrameType
 
-from ferry.api.connection import DatabaseConnectionSpec
-from ferry.api.kinds import DATABASE_CONNECTION, MIGRATION
-from ferry.api.migration import MigrationSpec, MigrationStatus, TableState, WorkerState, WorkerStatus
+from ferry.api.migration import TableState, WorkerState, WorkerStatus
 from ferry.copy import ProgressTracker, UnitResults
-from ferry.db.credentials import EnvSecretSource, resolve_credentials
-from ferry.kube.client import load_api_client
-from ferry.kube.status import get_object
 from ferry.observability.logging import configure_logging, get_logger
 from ferry.schema import TableMapping
 from ferry.schema.plan import selection_hash
 from ferry.services.copy_driver import CopyShare, copy_share
-from ferry.services.effective import apply_effective
-from ferry.services.planning import Side
 from ferry.worker.control import CopyControl
 from ferry.worker.reporter import StatusReporter, table_entries
-
-EXIT_SIGTERM = 143  # 128 + SIGTERM, what the shell and Kubernetes report for a terminated process
-
-
-@dataclass(frozen=True)
-class WorkerEnv:
-    name: str
-    namespace: str
-    uid: str
-    index: int
-    count: int
-
-    @classmethod
-    def from_environ(cls) -> WorkerEnv:
-        env = os.environ
-        return cls(
-            name=env["FERRY_MIGRATION_NAME"],
-            namespace=env["FERRY_MIGRATION_NAMESPACE"],
-            uid=env["FERRY_MIGRATION_UID"],
-            index=int(env.get("JOB_COMPLETION_INDEX", "0")),
-            count=int(env.get("FERRY_WORKER_COUNT", "1")),
-        )
+from ferry.worker.setup import EXIT_SIGTERM, WorkerEnv, exit_on_sigterm, load_inputs
 
 
 def run_worker(env: WorkerEnv) -> int:
     log = get_logger("ferry.worker", migration=env.name, namespace=env.namespace, index=env.index)
-    api = load_api_client()
-    secrets = EnvSecretSource()
-    migration = get_object(api, MIGRATION, env.namespace, env.name)
-    # The settings the operator planned with (the Project's defaults included): status.effective.
-    effective = MigrationStatus.model_validate(migration.get("status") or {}).effective
-    spec = apply_effective(MigrationSpec.model_validate(migration["spec"]), effective)
-
-    def side(name: str) -> Side:
-        conn = DatabaseConnectionSpec.model_validate(
-            get_object(api, DATABASE_CONNECTION, env.namespace, name)["spec"]
-        )
-        return Side(conn, resolve_credentials(conn, secrets))
-
-    source, target = side(spec.source.connection_ref.name), side(spec.target.connection_ref.name)
+    inputs = load_inputs(env)
     share = asyncio.run(
         copy_share(
-            spec, source, target, migration_uid=env.uid, secrets=secrets, index=env.index, count=env.count
+            inputs.spec,
+            inputs.source,
+            inputs.target,
+            migration_uid=env.uid,
+            secrets=inputs.secrets,
+            index=env.index,
+            count=env.count,
         )
     )
     mine = share.units
     log.info("worker starting", units=len(mine), units_total=share.units_total)
 
-    reporter = StatusReporter(api, env.namespace, env.name, env.index)
+    reporter = StatusReporter(inputs.api, env.namespace, env.name, env.index)
     tracker = ProgressTracker()
     for unit in mine:
         tracker.expect(unit.unit_id, unit.table, unit.estimated_rows)
@@ -164,17 +126,10 @@ async def copy_units(share: CopyShare, tracker: ProgressTracker, control: CopyCo
         finished.set()
         await heartbeat
         loop.remove_signal_handler(signal.SIGTERM)
-        _exit_on_sigterm()
-
-
-def _exit_on_sigterm() -> None:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        sys.exit(EXIT_SIGTERM)  # an uncommitted batch rolls back with its connection
-
-    signal.signal(signal.SIGTERM, handler)
+        exit_on_sigterm()
 
 
 def main() -> int:
     configure_logging()
-    _exit_on_sigterm()
+    exit_on_sigterm()
     return run_worker(WorkerEnv.from_environ())

@@ -1,13 +1,16 @@
-"""`ferry approve|suspend|resume`: references, and when approval is refused."""
+"""`ferry approve|suspend|resume|cutover`: references, and when approval or cutover is refused."""
 
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import pytest
 
 from ferry.cli import control, status
 from ferry.cli.control import Refused, approve_plan, migration_name
+from ferry.cli.cutover_cluster import cutover_patch
+from ferry.cli.main import build_parser
 
 
 @pytest.mark.parametrize(
@@ -67,3 +70,38 @@ def test_subcommands_parse_namespace_and_kubeconfig() -> None:
         assert args.namespace == "ns" and callable(args.func)
     args = parser.parse_args(["status", "mig/x", "-w"])
     assert args.watch is True and args.namespace is None
+
+
+# -- cutover ------------------------------------------------------------------------------------
+
+
+def _online(phase: str = "Following", **spec: Any) -> dict[str, Any]:
+    return {"spec": {"mode": "online", **spec}, "status": {"phase": phase}}
+
+
+def test_cutover_sets_requested_and_approval_only_when_asked() -> None:
+    assert cutover_patch(_online(), approve=False) == {"cutover": {"requested": True}}
+    assert cutover_patch(_online(), approve=True) == {
+        "cutover": {"requested": True},
+        "approval": {"cutover": True},
+    }
+    assert cutover_patch(_online(cutover={"requested": True}), approve=False) is None
+    assert cutover_patch(_online("Running"), approve=False) == {"cutover": {"requested": True}}
+
+
+@pytest.mark.parametrize(
+    ("obj", "why"),
+    [
+        ({"spec": {}, "status": {"phase": "Running"}}, "offline"),
+        (_online("Succeeded"), "has ended"),
+        (_online("RolledBack"), "has ended"),
+    ],
+)
+def test_cutover_is_refused_without_a_follow(obj: dict[str, Any], why: str) -> None:
+    with pytest.raises(Refused, match=why):
+        cutover_patch(obj, approve=False)
+
+
+def test_cutover_parses_like_the_other_controls() -> None:
+    args = build_parser("cutover").parse_args(["cutover", "mig/shop", "-n", "team-a", "--approve"])
+    assert (args.migration, args.namespace, args.approve) == ("mig/shop", "team-a", True)

@@ -174,3 +174,57 @@ def test_effective_settings_show_what_the_project_supplied() -> None:
     }
     out = text_of(obj)
     assert "batch 700 (project), parallelism 1, validation row counts" in out
+
+
+def _following() -> dict[str, Any]:
+    obj = copy.deepcopy(RUNNING)
+    obj["spec"]["mode"] = "online"
+    obj["status"].update(
+        {
+            "phase": "Following",
+            "jobName": "chinook-follow-1",
+            "jobKind": "follower",
+            "replication": {
+                "startPosition": "0/16B3748",
+                "state": "Following",
+                "sourcePosition": "0/1700000",
+                "appliedPosition": "0/16FF000",
+                "lagSeconds": 0.4,
+                "lagBytes": 4096,
+                "changesApplied": 123456,
+                "changesPerSecond": 250.0,
+                "details": {"slot": "ferry_abc", "wal_status": "reserved"},
+            },
+        }
+    )
+    return obj
+
+
+def test_an_online_migration_shows_its_replication_and_how_to_cut_over() -> None:
+    out = text_of(_following())
+    assert "phase Following" in out and "job chinook-follow-1 (follower), attempt 1" in out
+    assert "Replication Following" in out and "lag 0.4s (4,096 bytes)" in out
+    assert "applied 0/16FF000 (source at 0/1700000)" in out
+    assert "250.0 changes/s, 123,456 applied" in out
+    assert "started at 0/16B3748" in out and "slot ferry_abc, wal_status reserved" in out
+    assert "Cutover not requested (ferry cutover mig/chinook)" in out
+
+
+def test_a_finished_cutover_shows_its_position_and_duration() -> None:
+    obj = _following()
+    obj["status"]["phase"] = "Succeeded"
+    obj["status"]["cutover"] = {
+        "requestedAt": "2024-05-01T11:00:00Z",
+        "startedAt": "2024-05-01T11:00:02Z",
+        "position": "0/1800000",
+        "completedAt": "2024-05-01T11:00:09Z",
+        "durationSeconds": 9.0,
+    }
+    out = text_of(obj)
+    assert "Cutover requested 2024-05-01T11:00:00Z, started 2024-05-01T11:00:02Z" in out
+    assert "applied up to 0/1800000, completed 2024-05-01T11:00:09Z (9.0s)" in out
+
+
+def test_an_offline_migration_shows_no_online_blocks() -> None:
+    out = text_of(RUNNING)
+    assert "Replication" not in out and "Cutover" not in out

@@ -12,9 +12,12 @@ from ferry.api.migration import MigrationSpec
 from ferry.api.resources import ResourceRequirements
 from ferry.db.credentials import EnvSecretSource, env_var_for, resolve_credentials
 from ferry.kube.worker_job import (
+    EXIT_SOURCE_SCHEMA_CHANGED,
     MAX_JOB_NAME,
     SecretEnvCollision,
+    build_follower_job,
     build_worker_job,
+    follower_job_name,
     secret_keys_needed,
     worker_job_name,
 )
@@ -265,3 +268,60 @@ def test_colliding_env_names_are_refused() -> None:
     with pytest.raises(SecretEnvCollision) as raised:
         build(spec=spec)
     assert "FERRY_SECRET_SRC_CREDS_PASS" in str(raised.value)
+
+
+# -- the follower Job (online mode) ----------------------------------------------------------------
+
+
+def build_follower(**overrides: Any) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {
+        "migration_name": "shop-to-pg",
+        "namespace": "team-a",
+        "migration_uid": "0f6c1c9e-1111-2222-3333-444455556666",
+        "spec": SPEC,
+        "source": SOURCE,
+        "source_name": "legacy",
+        "target": TARGET,
+        "target_name": "modern",
+        "attempt": 1,
+        "plan_hash": "a1b2c3d4e5f6",
+        "selection_hash": "0badc0ffee",
+        "image": "ghcr.io/ferry-dev/ferry:0.1.0",
+        "service_account": "ferry-worker",
+        "resources": None,
+    }
+    kwargs.update(overrides)
+    return build_follower_job(**kwargs)
+
+
+def test_the_follower_job_is_one_pod_running_worker_follow() -> None:
+    job = build_follower()
+    assert job["metadata"]["name"] == "shop-to-pg-follow-1" == follower_job_name("shop-to-pg", 1)
+    assert "completionMode" not in job["spec"]
+    assert job["spec"]["completions"] == job["spec"]["parallelism"] == 1
+    pod = job["spec"]["template"]["spec"]
+    assert pod["containers"][0]["command"] == ["ferry", "worker", "--follow"]
+    assert pod["restartPolicy"] == "Never"  # a pod failure policy needs it
+    assert job["metadata"]["labels"]["ferry.dev/role"] == "follower"
+    assert job["metadata"]["ownerReferences"][0]["controller"] is True
+
+
+def test_the_follower_gets_the_same_identity_and_references_as_a_copy_worker() -> None:
+    follower, worker = build_follower(), build(attempt=1)
+    assert env_of(follower) == {
+        **env_of(worker),
+        "FERRY_WORKER_COUNT": {"name": "FERRY_WORKER_COUNT", "value": "1"},
+    }
+    strip = ("containers",)
+    assert {k: v for k, v in follower["spec"]["template"]["spec"].items() if k not in strip} == {
+        k: v for k, v in worker["spec"]["template"]["spec"].items() if k not in strip
+    }
+
+
+def test_a_changed_source_table_fails_the_follower_job_at_once() -> None:
+    rules = build_follower()["spec"]["podFailurePolicy"]["rules"]
+    assert rules[0] == {
+        "action": "FailJob",
+        "onExitCodes": {"containerName": "worker", "operator": "In", "values": [EXIT_SOURCE_SCHEMA_CHANGED]},
+    }
+    assert EXIT_SOURCE_SCHEMA_CHANGED == 3

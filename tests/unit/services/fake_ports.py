@@ -8,6 +8,7 @@ covered by the e2e tests against a real control plane and real databases.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -25,6 +26,7 @@ from ferry.schema import (
     Plan,
     TableMapping,
 )
+from ferry.services.capture_ops import CaptureHealth, FollowRecord
 from ferry.services.migration_ports import ConnectionLookup, JobState, MigrationContext, Sides
 from ferry.services.planning import PlannedMigration, Side
 from ferry.services.policy import Governance
@@ -97,6 +99,11 @@ class FakePorts:
     calls: list[tuple[Any, ...]] = field(default_factory=list)
     saved: list[MigrationStatus] = field(default_factory=list)
     created_jobs: list[tuple[str, int, MigrationSpec]] = field(default_factory=list)
+    # online mode
+    start_position: str = "0/16B3748"
+    cutover_position: str | None = "0/2000000"
+    health: CaptureHealth = field(default_factory=lambda: CaptureHealth("ferry_uid1", retained_bytes=4096))
+    capture_present: bool = False
 
     # -- the cluster
     def connection(self, namespace: str, name: str) -> ConnectionLookup:
@@ -157,6 +164,39 @@ class FakePorts:
     def restore_foreign_keys(self, target: Side, uid: str) -> str:
         self.calls.append(("restore_foreign_keys", uid))
         return ""
+
+    # -- online mode
+    def start_capture(
+        self, spec: MigrationSpec, sides: Sides, uid: str, mappings: Sequence[TableMapping]
+    ) -> str:
+        self.calls.append(("start_capture", uid, tuple(m.source_table for m in mappings)))
+        self.capture_present = True
+        return self.start_position
+
+    def prepare_follow(self, spec: MigrationSpec, sides: Sides, uid: str) -> None:
+        self.calls.append(("prepare_follow", uid))
+
+    def create_follower_job(self, ctx: MigrationContext, spec: MigrationSpec) -> str:
+        name = f"{ctx.name}-follow-{ctx.status.attempts}"
+        self.created_jobs.append((name, ctx.status.attempts, spec))
+        self.job = JobState.ACTIVE
+        return name
+
+    def request_cutover(self, spec: MigrationSpec, sides: Sides, uid: str) -> None:
+        self.calls.append(("request_cutover", spec.cutover.max_lag_seconds))
+
+    def follow_record(self, spec: MigrationSpec, sides: Sides, uid: str) -> FollowRecord:
+        return FollowRecord(self.start_position, self.cutover_position, self.cutover_position)
+
+    def drop_capture(self, spec: MigrationSpec, sides: Sides, uid: str, outcome: str) -> str:
+        self.calls.append(("drop_capture", outcome))
+        dropped = "slot ferry_uid1 and publication ferry_uid1" if self.capture_present else ""
+        self.capture_present = False
+        return dropped
+
+    def capture_health(self, spec: MigrationSpec, sides: Sides, uid: str) -> CaptureHealth:
+        self.calls.append(("capture_health",))
+        return self.health
 
     def now(self) -> datetime:
         return self.clock

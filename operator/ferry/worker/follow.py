@@ -1,0 +1,201 @@
+"""The follower pod of an online Migration (`ferry worker --follow`): apply the source's changes
+to the target until the cutover, and mirror how far it got into `status.replication`.
+
+Same identity and inputs as a copy worker (ferry.worker.setup): its Migration and connections
+read with its ServiceAccount token, credentials from FERRY_SECRET_* env vars. It writes only
+`status.replication` (a merge patch of the keys it owns, at most every 2 s, and once at the end).
+
+Exit codes, which the operator and the Job read:
+- 0: the cutover position is applied (`replication.state: CutOver`); the Job completes.
+- 1: an error; `replication.state: Failed` and the message. The Job controller retries the pod up
+  to backoffLimit; every pod resumes from the position stored on the target.
+- 3 (EXIT_SOURCE_SCHEMA_CHANGED): a followed source table changed structure;
+  `replication.state: SourceSchemaChanged`, the message names the table and the change. The
+  Job's pod failure policy fails it at once and the operator stalls the Migration.
+- 143: SIGTERM (the Job was suspended, the pod evicted): stopped between batches, nothing
+  uncommitted is lost; `replication.state: Stopped`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib
+import os
+import signal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from kubernetes import client
+
+from ferry.api.base import now_rfc3339
+from ferry.api.kinds import MIGRATION
+from ferry.api.migration import ReplicationState, ReplicationStatus
+from ferry.cdc.changes import SourceSchemaChanged
+from ferry.cdc.progress import FollowState, ReplicationProgress
+from ferry.kube.status import patch_status
+from ferry.kube.worker_job import EXIT_SOURCE_SCHEMA_CHANGED
+from ferry.observability.errors import describe, first_line
+from ferry.observability.logging import configure_logging, get_logger
+from ferry.observability.redaction import redact
+from ferry.schema import TableMapping
+from ferry.services.endpoints import endpoint_for
+from ferry.services.planning import source_mappings
+from ferry.worker.main import selection_refusal
+from ferry.worker.setup import EXIT_SIGTERM, WorkerEnv, WorkerInputs, exit_on_sigterm, load_inputs
+
+EXIT_CUT_OVER = 0
+EXIT_FAILED = 1
+REPORT_INTERVAL_SECONDS = 2.0
+
+log = get_logger("ferry.worker.follow")
+
+Report = Callable[[ReplicationProgress], None]
+ShouldStop = Callable[[], Awaitable[bool]]
+
+
+def replication_entry(
+    progress: ReplicationProgress | None, state: str | None = None, message: str | None = None
+) -> dict[str, Any]:
+    """`status.replication` as the follower writes it: every key it owns, none of the operator's
+    (startPosition, healthCheckedAt). `message` is cleared (null) unless given."""
+    fields: dict[str, Any] = {"message": message}
+    if progress is not None:
+        fields |= {
+            "state": progress.state.value,
+            "source_position": progress.source_position,
+            "applied_position": progress.applied_position,
+            "cutover_position": progress.cutover_position,
+            "lag_seconds": None if progress.lag_seconds is None else round(progress.lag_seconds, 3),
+            "lag_bytes": progress.lag_bytes,
+            "changes_applied": progress.changes_applied,
+            "changes_per_second": round(progress.changes_per_second, 1),
+            "last_applied_time": progress.last_applied_time,
+            "details": dict(progress.details),
+        }
+    if state is not None:
+        fields["state"] = state
+    status = ReplicationStatus.model_validate({**fields, "updated_at": now_rfc3339()})
+    wire = status.model_dump(by_alias=True, mode="json", exclude={"start_position", "health_checked_at"})
+    return {key: value for key, value in wire.items() if value is not None or key == "message"}
+
+
+class ReplicationReporter:
+    """Keeps the follower's latest progress and patches it into status.replication: from a
+    heartbeat task (the API call runs in a thread, the apply loop never waits on it) and once at
+    the end. A failed patch is logged; the next one carries everything again."""
+
+    def __init__(self, api: client.ApiClient, namespace: str, name: str) -> None:
+        self.api, self.namespace, self.name = api, namespace, name
+        self.latest: ReplicationProgress | None = None
+        self._sent: ReplicationProgress | None = None
+
+    def __call__(self, progress: ReplicationProgress) -> None:
+        """The `report` callback handed to the follower: no I/O, so any thread or loop may call it."""
+        self.latest = progress
+
+    def patch(self, entry: dict[str, Any]) -> None:
+        patch_status(self.api, MIGRATION, self.namespace, self.name, {"replication": entry})
+
+    async def heartbeat(self, finished: asyncio.Event, interval: float = REPORT_INTERVAL_SECONDS) -> None:
+        while not finished.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), interval)
+                return
+            latest = self.latest
+            if latest is None or latest is self._sent:
+                continue
+            try:
+                await asyncio.to_thread(self.patch, replication_entry(latest))
+                self._sent = latest
+            except Exception as exc:
+                log.warning("replication report failed; retrying with the next one", error=first_line(exc))
+
+    def final(self, state: str | None = None, message: str | None = None) -> None:
+        try:
+            self.patch(replication_entry(self.latest, state, message))
+        except Exception as exc:  # the exit code still tells the Job, and the operator
+            log.warning("final replication report failed", error=first_line(exc))
+
+
+async def follow_changes(
+    inputs: WorkerInputs, mappings: Sequence[TableMapping], uid: str, report: Report, should_stop: ShouldStop
+) -> None:
+    """The one call into the capture and apply side: open the change stream after the start
+    position stored on the target, and apply it until the cutover position (or a stop).
+
+    ASSUMED at merge (ferry.cdc.bookkeeping, ferry.cdc.follower are the apply side's):
+    `bookkeeping.read(target, uid)` → a record with `.start` (Position) and
+    `follower.follow(changes, target_endpoint, mappings, uid, secrets, report, should_stop)`.
+    """
+    from ferry.cdc.capture import open_change_source
+
+    bookkeeping = importlib.import_module("ferry.cdc.bookkeeping")
+    follower = importlib.import_module("ferry.cdc.follower")
+    record = bookkeeping.read(inputs.target, uid)
+    if record is None:
+        raise RuntimeError("no capture is recorded on the target for this Migration; the operator opens it")
+    changes = await open_change_source(inputs.source, mappings, uid, record.start)
+    try:
+        await follower.follow(
+            changes, endpoint_for(inputs.target), mappings, uid, inputs.secrets, report, should_stop
+        )
+    finally:
+        await changes.close()
+
+
+async def run_follow(env: WorkerEnv, inputs: WorkerInputs, reporter: ReplicationReporter) -> bool:
+    """Follow until the cutover (True) or SIGTERM (False); raises what the follower raised."""
+    mappings = source_mappings(inputs.spec, inputs.source, inputs.target)
+    refusal = selection_refusal(mappings, os.environ.get("FERRY_SELECTION_HASH", ""))
+    if refusal is not None:
+        raise RuntimeError(refusal)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stopping.set)
+
+    async def should_stop() -> bool:
+        return stopping.is_set()
+
+    finished = asyncio.Event()
+    heartbeat = asyncio.create_task(reporter.heartbeat(finished))
+    try:
+        await follow_changes(inputs, mappings, env.uid, reporter, should_stop)
+    finally:
+        finished.set()
+        await heartbeat
+        loop.remove_signal_handler(signal.SIGTERM)
+        exit_on_sigterm()
+    latest = reporter.latest
+    return not stopping.is_set() or (latest is not None and latest.state == FollowState.CUT_OVER)
+
+
+def run_follower(env: WorkerEnv) -> int:
+    inputs = load_inputs(env)
+    reporter = ReplicationReporter(inputs.api, env.namespace, env.name)
+    log.info("follower starting", migration=env.name, namespace=env.namespace)
+    try:
+        cut_over = asyncio.run(run_follow(env, inputs, reporter))
+    except SourceSchemaChanged as exc:
+        reporter.final(ReplicationState.SOURCE_SCHEMA_CHANGED, str(exc))
+        log.error("source schema changed", table=exc.table, change=exc.change)
+        return EXIT_SOURCE_SCHEMA_CHANGED
+    except Exception as exc:
+        message = redact(first_line(describe(exc)))
+        reporter.final(ReplicationState.FAILED, message)
+        log.error("follower failed", error=message)
+        return EXIT_FAILED
+    if not cut_over:
+        reporter.final(
+            ReplicationState.STOPPED, "stopped by SIGTERM; the next pod resumes from the applied position"
+        )
+        return EXIT_SIGTERM
+    reporter.final(ReplicationState.CUT_OVER)
+    log.info("follower reached the cutover position")
+    return EXIT_CUT_OVER
+
+
+def main() -> int:
+    configure_logging()
+    exit_on_sigterm()
+    return run_follower(WorkerEnv.from_environ())

@@ -1,0 +1,84 @@
+"""What every worker pod starts from, the copy's and the follower's: its env, its Migration and
+the two connections, read with its own ServiceAccount token; and how SIGTERM ends it when no
+batch is in flight.
+
+The spec is the effective one (`status.effective`: the settings the operator planned with, the
+Project's defaults included), so a worker copies and follows with what was approved.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from dataclasses import dataclass
+from types import FrameType
+
+from kubernetes import client
+
+from ferry.api.connection import DatabaseConnectionSpec
+from ferry.api.kinds import DATABASE_CONNECTION, MIGRATION
+from ferry.api.migration import MigrationSpec, MigrationStatus
+from ferry.db.credentials import EnvSecretSource, resolve_credentials
+from ferry.kube.client import load_api_client
+from ferry.kube.status import get_object
+from ferry.services.effective import apply_effective
+from ferry.services.planning import Side
+
+EXIT_SIGTERM = 143  # 128 + SIGTERM, what the shell and Kubernetes report for a terminated process
+
+
+@dataclass(frozen=True)
+class WorkerEnv:
+    name: str
+    namespace: str
+    uid: str
+    index: int
+    count: int
+
+    @classmethod
+    def from_environ(cls) -> WorkerEnv:
+        env = os.environ
+        return cls(
+            name=env["FERRY_MIGRATION_NAME"],
+            namespace=env["FERRY_MIGRATION_NAMESPACE"],
+            uid=env["FERRY_MIGRATION_UID"],
+            index=int(env.get("JOB_COMPLETION_INDEX", "0")),
+            count=int(env.get("FERRY_WORKER_COUNT", "1")),
+        )
+
+
+@dataclass(frozen=True)
+class WorkerInputs:
+    api: client.ApiClient
+    secrets: EnvSecretSource
+    spec: MigrationSpec
+    source: Side
+    target: Side
+
+
+def load_inputs(env: WorkerEnv) -> WorkerInputs:
+    """The Migration's effective spec and both sides, credentials from the pod's env."""
+    api = load_api_client()
+    secrets = EnvSecretSource()
+    migration = get_object(api, MIGRATION, env.namespace, env.name)
+    effective = MigrationStatus.model_validate(migration.get("status") or {}).effective
+    spec = apply_effective(MigrationSpec.model_validate(migration["spec"]), effective)
+
+    def side(name: str) -> Side:
+        conn = DatabaseConnectionSpec.model_validate(
+            get_object(api, DATABASE_CONNECTION, env.namespace, name)["spec"]
+        )
+        return Side(conn, resolve_credentials(conn, secrets))
+
+    source, target = side(spec.source.connection_ref.name), side(spec.target.connection_ref.name)
+    return WorkerInputs(api, secrets, spec, source, target)
+
+
+def exit_on_sigterm() -> None:
+    """SIGTERM ends the process at once (outside the loops that stop between batches)."""
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        sys.exit(EXIT_SIGTERM)  # an uncommitted batch rolls back with its connection
+
+    signal.signal(signal.SIGTERM, handler)
