@@ -59,6 +59,10 @@ class EnvSecretSource:
     def __init__(self, environ: dict[str, str] | None = None) -> None:
         self._environ = dict(os.environ if environ is None else environ)
 
+    def values(self) -> list[str]:
+        """Every Secret value the pod received (for redaction: the worker registers them all)."""
+        return [v for k, v in self._environ.items() if k.startswith("FERRY_SECRET_")]
+
     def get(self, name: str, key: str) -> str:
         value = self._environ.get(env_var_for(name, key))
         if value is None:

@@ -1,4 +1,5 @@
-"""One line of an error for a status, an event or a CLI message: never empty, never a secret.
+"""One line of an error for a status, an event or a CLI message: never empty, never a secret,
+never a row value (`ferry.observability.row_values`), never longer than MAX_LENGTH.
 
 `str(exc).splitlines()[0]` raises IndexError on an exception with an empty message (many
 driver errors have one), turning a clear refusal into a traceback; this is the one helper
@@ -8,6 +9,7 @@ every layer uses instead.
 from __future__ import annotations
 
 from ferry.observability.redaction import redact
+from ferry.observability.row_values import without_row_values
 
 MAX_LENGTH = 500
 
@@ -21,7 +23,7 @@ def first_line(error: BaseException | str | None, limit: int = MAX_LENGTH) -> st
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
     if not line and isinstance(error, BaseException):
         line = type(error).__name__
-    line = redact(line)
+    line = without_row_values(redact(line))
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 

@@ -22,6 +22,7 @@ from ferry.api.migration import MigrationSpec, MigrationStatus
 from ferry.db.credentials import EnvSecretSource, resolve_credentials
 from ferry.kube.client import load_api_client
 from ferry.kube.status import get_object
+from ferry.observability.redaction import REGISTRY
 from ferry.services.effective import apply_effective
 from ferry.services.planning import Side
 
@@ -61,6 +62,9 @@ def load_inputs(env: WorkerEnv) -> WorkerInputs:
     """The Migration's effective spec and both sides, credentials from the pod's env."""
     api = load_api_client()
     secrets = EnvSecretSource()
+    # Passwords, URLs, TLS keys and transform keys: masked in every status, event and log line
+    # this process writes, whatever error text quotes them.
+    REGISTRY.register_all(secrets.values())
     migration = get_object(api, MIGRATION, env.namespace, env.name)
     effective = MigrationStatus.model_validate(migration.get("status") or {}).effective
     spec = apply_effective(MigrationSpec.model_validate(migration["spec"]), effective)
