@@ -325,7 +325,8 @@ class _Pass:
             return  # the second reading decodes it
         group.changes.extend(decoding.changes(event))
         if self.commit is not None:
-            while len(group.changes) >= self.config.chunk_changes:
+            # Strictly more than a chunk: the last chunk is never empty (unless the transaction is).
+            while len(group.changes) > self.config.chunk_changes:
                 self._chunk(group, last=False)
         elif len(group.changes) > self.config.hold_changes:
             group.overflow = True
@@ -352,7 +353,7 @@ class _Pass:
                     f"the second reading of the transaction ending at {self.commit.file}:{self.commit.pos} "
                     f"ended at {end.file}:{end.pos}"
                 )
-            self._chunk(group, last=True, commit_time=commit_time)  # fewer than a chunk are left
+            self._chunk(group, last=True, commit_time=commit_time)  # at most a chunk is left
             self.done = True
             return None
         if group.overflow:
