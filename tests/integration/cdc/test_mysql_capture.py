@@ -345,6 +345,21 @@ async def test_alter_table_stops_the_capture_naming_the_table(
         await collect(later, AppliedPosition(start), timeout=10)
 
 
+async def test_a_table_changed_since_the_plan_is_refused_at_the_first_read(
+    source_db: Database, closing: list[MySQLChangeSource]
+) -> None:
+    run(source_db, "CREATE TABLE c (id int PRIMARY KEY, v text)")
+    tables = mappings(source_db, "c")
+    run(source_db, "ALTER TABLE c MODIFY v varchar(20)")
+    start = mysql_capture.start(side(source_db), tables, UID)
+    closing.append(source := await _open(source_db, tables, start))
+
+    with pytest.raises(
+        SourceSchemaChanged, match="table c: column v is varchar\\(20\\) now, the plan has text"
+    ):
+        await source.read(AppliedPosition(start), 100, 0.1)
+
+
 async def test_a_purged_binlog_is_a_clear_error(
     mariadb_server: MariaDBServer, source_db: Database, closing: list[MySQLChangeSource]
 ) -> None:
