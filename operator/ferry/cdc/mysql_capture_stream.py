@@ -36,6 +36,7 @@ from typing import Any
 
 from pymysqlreplication import BinLogStreamReader  # type: ignore[import-untyped]
 from pymysqlreplication.event import (  # type: ignore[import-untyped]
+    FormatDescriptionEvent,
     GtidEvent,
     HeartbeatLogEvent,
     MariadbGtidEvent,
@@ -74,6 +75,7 @@ logging.getLogger("pymysqlreplication").setLevel(logging.ERROR)
 
 _MARIADB_STANDALONE = 1  # MariaDB GTID flag: the group is one statement, with no COMMIT or XID
 _TAIL_DIGITS = re.compile(r"(\d+)$")
+_COMMENT = re.compile(r"/\*.*?\*/", re.S)
 
 
 class BinlogStreamError(Exception):
@@ -222,6 +224,8 @@ class _Pass:
         if isinstance(event, RotateEvent):
             self.file = event.next_binlog
             return None
+        if isinstance(event, FormatDescriptionEvent) and event.packet.log_pos:
+            self.decodings.clear()  # a file starts: table ids of an earlier one may name other tables
         end = self._end(event)
         if isinstance(event, HeartbeatLogEvent):
             self._idle(BinlogPosition(event.ident or self.file, event.packet.log_pos))
@@ -256,16 +260,17 @@ class _Pass:
 
     def _query(self, event: Any, end: BinlogPosition | None) -> _Reread | None:
         statement = str(event.query).strip()
-        head = statement[:20].upper()
-        if head == "BEGIN":
+        words = [w.upper() for w in _COMMENT.sub(" ", statement).split(None, 2)[:2]] + [""]
+        if words[0] == "BEGIN":
             if self.group is None:
                 self.group = _Group(self._start(event), "transaction")
             else:
                 self.group.kind = "transaction"
             return None
-        if head in ("COMMIT", "ROLLBACK") or head.startswith(("XA PREPARE", "XA COMMIT")):
+        ends = words[0] == "COMMIT" or (words[0] == "ROLLBACK" and words[1] != "TO")
+        if ends or (words[0] == "XA" and words[1] in ("PREPARE", "COMMIT")):
             return self._close(end or self.last_end, event.timestamp)
-        if head.startswith(("SAVEPOINT", "ROLLBACK TO", "RELEASE SAVEPOINT", "XA START", "XA END")):
+        if words[0] in ("SAVEPOINT", "ROLLBACK", "RELEASE", "XA"):  # inside a transaction
             return None
         if self.group is None:  # a statement without GTID or BEGIN (MySQL without GTIDs): one on its own
             self.group = _Group(self._start(event), "statement")
@@ -485,6 +490,11 @@ class BinlogReader:
                 event = stream.fetchone()
                 if event is None:
                     raise BinlogStreamError(f"the binlog stream from {start.file}:{start.pos} ended")
+                if isinstance(event, FormatDescriptionEvent) and event.packet.log_pos:
+                    # A binlog file starts (the one sent when a connection starts mid-file has no
+                    # position). Table ids restart with the server, and the library keeps the map
+                    # of an id whose new table it filters out: forget every id.
+                    stream.table_map.clear()
                 reread = reading.handle(event)
                 if commit is None:
                     self.position, self.gtid = reading.boundary, reading.gtid or self.gtid

@@ -215,7 +215,7 @@ async def test_binlog_values_equal_what_the_copy_reads(
 
 
 async def test_changes_come_per_transaction_in_commit_order(
-    source_db: Database, closing: list[MySQLChangeSource]
+    mariadb_server: MariaDBServer, source_db: Database, closing: list[MySQLChangeSource]
 ) -> None:
     run(
         source_db, "CREATE TABLE a (id int PRIMARY KEY, v text)", "CREATE TABLE b (k varchar(10) PRIMARY KEY)"
@@ -227,6 +227,11 @@ async def test_changes_come_per_transaction_in_commit_order(
     run(
         source_db,
         "INSERT INTO a VALUES (1, 'one')",
+    )
+    with mariadb_server.admin() as conn, conn.cursor() as cur:
+        cur.execute("FLUSH BINARY LOGS")  # the next transactions are in the next file
+    run(
+        source_db,
         "BEGIN",
         "INSERT INTO b VALUES ('x')",
         "UPDATE a SET id = 2, v = 'two' WHERE id = 1",
@@ -251,6 +256,7 @@ async def test_changes_come_per_transaction_in_commit_order(
     assert moved.old == {"id": 1, "v": "one"} and moved.new == {"id": 2, "v": "two"}
     assert [c.kind for c in truncate.changes] == [ChangeKind.TRUNCATE]
     assert start < first.position < second.position < truncate.position <= end
+    assert second.position.major == first.position.major + 1
     assert all(t.last_chunk and t.first_index == 0 and t.commit_time is not None for t in real(txns))
     # Transactions on other tables come as empty markers: the follower can reach the server's position.
     assert max(t.position for t in txns) >= end
