@@ -21,8 +21,8 @@ from __future__ import annotations
 import asyncio
 import queue
 import threading
+import time
 import zlib
-from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -291,7 +291,6 @@ class MySQLChangeSource:
         self.variables = dict(variables)
         self._pending_error: BaseException | None = pending
         self._reader: BinlogReader | None = None
-        self._held: deque[SourceTransaction] = deque()
         self._control: sql.MySQLConnection | None = None
         self._lock = threading.Lock()
 
@@ -326,9 +325,8 @@ class MySQLChangeSource:
         reader.start()
         return reader
 
-    async def _next(self, reader: BinlogReader, wait: float) -> SourceTransaction | BaseException | None:
-        if self._held:
-            return self._held.popleft()
+    @staticmethod
+    async def _next(reader: BinlogReader, wait: float) -> SourceTransaction | BaseException | None:
         try:
             return reader.queue.get_nowait()
         except queue.Empty:
@@ -348,8 +346,10 @@ class MySQLChangeSource:
             self._reader = await self._open_reader(after)
         out: list[SourceTransaction] = []
         count = 0
+        deadline = time.monotonic() + wait_seconds
         while count < max_changes:
-            item = await self._next(self._reader, wait_seconds if not out else 0)
+            wait = deadline - time.monotonic() if not out else 0
+            item = await self._next(self._reader, wait)
             if item is None:
                 break
             if isinstance(item, BaseException):
