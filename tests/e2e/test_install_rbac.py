@@ -15,7 +15,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from ferry.kube.apply import server_side_apply
-from ferry.kube.worker_rbac import build_worker_rbac
+from ferry.kube.worker_rbac import WorkerIdentity, build_worker_rbac
 from harness.controlplane import ControlPlane
 from harness.kube import api_client
 
@@ -53,15 +53,22 @@ def operator_api(
 
 
 def test_operator_creates_the_worker_role_without_escalate(
-    operator_api: client.ApiClient, namespace: str
+    operator_api: client.ApiClient, kube_api: client.ApiClient, namespace: str
 ) -> None:
-    for obj in build_worker_rbac(namespace):
+    migration = client.CustomObjectsApi(kube_api).create_namespaced_custom_object(
+        "ferry.dev", "v1alpha1", namespace, "migrations",
+        {"apiVersion": "ferry.dev/v1alpha1", "kind": "Migration", "metadata": {"name": "orders"},
+         "spec": {"source": {"connectionRef": {"name": "a"}}, "target": {"connectionRef": {"name": "b"}}}},
+    )  # fmt: skip
+    identity = WorkerIdentity(namespace, "orders", migration["metadata"]["uid"], ("a", "b"))
+    for obj in build_worker_rbac(identity):
         server_side_apply(operator_api, obj)
-    role = client.RbacAuthorizationV1Api(operator_api).read_namespaced_role("ferry-worker", namespace)
-    assert {r for rule in role.rules for r in rule.resources} == {
-        "migrations",
-        "databaseconnections",
-        "migrations/status",
+    role = client.RbacAuthorizationV1Api(operator_api).read_namespaced_role("ferry-worker-orders", namespace)
+    assert {(r, n) for rule in role.rules for r in rule.resources for n in rule.resource_names} == {
+        ("migrations", "orders"),
+        ("databaseconnections", "a"),
+        ("databaseconnections", "b"),
+        ("migrations/status", "orders"),
     }
 
 

@@ -14,6 +14,7 @@ from kubernetes import client
 from e2e.migration_helpers import (
     approve_current_plan,
     condition,
+    create_migration,
     get_migration,
     patch_migration_spec,
     start_migration,
@@ -300,10 +301,12 @@ def test_worker_token_cannot_read_secrets_or_patch_other_migrations(
 ) -> None:
     start_migration(kube_api, namespace, "first", pg_source, pg_db2, _spec())
     wait_for_phase(kube_api, namespace, "first", {"Succeeded"}, timeout=240)
+    # A second Migration in the same namespace, which the first one's workers must not touch.
+    create_migration(kube_api, namespace, "second", {**_spec(), "suspend": True})
     token = (
         client.CoreV1Api(kube_api)
         .create_namespaced_service_account_token(
-            "ferry-worker", namespace, {"spec": {"expirationSeconds": 600}}
+            "ferry-worker-first", namespace, {"spec": {"expirationSeconds": 600}}
         )
         .status.token
     )
@@ -317,3 +320,16 @@ def test_worker_token_cannot_read_secrets_or_patch_other_migrations(
             patch_migration_spec(worker_api, namespace, "first", {"suspend": True})
         assert denied_patch.value.status == 403
         assert get_migration(worker_api, namespace, "first")["status"]["phase"] == "Succeeded"
+        # Its own status it may patch; another Migration's status it may neither read nor patch.
+        objects = client.CustomObjectsApi(worker_api)
+        objects.patch_namespaced_custom_object_status(
+            "ferry.dev", "v1alpha1", namespace, "migrations", "first", {"status": {"workers": {}}}
+        )
+        with pytest.raises(client.ApiException) as other_status:
+            objects.patch_namespaced_custom_object_status(
+                "ferry.dev", "v1alpha1", namespace, "migrations", "second", {"status": {"phase": "Succeeded"}}
+            )
+        assert other_status.value.status == 403
+        with pytest.raises(client.ApiException) as other_read:
+            get_migration(worker_api, namespace, "second")
+        assert other_read.value.status == 403

@@ -22,7 +22,7 @@ from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import MigrationSpec
 from ferry.kube.project_objects import ROLE_CLUSTERROLES
 from ferry.kube.worker_job import secret_keys_needed
-from ferry.kube.worker_rbac import build_worker_role
+from ferry.kube.worker_rbac import WorkerIdentity, build_worker_role
 
 REPO = Path(__file__).resolve().parents[2]
 MANIFESTS = REPO / "manifests"
@@ -171,7 +171,7 @@ def test_operator_cluster_role_covers_what_the_operator_does() -> None:
 def test_operator_can_grant_the_worker_role_without_escalating() -> None:
     """Kubernetes refuses a Role with permissions its creator lacks; the operator holds them all."""
     operator_rules = find(install_objects(), "ClusterRole", "ferry-operator")["rules"]
-    worker = permissions(build_worker_role("ns")["rules"])
+    worker = permissions(build_worker_role(WorkerIdentity("ns", "m", "uid", ("a", "b")))["rules"])
     assert worker and all(covers(operator_rules, g, r, v, n) for g, r, v, n in worker)
 
 

@@ -230,7 +230,7 @@ class MigrationReconciler:
         st.start_time = st.start_time or now_rfc3339()
         if following.is_online(spec):
             out.emit(following.open_capture(self.ports, ctx, spec, planned, sides))
-        self.ports.ensure_worker_rbac(ctx.namespace)
+        self.ports.ensure_worker_rbac(ctx, spec)
         st.attempts = max(st.attempts, 1)
         st.job_name = self.ports.create_job(ctx, spec)
         out.emit(

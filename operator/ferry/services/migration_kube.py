@@ -29,6 +29,7 @@ from ferry.services.worker_jobs import (
     create_worker_job,
     ensure_worker_rbac,
     read_worker_job,
+    worker_identity,
 )
 
 
@@ -86,8 +87,8 @@ class KubeMigrationPorts:
                 wire["replication"] = owned
         patch_status(self.api, MIGRATION, ctx.namespace, ctx.name, wire)
 
-    def ensure_worker_rbac(self, namespace: str) -> None:
-        ensure_worker_rbac(self.api, namespace)
+    def ensure_worker_rbac(self, ctx: MigrationContext, spec: MigrationSpec) -> None:
+        ensure_worker_rbac(self.api, worker_identity(ctx.name, ctx.namespace, ctx.uid, spec))
 
     def create_job(self, ctx: MigrationContext, spec: MigrationSpec) -> str:
         return create_worker_job(self.api, ctx.name, ctx.namespace, ctx.uid, spec, ctx.status)

@@ -72,7 +72,10 @@ class MigrationPorts(Protocol):
 
     def save_status(self, ctx: MigrationContext) -> None: ...
 
-    def ensure_worker_rbac(self, namespace: str) -> None: ...
+    def ensure_worker_rbac(self, ctx: MigrationContext, spec: MigrationSpec) -> None:
+        """The Migration's own worker identity: reads its Migration and connections, patches its
+        own status, nothing else."""
+        ...
 
     def create_job(self, ctx: MigrationContext, spec: MigrationSpec) -> str:
         """Create (or adopt) the Job of attempt `ctx.status.attempts` for the effective `spec`;

@@ -14,15 +14,20 @@ from ferry.api.migration import MigrationSpec, MigrationStatus
 from ferry.kube.apply import server_side_apply
 from ferry.kube.status import get_object
 from ferry.kube.worker_job import build_follower_job, build_worker_job
-from ferry.kube.worker_rbac import build_worker_rbac
+from ferry.kube.worker_rbac import WorkerIdentity, build_worker_rbac, worker_name
 
-WORKER_SERVICE_ACCOUNT = "ferry-worker"
 DEFAULT_IMAGE = "ghcr.io/ferry-dev/ferry:0.1.0"
 
 
-def ensure_worker_rbac(api: client.ApiClient, namespace: str) -> None:
-    """The `ferry-worker` ServiceAccount, Role and RoleBinding (server-side apply: idempotent)."""
-    for obj in build_worker_rbac(namespace):
+def worker_identity(name: str, namespace: str, uid: str, spec: MigrationSpec) -> WorkerIdentity:
+    connections = (spec.source.connection_ref.name, spec.target.connection_ref.name)
+    return WorkerIdentity(namespace, name, uid, connections, spec.job.service_account_name)
+
+
+def ensure_worker_rbac(api: client.ApiClient, identity: WorkerIdentity) -> None:
+    """The Migration's `ferry-worker-<name>` ServiceAccount, Role and RoleBinding (server-side
+    apply: idempotent; a spec change of the connections updates the Role's resourceNames)."""
+    for obj in build_worker_rbac(identity):
         server_side_apply(api, obj)
 
 
@@ -46,7 +51,7 @@ def _job_arguments(
         "plan_hash": status.plan.hash if status.plan and status.plan.hash else "",
         "selection_hash": status.plan.selection_hash or "" if status.plan else "",
         "image": spec.job.image or os.environ.get("FERRY_WORKER_IMAGE", DEFAULT_IMAGE),
-        "service_account": spec.job.service_account_name or WORKER_SERVICE_ACCOUNT,
+        "service_account": spec.job.service_account_name or worker_name(name),
         "resources": spec.job.resources,
     }
 

@@ -122,8 +122,8 @@ class FakePorts:
         ctx.status.observed_generation = ctx.generation
         self.saved.append(ctx.status.model_copy(deep=True))
 
-    def ensure_worker_rbac(self, namespace: str) -> None:
-        self.calls.append(("rbac", namespace))
+    def ensure_worker_rbac(self, ctx: MigrationContext, spec: MigrationSpec) -> None:
+        self.calls.append(("rbac", ctx.namespace))
 
     def create_job(self, ctx: MigrationContext, spec: MigrationSpec) -> str:
         name = f"{ctx.name}-{ctx.status.attempts}"
