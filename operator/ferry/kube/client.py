@@ -11,8 +11,13 @@ import os
 from kubernetes import client, config
 
 
-def load_api_client(kubeconfig: str | None = None, context: str | None = None) -> client.ApiClient:
+def load_api_client(
+    kubeconfig: str | None = None, context: str | None = None, *, retries: int | None = None
+) -> client.ApiClient:
+    """`retries`: urllib3's retries of a failed connection or read; None keeps urllib3's default
+    (3), 0 makes one attempt per call for callers that retry on their own schedule."""
     configuration = client.Configuration()
+    configuration.retries = retries
     if kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST") and not os.environ.get("KUBECONFIG"):
         config.load_incluster_config(client_configuration=configuration)
     else:
