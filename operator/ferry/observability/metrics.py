@@ -111,6 +111,19 @@ def _parse(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
+# --- Operator ------------------------------------------------------------------------------
+
+OPERATOR_LEADER = Gauge(
+    "ferry_operator_leader",
+    "1 while this operator process acts (it holds the leader-election Lease, or runs without "
+    "leader election), 0 while it waits as a standby.",
+)
+
+
+def record_leadership(leading: bool) -> None:
+    OPERATOR_LEADER.set(1 if leading else 0)
+
+
 # --- Serving -------------------------------------------------------------------------------
 
 
