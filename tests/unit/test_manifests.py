@@ -20,6 +20,8 @@ import yaml
 
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import MigrationSpec
+from ferry.cli.main import build_parser
+from ferry.kube.election_settings import DEFAULT_LEASE_NAME
 from ferry.kube.project_objects import ROLE_CLUSTERROLES
 from ferry.kube.worker_job import secret_keys_needed
 from ferry.kube.worker_rbac import WorkerIdentity, build_worker_role
@@ -71,6 +73,15 @@ OPERATOR_USES: list[tuple[str, str, str, str | None]] = [
     *[("", "namespaces", verb, None) for verb in ("get", "create", "patch")],
     *[("", "resourcequotas", verb, None) for verb in ("create", "patch")],
 ]
+
+# What the operator does in its own namespace: leader election on the Lease `ferry-operator`
+# (ferry.kube.leader_election, through the client's LeaseLock: read, create when absent, replace).
+LEADER_ELECTION_USES: list[tuple[str, str, str, str | None]] = [
+    ("coordination.k8s.io", "leases", "create", None),
+    ("coordination.k8s.io", "leases", "get", DEFAULT_LEASE_NAME),
+    ("coordination.k8s.io", "leases", "update", DEFAULT_LEASE_NAME),
+]
+LEADER_ELECTION_ROLE = "ferry-operator-leader-election"
 
 PLACEHOLDERS = {
     "HOST_SRC": "src.db",
@@ -168,6 +179,30 @@ def test_operator_cluster_role_covers_what_the_operator_does() -> None:
     assert missing == []
 
 
+def test_leader_election_role_covers_the_lease_and_nothing_else_in_the_operator_namespace() -> None:
+    objects = install_objects()
+    role = find(objects, "Role", LEADER_ELECTION_ROLE)
+    assert role["metadata"]["namespace"] == "ferry-system"
+    assert [use for use in LEADER_ELECTION_USES if not covers(role["rules"], *use)] == []
+    # Only the three uses: reading or renewing any other Lease of the namespace is refused.
+    assert permissions(role["rules"]) == set(LEADER_ELECTION_USES)
+    binding = find(objects, "RoleBinding", LEADER_ELECTION_ROLE)
+    assert binding["roleRef"] == {
+        "apiGroup": "rbac.authorization.k8s.io",
+        "kind": "Role",
+        "name": LEADER_ELECTION_ROLE,
+    }
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "ferry-operator", "namespace": "ferry-system"}
+    ]
+
+
+def test_operator_cluster_role_grants_no_leases() -> None:
+    """Leases are granted in the operator's namespace only (kube-system's hold the control plane's)."""
+    rules = find(install_objects(), "ClusterRole", "ferry-operator")["rules"]
+    assert not any(resource == "leases" for _, resource, _, _ in permissions(rules))
+
+
 def test_operator_can_grant_the_worker_role_without_escalating() -> None:
     """Kubernetes refuses a Role with permissions its creator lacks; the operator holds them all."""
     operator_rules = find(install_objects(), "ClusterRole", "ferry-operator")["rules"]
@@ -234,6 +269,8 @@ def test_chart_rbac_matches_the_install_manifests() -> None:
     objects = install_objects()
     [operator] = _chart_rules(CHART / "templates" / "clusterrole-operator.yaml")
     assert operator == find(objects, "ClusterRole", "ferry-operator")["rules"]
+    [leader_election] = _chart_rules(CHART / "templates" / "role-leader-election.yaml")
+    assert leader_election == find(objects, "Role", LEADER_ELECTION_ROLE)["rules"]
     users = _chart_rules(CHART / "templates" / "clusterroles-users.yaml")
     assert users == [
         find(objects, "ClusterRole", f"ferry-{r}")["rules"] for r in ("viewer", "editor", "admin")
@@ -270,7 +307,29 @@ def test_operator_deployment_is_restricted_and_probed() -> None:
         "capabilities": {"drop": ["ALL"]},
     }
     assert pod["serviceAccountName"] == "ferry-operator"
-    assert deployment["spec"]["strategy"]["type"] == "Recreate"
+
+
+def test_operator_deployment_elects_a_leader_and_rolls_updates() -> None:
+    """Leader election on: a rolling update (new pod a standby until the old one is gone) is safe,
+    and the downward API gives the Lease's namespace and the holder's name."""
+    deployment = find(install_objects(), "Deployment", "ferry-operator")
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    args = build_parser("operator").parse_args(container["command"][1:])
+    assert args.leader_elect and args.leader_election_namespace is None
+    assert args.leader_election_id == DEFAULT_LEASE_NAME
+    env = {e["name"]: e.get("valueFrom", {}).get("fieldRef", {}).get("fieldPath") for e in container["env"]}
+    assert env["POD_NAMESPACE"] == "metadata.namespace" and env["POD_NAME"] == "metadata.name"
+    assert deployment["spec"]["replicas"] == 1
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate",
+        "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0},
+    }
+
+
+def test_chart_replicas_and_leader_election_values() -> None:
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    assert values["operator"]["replicas"] == 1
+    assert values["operator"]["leaderElection"]["enabled"] is True
 
 
 def _example_objects(path: Path) -> list[dict[str, Any]]:
@@ -341,6 +400,7 @@ def test_kustomize_renders_the_install_base() -> None:
     kinds = sorted(o["kind"] for o in objects)
     assert kinds.count("CustomResourceDefinition") == 3
     assert kinds.count("ClusterRole") == 4
+    assert kinds.count("Role") == 1 and kinds.count("RoleBinding") == 1
     for obj in objects:
-        if obj["kind"] in {"Deployment", "Service", "ServiceAccount"}:
+        if obj["kind"] in {"Deployment", "Service", "ServiceAccount", "Role", "RoleBinding"}:
             assert obj["metadata"]["namespace"] == "ferry-system"
