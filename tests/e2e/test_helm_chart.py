@@ -63,6 +63,21 @@ def test_the_default_render_is_the_install_manifests_and_the_api_server_accepts_
     [container] = pod["containers"]
     args = build_parser().parse_args(container["command"][1:])
     assert args.all_namespaces and args.metrics_port == 8080 and args.liveness_port == 8081
+    assert args.leader_elect
+    deployment, reference = chart[("Deployment", "ferry-operator")], install[("Deployment", "ferry-operator")]
+    assert (deployment["spec"]["replicas"], deployment["spec"]["strategy"]) == (
+        reference["spec"]["replicas"],
+        reference["spec"]["strategy"],
+    )
+    for key in (
+        ("Role", "ferry-operator-leader-election"),
+        ("RoleBinding", "ferry-operator-leader-election"),
+    ):
+        assert chart[key]["metadata"]["namespace"] == "ferry-system", key
+    assert (
+        chart[("Role", "ferry-operator-leader-election")]["rules"]
+        == (install[("Role", "ferry-operator-leader-election")]["rules"])
+    )
 
     rendered = tmp_path / "chart.yaml"
     rendered.write_text(yaml.safe_dump_all(objects))
@@ -104,3 +119,32 @@ def test_values_switch_the_optional_parts_on_and_off() -> None:
     ]
     assert build_parser().parse_args(container["command"][1:]).metrics_port == 0
     assert [p["name"] for p in container["ports"]] == ["health"]
+
+
+def test_replicas_and_leader_election() -> None:
+    """Two replicas roll with leader election; without it, one replica and Recreate, no Lease Role,
+    and asking for more replicas fails the render: two operators would act at once."""
+    objects = render("platform", "operator.replicas=2")
+    [deployment] = [o for o in objects if o["kind"] == "Deployment"]
+    assert deployment["spec"]["replicas"] == 2
+    assert deployment["spec"]["strategy"]["type"] == "RollingUpdate"
+    [role] = [o for o in objects if o["kind"] == "Role"]
+    assert role["metadata"]["namespace"] == "platform"
+    [binding] = [o for o in objects if o["kind"] == "RoleBinding"]
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "ferry-operator", "namespace": "platform"}
+    ]
+
+    single = render("platform", "operator.leaderElection.enabled=false")
+    [deployment] = [o for o in single if o["kind"] == "Deployment"]
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert not build_parser().parse_args(container["command"][1:]).leader_elect
+    assert not [o for o in single if o["kind"] in ("Role", "RoleBinding")]
+
+    refused = subprocess.run(
+        [str(assets_dir() / "helm"), "template", "ferry", str(CHART), "--namespace", "platform",
+         "--set", "operator.replicas=2", "--set", "operator.leaderElection.enabled=false"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert refused.returncode != 0 and "needs operator.leaderElection.enabled" in refused.stderr

@@ -81,6 +81,7 @@ def _run_elected(args: argparse.Namespace) -> int:
     from ferry.kube.client import load_api_client
     from ferry.kube.leader_election import LeaseCandidate, build_lock
     from ferry.observability.health import StandbyHealth
+    from ferry.observability.logging import get_logger
     from ferry.observability.metrics import record_leadership
 
     settings = election_settings(args, os.environ)
@@ -97,7 +98,10 @@ def _run_elected(args: argparse.Namespace) -> int:
     asyncio.run(_operate(args, stop_flag))
     # kopf stopped: the lease was lost (exit 1, restart as a standby), or SIGTERM (exit 0; the
     # lease expires and a standby takes it).
-    return 1 if candidate.lost.is_set() else 0
+    if candidate.lost.is_set():
+        get_logger(__name__).error("operator stopped after losing the lease; exiting to restart as a standby")
+        return 1
+    return 0
 
 
 async def _operate(args: argparse.Namespace, stop_flag: threading.Event | None) -> None:
