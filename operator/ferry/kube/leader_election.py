@@ -12,9 +12,9 @@ acting operator would run DDL, foreign-key deferral and rollback next to the fir
 3. A watchdog stops a leader that has not renewed for `renew_deadline`, counted from the start
    of its last successful write. The client checks that deadline only between attempts.
 
-Losing the lease stops work at once: the stop flag (kopf's) is set, and the process exits with
-status 1 after `stop_grace` even if kopf has not finished stopping, so that Kubernetes restarts
-it as a standby — what controller-runtime does. The old leader is gone before anyone can take
+Losing the lease stops work at once: the stop flag (kopf's) is set, the lock refuses further
+renewals, and the process exits with status 1 after `stop_grace` even if kopf has not finished
+stopping, so that Kubernetes restarts it as a standby — what controller-runtime does. The old leader is gone before anyone can take
 the lease: a standby takes an expired lease `lease_duration` after it last saw it renewed, and
 the leader exits at most `renew_deadline + WATCH_INTERVAL + stop_grace` after its last renewal.
 """
@@ -93,7 +93,11 @@ class RenewalStampingLock:
     """A `LeaseLock` that remembers when its last successful write started (monotonic clock).
 
     A write that succeeded was sent at or after that instant, so every other candidate saw the
-    lease renewed no earlier: the watchdog may count the renew deadline from it."""
+    lease renewed no earlier: the watchdog may count the renew deadline from it.
+
+    Once `closed`, every write fails: a process that stopped acting never renews again (the
+    client's loop may still be retrying), so a standby's wait starts from the last renewal before
+    the stop."""
 
     def __init__(self, lock: Any) -> None:
         self._lock = lock
@@ -101,22 +105,27 @@ class RenewalStampingLock:
         self.namespace: str = lock.namespace
         self.identity: str = lock.identity
         self.renewed_at = float("-inf")
+        self.closed = False
 
     def get(self, name: str, namespace: str) -> tuple[bool, Any]:
         found: tuple[bool, Any] = self._lock.get(name, namespace)
         return found
 
     def create(self, name: str, namespace: str, election_record: Any) -> bool:
+        if self.closed:
+            return False
         started = time.monotonic()
         created = bool(self._lock.create(name, namespace, election_record))
-        if created:
+        if created and not self.closed:
             self.renewed_at = started
         return created
 
     def update(self, name: str, namespace: str, updated_record: Any) -> bool:
+        if self.closed:
+            return False
         started = time.monotonic()
         updated = bool(self._lock.update(name, namespace, updated_record))
-        if updated:
+        if updated and not self.closed:
             self.renewed_at = started
         return updated
 
@@ -209,6 +218,7 @@ class LeaseCandidate:
             if self.lost.is_set():
                 return
             self.lost.set()
+            self.lock.closed = True
         log.error(
             "leader election: stopping, this process may no longer act",
             reason=reason,

@@ -100,7 +100,14 @@ def test_a_leader_whose_renewal_hangs_is_stopped_by_the_watchdog() -> None:
         )
         assert exits.called.wait(3) and exits.codes == [1]
     finally:
+        lease.hang = False
         lease.unblock.set()
+    # The hung call completes (it was sent before the stop), then the client's loop goes on
+    # renewing: a process that stopped acting must not hold the lease longer.
+    time.sleep(0.2)
+    last = lease.record
+    time.sleep(2 * FAST["retry_period"])
+    assert lease.record is last, "a process that stopped acting renewed the lease again"
 
 
 def test_a_standby_waits_for_the_holders_lease_to_expire() -> None:
