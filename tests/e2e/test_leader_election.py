@@ -173,12 +173,12 @@ def test_one_operator_acts_and_a_standby_takes_over_within_the_lease(
 
     # Someone else takes the lease (as a partitioned leader would find): the holder stops acting
     # and exits non-zero within the renew deadline plus the grace, to restart as a standby.
+    process = standby.process.process
+    assert process is not None
     _steal_lease(kube_api, namespace)
     stolen = time.monotonic()
-    code = _wait(
-        lambda: standby.process.process and standby.process.process.poll() is not None, 25, "the exit"
-    )
-    assert code and standby.process.process is not None and standby.process.process.returncode == 1
+    _wait(lambda: process.poll() is not None, 25, "the holder's exit after losing the lease")
+    assert process.returncode == 1
     lost_after = time.monotonic() - stolen
     assert "stopping, this process may no longer act" in standby.process.log_text()
     print(f"\ntakeover after kill -9: {takeover:.1f}s; exit after losing the lease: {lost_after:.1f}s; "
