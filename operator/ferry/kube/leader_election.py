@@ -14,9 +14,10 @@ acting operator would run DDL, foreign-key deferral and rollback next to the fir
 
 Losing the lease stops work at once: the stop flag (kopf's) is set, the lock refuses further
 renewals, and the process exits with status 1 after `stop_grace` even if kopf has not finished
-stopping, so that Kubernetes restarts it as a standby — what controller-runtime does. The old leader is gone before anyone can take
-the lease: a standby takes an expired lease `lease_duration` after it last saw it renewed, and
-the leader exits at most `renew_deadline + WATCH_INTERVAL + stop_grace` after its last renewal.
+stopping, so that Kubernetes restarts it as a standby — what controller-runtime does. The old
+leader is gone before anyone can take the lease: a standby takes an expired lease
+`lease_duration` after it last saw it renewed, and the leader exits at most
+`renew_deadline + WATCH_INTERVAL + stop_grace` after its last renewal.
 """
 
 from __future__ import annotations
