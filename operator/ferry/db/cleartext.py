@@ -45,10 +45,7 @@ REFUSED_PHRASE = "server requested a cleartext password"
 
 
 def refusal_message(plugin: str) -> str:
-    return (
-        f"the {REFUSED_PHRASE} (authentication plugin {plugin}) on a connection without TLS; "
-        "Ferry did not send it"
-    )
+    return f"the {REFUSED_PHRASE} (authentication plugin {plugin}) on a connection without TLS"
 
 
 def _refusing_handler(plugin: str, error: type[Exception]) -> type:

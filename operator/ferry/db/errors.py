@@ -145,8 +145,8 @@ def _explain(
     if reason == c.CLEARTEXT_PASSWORD_REFUSED:
         return (
             f"{address} asked for the password in clear text and Ferry did not send it: {text}. "
-            "Make the server use SCRAM (PostgreSQL) or a hashing plugin (MySQL), use TLS (MySQL), "
-            "or set spec.options.allowCleartextPassword: true if you trust the server and the network"
+            "Make the server use SCRAM (PostgreSQL) or a hashing plugin (MySQL), or use TLS (MySQL); "
+            "if you trust the server and the network, set allowCleartextPassword to true in spec.options"
         )
     if reason == c.UNREACHABLE:
         return (
