@@ -31,6 +31,7 @@ crds: install
 	$(BIN)/python -m ferry.api.generate crds
 	bash charts/sync-crds.sh
 	bash manifests/sync-crds.sh
+	bash charts/sync-policies.sh
 
 lint: install
 	$(BIN)/ruff check operator tests bench

@@ -173,6 +173,20 @@ def test_chart_crds_are_the_generated_crds_behind_crds_create() -> None:
         assert body == yaml.safe_load(source.read_text()), "run `make crds` (charts/sync-crds.sh)"
 
 
+def test_chart_connection_policy_is_the_shipped_policy_behind_a_value_and_1_31() -> None:
+    text = (CHART / "templates" / "policy-connections.yaml").read_text()
+    lines = text.splitlines()
+    assert lines[0] == (
+        '{{- if and .Values.admissionPolicies.connections (semverCompare ">=1.31-0"'
+        " .Capabilities.KubeVersion.Version) }}"
+    )
+    assert lines[-1] == "{{- end }}"
+    shipped = MANIFESTS / "policies" / "ferry-connection-policy.yaml"
+    body = list(yaml.safe_load_all("\n".join(lines[1:-1])))
+    assert body == list(yaml.safe_load_all(shipped.read_text())), "run `make crds` (charts/sync-policies.sh)"
+    assert yaml.safe_load((CHART / "values.yaml").read_text())["admissionPolicies"]["connections"] is True
+
+
 def test_operator_cluster_role_covers_what_the_operator_does() -> None:
     rules = find(install_objects(), "ClusterRole", "ferry-operator")["rules"]
     missing = [use for use in OPERATOR_USES if not covers(rules, *use)]

@@ -64,3 +64,10 @@ RECONCILED: Final = "Reconciled"
 
 # DatabaseConnection reasons (appended).
 SECRET_UNREADABLE: Final = "SecretUnreadable"
+
+# DatabaseConnection reasons of the Project's connection rules (policy.connections) and of the
+# drivers' refusal to send a password in clear text. The first two stall: only a change of the
+# connection or of the Project's rules helps, and no network connection was opened.
+HOST_NOT_ALLOWED: Final = "HostNotAllowed"
+SECRET_NOT_ALLOWED: Final = "SecretNotAllowed"
+CLEARTEXT_PASSWORD_REFUSED: Final = "CleartextPasswordRefused"

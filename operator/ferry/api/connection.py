@@ -77,6 +77,12 @@ class ConnectionOptions(ApiModel):
     params: dict[str, str] = Field(
         default_factory=dict, description="Extra driver parameters, passed through as URL query parameters."
     )
+    allow_cleartext_password: bool = Field(
+        default=False,
+        description="Send the password to a server that asks for it in clear text (PostgreSQL `password`, "
+        "`ldap`, `pam`, `radius` methods; MySQL `mysql_clear_password` and `dialog` without TLS). "
+        "Off: such a server is refused before the password leaves the operator.",
+    )
 
 
 class HealthCheck(ApiModel):

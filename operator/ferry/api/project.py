@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field
 
@@ -57,6 +58,47 @@ class ProjectDefaults(ApiModel):
     checksum_validation: bool | None = None
 
 
+# An allowedHosts entry: a host name, `*.` and a domain suffix, an IP address or a CIDR. The
+# pattern only bounds the syntax (the apiserver checks it on every Kubernetes version Ferry
+# supports; CEL's isCIDR needs 1.31); what an entry matches is ferry.services.connection_policy.
+HOST_ENTRY_PATTERN = (
+    r"^((\*\.)?[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*"
+    r"|[0-9]{1,3}(\.[0-9]{1,3}){3}(/[0-9]{1,2})?"
+    r"|[0-9A-Fa-f.]*:[0-9A-Fa-f:.]*(/[0-9]{1,3})?)$"
+)
+HostEntry = Annotated[str, Field(min_length=1, max_length=253, pattern=HOST_ENTRY_PATTERN)]
+# A glob of Secret names: Secret-name characters plus `*` (any run) and `?` (one character).
+# No `[...]` classes, so the operator's fnmatch and the admission policy's regex agree.
+SecretGlob = Annotated[str, Field(min_length=1, max_length=253, pattern=r"^[a-z0-9.*?-]+$")]
+Port = Annotated[int, Field(ge=1, le=65535)]
+
+
+class ConnectionRules(ApiModel):
+    """Where the project's DatabaseConnections may point and which Secrets they may name.
+
+    An empty list allows everything of its kind (the behaviour of a namespace without rules).
+    Enforced at admission by manifests/policies/ferry-connection-policy.yaml and again by the
+    operator before any network connection (docs/connections.md, "Pinning hosts").
+    """
+
+    allowed_hosts: list[HostEntry] = Field(
+        default_factory=list,
+        max_length=256,
+        description="Host names (exact), `*.example.com` (any name below example.com), IP addresses and "
+        "CIDRs (match IP literals only; names are never resolved). Empty: any host.",
+    )
+    allowed_ports: list[Port] = Field(default_factory=list, max_length=64, description="Empty: any port.")
+    allowed_secrets: list[SecretGlob] = Field(
+        default_factory=list,
+        max_length=256,
+        description="Globs (`*`, `?`) of the Secret names a DatabaseConnection may reference "
+        "(credentials, URL, TLS CA and client certificate). Empty: any Secret of the namespace.",
+    )
+
+    def restricts_destination(self) -> bool:
+        return bool(self.allowed_hosts or self.allowed_ports)
+
+
 class ProjectPolicy(ApiModel):
     allowed_connections: list[str] = Field(
         default_factory=lambda: ["*"],
@@ -71,6 +113,11 @@ class ProjectPolicy(ApiModel):
         description="Online migrations: a requested cutover waits for spec.approval.cutover as well.",
     )
     max_parallelism: int = Field(default=16, ge=1, le=64)
+    connections: ConnectionRules = Field(
+        default_factory=ConnectionRules,
+        description="Where DatabaseConnections of the project's namespace may point (hosts, ports) and "
+        "which Secrets they may reference.",
+    )
 
 
 class ProjectSpec(ApiModel):

@@ -9,7 +9,9 @@ so it holds no copy of the cluster's Secrets and needs no cluster-wide list perm
 fix is therefore picked up within seconds, without touching the DatabaseConnection.
 
 The handlers only unpack kopf's arguments; the probe is `ferry.db.probe`, credentials come
-through `KubeSecretSource`, and status changes go through `apply_probe_result`.
+through `KubeSecretSource`, and status changes go through `apply_probe_result`. Before each
+probe the Project's connection rules are read afresh (`ferry.services.connection_policy`): a
+Secret they do not allow is not read, and a host or port they do not allow is not connected to.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from ferry.kube.status import patch_status
 from ferry.observability.logging import get_logger
 from ferry.observability.metrics import forget_connection, record_connection_probe
 from ferry.observability.redaction import register_secret
+from ferry.services.connection_policy import Refusal, refused_destination, refused_secrets
+from ferry.services.governance import governance_for
 
 PLURAL = DATABASE_CONNECTION.plural
 # How often each connection checks whether a probe is due; bounds the delay of a re-probe
@@ -110,9 +114,19 @@ def apply_probe_result(
 # --- Services -------------------------------------------------------------------------------
 
 
+def _refused(refusal: Refusal) -> ProbeResult:
+    return ProbeResult(False, None, 0.0, refusal.reason, refusal.message)
+
+
 def check_connection(api: client.ApiClient, namespace: str, spec: DatabaseConnectionSpec) -> ProbeResult:
-    """Resolve the credentials from Secrets and probe; every failure becomes a ProbeResult."""
+    """Check the Project's rules, resolve the credentials from Secrets and probe; every failure
+    becomes a ProbeResult. The rules come first: a refused connection reads no Secret it may not
+    name and opens no network connection, so its credentials are never sent anywhere."""
     timeout = float(spec.health_check.timeout_seconds)
+    governance = governance_for(api, namespace)
+    refusal = refused_secrets(spec, governance)
+    if refusal is not None:
+        return _refused(refusal)
     try:
         credentials = resolve_credentials(spec, KubeSecretSource(client.CoreV1Api(api), namespace))
     except SecretError as exc:
@@ -120,6 +134,9 @@ def check_connection(api: client.ApiClient, namespace: str, spec: DatabaseConnec
         return ProbeResult(False, None, 0.0, found.reason, found.message)
     for value in credentials.secret_values():
         register_secret(value)
+    refusal = refused_destination(spec, credentials, governance)
+    if refusal is not None:
+        return _refused(refusal)
     return probe(spec, credentials, timeout)
 
 

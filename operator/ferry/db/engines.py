@@ -5,9 +5,10 @@
 - `psycopg_connect_params`, `asyncpg_connect_kwargs`, `pymysql_connect_kwargs`,
   `asyncmy_connect_kwargs`: keyword arguments for the raw drivers of the copy.
 
-Every path applies the same TLS mode, connect timeout and application name. The libpq
-paths need the TLS material as files: they live in a private temp directory as long as
-the engine (or the `with` block) that uses them.
+Every path applies the same TLS mode, connect timeout, application name and refusal of
+clear-text passwords (ferry.db.cleartext; asyncpg has no way to refuse, see there). The libpq
+paths need the TLS material as files: they live in a private temp directory as long as the
+engine (or the `with` block) that uses them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
 from ferry.api.connection import DatabaseConnectionSpec, Engine, TLSMode
+from ferry.db.cleartext import LIBPQ_REQUIRE_AUTH, asyncmy_auth_plugin_map, pymysql_auth_plugin_map
 from ferry.db.credentials import Credentials
 from ferry.db.dialects import Family, family
 from ferry.db.target import ConnectionTarget, resolve_target
@@ -75,6 +77,8 @@ def libpq_params(
             params["sslrootcert"] = str(files.ca)
         if files.cert is not None and files.key is not None:
             params["sslcert"], params["sslkey"] = str(files.cert), str(files.key)
+    if not target.allow_cleartext_password:
+        params["require_auth"] = LIBPQ_REQUIRE_AUTH  # over any require_auth in options.params
     return params
 
 
@@ -86,8 +90,14 @@ def _needs_files(target: ConnectionTarget) -> bool:
 
 def _pymysql_tls_args(target: ConnectionTarget) -> dict[str, Any]:
     context = ssl_context(target.tls_mode, target.ca_pem, target.client_cert_pem, target.client_key_pem)
-    # PyMySQL would otherwise try TLS opportunistically; `disable` means no TLS at all.
+    # PyMySQL would otherwise try TLS opportunistically; `disable` means no TLS at all. With a
+    # context, PyMySQL and asyncmy require TLS (no fallback to plain text).
     return {"ssl": context} if context is not None else {"ssl_disabled": True}
+
+
+def _refuses_cleartext_plugins(target: ConnectionTarget) -> bool:
+    """MySQL/MariaDB: the clear-text plugins are refused on connections without TLS."""
+    return target.tls_mode == TLSMode.DISABLE and not target.allow_cleartext_password
 
 
 def create_engine(
@@ -130,6 +140,8 @@ def create_engine(
         if io_timeout:
             connect_args.update(read_timeout=max(1, int(io_timeout)), write_timeout=max(1, int(io_timeout)))
         connect_args.update(_pymysql_tls_args(target))
+        if _refuses_cleartext_plugins(target):
+            connect_args["auth_plugin_map"] = pymysql_auth_plugin_map()
     else:
         connect_args = {"timeout": float(timeout)}
     try:
@@ -201,7 +213,8 @@ def psycopg_connect_params(
 def asyncpg_connect_kwargs(spec: DatabaseConnectionSpec, credentials: Credentials) -> dict[str, Any]:
     """Keyword arguments for `asyncpg.connect(**kwargs)`; the TLS material is held in memory.
 
-    Extra `options.params` are libpq parameters and do not apply to asyncpg.
+    Extra `options.params` are libpq parameters and do not apply to asyncpg. asyncpg cannot
+    refuse a clear-text password request (ferry.db.cleartext says what stands in for it).
     """
     target = _require(spec, credentials, Engine.POSTGRESQL)
     context = ssl_context(target.tls_mode, target.ca_pem, target.client_cert_pem, target.client_key_pem)
@@ -235,6 +248,8 @@ def pymysql_connect_kwargs(spec: DatabaseConnectionSpec, credentials: Credential
         "program_name": target.application_name,
     }
     kwargs.update(_pymysql_tls_args(target))
+    if _refuses_cleartext_plugins(target):
+        kwargs["auth_plugin_map"] = pymysql_auth_plugin_map()
     return kwargs
 
 
@@ -243,6 +258,8 @@ def asyncmy_connect_kwargs(spec: DatabaseConnectionSpec, credentials: Credential
     the same TLS context; asyncmy has no `ssl_disabled` and uses no TLS unless given a context."""
     kwargs = pymysql_connect_kwargs(spec, credentials)
     kwargs.pop("ssl_disabled", None)
+    if "auth_plugin_map" in kwargs:
+        kwargs["auth_plugin_map"] = asyncmy_auth_plugin_map()
     return kwargs
 
 

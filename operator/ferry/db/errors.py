@@ -19,6 +19,7 @@ import sqlalchemy.exc
 
 from ferry.api import conditions as c
 from ferry.api.connection import DatabaseConnectionSpec, TLSMode
+from ferry.db.cleartext import REFUSED_PHRASE
 from ferry.db.credentials import SecretError
 from ferry.db.target import InvalidConnection
 from ferry.db.tls import TLSMaterialError
@@ -91,6 +92,8 @@ def classify(
 
 
 def _reason(exc: BaseException, text: str) -> str:
+    if REFUSED_PHRASE in text:  # libpq's require_auth, or ferry.db.cleartext's MySQL handlers
+        return c.CLEARTEXT_PASSWORD_REFUSED
     for item in _chain(exc):
         sqlstate = getattr(item, "sqlstate", None)
         if sqlstate in ("28P01", "28000"):
@@ -139,6 +142,12 @@ def _explain(
         return f"the server rejected the login: {text}. Check {_credentials_source(spec)}"
     if reason == c.DATABASE_NOT_FOUND:
         return f"{text}. Check spec.database"
+    if reason == c.CLEARTEXT_PASSWORD_REFUSED:
+        return (
+            f"{address} asked for the password in clear text and Ferry did not send it: {text}. "
+            "Make the server use SCRAM (PostgreSQL) or a hashing plugin (MySQL), or use TLS (MySQL); "
+            "if you trust the server and the network, set allowCleartextPassword to true in spec.options"
+        )
     if reason == c.UNREACHABLE:
         return (
             f"cannot reach {address}: {text}. Check spec.host and spec.port, and that the server accepts "

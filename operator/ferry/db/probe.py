@@ -30,8 +30,9 @@ _VERSION_SQL = {
     Family.SQLITE: "SELECT sqlite_version()",
 }
 
-# Reasons that no retry fixes: the spec (or the URL it points at) must change.
-PERMANENT_REASONS = frozenset({c.INVALID_SPEC})
+# Reasons that no retry fixes: the spec (or the URL it points at), or the Project's connection
+# rules, must change.
+PERMANENT_REASONS = frozenset({c.INVALID_SPEC, c.HOST_NOT_ALLOWED, c.SECRET_NOT_ALLOWED})
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ class ConnectionTarget:
     client_key_pem: str | None = field(default=None, repr=False)
     connect_timeout: int = 10
     application_name: str = "ferry"
+    allow_cleartext_password: bool = False
 
     @property
     def address(self) -> str:
@@ -93,6 +94,7 @@ def resolve_target(spec: DatabaseConnectionSpec, credentials: Credentials) -> Co
         client_key_pem=credentials.client_key_pem,
         connect_timeout=spec.options.connect_timeout_seconds,
         application_name=spec.options.application_name,
+        allow_cleartext_password=spec.options.allow_cleartext_password,
     )
 
 

@@ -175,7 +175,8 @@ class MigrationReconciler:
             return
         sides = resolve_sides(self.ports, ctx.namespace, spec)
         if isinstance(sides, NotReady):
-            out.emit(st.mark_waiting(sides.reason, sides.message, gen))
+            mark = st.mark_stalled if sides.permanent else st.mark_waiting
+            out.emit(mark(sides.reason, sides.message, gen, Phase.PENDING))
             out.requeue_after = sides.retry_after
             return
         try:

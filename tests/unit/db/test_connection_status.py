@@ -37,6 +37,14 @@ def test_only_unfixable_errors_stall() -> None:
     assert status.is_true(c.STALLED)
     apply_probe_result(status, AUTH, 1, "t")
     assert status.condition(c.STALLED) is None
+    # The Project's connection rules refuse: stalled until the connection or the rules change.
+    for reason in (c.HOST_NOT_ALLOWED, c.SECRET_NOT_ALLOWED):
+        apply_probe_result(status, ProbeResult(False, None, 0.0, reason, "refused"), 1, "t")
+        stalled = status.condition(c.STALLED)
+        assert stalled is not None and (stalled.status, stalled.reason) == ("True", reason)
+    # A server asking for a clear-text password may be reconfigured: retried, not stalled.
+    apply_probe_result(status, ProbeResult(False, None, 0.0, c.CLEARTEXT_PASSWORD_REFUSED, "no"), 1, "t")
+    assert status.condition(c.STALLED) is None
 
 
 def test_referenced_secrets_and_fingerprint() -> None:

@@ -8,7 +8,12 @@ import pytest
 
 from ferry.api.connection import DatabaseConnectionSpec, TLSMode
 from ferry.db.credentials import Credentials
-from ferry.db.engines import libpq_params, sqlalchemy_url
+from ferry.db.engines import (
+    asyncmy_connect_kwargs,
+    libpq_params,
+    pymysql_connect_kwargs,
+    sqlalchemy_url,
+)
 from ferry.db.target import InvalidConnection, resolve_target
 
 
@@ -84,3 +89,24 @@ def test_options_reach_libpq_and_mysql_urls() -> None:
 def test_sqlite_needs_no_credentials() -> None:
     target = resolve_target(DatabaseConnectionSpec(engine="sqlite", database="/tmp/x.db"), Credentials())
     assert sqlalchemy_url(target).database == "/tmp/x.db"
+
+
+def test_libpq_refuses_cleartext_passwords_unless_allowed() -> None:
+    creds = Credentials("u", "p")
+    # Ferry's value wins over one in options.params: an editor cannot switch the refusal off there.
+    refusing = resolve_target(spec(options={"params": {"require_auth": "password"}}), creds)
+    assert libpq_params(refusing, None)["require_auth"] == "!password"
+    allowed = resolve_target(spec(options={"allowCleartextPassword": True}), creds)
+    assert "require_auth" not in libpq_params(allowed, None)
+
+
+def test_mysql_drivers_refuse_the_cleartext_plugins_without_tls() -> None:
+    creds = Credentials("u", "p")
+    plain = spec(engine="mysql")
+    for kwargs in (pymysql_connect_kwargs(plain, creds), asyncmy_connect_kwargs(plain, creds)):
+        assert set(kwargs["auth_plugin_map"]) == {"mysql_clear_password", "dialog"}
+    # With TLS the password travels encrypted; with the opt-out the user accepts clear text.
+    for other in (spec(engine="mysql", tls={"mode": "require"}),
+                  spec(engine="mysql", options={"allowCleartextPassword": True})):  # fmt: skip
+        assert "auth_plugin_map" not in pymysql_connect_kwargs(other, creds)
+        assert "auth_plugin_map" not in asyncmy_connect_kwargs(other, creds)

@@ -89,6 +89,7 @@ class FakePorts:
         default_factory=lambda: {"src": connection(), "dst": connection()}
     )
     missing_secret: str | None = None
+    secrets_read: list[str] = field(default_factory=list)  # names of the Secrets `credentials` read
     governance_: Governance = field(default_factory=lambda: Governance(None))
     planned: PlannedMigration | Exception = field(default_factory=lambda: plan(create_table()))
     job: JobState = JobState.MISSING
@@ -111,6 +112,8 @@ class FakePorts:
         return ConnectionLookup(None, found) if isinstance(found, str) else ConnectionLookup(found)
 
     def credentials(self, namespace: str, connection: DatabaseConnectionSpec) -> Credentials:
+        ref = connection.credentials_secret_ref or connection.url_secret_ref
+        self.secrets_read += [ref.name] if ref else []
         if self.missing_secret:
             raise SecretNotFound(self.missing_secret)
         return Credentials(username="app", password="s3cret-value")

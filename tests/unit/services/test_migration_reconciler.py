@@ -8,7 +8,7 @@ import pytest
 
 from ferry.api import conditions as c
 from ferry.api.migration import Phase, TableState, TableStatus, WorkerState, WorkerStatus
-from ferry.api.project import ProjectDefaults, ProjectPolicy
+from ferry.api.project import ConnectionRules, ProjectDefaults, ProjectPolicy
 from ferry.copy.validate import TableValidation
 from ferry.schema import AppliedRecord, ApplyError
 from ferry.services.fk_deferral import RestoreError
@@ -95,6 +95,27 @@ def test_policy_violation_stalls_before_any_database_is_read() -> None:
     assert _cond(ctx, c.STALLED) == ("True", c.POLICY_VIOLATION)
     assert ctx.status.message is not None and ctx.status.message.startswith("Project team-a: ")
     assert ports.calls == []
+
+
+def test_a_connection_the_project_rules_refuse_stalls_before_any_database_is_read() -> None:
+    # The connection was Ready when the rules allowed it; they were tightened since.
+    rules = ConnectionRules(allowed_hosts=["*.prod.internal"])
+    ports, ctx = FakePorts(governance_=Governance("team-a", ProjectPolicy(connections=rules))), context()
+    out = _run(ports, ctx)
+    assert _health(ctx) == (Phase.PENDING, "False", "False", "True")
+    assert _cond(ctx, c.STALLED) == ("True", c.HOST_NOT_ALLOWED)
+    assert ctx.status.message is not None
+    assert ctx.status.message.startswith('source DatabaseConnection "src": spec.host: host "db.example"')
+    assert ports.calls == [] and out.requeue_after == 30  # re-checked: the rules may change back
+
+
+def test_a_secret_the_project_rules_refuse_is_not_read() -> None:
+    rules = ConnectionRules(allowed_secrets=["team-*"])
+    ports, ctx = FakePorts(governance_=Governance("team-a", ProjectPolicy(connections=rules))), context()
+    _run(ports, ctx)
+    assert _cond(ctx, c.STALLED) == ("True", c.SECRET_NOT_ALLOWED)
+    assert ctx.status.message is not None and 'Secret "creds" is not allowed' in ctx.status.message
+    assert ports.secrets_read == [] and ports.calls == []
 
 
 def test_a_read_only_target_stalls() -> None:
