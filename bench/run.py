@@ -24,6 +24,7 @@ from typing import Any
 
 from bench.mariadb_dataset import load_mariadb_dataset
 from bench.methods import METHODS, SHARED_BENCH, Context, Outcome, run_method
+from bench.online import run_online
 from bench.report import table, write_json
 from bench.servers import TABLES, load_pg_dataset, pg_counts, start_servers
 
@@ -42,6 +43,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
         "--batch-size", type=int, default=None, help="Ferry's spec.copy.batchSize (default: its own)"
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds before a method is killed")
+    parser.add_argument("--online-backlog-tx", type=int, default=20_000,
+                        help="online: transactions of 10 changes in the backlog (0: skip)")  # fmt: skip
+    parser.add_argument("--online-lag-seconds", type=float, default=30, help="the online lag phase's length")
     parser.add_argument("--output", type=Path, default=Path("bench/results") / f"{stamp}.json")
     args = parser.parse_args(argv)
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
@@ -94,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
                     status = "ok" if outcome.ok else f"FAILED: {outcome.error}"
                     _log(f"run {run} {name}: {took} rss {outcome.peak_rss_mb or 0:.0f} MB "
                          f"(load before {load:.1f}) {status}")  # fmt: skip
+        online = None
+        if args.online_backlog_tx:
+            _log("online scenario: Ferry's follower against native logical replication")
+            online = run_online(servers, args.online_backlog_tx, args.online_lag_seconds)
     finally:
         servers.stop()
     print(table(outcomes, args.methods))
@@ -107,6 +115,7 @@ def main(argv: list[str] | None = None) -> int:
         "batch_size": args.batch_size,
         "machine": _machine(),
         "methods": {m: METHODS[m].what for m in args.methods},
+        "online": online,
     }
     write_json(args.output, meta, outcomes)
     print(f"\nwrote {args.output}")

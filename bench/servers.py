@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
-from harness.databases import SUPERUSER_PASSWORD, MariaDBServer, PostgresServer
+from harness.databases import LOGICAL, SUPERUSER_PASSWORD, MariaDBServer, PostgresServer
 
 TABLES = ("orders", "events")
 DURABLE = {
@@ -22,6 +22,9 @@ DURABLE = {
     "full_page_writes": "on",
     "max_wal_size": "4GB",  # fewer forced checkpoints while gigabytes are loaded; the same for every method
     "shared_buffers": "256MB",
+    # The online scenario (bench.online) follows the source through logical decoding. A little more
+    # WAL for every copy method alike.
+    **LOGICAL,
 }
 
 

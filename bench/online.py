@@ -1,0 +1,294 @@
+"""The online scenario of `make bench`: Ferry's follower against PostgreSQL's native logical
+replication on the same server, in the same run.
+
+    PYTHONPATH=tests:operator python -m bench.online [--backlog-tx 20000] [--lag-seconds 30]
+
+A pgbench-like `accounts` table (100k rows) is copied into two targets before anything follows,
+then two captures open at the same moment: Ferry's (slot + publication, `ferry.cdc.capture`) and
+a native one (a `pgoutput` slot a subscription takes over later; a subscription on the same
+server cannot create its own slot, see ../shared/notes/online.md).
+
+1. **Throughput at saturation.** A procedure commits `--backlog-tx` transactions of 10 changes
+   (8 updates, an insert, a delete) while nothing applies, then an end marker. Ferry's follower
+   (a process of its own, `bench.online_follower`) applies the backlog; then a native
+   subscription does. Each is timed from its start until the end marker is visible on its
+   target (polled every 50 ms): changes/s, and the ratio Ferry/native.
+2. **Lag under a fixed load.** A writer commits 100 such transactions per second (1,000
+   changes/s) for `--lag-seconds` while Ferry follows; every 0.5 s a tick row is committed on the
+   source and its arrival on the target is timed. Reported: the ticks' lag (p50, p95, max), the
+   follower's own `lagSeconds` samples, and the follower's peak RSS.
+
+Goals (issue 12): at least 0.8x native apply throughput, lag under 2 s at 1,000 changes/s,
+follower RSS under 200 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench.servers import Servers, create_pg_database, drop_pg_database, start_servers
+from harness.databases import SUPERUSER_PASSWORD
+
+SOURCE, FERRY_TARGET, NATIVE_TARGET = "online_src", "online_ferry", "online_native"
+UID = "bench-online"
+ACCOUNTS = 100_000
+TABLES = ["accounts", "ticks"]
+CHANGES_PER_TX = 10
+END_MARKER = -1
+POLL = 0.05
+
+SOURCE_SQL = f"""
+CREATE TABLE accounts (aid bigint PRIMARY KEY, bid int NOT NULL, abalance int NOT NULL, filler text);
+INSERT INTO accounts SELECT g, g % 100, 0, repeat('x', 80) FROM generate_series(1, {ACCOUNTS}) g;
+CREATE TABLE ticks (id bigint PRIMARY KEY, at timestamptz NOT NULL DEFAULT clock_timestamp());
+CREATE SEQUENCE new_aid START {ACCOUNTS + 1};
+-- One transaction of {CHANGES_PER_TX} changes per iteration: 8 updates, an insert, a delete.
+CREATE PROCEDURE churn(n int) LANGUAGE plpgsql AS $$
+DECLARE fresh bigint;
+BEGIN
+  FOR i IN 1..n LOOP
+    UPDATE accounts SET abalance = abalance + 1
+      WHERE aid IN (SELECT 1 + floor(random() * {ACCOUNTS})::bigint FROM generate_series(1, 8));
+    fresh := nextval('new_aid');
+    INSERT INTO accounts VALUES (fresh, 0, 0, 'new');
+    DELETE FROM accounts WHERE aid = fresh - 50 AND aid > {ACCOUNTS};
+    COMMIT;
+  END LOOP;
+END $$;
+"""
+
+
+def _log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] online: {message}", file=sys.stderr, flush=True)
+
+
+def _connect(servers: Servers, db: str) -> psycopg.Connection[Any]:
+    return psycopg.connect(servers.pg_uri(db), autocommit=True)
+
+
+def _wait_for(servers: Servers, db: str, tick: int, timeout: float = 600) -> float:
+    """Poll `db` until tick `tick` is there; returns the monotonic time it was seen."""
+    deadline = time.monotonic() + timeout
+    with _connect(servers, db) as conn:
+        while time.monotonic() < deadline:
+            if conn.execute("SELECT 1 FROM ticks WHERE id = %s", (tick,)).fetchone():
+                return time.monotonic()
+            time.sleep(POLL)
+    raise TimeoutError(f"tick {tick} did not reach {db} within {timeout:g}s")
+
+
+def _prepare(servers: Servers) -> None:
+    for db in (SOURCE, FERRY_TARGET, NATIVE_TARGET):
+        create_pg_database(servers, db)
+    with _connect(servers, SOURCE) as conn:
+        conn.execute(SOURCE_SQL)  # type: ignore[arg-type]
+    for target in (FERRY_TARGET, NATIVE_TARGET):
+        dump = subprocess.run(["pg_dump", "-t", "accounts", "-t", "ticks", servers.pg_uri(SOURCE)],
+                              check=True, capture_output=True)  # fmt: skip
+        subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", servers.pg_uri(target)],
+                       input=dump.stdout, check=True, stdout=subprocess.DEVNULL)  # fmt: skip
+
+
+def _open_captures(servers: Servers) -> None:
+    """Ferry's capture and the native slot, at the same moment (no write in between)."""
+    from bench.online_follower import side
+    from ferry.api.migration import MigrationSpec
+    from ferry.cdc import bookkeeping
+    from ferry.cdc.capture import start_capture
+    from ferry.services.planning import source_mappings
+
+    source, target = side(servers.pg_uri(SOURCE)), side(servers.pg_uri(FERRY_TARGET))
+    spec = MigrationSpec.model_validate(
+        {"source": {"connectionRef": {"name": "s"}}, "target": {"connectionRef": {"name": "t"}},
+         "tables": {"include": TABLES}, "mode": "online"}
+    )  # fmt: skip
+    bookkeeping.record_start(target, UID, start_capture(source, source_mappings(spec, source, target), UID))
+    with _connect(servers, SOURCE) as conn:
+        conn.execute("CREATE PUBLICATION native_pub FOR TABLE accounts, ticks")
+        conn.execute("SELECT pg_create_logical_replication_slot('native_slot', 'pgoutput')")
+
+
+def _follower(servers: Servers, work: Path, name: str) -> tuple[subprocess.Popen[str], Path]:
+    stop = work / f"{name}.stop"
+    config = {"source": servers.pg_uri(SOURCE), "target": servers.pg_uri(FERRY_TARGET), "uid": UID,
+              "tables": TABLES, "stop_file": str(stop)}  # fmt: skip
+    proc = subprocess.Popen([sys.executable, "-m", "bench.online_follower", json.dumps(config)],
+                            stdout=subprocess.PIPE, text=True)  # fmt: skip
+    return proc, stop
+
+
+def _finish(proc: subprocess.Popen[str], stop: Path) -> dict[str, Any]:
+    stop.touch()
+    out, _ = proc.communicate(timeout=120)
+    if proc.returncode != 0:
+        raise RuntimeError(f"the follower exited {proc.returncode}")
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    return result
+
+
+def _saturation(servers: Servers, work: Path, backlog_tx: int) -> dict[str, Any]:
+    _log(f"committing a backlog of {backlog_tx} transactions ({backlog_tx * CHANGES_PER_TX} changes)")
+    with _connect(servers, SOURCE) as conn:
+        conn.execute("CALL churn(%s)", (backlog_tx,))  # type: ignore[arg-type]
+        conn.execute("INSERT INTO ticks (id) VALUES (%s)", (END_MARKER,))
+    changes = backlog_tx * CHANGES_PER_TX + 1
+    _log("Ferry applies the backlog")
+    proc, stop = _follower(servers, work, "saturation")
+    started = time.monotonic()
+    ferry_seconds = _wait_for(servers, FERRY_TARGET, END_MARKER) - started
+    ferry = _finish(proc, stop)
+    _log(f"Ferry: {ferry_seconds:.1f} s, {changes / ferry_seconds:,.0f} changes/s")
+    _log("native logical replication applies the same backlog")
+    with _connect(servers, NATIVE_TARGET) as conn:
+        started = time.monotonic()
+        conn.execute(
+            f"CREATE SUBSCRIPTION native_sub CONNECTION '{_libpq(servers, SOURCE)}' PUBLICATION native_pub "
+            "WITH (create_slot = false, slot_name = 'native_slot', copy_data = false)"
+        )  # type: ignore[arg-type]
+        native_seconds = _wait_for(servers, NATIVE_TARGET, END_MARKER) - started
+        conn.execute("ALTER SUBSCRIPTION native_sub DISABLE")
+        conn.execute("ALTER SUBSCRIPTION native_sub SET (slot_name = NONE)")
+        conn.execute("DROP SUBSCRIPTION native_sub")
+    _log(f"native: {native_seconds:.1f} s, {changes / native_seconds:,.0f} changes/s")
+    with _connect(servers, SOURCE) as conn:
+        conn.execute("SELECT pg_drop_replication_slot('native_slot')")
+    _check_equal(servers)
+    return {
+        "changes": changes,
+        "ferry_seconds": round(ferry_seconds, 2),
+        "ferry_changes_per_second": round(changes / ferry_seconds),
+        "native_seconds": round(native_seconds, 2),
+        "native_changes_per_second": round(changes / native_seconds),
+        "ratio_ferry_native": round(native_seconds / ferry_seconds, 2),
+        "ferry_peak_rss_mb": ferry["peak_rss_mb"],
+    }
+
+
+def _libpq(servers: Servers, db: str) -> str:
+    return f"host={servers.pg.host} port={servers.pg.port} dbname={db} user={servers.pg.superuser} " \
+        f"password={SUPERUSER_PASSWORD}"  # fmt: skip
+
+
+def _check_equal(servers: Servers) -> None:
+    digests = []
+    for db in (SOURCE, FERRY_TARGET, NATIVE_TARGET):
+        with _connect(servers, db) as conn:
+            row = conn.execute("SELECT count(*), md5(string_agg(a::text, ',' ORDER BY aid)) FROM accounts a")
+            digests.append(row.fetchone())
+    if len(set(digests)) != 1:
+        raise AssertionError(f"the targets differ from the source after the backlog: {digests}")
+
+
+def _paced(rate_tx: float, seconds: float, act: Callable[[int], None]) -> int:
+    """Call `act(i)` `rate_tx` times per second for `seconds`; returns how many calls were made."""
+    started, i = time.monotonic(), 0
+    while (now := time.monotonic()) - started < seconds:
+        due = started + i / rate_tx
+        if due > now:
+            time.sleep(due - now)
+        act(i)
+        i += 1
+    return i
+
+
+def _lag(servers: Servers, work: Path, seconds: float) -> dict[str, Any]:
+    _log(f"Ferry follows 1,000 changes/s for {seconds:g} s")
+    proc, stop = _follower(servers, work, "lag")
+    time.sleep(3)  # the follower's start-up is not lag
+    ticks: list[float] = []
+
+    def write() -> None:
+        with _connect(servers, SOURCE) as conn:
+            written = _paced(100, seconds, lambda i: conn.execute("CALL churn(1)"))
+        rates.append(written * CHANGES_PER_TX / seconds)
+
+    def tick() -> None:
+        with _connect(servers, SOURCE) as source, _connect(servers, FERRY_TARGET) as target:
+
+            def one(i: int) -> None:
+                source.execute("INSERT INTO ticks (id) VALUES (%s)", (i + 1,))
+                committed = time.monotonic()
+                while not target.execute("SELECT 1 FROM ticks WHERE id = %s", (i + 1,)).fetchone():
+                    time.sleep(POLL / 2)
+                ticks.append(time.monotonic() - committed)
+
+            _paced(2, seconds, one)
+
+    rates: list[float] = []
+    threads = [threading.Thread(target=write), threading.Thread(target=tick)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    follower = _finish(proc, stop)
+    ticks.sort()
+    own = follower["lag_samples"]
+    return {
+        "seconds": seconds,
+        "offered_changes_per_second": round(rates[0]) if rates else None,
+        "tick_lag_p50_seconds": round(statistics.median(ticks), 3),
+        "tick_lag_p95_seconds": round(ticks[int(0.95 * (len(ticks) - 1))], 3),
+        "tick_lag_max_seconds": round(ticks[-1], 3),
+        "ticks": len(ticks),
+        "reported_lag_max_seconds": round(max(own), 3) if own else None,
+        "follower_peak_rss_mb": follower["peak_rss_mb"],
+    }
+
+
+def run_online(servers: Servers, backlog_tx: int = 20_000, lag_seconds: float = 30) -> dict[str, Any]:
+    """Both phases on `servers` (PostgreSQL with wal_level=logical); the JSON section of the run."""
+    from ferry.cdc.capture import drop_capture
+
+    _prepare(servers)
+    with tempfile.TemporaryDirectory(prefix="ferry-bench-online-") as work:
+        try:
+            _open_captures(servers)
+            result = {"saturation": _saturation(servers, Path(work), backlog_tx),
+                      "lag": _lag(servers, Path(work), lag_seconds)}  # fmt: skip
+        finally:
+            from bench.online_follower import side
+
+            drop_capture(side(servers.pg_uri(SOURCE)), UID)
+            for db in (FERRY_TARGET, NATIVE_TARGET, SOURCE):
+                drop_pg_database(servers, db)
+    saturation, lag = result["saturation"], result["lag"]
+    result["goals"] = {
+        "throughput_at_least_0.8x_native": saturation["ratio_ferry_native"] >= 0.8,
+        "lag_under_2s_at_1000_changes_per_second": lag["tick_lag_max_seconds"] < 2,
+        "follower_rss_under_200mb": max(saturation["ferry_peak_rss_mb"], lag["follower_peak_rss_mb"]) < 200,
+    }
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="bench.online", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--backlog-tx", type=int, default=20_000)
+    parser.add_argument("--lag-seconds", type=float, default=30)
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args(argv)
+    servers = start_servers(with_mariadb=False)
+    try:
+        result = run_online(servers, args.backlog_tx, args.lag_seconds)
+    finally:
+        servers.stop()
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.output:
+        args.output.write_text(text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

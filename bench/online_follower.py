@@ -1,0 +1,87 @@
+"""One run of Ferry's follower for the online benchmark, as a process of its own (its peak RSS is
+the follower's, nothing else's).
+
+    python -m bench.online_follower CONFIG_JSON
+
+CONFIG_JSON: {"source": uri, "target": uri, "uid": str, "tables": [...], "stop_file": path}.
+Follows until `stop_file` exists (the benchmark creates it once it saw its end marker on the
+target), then prints one JSON line: changes applied, the lag samples the follower reported, and
+the peak RSS. Timing is the benchmark's: it watches the target, the same way for native
+replication.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import resource
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from ferry.cdc.follower import follow
+
+from ferry.api.connection import DatabaseConnectionSpec
+from ferry.api.migration import MigrationSpec
+from ferry.cdc.capture import open_change_source, source_position
+from ferry.cdc.progress import ReplicationProgress
+from ferry.db.credentials import Credentials
+from ferry.services.endpoints import endpoint_for
+from ferry.services.planning import Side, source_mappings
+
+
+def side(uri: str) -> Side:
+    url = urlsplit(uri)
+    spec = DatabaseConnectionSpec.model_validate(
+        {"engine": "postgresql", "host": url.hostname, "port": url.port, "database": url.path.lstrip("/"),
+         "credentialsSecretRef": {"name": "bench"}}
+    )  # fmt: skip
+    return Side(spec, Credentials(unquote(url.username or ""), unquote(url.password or "")))
+
+
+async def run(config: dict[str, Any]) -> dict[str, Any]:
+    source, target = side(config["source"]), side(config["target"])
+    spec = MigrationSpec.model_validate(
+        {"source": {"connectionRef": {"name": "s"}}, "target": {"connectionRef": {"name": "t"}},
+         "tables": {"include": config["tables"]}, "mode": "online"}
+    )  # fmt: skip
+    mappings = source_mappings(spec, source, target)
+    from ferry.cdc import bookkeeping
+
+    record = bookkeeping.read(target, config["uid"])
+    assert record is not None, "the capture's start is not recorded on the target"
+    changes = await open_change_source(source, mappings, config["uid"], record.start)
+    stop_file = Path(config["stop_file"])
+    samples: list[float] = []
+    before = record.changes_applied
+
+    def report(progress: ReplicationProgress) -> None:
+        if progress.lag_seconds is not None:
+            samples.append(progress.lag_seconds)
+
+    async def should_stop() -> bool:
+        return stop_file.exists()
+
+    try:
+        result = await follow(
+            changes, endpoint_for(target), mappings, migration_uid=config["uid"],
+            source_dialect="postgresql", secrets=None, source_position=lambda: source_position(source),
+            report=report, should_stop=should_stop,
+        )  # fmt: skip
+    finally:
+        await changes.close()
+    return {
+        "changes": result.changes_applied - before,
+        "lag_samples": samples,
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+
+
+def main() -> int:
+    print(json.dumps(asyncio.run(run(json.loads(sys.argv[1])))))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
