@@ -267,6 +267,25 @@ class JobSpec(ApiModel):
     ttl_seconds_after_finished: int = Field(default=3600, ge=0)
 
 
+class MigrationMode(StrEnum):
+    OFFLINE = "offline"  # copy once; the source should not change meanwhile
+    ONLINE = "online"  # copy, then follow the source's changes until a cutover
+
+
+class CutoverSpec(ApiModel):
+    requested: bool = Field(
+        default=False, description="online: cut over once the lag is at most maxLagSeconds."
+    )
+    max_lag_seconds: int = Field(
+        default=5, ge=0, description="online: the largest lag (seconds) at which the cutover may begin."
+    )
+    freeze_source: bool = Field(
+        default=False,
+        description="online: make the source read-only, where permitted, before the cutover position is "
+        "taken (undone by hand).",
+    )
+
+
 class MigrationSpec(ApiModel):
     source: Endpoint
     target: Endpoint
@@ -278,6 +297,8 @@ class MigrationSpec(ApiModel):
     approval: ApprovalSpec = Field(default_factory=ApprovalSpec)
     suspend: bool = False
     job: JobSpec = Field(default_factory=JobSpec)
+    mode: MigrationMode = MigrationMode.OFFLINE
+    cutover: CutoverSpec = Field(default_factory=CutoverSpec)
 
     model_config = {
         "json_schema_extra": {
@@ -301,9 +322,11 @@ __all__ = [
     "ApprovalSpec",
     "ColumnSelection",
     "CopySpec",
+    "CutoverSpec",
     "EffectiveSettings",
     "Endpoint",
     "JobSpec",
+    "MigrationMode",
     "MigrationSpec",
     "MigrationStatus",
     "OnConflict",
