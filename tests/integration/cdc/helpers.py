@@ -85,7 +85,9 @@ class ScriptedSource:
     reads: list[AppliedPosition] = field(default_factory=list)
     confirms: list[AppliedPosition] = field(default_factory=list)
 
-    async def read(self, after: AppliedPosition, max_changes: int, wait_seconds: float) -> list[SourceTransaction]:
+    async def read(
+        self, after: AppliedPosition, max_changes: int, wait_seconds: float
+    ) -> list[SourceTransaction]:
         self.reads.append(after)
         if self.on_read is not None:
             self.on_read(len(self.reads))
@@ -136,8 +138,8 @@ def pg_query(db: Database, query: str, *params: Any) -> list[tuple[Any, ...]]:
 def stored_position(db: Database, uid: str) -> AppliedPosition:
     (row,) = pg_query(
         db,
-        'SELECT applied_major, applied_minor, applied_index, applied_complete FROM ferry."_ferry_replication" '
-        "WHERE migration_uid = %s",
+        "SELECT applied_major, applied_minor, applied_index, applied_complete "
+        'FROM ferry."_ferry_replication" WHERE migration_uid = %s',
         uid,
     )
     return AppliedPosition(Position(row[0], row[1]), row[2], row[3])

@@ -167,7 +167,8 @@ async def test_a_unique_value_moved_between_rows_falls_back_to_source_order(pg_d
 async def test_truncate_empties_the_table_and_what_follows_stays(pg_db: Database) -> None:
     _items(pg_db, (1, "one", None, 1), (2, "two", None, 2))
     result = await _apply(
-        pg_db, txn(10, insert(5, name="five", note=None, n=5), truncate(), insert(6, name="six", note=None, n=6))
+        pg_db,
+        txn(10, insert(5, name="five", note=None, n=5), truncate(), insert(6, name="six", note=None, n=6)),
     )
     assert _rows(pg_db) == [(6, "six", None, 6)]
     assert result.truncated == ('"public"."items"',)
@@ -175,7 +176,9 @@ async def test_truncate_empties_the_table_and_what_follows_stays(pg_db: Database
 
 async def test_changes_of_tables_not_followed_are_ignored_but_counted(pg_db: Database) -> None:
     _items(pg_db)
-    result = await _apply(pg_db, txn(10, insert(1, table=("public", "other"), name="x"), insert(2, name="two")))
+    result = await _apply(
+        pg_db, txn(10, insert(1, table=("public", "other"), name="x"), insert(2, name="two"))
+    )
     assert _rows(pg_db) == [(2, "two", None, None)]
     assert result.changes == 2
 
@@ -184,7 +187,9 @@ async def test_a_failing_batch_leaves_rows_and_position_as_they_were(pg_db: Data
     _items(pg_db, (1, "one", None, 1))
     before = stored_position(pg_db, UID)
     with pytest.raises(asyncpg.exceptions.InvalidTextRepresentationError):
-        await _apply(pg_db, txn(10, insert(2, name="two"), update(1, name="uno", note=None, n="not a number")))
+        await _apply(
+            pg_db, txn(10, insert(2, name="two"), update(1, name="uno", note=None, n="not a number"))
+        )
     assert _rows(pg_db) == [(1, "one", None, 1)]
     assert stored_position(pg_db, UID) == before
 
@@ -231,22 +236,45 @@ async def test_values_from_a_mysql_source_take_the_copys_fixes(pg_db: Database) 
         "t interval, raw bytea, doc jsonb, tags text, label varchar(5), bits bit(3))",
     )
     bookkeeping.record_start(side(pg_db), UID, Position(0))
-    mapping = table_mapping(
-        "m",
-        [("id", "bigint unsigned", "bigint"), ("flag", "tinyint(1)", "boolean"), ("price", "decimal(10,2)", "numeric(10,2)"),
-         ("at", "datetime", "timestamp"), ("d", "date", "date"), ("t", "time", "interval"), ("raw", "blob", "bytea"),
-         ("doc", "json", "jsonb"), ("tags", "set('a','b')", "text"), ("label", "varchar(5)", "varchar(5)"),
-         ("bits", "bit(3)", "bit(3)")],
-        not_null=("id",),
-    )  # fmt: skip
+    columns = [
+        ("id", "bigint unsigned", "bigint"),
+        ("flag", "tinyint(1)", "boolean"),
+        ("price", "decimal(10,2)", "numeric(10,2)"),
+        ("at", "datetime", "timestamp"),
+        ("d", "date", "date"),
+        ("t", "time", "interval"),
+        ("raw", "blob", "bytea"),
+        ("doc", "json", "jsonb"),
+        ("tags", "set('a','b')", "text"),
+        ("label", "varchar(5)", "varchar(5)"),
+        ("bits", "bit(3)", "bit(3)"),
+    ]
+    mapping = table_mapping("m", columns, not_null=("id",))
     row = {
         "id": 1, "flag": 1, "price": Decimal("12.50"), "at": dt.datetime(2024, 2, 29, 23, 59, 59, 123456),
         "d": dt.date(1999, 12, 31), "t": dt.timedelta(hours=30, seconds=5), "raw": b"\x00\x01\xff",
         "doc": '{"a": [1, 2]}', "tags": {"b", "a"}, "label": "abcde", "bits": b"\x05",
     }  # fmt: skip
-    await _apply(pg_db, txn(10, RowChange((None, "m"), ChangeKind.INSERT, new=row)), mappings=[mapping], dialect="mysql")
+    await _apply(
+        pg_db,
+        txn(10, RowChange((None, "m"), ChangeKind.INSERT, new=row)),
+        mappings=[mapping],
+        dialect="mysql",
+    )
     assert pg_query(pg_db, "SELECT id, flag, price, at, d, t, raw, doc, tags, label, bits::text FROM m") == [
-        (1, True, Decimal("12.50"), row["at"], row["d"], row["t"], b"\x00\x01\xff", {"a": [1, 2]}, "a,b", "abcde", "101")
+        (
+            1,
+            True,
+            Decimal("12.50"),
+            row["at"],
+            row["d"],
+            row["t"],
+            b"\x00\x01\xff",
+            {"a": [1, 2]},
+            "a,b",
+            "abcde",
+            "101",
+        )
     ]
     # A value too long for its column fails as the copy's would, instead of being cut to fit.
     with pytest.raises(asyncpg.exceptions.StringDataRightTruncationError):
@@ -266,15 +294,16 @@ async def test_transforms_and_renames_write_changes_exactly_as_the_copy_writes_r
         "CREATE TABLE people (id integer PRIMARY KEY, email text, phone text, photo bytea, born date, "
         "score numeric(6,2), tags text[], at timestamptz)",
         "INSERT INTO people VALUES "
-        "(1, 'a@x.org', '+33 1 23 45 67', '\\xdeadbeef', '1980-01-02', 12.5, '{a,b}', '2024-01-01 10:00+02'), "
-        "(2, 'b@y.org', NULL, NULL, NULL, NULL, '{}', NULL), "
-        "(3, 'C\u00e9@z.org', '555', '\\x00', '2000-02-29', -1, '{\"x y\",NULL}', '2020-06-30 23:59:59.5+00')",
+        "(1, 'a@x.org', '+33 1 23 45 67', '\\xdeadbeef', '1980-01-02', 12.5, '{a,b}', "
+        "'2024-01-01 10:00+02'), (2, 'b@y.org', NULL, NULL, NULL, NULL, '{}', NULL), "
+        "(3, 'C\u00e9@z.org', '555', '\\x00', '2000-02-29', -1, '{\"x y\",NULL}', "
+        "'2020-06-30 23:59:59.5+00')",
     )
     for table in ("people_copied", "people_followed"):
         pg_exec(
             pg_db2,
-            f"CREATE TABLE {table} (person integer PRIMARY KEY, email_hash text, phone text, photo_hash text, "
-            "born date, score numeric(6,2), tags text[], at timestamptz)",
+            f"CREATE TABLE {table} (person integer PRIMARY KEY, email_hash text, phone text, "
+            "photo_hash text, born date, score numeric(6,2), tags text[], at timestamptz)",
         )
     bookkeeping.record_start(side(pg_db2), UID, Position(0))
     transforms = {
@@ -283,12 +312,16 @@ async def test_transforms_and_renames_write_changes_exactly_as_the_copy_writes_r
         "photo": Transform(column="photo", type=TransformType.HASH, key_secret_ref={"name": "k", "key": "k"}),
     }
 
+    renamed = {"id": "person", "email": "email_hash", "photo": "photo_hash"}
+    retyped = {"email": "text", "photo": "text"}
+    source_types = {"id": "integer", "email": "text", "phone": "text", "photo": "bytea", "born": "date",
+                    "score": "numeric(6,2)", "tags": "text[]", "at": "timestamptz"}  # fmt: skip
+
     def mapping(target: str) -> TableMapping:
         columns = tuple(
-            ColumnMapping(name, {"id": "person", "email": "email_hash", "photo": "photo_hash"}.get(name, name),
-                          type_, {"email": "text", "photo": "text"}.get(name, type_), name != "id", transforms.get(name))
-            for name, type_ in (("id", "integer"), ("email", "text"), ("phone", "text"), ("photo", "bytea"),
-                                ("born", "date"), ("score", "numeric(6,2)"), ("tags", "text[]"), ("at", "timestamptz"))
+            ColumnMapping(name, renamed.get(name, name), type_, retyped.get(name, type_), name != "id",
+                          transforms.get(name))
+            for name, type_ in source_types.items()
         )  # fmt: skip
         return TableMapping("public", "people", "public", target, columns, ("id",))
 
@@ -305,8 +338,11 @@ async def test_transforms_and_renames_write_changes_exactly_as_the_copy_writes_r
         pg_db, "SELECT id::text, email, phone, photo::text, born::text, score::text, tags::text, at::text "
         "FROM people ORDER BY id",
     )  # fmt: skip
-    names = ("id", "email", "phone", "photo", "born", "score", "tags", "at")
-    inserts = [RowChange(("public", "people"), ChangeKind.INSERT, new=dict(zip(names, row, strict=True))) for row in texts]
+    names = tuple(source_types)
+    inserts = [
+        RowChange(("public", "people"), ChangeKind.INSERT, new=dict(zip(names, row, strict=True)))
+        for row in texts
+    ]
     await _apply(pg_db2, txn(10, *inserts), mappings=[mapping("people_followed")], secrets=Secrets())
 
     copied_rows = table_digest(pg_db2, "people_copied")
