@@ -200,8 +200,11 @@ class _Follower:
 
     async def step(self) -> bool:
         """One read and, when it brought changes, one applied batch. True once the cutover is reached."""
-        batch = await self.source.read(self.applied, self.settings.max_changes, self.settings.wait_seconds)
-        batch = uncovered(batch, self.applied)
+        read = await self.source.read(self.applied, self.settings.max_changes, self.settings.wait_seconds)
+        batch = uncovered(read, self.applied)
+        if read and not batch:  # sent again after a restart, applied already: nothing to learn from it
+            await self.source.confirm(self.applied)
+            return False
         beyond = False
         if self.cutover is not None:
             within = [t for t in batch if t.position <= self.cutover]

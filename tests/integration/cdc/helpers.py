@@ -84,6 +84,7 @@ class ScriptedSource:
     kind: CaptureKind = "pgoutput"
     reads: list[AppliedPosition] = field(default_factory=list)
     confirms: list[AppliedPosition] = field(default_factory=list)
+    sent: AppliedPosition | None = None  # how far the stream went; a new stream starts at `confirmed`
 
     async def read(
         self, after: AppliedPosition, max_changes: int, wait_seconds: float
@@ -93,11 +94,12 @@ class ScriptedSource:
             self.on_read(len(self.reads))
         out: list[SourceTransaction] = []
         budget = max_changes
+        # A slot's stream starts at the confirmed position, whatever the reader asks, and goes on.
+        cursor = self.sent or self.confirmed
         for txn in self.transactions:
-            # A slot resends from the confirmed position, whatever the reader asks.
-            if self.confirmed.covers(txn.position, len(txn.changes) - 1):
+            if cursor.covers(txn.position, len(txn.changes) - 1):
                 continue
-            start = self.confirmed.index if txn.position == self.confirmed.position else 0
+            start = cursor.index if txn.position == cursor.position else 0
             while start < len(txn.changes) and budget > 0:
                 part = txn.changes[start : start + budget]
                 last = start + len(part) == len(txn.changes)
@@ -108,6 +110,9 @@ class ScriptedSource:
                 break
         if not out:
             await asyncio.sleep(min(wait_seconds, 0.05))
+            return out
+        last = out[-1]
+        self.sent = AppliedPosition(last.position, last.first_index + len(last.changes), last.last_chunk)
         return out
 
     async def confirm(self, applied: AppliedPosition) -> None:
