@@ -127,8 +127,11 @@ def request_cutover(target: Side, migration_uid: str, max_lag_seconds: int) -> R
     raise NotStarted(f"no online migration {migration_uid} is recorded on the target")
 
 
-def record_outcome(target: Side, migration_uid: str, outcome: Outcome, message: str = "") -> None:
-    """How the migration ended after its cutover; `ferry cutover` waits for this."""
+def record_outcome(
+    target: Side, migration_uid: str, outcome: Outcome | FollowState, message: str = ""
+) -> None:
+    """How the migration ended after its cutover (`ferry cutover` waits for this), or the state it
+    is back in when a rerun picks it up again (CutOver while the target is being completed)."""
     with engine_for(target) as engine, engine.begin() as conn:
         conn.execute(
             sqlalchemy.text(sql.RECORD_OUTCOME),
