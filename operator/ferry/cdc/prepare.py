@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ferry.api.migration import MigrationSpec
-from ferry.schema import Operation, OpKind, OpPhase, TableMapping, apply_post_data
+from ferry.schema import Operation, OpKind, TableMapping, apply_post_data
 from ferry.services.planning import Side, engine_for, plan_migration, tables_with_checkpoints
 
 
@@ -39,17 +39,15 @@ def _builds(op: Operation, key: frozenset[str]) -> bool:
 
 
 def key_operations(operations: Sequence[Operation], mappings: Sequence[TableMapping]) -> list[Operation]:
-    """The post-data operations that build a followed table's key: its primary key, or the unique
-    constraint or plain unique index on exactly the key's columns."""
+    """The operations that build a followed table's key: its primary key, or the unique constraint
+    or plain unique index on exactly the key's columns."""
     keys = {m.qualified_target: _key_columns(m) for m in mappings}
     # A mapping without a target schema writes to the target's default one, which the plan names.
     unqualified = {m.target_table: _key_columns(m) for m in mappings if not m.target_schema}
     chosen: list[Operation] = []
     for op in operations:
         key = keys.get(op.qualified_table, unqualified.get(op.table))
-        if op.phase != OpPhase.POST_DATA or key is None:
-            continue
-        if _builds(op, key):
+        if key is not None and _builds(op, key):
             chosen.append(op)
     return chosen
 
@@ -62,7 +60,8 @@ def keys_for_follow(spec: MigrationSpec, source: Side, target: Side, migration_u
     """
     owned = tables_with_checkpoints(target, migration_uid)
     planned = plan_migration(spec, source, target, owned_tables=owned)
-    operations = key_operations(planned.plan.operations, planned.mappings)
+    # Only what a re-plan after the load may apply without a new approval (Plan.completing).
+    operations = key_operations(planned.plan.completing, planned.mappings)
     if operations:
         with engine_for(target) as engine:
             apply_post_data(engine, operations, spec.copy_.parallelism)
