@@ -75,18 +75,22 @@ def _fold(steps: list[Step], change: TargetChange) -> None:
     if change.kind == ChangeKind.TRUNCATE:
         steps[:] = [Truncate()]
         return
+    row = change.row
+    if change.old_key is not None and not change.full:
+        last = steps[-1] if steps else None
+        earlier = last.entries.get(change.old_key) if isinstance(last, Compacted) else None
+        if earlier is None or earlier.op != Op.UPSERT:
+            assert row is not None
+            steps.append(Move(change.old_key, row))
+            return
     entries = _current(steps).entries
     if change.kind == ChangeKind.DELETE:
         entries[change.key] = Entry(Op.DELETE)
         return
-    row = change.row
     assert row is not None
     if change.old_key is not None:
         earlier = entries.get(change.old_key)
-        if not change.full:
-            if earlier is None or earlier.op != Op.UPSERT:
-                steps.append(Move(change.old_key, row))
-                return
+        if earlier is not None and not change.full:  # a full image of the old key came before
             row = _merge(earlier.row, row)
         entries[change.old_key] = Entry(Op.DELETE)
         entries[change.key] = Entry(Op.UPSERT, row)
