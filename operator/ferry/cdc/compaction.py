@@ -30,7 +30,7 @@ class Op(Enum):
     PARTIAL = "partial"
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)  # one per key of a batch: a plain slotted init is the cheapest
 class Entry:
     op: Op
     row: tuple[Cell, ...] = ()  # UPSERT: every column; PARTIAL: UNCHANGED where not sent
@@ -83,7 +83,8 @@ def _fold(steps: list[Step], change: TargetChange) -> None:
             assert row is not None
             steps.append(Move(change.old_key, row))
             return
-    entries = _current(steps).entries
+    last = steps[-1] if steps else None
+    entries = last.entries if last.__class__ is Compacted else _current(steps).entries
     if change.kind == ChangeKind.DELETE:
         entries[change.key] = Entry(Op.DELETE)
         return
@@ -104,9 +105,12 @@ def _fold(steps: list[Step], change: TargetChange) -> None:
         entries[change.key] = Entry(earlier.op, _merge(earlier.row, row))
 
 
-def compact(changes: Iterable[TargetChange]) -> dict[int, list[Step]]:
-    """The steps of each table (by index), in the order they must be applied."""
-    steps: dict[int, list[Step]] = {}
+def compact(
+    changes: Iterable[TargetChange], into: dict[int, list[Step]] | None = None
+) -> dict[int, list[Step]]:
+    """The steps of each table (by index), in the order they must be applied; `into`: the steps of
+    the changes before these (a batch compacted piece by piece), extended in place."""
+    steps: dict[int, list[Step]] = {} if into is None else into
     for change in changes:
         _fold(steps.setdefault(change.table, []), change)
     return steps

@@ -19,17 +19,25 @@ row came back empty: the stream has no "read through" position to compare with.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 
 from ferry.cdc import bookkeeping
-from ferry.cdc.apply_pg import PgApplier
+from ferry.cdc.apply_pg import PgApplier, PreparedBatch
 from ferry.cdc.bookkeeping import ReplicationRecord
-from ferry.cdc.changes import AppliedPosition, ChangeSource, Position, SourceSchemaChanged, SourceTransaction
+from ferry.cdc.changes import (
+    AppliedPosition,
+    ChangeSource,
+    Position,
+    SourceLag,
+    SourceSchemaChanged,
+    SourceTransaction,
+)
 from ferry.cdc.progress import FollowState, ReplicationProgress
 from ferry.copy.endpoints import PgConnection, PgEndpoint, open_pg
 from ferry.copy.sql import Dialect
@@ -121,9 +129,45 @@ def _ignore(progress: ReplicationProgress) -> None:
     return None
 
 
+class _OneCallAtATime:
+    """The source with its calls made one at a time: the follower reads the next batch while it
+    writes this one, and the contract does not promise that a source takes a confirmation or a
+    lag query while a read is under way."""
+
+    def __init__(self, source: ChangeSource) -> None:
+        self.source = source
+        self.kind = source.kind
+        self.lock = asyncio.Lock()
+
+    async def read(
+        self, after: AppliedPosition, max_changes: int, wait_seconds: float
+    ) -> list[SourceTransaction]:
+        async with self.lock:
+            return await self.source.read(after, max_changes, wait_seconds)
+
+    async def confirm(self, applied: AppliedPosition) -> None:
+        async with self.lock:
+            await self.source.confirm(applied)
+
+    async def lag(self, applied: AppliedPosition) -> SourceLag:
+        async with self.lock:
+            return await self.source.lag(applied)
+
+    async def details(self) -> Mapping[str, str]:
+        async with self.lock:
+            return await self.source.details()
+
+
+@dataclass
+class _Fetched:
+    read: list[SourceTransaction]  # as the source handed them over
+    batch: list[SourceTransaction]  # those not covered by the position read after
+    prepared: PreparedBatch | None
+
+
 @dataclass
 class _Follower:
-    source: ChangeSource
+    source: _OneCallAtATime
     conn: PgConnection
     applier: PgApplier
     uid: str
@@ -144,6 +188,8 @@ class _Follower:
         self.details: dict[str, str] = {}
         self.last_applied_time: str | None = None
         self.empty_reads = 0
+        self.pending: asyncio.Task[_Fetched] | None = None  # the next batch, read while this one is written
+        self.unconfirmed: AppliedPosition | None = None  # committed on the target, not yet told the source
 
     async def set_state(self, state: FollowState) -> None:
         if state != self.state:
@@ -198,18 +244,41 @@ class _Follower:
     def reached(self) -> bool:
         return self.cutover is not None and self.applied.complete and self.applied.position >= self.cutover
 
+    async def fetch(self, after: AppliedPosition) -> _Fetched:
+        read = await self.source.read(after, self.settings.max_changes, self.settings.wait_seconds)
+        batch = uncovered(read, after)
+        return _Fetched(read, batch, await self.applier.prepare_async(batch) if batch else None)
+
+    async def settle(self) -> None:
+        """Wait for a read under way (its batch is dropped: a new stream starts from the confirmed
+        position), then tell the source what the target committed."""
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            with contextlib.suppress(Exception):  # what was read ahead is not applied: nor is its error
+                await pending
+        if self.unconfirmed is not None:
+            applied, self.unconfirmed = self.unconfirmed, None
+            await self.source.confirm(applied)
+
     async def step(self) -> bool:
         """One read and, when it brought changes, one applied batch. True once the cutover is reached."""
-        read = await self.source.read(self.applied, self.settings.max_changes, self.settings.wait_seconds)
-        batch = uncovered(read, self.applied)
-        if read and not batch:  # sent again after a restart, applied already: nothing to learn from it
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            fetched = await pending
+        else:
+            fetched = await self.fetch(self.applied)
+        await self.settle()  # no read is under way now
+        batch, prepared = fetched.batch, fetched.prepared
+        if fetched.read and not batch:  # sent again after a restart, applied already: nothing to learn
             await self.source.confirm(self.applied)
             return False
         beyond = False
         if self.cutover is not None:
             within = [t for t in batch if t.position <= self.cutover]
-            beyond, batch = len(within) < len(batch), within
-        if not batch:
+            if len(within) < len(batch):
+                beyond, batch = True, within
+                prepared = self.applier.prepare(within) if within else None
+        if not batch or prepared is None:
             self.lag_seconds = 0.0
             self.empty_reads += 1
             if self.state == FollowState.CATCHING_UP:
@@ -220,12 +289,14 @@ class _Follower:
         if oldest is not None:
             oldest = oldest if oldest.tzinfo is not None else oldest.replace(tzinfo=UTC)
             self.lag_seconds = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
-        result = await self.applier.apply(batch, self.applied)
+        if not beyond:  # read and prepare the next batch while the target writes this one
+            self.pending = asyncio.create_task(self.fetch(prepared.applied))
+        result = await self.applier.write(prepared, self.applied)
         self.applied, self.total = result.applied, self.total + result.changes
+        self.unconfirmed = self.applied  # told at the next step, when no read is under way
         self.last_applied_time = datetime.now(UTC).isoformat(timespec="seconds")
         if result.truncated:
             self.details["lastTruncated"] = ", ".join(result.truncated)
-        await self.source.confirm(self.applied)
         self.rate.add(time.monotonic(), self.total)
         if self.state == FollowState.CATCHING_UP and result.changes < self.settings.max_changes:
             await self.set_state(FollowState.FOLLOWING)  # the source had no more than one read's worth
@@ -237,19 +308,27 @@ class _Follower:
         await self.emit(force=True)
         while True:
             if await should_stop():
+                await self.settle()
                 await self.emit(force=True)
                 return FollowResult(FollowOutcome.STOPPED, self.applied, self.total, self.cutover)
             await self.poll_cutover()
             try:
                 done = self.reached() or await self.step()
             except SourceSchemaChanged as exc:
+                await self.settle()
                 await bookkeeping.set_state(self.conn, self.uid, self.state, str(exc))
                 return FollowResult(FollowOutcome.SCHEMA_CHANGED, self.applied, self.total, self.cutover, exc)
             if done:
+                await self.settle()
                 await bookkeeping.mark_cut_over(self.conn, self.uid)  # sets CutOver too
                 await self.set_state(FollowState.CUT_OVER)
                 return FollowResult(FollowOutcome.CUT_OVER, self.applied, self.total, self.cutover)
             await self.emit()
+
+    def abandon(self) -> None:
+        """On an error: what was read ahead is not awaited (the source is closed after this)."""
+        if self.pending is not None:
+            self.pending.cancel()
 
 
 async def follow(
@@ -287,9 +366,13 @@ async def follow(
             )
         applier = await PgApplier.open(conn, migration_uid, mappings, source_dialect, secrets)
         follower = _Follower(
-            source, conn, applier, migration_uid, record, source_position, before_cutover, report,
-            settings or FollowSettings(),
+            _OneCallAtATime(source), conn, applier, migration_uid, record, source_position, before_cutover,
+            report, settings or FollowSettings(),
         )  # fmt: skip
-        return await follower.run(should_stop)
+        try:
+            return await follower.run(should_stop)
+        except BaseException:
+            follower.abandon()
+            raise
     finally:
         await conn.close()

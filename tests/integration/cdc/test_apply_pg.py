@@ -70,8 +70,8 @@ async def test_inserts_updates_and_deletes_converge_whatever_the_copy_read(pg_db
     _items(pg_db, (1, "one v2", "n1", 1), (2, "two", "n2", 2), (4, "four", "n4", 4))
     result = await _apply(
         pg_db,
-        txn(10, insert(1, name="one", note="n1", n=1), insert(3, name="three", note="n3", n=3)),
-        txn(20, update(1, name="one v2", note="n1", n=1), update(2, name="two v2", note="n2", n=2)),
+        txn(10, insert(1, name="one", note="n1", n="1"), insert(3, name="three", note="n3", n="3")),
+        txn(20, update(1, name="one v2", note="n1", n="1"), update(2, name="two v2", note="n2", n="2")),
         txn(30, delete(3), delete(4), insert(5, name="five", note=None, n=None)),
     )
     assert _rows(pg_db) == [(1, "one v2", "n1", 1), (2, "two v2", "n2", 2), (5, "five", None, None)]
@@ -85,16 +85,16 @@ async def test_a_partial_update_sets_only_what_was_sent_and_skips_a_missing_row(
     _items(pg_db, (1, "one", "big toasted value", 1))
     await _apply(
         pg_db,
-        txn(10, update(1, name="uno", note=UNCHANGED, n=11)),
+        txn(10, update(1, name="uno", note=UNCHANGED, n="11")),
         # Row 2 is not on the target: deleted later on the source, and the copy read after that.
-        txn(11, update(2, name="dos", note=UNCHANGED, n=22)),
+        txn(11, update(2, name="dos", note=UNCHANGED, n="22")),
     )
     assert _rows(pg_db) == [(1, "uno", "big toasted value", 11)]
 
 
 async def test_a_full_update_of_a_missing_row_inserts_it(pg_db: Database) -> None:
     _items(pg_db)
-    await _apply(pg_db, txn(10, update(7, name="seven", note="x", n=7)))
+    await _apply(pg_db, txn(10, update(7, name="seven", note="x", n="7")))
     assert _rows(pg_db) == [(7, "seven", "x", 7)]
 
 
@@ -109,11 +109,11 @@ async def test_key_updates_each_case(pg_db: Database) -> None:
     )
     await _apply(
         pg_db,
-        txn(10, update(100, old_key=1, name="a2", note="toast a", n=1)),
-        txn(11, update(200, old_key=2, name="b2", note=UNCHANGED, n=2)),
-        txn(12, update(300, old_key=3, name="c2", note=UNCHANGED, n=3)),
-        txn(13, update(400, old_key=4, name="d2", note=UNCHANGED, n=4)),
-        txn(14, update(500, old_key=5, name="e2", note="toast e", n=5)),
+        txn(10, update(100, old_key=1, name="a2", note="toast a", n="1")),
+        txn(11, update(200, old_key=2, name="b2", note=UNCHANGED, n="2")),
+        txn(12, update(300, old_key=3, name="c2", note=UNCHANGED, n="3")),
+        txn(13, update(400, old_key=4, name="d2", note=UNCHANGED, n="4")),
+        txn(14, update(500, old_key=5, name="e2", note="toast e", n="5")),
     )
     assert _rows(pg_db) == [
         (100, "a2", "toast a", 1),
@@ -129,17 +129,17 @@ async def test_a_batch_is_compacted_per_key_and_the_last_change_decides(pg_db: D
         pg_db,
         txn(
             10,
-            insert(1, name="one", note="t1", n=1),
-            update(1, name="one b", note=UNCHANGED, n=2),  # merged into the full image before it
-            insert(2, name="two", note="t2", n=2),
+            insert(1, name="one", note="t1", n="1"),
+            update(1, name="one b", note=UNCHANGED, n="2"),  # merged into the full image before it
+            insert(2, name="two", note="t2", n="2"),
             delete(2),
             update(9, name="nine b", note=UNCHANGED, n=None),
-            update(9, name=UNCHANGED, note=UNCHANGED, n=99),  # merged into the partial before it
+            update(9, name=UNCHANGED, note=UNCHANGED, n="99"),  # merged into the partial before it
             delete(3),
-            insert(3, name="three", note="t3", n=3),
+            insert(3, name="three", note="t3", n="3"),
             # A partial key update right after a full image of the old key: one upsert of the new key.
-            insert(4, name="four", note="t4", n=4),
-            update(40, old_key=4, name="forty", note=UNCHANGED, n=40),
+            insert(4, name="four", note="t4", n="4"),
+            update(40, old_key=4, name="forty", note=UNCHANGED, n="40"),
         ),
     )
     assert _rows(pg_db) == [
@@ -168,7 +168,7 @@ async def test_truncate_empties_the_table_and_what_follows_stays(pg_db: Database
     _items(pg_db, (1, "one", None, 1), (2, "two", None, 2))
     result = await _apply(
         pg_db,
-        txn(10, insert(5, name="five", note=None, n=5), truncate(), insert(6, name="six", note=None, n=6)),
+        txn(10, insert(5, name="five", note=None, n="5"), truncate(), insert(6, name="six", note=None, n="6")),
     )
     assert _rows(pg_db) == [(6, "six", None, 6)]
     assert result.truncated == ('"public"."items"',)

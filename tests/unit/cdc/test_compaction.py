@@ -22,11 +22,12 @@ U = UNCHANGED
 
 def up(key: str, *row: object, old: str | None = None) -> TargetChange:
     full = (key, *row)
-    return TargetChange(0, ChangeKind.UPDATE, (key,), full, None if old is None else (old,))  # type: ignore[arg-type]
+    old_key = None if old is None else (old,)
+    return TargetChange(0, ChangeKind.UPDATE, (key,), full, old_key, U not in full)  # type: ignore[arg-type]
 
 
 def ins(key: str, *row: object) -> TargetChange:
-    return TargetChange(0, ChangeKind.INSERT, (key,), (key, *row))  # type: ignore[arg-type]
+    return TargetChange(0, ChangeKind.INSERT, (key,), (key, *row), None, U not in row)  # type: ignore[arg-type]
 
 
 def dele(key: str) -> TargetChange:
@@ -97,7 +98,7 @@ def test_key_updates_fold_unless_the_row_is_partial_and_unknown() -> None:
 
 
 def test_truncate_drops_what_came_before_in_its_table_only() -> None:
-    other = TargetChange(1, ChangeKind.INSERT, ("9",), ("9",))
+    other = TargetChange(1, ChangeKind.INSERT, ("9",), ("9",), None, True)
     steps = compact([ins("1", "a"), other, TargetChange(0, ChangeKind.TRUNCATE), ins("2", "b")])
     assert steps == {
         0: [Truncate(), Compacted({("2",): Entry(Op.UPSERT, ("2", "b"))})],
