@@ -232,7 +232,11 @@ def _endpoint(db: Database) -> PgEndpoint:
 
 
 async def ferry(
-    target: Database, source: MemorySource, uid: str, reports: list[ReplicationProgress]
+    target: Database,
+    source: MemorySource,
+    uid: str,
+    reports: list[ReplicationProgress],
+    max_changes: int = FollowSettings.max_changes,
 ) -> float:
     from integration.cdc.helpers import side
 
