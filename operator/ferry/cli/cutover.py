@@ -52,7 +52,8 @@ def _outcome(record: ReplicationRecord, name: str) -> int:
         if record.cutover_requested_at is not None:
             seconds = (record.updated_at - record.cutover_requested_at).total_seconds()
             took = f" {seconds:,.1f} s after the request"
-        print(f"Migration {name} cut over at {record.cutover_position}{took}: {record.message}")
+        where = f" at {record.cutover_position}" if record.cutover_position else ""
+        print(f"Migration {name} cut over{where}{took}: {record.message}")
         return EXIT_OK
     print(f"error: the cutover of Migration {name} failed: {record.message}", file=sys.stderr)
     return EXIT_FAILED
@@ -62,7 +63,7 @@ def cutover(args: argparse.Namespace) -> int:
     try:
         bundle = load_bundle(args.file, secrets_from_env=args.secrets_from_env)
         name, spec = bundle.migration(args.migration)
-        _, target = bundle.sides(spec)
+        target = bundle.side(spec.target.connection_ref.name)  # the request goes through the target only
     except (BundleError, SecretError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_FAILED

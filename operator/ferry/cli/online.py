@@ -57,6 +57,11 @@ def online_problems(prepared: Prepared) -> list[str]:
             f"online mode needs a PostgreSQL target; {prepared.target.spec.engine} is not (use mode: offline)"
         ]
     problems = []
+    if prepared.source.dialect not in ("postgresql", "mysql"):
+        problems.append(
+            f"online mode needs a PostgreSQL or MariaDB/MySQL source; {prepared.source.spec.engine} has no "
+            "change capture in Ferry (use mode: offline)"
+        )
     for mapping in prepared.mappings:
         table = mapping.qualified_source
         if not mapping.key:
