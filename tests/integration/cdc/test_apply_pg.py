@@ -168,7 +168,9 @@ async def test_truncate_empties_the_table_and_what_follows_stays(pg_db: Database
     _items(pg_db, (1, "one", None, 1), (2, "two", None, 2))
     result = await _apply(
         pg_db,
-        txn(10, insert(5, name="five", note=None, n="5"), truncate(), insert(6, name="six", note=None, n="6")),
+        txn(
+            10, insert(5, name="five", note=None, n="5"), truncate(), insert(6, name="six", note=None, n="6")
+        ),
     )
     assert _rows(pg_db) == [(6, "six", None, 6)]
     assert result.truncated == ('"public"."items"',)
@@ -356,3 +358,20 @@ async def test_position_after_many_batches_in_order(pg_db: Database) -> None:
         await _apply(pg_db, txn(lsn, insert(lsn, name=str(lsn))))
     assert stored_position(pg_db, UID) == AppliedPosition(Position(50), 1, True)
     assert [r[0] for r in _rows(pg_db)] == [10, 20, 30, 40, 50]
+
+
+async def test_an_identity_key_generated_always_takes_the_sources_values(pg_db: Database) -> None:
+    pg_exec(pg_db, "CREATE TABLE items (id integer GENERATED ALWAYS AS IDENTITY PRIMARY KEY, name text, "
+            "note text, n integer)")  # fmt: skip
+    bookkeeping.record_start(side(pg_db), UID, Position(0))
+    await _apply(
+        pg_db,
+        txn(10, insert(41, name="a"), insert(42, name="b")),
+        txn(
+            11,
+            update(41, name="a2", note=UNCHANGED, n="1"),
+            update(42, name="b2", note="x", n=None),
+            delete(41),
+        ),
+    )
+    assert _rows(pg_db) == [(42, "b2", "x", None)]
