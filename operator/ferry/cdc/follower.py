@@ -7,6 +7,12 @@ position stored in one target transaction (ferry.cdc.apply_pg); only then is the
 nothing lost and nothing applied twice. What the source hands over again after a restart (a
 replication slot resends from its confirmed position) is dropped here by `uncovered`.
 
+While the target writes a batch, the next one is read and prepared (rendered and compacted),
+so the source, Python and the target work at the same time; at most two batches are in memory.
+Calls to the source stay one at a time, and a confirmation waits until no read is under way.
+Lag (seconds) is now minus the commit time of the oldest transaction not yet applied, 0 after
+a read that brought nothing.
+
 Cutover: the request arrives through the bookkeeping row on the target (`ferry cutover`, the
 operator), polled about once a second. Once the lag is at most the requested maximum, the
 source's current position becomes the cutover position (stored, state CuttingOver); every
