@@ -286,8 +286,8 @@ class CutoverSpec(ApiModel):
     )
     freeze_source: bool = Field(
         default=False,
-        description="Make the source read-only for the followed tables while the last changes are "
-        "applied, so nothing is written there after the cutover position.",
+        description="Make the source read-only, where the connection's user may, before the cutover "
+        "position is taken, so nothing is written there after it (undone by hand: docs/online.md).",
     )
 
 

@@ -110,14 +110,15 @@ class Bundle:
 
         The secret values are registered for log redaction before anything connects.
         """
-        resolved = []
-        for ref in (spec.source.connection_ref, spec.target.connection_ref):
-            connection = self.connection(ref.name)
-            credentials = resolve_credentials(connection, self.secrets)
-            for value in credentials.secret_values():
-                register_secret(value)
-            resolved.append(Side(connection, credentials))
-        return resolved[0], resolved[1]
+        return self.side(spec.source.connection_ref.name), self.side(spec.target.connection_ref.name)
+
+    def side(self, connection_name: str) -> Side:
+        """One DatabaseConnection with its credentials resolved (and registered for redaction)."""
+        connection = self.connection(connection_name)
+        credentials = resolve_credentials(connection, self.secrets)
+        for value in credentials.secret_values():
+            register_secret(value)
+        return Side(connection, credentials)
 
     def connection(self, name: str) -> DatabaseConnectionSpec:
         if name not in self.connections:

@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "connection": "ferry.cli.connection",
     "plan": "ferry.cli.plan",
     "run": "ferry.cli.run",
+    "cutover": "ferry.cli.cutover",
     "status": "ferry.cli.status",
     "approve": "ferry.cli.control",
     "suspend": "ferry.cli.control",
