@@ -6,20 +6,21 @@ target) and `ferry.cdc.follower.keys_for_follow`. It lives in ferry.cdc because 
 above the services (its capture takes a `services.planning.Side`): the controller and the CLI
 hand it to the services, which never import ferry.cdc.
 
-Engine modules are imported on first use, so importing this module (the controller, the CLI's
-parser) loads no database driver for replication.
+The capture's engine modules are imported on first use, so importing this module (the
+controller, the CLI's parser) loads no replication driver (mysql-replication).
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
-from typing import Any
 
 import sqlalchemy
 
 from ferry.api.migration import MigrationSpec
+from ferry.cdc import bookkeeping
 from ferry.cdc.names import capture_name
+from ferry.cdc.prepare import keys_for_follow
+from ferry.cdc.progress import FollowState
 from ferry.schema.mapping import TableMapping
 from ferry.services.capture_ops import CaptureHealth, FollowRecord
 from ferry.services.planning import Side, engine_for
@@ -29,11 +30,6 @@ SLOT_HEALTH_SQL = """
 SELECT wal_status, pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint AS retained
 FROM pg_replication_slots WHERE slot_name = :name
 """
-
-
-def _engine_module(name: str) -> Any:
-    """`ferry.cdc.<name>`, imported when first needed."""
-    return importlib.import_module(f"ferry.cdc.{name}")
 
 
 def _text(position: object) -> str | None:
@@ -55,32 +51,35 @@ class CdcCaptureOps:
         from ferry.cdc import capture
 
         position = capture.start_capture(source, mappings, uid)
-        _engine_module("bookkeeping").record_start(target, uid, position)
+        bookkeeping.record_start(target, uid, position)
         return str(position)
 
     def prepare_follow(self, spec: MigrationSpec, source: Side, target: Side, uid: str) -> None:
-        _engine_module("follower").keys_for_follow(spec, source, target, uid)
+        keys_for_follow(spec, source, target, uid)
 
-    def request_cutover(self, target: Side, uid: str, max_lag_seconds: int, freeze_source: bool) -> None:
-        _engine_module("bookkeeping").request_cutover(
-            target, uid, max_lag_seconds=max_lag_seconds, freeze_source=freeze_source
-        )
+    def request_cutover(self, target: Side, uid: str, max_lag_seconds: int) -> None:
+        bookkeeping.request_cutover(target, uid, max_lag_seconds)
 
     def read(self, target: Side, uid: str) -> FollowRecord:
-        record = _engine_module("bookkeeping").read(target, uid)
+        record = bookkeeping.read(target, uid)
         if record is None:
             return FollowRecord()
         return FollowRecord(
-            start_position=_text(getattr(record, "start", None)),
-            applied_position=_text(getattr(record, "applied", None)),
-            cutover_position=_text(getattr(record, "cutover", None)),
+            start_position=_text(record.start),
+            applied_position=_text(record.applied.position),
+            cutover_position=_text(record.cutover_position),
         )
 
     def drop(self, source: Side, target: Side, uid: str, outcome: str) -> str:
         from ferry.cdc import capture
 
         dropped = capture.drop_capture(source, uid)
-        _engine_module("bookkeeping").record_outcome(target, uid, outcome)
+        if outcome == "deleted":
+            bookkeeping.forget(target, uid)
+        elif outcome == "failed":
+            bookkeeping.record_outcome(target, uid, bookkeeping.Outcome.FAILED, "the migration failed")
+        else:  # cut over: the follower recorded it; validation follows
+            bookkeeping.record_outcome(target, uid, FollowState.CUT_OVER)
         return dropped
 
     def health(self, source: Side, uid: str) -> CaptureHealth:

@@ -33,10 +33,14 @@ from ferry.services.policy import Governance
 
 
 def add_bundle_arguments(
-    parser: argparse.ArgumentParser, *, file_help: str, name_option: str = "--migration"
+    parser: argparse.ArgumentParser,
+    *,
+    file_help: str,
+    name_option: str = "--migration",
+    required: bool = True,
 ) -> None:
     """The local-mode options every bundle command takes: the file, which object, secrets from env."""
-    parser.add_argument("-f", "--file", required=True, help=file_help)
+    parser.add_argument("-f", "--file", required=required, help=file_help)
     kind = "Migration" if name_option == "--migration" else "DatabaseConnection"
     parser.add_argument(
         name_option, metavar="NAME", help=f"which {kind} (needed when the file holds several)"

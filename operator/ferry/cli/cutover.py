@@ -13,32 +13,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any
 
 from ferry.api.migration import MigrationMode
 from ferry.cdc import bookkeeping
 from ferry.cdc.bookkeeping import NotStarted, Outcome, ReplicationRecord
-from ferry.cli.bundle import BundleError, add_bundle_arguments, load_bundle
+from ferry.cli.bundle import BundleError, load_bundle
 from ferry.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 from ferry.db.credentials import SecretError
 from ferry.observability.errors import first_line
 
 POLL_SECONDS = 1.0
-
-
-def register(subparsers: Any) -> None:
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "cutover", help="cut an online Migration run by `ferry run` over to the target, and wait for it"
-    )
-    add_bundle_arguments(parser, file_help="the YAML bundle `ferry run` runs")
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=600.0,
-        metavar="S",
-        help="seconds to wait for the outcome (default 600)",
-    )
-    parser.set_defaults(func=cutover)
 
 
 def _line(record: ReplicationRecord) -> str:

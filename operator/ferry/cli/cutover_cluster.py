@@ -18,7 +18,7 @@ from kubernetes import client
 
 from ferry.api.kinds import MIGRATION
 from ferry.api.migration import TERMINAL, Phase
-from ferry.cli.control import Refused, add_target_arguments, display, run_against_api
+from ferry.cli.control import Refused, display, run_against_api
 from ferry.kube.status import get_object, patch_spec
 
 
@@ -61,19 +61,3 @@ def _cutover_action(args: argparse.Namespace) -> Any:
 
 def cutover_in_cluster(args: argparse.Namespace) -> int:
     return run_against_api(args, action=_cutover_action(args))
-
-
-def register(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "cutover",
-        help="switch an online Migration over to its target",
-        description="Set spec.cutover.requested on an online Migration: the follower applies the source's "
-        "changes up to its current position, then the target is completed and validated.",
-    )
-    add_target_arguments(parser)
-    parser.add_argument(
-        "--approve",
-        action="store_true",
-        help="also set spec.approval.cutover (a Project with cutoverRequiresApproval waits for it)",
-    )
-    parser.set_defaults(func=cutover_in_cluster)

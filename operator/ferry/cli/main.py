@@ -17,12 +17,11 @@ SUBCOMMANDS = {
     "connection": "ferry.cli.connection",
     "plan": "ferry.cli.plan",
     "run": "ferry.cli.run",
-    "cutover": "ferry.cli.cutover",
+    "cutover": "ferry.cli.cutover_command",
     "status": "ferry.cli.status",
     "approve": "ferry.cli.control",
     "suspend": "ferry.cli.control",
     "resume": "ferry.cli.control",
-    "cutover": "ferry.cli.cutover_cluster",
     "operator": "ferry.cli.operator",
     "worker": "ferry.cli.worker",
 }

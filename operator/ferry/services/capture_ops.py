@@ -63,8 +63,9 @@ class CaptureOps(Protocol):
         """Give the target tables the keys the follower applies by (before it starts)."""
         ...
 
-    def request_cutover(self, target: Side, uid: str, max_lag_seconds: int, freeze_source: bool) -> None:
-        """Ask the follower (through the bookkeeping on the target) to end at the cutover."""
+    def request_cutover(self, target: Side, uid: str, max_lag_seconds: int) -> None:
+        """Ask the follower (through the bookkeeping on the target) to end at the cutover. The
+        follower freezes the source itself when the spec says so (it reads the spec)."""
         ...
 
     def read(self, target: Side, uid: str) -> FollowRecord: ...

@@ -143,7 +143,7 @@ class KubeMigrationPorts:
 
     def request_cutover(self, spec: MigrationSpec, sides: Sides, uid: str) -> None:
         cutover = spec.cutover
-        self.capture.request_cutover(sides.target, uid, cutover.max_lag_seconds, cutover.freeze_source)
+        self.capture.request_cutover(sides.target, uid, cutover.max_lag_seconds)
 
     def follow_record(self, spec: MigrationSpec, sides: Sides, uid: str) -> FollowRecord:
         return self.capture.read(sides.target, uid)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib
 import os
 import signal
 from collections.abc import Awaitable, Callable, Sequence
@@ -31,8 +30,14 @@ from kubernetes import client
 from ferry.api.base import now_rfc3339
 from ferry.api.kinds import MIGRATION
 from ferry.api.migration import ReplicationState, ReplicationStatus
+from ferry.cdc import bookkeeping
+from ferry.cdc.apply_pg import source_dialect
+from ferry.cdc.capture import open_change_source, source_position
 from ferry.cdc.changes import SourceSchemaChanged
-from ferry.cdc.progress import FollowState, ReplicationProgress
+from ferry.cdc.follower import FollowOutcome, FollowResult, follow
+from ferry.cdc.freeze import freeze_source
+from ferry.cdc.progress import ReplicationProgress
+from ferry.copy.endpoints import PgEndpoint
 from ferry.kube.status import patch_status
 from ferry.kube.worker_job import EXIT_SOURCE_SCHEMA_CHANGED
 from ferry.observability.errors import describe, first_line
@@ -120,28 +125,33 @@ class ReplicationReporter:
 
 async def follow_changes(
     inputs: WorkerInputs, mappings: Sequence[TableMapping], uid: str, report: Report, should_stop: ShouldStop
-) -> None:
+) -> FollowResult:
     """The one call into the capture and apply side: open the change stream after the start
-    position stored on the target, and apply it until the cutover position (or a stop).
-
-    ASSUMED at merge (ferry.cdc.bookkeeping, ferry.cdc.follower are the apply side's):
-    `bookkeeping.read(target, uid)` → a record with `.start` (Position) and
-    `follower.follow(changes, target_endpoint, mappings, uid, secrets, report, should_stop)`.
-    """
-    from ferry.cdc.capture import open_change_source
-
-    bookkeeping = importlib.import_module("ferry.cdc.bookkeeping")
-    follower = importlib.import_module("ferry.cdc.follower")
+    position stored on the target, and apply it until the cutover position (or a stop). A changed
+    source table raises SourceSchemaChanged."""
     record = bookkeeping.read(inputs.target, uid)
     if record is None:
         raise RuntimeError("no capture is recorded on the target for this Migration; the operator opens it")
     changes = await open_change_source(inputs.source, mappings, uid, record.start)
+    freeze = inputs.spec.cutover.freeze_source
+
+    def before_cutover() -> None:
+        log.info("freezing the source before the cutover position", outcome=freeze_source(inputs.source))
+
+    target = endpoint_for(inputs.target)
+    assert isinstance(target, PgEndpoint)  # the plan refuses online mode for other targets
     try:
-        await follower.follow(
-            changes, endpoint_for(inputs.target), mappings, uid, inputs.secrets, report, should_stop
-        )
+        result = await follow(
+            changes, target, mappings, migration_uid=uid,
+            source_dialect=source_dialect(inputs.source.dialect), secrets=inputs.secrets,
+            source_position=lambda: source_position(inputs.source), report=report, should_stop=should_stop,
+            before_cutover=before_cutover if freeze else None,
+        )  # fmt: skip
     finally:
         await changes.close()
+    if result.outcome == FollowOutcome.SCHEMA_CHANGED and result.schema_change is not None:
+        raise result.schema_change
+    return result
 
 
 async def run_follow(env: WorkerEnv, inputs: WorkerInputs, reporter: ReplicationReporter) -> bool:
@@ -160,14 +170,13 @@ async def run_follow(env: WorkerEnv, inputs: WorkerInputs, reporter: Replication
     finished = asyncio.Event()
     heartbeat = asyncio.create_task(reporter.heartbeat(finished))
     try:
-        await follow_changes(inputs, mappings, env.uid, reporter, should_stop)
+        result = await follow_changes(inputs, mappings, env.uid, reporter, should_stop)
     finally:
         finished.set()
         await heartbeat
         loop.remove_signal_handler(signal.SIGTERM)
         exit_on_sigterm()
-    latest = reporter.latest
-    return not stopping.is_set() or (latest is not None and latest.state == FollowState.CUT_OVER)
+    return result.outcome == FollowOutcome.CUT_OVER
 
 
 def run_follower(env: WorkerEnv) -> int:
