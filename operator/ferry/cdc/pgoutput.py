@@ -168,7 +168,9 @@ def decode(data: bytes) -> Message:
     kind, a streamed-transaction message of a later protocol version)."""
     try:
         return _decode(data)
-    except (struct.error, IndexError, UnicodeDecodeError) as error:
+    except ProtocolError:
+        raise
+    except (struct.error, IndexError, ValueError) as error:  # ValueError: a missing NUL, bad UTF-8
         raise ProtocolError(f"malformed pgoutput message {bytes(data[:24])!r}: {error}") from error
 
 
