@@ -5,7 +5,10 @@ every call is idempotent: a retry after a crash finds what the first try made.
 
 - `check_source`: what keeps the source from being followed (`ferry.cdc.pg_capture_checks`).
 - `start`: the publication, then the slot (in that order: pgoutput reads the publication as
-  of each decoded change, so it must exist before the first one). Creating a logical slot
+  of each decoded change, so it must exist before the first one). Right before the slot, the
+  tables' published columns are recorded as the publication's comment: the reader compares every
+  Relation message with them, so a column added after the start is found even by a reader
+  started after the change. Creating a logical slot
   waits until every transaction running on the server has ended, its caller's too, so it runs
   in autocommit, with a statement timeout that turns a long wait into an error naming the cause.
   The start position P0 is the slot's `confirmed_flush_lsn`: every transaction committed after
@@ -20,8 +23,9 @@ every call is idempotent: a retry after a crash finds what the first try made.
 
 from __future__ import annotations
 
+import json
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Final
@@ -96,6 +100,7 @@ def start(source: Side, mappings: Sequence[TableMapping], migration_uid: str) ->
         slot = _slot(conn, name)
         _ensure_publication(conn, name, tables, slot_exists=slot is not None)
         if slot is None:
+            _record_columns(conn, name, [t.oid for t in tables if t.oid is not None])
             slot = _create_slot(conn, name)
         if slot["slot_type"] != "logical" or slot["plugin"] != "pgoutput" or not slot["here"]:
             raise CaptureError(
@@ -155,9 +160,8 @@ async def open_source(
                 f"{what} {name} does not exist on the source: the capture was dropped, or never "
                 "started; the migration has to start over"
             )
-        catalog_lsn = parse_lsn(await _current_lsn(conn))  # before the catalog is read
-        followed, failure = await _followed_tables(conn, mappings, set(publication["oids"]))
-        assembler = TransactionAssembler(followed, catalog_lsn, AppliedPosition(start))
+        followed, failure = await _followed_tables(conn, mappings, publication)
+        assembler = TransactionAssembler(followed, AppliedPosition(start))
         confirmed = parse_lsn(slot["confirmed_flush_lsn"])
         return PgChangeSource(conn, name, name, assembler, confirmed, start, failure)
     except BaseException:
@@ -165,25 +169,20 @@ async def open_source(
         raise
 
 
-async def _current_lsn(conn: psycopg.AsyncConnection[Any]) -> str:
-    row = await (await conn.execute(q.CURRENT_LSN)).fetchone()
-    assert row is not None
-    return str(row[0])
-
-
 async def _followed_tables(
-    conn: psycopg.AsyncConnection[Any], mappings: Sequence[TableMapping], published: set[int]
+    conn: psycopg.AsyncConnection[Any], mappings: Sequence[TableMapping], publication: Mapping[str, Any]
 ) -> tuple[dict[int, FollowedTable], SourceSchemaChanged | None]:
-    """The mappings' tables by OID with their published columns; the first table that no longer
-    matches its mapping, reported on the first read."""
+    """The mappings' tables by OID with their published columns at the start (the catalog's now
+    if the record of them is gone); the first table that no longer matches its mapping, reported
+    on the first read."""
+    published = set(publication["oids"])
+    recorded = parse_columns(publication["baseline"])
     params = {"schemas": [m.source_schema for m in mappings], "names": [m.source_table for m in mappings]}
     async with conn.cursor(row_factory=dict_row) as cur:
         tables = await (await cur.execute(q.TABLES, params)).fetchall()
         oids = [t["oid"] for t in tables if t["oid"] is not None]
         columns = await (await cur.execute(q.COLUMNS, {"oids": oids})).fetchall()
-    by_oid: dict[int, list[CatalogColumn]] = {}
-    for c in columns:
-        by_oid.setdefault(c["oid"], []).append(CatalogColumn(c["name"], c["type_oid"], c["atttypmod"]))
+    by_oid = recorded if recorded is not None else _by_oid(columns)
     followed: dict[int, FollowedTable] = {}
     failure: SourceSchemaChanged | None = None
     for mapping, table in zip(mappings, tables, strict=True):
@@ -210,6 +209,46 @@ async def _followed_tables(
             cols,
         )
     return followed, failure
+
+
+def _by_oid(rows: Sequence[Mapping[str, Any]]) -> dict[int, tuple[CatalogColumn, ...]]:
+    out: dict[int, list[CatalogColumn]] = {}
+    for r in rows:
+        out.setdefault(r["oid"], []).append(CatalogColumn(r["name"], r["type_oid"], r["atttypmod"]))
+    return {oid: tuple(columns) for oid, columns in out.items()}
+
+
+def columns_text(columns: Mapping[int, Sequence[CatalogColumn]]) -> str:
+    """The followed tables' published columns at the start, as the publication's comment."""
+    tables = {
+        str(oid): [[c.name, c.type_oid, c.type_modifier] for c in cols] for oid, cols in columns.items()
+    }
+    return json.dumps({"ferry": "columns at capture start", "tables": tables}, separators=(",", ":"))
+
+
+def parse_columns(text: str | None) -> dict[int, tuple[CatalogColumn, ...]] | None:
+    """`columns_text` read back; None when the comment is not one."""
+    try:
+        tables = json.loads(text or "")["tables"]
+        return {
+            int(oid): tuple(CatalogColumn(str(n), int(t), int(m)) for n, t, m in cols)
+            for oid, cols in tables.items()
+        }
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _record_columns(conn: psycopg.Connection[Any], name: str, oids: Sequence[int]) -> None:
+    """Keep the tables' columns as they are right before the slot starts: every Relation message
+    after the start is compared with them (`ferry.cdc.pg_transactions`), across restarts. The
+    publication's comment holds them, so nothing else is written on the source and they go with
+    the publication."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        columns = _by_oid(cur.execute(q.COLUMNS, {"oids": list(oids)}).fetchall())
+    comment = sql.SQL(q.COMMENT_PUBLICATION).format(
+        name=sql.Identifier(name), baseline=sql.Literal(columns_text(columns))
+    )
+    conn.execute(comment)
 
 
 def _slot(conn: psycopg.Connection[Any], name: str) -> dict[str, Any] | None:

@@ -59,8 +59,7 @@ SELECT current_setting('max_replication_slots')::int AS max_slots,
        EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = %(slot)s) AS ours
 """
 
-# Published columns of followed tables (what pgoutput's Relation messages list) and the LSN
-# before the catalog was read.
+# Published columns of followed tables (what pgoutput's Relation messages list).
 COLUMNS: Final = """
 SELECT a.attrelid::int8 AS oid, a.attname::text AS name, a.atttypid::int8 AS type_oid, a.atttypmod
 FROM pg_attribute a
@@ -68,17 +67,25 @@ WHERE a.attrelid = ANY (%(oids)s::oid[]) AND a.attnum > 0 AND NOT a.attisdropped
 ORDER BY a.attrelid, a.attnum
 """
 
-CURRENT_LSN: Final = "SELECT pg_current_wal_lsn()::text"
+# The insert position, not pg_current_wal_lsn() (the write position): with asynchronous commit
+# a transaction can have committed with its commit record not written out yet, and a cutover
+# position must lie past every commit made before it was asked for.
+CURRENT_LSN: Final = "SELECT pg_current_wal_insert_lsn()::text"
 
 # What the peek reads up to: it decodes until the WAL flushed when it starts.
 FLUSH_LSN: Final = "SELECT pg_current_wal_flush_lsn()::text"
 
+# The publication, its tables, and the columns its tables had when the capture started (kept as
+# the publication's comment, see ferry.cdc.pg_capture).
 PUBLICATION: Final = """
-SELECT p.pubviaroot, coalesce(array_agg(r.prrelid::int8) FILTER (WHERE r.prrelid IS NOT NULL), '{}') AS oids
+SELECT p.pubviaroot, coalesce(array_agg(r.prrelid::int8) FILTER (WHERE r.prrelid IS NOT NULL), '{}') AS oids,
+       obj_description(p.oid, 'pg_publication') AS baseline
 FROM pg_publication p LEFT JOIN pg_publication_rel r ON r.prpubid = p.oid
 WHERE p.pubname = %(name)s
-GROUP BY p.pubviaroot
+GROUP BY p.oid, p.pubviaroot
 """
+
+COMMENT_PUBLICATION: Final = "COMMENT ON PUBLICATION {name} IS {baseline}"
 
 SLOT: Final = """
 SELECT s.plugin::text, s.slot_type, s.database::text, s.database = current_database() AS here,

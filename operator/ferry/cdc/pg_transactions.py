@@ -15,10 +15,10 @@ the mark covers all of it; when the mark stops inside a transaction, only its fi
 changes are surely covered, the rest waits for the position.
 
 Schema checks. The tables are followed by OID (stable across ALTER TABLE and renames). Each
-Relation message of a followed table is compared with the table's columns as the catalog listed
-them when the source was opened (`FollowedTable.columns`, read at `catalog_lsn`). Relation
-messages describe the table at their point in the change history, so whichever of the two is
-older tells the direction: a column the newer one has and the older lacks was added.
+Relation message of a followed table is compared with the table's published columns as they were
+when the capture started (`FollowedTable.columns`, recorded by `ferry.cdc.pg_capture.start`):
+Relation messages describe the table at their point in the change history, all of it after the
+start, so any difference is a change made since, and it is found again after a restart.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class CatalogColumn:
 
 @dataclass(frozen=True)
 class FollowedTable:
-    """One source table of the mappings, as the catalog described it when the source opened."""
+    """One source table of the mappings and its published columns when the capture started."""
 
     oid: int
     table: tuple[str | None, str]  # RowChange.table: the mapping's source schema and name
@@ -62,15 +62,14 @@ def position(lsn: int) -> Position:
     return Position(lsn, 0, pgoutput.lsn_text(lsn))
 
 
-def relation_change(table: FollowedTable, relation: pgoutput.Relation, relation_is_older: bool) -> str | None:
-    """How a Relation message differs from the catalog's columns at open; None when it does not."""
+def relation_change(table: FollowedTable, relation: pgoutput.Relation) -> str | None:
+    """How a Relation message differs from the table's columns at the start; None when it does not."""
     if (relation.namespace, relation.name) != (table.namespace, table.name):
         return f"renamed ({relation.namespace}.{relation.name} in the change stream)"
     seen = tuple(CatalogColumn(c.name, c.type_oid, c.type_modifier) for c in relation.columns)
     if seen == table.columns:
         return None
-    older, newer = (seen, table.columns) if relation_is_older else (table.columns, seen)
-    return column_differences(older, newer)
+    return column_differences(table.columns, seen)
 
 
 def column_differences(older: Sequence[CatalogColumn], newer: Sequence[CatalogColumn]) -> str:
@@ -142,7 +141,6 @@ class TransactionAssembler:
     """Messages in, SourceTransactions (or chunks of at most `chunk_size` changes) out."""
 
     tables: Mapping[int, FollowedTable]  # by relation OID
-    catalog_lsn: int  # where the catalog was read that FollowedTable.columns come from
     mark: AppliedPosition
     chunk_size: int = 5000
     relations: dict[int, pgoutput.Relation] = field(default_factory=dict)
@@ -247,9 +245,7 @@ class TransactionAssembler:
         table = self.tables.get(relation.oid)
         if table is None:
             return
-        txn = self._open
-        older = txn is None or txn.final_lsn < self.catalog_lsn
-        change = relation_change(table, relation, older)
+        change = relation_change(table, relation)
         if change is not None:
             raise SourceSchemaChanged(table.label, change)
 
