@@ -111,13 +111,12 @@ class PgChangeSource:
     async def read(
         self, after: AppliedPosition, max_changes: int, wait_seconds: float
     ) -> list[SourceTransaction]:
+        """See ChangeSource.read. A schema change found after some transactions were collected is
+        raised by the next read, so the follower applies everything before it first; once raised,
+        every read raises it."""
         if self._failure is not None:
             raise self._failure
-        try:
-            return await self._read(after, max(1, max_changes), wait_seconds)
-        except SourceSchemaChanged as error:
-            self._failure = error
-            raise
+        return await self._read(after, max(1, max_changes), wait_seconds)
 
     async def _read(
         self, after: AppliedPosition, max_changes: int, wait_seconds: float
@@ -145,7 +144,13 @@ class PgChangeSource:
                 continue
             if self._assembler.skipping and row[0][0] in SKIPPABLE:
                 continue  # a change of a transaction applied already: not even decoded
-            chunk = self._assembler.feed(pgoutput.decode(row[0]))
+            try:
+                chunk = self._assembler.feed(pgoutput.decode(row[0]))
+            except SourceSchemaChanged as error:
+                self._failure = error
+                if out:
+                    break
+                raise
             if chunk is None and self._assembler.wants_position:
                 chunk = self._assembler.position_found(await self._find_commit())
             if chunk is not None:
