@@ -181,8 +181,13 @@ class PgChangeSource:
             self._rows_behind = 0
 
     async def lag(self, applied: AppliedPosition) -> SourceLag:
+        """Bytes of WAL between the source's insert position and what is applied. The slot's own
+        position counts as applied when it is further: it only passes what was confirmed or
+        what holds no followed change (an idle capture shows no lag, however busy the rest of
+        the source is)."""
         current = pgoutput.parse_lsn(await self._scalar(q.CURRENT_LSN))
-        return SourceLag(position(current), max(0, current - applied.position.major))
+        done = max(applied.position.major, self._confirmed)
+        return SourceLag(position(current), max(0, current - done))
 
     async def details(self) -> Mapping[str, str]:
         async with self._conn.cursor(row_factory=dict_row) as cur:
