@@ -1,11 +1,18 @@
 """Reading a logical slot over plain SQL: PgChangeSource, the PostgreSQL ChangeSource.
 
-The read mechanism (measured in docs and the report): `pg_logical_slot_peek_binary_changes`
-over an ordinary psycopg connection, through a holdable scroll cursor, and
-`pg_replication_slot_advance` in `confirm()`. psycopg has no streaming replication protocol;
-the SQL functions give exactly-once by construction: a peek never moves the slot, so whatever
-the follower did not confirm (it confirms only after the target committed) comes again from
-the next peek, and the follower skips what its stored position covers.
+The read mechanism: `pg_logical_slot_peek_binary_changes` over an ordinary psycopg connection,
+through a holdable scroll cursor, and `pg_replication_slot_advance` in `confirm()`. psycopg has
+no streaming replication protocol; the SQL functions give exactly-once by construction: a peek
+never moves the slot, so whatever the follower did not confirm (it confirms only after the
+target committed) comes again from the next peek, and the follower skips what its stored
+position covers.
+
+Measured (`bench/cdc_pg_decode.py`, PostgreSQL 15, 2 cores, 200,000 changes read 5,000 at a
+time and confirmed after each read): 43,000 to 48,000 changes/s from pgbench's TPC-B-like
+script (4 changes per transaction, 4 tables), 62,000 to 75,000 changes/s in transactions of
+100 changes. The server decodes 0.9 to 1.2 million messages/s and `pgoutput.decode` alone does
+330,000 to 470,000 messages/s: most of the time goes to building the row changes and
+transactions in Python.
 
 How one peek is read:
 - DECLARE … SCROLL CURSOR WITH HOLD FOR SELECT … FROM pg_logical_slot_peek_binary_changes(…)
@@ -111,12 +118,19 @@ class PgChangeSource:
     async def read(
         self, after: AppliedPosition, max_changes: int, wait_seconds: float
     ) -> list[SourceTransaction]:
-        """See ChangeSource.read. A schema change found after some transactions were collected is
-        raised by the next read, so the follower applies everything before it first; once raised,
-        every read raises it."""
+        """See ChangeSource.read. Whole transactions while fewer than `max_changes` changes were
+        collected, chunks of at most `max_changes`: a read returns less than twice `max_changes`.
+
+        A schema change found after some transactions were collected is raised by the next read,
+        so the follower applies everything before it first; once raised, every read raises it.
+        After any other error the next read starts over from its `after` (a new peek)."""
         if self._failure is not None:
             raise self._failure
-        return await self._read(after, max(1, max_changes), wait_seconds)
+        try:
+            return await self._read(after, max(1, max_changes), wait_seconds)
+        except BaseException:
+            self._delivered = None  # what was collected is lost: the next read must not continue
+            raise
 
     async def _read(
         self, after: AppliedPosition, max_changes: int, wait_seconds: float
