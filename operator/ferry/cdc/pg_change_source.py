@@ -11,8 +11,8 @@ Measured (`bench/cdc_pg_decode.py`, PostgreSQL 15, 2 cores, 200,000 changes read
 time and confirmed after each read): 43,000 to 48,000 changes/s from pgbench's TPC-B-like
 script (4 changes per transaction, 4 tables), 62,000 to 75,000 changes/s in transactions of
 100 changes. The server decodes 0.9 to 1.2 million messages/s and `pgoutput.decode` alone does
-330,000 to 470,000 messages/s: most of the time goes to building the row changes and
-transactions in Python.
+330,000 to 470,000 messages/s; about half of the time is Python (decoding, building row
+changes and transactions), the rest peeks, fetches and slot advances.
 
 How one peek is read:
 - DECLARE … SCROLL CURSOR WITH HOLD FOR SELECT … FROM pg_logical_slot_peek_binary_changes(…)
