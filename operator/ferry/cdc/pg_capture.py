@@ -6,13 +6,13 @@ every call is idempotent: a retry after a crash finds what the first try made.
 - `check_source`: what keeps the source from being followed (`ferry.cdc.pg_capture_checks`).
 - `start`: the publication, then the slot (in that order: pgoutput reads the publication as
   of each decoded change, so it must exist before the first one). Right before the slot, the
-  tables' published columns are recorded as the publication's comment: the reader compares every
-  Relation message with them, so a column added after the start is found even by a reader
-  started after the change. Creating a logical slot
-  waits until every transaction running on the server has ended, its caller's too, so it runs
-  in autocommit, with a statement timeout that turns a long wait into an error naming the cause.
-  The start position P0 is the slot's `confirmed_flush_lsn`: every transaction committed after
-  it comes out of the slot, every one before it is visible to any read that starts later.
+  tables' published columns are recorded as the publication's comment: the reader compares
+  every Relation message with them, so a column added after the start is found even by a
+  reader started after the change. Creating a logical slot waits until every transaction
+  running on the server has ended, its caller's too, so it runs in autocommit, with a statement
+  timeout that turns a long wait into an error naming the cause. The start position P0 is the
+  slot's `confirmed_flush_lsn`: every transaction committed after it comes out of the slot,
+  every one before it is visible to any read that starts later.
 - `drop`: the slot, then the publication. A slot in use by a backend (a follower in the middle
   of a peek) cannot be dropped: drop waits `DROP_WAIT_SECONDS` for it to be released, then
   terminates that backend (a follower's peek is short, and a drop comes at cutover, rollback

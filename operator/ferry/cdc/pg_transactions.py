@@ -1,5 +1,5 @@
 """From decoded pgoutput messages to source transactions: relations, schema checks, row changes,
-chunks. Pure: `ferry.cdc.pg_source` feeds it the messages it reads and does all I/O.
+chunks. Pure: `ferry.cdc.pg_change_source` feeds it the messages it reads and does all I/O.
 
 Positions. A transaction's position is its commit record's end (Commit.end_lsn). A large
 transaction is handed over in chunks before its Commit has been read, so when a chunk is full
