@@ -104,4 +104,18 @@ def test_cutover_is_refused_without_a_follow(obj: dict[str, Any], why: str) -> N
 
 def test_cutover_parses_like_the_other_controls() -> None:
     args = build_parser("cutover").parse_args(["cutover", "mig/shop", "-n", "team-a", "--approve"])
-    assert (args.migration, args.namespace, args.approve) == ("mig/shop", "team-a", True)
+    assert (args.target, args.namespace, args.approve, args.file) == ("mig/shop", "team-a", True, None)
+
+
+def test_cutover_takes_a_bundle_for_local_mode() -> None:
+    args = build_parser("cutover").parse_args(
+        ["cutover", "-f", "b.yaml", "--migration", "m", "--timeout", "9"]
+    )
+    assert (args.target, args.file, args.migration, args.timeout) == (None, "b.yaml", "m", 9.0)
+
+
+def test_cutover_wants_exactly_one_form(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["cutover"], ["cutover", "mig/shop", "-f", "b.yaml"]):
+        args = build_parser("cutover").parse_args(argv)
+        assert args.func(args) == 2
+        assert "mig/NAME" in capsys.readouterr().err

@@ -11,12 +11,17 @@ from typing import Any
 import pytest
 
 from ferry.api.migration import ReplicationStatus
-from ferry.cdc.changes import SourceSchemaChanged
+from ferry.cdc.changes import AppliedPosition, Position, SourceSchemaChanged
+from ferry.cdc.follower import FollowOutcome, FollowResult
 from ferry.cdc.progress import FollowState, ReplicationProgress
 from ferry.worker import follow
 from ferry.worker.setup import WorkerEnv
 
 ENV = WorkerEnv("shop", "team-a", "uid-1", 0, 1)
+
+
+def result(outcome: FollowOutcome) -> FollowResult:
+    return FollowResult(outcome, AppliedPosition(Position(0x300, text="0/300")), 0)
 
 
 def progress(state: FollowState = FollowState.FOLLOWING, **extra: Any) -> ReplicationProgress:
@@ -76,8 +81,9 @@ class Harness:
 def test_cutover_reached_exits_0(monkeypatch: pytest.MonkeyPatch) -> None:
     pod = Harness(monkeypatch)
 
-    async def body(inputs: Any, mappings: Any, uid: str, report: Any, should_stop: Any) -> None:
+    async def body(inputs: Any, mappings: Any, uid: str, report: Any, should_stop: Any) -> FollowResult:
         report(progress(FollowState.CUT_OVER, cutover_position="0/300"))
+        return result(FollowOutcome.CUT_OVER)
 
     pod.follower(body)
     assert follow.run_follower(ENV) == 0
@@ -113,13 +119,14 @@ def test_sigterm_stops_between_batches_and_exits_143(monkeypatch: pytest.MonkeyP
     pod = Harness(monkeypatch)
     batches = []
 
-    async def body(inputs: Any, mappings: Any, uid: str, report: Any, should_stop: Any) -> None:
+    async def body(inputs: Any, mappings: Any, uid: str, report: Any, should_stop: Any) -> FollowResult:
         while not await should_stop():
             batches.append(1)
             report(progress(changes_applied=len(batches)))
             if len(batches) == 3:
                 os.kill(os.getpid(), signal.SIGTERM)  # the loop's handler only sets the flag
             await asyncio.sleep(0.01)
+        return result(FollowOutcome.STOPPED)
 
     pod.follower(body)
     previous = signal.getsignal(signal.SIGTERM)
