@@ -21,8 +21,9 @@ How one peek is read:
   what the last cursor returned: re-reading then costs at most as much as reading once) and
   keeps the rows in a tuplestore that spills to disk. No transaction stays open while the
   follower applies, so the source's vacuum is not held back.
-- FETCH reads `FETCH_ROWS` rows at a time: client memory holds one fetch plus one chunk,
-  however large the transaction.
+- FETCH reads at most `FETCH_ROWS` rows, and about `FETCH_BYTES` (fewer rows when they are
+  wide: a cursor's first fetch takes `FIRST_FETCH_ROWS` rows to size the next ones): client
+  memory holds one fetch plus one chunk, however large the transaction.
 - A transaction larger than a chunk goes out in chunks before its Commit was read; a chunk's
   position is the transaction's commit end, so the reader looks that Commit up ahead in the
   cursor (exponential then binary search on the row's xid, FETCH ABSOLUTE) and moves back.
@@ -65,6 +66,8 @@ from ferry.cdc.pg_transactions import TransactionAssembler, position
 # first row arrives. About 0.1 s of server decoding at the measured rate.
 PEEK_ROWS: Final = 20_000
 FETCH_ROWS: Final = 2_000
+FETCH_BYTES: Final = 16 * 1024 * 1024
+FIRST_FETCH_ROWS: Final = 32
 POLL_SECONDS: Final = 0.2
 ADVANCE_SECONDS: Final = 1.0
 CURSOR: Final = sql.Identifier("ferry_changes")
@@ -101,6 +104,7 @@ class PgChangeSource:
         self._confirmed = confirmed_lsn  # the slot's confirmed_flush_lsn as this source moved it
         self._failure: Exception | None = failure  # a schema change is reported on every read after
         self._rows: deque[Row] = deque()
+        self._fetch_rows = FIRST_FETCH_ROWS  # rows the next FETCH asks for
         self._cursor_open = False
         self._cursor_pos = 0  # absolute (1-based) position of the last row fetched from the cursor
         self._cursor_done = False  # the cursor has no row after the fetched ones
@@ -225,9 +229,13 @@ class PgChangeSource:
         return self._rows.popleft()
 
     async def _fetch_more(self) -> bool:
-        rows = await self._fetch(sql.SQL(q.FETCH).format(rows=_number(FETCH_ROWS), cursor=CURSOR))
+        asked = self._fetch_rows
+        rows = await self._fetch(sql.SQL(q.FETCH).format(rows=_number(asked), cursor=CURSOR))
+        if rows:  # the next fetch: about FETCH_BYTES at the size these rows had
+            size = sum(len(data) for data, _ in rows) // len(rows) + 1
+            self._fetch_rows = max(1, min(FETCH_ROWS, FETCH_BYTES // size))
         self._cursor_pos += len(rows)
-        self._cursor_done = len(rows) < FETCH_ROWS
+        self._cursor_done = len(rows) < asked
         if self._cursor_done and self._cursor_pos < self._peek_limit:
             self._drained_to = self._peek_flush  # the peek decoded all there was
         self._rows.extend(rows)
@@ -247,6 +255,7 @@ class PgChangeSource:
         params = {"slot": self.slot, "rows": self._peek_limit, "publication": self.publication}
         await self._conn.execute(peek, params)
         self._cursor_open, self._cursor_pos, self._cursor_done = True, 0, False
+        self._fetch_rows = FIRST_FETCH_ROWS
         self._rows_behind = 0  # the new cursor starts at the slot
         if await self._fetch_more():
             return True

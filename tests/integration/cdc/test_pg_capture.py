@@ -386,6 +386,26 @@ async def test_a_large_transaction_comes_in_bounded_chunks(
     assert [c.new["id"] for c in flat(big) if c.new] == [str(i) for i in range(1, 50_001)]
 
 
+async def test_wide_rows_come_whole_in_chunks(source_db: Database, source: Side, migration_uid: str) -> None:
+    """Rows of 640 kB: the reader fetches fewer of them at a time, and a transaction of them still
+    comes in chunks of the size asked for."""
+    execute(source_db, "CREATE TABLE blobs (id integer PRIMARY KEY, body text)")
+    blobs = mapping("blobs", [("id", "integer"), ("body", "text")])
+    start = pg_capture.start(source, [blobs], migration_uid)
+    wide = "(SELECT string_agg(md5(i::text || g::text), '') FROM generate_series(1, 20000) g)"
+    execute(source_db, f"INSERT INTO blobs SELECT i, {wide} FROM generate_series(1, 40) i")
+    src = await pg_capture.open_source(source, [blobs], migration_uid, start)
+    try:
+        txns, _ = await read_changes(src, AppliedPosition(start), 40, max_changes=8)
+    finally:
+        await src.close()
+    assert [(t.first_index, len(t.changes), t.last_chunk) for t in txns] == [
+        (i, 8, i == 32) for i in range(0, 40, 8)
+    ]
+    bodies = rows(source_db, "SELECT body FROM blobs ORDER BY id")
+    assert [c.new["body"] for c in flat(txns) if c.new] == [b for (b,) in bodies]
+
+
 async def test_a_column_added_to_a_followed_table_stops_the_stream(
     source_db: Database, source: Side, migration_uid: str
 ) -> None:
