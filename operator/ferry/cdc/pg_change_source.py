@@ -10,7 +10,7 @@ position covers.
 Measured (`bench/cdc_pg_decode.py`, PostgreSQL 15, 2 cores, 200,000 changes read 5,000 at a
 time and confirmed after each read): 40,000 to 48,000 changes/s from pgbench's TPC-B-like
 script (4 changes per transaction, 4 tables), 55,000 to 75,000 changes/s in transactions of
-100 changes. The server decodes 0.9 to 1.2 million messages/s and `pgoutput.decode` alone does
+100 changes. The server decodes 0.7 to 1.2 million messages/s and `pgoutput.decode` alone does
 330,000 to 470,000 messages/s; about half of the time is Python (decoding, building row
 changes and transactions), the rest peeks, fetches and slot advances.
 
