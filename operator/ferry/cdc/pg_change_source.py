@@ -8,21 +8,23 @@ target committed) comes again from the next peek, and the follower skips what it
 position covers.
 
 Measured (`bench/cdc_pg_decode.py`, PostgreSQL 15, 2 cores, 200,000 changes read 5,000 at a
-time and confirmed after each read): 43,000 to 48,000 changes/s from pgbench's TPC-B-like
-script (4 changes per transaction, 4 tables), 62,000 to 75,000 changes/s in transactions of
-100 changes. The server decodes 0.9 to 1.2 million messages/s and `pgoutput.decode` alone does
+time and confirmed after each read): 40,000 to 48,000 changes/s from pgbench's TPC-B-like
+script (4 changes per transaction, 4 tables), 55,000 to 75,000 changes/s in transactions of
+100 changes. The server decodes 0.7 to 1.2 million messages/s and `pgoutput.decode` alone does
 330,000 to 470,000 messages/s; about half of the time is Python (decoding, building row
 changes and transactions), the rest peeks, fetches and slot advances.
 
 How one peek is read:
 - DECLARE … SCROLL CURSOR WITH HOLD FOR SELECT … FROM pg_logical_slot_peek_binary_changes(…)
   decodes on the server up to the WAL flushed when it starts (whole transactions only, about
-  `PEEK_ROWS` messages, or twice the rows to read again when the slot was not advanced past
-  what the last cursor returned: re-reading then costs at most as much as reading once) and
-  keeps the rows in a tuplestore that spills to disk. No transaction stays open while the
-  follower applies, so the source's vacuum is not held back.
-- FETCH reads `FETCH_ROWS` rows at a time: client memory holds one fetch plus one chunk,
-  however large the transaction.
+  `PEEK_ROWS` messages more than it returns again: those after the slot, which the follower
+  confirms a batch behind; at least twice those, so that a follower that does not confirm
+  costs at most twice the reading) and keeps the rows in a tuplestore that spills to disk.
+  No transaction stays open while the follower applies, so the source's vacuum is not held
+  back.
+- FETCH reads at most `FETCH_ROWS` rows, and about `FETCH_BYTES` (fewer rows when they are
+  wide: a cursor's first fetch takes `FIRST_FETCH_ROWS` rows to size the next ones): client
+  memory holds one fetch plus one chunk, however large the transaction.
 - A transaction larger than a chunk goes out in chunks before its Commit was read; a chunk's
   position is the transaction's commit end, so the reader looks that Commit up ahead in the
   cursor (exponential then binary search on the row's xid, FETCH ABSOLUTE) and moves back.
@@ -65,6 +67,8 @@ from ferry.cdc.pg_transactions import TransactionAssembler, position
 # first row arrives. About 0.1 s of server decoding at the measured rate.
 PEEK_ROWS: Final = 20_000
 FETCH_ROWS: Final = 2_000
+FETCH_BYTES: Final = 16 * 1024 * 1024
+FIRST_FETCH_ROWS: Final = 32
 POLL_SECONDS: Final = 0.2
 ADVANCE_SECONDS: Final = 1.0
 CURSOR: Final = sql.Identifier("ferry_changes")
@@ -101,11 +105,15 @@ class PgChangeSource:
         self._confirmed = confirmed_lsn  # the slot's confirmed_flush_lsn as this source moved it
         self._failure: Exception | None = failure  # a schema change is reported on every read after
         self._rows: deque[Row] = deque()
+        self._fetch_rows = FIRST_FETCH_ROWS  # rows the next FETCH asks for
         self._cursor_open = False
         self._cursor_pos = 0  # absolute (1-based) position of the last row fetched from the cursor
         self._cursor_done = False  # the cursor has no row after the fetched ones
         self._delivered: AppliedPosition | None = None  # where the last read left off
-        self._rows_behind = 0  # rows read between the slot's position and the cursor's
+        self._consumed = 0  # rows taken from the current cursor
+        # (commit end, rows taken at its Commit) of the transactions handed over from the cursor:
+        # how many of its rows lie past the slot once it was advanced to one of them.
+        self._commits: deque[tuple[int, int]] = deque()
         # The flush LSN the last peek decoded up to when it was not cut short by its row limit:
         # peeking again before the WAL moves would return the same rows.
         self._drained_to: int | None = None
@@ -170,6 +178,8 @@ class PgChangeSource:
             if chunk is not None:
                 out.append(chunk)
                 count += len(chunk.changes)
+                if chunk.last_chunk:
+                    self._commits.append((chunk.position.major, self._consumed))
         self._delivered = self._assembler.mark
         return out
 
@@ -190,9 +200,6 @@ class PgChangeSource:
         self._to_confirm = max(self._to_confirm, target)
         if time.monotonic() - self._advanced_at >= ADVANCE_SECONDS:
             await self._advance(self._to_confirm)
-        delivered = self._delivered
-        if delivered is not None and delivered.complete and target >= delivered.position.major:
-            self._rows_behind = 0
 
     async def lag(self, applied: AppliedPosition) -> SourceLag:
         """Bytes of WAL between the source's insert position and what is applied. The slot's own
@@ -221,13 +228,17 @@ class PgChangeSource:
                 return None
             if not await self._fetch_more():
                 return None
-        self._rows_behind += 1
+        self._consumed += 1
         return self._rows.popleft()
 
     async def _fetch_more(self) -> bool:
-        rows = await self._fetch(sql.SQL(q.FETCH).format(rows=_number(FETCH_ROWS), cursor=CURSOR))
+        asked = self._fetch_rows
+        rows = await self._fetch(sql.SQL(q.FETCH).format(rows=_number(asked), cursor=CURSOR))
+        if rows:  # the next fetch: about FETCH_BYTES at the size these rows had
+            size = sum(len(data) for data, _ in rows) // len(rows) + 1
+            self._fetch_rows = max(1, min(FETCH_ROWS, FETCH_BYTES // size))
         self._cursor_pos += len(rows)
-        self._cursor_done = len(rows) < FETCH_ROWS
+        self._cursor_done = len(rows) < asked
         if self._cursor_done and self._cursor_pos < self._peek_limit:
             self._drained_to = self._peek_flush  # the peek decoded all there was
         self._rows.extend(rows)
@@ -242,17 +253,29 @@ class PgChangeSource:
             return False  # no WAL since a peek read everything the slot held
         await self._close_cursor()
         await self._advance(self._to_confirm)  # a confirmation put off (see confirm)
-        self._peek_flush, self._peek_limit = flush, max(PEEK_ROWS, 2 * self._rows_behind)
+        again = self._rows_past_slot()
+        self._peek_flush, self._peek_limit = flush, max(PEEK_ROWS + again, 2 * again)
         peek = sql.SQL(q.PEEK).format(cursor=CURSOR)
         params = {"slot": self.slot, "rows": self._peek_limit, "publication": self.publication}
         await self._conn.execute(peek, params)
         self._cursor_open, self._cursor_pos, self._cursor_done = True, 0, False
-        self._rows_behind = 0  # the new cursor starts at the slot
+        self._fetch_rows = FIRST_FETCH_ROWS
+        self._consumed = 0  # the new cursor starts at the slot
+        self._commits.clear()
         if await self._fetch_more():
             return True
         await self._close_cursor()
         await self._advance(flush)  # nothing followed commits before `flush` (module docstring)
         return False
+
+    def _rows_past_slot(self) -> int:
+        """Rows of the last cursor that the next peek returns again: those after the slot."""
+        behind = self._consumed
+        for end, taken in self._commits:
+            if end > self._confirmed:
+                break
+            behind = self._consumed - taken
+        return behind
 
     async def _find_commit(self) -> int:
         """The end LSN of the open transaction: its Commit is its last row (rows of one transaction

@@ -122,6 +122,21 @@ def test_check_refuses_a_role_without_replication_and_tables_it_does_not_own(
     )
 
 
+def test_check_refuses_a_role_that_may_not_create_a_publication(
+    pg_server: PostgresServer, pg_db: Database
+) -> None:
+    role = f"{pg_db.user}_rep"
+    with pg_server.admin(pg_db.name) as conn:
+        conn.execute(f"CREATE ROLE \"{role}\" LOGIN REPLICATION PASSWORD '{pg_db.password}'")
+        conn.execute("CREATE TABLE shared (id integer PRIMARY KEY)")
+        conn.execute(f'ALTER TABLE shared OWNER TO "{role}"')
+    other = Database(pg_db.engine, pg_db.host, pg_db.port, pg_db.name, role, pg_db.password)
+    assert pg_capture.check_source(side_of(other), [mapping("shared", [("id", "integer")])]) == [
+        f"role {role} may not create a publication in database {pg_db.name}: "
+        f"GRANT CREATE ON DATABASE {pg_db.name} TO {role}"
+    ]
+
+
 # --- start, drop, health --------------------------------------------------------------------------
 
 
@@ -141,6 +156,27 @@ def test_start_creates_publication_and_slot_once_and_returns_the_slot_position(
         ("items",)
     ]
     assert first <= pg_capture.current_position(source)
+
+
+async def test_start_names_the_transaction_wait_when_the_slot_cannot_start(
+    source_db: Database, source: Side, migration_uid: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    create_items(source_db)
+    monkeypatch.setattr(pg_capture, "SLOT_CREATE_TIMEOUT_SECONDS", 1)
+    with psycopg.connect(source_db.libpq_dsn()) as open_transaction:
+        open_transaction.execute("INSERT INTO items VALUES (1, 'before the start', 1)")
+        with pytest.raises(pg_capture.CaptureError, match="waited 1 s for the transactions running"):
+            pg_capture.start(source, [ITEMS], migration_uid)
+        assert slot_row(source_db, capture_name(migration_uid)) is None
+    # Once it committed, the retry starts after it: that row is the copy's, not the stream's.
+    start = pg_capture.start(source, [ITEMS], migration_uid)
+    execute(source_db, "INSERT INTO items VALUES (2, 'after the start', 2)")
+    src = await pg_capture.open_source(source, [ITEMS], migration_uid, start)
+    try:
+        txns, _ = await read_changes(src, AppliedPosition(start), 1)
+    finally:
+        await src.close()
+    assert [c.new for c in flat(txns)] == [{"id": "2", "name": "after the start", "qty": "2"}]
 
 
 def test_drop_removes_slot_and_publication_and_is_idempotent(
@@ -348,6 +384,26 @@ async def test_a_large_transaction_comes_in_bounded_chunks(
     assert [t.first_index for t in big] == list(range(0, 50_000, 4000))
     assert [t.last_chunk for t in big] == [False] * (len(big) - 1) + [True]
     assert [c.new["id"] for c in flat(big) if c.new] == [str(i) for i in range(1, 50_001)]
+
+
+async def test_wide_rows_come_whole_in_chunks(source_db: Database, source: Side, migration_uid: str) -> None:
+    """Rows of 640 kB: the reader fetches fewer of them at a time, and a transaction of them still
+    comes in chunks of the size asked for."""
+    execute(source_db, "CREATE TABLE blobs (id integer PRIMARY KEY, body text)")
+    blobs = mapping("blobs", [("id", "integer"), ("body", "text")])
+    start = pg_capture.start(source, [blobs], migration_uid)
+    wide = "(SELECT string_agg(md5(i::text || g::text), '') FROM generate_series(1, 20000) g)"
+    execute(source_db, f"INSERT INTO blobs SELECT i, {wide} FROM generate_series(1, 40) i")
+    src = await pg_capture.open_source(source, [blobs], migration_uid, start)
+    try:
+        txns, _ = await read_changes(src, AppliedPosition(start), 40, max_changes=8)
+    finally:
+        await src.close()
+    assert [(t.first_index, len(t.changes), t.last_chunk) for t in txns] == [
+        (i, 8, i == 32) for i in range(0, 40, 8)
+    ]
+    bodies = rows(source_db, "SELECT body FROM blobs ORDER BY id")
+    assert [c.new["body"] for c in flat(txns) if c.new] == [b for (b,) in bodies]
 
 
 async def test_a_column_added_to_a_followed_table_stops_the_stream(
