@@ -277,7 +277,7 @@ def test_online_mariadb_to_pg_follows_the_binlog_and_cuts_over(
 ) -> None:
     source = mariadb_server.create_database()
     load_chinook(source)
-    with mariadb_server.admin() as admin, admin.cursor() as cur:  # reading the binlog as a replica
+    with mariadb_server.admin(source.name) as admin, admin.cursor() as cur:  # reading the binlog as a replica
         cur.execute(f"GRANT REPLICATION SLAVE, REPLICATION CLIENT, RELOAD ON *.* TO '{source.user}'@'%'")
         columns = "id int AUTO_INCREMENT PRIMARY KEY, body varchar(200) NOT NULL"
         cur.execute(f"CREATE TABLE `{source.name}`.notes ({columns})")
