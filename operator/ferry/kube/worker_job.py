@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Final
 
 from ferry.api.connection import DatabaseConnectionSpec, TLSMode
 from ferry.api.kinds import API_VERSION, GROUP, MIGRATION
@@ -259,68 +260,67 @@ def _job(
     }
 
 
-def build_worker_job(
-    *,
-    migration_name: str,
-    namespace: str,
-    migration_uid: str,
-    spec: MigrationSpec,
-    source: DatabaseConnectionSpec,
-    source_name: str,
-    target: DatabaseConnectionSpec,
-    target_name: str,
-    attempt: int,
-    plan_hash: str,
-    image: str,
-    selection_hash: str = "",
-    parallelism: int,
-    service_account: str,
-    resources: ResourceRequirements | None,
-) -> dict[str, Any]:
-    """The batch/v1 Job of one copy attempt: `parallelism` pods, each taking units by its index.
+@dataclass(frozen=True)
+class JobInputs:
+    """What every worker pod of a Migration is built from, the copy's and the follower's alike.
 
     `source_name`/`target_name` are the DatabaseConnection names, passed to the worker as
     FERRY_SOURCE_CONNECTION/FERRY_TARGET_CONNECTION so it reads the same objects the plan used.
     """
+
+    migration_name: str
+    namespace: str
+    migration_uid: str
+    spec: MigrationSpec
+    source: DatabaseConnectionSpec
+    source_name: str
+    target: DatabaseConnectionSpec
+    target_name: str
+    attempt: int
+    plan_hash: str
+    image: str
+    service_account: str
+    resources: ResourceRequirements | None
+    selection_hash: str = ""
+
+
+# A pod evicted or preempted (a drained node, a higher-priority pod) did nothing wrong: its
+# retry does not count against backoffLimit.
+IGNORE_DISRUPTIONS: Final = {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]}
+
+
+def _worker_pod(inputs: JobInputs, command: list[str], worker_count: int) -> dict[str, Any]:
     env = _worker_env(
-        migration_name=migration_name, namespace=namespace, migration_uid=migration_uid, spec=spec,
-        source=source, source_name=source_name, target=target, target_name=target_name, attempt=attempt,
-        plan_hash=plan_hash, selection_hash=selection_hash, worker_count=parallelism,
+        migration_name=inputs.migration_name, namespace=inputs.namespace, migration_uid=inputs.migration_uid,
+        spec=inputs.spec, source=inputs.source, source_name=inputs.source_name, target=inputs.target,
+        target_name=inputs.target_name, attempt=inputs.attempt, plan_hash=inputs.plan_hash,
+        selection_hash=inputs.selection_hash, worker_count=worker_count,
     )  # fmt: skip
-    pod_spec = _pod_spec(
-        spec, command=["ferry", "worker"], env=env, image=image, service_account=service_account,
-        resources=resources,
+    return _pod_spec(
+        inputs.spec, command=command, env=env, image=inputs.image, service_account=inputs.service_account,
+        resources=inputs.resources,
     )  # fmt: skip
+
+
+def _inputs_job(inputs: JobInputs, name: str, labels: dict[str, str], pod_spec: dict[str, Any],
+                job_spec: dict[str, Any]) -> dict[str, Any]:  # fmt: skip
     return _job(
-        name=worker_job_name(migration_name, attempt),
-        namespace=namespace,
-        migration_name=migration_name,
-        migration_uid=migration_uid,
-        labels=worker_labels(migration_name, attempt),
-        plan_hash=plan_hash,
-        pod_spec=pod_spec,
-        job_spec={"completionMode": "Indexed", "completions": parallelism, "parallelism": parallelism},
-        spec=spec,
-    )
+        name=name, namespace=inputs.namespace, migration_name=inputs.migration_name,
+        migration_uid=inputs.migration_uid, labels=labels, plan_hash=inputs.plan_hash, pod_spec=pod_spec,
+        job_spec=job_spec, spec=inputs.spec,
+    )  # fmt: skip
 
 
-def build_follower_job(
-    *,
-    migration_name: str,
-    namespace: str,
-    migration_uid: str,
-    spec: MigrationSpec,
-    source: DatabaseConnectionSpec,
-    source_name: str,
-    target: DatabaseConnectionSpec,
-    target_name: str,
-    attempt: int,
-    plan_hash: str,
-    image: str,
-    selection_hash: str = "",
-    service_account: str,
-    resources: ResourceRequirements | None,
-) -> dict[str, Any]:
+def build_worker_job(inputs: JobInputs, *, parallelism: int) -> dict[str, Any]:
+    """The batch/v1 Job of one copy attempt: `parallelism` pods, each taking units by its index."""
+    pod_spec = _worker_pod(inputs, ["ferry", "worker"], parallelism)
+    job_spec = {"completionMode": "Indexed", "completions": parallelism, "parallelism": parallelism,
+                "podFailurePolicy": {"rules": [IGNORE_DISRUPTIONS]}}  # fmt: skip
+    name = worker_job_name(inputs.migration_name, inputs.attempt)
+    return _inputs_job(inputs, name, worker_labels(inputs.migration_name, inputs.attempt), pod_spec, job_spec)
+
+
+def build_follower_job(inputs: JobInputs) -> dict[str, Any]:
     """The batch/v1 Job of one follower attempt (online mode): one pod, `ferry worker --follow`.
 
     The same pod as a copy worker's (identity, env, security context), so it needs no other
@@ -329,38 +329,17 @@ def build_follower_job(
     code 3 (EXIT_SOURCE_SCHEMA_CHANGED) fails the Job at once through the pod failure policy:
     a changed source table does not heal by retrying.
     """
-    env = _worker_env(
-        migration_name=migration_name, namespace=namespace, migration_uid=migration_uid, spec=spec,
-        source=source, source_name=source_name, target=target, target_name=target_name, attempt=attempt,
-        plan_hash=plan_hash, selection_hash=selection_hash, worker_count=1,
-    )  # fmt: skip
-    pod_spec = _pod_spec(
-        spec, command=["ferry", "worker", "--follow"], env=env, image=image,
-        service_account=service_account, resources=resources,
-    )  # fmt: skip
-    labels = {**worker_labels(migration_name, attempt), ROLE_LABEL: "follower"}
-    failure_policy = {
-        "rules": [
-            {
-                "action": "FailJob",
-                "onExitCodes": {
-                    "containerName": CONTAINER_NAME,
-                    "operator": "In",
-                    "values": [EXIT_SOURCE_SCHEMA_CHANGED],
-                },
-            },
-            # A pod evicted or preempted did nothing wrong: its retry does not count.
-            {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]},
-        ]
+    pod_spec = _worker_pod(inputs, ["ferry", "worker", "--follow"], 1)
+    labels = {**worker_labels(inputs.migration_name, inputs.attempt), ROLE_LABEL: "follower"}
+    schema_changed = {
+        "action": "FailJob",
+        "onExitCodes": {
+            "containerName": CONTAINER_NAME,
+            "operator": "In",
+            "values": [EXIT_SOURCE_SCHEMA_CHANGED],
+        },
     }
-    return _job(
-        name=follower_job_name(migration_name, attempt),
-        namespace=namespace,
-        migration_name=migration_name,
-        migration_uid=migration_uid,
-        labels=labels,
-        plan_hash=plan_hash,
-        pod_spec=pod_spec,
-        job_spec={"completions": 1, "parallelism": 1, "podFailurePolicy": failure_policy},
-        spec=spec,
-    )
+    job_spec = {"completions": 1, "parallelism": 1,
+                "podFailurePolicy": {"rules": [schema_changed, IGNORE_DISRUPTIONS]}}  # fmt: skip
+    name = follower_job_name(inputs.migration_name, inputs.attempt)
+    return _inputs_job(inputs, name, labels, pod_spec, job_spec)

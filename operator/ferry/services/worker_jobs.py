@@ -13,7 +13,7 @@ from ferry.api.kinds import DATABASE_CONNECTION
 from ferry.api.migration import MigrationSpec, MigrationStatus
 from ferry.kube.apply import server_side_apply
 from ferry.kube.status import get_object
-from ferry.kube.worker_job import build_follower_job, build_worker_job
+from ferry.kube.worker_job import JobInputs, build_follower_job, build_worker_job
 from ferry.kube.worker_rbac import WorkerIdentity, build_worker_rbac, worker_name
 
 DEFAULT_IMAGE = "ghcr.io/ferry-dev/ferry:0.1.0"
@@ -31,29 +31,29 @@ def ensure_worker_rbac(api: client.ApiClient, identity: WorkerIdentity) -> None:
         server_side_apply(api, obj)
 
 
-def _job_arguments(
+def _job_inputs(
     api: client.ApiClient, name: str, namespace: str, uid: str, spec: MigrationSpec, status: MigrationStatus
-) -> dict[str, Any]:
+) -> JobInputs:
     """What the copy and the follower Job builders share: the Migration, its two connections
     (read from the API, as the plan used them), the attempt, the plan and the pod's identity."""
     source = get_object(api, DATABASE_CONNECTION, namespace, spec.source.connection_ref.name)
     target = get_object(api, DATABASE_CONNECTION, namespace, spec.target.connection_ref.name)
-    return {
-        "migration_name": name,
-        "namespace": namespace,
-        "migration_uid": uid,
-        "spec": spec,
-        "source": DatabaseConnectionSpec.model_validate(source["spec"]),
-        "source_name": spec.source.connection_ref.name,
-        "target": DatabaseConnectionSpec.model_validate(target["spec"]),
-        "target_name": spec.target.connection_ref.name,
-        "attempt": status.attempts,
-        "plan_hash": status.plan.hash if status.plan and status.plan.hash else "",
-        "selection_hash": status.plan.selection_hash or "" if status.plan else "",
-        "image": spec.job.image or os.environ.get("FERRY_WORKER_IMAGE", DEFAULT_IMAGE),
-        "service_account": spec.job.service_account_name or worker_name(name),
-        "resources": spec.job.resources,
-    }
+    return JobInputs(
+        migration_name=name,
+        namespace=namespace,
+        migration_uid=uid,
+        spec=spec,
+        source=DatabaseConnectionSpec.model_validate(source["spec"]),
+        source_name=spec.source.connection_ref.name,
+        target=DatabaseConnectionSpec.model_validate(target["spec"]),
+        target_name=spec.target.connection_ref.name,
+        attempt=status.attempts,
+        plan_hash=status.plan.hash if status.plan and status.plan.hash else "",
+        selection_hash=status.plan.selection_hash or "" if status.plan else "",
+        image=spec.job.image or os.environ.get("FERRY_WORKER_IMAGE", DEFAULT_IMAGE),
+        service_account=spec.job.service_account_name or worker_name(name),
+        resources=spec.job.resources,
+    )
 
 
 def _create(api: client.ApiClient, namespace: str, job: dict[str, Any]) -> str:
@@ -70,17 +70,15 @@ def create_worker_job(
     api: client.ApiClient, name: str, namespace: str, uid: str, spec: MigrationSpec, status: MigrationStatus
 ) -> str:
     """Create the Job of the current attempt, or adopt it when it exists (an operator restart)."""
-    arguments = _job_arguments(api, name, namespace, uid, spec, status)
-    return _create(api, namespace, build_worker_job(**arguments, parallelism=spec.copy_.parallelism))
+    inputs = _job_inputs(api, name, namespace, uid, spec, status)
+    return _create(api, namespace, build_worker_job(inputs, parallelism=spec.copy_.parallelism))
 
 
 def create_follower_job(
     api: client.ApiClient, name: str, namespace: str, uid: str, spec: MigrationSpec, status: MigrationStatus
 ) -> str:
     """Create (or adopt) the online follower's Job of the current attempt."""
-    return _create(
-        api, namespace, build_follower_job(**_job_arguments(api, name, namespace, uid, spec, status))
-    )
+    return _create(api, namespace, build_follower_job(_job_inputs(api, name, namespace, uid, spec, status)))
 
 
 def read_worker_job(api: client.ApiClient, namespace: str, job_name: str | None) -> Any:

@@ -14,6 +14,7 @@ from ferry.db.credentials import EnvSecretSource, env_var_for, resolve_credentia
 from ferry.kube.worker_job import (
     EXIT_SOURCE_SCHEMA_CHANGED,
     MAX_JOB_NAME,
+    JobInputs,
     SecretEnvCollision,
     build_follower_job,
     build_worker_job,
@@ -113,7 +114,8 @@ def build(**overrides: Any) -> dict[str, Any]:
         "resources": ResourceRequirements.model_validate({"requests": {"cpu": "500m", "memory": "256Mi"}}),
     }
     kwargs.update(overrides)
-    return build_worker_job(**kwargs)
+    parallelism = kwargs.pop("parallelism")
+    return build_worker_job(JobInputs(**kwargs), parallelism=parallelism)
 
 
 def env_of(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -291,7 +293,7 @@ def build_follower(**overrides: Any) -> dict[str, Any]:
         "resources": None,
     }
     kwargs.update(overrides)
-    return build_follower_job(**kwargs)
+    return build_follower_job(JobInputs(**kwargs))
 
 
 def test_the_follower_job_is_one_pod_running_worker_follow() -> None:
@@ -325,3 +327,10 @@ def test_a_changed_source_table_fails_the_follower_job_at_once() -> None:
         "onExitCodes": {"containerName": "worker", "operator": "In", "values": [EXIT_SOURCE_SCHEMA_CHANGED]},
     }
     assert EXIT_SOURCE_SCHEMA_CHANGED == 3
+
+
+def test_an_evicted_copy_worker_does_not_spend_a_retry() -> None:
+    """A drained node or a preemption is not the worker's failure: the Job ignores the pod."""
+    rules = build()["spec"]["podFailurePolicy"]["rules"]
+    assert {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]} in rules
+    assert build()["spec"]["template"]["spec"]["restartPolicy"] == "Never"  # what the policy requires
