@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from ferry.cdc.follower import follow
-
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import MigrationSpec
 from ferry.cdc.capture import open_change_source, source_position
+from ferry.cdc.follower import follow
 from ferry.cdc.progress import ReplicationProgress
 from ferry.db.credentials import Credentials
 from ferry.services.endpoints import endpoint_for
