@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from ferry.api.connection import CredentialsSecretRef, DatabaseConnectionSpec
 from ferry.api.migration import MigrationSpec
 from ferry.cdc.changes import AppliedPosition, Position, SourceTransaction
-from ferry.cdc.mysql_capture import MySQLChangeSource
+from ferry.cdc.mysql_change_source import MySQLChangeSource
 from ferry.db.credentials import Credentials
 from ferry.schema.discovery import discover
 from ferry.schema.mapping import TableMapping

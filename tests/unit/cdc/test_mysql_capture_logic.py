@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 import pytest
 
 from ferry.cdc.changes import AppliedPosition, ChangeKind, Position, RowChange, SourceTransaction
-from ferry.cdc.mysql_capture import _uncovered, bytes_between, server_id_for, source_problems
+from ferry.cdc.mysql_capture import server_id_for, source_problems
 from ferry.cdc.mysql_capture_ddl import TableDDL, changed_tables, dropped_database
 from ferry.cdc.mysql_capture_sql import BinlogFile
 from ferry.cdc.mysql_capture_stream import BinlogPosition
 from ferry.cdc.mysql_capture_values import SourceColumn, converter, describe, none_value
+from ferry.cdc.mysql_change_source import _uncovered, bytes_between
 from ferry.schema.mapping import ColumnMapping, TableMapping
 
 READY = {"log_bin": "ON", "binlog_format": "ROW", "binlog_row_image": "FULL"}
