@@ -76,7 +76,11 @@ def test_approve_pins_the_current_plan_hash(
     code, out, _ = ferry(capsys, "approve", f"mig/{migration}", "-n", namespace, "--kubeconfig", kubeconfig)
     assert code == 0
     assert f"approved plan {PLAN_HASH}" in out
-    assert read(kube_api, namespace, migration)["spec"]["approval"] == {"planHash": PLAN_HASH}
+    # The cutover approval (online mode) is a field of its own, untouched by a plan approval.
+    assert read(kube_api, namespace, migration)["spec"]["approval"] == {
+        "planHash": PLAN_HASH,
+        "cutover": False,
+    }
     # Approving again is harmless and says so.
     code, out, _ = ferry(capsys, "approve", migration, "-n", namespace, "--kubeconfig", kubeconfig)
     assert code == 0 and "already approved" in out

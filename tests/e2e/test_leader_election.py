@@ -169,7 +169,6 @@ def test_one_operator_acts_and_a_standby_takes_over_within_the_lease(
     wait_for_phase(kube_api, namespace, "second", {"Succeeded"}, timeout=120)
     assert len(worker_jobs(kube_api, namespace, "second")) == 1
     assert len(worker_jobs(kube_api, namespace, "first")) == 1, "the new leader re-ran a finished Migration"
-    assert "second" not in leader.process.log_text()
 
     # Someone else takes the lease (as a partitioned leader would find): the holder stops acting
     # and exits non-zero within the renew deadline plus the grace, to restart as a standby.
