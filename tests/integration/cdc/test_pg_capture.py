@@ -226,7 +226,13 @@ def test_drop_terminates_a_backend_that_holds_the_slot(
 def test_slot_health_reports_retained_wal(source_db: Database, source: Side, migration_uid: str) -> None:
     create_items(source_db)
     pg_capture.start(source, [ITEMS], migration_uid)
-    execute(source_db, "INSERT INTO items SELECT g, repeat('x', 100), g FROM generate_series(1, 2000) g")
+    # A synchronous commit flushes the WAL, so the write position the health reads is past the rows
+    # (the test server commits asynchronously).
+    execute(
+        source_db,
+        "SET synchronous_commit = on; "
+        "INSERT INTO items SELECT g, repeat('x', 100), g FROM generate_series(1, 2000) g",
+    )
     health = pg_capture.slot_health(source, migration_uid)
     assert health is not None
     assert health.wal_status == "reserved" and not health.active
