@@ -1,9 +1,8 @@
-"""The binlog reader of one follower: a thread that reads the row-based binlog with mysql-replication
-and hands over source transactions, in commit order, through a bounded queue.
+"""Binlog events to source transactions: what one pass over a row-based binlog hands over, in
+commit order (`BinlogPass`), and the positions and settings it works with.
 
-mysql-replication speaks the replication protocol synchronously, so it runs in a thread of its
-own; the queue (a few chunks) is what bounds memory and lets the binlog be read while the
-follower applies the previous batch.
+The thread that runs the passes and the queue that bounds memory are
+`ferry.cdc.mysql_binlog_reader`.
 
 Transactions ("event groups") in a MariaDB binlog start with a GTID event (MySQL: a GTID or a
 `BEGIN` query) and end with an XID event (InnoDB), a `COMMIT` query (non-transactional
@@ -25,16 +24,13 @@ cutover position that lies past the last change of a followed table.
 from __future__ import annotations
 
 import logging
-import queue
 import re
-import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pymysqlreplication import BinLogStreamReader  # type: ignore[import-untyped]
 from pymysqlreplication.event import (  # type: ignore[import-untyped]
     FormatDescriptionEvent,
     GtidEvent,
@@ -64,10 +60,7 @@ from ferry.cdc.mysql_capture_values import (
 
 CHUNK_CHANGES = 5000  # changes per SourceTransaction chunk
 HOLD_CHANGES = 20000  # a transaction up to this size is held whole; a larger one is read twice
-QUEUE_CHUNKS = 8  # chunks read ahead of the follower
-HEARTBEAT_SECONDS = 1.0  # the server sends a heartbeat after this long without events
 MARKER_SECONDS = 0.5
-READ_TIMEOUT_SECONDS = 60  # a silent connection (no heartbeat for this long) is dead
 
 # mysql-replication warns on every connection unless binlog_row_metadata = FULL; the capture takes
 # column names, signedness and character sets from information_schema instead (`describe`).
@@ -181,18 +174,18 @@ class _Group:
 
 
 @dataclass(frozen=True)
-class _Reread:
+class Reread:
     """A transaction too large to hold: read it again from `start` up to its commit at `end`."""
 
     start: BinlogPosition
     end: BinlogPosition
 
 
-class _Stopped(Exception):
+class ReaderStopped(Exception):
     pass
 
 
-class _Pass:
+class BinlogPass:
     """One reading of the binlog: events in, transactions (and markers) out through `emit`.
 
     `commit`: None while following; on the second reading of a large transaction, its known
@@ -220,7 +213,7 @@ class _Pass:
 
     # -- events -------------------------------------------------------------------------------
 
-    def handle(self, event: Any) -> _Reread | None:
+    def handle(self, event: Any) -> Reread | None:
         if isinstance(event, RotateEvent):
             self.file = event.next_binlog
             return None
@@ -258,7 +251,7 @@ class _Pass:
             self._close(self.last_end, None)
         self.group = _Group(start, kind)
 
-    def _query(self, event: Any, end: BinlogPosition | None) -> _Reread | None:
+    def _query(self, event: Any, end: BinlogPosition | None) -> Reread | None:
         statement = str(event.query).strip()
         words = [w.upper() for w in _COMMENT.sub(" ", statement).split(None, 2)[:2]] + [""]
         if words[0] == "BEGIN":
@@ -346,7 +339,7 @@ class _Pass:
         self._send(SourceTransaction(self.commit.position(), commit_time, changes, group.emitted, last))
         group.emitted += len(changes)
 
-    def _close(self, end: BinlogPosition, timestamp: int | None) -> _Reread | None:
+    def _close(self, end: BinlogPosition, timestamp: int | None) -> Reread | None:
         group, self.group = self.group, None
         commit_time = datetime.fromtimestamp(timestamp, UTC) if timestamp else None
         self.boundary = end
@@ -362,7 +355,7 @@ class _Pass:
             self.done = True
             return None
         if group.overflow:
-            return _Reread(group.start, end)
+            return Reread(group.start, end)
         if not group.changes:
             self.marker = (end, commit_time)
             if time.monotonic() - self.last_emit >= MARKER_SECONDS:
@@ -407,99 +400,3 @@ def _group_kind(event: Any) -> str:
 def _shortened(statement: str, limit: int = 200) -> str:
     text = " ".join(statement.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-class BinlogReader:
-    """Reads the binlog from `start` in a thread; `queue` holds SourceTransactions and, last, the
-    exception that ended the reading."""
-
-    def __init__(self, config: StreamConfig, start: BinlogPosition) -> None:
-        self.config = config
-        self.start_position = start
-        self.queue: queue.Queue[SourceTransaction | BaseException] = queue.Queue(maxsize=QUEUE_CHUNKS)
-        self.position = start  # the end of the last transaction read
-        self.gtid: str | None = None
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"binlog-{config.server_id}", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        while True:  # unblock a put waiting for room
-            try:
-                self.queue.get_nowait()
-            except queue.Empty:
-                break
-        self._thread.join(timeout)
-
-    def _put(self, item: SourceTransaction | BaseException) -> None:
-        while not self._stop.is_set():
-            try:
-                self.queue.put(item, timeout=0.2)
-                return
-            except queue.Full:
-                continue
-        raise _Stopped()
-
-    def _stream(self, start: BinlogPosition, blocking: bool) -> Any:
-        return BinLogStreamReader(
-            connection_settings={**self.config.connection, "read_timeout": READ_TIMEOUT_SECONDS},
-            server_id=self.config.server_id,
-            resume_stream=True,
-            log_file=start.file,
-            log_pos=start.pos,
-            blocking=blocking,
-            slave_heartbeat=HEARTBEAT_SECONDS if blocking else None,
-            only_schemas=sorted({schema for schema, _ in self.config.tables}),
-            only_tables=sorted({table for _, table in self.config.tables}),
-            enable_logging=False,
-        )
-
-    def _run(self) -> None:
-        try:
-            position = self.start_position
-            while not self._stop.is_set():
-                reread = self._read(position, None)
-                if reread is None:
-                    return
-                self._read(reread.start, reread.end)
-                position = reread.end
-        except _Stopped:
-            return
-        except BaseException as exc:  # handed to the follower, which raises it
-            if not isinstance(exc, SourceSchemaChanged | BinlogStreamError):
-                wrapped = BinlogStreamError(
-                    f"reading the binlog after {self.position.file}:{self.position.pos} failed: {exc}"
-                )
-                wrapped.__cause__ = exc
-                exc = wrapped
-            try:
-                self._put(exc)
-            except _Stopped:
-                return
-
-    def _read(self, start: BinlogPosition, commit: BinlogPosition | None) -> _Reread | None:
-        """Follow the binlog from `start` (until a large transaction needs a second reading), or
-        read the large transaction ending at `commit` a second time."""
-        reading = _Pass(self.config, start, self._put, commit)
-        stream = self._stream(start, blocking=commit is None)
-        try:
-            while not self._stop.is_set():
-                event = stream.fetchone()
-                if event is None:
-                    raise BinlogStreamError(f"the binlog stream from {start.file}:{start.pos} ended")
-                if isinstance(event, FormatDescriptionEvent) and event.packet.log_pos:
-                    # A binlog file starts (the one sent when a connection starts mid-file has no
-                    # position). Table ids restart with the server, and the library keeps the map
-                    # of an id whose new table it filters out: forget every id.
-                    stream.table_map.clear()
-                reread = reading.handle(event)
-                if commit is None:
-                    self.position, self.gtid = reading.boundary, reading.gtid or self.gtid
-                if reread is not None or reading.done:
-                    return reread
-            return None
-        finally:
-            stream.close()

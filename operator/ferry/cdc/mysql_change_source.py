@@ -25,7 +25,8 @@ from ferry.cdc.changes import (
     SourceSchemaChanged,
     SourceTransaction,
 )
-from ferry.cdc.mysql_capture_stream import BinlogPosition, BinlogReader, StreamConfig
+from ferry.cdc.mysql_binlog_reader import BinlogReader
+from ferry.cdc.mysql_capture_stream import BinlogPosition, StreamConfig
 from ferry.cdc.mysql_connection import BinlogOff, BinlogPurged, connect
 from ferry.services.planning import Side
 
