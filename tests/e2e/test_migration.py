@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
@@ -108,23 +109,17 @@ def test_mariadb_to_pg_succeeds(
     assert kinds == [("f", 11), ("p", 11)]  # Chinook's 11 primary keys and 11 foreign keys
 
 
-def _approve(plane: ControlPlane, namespace: str, name: str) -> subprocess.CompletedProcess[str]:
+def _cli(plane: ControlPlane, namespace: str, *argv: str) -> subprocess.CompletedProcess[str]:
+    """`kubectl ferry ARGV -n NAMESPACE` as a user with the test's admin kubeconfig, 80 columns wide."""
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "ferry.cli.main",
-            "approve",
-            f"mig/{name}",
-            "-n",
-            namespace,
-            "--kubeconfig",
-            str(plane.kubeconfig_path),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+        [sys.executable, "-m", "ferry.cli.main", *argv, "-n", namespace,
+         "--kubeconfig", str(plane.kubeconfig_path)],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "80"},
+    )  # fmt: skip
+
+
+def _approve(plane: ControlPlane, namespace: str, name: str) -> subprocess.CompletedProcess[str]:
+    return _cli(plane, namespace, "approve", f"mig/{name}")
 
 
 def test_destructive_plan_waits_for_approval_and_a_schema_change_invalidates_it(
@@ -151,6 +146,18 @@ def test_destructive_plan_waits_for_approval_and_a_schema_change_invalidates_it(
         for op in waiting["status"]["plan"]["operations"]
     )
     assert "kubectl ferry approve" in condition(waiting["status"], "Ready")["message"]
+    # The whole plan is kept beside the Migration, owned by it, for reviewers.
+    kept = client.CoreV1Api(kube_api).read_namespaced_config_map("ferry-plan-gated", namespace)
+    assert waiting["status"]["plan"]["configMap"] == "ferry-plan-gated"
+    assert [o.uid for o in kept.metadata.owner_references] == [waiting["metadata"]["uid"]]
+    script = _cli(control_plane, namespace, "plan", "mig/gated", "--sql")
+    assert script.returncode == 0, script.stderr
+    assert f"plan hash {first_hash}" in script.stdout.splitlines()[0]
+    assert "ALTER TABLE public.artist DROP COLUMN legacy_note;" in script.stdout
+    shown = _cli(control_plane, namespace, "plan", "mig/gated")
+    assert shown.returncode == 0, shown.stderr
+    assert " drop_column " in shown.stdout and "refused:" in shown.stdout
+    assert max(len(line) for line in shown.stdout.splitlines()) <= 80
 
     # The target changes after the plan was shown: an approval of the old plan must not run.
     with psycopg.connect(pg_db2.libpq_dsn(), autocommit=True) as conn:

@@ -111,6 +111,11 @@ class PlanStatus(StatusModel):
     warnings_omitted: int = Field(
         default=0, description="Warnings beyond those listed (`ferry plan` shows all)."
     )
+    config_map: str | None = Field(
+        default=None,
+        description="ConfigMap holding the whole plan: every operation with its DDL, the warnings, "
+        "errors and the SQL script (`kubectl ferry plan mig/NAME`).",
+    )
 
 
 class ProgressStatus(StatusModel):

@@ -70,6 +70,17 @@ def add_target_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_optional_target_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """For commands with a cluster form (mig/NAME) and a local one (-f bundle.yaml)."""
+    parser.add_argument("target", nargs="?", metavar="mig/NAME", help=f"cluster: {what} (NAME or mig/NAME)")
+    parser.add_argument(
+        "-n", "--namespace", help="cluster: the Migration's namespace (default: the kubeconfig's)"
+    )
+    parser.add_argument(
+        "--kubeconfig", help="cluster: path of the kubeconfig (default: $KUBECONFIG or ~/.kube/config)"
+    )
+
+
 def target_namespace(args: argparse.Namespace) -> str:
     namespace: str = args.namespace or current_namespace(args.kubeconfig)
     return namespace

@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from ferry.cli.bundle import add_bundle_arguments
+from ferry.cli.control import add_optional_target_arguments
 from ferry.cli.exits import EXIT_REFUSED
 
 
@@ -26,15 +27,7 @@ def register(subparsers: Any) -> None:
         description="Cluster: set spec.cutover.requested on an online Migration (mig/NAME). Local: ask the "
         "`ferry run` following a bundle's Migration to cut over (-f bundle.yaml), and wait for the outcome.",
     )
-    parser.add_argument(
-        "target", nargs="?", metavar="mig/NAME", help="cluster: the Migration (NAME or mig/NAME)"
-    )
-    parser.add_argument(
-        "-n", "--namespace", help="cluster: the Migration's namespace (default: the kubeconfig's)"
-    )
-    parser.add_argument(
-        "--kubeconfig", help="cluster: path of the kubeconfig (default: $KUBECONFIG or ~/.kube/config)"
-    )
+    add_optional_target_arguments(parser, "the Migration")
     parser.add_argument(
         "--approve",
         action="store_true",

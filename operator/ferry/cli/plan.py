@@ -1,5 +1,7 @@
 """`ferry plan -f bundle.yaml`: what the Migration would do to the target schema, before any row moves.
 
+(`kubectl ferry plan mig/NAME` shows the plan the operator made instead: ferry.cli.plan_cluster.)
+
 Reads the bundle (Secrets, DatabaseConnections, Migration, optionally a Project), discovers
 both databases, and prints the plan — schema DDL and the data operations of the copy and
 rollback settings — as a table coloured by risk (readable in 80 columns), `--output json`, or
@@ -20,12 +22,12 @@ import sys
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table as RichTable
 
 from ferry.api.migration import MigrationSpec
 from ferry.cdc.lifecycle import CdcCaptureOps
 from ferry.cli.bundle import Bundle, BundleError, add_bundle_arguments, load_bundle
+from ferry.cli.control import add_optional_target_arguments
+from ferry.cli.plan_render import print_plan
 from ferry.db.credentials import SecretError
 from ferry.db.dialects import family
 from ferry.observability.errors import first_line
@@ -35,7 +37,6 @@ from ferry.services.capture_ops import plan_with_capture
 from ferry.services.effective import effective_spec
 from ferry.services.gate import Decision, Verdict
 
-RISK_STYLE = {"safe": "green", "lossy": "yellow", "destructive": "bold red"}
 EXIT_OK, EXIT_ERROR, EXIT_REFUSED = 0, 1, 2
 
 
@@ -43,13 +44,28 @@ def register(subparsers: Any) -> None:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "plan", help="show the schema changes and their risk, without changing anything"
     )
-    add_bundle_arguments(parser, file_help="YAML bundle with the Migration, connections, Secrets")
+    add_optional_target_arguments(parser, "the Migration whose plan the operator made")
+    add_bundle_arguments(
+        parser, file_help="local: YAML bundle with the Migration, connections, Secrets", required=False
+    )
     parser.add_argument("--output", choices=("table", "json"), default="table")
     parser.add_argument(
         "--sql", action="store_true",
         help="print the plan as the SQL script Ferry would run (comments name each risk and reason)",
     )  # fmt: skip
-    parser.set_defaults(func=run_plan)
+    parser.set_defaults(func=dispatch)
+
+
+def dispatch(args: argparse.Namespace) -> int:
+    if bool(args.file) == bool(args.target):
+        print("error: name the Migration as mig/NAME (cluster) or give -f bundle.yaml (local), not both",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_ERROR
+    if args.target:
+        from ferry.cli.plan_cluster import show_cluster_plan  # the Kubernetes client only when needed
+
+        return show_cluster_plan(args)
+    return run_plan(args)
 
 
 def make_plan(bundle: Bundle, spec: MigrationSpec) -> Plan:
@@ -91,49 +107,6 @@ def run_plan(args: argparse.Namespace) -> int:
         verdict = {"decision": str(decision.verdict), "exitCode": code}
         print(json.dumps({"migration": name, **plan.to_dict(), **verdict}, indent=2, ensure_ascii=False))
     else:
-        print_plan(Console(), name, plan, decision)
+        refused = None if decision.may_run or decision.verdict == Verdict.PLAN_ERRORS else decision.message
+        print_plan(Console(), name, plan.to_dict(), refused)
     return code
-
-
-def print_plan(console: Console, name: str, plan: Plan, decision: Decision) -> None:
-    """One row per operation, under a heading per phase: the kind above the table name in one
-    column wide enough for both, detail and reason in one column that wraps, so the table stays
-    whole in an 80-column terminal."""
-    table = RichTable(title=f"Migration {name}: schema plan (mode {plan.mode})", title_justify="left")
-    # Widths set here: rich's own shrinking crops the last column when a terminal is narrow.
-    number = len(str(len(plan.operations)))
-    risk_width = max(len(r) for r in RISK_STYLE)
-    room = console.width - 13 - number - risk_width  # 5 rules and 2 spaces of padding per column
-    longest = max((len(s) for op in plan.operations for s in (op.kind, op.qualified_table)), default=9)
-    names = max(min(longest, room - 22), 17)  # detail keeps at least 22 columns
-    table.add_column("#", justify="right", width=number)
-    table.add_column("operation / table", overflow="fold", width=names)
-    table.add_column("risk", width=risk_width)
-    table.add_column("detail / reason", overflow="fold", width=max(room - names, 10))
-    phase = None
-    for i, op in enumerate(plan.operations, 1):
-        if op.phase != phase:
-            if phase is not None:
-                table.add_section()
-            phase = op.phase
-            table.add_row("", f"[bold]{phase.replace('_', '-')}[/]", "", "")
-        what = [escape(op.detail)] if op.detail else []
-        what += [f"[dim]{escape(op.reason)}[/]"] if op.reason else []
-        what += [f"{op.affected_rows:,} rows"] if op.affected_rows else []
-        risk = f"[{RISK_STYLE[op.risk]}]{op.risk}[/]"
-        table.add_row(str(i), f"{op.kind}\n{escape(op.qualified_table)}", risk, "\n".join(what))
-    if plan.operations:
-        console.print(table)
-    else:
-        console.print(f"Migration {name}: no schema change needed (mode {plan.mode}).")
-    counts = plan.counts()
-    console.print(
-        "  ".join(f"[{RISK_STYLE[risk]}]{risk}: {n}[/]" for risk, n in counts.items())
-        + f"   plan hash {plan.hash}"
-    )
-    for warning in plan.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
-    for error in plan.errors:
-        console.print(f"[bold red]error:[/] {error}", highlight=False)
-    if not decision.may_run and decision.verdict != Verdict.PLAN_ERRORS:
-        console.print(f"[bold red]refused:[/] {decision.message}", highlight=False)

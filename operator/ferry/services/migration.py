@@ -195,6 +195,7 @@ class MigrationReconciler:
             out.requeue_after = PLAN_RETRY_SECONDS
             return
         st.plan = planned.plan.to_status()
+        st.plan.config_map = self.ports.publish_plan(ctx, planned.plan, sides.target.dialect)
         approve = f"approve with: kubectl ferry approve mig/{ctx.name} -n {ctx.namespace}"
         decision = decide(
             spec, planned.plan, governance, target_read_only=sides.target.spec.read_only, approve_hint=approve

@@ -6,15 +6,20 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.kinds import MIGRATION
 from ferry.api.migration import MigrationSpec, MigrationStatus
 from ferry.db.credentials import Credentials, resolve_credentials
+from ferry.kube.apply import server_side_apply
+from ferry.kube.plan_configmap import build_plan_configmap
 from ferry.kube.secrets import KubeSecretSource
 from ferry.kube.status import patch_status
+from ferry.observability.logging import get_logger
 from ferry.observability.redaction import register_secret
 from ferry.schema.mapping import TableMapping
+from ferry.schema.plan import Plan
 from ferry.services import rollback
 from ferry.services.capture_ops import CaptureHealth, CaptureOps, FollowRecord, plan_with_capture
 from ferry.services.connection_refs import ready_connection
@@ -31,6 +36,8 @@ from ferry.services.worker_jobs import (
     read_worker_job,
     worker_identity,
 )
+
+log = get_logger(__name__)
 
 
 class NoCapture(Exception):
@@ -106,6 +113,17 @@ class KubeMigrationPorts:
 
     def suspend_job(self, namespace: str, job_name: str, suspend: bool) -> None:
         client.BatchV1Api(self.api).patch_namespaced_job(job_name, namespace, {"spec": {"suspend": suspend}})
+
+    def publish_plan(self, ctx: MigrationContext, plan: Plan, target_dialect: str) -> str | None:
+        configmap = build_plan_configmap(ctx.namespace, ctx.name, ctx.uid, plan, target_dialect)
+        try:
+            server_side_apply(self.api, configmap)
+        except ApiException as exc:  # RBAC or quota: the summary in status still stands; say why
+            log.warning("plan ConfigMap not written", migration=ctx.name, namespace=ctx.namespace,
+                        status=exc.status, reason=exc.reason)  # fmt: skip
+            return None
+        name: str = configmap["metadata"]["name"]
+        return name
 
     # -- the databases -------------------------------------------------------------------------
 

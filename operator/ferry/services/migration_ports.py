@@ -19,6 +19,7 @@ from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import MigrationSpec, MigrationStatus
 from ferry.db.credentials import Credentials
 from ferry.schema.mapping import TableMapping
+from ferry.schema.plan import Plan
 from ferry.services.capture_ops import CaptureHealth, FollowRecord
 from ferry.services.planning import PlannedMigration, Side
 from ferry.services.policy import Governance
@@ -85,6 +86,11 @@ class MigrationPorts(Protocol):
     def job_state(self, namespace: str, job_name: str | None) -> JobState: ...
 
     def suspend_job(self, namespace: str, job_name: str, suspend: bool) -> None: ...
+
+    def publish_plan(self, ctx: MigrationContext, plan: Plan, target_dialect: str) -> str | None:
+        """Keep the whole plan where reviewers can read it; returns the ConfigMap's name, or None
+        when it could not be written (the status summary still stands)."""
+        ...
 
     # -- the databases -------------------------------------------------------------------------
     def plan(self, spec: MigrationSpec, sides: Sides, owned_tables: list[str]) -> PlannedMigration: ...

@@ -6,10 +6,9 @@ import io
 
 from rich.console import Console
 
-from ferry.cli.plan import print_plan
+from ferry.cli.plan_render import print_plan
 from ferry.schema.operations import Operation
 from ferry.schema.plan import Plan
-from ferry.services.gate import Decision, Verdict
 
 OPERATIONS = (
     Operation(kind="create_table", schema="public", table="playlist_track", risk="safe",
@@ -30,7 +29,7 @@ def rendered(width: int) -> list[str]:
                 mode="diff", hash="h")  # fmt: skip
     out = io.StringIO()
     console = Console(file=out, width=width, color_system=None)
-    print_plan(console, "move", plan, Decision(verdict=Verdict.RUN))
+    print_plan(console, "move", plan.to_dict(), refused=None)
     return out.getvalue().splitlines()
 
 

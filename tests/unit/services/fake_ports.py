@@ -100,6 +100,7 @@ class FakePorts:
     calls: list[tuple[Any, ...]] = field(default_factory=list)
     saved: list[MigrationStatus] = field(default_factory=list)
     created_jobs: list[tuple[str, int, MigrationSpec]] = field(default_factory=list)
+    published_plans: list[tuple[str, str]] = field(default_factory=list)  # (plan hash, target dialect)
     # online mode
     start_position: str = "0/16B3748"
     cutover_position: str | None = "0/2000000"
@@ -139,6 +140,10 @@ class FakePorts:
 
     def suspend_job(self, namespace: str, job_name: str, suspend: bool) -> None:
         self.calls.append(("suspend" if suspend else "resume", job_name))
+
+    def publish_plan(self, ctx: MigrationContext, plan: Plan, target_dialect: str) -> str | None:
+        self.published_plans.append((plan.hash, target_dialect))
+        return f"ferry-plan-{ctx.name}"
 
     # -- the databases
     def plan(self, spec: MigrationSpec, sides: Sides, owned_tables: list[str]) -> PlannedMigration:

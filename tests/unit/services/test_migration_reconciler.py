@@ -152,6 +152,9 @@ def test_a_destructive_plan_awaits_approval() -> None:
     assert ctx.status.plan is not None and ctx.status.plan.destructive == 1
     assert "kubectl ferry approve mig/shop -n team-a" in (ctx.status.message or "")
     assert ports.created_jobs == [] and out.requeue_after == 15
+    # Reviewers read the whole plan (not the status summary) from the ConfigMap status names.
+    assert ports.published_plans == [(planned.plan.hash, "postgresql")]
+    assert ctx.status.plan.config_map == "ferry-plan-shop"
 
 
 def test_a_stale_approval_is_reported_and_does_not_run() -> None:
