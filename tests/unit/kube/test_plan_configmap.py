@@ -14,12 +14,12 @@ from ferry.schema.plan import Plan
 
 
 def _plan(tables: int) -> Plan:
-    ops = tuple(
-        Operation(kind="create_table", schema="public", table=f"t{i}", risk="safe", reason="new table",
-                  detail="1 column", table_def=Table(schema="public", name=f"t{i}",
-                                                     columns=(Column(name="id", type="integer", nullable=False),)))
-        for i in range(tables)
-    )  # fmt: skip
+    def create(i: int) -> Operation:
+        table = Table(schema="public", name=f"t{i}", columns=(Column(name="id", type="integer", nullable=False),))
+        return Operation(kind="create_table", schema="public", table=f"t{i}", risk="safe", reason="new table",
+                         detail="1 column", table_def=table)  # fmt: skip
+
+    ops = tuple(create(i) for i in range(tables))
     return Plan(ops, ("a warning",), (), "s", "t", "diff", hash="f" * 64)
 
 
