@@ -15,7 +15,8 @@ from ferry.schema.plan import Plan
 
 def _plan(tables: int) -> Plan:
     def create(i: int) -> Operation:
-        table = Table(schema="public", name=f"t{i}", columns=(Column(name="id", type="integer", nullable=False),))
+        column = Column(name="id", type="integer", nullable=False)
+        table = Table(schema="public", name=f"t{i}", columns=(column,))
         return Operation(kind="create_table", schema="public", table=f"t{i}", risk="safe", reason="new table",
                          detail="1 column", table_def=table)  # fmt: skip
 
