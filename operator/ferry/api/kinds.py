@@ -1,10 +1,11 @@
-"""The three kinds of the ferry.dev API: names, scope, printer columns, and their models."""
+"""The kinds of the ferry.dev API: names, scope, printer columns, and their models."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Final
 
+from ferry.api.approval import MigrationApprovalSpec, MigrationApprovalStatus
 from ferry.api.base import ApiModel, ConditionedStatus
 from ferry.api.connection import DatabaseConnectionSpec, DatabaseConnectionStatus
 from ferry.api.migration import MigrationSpec, MigrationStatus
@@ -101,4 +102,21 @@ MIGRATION: Final = Kind(
     description="A copy of selected tables from a source DatabaseConnection to a target one.",
 )
 
-ALL_KINDS: Final = (DATABASE_CONNECTION, PROJECT, MIGRATION)
+MIGRATION_APPROVAL: Final = Kind(
+    kind="MigrationApproval",
+    plural="migrationapprovals",
+    singular="migrationapproval",
+    short_names=("mapproval",),
+    namespaced=True,
+    spec_model=MigrationApprovalSpec,
+    status_model=MigrationApprovalStatus,
+    printer_columns=(
+        {"name": "Migration", "type": "string", "jsonPath": ".spec.migrationRef.name"},
+        {"name": "Approver", "type": "string", "jsonPath": ".spec.approver"},
+        {"name": "Plan", "type": "string", "jsonPath": ".spec.planHash"},
+        _AGE_COLUMN,
+    ),
+    description="One verified person's approval of one plan of a Migration (kubectl ferry approve).",
+)
+
+ALL_KINDS: Final = (DATABASE_CONNECTION, PROJECT, MIGRATION, MIGRATION_APPROVAL)

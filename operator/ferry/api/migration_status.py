@@ -118,6 +118,16 @@ class PlanStatus(StatusModel):
     )
 
 
+class ApprovalEntry(StatusModel):
+    """One MigrationApproval of this Migration and whether it counts for the current plan."""
+
+    name: str
+    approver: str
+    plan_hash: str
+    counted: bool
+    reason: str | None = Field(default=None, description="Why it does not count.")
+
+
 class ProgressStatus(StatusModel):
     tables_total: int = 0
     tables_done: int = 0
@@ -222,6 +232,12 @@ class EffectiveSettings(StatusModel):
 class MigrationStatus(ConditionedStatus):
     phase: Phase = Phase.PENDING
     plan: PlanStatus | None = None
+    approvals: list[ApprovalEntry] = Field(
+        default_factory=list,
+        max_length=64,
+        description="The MigrationApprovals of this Migration, each counted for the current plan or "
+        "not, with why.",
+    )
     effective: EffectiveSettings | None = None
     progress: ProgressStatus | None = None
     tables: list[TableStatus] = Field(default_factory=list)

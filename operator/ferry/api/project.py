@@ -99,6 +99,24 @@ class ConnectionRules(ApiModel):
         return bool(self.allowed_hosts or self.allowed_ports)
 
 
+class ApprovalRule(ApiModel):
+    """Verified approvals (MigrationApproval objects) instead of a hash in the spec."""
+
+    required: int = Field(default=1, ge=1, le=10, description="How many distinct approvers a plan needs.")
+    groups: list[Annotated[str, Field(min_length=1, max_length=253)]] = Field(
+        default_factory=list,
+        max_length=64,
+        description="An approval counts only from a member of one of these groups (as the apiserver "
+        "authenticated them). Empty: anyone RBAC lets create MigrationApprovals.",
+    )
+    allow_author: bool = Field(
+        default=False,
+        description="Whether the Migration's author (its ferry.dev/author annotation, checked at "
+        "admission) may approve it. False: four eyes; a Migration without an author annotation "
+        "cannot be approved under this rule.",
+    )
+
+
 class ProjectPolicy(ApiModel):
     allowed_connections: list[str] = Field(
         default_factory=lambda: ["*"],
@@ -111,6 +129,11 @@ class ProjectPolicy(ApiModel):
     cutover_requires_approval: bool = Field(
         default=False,
         description="Online migrations: a requested cutover waits for spec.approval.cutover as well.",
+    )
+    approvals: ApprovalRule | None = Field(
+        default=None,
+        description="Set: plans that need approval need this many verified MigrationApprovals (kubectl "
+        "ferry approve); spec.approval.planHash no longer suffices. Unset: either counts, one is enough.",
     )
     max_parallelism: int = Field(default=16, ge=1, le=64)
     connections: ConnectionRules = Field(

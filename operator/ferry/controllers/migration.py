@@ -25,6 +25,7 @@ from ferry.api.migration import TERMINAL, MigrationSpec, MigrationStatus, Status
 from ferry.cdc.lifecycle import CdcCaptureOps
 from ferry.kube.client import load_api_client
 from ferry.observability.metrics import record_migration
+from ferry.services.approvals import AUTHOR_ANNOTATION
 from ferry.services.migration import MigrationReconciler, RollbackBlocked
 from ferry.services.migration_kube import KubeMigrationPorts
 from ferry.services.migration_ports import MigrationContext
@@ -43,6 +44,7 @@ def _context(body: kopf.Body) -> MigrationContext:
         generation=int(meta.get("generation", 0)),
         spec=MigrationSpec.model_validate(dict(body.get("spec", {}))),
         status=MigrationStatus.model_validate(dict(body.get("status", {}))),
+        author=(meta.get("annotations") or {}).get(AUTHOR_ANNOTATION),
     )
 
 

@@ -9,8 +9,11 @@ the CLI into an exit code. Checks, in order:
 2. a read-only target;
 3. errors in the plan;
 4. approval: destructive operations need it unless `schema.allowDestructive` is set and the
-   policy lets that suffice; lossy ones when the policy says so. A `spec.approval.planHash`
-   equal to the plan's hash is the approval; a different one is stale.
+   policy lets that suffice; lossy ones when the policy says so. Without a Project rule
+   (`policy.approvals`), a `spec.approval.planHash` equal to the plan's hash or one counted
+   MigrationApproval is the approval; a different hash is stale. With a rule, only verified
+   MigrationApprovals count (ferry.services.approvals), as many distinct approvers as it
+   requires.
 
 In the cluster the policy is the owning Project's, or `ProjectPolicy()` (destructive plans
 always need an approved hash). Locally it is the bundle's Project's, or `LOCAL_POLICY`:
@@ -27,6 +30,7 @@ from ferry.api import conditions as c
 from ferry.api.migration import MigrationSpec
 from ferry.api.project import ProjectPolicy
 from ferry.schema import Plan
+from ferry.services.approvals import Tally
 from ferry.services.policy import Governance, needs_approval, policy_violations
 
 LOCAL_POLICY = ProjectPolicy(destructive_requires_approval=False)
@@ -79,9 +83,16 @@ def check_spec(spec: MigrationSpec, governance: Governance, target_read_only: bo
 
 
 def decide(
-    spec: MigrationSpec, plan: Plan, governance: Governance, *, target_read_only: bool, approve_hint: str = ""
+    spec: MigrationSpec,
+    plan: Plan,
+    governance: Governance,
+    *,
+    target_read_only: bool,
+    approve_hint: str = "",
+    approvals: Tally | None = None,
 ) -> Decision:
-    """The whole gate. `approve_hint`: how to approve, appended to approval messages."""
+    """The whole gate. `approve_hint`: how to approve, appended to approval messages;
+    `approvals`: the MigrationApprovals judged for this plan (None where none can exist: locally)."""
     early = check_spec(spec, governance, target_read_only)
     if early is not None:
         return early
@@ -90,11 +101,15 @@ def decide(
     counts = plan.counts()
     if not needs_approval(counts, governance.policy, spec.schema_.allow_destructive):
         return Decision(Verdict.RUN)
-    approved = spec.approval.plan_hash
-    if approved == plan.hash:
-        return Decision(Verdict.RUN)
     what = ", ".join(f"{n} {risk}" for risk, n in counts.items() if n and risk != "safe")
     hint = f"; {approve_hint}" if approve_hint else ""
+    counted = approvals.count if approvals else 0
+    rule = governance.policy.approvals
+    if rule is not None:
+        return _verified_decision(plan, rule.required, approvals, what, hint)
+    approved = spec.approval.plan_hash
+    if approved == plan.hash or counted:
+        return Decision(Verdict.RUN)
     if approved:
         return Decision(
             Verdict.APPROVAL_STALE,
@@ -102,3 +117,21 @@ def decide(
             f"current plan {plan.hash[:12]} has {what} operations{hint}",
         )
     return Decision(Verdict.NEEDS_APPROVAL, f"plan {plan.hash[:12]} has {what} operations{hint}")
+
+
+def _verified_decision(plan: Plan, required: int, approvals: Tally | None, what: str, hint: str) -> Decision:
+    """The Project's rule: `required` distinct verified approvers of this very plan."""
+    if approvals is None:  # locally: nothing the apiserver verified exists
+        return Decision(
+            Verdict.NEEDS_APPROVAL,
+            f"plan {plan.hash[:12]} has {what} operations and the Project requires {required} verified "
+            "approvals (MigrationApproval objects), which only the cluster can check",
+        )
+    if approvals.count >= required:
+        return Decision(Verdict.RUN)
+    by = f" (by {', '.join(approvals.counted)})" if approvals.counted else ""
+    return Decision(
+        Verdict.NEEDS_APPROVAL,
+        f"plan {plan.hash[:12]} has {what} operations: {approvals.count} of {required} approvals counted"
+        f"{by}; status.approvals says why others do not{hint}",
+    )

@@ -32,12 +32,14 @@ from ferry.kube.worker_job import SecretEnvCollision, secret_env, secret_keys_ne
 from ferry.observability.errors import describe, first_line
 from ferry.schema import ApplyError, OpKind
 from ferry.services import following
+from ferry.services.approvals import Tally, tally
 from ferry.services.effective import apply_effective, effective_spec
 from ferry.services.fk_deferral import RestoreError
 from ferry.services.gate import Verdict, check_spec, decide
 from ferry.services.migration_ports import JobState, MigrationContext, MigrationPorts, Sides
 from ferry.services.outcome import Outcome
 from ferry.services.planning import PlannedMigration
+from ferry.services.policy import Governance
 from ferry.services.progress import aggregate
 from ferry.services.sides import NotReady, resolve_sides
 
@@ -196,10 +198,10 @@ class MigrationReconciler:
             return
         st.plan = planned.plan.to_status()
         st.plan.config_map = self.ports.publish_plan(ctx, planned.plan, sides.target.dialect)
+        approvals = self._approvals(ctx, planned.plan.hash, governance)
         approve = f"approve with: kubectl ferry approve mig/{ctx.name} -n {ctx.namespace}"
-        decision = decide(
-            spec, planned.plan, governance, target_read_only=sides.target.spec.read_only, approve_hint=approve
-        )
+        decision = decide(spec, planned.plan, governance, target_read_only=sides.target.spec.read_only,
+                          approve_hint=approve, approvals=approvals)  # fmt: skip
         if decision.verdict in (Verdict.NEEDS_APPROVAL, Verdict.APPROVAL_STALE):
             out.emit(st.mark_awaiting_approval(decision.reason, decision.message, gen))
             out.requeue_after = APPROVAL_RECHECK_SECONDS
@@ -209,6 +211,15 @@ class MigrationReconciler:
             out.emit(st.mark_stalled(reason, decision.message, gen, phase))
         else:
             self._start(ctx, spec, out, planned, sides)
+
+    def _approvals(self, ctx: MigrationContext, plan_hash: str, governance: Governance) -> Tally:
+        """The Migration's MigrationApprovals judged for this plan, listed in status with why each
+        counts or not."""
+        read = self.ports.approvals(ctx.namespace, ctx.name)
+        rule = governance.policy.approvals
+        judged = tally(read.approvals, plan_hash, rule, ctx.author, verified=read.verified)
+        ctx.status.approvals = list(judged.entries[:64])
+        return judged
 
     def _start(
         self,

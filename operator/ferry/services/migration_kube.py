@@ -13,6 +13,7 @@ from ferry.api.kinds import MIGRATION
 from ferry.api.migration import MigrationSpec, MigrationStatus
 from ferry.db.credentials import Credentials, resolve_credentials
 from ferry.kube.apply import server_side_apply
+from ferry.kube.approvals import read_approvals
 from ferry.kube.plan_configmap import build_plan_configmap
 from ferry.kube.secrets import KubeSecretSource
 from ferry.kube.status import patch_status
@@ -21,6 +22,7 @@ from ferry.observability.redaction import register_secret
 from ferry.schema.mapping import TableMapping
 from ferry.schema.plan import Plan
 from ferry.services import rollback
+from ferry.services.approvals import ApprovalsRead
 from ferry.services.capture_ops import CaptureHealth, CaptureOps, FollowRecord, plan_with_capture
 from ferry.services.connection_refs import ready_connection
 from ferry.services.governance import governance_for
@@ -113,6 +115,9 @@ class KubeMigrationPorts:
 
     def suspend_job(self, namespace: str, job_name: str, suspend: bool) -> None:
         client.BatchV1Api(self.api).patch_namespaced_job(job_name, namespace, {"spec": {"suspend": suspend}})
+
+    def approvals(self, namespace: str, migration: str) -> ApprovalsRead:
+        return read_approvals(self.api, namespace, migration)
 
     def publish_plan(self, ctx: MigrationContext, plan: Plan, target_dialect: str) -> str | None:
         configmap = build_plan_configmap(ctx.namespace, ctx.name, ctx.uid, plan, target_dialect)

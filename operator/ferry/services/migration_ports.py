@@ -20,6 +20,7 @@ from ferry.api.migration import MigrationSpec, MigrationStatus
 from ferry.db.credentials import Credentials
 from ferry.schema.mapping import TableMapping
 from ferry.schema.plan import Plan
+from ferry.services.approvals import ApprovalsRead
 from ferry.services.capture_ops import CaptureHealth, FollowRecord
 from ferry.services.planning import PlannedMigration, Side
 from ferry.services.policy import Governance
@@ -36,6 +37,7 @@ class MigrationContext:
     generation: int
     spec: MigrationSpec
     status: MigrationStatus
+    author: str | None = None  # the ferry.dev/author annotation (checked at admission), if any
 
 
 @dataclass(frozen=True)
@@ -86,6 +88,10 @@ class MigrationPorts(Protocol):
     def job_state(self, namespace: str, job_name: str | None) -> JobState: ...
 
     def suspend_job(self, namespace: str, job_name: str, suspend: bool) -> None: ...
+
+    def approvals(self, namespace: str, migration: str) -> ApprovalsRead:
+        """The MigrationApprovals naming this Migration, and whether approvers are verified."""
+        ...
 
     def publish_plan(self, ctx: MigrationContext, plan: Plan, target_dialect: str) -> str | None:
         """Keep the whole plan where reviewers can read it; returns the ConfigMap's name, or None

@@ -26,6 +26,7 @@ from ferry.schema import (
     Plan,
     TableMapping,
 )
+from ferry.services.approvals import ApprovalsRead
 from ferry.services.capture_ops import CaptureHealth, FollowRecord
 from ferry.services.migration_ports import ConnectionLookup, JobState, MigrationContext, Sides
 from ferry.services.planning import PlannedMigration, Side
@@ -101,6 +102,7 @@ class FakePorts:
     saved: list[MigrationStatus] = field(default_factory=list)
     created_jobs: list[tuple[str, int, MigrationSpec]] = field(default_factory=list)
     published_plans: list[tuple[str, str]] = field(default_factory=list)  # (plan hash, target dialect)
+    approvals_: ApprovalsRead = field(default_factory=lambda: ApprovalsRead((), verified=True))
     # online mode
     start_position: str = "0/16B3748"
     cutover_position: str | None = "0/2000000"
@@ -140,6 +142,9 @@ class FakePorts:
 
     def suspend_job(self, namespace: str, job_name: str, suspend: bool) -> None:
         self.calls.append(("suspend" if suspend else "resume", job_name))
+
+    def approvals(self, namespace: str, migration: str) -> ApprovalsRead:
+        return self.approvals_
 
     def publish_plan(self, ctx: MigrationContext, plan: Plan, target_dialect: str) -> str | None:
         self.published_plans.append((plan.hash, target_dialect))
