@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Copy the admission policy of Project connection rules into the Helm chart, behind
+# Copy the admission policies into the Helm chart. First, that of Project connection rules,, behind
 # admissionPolicies.connections and a Kubernetes version check: its CEL uses the IP and CIDR
 # library, which the apiserver accepts from 1.31. On older clusters the chart renders nothing
 # (NOTES.txt says so) and the operator's own check remains. Run by `make crds`;
@@ -12,3 +12,13 @@ source=manifests/policies/ferry-connection-policy.yaml
   grep -v '^#' "$source"
   echo "{{- end }}"
 } > charts/ferry/templates/policy-connections.yaml
+
+# The verified-approvals policy is part of the install base (the operator counts approvals only
+# while it is installed): in the chart behind admissionPolicies.approvals (default true) and
+# Kubernetes 1.30+, where ValidatingAdmissionPolicy is v1.
+source=manifests/install/policy-approvals.yaml
+{
+  echo '{{- if and .Values.admissionPolicies.approvals (semverCompare ">=1.30-0" .Capabilities.KubeVersion.Version) }}'
+  grep -v '^#' "$source"
+  echo "{{- end }}"
+} > charts/ferry/templates/policy-approvals.yaml

@@ -95,6 +95,8 @@ def operator_kubeconfig(control_plane: ControlPlane, kube_api: client.ApiClient,
     runs with exactly the permissions users grant it (no list or watch of Secrets, say)."""
     control_plane.kubectl("apply", "--server-side", "-f", str(INSTALL / "clusterrole-operator.yaml"))
     control_plane.kubectl("apply", "--server-side", "-f", str(INSTALL / "clusterroles-users.yaml"))
+    # Approvals count only where the apiserver verifies approvers, as the install base makes it.
+    control_plane.kubectl("apply", "--server-side", "-f", str(INSTALL / "policy-approvals.yaml"))
     core = client.CoreV1Api(kube_api)
     core.create_namespace({"metadata": {"name": OPERATOR_NS}})
     core.create_namespaced_service_account(OPERATOR_NS, {"metadata": {"name": "ferry-operator"}})

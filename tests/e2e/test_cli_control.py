@@ -1,7 +1,8 @@
 """`ferry approve|suspend|resume|status` against a real kube-apiserver (no operator needed).
 
 Each test creates a Migration directly, writes the status the operator would have written,
-runs the CLI with a kubeconfig, and reads back what changed in the object's spec.
+runs the CLI with a kubeconfig, and reads back what changed in the object's spec (or, for
+approve, the MigrationApproval it made and what the admission policy refused).
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ from typing import Any
 import pytest
 import yaml
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
-from ferry.cli import control, status
+from ferry.cli import approve, control, status
 from harness.controlplane import ControlPlane
+from harness.kube import api_client
 
 GROUP, VERSION, PLURAL = "ferry.dev", "v1alpha1", "migrations"
 REPO = Path(__file__).resolve().parents[2]
-PLAN_HASH = "3f2a9c0d1e2b4a5f"
+PLAN_HASH = "3f2a9c0d1e2b4a5f" * 4  # 64 hex digits, as a plan hash is
 
 
 def ferry(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -27,6 +30,7 @@ def ferry(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str
     parser = argparse.ArgumentParser(prog="ferry")
     subparsers = parser.add_subparsers(required=True)
     control.register(subparsers)
+    approve.register(subparsers)
     status.register(subparsers)
     args = parser.parse_args(list(argv))
     code = args.func(args)
@@ -68,22 +72,112 @@ def kubeconfig_with_namespace(control_plane: ControlPlane, namespace: str, tmp_p
     return str(path)
 
 
-def test_approve_pins_the_current_plan_hash(
-    kube_api: client.ApiClient, control_plane: ControlPlane, namespace: str, migration: str, capsys: Any
+def _bind(kube_api: client.ApiClient, namespace: str, user: str, role: str) -> None:
+    client.RbacAuthorizationV1Api(kube_api).create_namespaced_role_binding(
+        namespace,
+        {
+            "metadata": {"name": f"{user}-{role}"},
+            "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": role},
+            "subjects": [{"kind": "User", "name": user, "apiGroup": "rbac.authorization.k8s.io"}],
+        },
+    )
+
+
+def _approvals(kube_api: client.ApiClient, namespace: str) -> list[dict[str, Any]]:
+    listed = client.CustomObjectsApi(kube_api).list_namespaced_custom_object(
+        GROUP, VERSION, namespace, "migrationapprovals"
+    )
+    return list(listed["items"])
+
+
+def test_approve_records_a_verified_approval_in_the_users_own_name(
+    kube_api: client.ApiClient,
+    control_plane: ControlPlane,
+    operator_kubeconfig: Path,  # the shipped roles and the verified-approvals policy, installed
+    namespace: str,
+    migration: str,
+    capsys: Any,
 ) -> None:
     write_status(kube_api, namespace, migration, {"phase": "AwaitingApproval", "plan": {"hash": PLAN_HASH}})
-    kubeconfig = str(control_plane.kubeconfig_path)
-    code, out, _ = ferry(capsys, "approve", f"mig/{migration}", "-n", namespace, "--kubeconfig", kubeconfig)
-    assert code == 0
-    assert f"approved plan {PLAN_HASH}" in out
-    # The cutover approval (online mode) is a field of its own, untouched by a plan approval.
-    assert read(kube_api, namespace, migration)["spec"]["approval"] == {
-        "planHash": PLAN_HASH,
-        "cutover": False,
-    }
+    _bind(kube_api, namespace, "alice", "ferry-approver")
+    _bind(kube_api, namespace, "bob", "ferry-editor")
+    alice = str(control_plane.kubeconfig_for_token(control_plane.user_token("alice"), "alice"))
+    bob = str(control_plane.kubeconfig_for_token(control_plane.user_token("bob"), "bob"))
+
+    code, out, err = ferry(capsys, "approve", f"mig/{migration}", "-n", namespace, "--kubeconfig", alice,
+                           "--comment", "reviewed the drop")  # fmt: skip
+    assert code == 0, err
+    assert f"plan {PLAN_HASH} approved by alice" in out
+    [approval] = _approvals(kube_api, namespace)
+    assert approval["spec"]["approver"] == "alice"
+    assert approval["spec"]["planHash"] == PLAN_HASH and approval["spec"]["comment"] == "reviewed the drop"
+    assert "system:authenticated" in approval["spec"]["approverGroups"]  # as the apiserver said
+    assert "planHash" not in (read(kube_api, namespace, migration)["spec"].get("approval") or {})
     # Approving again is harmless and says so.
-    code, out, _ = ferry(capsys, "approve", migration, "-n", namespace, "--kubeconfig", kubeconfig)
-    assert code == 0 and "already approved" in out
+    code, out, _ = ferry(capsys, "approve", migration, "-n", namespace, "--kubeconfig", alice)
+    assert code == 0 and "already approved by alice" in out
+    # Editors do not approve.
+    code, _, err = ferry(capsys, "approve", migration, "-n", namespace, "--kubeconfig", bob)
+    assert code == 1 and "forbidden" in err
+    assert len(_approvals(kube_api, namespace)) == 1
+
+
+def test_nobody_approves_in_another_name_or_claims_a_group_they_lack(
+    kube_api: client.ApiClient, control_plane: ControlPlane, operator_kubeconfig: Path, namespace: str,
+    migration: str,
+) -> None:  # fmt: skip
+    _bind(kube_api, namespace, "alice", "ferry-approver")
+    alice = api_client(control_plane.server, control_plane.ca_path, control_plane.user_token("alice"))
+
+    def create(approver: str, groups: list[str]) -> None:
+        body = {"apiVersion": f"{GROUP}/{VERSION}", "kind": "MigrationApproval",
+                "metadata": {"generateName": "forged-"},
+                "spec": {"migrationRef": {"name": migration}, "planHash": PLAN_HASH, "approver": approver,
+                         "approverGroups": groups}}  # fmt: skip
+        client.CustomObjectsApi(alice).create_namespaced_custom_object(
+            GROUP, VERSION, namespace, "migrationapprovals", body
+        )
+
+    with pytest.raises(ApiException) as forged_name:
+        create("bob", [])
+    assert forged_name.value.status in (403, 422)
+    assert "spec.approver must be your own user name, alice" in forged_name.value.body
+    with pytest.raises(ApiException) as forged_group:
+        create("alice", ["dba"])
+    assert "spec.approverGroups may name only groups you belong to" in forged_group.value.body
+    create("alice", ["system:authenticated"])
+    alice.close()
+
+
+def test_the_author_annotation_is_the_creator_and_never_changes(
+    kube_api: client.ApiClient, control_plane: ControlPlane, operator_kubeconfig: Path, namespace: str
+) -> None:
+    _bind(kube_api, namespace, "bob", "ferry-editor")
+    bob = client.CustomObjectsApi(
+        api_client(control_plane.server, control_plane.ca_path, control_plane.user_token("bob"))
+    )
+
+    def body(author: str) -> dict[str, Any]:
+        return {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Migration",
+                "metadata": {"name": f"by-{author}", "annotations": {"ferry.dev/author": author}},
+                "spec": {"source": {"connectionRef": {"name": "src"}},
+                         "target": {"connectionRef": {"name": "dst"}}}}  # fmt: skip
+
+    with pytest.raises(ApiException) as forged:
+        bob.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body("alice"))
+    assert "ferry.dev/author] must be your own user name, bob" in forged.value.body
+    bob.create_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL, body("bob"))
+    with pytest.raises(ApiException) as changed:
+        bob.patch_namespaced_custom_object(
+            GROUP,
+            VERSION,
+            namespace,
+            PLURAL,
+            "by-bob",
+            {"metadata": {"annotations": {"ferry.dev/author": "x"}}},
+        )
+    assert "cannot be changed" in changed.value.body
+    bob.api_client.close()
 
 
 def test_approve_refuses_when_there_is_no_plan(

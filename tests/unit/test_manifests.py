@@ -189,6 +189,20 @@ def test_chart_connection_policy_is_the_shipped_policy_behind_a_value_and_1_31()
     assert yaml.safe_load((CHART / "values.yaml").read_text())["admissionPolicies"]["connections"] is True
 
 
+def test_chart_approvals_policy_is_the_installed_policy_behind_a_value_and_1_30() -> None:
+    lines = (CHART / "templates" / "policy-approvals.yaml").read_text().splitlines()
+    assert lines[0] == (
+        '{{- if and .Values.admissionPolicies.approvals (semverCompare ">=1.30-0"'
+        " .Capabilities.KubeVersion.Version) }}"
+    )
+    assert lines[-1] == "{{- end }}"
+    body = list(yaml.safe_load_all("\n".join(lines[1:-1])))
+    assert body == list(yaml.safe_load_all((INSTALL / "policy-approvals.yaml").read_text()))
+    assert [o["kind"] for o in body] == ["ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding"]
+    assert body[1]["spec"]["validationActions"] == ["Deny"]  # what the operator checks before counting
+    assert yaml.safe_load((CHART / "values.yaml").read_text())["admissionPolicies"]["approvals"] is True
+
+
 def test_operator_cluster_role_covers_what_the_operator_does() -> None:
     rules = find(install_objects(), "ClusterRole", "ferry-operator")["rules"]
     missing = [use for use in OPERATOR_USES if not covers(rules, *use)]
@@ -257,7 +271,12 @@ def test_user_roles_nest_and_keep_status_for_ferry() -> None:
         permissions(find(objects, "ClusterRole", f"ferry-{role}")["rules"])
         for role in ("viewer", "editor", "admin")
     )
-    assert viewer < editor < admin
+    approver = permissions(find(objects, "ClusterRole", "ferry-approver")["rules"])
+    assert viewer < editor < admin and viewer < approver < admin
+    assert approver - viewer == {("ferry.dev", "migrationapprovals", "create", None)}
+    assert not any(r == "migrationapprovals" and v == "create" for _, r, v, _ in editor), (
+        "editors don't approve"
+    )
     assert {v for _, _, v, _ in viewer} == {"get", "list", "watch"}
     for kind in ("databaseconnections", "migrations", "projects"):
         assert ("ferry.dev", kind, "get", None) in viewer
@@ -290,7 +309,7 @@ def test_chart_rbac_matches_the_install_manifests() -> None:
     assert leader_election == find(objects, "Role", LEADER_ELECTION_ROLE)["rules"]
     users = _chart_rules(CHART / "templates" / "clusterroles-users.yaml")
     assert users == [
-        find(objects, "ClusterRole", f"ferry-{r}")["rules"] for r in ("viewer", "editor", "admin")
+        find(objects, "ClusterRole", f"ferry-{r}")["rules"] for r in ("viewer", "approver", "editor", "admin")
     ]
 
 
@@ -415,8 +434,8 @@ def test_kustomize_renders_the_install_base() -> None:
     ).stdout
     objects = [doc for doc in yaml.safe_load_all(rendered) if doc]
     kinds = sorted(o["kind"] for o in objects)
-    assert kinds.count("CustomResourceDefinition") == 3
-    assert kinds.count("ClusterRole") == 4
+    assert kinds.count("CustomResourceDefinition") == 4
+    assert kinds.count("ClusterRole") == 5
     assert kinds.count("Role") == 1 and kinds.count("RoleBinding") == 1
     for obj in objects:
         if obj["kind"] in {"Deployment", "Service", "ServiceAccount", "Role", "RoleBinding"}:

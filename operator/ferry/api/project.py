@@ -20,6 +20,7 @@ class MemberKind(StrEnum):
 class MemberRole(StrEnum):
     ADMIN = "admin"
     EDITOR = "editor"
+    APPROVER = "approver"  # viewer + approve plans (MigrationApprovals in their own name)
     VIEWER = "viewer"
 
 

@@ -1,8 +1,8 @@
-"""`ferry approve|suspend|resume mig/NAME`: steer a Migration by changing its spec.
+"""`ferry suspend|resume mig/NAME`: steer a Migration by changing its spec.
 
-These commands change only what a user owns — `spec.approval.planHash` and `spec.suspend` —
-with a merge patch; the operator sees the change and acts. Needs update/patch on migrations
-(the ferry-editor role), nothing more.
+These change only what a user owns, `spec.suspend`, with a merge patch; the operator sees the
+change and acts (update/patch on migrations: the ferry-editor role). `ferry approve` is
+ferry.cli.approve.
 
 The argument helpers here (object reference, namespace, kubeconfig) are shared with
 `ferry status`.
@@ -23,7 +23,7 @@ from kubernetes.config import ConfigException
 
 from ferry.api.kinds import GROUP, MIGRATION
 from ferry.kube.client import current_namespace, load_api_client
-from ferry.kube.status import get_object, patch_spec
+from ferry.kube.status import patch_spec
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -41,9 +41,6 @@ _MIGRATION_PREFIXES = frozenset(
 )
 # An action gets (api, namespace, name) and returns the one line to print.
 Action = Callable[[client.ApiClient, str, str], str]
-
-# Hashes shown by `kubectl get mig -o wide` are full; a prefix this long is unambiguous enough.
-MIN_HASH_PREFIX = 8
 
 
 class Refused(Exception):
@@ -134,41 +131,6 @@ def api_error_message(error: ApiException, name: str, namespace: str) -> str:
     return str(message) if message else f"the API server answered {error.status} {error.reason}"
 
 
-def current_plan_hash(obj: dict[str, Any]) -> str | None:
-    plan = (obj.get("status") or {}).get("plan") or {}
-    value = plan.get("hash")
-    return str(value) if value else None
-
-
-def approve_plan(obj: dict[str, Any], requested: str | None) -> str:
-    """The plan hash to approve; refuses when there is no plan or it is not the one the user reviewed."""
-    phase = (obj.get("status") or {}).get("phase", "Pending")
-    current = current_plan_hash(obj)
-    if current is None:
-        raise Refused(f"there is no plan to approve yet (phase {phase}); wait for planning to finish")
-    if requested is not None and not (
-        requested == current or (len(requested) >= MIN_HASH_PREFIX and current.startswith(requested))
-    ):
-        raise Refused(
-            f"the plan changed: you asked to approve {requested} but the current plan is {current}; "
-            "review it again with `ferry plan`"
-        )
-    return current
-
-
-def _approve_action(args: argparse.Namespace) -> Action:
-    def action(api: client.ApiClient, namespace: str, name: str) -> str:
-        obj = get_object(api, MIGRATION, namespace, name)
-        plan_hash = approve_plan(obj, args.hash)
-        approved = ((obj.get("spec") or {}).get("approval") or {}).get("planHash")
-        if approved == plan_hash:
-            return f"{display(namespace, name)} plan {plan_hash} was already approved"
-        patch_spec(api, MIGRATION, namespace, name, {"approval": {"planHash": plan_hash}})
-        return f"{display(namespace, name)} approved plan {plan_hash}"
-
-    return action
-
-
 def _suspend_action(suspend: bool) -> Action:
     def action(api: client.ApiClient, namespace: str, name: str) -> str:
         patch_spec(api, MIGRATION, namespace, name, {"suspend": suspend})
@@ -178,18 +140,6 @@ def _suspend_action(suspend: bool) -> Action:
 
 
 def register(subparsers: Any) -> None:
-    approve = subparsers.add_parser(
-        "approve",
-        help="approve the current plan of a Migration",
-        description="Set spec.approval.planHash to the hash of the plan in status.plan.",
-    )
-    add_target_arguments(approve)
-    approve.add_argument(
-        "--hash",
-        help="approve only if the current plan has this hash (or a prefix of at least 8 characters)",
-    )
-    approve.set_defaults(func=lambda args: run_against_api(args, action=_approve_action(args)))
-
     for command, suspend, text in (
         ("suspend", True, "stop a Migration's workers; it resumes from its checkpoints"),
         ("resume", False, "let a suspended Migration continue"),

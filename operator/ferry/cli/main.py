@@ -19,7 +19,7 @@ SUBCOMMANDS = {
     "run": "ferry.cli.run",
     "cutover": "ferry.cli.cutover_command",
     "status": "ferry.cli.status",
-    "approve": "ferry.cli.control",
+    "approve": "ferry.cli.approve",
     "suspend": "ferry.cli.control",
     "resume": "ferry.cli.control",
     "operator": "ferry.cli.operator",

@@ -9,7 +9,12 @@ from ferry.api.project import Member, MemberKind, ProjectSpec
 
 PROJECT_LABEL = f"{GROUP}/project"
 MANAGED_BY: dict[str, str] = {"app.kubernetes.io/managed-by": "ferry"}
-ROLE_CLUSTERROLES = {"admin": "ferry-admin", "editor": "ferry-editor", "viewer": "ferry-viewer"}
+ROLE_CLUSTERROLES = {
+    "admin": "ferry-admin",
+    "approver": "ferry-approver",
+    "editor": "ferry-editor",
+    "viewer": "ferry-viewer",
+}
 
 
 def project_labels(project: str) -> dict[str, str]:

@@ -13,7 +13,6 @@ from ferry.api.kinds import MIGRATION
 from ferry.api.migration import MigrationSpec, MigrationStatus
 from ferry.db.credentials import Credentials, resolve_credentials
 from ferry.kube.apply import server_side_apply
-from ferry.kube.approvals import read_approvals
 from ferry.kube.plan_configmap import build_plan_configmap
 from ferry.kube.secrets import KubeSecretSource
 from ferry.kube.status import patch_status
@@ -23,6 +22,7 @@ from ferry.schema.mapping import TableMapping
 from ferry.schema.plan import Plan
 from ferry.services import rollback
 from ferry.services.approvals import ApprovalsRead
+from ferry.services.approvals_kube import read_approvals
 from ferry.services.capture_ops import CaptureHealth, CaptureOps, FollowRecord, plan_with_capture
 from ferry.services.connection_refs import ready_connection
 from ferry.services.governance import governance_for

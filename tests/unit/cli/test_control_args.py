@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 
-from ferry.cli import control, status
-from ferry.cli.control import Refused, approve_plan, migration_name
+from ferry.cli import approve, control, status
+from ferry.cli.approve import approve_plan
+from ferry.cli.control import Refused, migration_name
 from ferry.cli.cutover_cluster import cutover_patch
 from ferry.cli.main import build_parser
 
@@ -57,6 +58,7 @@ def test_subcommands_parse_namespace_and_kubeconfig() -> None:
     parser = argparse.ArgumentParser()
     subparsers = parser.add_subparsers(required=True)
     control.register(subparsers)
+    approve.register(subparsers)
     status.register(subparsers)
     args = parser.parse_args(["approve", "mig/x", "-n", "team-a", "--kubeconfig", "/k", "--hash", "abcdef12"])
     assert (args.migration, args.namespace, args.kubeconfig, args.hash) == (
