@@ -104,7 +104,8 @@ def condition(status: dict[str, Any], type_: str) -> dict[str, Any]:
 
 
 def approve_current_plan(api: client.ApiClient, namespace: str, name: str) -> dict[str, Any]:
-    """Approve the plan in `status.plan`, as `kubectl ferry approve` does; returns the object seen."""
+    """Approve the plan in `status.plan` by committing its hash to `spec.approval.planHash` (the GitOps
+    way, which approves where the Project sets no `policy.approvals` rule); returns the object seen."""
     obj = get_migration(api, namespace, name)
     plan_hash = ((obj.get("status") or {}).get("plan") or {}).get("hash")
     assert plan_hash, f"no plan to approve: {obj.get('status')}"

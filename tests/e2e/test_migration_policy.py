@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
+from typing import Any
 
 import psycopg
 from kubernetes import client
@@ -10,6 +13,7 @@ from kubernetes import client
 from e2e.migration_helpers import (
     approve_current_plan,
     condition,
+    create_connection,
     get_migration,
     patch_migration_spec,
     start_migration,
@@ -17,7 +21,9 @@ from e2e.migration_helpers import (
     worker_jobs,
 )
 from ferry.api.kinds import GROUP, VERSION
+from harness.controlplane import ControlPlane
 from harness.databases import Database
+from harness.datasets import load_chinook
 from harness.kube import wait_for
 from harness.operator_process import OperatorProcess
 from harness.podrunner import PodRunner
@@ -106,3 +112,73 @@ def test_a_permanently_failing_copy_fails_honestly_and_rolls_back(
     assert "division by zero" in status["message"]
     assert condition(status, "Stalled")["status"] == "True"
     assert "artist" not in _tables(pg_db2)
+
+
+def _approve_as(plane: ControlPlane, user: str | None, namespace: str, name: str) -> str:
+    """`kubectl ferry approve` as `user` (None: the admin), retried while the Project's member
+    bindings are still being made; returns its output."""
+    kubeconfig = (
+        plane.kubeconfig_path if user is None else plane.kubeconfig_for_token(plane.user_token(user), user)
+    )
+    argv = [sys.executable, "-m", "ferry.cli.main", "approve", f"mig/{name}", "-n", namespace,
+            "--kubeconfig", str(kubeconfig)]  # fmt: skip
+
+    def approved() -> str | None:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+        return done.stdout if done.returncode == 0 else None
+
+    return wait_for(approved, timeout=30, what=f"{user or 'admin'} to be allowed to approve")
+
+
+def _approvals_seen(api: client.ApiClient, namespace: str, name: str, approvers: set[str]) -> dict[str, Any]:
+    """The status once it lists an approval by each of `approvers` (the operator re-reads
+    approvals every 15 s while a plan waits)."""
+
+    def seen() -> dict[str, Any] | None:
+        status = get_migration(api, namespace, name).get("status") or {}
+        return status if approvers <= {a["approver"] for a in status.get("approvals") or []} else None
+
+    return wait_for(seen, timeout=60, what=f"status.approvals to list {sorted(approvers)}")
+
+
+def test_two_verified_approvers_other_than_the_author_are_needed(
+    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
+    control_plane: ControlPlane, pg_source: Database, pg_db2: Database,
+) -> None:  # fmt: skip
+    """A Project's rule `approvals: {required: 2, allowAuthor: false}`: the author's own approval
+    does not count, the first approver's does but is not enough, the second one runs the plan."""
+    members = [{"kind": "User", "name": user, "role": "approver"} for user in ("alice", "bob")]
+    client.CustomObjectsApi(kube_api).create_cluster_custom_object(
+        GROUP, VERSION, "projects",
+        {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Project", "metadata": {"name": namespace},
+         "spec": {"namespace": namespace, "members": members,
+                  "policy": {"approvals": {"required": 2, "allowAuthor": False}}}},
+    )  # fmt: skip
+    load_chinook(pg_db2)
+    with psycopg.connect(pg_db2.libpq_dsn(), autocommit=True) as conn:
+        conn.execute("ALTER TABLE artist ADD COLUMN legacy_note text")  # dropped by the plan: destructive
+    create_connection(kube_api, namespace, "src", pg_source)
+    create_connection(kube_api, namespace, "dst", pg_db2)
+    client.CustomObjectsApi(kube_api).create_namespaced_custom_object(
+        GROUP, VERSION, namespace, "migrations",
+        {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Migration",
+         "metadata": {"name": "gated", "annotations": {"ferry.dev/author": "admin"}},  # admission checks it
+         "spec": {"source": {"connectionRef": {"name": "src"}}, "target": {"connectionRef": {"name": "dst"}},
+                  "copy": {"truncateTarget": True}}},
+    )  # fmt: skip
+    wait_for_phase(kube_api, namespace, "gated", {"AwaitingApproval"}, timeout=120)
+
+    assert "approved by admin" in _approve_as(control_plane, None, namespace, "gated")
+    status = _approvals_seen(kube_api, namespace, "gated", {"admin"})
+    assert "0 of 2 approvals counted" in status["message"]
+    assert [(a["approver"], a["counted"], a["reason"]) for a in status["approvals"]] == [
+        ("admin", False, "four eyes: the Migration's author may not approve it")
+    ]
+    _approve_as(control_plane, "alice", namespace, "gated")
+    status = _approvals_seen(kube_api, namespace, "gated", {"admin", "alice"})
+    assert "1 of 2 approvals counted (by alice)" in status["message"]
+    assert status["phase"] == "AwaitingApproval" and not worker_jobs(kube_api, namespace, "gated")
+    _approve_as(control_plane, "bob", namespace, "gated")
+    done = wait_for_phase(kube_api, namespace, "gated", {"Succeeded"}, timeout=240)
+    assert sorted(a["approver"] for a in done["status"]["approvals"] if a["counted"]) == ["alice", "bob"]
+    client.CustomObjectsApi(kube_api).delete_cluster_custom_object(GROUP, VERSION, "projects", namespace)
