@@ -105,6 +105,10 @@ class PlanStatus(StatusModel):
     safe: int = 0
     lossy: int = 0
     destructive: int = 0
+    personal_columns: int = Field(default=0, description="Copied columns that look personal (by name).")
+    unprotected_personal_columns: int = Field(
+        default=0, description="Of those, the ones copied without a protecting transform."
+    )
     operations: list[PlanOperationSummary] = Field(default_factory=list)
     operations_omitted: int = 0
     warnings: list[str] = Field(default_factory=list)

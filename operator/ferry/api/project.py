@@ -118,6 +118,21 @@ class ApprovalRule(ApiModel):
     )
 
 
+class UnprotectedPersonalData(StrEnum):
+    WARN = "warn"  # named in the plan's warnings; the plan may run
+    DENY = "deny"  # the plan is refused until each such column is transformed or excluded
+
+
+class PersonalDataRule(ApiModel):
+    """What a plan may do with columns that look personal (docs/governance.md)."""
+
+    unprotected: UnprotectedPersonalData = Field(
+        default=UnprotectedPersonalData.WARN,
+        description="A copied column that looks personal (email, phone, birth date, ...) and has no "
+        "hash/mask/encrypt/null/constant transform: warn, or deny the plan.",
+    )
+
+
 class ProjectPolicy(ApiModel):
     allowed_connections: list[str] = Field(
         default_factory=lambda: ["*"],
@@ -136,6 +151,7 @@ class ProjectPolicy(ApiModel):
         description="Set: plans that need approval need this many verified MigrationApprovals (kubectl "
         "ferry approve); spec.approval.planHash no longer suffices. Unset: either counts, one is enough.",
     )
+    personal_data: PersonalDataRule = Field(default_factory=PersonalDataRule)
     max_parallelism: int = Field(default=16, ge=1, le=64)
     connections: ConnectionRules = Field(
         default_factory=ConnectionRules,

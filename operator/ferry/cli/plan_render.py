@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table as RichTable
 
 RISK_STYLE = {"safe": "green", "lossy": "yellow", "destructive": "bold red"}
+MAX_PERSONAL_SHOWN = 30
 
 
 def _table(console: Console, name: str, document: dict[str, Any]) -> RichTable:
@@ -46,6 +47,19 @@ def _table(console: Console, name: str, document: dict[str, Any]) -> RichTable:
     return table
 
 
+def _print_personal(console: Console, personal: list[dict[str, Any]]) -> None:
+    if not personal:
+        return
+    bare = sum(1 for c in personal if not c["protection"])
+    console.print(f"personal data (by column name): {len(personal)} columns, {bare} without a transform")
+    for c in personal[:MAX_PERSONAL_SHOWN]:
+        how = c["protection"] or "[yellow]copied as is[/]"
+        where = escape(f"{c['table']}.{c['column']}")
+        console.print(f"  {where}  {c['category']}  {how}", highlight=False)
+    if len(personal) > MAX_PERSONAL_SHOWN:
+        console.print(f"  … {len(personal) - MAX_PERSONAL_SHOWN} more (--output json lists all)")
+
+
 def print_plan(console: Console, name: str, document: dict[str, Any], refused: str | None) -> None:
     """The table, the counts and hash, every warning and error, and why it may not run."""
     if document["operations"]:
@@ -60,6 +74,7 @@ def print_plan(console: Console, name: str, document: dict[str, Any], refused: s
         "  ".join(f"[{RISK_STYLE[risk]}]{risk}: {n}[/]" for risk, n in document["counts"].items())
         + f"   plan hash {document['hash']}"
     )
+    _print_personal(console, document.get("personalData") or [])
     for warning in document["warnings"]:
         console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     for error in document["errors"]:

@@ -22,6 +22,7 @@ from ferry.schema.mapping import TableMapping
 from ferry.schema.model import DatabaseSchema, EnumType
 from ferry.schema.objects_plan import ObjectPlan, plan_objects, source_read_errors
 from ferry.schema.operations import Operation, OpKind, OpPhase, Risk
+from ferry.schema.personal_data import PersonalColumn, describe, unprotected
 from ferry.schema.plan_warnings import missing_on_target, set_aside_warnings, source_warnings
 
 Mode = Literal["create", "diff", "none"]
@@ -73,6 +74,8 @@ class Plan:
     # What the copy writes besides the DDL (TableMapping.fingerprint of every table), hashed so
     # that approving a plan also pins its filters, transforms and renames; "" when not given.
     selection_hash: str = ""
+    # Copied columns that look personal, and what protects each (ferry.schema.personal_data).
+    personal_data: tuple[PersonalColumn, ...] = ()
 
     @property
     def pre_data(self) -> list[Operation]:
@@ -101,6 +104,13 @@ class Plan:
         hashed = plan_hash(self.source_hash, self.target_hash, self.operations, selection)
         return replace(self, selection_hash=selection, hash=hashed)
 
+    def with_personal_data(self, columns: Sequence[PersonalColumn]) -> Plan:
+        """This plan with the personal columns it copies, and a warning naming the unprotected
+        ones (the Project's policy may refuse them: ferry.services.gate)."""
+        bare = unprotected(columns)
+        warning = (f"personal data copied without a transform: {describe(bare)}",) if bare else ()
+        return replace(self, personal_data=tuple(columns), warnings=(*self.warnings, *warning))
+
     @property
     def completing(self) -> list[Operation]:
         """Only the keys, unique constraints, indexes and foreign keys: what a re-plan after the
@@ -123,6 +133,7 @@ class Plan:
             "operations": [op.to_dict() for op in self.operations],
             "warnings": list(self.warnings),
             "errors": list(self.errors),
+            "personalData": [column.to_dict() for column in self.personal_data],
         }
 
     def to_status(self, max_operations: int = 100) -> PlanStatus:
@@ -137,6 +148,8 @@ class Plan:
             safe=counts["safe"],
             lossy=counts["lossy"],
             destructive=counts["destructive"],
+            personal_columns=len(self.personal_data),
+            unprotected_personal_columns=len(unprotected(self.personal_data)),
             operations=[
                 PlanOperationSummary(
                     kind=str(op.kind),

@@ -28,8 +28,9 @@ from enum import StrEnum
 
 from ferry.api import conditions as c
 from ferry.api.migration import MigrationSpec
-from ferry.api.project import ProjectPolicy
+from ferry.api.project import ProjectPolicy, UnprotectedPersonalData
 from ferry.schema import Plan
+from ferry.schema.personal_data import describe, unprotected
 from ferry.services.approvals import Tally
 from ferry.services.policy import Governance, needs_approval, policy_violations
 
@@ -98,6 +99,14 @@ def decide(
         return early
     if plan.errors:
         return Decision(Verdict.PLAN_ERRORS, "the plan cannot be applied: " + "; ".join(plan.errors))
+    bare = unprotected(plan.personal_data)
+    if bare and governance.policy.personal_data.unprotected == UnprotectedPersonalData.DENY:
+        where = f"Project {governance.project}" if governance.project else "policy"
+        return Decision(
+            Verdict.POLICY_VIOLATION,
+            f"{where}: personal data copied without a transform (policy.personalData.unprotected: deny): "
+            f"{describe(bare)}; add a hash, mask, encrypt, null or constant transform, or exclude the column",
+        )
     counts = plan.counts()
     if not needs_approval(counts, governance.policy, spec.schema_.allow_destructive):
         return Decision(Verdict.RUN)

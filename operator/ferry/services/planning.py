@@ -22,6 +22,7 @@ from ferry.db.dialects import family
 from ferry.db.engines import create_engine
 from ferry.schema import DatabaseSchema, Plan, build_plan, discover, select_tables
 from ferry.schema.mapping import TableMapping
+from ferry.schema.personal_data import classify
 from ferry.schema.plan import Privileges
 from ferry.schema.sequence_resets import sequence_resets, set_sequence_operations
 from ferry.services.data_operations import data_operations
@@ -110,6 +111,7 @@ def plan_migration(
                 *set_sequence_operations(resets, source_schema.dialect),
             ]
         )
+        plan = plan.with_personal_data(classify(mappings))
     return PlannedMigration(source_schema, target_schema, mappings, plan)
 
 

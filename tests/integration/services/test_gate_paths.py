@@ -206,9 +206,10 @@ def test_truncating_a_table_with_rows_needs_allow_destructive_locally(
     ]
     assert _ferry(plan_cli, "plan", "-f", str(bundle)) == 2
     out = capsys.readouterr().out
-    row = next(line for line in out.splitlines() if "truncate" in line)
-    cells = [cell.strip() for cell in row.split("│")]
-    assert "public.item" in cells and cells[-2] == "2", out  # the rows column
+    lines = out.splitlines()
+    first = next(i for i, line in enumerate(lines) if "truncate_table" in line)
+    operation = "\n".join(lines[first : first + 4])  # kind above table; detail, reason, rows beside
+    assert "public.item" in operation and "2 rows" in operation, out
     assert "refused" in out and "allowDestructive" in out
 
     docs[-1]["spec"]["schema"]["allowDestructive"] = True
@@ -219,3 +220,40 @@ def test_truncating_a_table_with_rows_needs_allow_destructive_locally(
     with psycopg.connect(pg_db2.libpq_dsn()) as conn:
         names = conn.execute("SELECT name FROM item ORDER BY id").fetchall()
     assert names == [("n1",), ("n2",), ("n3",), ("n4",), ("n5",)]  # the target's own rows are gone
+
+
+def test_personal_data_without_a_transform_is_refused_where_the_project_denies_it(
+    tmp_path: Path, pg_db: Database, pg_db2: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """policy.personalData.unprotected: deny — the operator, `ferry plan` and `ferry run` refuse a
+    plan that copies `email` and `phone` as they are, and accept it once both are transformed."""
+    with psycopg.connect(pg_db.libpq_dsn(), autocommit=True) as conn:
+        conn.execute("CREATE TABLE customer (id integer PRIMARY KEY, email text, phone text, city text)")
+        conn.execute("INSERT INTO customer VALUES (1, 'ann@example.com', '+1 555 0100', 'Oslo')")
+    deny = {"personalData": {"unprotected": "deny"}}
+    bundle = tmp_path / "bundle.yaml"
+    bundle.write_text(_bundle(pg_db, pg_db2, {}, deny))
+
+    assert _ferry(plan_cli, "plan", "-f", str(bundle), "--output", "json") == 2
+    planned = json.loads(capsys.readouterr().out)
+    assert planned["decision"] == Verdict.POLICY_VIOLATION
+    assert [(p["column"], p["category"], p["protection"]) for p in planned["personalData"]] == [
+        ("email", "email", None), ("phone", "phone", None)
+    ]  # fmt: skip
+    assert _operator_verdict(bundle.read_text()) == Verdict.POLICY_VIOLATION
+    assert _ferry(run_cli, "run", "-f", str(bundle), "--no-progress") == 2
+    err = capsys.readouterr().err
+    assert "personal data copied without a transform" in err
+    assert "public.customer.email (email), public.customer.phone (phone)" in err
+
+    transforms = [{"column": "email", "type": "mask", "keepLast": 12}, {"column": "phone", "type": "null"}]
+    spec = {"tables": {"overrides": [{"name": "customer", "transforms": transforms}]}}
+    bundle.write_text(_bundle(pg_db, pg_db2, spec, deny))
+    assert _ferry(plan_cli, "plan", "-f", str(bundle), "--output", "json") == 0
+    planned = json.loads(capsys.readouterr().out)
+    assert [p["protection"] for p in planned["personalData"]] == ["mask", "null"]
+    assert _ferry(run_cli, "run", "-f", str(bundle), "--no-progress") == 0
+    with psycopg.connect(pg_db2.libpq_dsn()) as conn:
+        assert conn.execute("SELECT email, phone, city FROM customer").fetchall() == [
+            ("***@example.com", None, "Oslo")
+        ]
