@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from e2e.migration_helpers import (
     approve_current_plan,
@@ -130,6 +131,24 @@ def _approve_as(plane: ControlPlane, user: str | None, namespace: str, name: str
     return wait_for(approved, timeout=30, what=f"{user or 'admin'} to be allowed to approve")
 
 
+def _ferry_cli(plane: ControlPlane, user: str, *argv: str) -> str:
+    kubeconfig = plane.kubeconfig_for_token(plane.user_token(user), user)
+    done = subprocess.run([sys.executable, "-m", "ferry.cli.main", *argv, "--kubeconfig", str(kubeconfig)],
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def _exists(api: client.ApiClient, namespace: str, name: str) -> bool:
+    try:
+        get_migration(api, namespace, name)
+    except ApiException as exc:
+        if exc.status == 404:
+            return False
+        raise
+    return True
+
+
 def _approvals_seen(api: client.ApiClient, namespace: str, name: str, approvers: set[str]) -> dict[str, Any]:
     """The status once it lists an approval by each of `approvers` (the operator re-reads
     approvals every 15 s while a plan waits)."""
@@ -181,4 +200,18 @@ def test_two_verified_approvers_other_than_the_author_are_needed(
     _approve_as(control_plane, "bob", namespace, "gated")
     done = wait_for_phase(kube_api, namespace, "gated", {"Succeeded"}, timeout=240)
     assert sorted(a["approver"] for a in done["status"]["approvals"] if a["counted"]) == ["alice", "bob"]
+
+    # The run's report outlives the Migration: who approved, what ran, the script itself.
+    report_name = wait_for(lambda: get_migration(kube_api, namespace, "gated")["status"].get("report"),
+                           timeout=30, what="status.report")  # fmt: skip
+    client.CustomObjectsApi(kube_api).delete_namespaced_custom_object(
+        GROUP, VERSION, namespace, "migrations", "gated"
+    )
+    wait_for(
+        lambda: not _exists(kube_api, namespace, "gated"), timeout=60, what="the Migration to be deleted"
+    )
+    kept = client.CoreV1Api(kube_api).read_namespaced_config_map(report_name, namespace)
+    assert "ALTER TABLE public.artist DROP COLUMN legacy_note;" in kept.data["plan.sql"]
+    shown = _ferry_cli(control_plane, "alice", "report", "mig/gated", "-n", namespace)
+    assert "outcome: Succeeded" in shown and "approved by: alice, bob" in shown and "author admin" in shown
     client.CustomObjectsApi(kube_api).delete_cluster_custom_object(GROUP, VERSION, "projects", namespace)

@@ -72,8 +72,8 @@ OPERATOR_USES: list[tuple[str, str, str, str | None]] = [
     # Project namespaces: read the owner label, apply (create/patch).
     *[("", "namespaces", verb, None) for verb in ("get", "create", "patch")],
     *[("", "resourcequotas", verb, None) for verb in ("create", "patch")],
-    # The plan ConfigMap beside each Migration, by server-side apply.
-    *[("", "configmaps", verb, None) for verb in ("create", "patch")],
+    # The plan ConfigMap beside each Migration and the run report, by server-side apply.
+    *[("", "configmaps", verb, None) for verb in ("get", "create", "patch")],
 ]
 
 # What the operator does in its own namespace: leader election on the Lease `ferry-operator`
@@ -281,6 +281,7 @@ def test_user_roles_nest_and_keep_status_for_ferry() -> None:
     for kind in ("databaseconnections", "migrations", "projects"):
         assert ("ferry.dev", kind, "get", None) in viewer
     assert ("", "configmaps", "get", None) in viewer  # kubectl ferry plan mig/NAME
+    assert ("", "configmaps", "list", None) in viewer  # kubectl ferry report mig/NAME
     for kind in ("databaseconnections", "migrations"):
         for verb in ("create", "update", "patch", "delete"):
             assert ("ferry.dev", kind, verb, None) in editor

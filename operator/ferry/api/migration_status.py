@@ -266,6 +266,11 @@ class MigrationStatus(ConditionedStatus):
     message: str | None = None
     replication: ReplicationStatus | None = None
     cutover: CutoverStatus | None = None
+    report: str | None = Field(
+        default=None,
+        description="ConfigMap keeping this run's report once it ended; it outlives the Migration "
+        "(kubectl ferry report mig/NAME).",
+    )
 
     # -- named transitions ------------------------------------------------------------------
 

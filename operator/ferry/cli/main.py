@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "cutover": "ferry.cli.cutover_command",
     "status": "ferry.cli.status",
     "approve": "ferry.cli.approve",
+    "report": "ferry.cli.report",
     "suspend": "ferry.cli.control",
     "resume": "ferry.cli.control",
     "operator": "ferry.cli.operator",

@@ -41,6 +41,7 @@ from ferry.services.outcome import Outcome
 from ferry.services.planning import PlannedMigration
 from ferry.services.policy import Governance
 from ferry.services.progress import aggregate
+from ferry.services.run_report import build_report
 from ferry.services.sides import NotReady, resolve_sides
 
 MAX_ATTEMPTS = 3
@@ -66,6 +67,7 @@ class MigrationReconciler:
         out = Outcome()
         st = ctx.status
         if st.phase in TERMINAL:
+            self._record_run(ctx)
             self._observe_finished(ctx)
             return out
         if self._gave_up(ctx):
@@ -83,6 +85,7 @@ class MigrationReconciler:
             self._recovered(ctx, out)
         except Exception as exc:
             self._unclassified(ctx, out, phase, exc)
+        self._record_run(ctx, save=False)
         self.ports.save_status(ctx)
         return out
 
@@ -93,6 +96,7 @@ class MigrationReconciler:
         started copying touched nothing, so there is nothing to roll back.
         """
         spec = self._spec(ctx)
+        self._record_run(ctx, save=False, deleted=True)
         action = spec.rollback.on_delete
         capture = following.is_online(spec) and following.capture_opened(ctx)
         rolls_back = action != RollbackAction.KEEP and ctx.status.start_time is not None
@@ -111,6 +115,17 @@ class MigrationReconciler:
         done = self.ports.roll_back(spec, action.value, sides, ctx.status.created_tables, ctx.uid)
         done += f"; dropped {dropped} from the source" if dropped else ""
         return StatusEvent("Normal", c.ROLLED_BACK, f"rolled back on delete ({action.value}): {done}")
+
+    def _record_run(self, ctx: MigrationContext, *, save: bool = True, deleted: bool = False) -> None:
+        """Once a run has ended (or a started one is deleted), keep its report where it outlives
+        the Migration (ferry.services.run_report); retried while it could not be written."""
+        st = ctx.status
+        ended = st.phase in TERMINAL or (deleted and st.start_time is not None)
+        if not ended or st.report is not None:
+            return
+        st.report = self.ports.write_report(ctx, build_report(ctx, _format_time(self.ports.now())))
+        if save and st.report is not None:
+            self.ports.save_status(ctx)
 
     def _observe_finished(self, ctx: MigrationContext) -> None:
         """A spec change after the end does not run the migration again, but it is observed:

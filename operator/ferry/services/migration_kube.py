@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -14,6 +15,7 @@ from ferry.api.migration import MigrationSpec, MigrationStatus
 from ferry.db.credentials import Credentials, resolve_credentials
 from ferry.kube.apply import server_side_apply
 from ferry.kube.plan_configmap import build_plan_configmap
+from ferry.kube.run_report import write_report
 from ferry.kube.secrets import KubeSecretSource
 from ferry.kube.status import patch_status
 from ferry.observability.logging import get_logger
@@ -118,6 +120,14 @@ class KubeMigrationPorts:
 
     def approvals(self, namespace: str, migration: str) -> ApprovalsRead:
         return read_approvals(self.api, namespace, migration)
+
+    def write_report(self, ctx: MigrationContext, report: dict[str, Any]) -> str | None:
+        try:
+            return write_report(self.api, ctx.namespace, ctx.name, ctx.uid, report)
+        except ApiException as exc:
+            log.warning("run report not written", migration=ctx.name, namespace=ctx.namespace,
+                        status=exc.status, reason=exc.reason)  # fmt: skip
+            return None
 
     def publish_plan(self, ctx: MigrationContext, plan: Plan, target_dialect: str) -> str | None:
         configmap = build_plan_configmap(ctx.namespace, ctx.name, ctx.uid, plan, target_dialect)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import MigrationSpec, MigrationStatus
@@ -91,6 +91,11 @@ class MigrationPorts(Protocol):
 
     def approvals(self, namespace: str, migration: str) -> ApprovalsRead:
         """The MigrationApprovals naming this Migration, and whether approvers are verified."""
+        ...
+
+    def write_report(self, ctx: MigrationContext, report: dict[str, Any]) -> str | None:
+        """Keep the report of a run that ended where it outlives the Migration; returns where
+        (a ConfigMap's name), or None when it could not be written (tried again later)."""
         ...
 
     def publish_plan(self, ctx: MigrationContext, plan: Plan, target_dialect: str) -> str | None:

@@ -102,6 +102,7 @@ class FakePorts:
     saved: list[MigrationStatus] = field(default_factory=list)
     created_jobs: list[tuple[str, int, MigrationSpec]] = field(default_factory=list)
     published_plans: list[tuple[str, str]] = field(default_factory=list)  # (plan hash, target dialect)
+    reports: list[dict[str, Any]] = field(default_factory=list)
     approvals_: ApprovalsRead = field(default_factory=lambda: ApprovalsRead((), verified=True))
     # online mode
     start_position: str = "0/16B3748"
@@ -145,6 +146,10 @@ class FakePorts:
 
     def approvals(self, namespace: str, migration: str) -> ApprovalsRead:
         return self.approvals_
+
+    def write_report(self, ctx: MigrationContext, report: dict[str, Any]) -> str | None:
+        self.reports.append(report)
+        return f"ferry-report-{ctx.name}-{ctx.uid[:8]}"
 
     def publish_plan(self, ctx: MigrationContext, plan: Plan, target_dialect: str) -> str | None:
         self.published_plans.append((plan.hash, target_dialect))

@@ -1,0 +1,64 @@
+"""The lasting record of one run of a Migration, written when it ends (Succeeded, Failed, RolledBack).
+
+Events expire after an hour and status is rewritten by the next run or lost with the object;
+an auditor asks months later who approved what, what ran and what it protected. The report is
+built from what the operator already knows — the spec, the final status, the approvals it
+counted — and kept by ferry.kube.run_report in a ConfigMap that is *not* owned by the Migration,
+so deleting the Migration leaves it. It holds names (connections, Secrets of transform keys,
+tables, columns), counts and hashes; never credentials or row values.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ferry.api import conditions as c
+from ferry.services.migration_ports import MigrationContext
+
+REPORT_KIND = "MigrationRunReport"
+
+
+def _dump(model: Any) -> Any:
+    return model.model_dump(mode="json", by_alias=True, exclude_none=True) if model is not None else None
+
+
+def build_report(ctx: MigrationContext, written_at: str) -> dict[str, Any]:
+    spec, st = ctx.spec, ctx.status
+    ready = st.condition(c.READY)
+    transforms = [
+        {"table": override.name, "column": t.column, "type": str(t.type),
+         "keySecret": t.key_secret_ref.name if t.key_secret_ref else None}
+        for override in spec.tables.overrides for t in override.transforms
+    ]  # fmt: skip
+    return {
+        "kind": REPORT_KIND,
+        "writtenAt": written_at,
+        "migration": {
+            "name": ctx.name,
+            "namespace": ctx.namespace,
+            "uid": ctx.uid,
+            "generation": ctx.generation,
+            "author": ctx.author,
+        },
+        "outcome": {
+            "phase": st.phase.value,
+            "reason": ready.reason if ready else None,
+            "message": st.message,
+            "startTime": st.start_time,
+            "completionTime": st.completion_time,
+            "attempts": st.attempts,
+        },
+        "mode": spec.mode.value,
+        "source": {"connection": spec.source.connection_ref.name, "schema": spec.source.schema_},
+        "target": {"connection": spec.target.connection_ref.name, "schema": spec.target.schema_},
+        "plan": _dump(st.plan),
+        "approvals": [_dump(a) for a in st.approvals],
+        "approvedBySpecHash": bool(st.plan and spec.approval.plan_hash == st.plan.hash),
+        "effective": _dump(st.effective),
+        "transforms": transforms,
+        "tables": [_dump(t) for t in st.tables],
+        "tablesOmitted": st.tables_omitted,
+        "progress": _dump(st.progress),
+        "replication": _dump(st.replication),
+        "cutover": _dump(st.cutover),
+    }

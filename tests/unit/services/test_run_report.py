@@ -1,0 +1,73 @@
+"""The run report: written once when a run ends or a started one is deleted, and what it holds."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+from ferry.api.migration import Phase
+from ferry.copy.validate import TableValidation
+from ferry.kube.run_report import REPORT_JSON, build_report_configmap
+from ferry.services.approvals import Approval, ApprovalsRead
+from ferry.services.migration import MigrationReconciler
+from ferry.services.validation import ValidationReport
+from unit.services.fake_ports import FakePorts, context, drop_column, plan, spec
+from unit.services.test_migration_reconciler import _to_running, _to_validating
+
+TRANSFORMS = {"tables": {"overrides": [{"name": "orders", "transforms": [
+    {"column": "email", "type": "hash", "keySecretRef": {"name": "pii-key", "key": "k"}}]}]}}  # fmt: skip
+
+
+def test_a_succeeded_run_is_reported_once_with_plan_approvals_tables_and_transforms() -> None:
+    table = TableValidation("public.orders", 1000, 1000, checksum_match=True)
+    ports = FakePorts(validation=ValidationReport([table], {"public.orders": "ok"}))
+    ctx = dataclasses.replace(context(spec(**TRANSFORMS)), author="dev")
+    _to_validating(ports, ctx)
+    assert ports.reports == []
+    MigrationReconciler(ports).reconcile(ctx)
+    assert ctx.status.phase == Phase.SUCCEEDED
+    [report] = ports.reports
+    assert ctx.status.report == "ferry-report-shop-uid-1"
+    assert report["migration"] == {"name": "shop", "namespace": "team-a", "uid": "uid-1", "generation": 1,
+                                   "author": "dev"}  # fmt: skip
+    assert report["outcome"]["phase"] == "Succeeded" and report["outcome"]["attempts"] == 1
+    assert report["plan"]["hash"] == ctx.status.plan.hash  # type: ignore[union-attr]
+    assert report["tables"][0]["validation"] == "ok"
+    assert report["transforms"] == [
+        {"table": "orders", "column": "email", "type": "hash", "keySecret": "pii-key"}
+    ]
+    MigrationReconciler(ports).reconcile(ctx)
+    assert len(ports.reports) == 1  # once per run
+
+
+def test_the_approvers_counted_are_in_the_report() -> None:
+    planned = plan(drop_column())
+    ports = FakePorts(planned=planned)
+    ports.approvals_ = ApprovalsRead((Approval("a1", "ann", (), planned.plan.hash),), verified=True)
+    ctx = context()
+    _to_running(ports, ctx)
+    ctx.status.phase = Phase.FAILED  # however it ended
+    MigrationReconciler(ports).reconcile(ctx)
+    [report] = ports.reports
+    assert [(a["approver"], a["counted"]) for a in report["approvals"]] == [("ann", True)]
+
+
+def test_a_started_run_deleted_before_its_end_is_reported() -> None:
+    ports, ctx = FakePorts(), context()
+    _to_running(ports, ctx)
+    MigrationReconciler(ports).finalize(ctx)
+    [report] = ports.reports
+    assert report["outcome"]["phase"] == "Running"
+
+
+def test_the_configmap_outlives_the_migration_and_keeps_the_script() -> None:
+    report = {"kind": "MigrationRunReport", "outcome": {"phase": "Succeeded"}}
+    configmap = build_report_configmap(
+        "team-a", "shop", "0123456789abcdef", report, "CREATE TABLE t (id int);\n"
+    )
+    meta = configmap["metadata"]
+    assert meta["name"] == "ferry-report-shop-01234567"
+    assert "ownerReferences" not in meta  # garbage collection would delete it with the Migration
+    assert meta["labels"]["ferry.dev/report"] == "true" and meta["labels"]["ferry.dev/migration"] == "shop"
+    assert json.loads(configmap["data"][REPORT_JSON]) == report
+    assert configmap["data"]["plan.sql"] == "CREATE TABLE t (id int);\n"
