@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "status": "ferry.cli.status",
     "approve": "ferry.cli.approve",
     "report": "ferry.cli.report",
+    "access": "ferry.cli.access",
     "suspend": "ferry.cli.control",
     "resume": "ferry.cli.control",
     "operator": "ferry.cli.operator",
