@@ -9,7 +9,7 @@ used where the source's would collide (MySQL index names are per table, PostgreS
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TypeVar, overload
@@ -60,12 +60,16 @@ def build_desired(
     mappings: list[TableMapping],
     target_dialect: str,
     default_schema: str | None = None,
+    other_schemas: Sequence[TableMapping] = (),
 ) -> Desired:
     """`default_schema` stands for a mapping's empty target schema (the connection's default), so
-    tables to create and tables found on the target are named alike."""
+    tables to create and tables found on the target are named alike. `other_schemas`: the
+    mappings of the other source schemas of the Migration (source.schemas), which foreign keys
+    across schemas refer to."""
     out = Desired()
     mappings = [replace(m, target_schema=m.target_schema or default_schema) for m in mappings]
     by_source = {m.source_table: m for m in mappings}
+    by_source.update({m.qualified_source: m for m in other_schemas})
     index_names = Counter(ix.name for t in source.tables.values() for ix in t.indexes)
     kept = kept_sequences(source) if source.dialect == target_dialect == "postgresql" else {}
     used = sequence_users(source)
@@ -211,7 +215,9 @@ def _uniques(m: _Mapped) -> tuple[UniqueConstraint, ...]:
 def _foreign_key(m: _Mapped, fk: ForeignKey) -> ForeignKey | None:
     """Kept when its columns and its referred table and columns are all selected."""
     rename = m.rename
-    referred = m.by_source.get(fk.referred_table) if fk.referred_schema is None else None
+    # A table of another schema is found by its qualified name (source.schemas lists both).
+    qualified = f"{fk.referred_schema}.{fk.referred_table}" if fk.referred_schema else fk.referred_table
+    referred = m.by_source.get(qualified)
     referred_rename = {c.source: c.target for c in referred.columns} if referred else {}
     if (
         referred is None

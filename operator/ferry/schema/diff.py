@@ -98,11 +98,15 @@ def _fk_ops(desired: Table, defer: bool, existing: Table | None = None) -> Itera
                 desired.name,
                 Risk.SAFE,
                 "new foreign key; fails if existing rows have no match",
-                f"({', '.join(fk.columns)}) references {fk.referred_table} "
-                f"({', '.join(fk.referred_columns)})",
+                f"({', '.join(fk.columns)}) references {_referred(fk)} ({', '.join(fk.referred_columns)})",
                 phase=_phase(defer),
                 foreign_key=fk,
             )
+
+
+def _referred(fk: ForeignKey) -> str:
+    """The referred table, with its schema when it is another one (source.schemas)."""
+    return f"{fk.referred_schema}.{fk.referred_table}" if fk.referred_schema else fk.referred_table
 
 
 def _index_key(ix: Index) -> tuple[object, ...]:

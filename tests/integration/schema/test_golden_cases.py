@@ -20,7 +20,10 @@ import pytest
 import yaml
 
 from ferry.api.migration import MigrationSpec
-from ferry.schema import apply_plan, build_plan, discover, render_ddl, select_tables
+from ferry.schema import Plan, apply_plan, build_plan, discover, render_ddl, select_tables
+from ferry.schema.plan_join import join_plans
+from ferry.schema.schema_pairs import schema_pairs
+from ferry.schema.selection import select_schemas
 from ferry.services.planning import privileges_option
 from harness.databases import Database, PostgresServer
 from integration.schema.loading import engine_for, run_sql
@@ -79,10 +82,27 @@ def test_schema_case(case_name: str, request: pytest.FixtureRequest, pg_db2: Dat
     spec = _spec(case)
     mode = case.get("mode", "diff")
 
-    source = discover(source_engine, spec.source.schema_)
-    mappings = select_tables(source, spec, "postgresql")
     options = {"mode": mode, "target_dialect": "postgresql", "privileges": privileges_option(spec)}
-    plan = build_plan(source, discover(target_engine, spec.target.schema_), mappings, **options)
+
+    def make_plan() -> Plan:
+        if not spec.source.schemas:
+            source = discover(source_engine, spec.source.schema_)
+            mappings = select_tables(source, spec, "postgresql")
+            return build_plan(source, discover(target_engine, spec.target.schema_), mappings, **options)
+        # source.schemas: each pair planned on its own and joined, as ferry.services.planning does.
+        pairs = schema_pairs(spec)
+        sources = [discover(source_engine, p.source) for p in pairs]
+        selected = select_schemas(
+            [(s, p.target) for s, p in zip(sources, pairs, strict=True)], spec, "postgresql"
+        )
+        plans = []
+        for i, (source, pair) in enumerate(zip(sources, pairs, strict=True)):
+            others = [m for j, ms in enumerate(selected) if j != i for m in ms]
+            target = discover(target_engine, pair.target)
+            plans.append(build_plan(source, target, selected[i], **options, other_schemas=others))
+        return join_plans(plans, [str(p.source) for p in pairs])
+
+    plan = make_plan()
 
     # Data operations (what the copy converts) are in expect.json; only DDL is rendered and applied.
     statements = plan.pre_data + plan.post_data
@@ -96,7 +116,7 @@ def test_schema_case(case_name: str, request: pytest.FixtureRequest, pg_db2: Dat
 
     if not plan.errors and mode != "none":
         apply_plan(target_engine, statements)
-        again = build_plan(source, discover(target_engine, spec.target.schema_), mappings, **options)
+        again = make_plan()
         assert [op.to_dict() for op in again.operations if not op.is_data] == [], (
             f"{case_name}: plan does not converge after apply"
         )
