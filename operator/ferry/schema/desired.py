@@ -9,7 +9,7 @@ used where the source's would collide (MySQL index names are per table, PostgreS
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TypeVar, overload
@@ -60,7 +60,7 @@ def build_desired(
     mappings: list[TableMapping],
     target_dialect: str,
     default_schema: str | None = None,
-    other_schemas: Sequence[TableMapping] = (),
+    other_schemas: Iterable[TableMapping] = (),
 ) -> Desired:
     """`default_schema` stands for a mapping's empty target schema (the connection's default), so
     tables to create and tables found on the target are named alike. `other_schemas`: the

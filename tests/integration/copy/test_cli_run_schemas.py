@@ -25,15 +25,20 @@ SOURCE = (
     "CREATE TABLE sales.orders (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES sales.customer, "
     "note text)",
     "CREATE TABLE billing.orders (id bigint PRIMARY KEY, total numeric(12,2) NOT NULL)",
-    "CREATE TABLE billing.invoice (id serial PRIMARY KEY, customer_id int NOT NULL REFERENCES sales.customer, "
-    "order_id bigint REFERENCES billing.orders)",
+    "CREATE TABLE billing.invoice (id serial PRIMARY KEY, "
+    "customer_id int NOT NULL REFERENCES sales.customer, order_id bigint REFERENCES billing.orders)",
     "CREATE TABLE billing.tmp_scratch (id int)",
     "INSERT INTO sales.customer (name) SELECT 'c' || g FROM generate_series(1, 300) g",
-    "INSERT INTO sales.orders (customer_id, note) SELECT 1 + g % 300, 'n' || g FROM generate_series(1, 2000) g",
+    "INSERT INTO sales.orders (customer_id, note) "
+    "SELECT 1 + g % 300, 'n' || g FROM generate_series(1, 2000) g",
     "INSERT INTO billing.orders SELECT g, g * 1.5 FROM generate_series(1, 1500) g",
-    "INSERT INTO billing.invoice (customer_id, order_id) SELECT 1 + g % 300, g FROM generate_series(1, 1500) g",
+    "INSERT INTO billing.invoice (customer_id, order_id) "
+    "SELECT 1 + g % 300, g FROM generate_series(1, 1500) g",
 )
 
+ONE_SCHEMA = (
+    "  source: {connectionRef: {name: legacy}}\n  target: {connectionRef: {name: modern}, schema: public}\n"
+)
 SPEC_LINES = (
     "  source: {connectionRef: {name: legacy}, schemas: [sales, billing]}\n"
     "  target: {connectionRef: {name: modern}, schemaMapping: {billing: billing_v2}}\n"
@@ -43,9 +48,8 @@ SPEC_LINES = (
 
 def _two_schemas(source: Database, target: Database, overrides: str = "") -> str:
     text = _bundle(source, target, copy="batchSize: 400, parallelism: 2")
-    old = "  source: {connectionRef: {name: legacy}}\n  target: {connectionRef: {name: modern}, schema: public}\n"
-    assert old in text
-    return text.replace(old, SPEC_LINES + overrides)
+    assert ONE_SCHEMA in text
+    return text.replace(ONE_SCHEMA, SPEC_LINES + overrides)
 
 
 def _plan(tmp_path, text: str, monkeypatch, password: str, capsys) -> tuple[int, dict]:  # type: ignore[no-untyped-def]
@@ -80,7 +84,7 @@ def test_two_schemas_arrive_in_their_target_schemas_with_checksums_equal_and_ids
         ("sales.customer", "sales.customer"), ("sales.orders", "sales.orders"),
         ("billing.orders", "billing_v2.orders"), ("billing.invoice", "billing_v2.invoice"),
     ):  # fmt: skip
-        query = f"SELECT count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM {{}} t"
+        query = "SELECT count(*), md5(string_agg(t::text, ',' ORDER BY t::text)) FROM {} t"
         assert pg_rows(pg_db2, query.format(target_table)) == pg_rows(pg_db, query.format(source_table))
     assert pg_rows(pg_db2, "SELECT to_regclass('billing_v2.tmp_scratch'), to_regclass('billing.orders')") == [
         (None, None)
@@ -92,9 +96,8 @@ def test_two_schemas_arrive_in_their_target_schemas_with_checksums_equal_and_ids
         "WHERE conrelid = 'billing_v2.invoice'::regclass AND contype = 'f' ORDER BY 1",
     ) == [("billing_v2.orders",), ("sales.customer",)]
     # The two tables called orders were kept apart by their checkpoints.
-    units = {
-        row[0].split("#")[0] for row in pg_rows(pg_db2, "SELECT DISTINCT unit_id FROM ferry._ferry_checkpoints")
-    }
+    checkpoints = pg_rows(pg_db2, "SELECT DISTINCT unit_id FROM ferry._ferry_checkpoints")
+    units = {row[0].split("#")[0] for row in checkpoints}
     assert units == {"sales.customer", "sales.orders", "billing_v2.orders", "billing_v2.invoice"}
     assert _run(tmp_path, text, monkeypatch, pg_db.password) == 0, capsys.readouterr()  # a rerun: no-op
     assert pg_rows(pg_db2, "SELECT count(*) FROM billing_v2.orders") == [(1500,)]
@@ -104,7 +107,6 @@ def test_two_schemas_arrive_in_their_target_schemas_with_checksums_equal_and_ids
         (1501,)
     ]
     assert pg_rows(pg_db2, "INSERT INTO sales.customer (name) VALUES ('new') RETURNING id") == [(301,)]
-
 
 
 def test_an_override_of_a_table_name_both_schemas_have_is_a_plan_error(
@@ -138,10 +140,7 @@ def test_several_schemas_from_mariadb_are_refused_with_the_way_out(
     capsys,  # type: ignore[no-untyped-def]
 ) -> None:
     text = _bundle(mariadb_db, pg_db2)
-    text = text.replace(
-        "  source: {connectionRef: {name: legacy}}\n  target: {connectionRef: {name: modern}, schema: public}\n",
-        SPEC_LINES,
-    )
+    text = text.replace(ONE_SCHEMA, SPEC_LINES)
     code, out = _plan(tmp_path, text, monkeypatch, mariadb_db.password, capsys)
     assert code == 1
     assert "several schemas need a PostgreSQL source and target" in out["stderr"] + out["stdout"]
