@@ -340,7 +340,7 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
         out.errors.append(f"{where}: {mapped.note}")
     elif cm.transform is None and (mysql_note or mapped.note):
         note = mysql_note or mapped.note
-        out.note(mysql_postgresql.zero_dates_error_note(note) if cm.zero_dates_error else note, where)
+        out.note(mysql_postgresql.zero_dates_error_note(note, src) if cm.zero_dates_error else note, where)
     # Within PostgreSQL an unchanged type is the catalog's own text: canonical_type would fold a
     # mixed-case type name (Prisma's "Role") to lower case.
     unchanged = m.same and cm.target_type == src.type

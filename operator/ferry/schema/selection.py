@@ -173,7 +173,7 @@ def _map_table(
             mysql
             and transform is None
             and mysql_postgresql.holds_zero_dates(column.type)
-            and override.zero_dates.get(column.name, zero_dates) == ZeroDates.ERROR
+            and mysql_postgresql.zero_dates_fail(column, override.zero_dates.get(column.name), zero_dates)
         )
         nullable = column.nullable or (transform is not None and transform.type == TransformType.NULL)
         nullable = nullable or (
