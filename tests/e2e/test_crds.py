@@ -166,6 +166,19 @@ def test_invalid_connection_is_rejected(
     assert f"{field}:" in message and words in message, message
 
 
+def test_a_sqlite_connection_is_refused_in_the_cluster_and_points_to_ferry_run(
+    objects: client.CustomObjectsApi, namespace: str
+) -> None:
+    body = connection("file")
+    body["spec"] = {"engine": "sqlite", "database": "/data/chinook.db"}
+    message = rejection(
+        lambda: objects.create_namespaced_custom_object(
+            GROUP, VERSION, namespace, "databaseconnections", body
+        )
+    )
+    assert "spec.engine:" in message and "sqlite is for ferry run (local mode)" in message, message
+
+
 @pytest.mark.parametrize(
     ("spec", "field", "words"),
     [
