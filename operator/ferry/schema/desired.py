@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TypeVar, overload
 
-from ferry.schema import mysql_generated, mysql_postgresql
+from ferry.schema import mysql_generated, mysql_postgresql, mysql_target
 from ferry.schema.check_expressions import columns_named, portable_check
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.model import (
@@ -153,6 +153,8 @@ def _table(m: _Mapped) -> Table:
     uniques = _uniques(m)
     foreign_keys = _kept(_foreign_key(m, fk) for fk in m.table.foreign_keys)
     indexes = _kept(_index(m, ix) for ix in m.table.indexes)
+    if mysql_target.applies(m.source.dialect, m.target_dialect):
+        uniques, indexes = mysql_target.unique_keys(uniques, indexes)
     checks = _kept(_check(m, i, c) for i, c in enumerate(m.table.check_constraints))
     triggers = (
         mysql_postgresql.on_update_triggers(m.table, m.mapping.target_table, m.rename)
@@ -341,6 +343,8 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
     elif cm.transform is None and (mysql_note or mapped.note):
         note = mysql_note or mapped.note
         out.note(mysql_postgresql.zero_dates_error_note(note, src) if cm.zero_dates_error else note, where)
+    if cm.transform is None and mysql_target.keyed_text(mapped.type, cm.target_type):
+        out.note(mysql_target.KEY_TEXT_NOTE, where)
     # Within PostgreSQL an unchanged type is the catalog's own text: canonical_type would fold a
     # mixed-case type name (Prisma's "Role") to lower case.
     unchanged = m.same and cm.target_type == src.type

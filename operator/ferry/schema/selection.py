@@ -16,7 +16,7 @@ from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from ferry.api.migration import MigrationSpec, TableOverride, Transform, TransformType, ZeroDates
-from ferry.schema import mysql_generated, mysql_postgresql
+from ferry.schema import mysql_generated, mysql_postgresql, mysql_target
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.model import DatabaseSchema, Table
 from ferry.schema.typemap import map_type
@@ -168,6 +168,8 @@ def _map_table(
         mysql = mysql_postgresql.applies(source.dialect, target_dialect)
         if mysql:  # keys, collations and zero dates decide too (ferry.schema.mysql_postgresql)
             mapped_type = mysql_postgresql.target_type(table, column, mapped_type)
+        if mysql_target.applies(source.dialect, target_dialect):  # text in keys needs a length
+            mapped_type = mysql_target.target_type(table, column, mapped_type)
         target_type = transformed_type(transform, mapped_type, target_dialect)
         zero_error = (
             mysql
