@@ -11,7 +11,9 @@ import json
 
 import pytest
 
+from ferry.cli.bundle import load_bundle
 from ferry.cli.main import main
+from ferry.services.rollback import roll_back
 from harness.databases import Database
 from integration.copy.helpers import pg_exec, pg_rows
 from integration.copy.test_cli_run import _bundle, _run
@@ -144,3 +146,33 @@ def test_several_schemas_from_mariadb_are_refused_with_the_way_out(
     code, out = _plan(tmp_path, text, monkeypatch, mariadb_db.password, capsys)
     assert code == 1
     assert "several schemas need a PostgreSQL source and target" in out["stderr"] + out["stdout"]
+
+
+def test_rollback_truncates_and_drops_the_tables_of_both_schemas(
+    pg_db: Database,
+    pg_db2: Database,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    pg_exec(pg_db, *SOURCE)
+    pg_exec(pg_db2, "CREATE SCHEMA billing_v2", "CREATE TABLE billing_v2.keep_me (id int)")
+    text = _two_schemas(pg_db, pg_db2)
+    assert _run(tmp_path, text, monkeypatch, pg_db.password) == 0, capsys.readouterr()
+    bundle = load_bundle(str(tmp_path / "bundle.yaml"), secrets_from_env=True)
+    _, spec = bundle.migration(None)
+    source, target = bundle.sides(spec)
+
+    assert roll_back(spec, "truncate", source, target, [], "local/shop").startswith("truncated 4 tables")
+    counts = "SELECT (SELECT count(*) FROM sales.orders), (SELECT count(*) FROM billing_v2.invoice)"
+    assert pg_rows(pg_db2, counts) == [(0, 0)]
+
+    created = ["sales.customer", "sales.orders", "billing_v2.orders", "billing_v2.invoice"]
+    outcome = roll_back(spec, "drop-created", source, target, created, "local/shop")
+    assert outcome.startswith("dropped 4 tables"), outcome
+    remaining = pg_rows(
+        pg_db2,
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+        "WHERE table_schema IN ('sales', 'billing_v2') ORDER BY 1",
+    )
+    assert remaining == [("billing_v2.keep_me",)]
