@@ -49,11 +49,6 @@ class SourceEndpoint(Endpoint):
         }
     }
 
-    @property
-    def schema_names(self) -> list[str | None]:
-        """The source schemas read: `schemas`, else `[schema]` (None: the connection's default)."""
-        return list(self.schemas) if self.schemas else [self.schema_]
-
 
 class TargetEndpoint(Endpoint):
     schema_mapping: dict[str, SchemaName] = Field(

@@ -22,8 +22,27 @@ class SchemaPair:
     target: str | None  # None: the target connection's default schema
 
 
+def _refused_combinations(spec: MigrationSpec) -> str | None:
+    """The apiserver's CEL rules of the endpoints, for `ferry run`, which no apiserver checks."""
+    source, target = spec.source, spec.target
+    if source.schemas and source.schema_:
+        return "use either source.schema or source.schemas, not both"
+    if source.schemas and target.schema_:
+        return (
+            "with source.schemas each table keeps its schema's name on the target; rename schemas "
+            "with target.schemaMapping instead of target.schema"
+        )
+    unlisted = sorted(set(target.schema_mapping) - set(source.schemas or ()))
+    if unlisted:
+        return f"target.schemaMapping names {', '.join(unlisted)}, which source.schemas does not list"
+    return None
+
+
 def schema_pairs(spec: MigrationSpec) -> list[SchemaPair]:
     """The pairs in the order `source.schemas` lists them (one pair without it)."""
+    refused = _refused_combinations(spec)
+    if refused:
+        raise SelectionError(refused)
     if not spec.source.schemas:
         return [SchemaPair(spec.source.schema_, spec.target.schema_)]
     mapping = spec.target.schema_mapping

@@ -138,6 +138,24 @@ def test_the_api_refuses_mixing_one_schema_and_several() -> None:
     # The CEL rules are checked by the apiserver (tests/unit/test_crds_generated covers the CRD);
     # the model itself accepts both shapes and the planner reads schemas first.
     mig = spec({"schemas": ["sales"]}, {"schemaMapping": {"sales": "s2"}})
-    assert mig.source.schema_names == ["sales"]
+    assert mig.source.schemas == ["sales"] and mig.target.schema_mapping == {"sales": "s2"}
     with pytest.raises(ValidationError):
         spec({"schemas": []})
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "words"),
+    [
+        ({"schema": "a", "schemas": ["a", "b"]}, {}, "use either source.schema or source.schemas"),
+        ({"schemas": ["a", "b"]}, {"schema": "c"}, "instead of target.schema"),
+        ({"schemas": ["a"]}, {"schemaMapping": {"x": "y"}}, "names x, which source.schemas does not list"),
+        ({"schema": "a"}, {"schemaMapping": {"a": "b"}}, "names a, which source.schemas does not list"),
+    ],
+    ids=["schema-and-schemas", "schemas-and-target-schema", "unlisted-mapping", "mapping-without-schemas"],
+)
+def test_ferry_run_refuses_what_the_apiserver_refuses(
+    source: dict[str, Any], target: dict[str, Any], words: str
+) -> None:
+    """No apiserver checks a bundle of `ferry run`: the planner repeats the CEL rules."""
+    with pytest.raises(SelectionError, match=words):
+        schema_pairs(spec(source, target))
