@@ -23,8 +23,10 @@ from ferry.schema.model import Column
 
 NONE, FOUND, NOT_READ = "none", "found", "not-read"
 # A column is read to its end when it holds no zero date; the plan is re-made every 15 s while it
-# waits for approval, so a table is read only up to this estimated size.
-MAX_ROWS = 5_000_000
+# waits for approval, so a table is read only up to this estimated size. Measured on MariaDB 10.11
+# (2-core test host, 2,000,000 rows, datetime NOT NULL): a clean column 1.3-2.0 s unindexed (table
+# scan), 0.65-1.1 s indexed (index scan); a zero date at row 1.5M 0.56 s unindexed, 2 ms indexed.
+MAX_ROWS = 2_000_000
 _DATES = frozenset(("date", "datetime", "timestamp"))
 
 

@@ -92,7 +92,7 @@ def test_a_relaxed_column_says_why_in_the_plan() -> None:
         "columns created (NOT NULL not kept: it holds zero dates), day"
     ]
     assert converted(plan_of(read_at_planning("not-read"), spec())) == [
-        "columns created (NOT NULL not kept: not read, the table has over 5,000,000 rows), day"
+        "columns created (NOT NULL not kept: not read, the table has over 2,000,000 rows), day"
     ]
     assert column(mapped(spec(), read_at_planning("found")), "created") == (True, False)
 
