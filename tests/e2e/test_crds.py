@@ -111,6 +111,19 @@ def test_valid_migration_is_stored_with_defaults(objects: client.CustomObjectsAp
     assert spec["suspend"] is False
 
 
+def test_a_migration_of_several_schemas_is_stored(objects: client.CustomObjectsApi, namespace: str) -> None:
+    body = migration(
+        "two-schemas",
+        source={"connectionRef": {"name": "legacy"}, "schemas": ["sales", "billing"]},
+        target={"connectionRef": {"name": "modern"}, "schemaMapping": {"billing": "billing_v2"}},
+        tables={"overrides": [{"name": "sales.orders", "where": "id > 0"}]},
+    )
+    objects.create_namespaced_custom_object(GROUP, VERSION, namespace, "migrations", body)
+    stored = objects.get_namespaced_custom_object(GROUP, VERSION, namespace, "migrations", "two-schemas")
+    assert stored["spec"]["source"]["schemas"] == ["sales", "billing"]
+    assert stored["spec"]["target"]["schemaMapping"] == {"billing": "billing_v2"}
+
+
 def test_valid_project_is_stored_with_defaults(objects: client.CustomObjectsApi, crds: list[str]) -> None:
     body = project(
         "team-a-proj",
@@ -153,6 +166,19 @@ def test_invalid_connection_is_rejected(
     assert f"{field}:" in message and words in message, message
 
 
+def test_a_sqlite_connection_is_refused_in_the_cluster_and_points_to_ferry_run(
+    objects: client.CustomObjectsApi, namespace: str
+) -> None:
+    body = connection("file")
+    body["spec"] = {"engine": "sqlite", "database": "/data/chinook.db"}
+    message = rejection(
+        lambda: objects.create_namespaced_custom_object(
+            GROUP, VERSION, namespace, "databaseconnections", body
+        )
+    )
+    assert "spec.engine:" in message and "sqlite is for ferry run (local mode)" in message, message
+
+
 @pytest.mark.parametrize(
     ("spec", "field", "words"),
     [
@@ -172,8 +198,37 @@ def test_invalid_connection_is_rejected(
             "keySecretRef is required",
         ),
         ({"copy": {"onConflict": "replace"}}, "spec.copy.onConflict", "Unsupported value"),
+        (
+            {"source": {"connectionRef": {"name": "legacy"}, "schema": "a", "schemas": ["a", "b"]}},
+            "spec.source.schemas",
+            "use either schema or schemas",
+        ),
+        (
+            {
+                "source": {"connectionRef": {"name": "legacy"}, "schemas": ["a", "b"]},
+                "target": {"connectionRef": {"name": "modern"}, "schema": "c"},
+            },
+            "spec.target.schema",
+            "rename schemas with target.schemaMapping",
+        ),
+        (
+            {
+                "source": {"connectionRef": {"name": "legacy"}, "schemas": ["a", "b"]},
+                "target": {"connectionRef": {"name": "modern"}, "schemaMapping": {"x": "y"}},
+            },
+            "spec.target.schemaMapping",
+            "must be listed in source.schemas",
+        ),
     ],
-    ids=["source-is-target", "parallelism-zero", "hash-without-key", "bad-on-conflict"],
+    ids=[
+        "source-is-target",
+        "parallelism-zero",
+        "hash-without-key",
+        "bad-on-conflict",
+        "schema-and-schemas",
+        "schemas-and-target-schema",
+        "mapping-of-unlisted-schema",
+    ],
 )
 def test_invalid_migration_is_rejected(
     objects: client.CustomObjectsApi, namespace: str, spec: dict[str, Any], field: str, words: str

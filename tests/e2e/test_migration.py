@@ -109,6 +109,41 @@ def test_mariadb_to_pg_succeeds(
     assert kinds == [("f", 11), ("p", 11)]  # Chinook's 11 primary keys and 11 foreign keys
 
 
+def test_two_schemas_in_one_migration_keep_their_tables_apart(
+    kube_api: client.ApiClient,
+    namespace: str,
+    operator: OperatorProcess,
+    pod_runner: PodRunner,
+    pg_source: Database,
+    pg_db2: Database,
+) -> None:
+    """source.schemas [public, ops], ops renamed to ops_v2: a table called track in both schemas
+    gets two status entries, two units and two target tables."""
+    with psycopg.connect(pg_source.libpq_dsn(), autocommit=True) as conn:
+        conn.execute("CREATE SCHEMA ops")
+        conn.execute("CREATE TABLE ops.track (id serial PRIMARY KEY, note text)")
+        conn.execute("INSERT INTO ops.track (note) SELECT g::text FROM generate_series(1, 250) g")
+    spec = {
+        **_spec(),
+        "source": {"connectionRef": {"name": "src"}, "schemas": ["public", "ops"]},
+        "target": {"connectionRef": {"name": "dst"}, "schemaMapping": {"ops": "ops_v2"}},
+    }
+    start_migration(kube_api, namespace, "two-schemas", pg_source, pg_db2, spec)
+    done = wait_for_phase(kube_api, namespace, "two-schemas", {"Succeeded"}, timeout=240)
+    status = done["status"]
+    assert status["progress"]["rowsCopied"] == CHINOOK_ROWS + 250
+    names = [t["name"] for t in status["tables"]]
+    assert "public.track" in names and "ops_v2.track" in names and len(names) == len(set(names))
+    assert all(t["validation"].startswith("ok") for t in status["tables"]), status["tables"]
+    with psycopg.connect(pg_db2.libpq_dsn()) as conn:
+        counts = conn.execute(
+            "SELECT (SELECT count(*) FROM public.track), (SELECT count(*) FROM ops_v2.track)"
+        )
+        assert counts.fetchone() == (3503, 250)
+        next_id = conn.execute("INSERT INTO ops_v2.track (note) VALUES ('new') RETURNING id").fetchone()
+        assert next_id == (251,)
+
+
 def _cli(plane: ControlPlane, namespace: str, *argv: str) -> subprocess.CompletedProcess[str]:
     """`kubectl ferry ARGV -n NAMESPACE` as a user with the test's admin kubeconfig, 80 columns wide."""
     return subprocess.run(

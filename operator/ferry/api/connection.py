@@ -90,6 +90,13 @@ class HealthCheck(ApiModel):
     timeout_seconds: int = Field(default=5, ge=1, le=120)
 
 
+SQLITE_IN_CLUSTER = (
+    "sqlite is for ferry run (local mode): the operator and its worker pods cannot see a file on "
+    "your machine; copy it with `ferry run -f bundle.yaml`, or load it into a PostgreSQL or MariaDB "
+    "server the cluster can reach"
+)
+
+
 class DatabaseConnectionSpec(ApiModel):
     """Where a database is. Credentials come only from Secrets in the same namespace."""
 
@@ -123,6 +130,14 @@ class DatabaseConnectionSpec(ApiModel):
                     "rule": "self.engine != 'sqlite' || !has(self.host)",
                     "message": "host must be empty for sqlite; database is the file path",
                     "fieldPath": ".host",
+                },
+                {
+                    # The model accepts sqlite (ferry run reads the same bundle); only the cluster
+                    # refuses it: the operator plans from its own pod and the copy runs in worker
+                    # pods, and neither can see a file on the machine that applied the object.
+                    "rule": "self.engine != 'sqlite'",
+                    "message": SQLITE_IN_CLUSTER,
+                    "fieldPath": ".engine",
                 },
             ]
         }

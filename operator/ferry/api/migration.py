@@ -11,9 +11,9 @@ from ferry.api.base import (
     PROJECT_DEFAULTED,
     ApiModel,
     Identifier,
-    LocalObjectReference,
     SecretKeyReference,
 )
+from ferry.api.migration_endpoints import Endpoint, SchemaName, SourceEndpoint, TargetEndpoint
 from ferry.api.migration_status import (  # the status models, re-exported where the kind lives
     TERMINAL,
     CutoverStatus,
@@ -33,16 +33,6 @@ from ferry.api.migration_status import (  # the status models, re-exported where
     WorkerStatus,
 )
 from ferry.api.resources import ResourceRequirements, Toleration
-
-
-class Endpoint(ApiModel):
-    connection_ref: LocalObjectReference
-    schema_: str | None = Field(
-        default=None,
-        alias="schema",
-        max_length=128,
-        description="Schema (PostgreSQL) to read from or write to; the connection's default when empty.",
-    )
 
 
 class TransformType(StrEnum):
@@ -118,7 +108,10 @@ class ColumnSelection(ApiModel):
 
 
 class TableOverride(ApiModel):
-    name: Identifier = Field(description="Source table name.")
+    name: Identifier = Field(
+        description="Source table name; with source.schemas, qualified (sales.orders) or a name only "
+        "one of the schemas has."
+    )
     target_name: Identifier | None = None
     columns: ColumnSelection = Field(default_factory=ColumnSelection)
     where: str | None = Field(
@@ -141,9 +134,14 @@ class TableOverride(ApiModel):
 
 class TableSelection(ApiModel):
     include: list[str] = Field(
-        default_factory=lambda: ["*"], max_length=4096, description="Table name globs."
+        default_factory=lambda: ["*"],
+        max_length=4096,
+        description="Table name globs; with source.schemas a glob with a dot matches schema.table "
+        "(sales.*), one without matches the table name in every schema.",
     )
-    exclude: list[str] = Field(default_factory=list, max_length=4096, description="Table name globs.")
+    exclude: list[str] = Field(
+        default_factory=list, max_length=4096, description="Table name globs, as in include."
+    )
     overrides: list[TableOverride] = Field(default_factory=list, max_length=1024)
 
 
@@ -307,8 +305,8 @@ class JobSpec(ApiModel):
 
 
 class MigrationSpec(ApiModel):
-    source: Endpoint
-    target: Endpoint
+    source: SourceEndpoint
+    target: TargetEndpoint
     tables: TableSelection = Field(default_factory=TableSelection)
     schema_: SchemaSpec = Field(default_factory=SchemaSpec, alias="schema")
     copy_: CopySpec = Field(default_factory=CopySpec, alias="copy")
@@ -344,6 +342,20 @@ class MigrationSpec(ApiModel):
                     "(has(self.cutover) && self.cutover.requested)",
                     "message": "a requested cutover cannot be taken back",
                     "fieldPath": ".cutover.requested",
+                },
+                {
+                    "rule": "!has(self.source.schemas) || !has(self.target.schema)",
+                    "message": "with source.schemas each table keeps its schema's name on the target; "
+                    "rename schemas with target.schemaMapping instead of target.schema",
+                    "fieldPath": ".target.schema",
+                },
+                {
+                    "rule": "!has(self.target.schemaMapping) || self.target.schemaMapping.size() == 0 || "
+                    "(has(self.source.schemas) && "
+                    "self.target.schemaMapping.all(k, k in self.source.schemas))",
+                    "message": "target.schemaMapping names source schemas, which must be listed in "
+                    "source.schemas",
+                    "fieldPath": ".target.schemaMapping",
                 },
                 {
                     "rule": "self.source.connectionRef.name != self.target.connectionRef.name",
@@ -384,12 +396,15 @@ __all__ = [
     "RollbackAction",
     "RollbackSpec",
     "SchemaMode",
+    "SchemaName",
     "SchemaSpec",
+    "SourceEndpoint",
     "StatusEvent",
     "TableOverride",
     "TableSelection",
     "TableState",
     "TableStatus",
+    "TargetEndpoint",
     "Transform",
     "TransformType",
     "ValidationSpec",

@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from ferry.api import conditions as c
 from ferry.api.base import now_rfc3339
-from ferry.api.connection import DatabaseConnectionSpec, DatabaseConnectionStatus
+from ferry.api.connection import SQLITE_IN_CLUSTER, DatabaseConnectionSpec, DatabaseConnectionStatus, Engine
 from ferry.api.kinds import DATABASE_CONNECTION, GROUP, VERSION
 from ferry.db.credentials import SecretError, resolve_credentials
 from ferry.db.errors import classify
@@ -122,6 +122,8 @@ def check_connection(api: client.ApiClient, namespace: str, spec: DatabaseConnec
     """Check the Project's rules, resolve the credentials from Secrets and probe; every failure
     becomes a ProbeResult. The rules come first: a refused connection reads no Secret it may not
     name and opens no network connection, so its credentials are never sent anywhere."""
+    if spec.engine == Engine.SQLITE:  # stored before the CRD refused it: the operator cannot see the file
+        return ProbeResult(False, None, 0.0, c.INVALID_SPEC, SQLITE_IN_CLUSTER)
     timeout = float(spec.health_check.timeout_seconds)
     governance = governance_for(api, namespace)
     refusal = refused_secrets(spec, governance)

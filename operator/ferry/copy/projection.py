@@ -124,7 +124,7 @@ def build_projection(
     fixes: tuple[ValueFix | None, ...] = ()
     if source == "mysql" and target == "postgresql":
         fixes = tuple(mysql_values.value_fix(c) for c in mapping.columns)
-    elif source == "sqlite" and target == "postgresql":
+    elif source == "sqlite" and target in ("postgresql", "mysql"):
         fixes = tuple(sqlite_values.value_fix(c) for c in mapping.columns)
     return Projection(
         fixes=fixes if any(fixes) else (),

@@ -200,8 +200,9 @@ def _zero_date_error(unit: WorkUnit, column: str, lo: Key | None, hi: Key | None
     return ZeroDateError(
         f"table {unit.mapping.qualified_source}: column {column} holds a zero date (zeroDates: error) "
         f"in the batch from {start} to {end}; nothing of this batch was written, the checkpoint "
-        f"stays at {describe_key(lo)}. Fix the source rows, or set zeroDates: null for the column "
-        "to write them as NULL"
+        f"stays at {describe_key(lo)}. The target column keeps NOT NULL (zeroDates: error, or the "
+        "column held no zero date when the plan was made). Fix the source rows, or set zeroDates: "
+        "null for the column to write them as NULL"
     )
 
 

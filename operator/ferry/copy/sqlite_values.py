@@ -1,9 +1,9 @@
-"""SQLite values as a PostgreSQL target column expects them, by the plan's target type.
+"""SQLite values as a PostgreSQL or MySQL/MariaDB target column expects them, by the plan's type.
 
 SQLite types values, not columns: a column declared BOOLEAN holds integers, NUMERIC(10,2)
 holds REALs (binary fractions), DATE holds whatever text the application wrote. The copy
-writes such values as the type mapping (`ferry.schema.typerules`, SQLITE_TO_POSTGRESQL)
-says, and validation applies the same fixes to the source side before its checksum
+writes such values as the type mapping (`ferry.schema.typerules`, SQLITE_TO_POSTGRESQL and
+SQLITE_TO_MYSQL) says, and validation applies the same fixes to the source side before its checksum
 (`Projection.apply_fixes`), so both sides compare the values the target holds:
 
 - boolean: a number is true when it is not zero (PostgreSQL's boolean input takes 0 and 1
@@ -12,7 +12,9 @@ says, and validation applies the same fixes to the source side before its checks
   from its shortest decimal form (`repr`): 0.1 + 0.2 is written as 0.30, not 0.30000000000000004.
 - date: a date-and-time text ('2021-01-01 00:00:00', which PostgreSQL's date input also
   takes) is written as its date, so the checksum sees the same value on both sides.
-- bytea: text in a BLOB column is written as its UTF-8 bytes (what SQLite's CAST AS BLOB gives).
+- bytea (longblob on MySQL): text in a BLOB column is written as its UTF-8 bytes (what SQLite's
+  CAST AS BLOB gives).
+- numeric(p,s) is decimal(p,s) on MySQL, rounded alike (MySQL rounds half away from zero too).
 
 Values that no conversion makes valid (a Unix time number in a timestamp column, text in an
 integer column) are left as they are: PostgreSQL refuses the batch and names the value.
@@ -61,7 +63,7 @@ def _to_bytes(v: object) -> object:
 
 
 def value_fix(column: ColumnMapping) -> ValueFix | None:
-    """The conversion of a column's values into a PostgreSQL target; None: none needed."""
+    """The conversion of a column's values into the target; None: none needed."""
     target = column.target_type.lower().replace(" ", "")
     if target in ("boolean", "bool"):
         return _to_boolean
@@ -69,6 +71,6 @@ def value_fix(column: ColumnMapping) -> ValueFix | None:
         return _rounder(int(scaled.group(1)))
     if target == "date":
         return _to_date
-    if target == "bytea":
+    if target in ("bytea", "longblob"):
         return _to_bytes
     return None

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import TypeVar, overload
 
-from ferry.schema import mysql_generated, mysql_postgresql
+from ferry.schema import mysql_generated, mysql_postgresql, mysql_target
 from ferry.schema.check_expressions import columns_named, portable_check
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.model import (
@@ -60,12 +60,16 @@ def build_desired(
     mappings: list[TableMapping],
     target_dialect: str,
     default_schema: str | None = None,
+    other_schemas: Iterable[TableMapping] = (),
 ) -> Desired:
     """`default_schema` stands for a mapping's empty target schema (the connection's default), so
-    tables to create and tables found on the target are named alike."""
+    tables to create and tables found on the target are named alike. `other_schemas`: the
+    mappings of the other source schemas of the Migration (source.schemas), which foreign keys
+    across schemas refer to."""
     out = Desired()
     mappings = [replace(m, target_schema=m.target_schema or default_schema) for m in mappings]
     by_source = {m.source_table: m for m in mappings}
+    by_source.update({m.qualified_source: m for m in other_schemas})
     index_names = Counter(ix.name for t in source.tables.values() for ix in t.indexes)
     kept = kept_sequences(source) if source.dialect == target_dialect == "postgresql" else {}
     used = sequence_users(source)
@@ -149,6 +153,8 @@ def _table(m: _Mapped) -> Table:
     uniques = _uniques(m)
     foreign_keys = _kept(_foreign_key(m, fk) for fk in m.table.foreign_keys)
     indexes = _kept(_index(m, ix) for ix in m.table.indexes)
+    if mysql_target.applies(m.source.dialect, m.target_dialect):
+        uniques, indexes = mysql_target.unique_keys(uniques, indexes)
     checks = _kept(_check(m, i, c) for i, c in enumerate(m.table.check_constraints))
     triggers = (
         mysql_postgresql.on_update_triggers(m.table, m.mapping.target_table, m.rename)
@@ -211,7 +217,9 @@ def _uniques(m: _Mapped) -> tuple[UniqueConstraint, ...]:
 def _foreign_key(m: _Mapped, fk: ForeignKey) -> ForeignKey | None:
     """Kept when its columns and its referred table and columns are all selected."""
     rename = m.rename
-    referred = m.by_source.get(fk.referred_table) if fk.referred_schema is None else None
+    # A table of another schema is found by its qualified name (source.schemas lists both).
+    qualified = f"{fk.referred_schema}.{fk.referred_table}" if fk.referred_schema else fk.referred_table
+    referred = m.by_source.get(qualified)
     referred_rename = {c.source: c.target for c in referred.columns} if referred else {}
     if (
         referred is None
@@ -334,7 +342,9 @@ def _column(m: _Mapped, cm: ColumnMapping, pk: tuple[str, ...]) -> Column:
         out.errors.append(f"{where}: {mapped.note}")
     elif cm.transform is None and (mysql_note or mapped.note):
         note = mysql_note or mapped.note
-        out.note(mysql_postgresql.zero_dates_error_note(note) if cm.zero_dates_error else note, where)
+        out.note(mysql_postgresql.zero_dates_error_note(note, src) if cm.zero_dates_error else note, where)
+    if cm.transform is None and mysql_target.keyed_text(mapped.type, cm.target_type):
+        out.note(mysql_target.KEY_TEXT_NOTE, where)
     # Within PostgreSQL an unchanged type is the catalog's own text: canonical_type would fold a
     # mixed-case type name (Prisma's "Role") to lower case.
     unchanged = m.same and cm.target_type == src.type

@@ -98,11 +98,15 @@ def _fk_ops(desired: Table, defer: bool, existing: Table | None = None) -> Itera
                 desired.name,
                 Risk.SAFE,
                 "new foreign key; fails if existing rows have no match",
-                f"({', '.join(fk.columns)}) references {fk.referred_table} "
-                f"({', '.join(fk.referred_columns)})",
+                f"({', '.join(fk.columns)}) references {_referred(fk)} ({', '.join(fk.referred_columns)})",
                 phase=_phase(defer),
                 foreign_key=fk,
             )
+
+
+def _referred(fk: ForeignKey) -> str:
+    """The referred table, with its schema when it is another one (source.schemas)."""
+    return f"{fk.referred_schema}.{fk.referred_table}" if fk.referred_schema else fk.referred_table
 
 
 def _index_key(ix: Index) -> tuple[object, ...]:
@@ -133,9 +137,20 @@ def diff_table(desired: Table, actual: Table, *, defer: bool) -> list[Operation]
     return ops
 
 
+def _foreign_key_index(ix: Index, table: Table) -> bool:
+    """An index MySQL made for a foreign key that had none: named after the key (or, unnamed,
+    its first column) and on exactly its columns. It belongs to the key (MySQL refuses to drop
+    it on its own), so the diff neither drops it nor counts it as the table's."""
+    return not ix.unique and any(
+        ix.name in (fk.name, fk.columns[0]) and ix.columns == fk.columns for fk in table.foreign_keys
+    )
+
+
 def _index_drops(desired: Table, actual: Table) -> Iterator[Operation]:
     wanted = {_index_key(ix) for ix in desired.indexes}
     for ix in actual.indexes:
+        if _foreign_key_index(ix, actual):
+            continue
         if _index_key(ix) not in wanted and _index_key(replace(ix, definition=None)) not in wanted:
             yield _op(
                 OpKind.DROP_INDEX,

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from ferry.db.dialects import Family, family
 from ferry.schema import (
     catalog_mysql,
+    catalog_mysql_dates,
     catalog_mysql_objects,
     catalog_pg_indexes,
     catalog_postgresql,
@@ -103,6 +104,10 @@ def _discover_mysql(
     columns = catalog_mysql.columns(conn, schema, set(json_checks))
     columns = {t: catalog_mysql.with_auto_increment_max(conn, t, cols) for t, cols in columns.items()}
     columns = {t: catalog_mysql_objects.with_time_overflow(conn, t, cols) for t, cols in columns.items()}
+    estimates = rel.tables
+    columns = {
+        t: catalog_mysql_dates.with_zero_dates(conn, t, c, estimates.get(t, 0)) for t, c in columns.items()
+    }
     skip_checks = {(table, name) for (table, _col), name in json_checks.items()}
     names = sorted(rel.tables)
     tables = _assemble(

@@ -36,6 +36,10 @@ class Column:
     # MySQL TIME, decided from the data: True when a value lies outside 00:00:00-23:59:59 (a
     # duration), so the column becomes interval. Hashed: a flip changes the plan's types.
     time_overflow: bool = False
+    # MySQL NOT NULL DATE, DATETIME or TIMESTAMP, read at planning (ferry.schema.catalog_mysql_dates):
+    # "none" (no zero date: NOT NULL is kept), "found", or "not-read" (the table is too large to
+    # read at every plan). None for every other column. Hashed when set: a flip changes nullability.
+    zero_dates: str | None = None
 
 
 @dataclass(frozen=True)
@@ -220,6 +224,10 @@ class DatabaseSchema:
                 table.pop("row_estimate")
                 for column in table["columns"]:
                     column.pop("max_value")
+        for table in data["tables"].values():
+            for column in table["columns"]:
+                if column["zero_dates"] is None:  # the hashes of schemas read before it stay as they were
+                    column.pop("zero_dates")
         return data
 
     def to_json(self) -> str:

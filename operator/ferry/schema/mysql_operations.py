@@ -68,9 +68,8 @@ def convert_value_ops(
             if cm.transform is not None or column is None or cm.zero_dates_error:
                 continue
             if mysql_postgresql.holds_zero_dates(column.type):
-                zero.append(
-                    cm.target + (" (NOT NULL not kept)" if mysql_postgresql.relaxes_not_null(column) else "")
-                )
+                relaxed = mysql_postgresql.relaxes_not_null(column)
+                zero.append(cm.target + (f" ({mysql_postgresql.relaxed_reason(column)})" if relaxed else ""))
             elif cm.target_type == "boolean" and column.type.startswith(_BOOLEAN_SOURCES):
                 boolean.append(cm.target)
         for columns, reason in (

@@ -13,10 +13,13 @@ read the column's key, collation, AUTO_INCREMENT, ON UPDATE and indexes:
   not supported under nondeterministic collations before PostgreSQL 18, and citext needs no
   ICU build. Accent-insensitivity of `*_unicode_ci` is not kept (the plan says so).
 - DATE, DATETIME and TIMESTAMP columns can hold zero dates. By default (zeroDates: null) they
-  are written as NULL: the target column accepts NULL (the plan has a lossy `convert_values`
-  operation that lists them); finding out whether a column holds any would need a scan of the
-  table. With zeroDates: error (per column, or copy-wide) the column keeps NOT NULL, is not
-  listed, and the copy fails on the batch that holds one (`ferry.copy.mysql_values`).
+  are written as NULL (the plan has a lossy `convert_values` operation that lists them). A NOT
+  NULL column is read at planning (ferry.schema.catalog_mysql_dates): when it holds no zero
+  date it keeps NOT NULL, and one written after the plan fails the copy as with zeroDates:
+  error; when it holds one, or its table is too large to read at every plan, it accepts NULL
+  on the target and the plan says why. With zeroDates: error (per column, or copy-wide) the
+  column keeps NOT NULL, is not listed, and the copy fails on the batch that holds one
+  (`ferry.copy.mysql_values`); a column's own zeroDates: null relaxes it without reading.
 - FULLTEXT becomes a GIN index over to_tsvector('simple', …) (the 'simple' configuration
   splits words without language stemming, like MySQL's default parser); a prefix index
   (`KEY (email(191))`) an index on left(col, n) (lower(…) under a case-insensitive
@@ -33,8 +36,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from ferry.api.migration import ZeroDates
 from ferry.db.dialects import sqlalchemy_dialect
-from ferry.schema import typerules
+from ferry.schema import catalog_mysql_dates, typerules
 from ferry.schema.model import Column, Index, Table, Trigger
 
 BIGINT_MAX = 2**63 - 1
@@ -48,6 +52,9 @@ _TIME = re.compile(r"^time(\(\d\))?$")
 
 ZERO_DATES_NOTE = "zero dates ('0000-00-00', zero month or day, year 0) are written as NULL"
 ZERO_DATES_ERROR_NOTE = "a zero date ('0000-00-00') fails the copy (zeroDates: error)"
+ZERO_DATES_NONE_NOTE = (
+    "NOT NULL kept: no zero date ('0000-00-00') at planning, and one written later fails the copy"
+)
 CITEXT_NOTE = (
     "case-insensitive collation on a key column: created as citext so keys stay "
     "case-insensitive (accent-insensitivity is not kept)"
@@ -119,14 +126,35 @@ def time_note(column: Column) -> str | None:
     return INTERVAL_NOTE if column.time_overflow else TIME_NOTE
 
 
+def zero_dates_fail(column: Column, chosen: ZeroDates | None, copy_wide: ZeroDates) -> bool:
+    """Whether a zero date fails the copy (and the column keeps NOT NULL): zeroDates: error for
+    the column or copy-wide, or a NOT NULL column that held none when planned
+    (ferry.schema.catalog_mysql_dates), unless the column's own zeroDates says null."""
+    if chosen is not None:
+        return chosen == ZeroDates.ERROR
+    return copy_wide == ZeroDates.ERROR or column.zero_dates == catalog_mysql_dates.NONE
+
+
+def relaxed_reason(column: Column) -> str:
+    """Why a NOT NULL date column accepts NULL on the target (shown in the plan)."""
+    if column.zero_dates == catalog_mysql_dates.FOUND:
+        return "NOT NULL not kept: it holds zero dates"
+    if column.zero_dates == catalog_mysql_dates.NOT_READ:
+        return f"NOT NULL not kept: not read, the table has over {catalog_mysql_dates.MAX_ROWS:,} rows"
+    return "NOT NULL not kept: zeroDates null"
+
+
 def relaxes_not_null(column: Column, zero_dates_error: bool = False) -> bool:
     """A NOT NULL column whose zero dates are written as NULL accepts NULL on the target; with
     zeroDates: error a zero date stops the copy instead, so NOT NULL is kept."""
     return not column.nullable and holds_zero_dates(column.type) and not zero_dates_error
 
 
-def zero_dates_error_note(note: str) -> str:
-    """A type rule's note, with what zeroDates: error does instead of writing NULL."""
+def zero_dates_error_note(note: str, column: Column | None = None) -> str:
+    """A type rule's note, with what zeroDates: error, or a NOT NULL column that held no zero
+    date at planning, does instead of writing NULL."""
+    if column is not None and column.zero_dates == catalog_mysql_dates.NONE:
+        return note.replace(typerules.ZERO_DATES_NOTE, ZERO_DATES_NONE_NOTE)
     return note.replace(typerules.ZERO_DATES_NOTE, ZERO_DATES_ERROR_NOTE)
 
 

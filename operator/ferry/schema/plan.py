@@ -207,6 +207,7 @@ def build_plan(
     defer_primary_keys: bool = False,
     owned_tables: Collection[str] = (),
     privileges: Privileges | None = None,
+    other_schemas: Sequence[TableMapping] = (),
 ) -> Plan:
     """The operations that make the target hold the mapped tables.
 
@@ -214,13 +215,15 @@ def build_plan(
     created itself. Mode `create` leaves existing tables alone, except that these get the keys,
     indexes and foreign keys that were deferred until their rows were in. `privileges`: carry
     owners and grants (`schema.privileges: copy`); None leaves them out, named in a warning.
+    `other_schemas`: the mappings of the Migration's other source schemas (source.schemas, each
+    planned on its own), so that foreign keys across them are kept.
     """
     if privileges is None:  # not planned: a GRANT on either side must not invalidate an approval
         source, target = replace(source, privileges=()), replace(target, privileges=())
     default_schema = target.schema if target_dialect == "postgresql" else None
     # MySQL needs a key on an AUTO_INCREMENT column and SQLite cannot add one later.
     defer_keys = defer_primary_keys and target_dialect == "postgresql"
-    desired = build_desired(source, mappings, target_dialect, default_schema)
+    desired = build_desired(source, mappings, target_dialect, default_schema, other_schemas)
     objects = ObjectPlan()
     pg_to_pg = source.dialect == target_dialect == "postgresql"
     if pg_to_pg and mode in ("create", "diff"):

@@ -11,11 +11,12 @@ error keeps it and makes the copy fail on a zero date.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from fnmatch import fnmatchcase
 
 from ferry.api.migration import MigrationSpec, TableOverride, Transform, TransformType, ZeroDates
-from ferry.schema import mysql_generated, mysql_postgresql
+from ferry.schema import mysql_generated, mysql_postgresql, mysql_target
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.model import DatabaseSchema, Table
 from ferry.schema.typemap import map_type
@@ -29,8 +30,14 @@ class SelectionError(ValueError):
     """The Migration's table selection names something the source does not have."""
 
 
-def _selected(name: str, include: list[str], exclude: list[str]) -> bool:
-    return any(fnmatchcase(name, g) for g in include) and not any(fnmatchcase(name, g) for g in exclude)
+def _selected(name: str, include: list[str], exclude: list[str], schema: str | None = None) -> bool:
+    """Whether a table is selected; with several schemas (`schema` given) a glob with a dot
+    matches `schema.name`, one without matches the name in every schema."""
+
+    def matches(glob: str) -> bool:
+        return fnmatchcase(f"{schema}.{name}" if schema and "." in glob else name, glob)
+
+    return any(matches(g) for g in include) and not any(matches(g) for g in exclude)
 
 
 def transformed_type(transform: Transform | None, mapped: str, target_dialect: str) -> str:
@@ -57,14 +64,66 @@ def transformed_type(transform: Transform | None, mapped: str, target_dialect: s
 
 
 def select_tables(source: DatabaseSchema, spec: MigrationSpec, target_dialect: str) -> list[TableMapping]:
+    """The mappings of one schema (source.schema): overrides name tables without a schema."""
     overrides = {o.name: o for o in spec.tables.overrides}
     unknown = sorted(set(overrides) - set(source.tables))
     if unknown:
         raise SelectionError(f"tables.overrides name tables the source does not have: {', '.join(unknown)}")
-    target_schema = spec.target.schema_
+    return _select(source, spec, target_dialect, overrides, spec.target.schema_, qualified=False)
+
+
+def select_schemas(
+    sources: Sequence[tuple[DatabaseSchema, str | None]], spec: MigrationSpec, target_dialect: str
+) -> list[list[TableMapping]]:
+    """The mappings of each (source schema, target schema) pair, in order. With source.schemas an
+    override names `schema.table`, or a table name that only one of the schemas has."""
+    if len(sources) == 1 and not spec.source.schemas:
+        return [select_tables(sources[0][0], spec, target_dialect)]
+    overrides = _overrides_by_schema([s for s, _ in sources], spec.tables.overrides)
+    return [
+        _select(source, spec, target_dialect, overrides.get(source.schema, {}), target, qualified=True)
+        for source, target in sources
+    ]
+
+
+def _overrides_by_schema(
+    sources: Sequence[DatabaseSchema], overrides: Sequence[TableOverride]
+) -> dict[str | None, dict[str, TableOverride]]:
+    by_schema: dict[str | None, dict[str, TableOverride]] = {}
+    for override in overrides:
+        schema, dot, table = override.name.rpartition(".")
+        if dot:
+            holders = [s for s in sources if s.schema == schema and table in s.tables]
+        else:
+            holders = [s for s in sources if table in s.tables]
+        if not holders:
+            raise SelectionError(f"tables.overrides names {override.name}, which no selected schema has")
+        if len(holders) > 1:
+            where = ", ".join(f"{s.schema}.{table}" for s in holders)
+            raise SelectionError(
+                f"tables.overrides names {override.name}, which several schemas have ({where}): "
+                "qualify it with its schema"
+            )
+        named = by_schema.setdefault(holders[0].schema, {})
+        if table in named:
+            raise SelectionError(f"tables.overrides names {holders[0].schema}.{table} twice")
+        named[table] = override.model_copy(update={"name": table})
+    return by_schema
+
+
+def _select(
+    source: DatabaseSchema,
+    spec: MigrationSpec,
+    target_dialect: str,
+    overrides: dict[str, TableOverride],
+    target_schema: str | None,
+    *,
+    qualified: bool,
+) -> list[TableMapping]:
     mappings = []
+    schema = source.schema if qualified else None
     for name in sorted(source.tables):
-        if not _selected(name, spec.tables.include, spec.tables.exclude):
+        if not _selected(name, spec.tables.include, spec.tables.exclude, schema):
             continue
         table = source.tables[name]
         override = overrides.get(name) or TableOverride(name=name)
@@ -109,12 +168,14 @@ def _map_table(
         mysql = mysql_postgresql.applies(source.dialect, target_dialect)
         if mysql:  # keys, collations and zero dates decide too (ferry.schema.mysql_postgresql)
             mapped_type = mysql_postgresql.target_type(table, column, mapped_type)
+        if mysql_target.applies(source.dialect, target_dialect):  # text in keys needs a length
+            mapped_type = mysql_target.target_type(table, column, mapped_type)
         target_type = transformed_type(transform, mapped_type, target_dialect)
         zero_error = (
             mysql
             and transform is None
             and mysql_postgresql.holds_zero_dates(column.type)
-            and override.zero_dates.get(column.name, zero_dates) == ZeroDates.ERROR
+            and mysql_postgresql.zero_dates_fail(column, override.zero_dates.get(column.name), zero_dates)
         )
         nullable = column.nullable or (transform is not None and transform.type == TransformType.NULL)
         nullable = nullable or (

@@ -243,6 +243,76 @@ SQLITE_TO_POSTGRESQL: tuple[TypeRule, ...] = (
     ),
 )
 
+# SQLite into MySQL/MariaDB. Declared types follow SQLite's affinity rules; INTEGER PRIMARY KEY
+# (the rowid) becomes AUTO_INCREMENT through the column's autoincrement, not through its type.
+# Text that a key or an index covers needs a length on MySQL (ferry.schema.mysql_target).
+SQLITE_TO_MYSQL: tuple[TypeRule, ...] = (
+    TypeRule(
+        "sqlite",
+        "mysql",
+        r"int|integer|mediumint",
+        "int",
+        "integer",
+        "int",
+        "SQLite integers are 64-bit; castTo bigint when values exceed 2^31",
+    ),
+    TypeRule("sqlite", "mysql", r"bigint|unsigned big int|int8", "bigint", "bigint", "bigint"),
+    TypeRule("sqlite", "mysql", r"tinyint|smallint|int2", "smallint", "smallint", "smallint"),
+    TypeRule(
+        "sqlite",
+        "mysql",
+        r"(?:n|native )?(?:varchar|varying character)\((\d+)\)",
+        r"varchar(\1)",
+        "nvarchar(120)",
+        "varchar(120)",
+    ),
+    TypeRule("sqlite", "mysql", r"n?char(?:acter)?\((\d+)\)", r"char(\1)", "nchar(2)", "char(2)"),
+    TypeRule("sqlite", "mysql", r"text|clob|n?varchar|string", "longtext", "text", "longtext"),
+    TypeRule(
+        "sqlite",
+        "mysql",
+        r"(?:numeric|decimal)\((\d+),(\d+)\)",
+        r"decimal(\1,\2)",
+        "numeric(10,2)",
+        "decimal(10,2)",
+    ),
+    TypeRule(
+        "sqlite",
+        "mysql",
+        r"numeric|decimal",
+        "double",
+        "numeric",
+        "double",
+        "SQLite NUMERIC without precision holds integers and doubles: created as double (integers "
+        "beyond 2^53 lose precision; castTo decimal(p,s) to choose)",
+    ),
+    TypeRule("sqlite", "mysql", r"real|double|double precision|float", "double", "real", "double"),
+    TypeRule("sqlite", "mysql", r"bool(?:ean)?", "tinyint(1)", "boolean", "tinyint(1)"),
+    TypeRule(
+        "sqlite",
+        "mysql",
+        r"datetime|timestamp",
+        "datetime(6)",
+        "datetime",
+        "datetime(6)",
+        "SQLite stores date-times as text: 'YYYY-MM-DD HH:MM:SS[.ffffff]' is written as it is, other "
+        "forms (a Unix time number) fail their batch",
+    ),
+    TypeRule("sqlite", "mysql", r"date", "date", "date", "date"),
+    TypeRule("sqlite", "mysql", r"time", "time(6)", "time", "time(6)"),
+    TypeRule("sqlite", "mysql", r"blob", "longblob", "blob", "longblob"),
+    TypeRule("sqlite", "mysql", r"json", "json", "json", "json"),
+    TypeRule(
+        "sqlite",
+        "mysql",
+        r".*",
+        "longtext",
+        "anything",
+        "longtext",
+        "unknown SQLite type: kept as text (SQLite's own affinity for it)",
+    ),
+)
+
 # PostgreSQL to PostgreSQL keeps every type as it is (enum types are created on the target;
 # domains were resolved to their base types at discovery).
 POSTGRESQL_TO_POSTGRESQL: tuple[TypeRule, ...] = (
@@ -290,6 +360,7 @@ SQLITE_TO_SQLITE: tuple[TypeRule, ...] = (
 RULES: tuple[TypeRule, ...] = (
     *MYSQL_TO_POSTGRESQL,
     *SQLITE_TO_POSTGRESQL,
+    *SQLITE_TO_MYSQL,
     *POSTGRESQL_TO_POSTGRESQL,
     *POSTGRESQL_TO_MYSQL,
     *MYSQL_TO_MYSQL,

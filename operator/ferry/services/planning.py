@@ -20,10 +20,13 @@ from ferry.copy.checkpoint_sql import TABLE as CHECKPOINT_TABLE
 from ferry.db.credentials import Credentials
 from ferry.db.dialects import family
 from ferry.db.engines import create_engine
-from ferry.schema import DatabaseSchema, Plan, build_plan, discover, select_tables
+from ferry.schema import DatabaseSchema, Plan, build_plan, discover
 from ferry.schema.mapping import TableMapping
 from ferry.schema.personal_data import classify
 from ferry.schema.plan import Privileges
+from ferry.schema.plan_join import join_plans
+from ferry.schema.schema_pairs import check_dialects, schema_pairs
+from ferry.schema.selection import select_schemas
 from ferry.schema.sequence_resets import sequence_resets, set_sequence_operations
 from ferry.services.data_operations import data_operations
 
@@ -41,14 +44,29 @@ class Side:
 
 
 @dataclass(frozen=True)
-class PlannedMigration:
-    source_schema: DatabaseSchema
-    target_schema: DatabaseSchema
+class SchemaPlan:
+    """One (source schema, target schema) pair as reflected, with the tables it copies."""
+
+    source: DatabaseSchema
+    target: DatabaseSchema
     mappings: list[TableMapping]
+
+
+@dataclass(frozen=True)
+class PlannedMigration:
+    source_schema: DatabaseSchema  # the first pair's (the only one without source.schemas)
+    target_schema: DatabaseSchema
+    mappings: list[TableMapping]  # of every pair
     plan: Plan
     # Online mode: what keeps the source from being followed (also in plan.errors), so the gate's
     # refusal can say CaptureNotReady rather than a schema problem (ferry.services.capture_ops).
     capture_problems: tuple[str, ...] = ()
+    # Every pair (ferry.schema.schema_pairs); empty when made by hand with one pair.
+    pairs: tuple[SchemaPlan, ...] = ()
+
+    @property
+    def schema_plans(self) -> tuple[SchemaPlan, ...]:
+        return self.pairs or (SchemaPlan(self.source_schema, self.target_schema, self.mappings),)
 
 
 @contextmanager
@@ -62,9 +80,11 @@ def engine_for(side: Side) -> Iterator[sqlalchemy.Engine]:
 
 def source_mappings(spec: MigrationSpec, source: Side, target: Side) -> list[TableMapping]:
     """The tables to copy and how their columns map (what a worker needs; no target diff)."""
+    pairs = schema_pairs(spec)
+    check_dialects(spec, source.dialect, target.dialect)
     with engine_for(source) as engine:
-        schema = discover(engine, spec.source.schema_)
-    return select_tables(schema, spec, target.dialect)
+        schemas = [(discover(engine, pair.source), pair.target) for pair in pairs]
+    return [m for selected in select_schemas(schemas, spec, target.dialect) for m in selected]
 
 
 def target_tables(mappings: Sequence[TableMapping]) -> list[tuple[str | None, str]]:
@@ -87,32 +107,50 @@ def plan_migration(
     the load (ferry.schema.sequence_resets). `owned_tables`: the tables
     this migration created (`status.createdTables`), which mode `create` completes with
     their deferred keys."""
+    pairs = schema_pairs(spec)
+    check_dialects(spec, source.dialect, target.dialect)
     with engine_for(source) as src, engine_for(target) as dst:
-        source_schema = discover(src, spec.source.schema_)
-        target_schema = discover(dst, spec.target.schema_)
-        mappings = select_tables(source_schema, spec, target.dialect)
-        plan = build_plan(
-            source_schema,
-            target_schema,
-            mappings,
-            mode=spec.schema_.mode.value,
-            target_dialect=target.dialect,
-            defer_constraints=True,
-            # Without ON CONFLICT handling the load needs no key on the target: build it afterwards.
-            defer_primary_keys=spec.copy_.on_conflict == OnConflict.ERROR,
-            owned_tables=owned_tables,
-            privileges=privileges_option(spec),
+        reflected = [(discover(src, pair.source), discover(dst, pair.target)) for pair in pairs]
+        selected = select_schemas(
+            [(s, pair.target) for (s, _), pair in zip(reflected, pairs, strict=True)], spec, target.dialect
         )
-        default_schema = target_schema.schema if target.dialect == "postgresql" else None
-        resets = sequence_resets(source_schema, mappings, target.dialect, default_schema)
-        plan = plan.with_selection(mappings).with_operations(
-            [
-                *data_operations(spec, mappings, target_schema, dst),
-                *set_sequence_operations(resets, source_schema.dialect),
-            ]
-        )
+        schema_plans = [SchemaPlan(s, t, m) for (s, t), m in zip(reflected, selected, strict=True)]
+        plans, extra = [], []
+        for one in schema_plans:
+            others = [m for other in schema_plans if other is not one for m in other.mappings]
+            plans.append(_plan_pair(spec, one, target.dialect, owned_tables, others))
+            default_schema = one.target.schema if target.dialect == "postgresql" else None
+            resets = sequence_resets(one.source, one.mappings, target.dialect, default_schema)
+            extra += data_operations(spec, one.mappings, one.target, dst)
+            extra += set_sequence_operations(resets, one.source.dialect)
+        mappings = [m for one in schema_plans for m in one.mappings]
+        labels = [one.source.schema or "" for one in schema_plans]
+        plan = join_plans(plans, labels).with_selection(mappings).with_operations(extra)
         plan = plan.with_personal_data(classify(mappings))
-    return PlannedMigration(source_schema, target_schema, mappings, plan)
+    first = schema_plans[0]
+    return PlannedMigration(first.source, first.target, mappings, plan, pairs=tuple(schema_plans))
+
+
+def _plan_pair(
+    spec: MigrationSpec,
+    one: SchemaPlan,
+    target_dialect: str,
+    owned_tables: Sequence[str],
+    other_schemas: Sequence[TableMapping],
+) -> Plan:
+    return build_plan(
+        one.source,
+        one.target,
+        one.mappings,
+        mode=spec.schema_.mode.value,
+        target_dialect=target_dialect,
+        defer_constraints=True,
+        # Without ON CONFLICT handling the load needs no key on the target: build it afterwards.
+        defer_primary_keys=spec.copy_.on_conflict == OnConflict.ERROR,
+        owned_tables=owned_tables,
+        privileges=privileges_option(spec),
+        other_schemas=other_schemas,
+    )
 
 
 def tables_with_checkpoints(target: Side, migration_uid: str) -> list[str]:

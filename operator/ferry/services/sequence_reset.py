@@ -14,10 +14,9 @@ import sqlalchemy as sa
 
 from ferry.api.migration import MigrationSpec
 from ferry.db.dialects import Family, family
-from ferry.schema import discover, select_tables
 from ferry.schema import sequence_sql as sql
 from ferry.schema.sequence_resets import Position, SequenceReset, next_position, sequence_resets
-from ferry.services.planning import PlannedMigration, Side, engine_for
+from ferry.services.planning import PlannedMigration, Side, engine_for, plan_migration
 
 
 def reset_sequences(
@@ -27,22 +26,17 @@ def reset_sequences(
     the sequence's name). `planned`: a plan made just now, whose reflection of the source is
     used instead of reflecting it again."""
     moved: list[str] = []
+    if planned is None:
+        planned = plan_migration(spec, source, target)
     with engine_for(source) as src, engine_for(target) as dst:
-        if planned is not None:
-            source_schema, mappings = planned.source_schema, planned.mappings
-            default_schema = planned.target_schema.schema if target.dialect == "postgresql" else None
-        else:
-            source_schema = discover(src, spec.source.schema_)
-            mappings = select_tables(source_schema, spec, target.dialect)
-            default_schema = None
-            if target.dialect == "postgresql":
-                default_schema = spec.target.schema_ or sa.inspect(dst).default_schema_name
-        for reset in sequence_resets(source_schema, mappings, target.dialect, default_schema):
-            with src.connect() as conn:
-                position = sql.source_position(conn, reset)
-            with dst.begin() as conn:
-                if apply_reset(conn, reset, position):
-                    moved.append(reset.label)
+        for one in planned.schema_plans:
+            default_schema = one.target.schema if target.dialect == "postgresql" else None
+            for reset in sequence_resets(one.source, one.mappings, target.dialect, default_schema):
+                with src.connect() as conn:
+                    position = sql.source_position(conn, reset)
+                with dst.begin() as conn:
+                    if apply_reset(conn, reset, position):
+                        moved.append(reset.label)
     return moved
 
 

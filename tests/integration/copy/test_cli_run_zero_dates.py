@@ -3,10 +3,14 @@ the batch holding a zero date, naming table and column but no value; null writes
 
 from __future__ import annotations
 
+import json
 import textwrap
+from typing import Any
 
 import pytest
 
+from ferry.cli import local_steps
+from ferry.cli.main import main
 from harness.databases import Database
 from integration.copy.helpers import mysql_exec, pg_exec, pg_rows
 from integration.copy.test_cli_run import _bundle, _run
@@ -118,3 +122,43 @@ def test_the_csv_path_refuses_a_zero_date_even_into_a_text_column_the_user_made(
     assert "table events: column happened holds a zero date (zeroDates: error)" in output, output
     assert pg_rows(pg_db2, "SELECT id FROM events ORDER BY id") == [(i,) for i in range(1, 7)]
     assert pg_rows(pg_db2, "SELECT count(*) FROM events WHERE happened LIKE 'ferry%'") == [(0,)]
+
+
+def test_by_default_a_not_null_column_without_zero_dates_keeps_not_null_and_a_later_one_fails(
+    mariadb_db: Database,
+    pg_db2: Database,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    """Read at planning: `day` holds no zero date (NOT NULL kept), `happened` holds one (relaxed,
+    and the plan says why). A zero date written into `day` after the plan, before the copy reads
+    it, fails the batch like zeroDates: error, naming table, column and key range."""
+    mysql_exec(mariadb_db, *EVENTS)
+    real_plan = local_steps.plan_migration
+
+    def plan_then_write(*args: Any, **kwargs: Any) -> Any:
+        planned = real_plan(*args, **kwargs)
+        mysql_exec(mariadb_db, "UPDATE events SET day = '0000-00-00' WHERE id = 8")  # an application write
+        return planned
+
+    monkeypatch.setattr(local_steps, "plan_migration", plan_then_write)
+    assert _run(tmp_path, _bundle(mariadb_db, pg_db2, **_zero_dates()), monkeypatch, mariadb_db.password) == 1
+    captured = capsys.readouterr()
+    output = " ".join((captured.out + captured.err).split())
+    assert "table events: column day holds a zero date" in output, output
+    assert "column held no zero date when the plan was made" in output, output
+    assert "from key (6) (excluded) to key (9)" in output, output
+    assert _nullable(pg_db2) == {"id": "NO", "happened": "YES", "day": "NO", "title": "NO"}
+    assert pg_rows(pg_db2, "SELECT id FROM events ORDER BY id") == [(i,) for i in range(1, 7)]
+
+    # The next plan reads the zero date and relaxes day, saying why.
+    monkeypatch.setattr(local_steps, "plan_migration", real_plan)
+    bundle = tmp_path / "plan.yaml"
+    bundle.write_text(_bundle(mariadb_db, pg_db2, **_zero_dates()))
+    capsys.readouterr()
+    assert main(["plan", "-f", str(bundle), "--secrets-from-env", "--output", "json"]) in (0, 2)
+    plan = json.loads(capsys.readouterr().out)
+    details = [op["detail"] for op in plan["operations"] if op["kind"] == "convert_values"]
+    relaxed = "(NOT NULL not kept: it holds zero dates)"
+    assert details == [f"columns happened {relaxed}, day {relaxed}"]

@@ -59,16 +59,6 @@ def shape(schema: DatabaseSchema, rename: bool) -> dict[str, object]:
     return out
 
 
-def zero_dates_nullable(reference: dict[str, object]) -> dict[str, object]:
-    """The reference shape with its timestamp columns accepting NULL (MySQL zero dates)."""
-    out: dict[str, object] = {}
-    for name, table in reference.items():
-        assert isinstance(table, dict)
-        columns = [(c, t, nullable or t.startswith("timestamp")) for c, t, nullable in table["columns"]]
-        out[name] = {**table, "columns": columns}
-    return out
-
-
 def _plan_and_apply(source: DatabaseSchema, target_engine: sa.Engine) -> DatabaseSchema:
     target = discover(target_engine)
     plan = build_plan(
@@ -100,9 +90,9 @@ def test_chinook_mariadb_into_postgresql_matches_the_reference_schema(
     assert len(source.tables) == 11
     created = _plan_and_apply(source, engine_for(pg_db))
     # Intended differences: Ferry keeps the source's identifiers (PascalCase), the reference
-    # script uses snake_case; `shape` compares them through snake_case. MySQL DATETIME columns
-    # may hold zero dates, written as NULL: they accept NULL on the target.
-    assert shape(created, rename=True) == zero_dates_nullable(chinook_reference)
+    # script uses snake_case; `shape` compares them through snake_case. The NOT NULL DATETIME
+    # column (InvoiceDate) holds no zero date, read at planning: it keeps NOT NULL.
+    assert shape(created, rename=True) == chinook_reference
 
 
 def test_chinook_sqlite_into_postgresql_matches_the_reference_schema(
@@ -141,7 +131,7 @@ def test_post_data_built_two_tables_at_a_time_gives_the_reference_schema(
     record = apply_post_data(target_engine, post_data, jobs=2)
 
     assert record.ok and len(record.applied) == len(post_data)
-    assert shape(discover(target_engine), rename=True) == zero_dates_nullable(chinook_reference)
+    assert shape(discover(target_engine), rename=True) == chinook_reference
 
 
 def test_create_mode_completes_only_the_tables_the_migration_created(
@@ -166,7 +156,7 @@ def test_create_mode_completes_only_the_tables_the_migration_created(
     assert {op.kind for op in ops} == {"add_primary_key", "create_index", "add_foreign_key"}
     apply_plan(target_engine, [op for op in ops if op.phase == "pre_data"])
     apply_post_data(target_engine, [op for op in ops if op.phase == "post_data"], jobs=2)
-    assert shape(discover(target_engine), rename=True) == zero_dates_nullable(chinook_reference)
+    assert shape(discover(target_engine), rename=True) == chinook_reference
 
 
 def test_a_failing_key_stops_the_foreign_keys_and_names_its_statement(

@@ -24,7 +24,7 @@ CREATE TABLE public.users (
 	name varchar(255) NOT NULL, 
 	is_admin boolean DEFAULT false NOT NULL, 
 	created_at timestamptz, 
-	updated_at timestamptz DEFAULT CURRENT_TIMESTAMP, 
+	updated_at timestamptz DEFAULT CURRENT_TIMESTAMP NOT NULL, 
 	PRIMARY KEY (id), 
 	UNIQUE (email)
 );

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from ferry.api import conditions as c
 from ferry.api.connection import DatabaseConnectionSpec, DatabaseConnectionStatus
-from ferry.controllers.connection import apply_probe_result, referenced_secrets, secrets_fingerprint
+from ferry.controllers.connection import (
+    apply_probe_result,
+    check_connection,
+    referenced_secrets,
+    secrets_fingerprint,
+)
 from ferry.db.probe import ProbeResult
 from ferry.kube.events import build_event
 
@@ -93,3 +98,14 @@ def test_invalid_spec_stalls_with_the_field_named() -> None:
     status = DatabaseConnectionStatus()
     apply_probe_result(status, result, 2, "t")
     assert status.is_true(c.STALLED) and "spec.engine" in result.message
+
+
+def test_a_sqlite_connection_stored_in_the_cluster_stalls_without_a_probe_and_points_to_ferry_run() -> None:
+    sqlite = DatabaseConnectionSpec.model_validate({"engine": "sqlite", "database": "/data/chinook.db"})
+    # No API client: the refusal comes before any Secret is read or any file is looked for.
+    result = check_connection(None, "ns", sqlite)  # type: ignore[arg-type]
+    assert (result.ok, result.reason) == (False, c.INVALID_SPEC)
+    assert "sqlite is for ferry run (local mode)" in result.message
+    status = DatabaseConnectionStatus()
+    apply_probe_result(status, result, 1, "t")
+    assert status.is_true(c.STALLED)

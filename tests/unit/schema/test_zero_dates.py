@@ -3,6 +3,7 @@ is not listed, and changes the plan hash; choices name existing date columns onl
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -63,7 +64,37 @@ def column(mapping: TableMapping, name: str) -> tuple[bool, bool]:
 def test_by_default_zero_dates_become_null_and_not_null_is_relaxed() -> None:
     mapping = mapped(spec())
     assert column(mapping, "created") == (True, False)
-    assert converted(planned(spec())) == ["columns created (NOT NULL not kept), day"]
+    assert converted(planned(spec())) == ["columns created (NOT NULL not kept: zeroDates null), day"]
+
+
+def read_at_planning(found: str) -> DatabaseSchema:
+    """SOURCE as discovery leaves it once `created` (NOT NULL) was read for zero dates."""
+    created = Column("created", "datetime", nullable=False, zero_dates=found)
+    columns = tuple(created if c.name == "created" else c for c in POSTS.columns)
+    return DatabaseSchema("mysql", "blog", {"posts": replace(POSTS, columns=columns)})
+
+
+def plan_of(source: DatabaseSchema, s: MigrationSpec) -> Plan:
+    mappings = select_tables(source, s, "postgresql")
+    return build_plan(source, EMPTY, mappings, mode="create", target_dialect="postgresql")
+
+
+def test_a_not_null_column_without_zero_dates_keeps_not_null_and_fails_on_a_later_one() -> None:
+    clean = read_at_planning("none")
+    assert column(mapped(spec(), clean), "created") == (False, True)  # as zeroDates: error
+    assert converted(plan_of(clean, spec())) == ["columns day"]
+    # The column's own zeroDates: null relaxes it anyway, without reading.
+    assert column(mapped(spec(created="null"), clean), "created") == (True, False)
+
+
+def test_a_relaxed_column_says_why_in_the_plan() -> None:
+    assert converted(plan_of(read_at_planning("found"), spec())) == [
+        "columns created (NOT NULL not kept: it holds zero dates), day"
+    ]
+    assert converted(plan_of(read_at_planning("not-read"), spec())) == [
+        "columns created (NOT NULL not kept: not read, the table has over 2,000,000 rows), day"
+    ]
+    assert column(mapped(spec(), read_at_planning("found")), "created") == (True, False)
 
 
 def test_error_keeps_not_null_and_leaves_the_column_out_of_the_lossy_operation() -> None:
