@@ -22,9 +22,9 @@ install: $(BIN)/ferry
 system-deps:
 	@bash tests/harness/install-system-deps.sh
 
-controlplane: $(KUBEBUILDER_ASSETS)/kube-apiserver $(KUBEBUILDER_ASSETS)/helm
+controlplane: $(KUBEBUILDER_ASSETS)/kube-apiserver $(KUBEBUILDER_ASSETS)/helm $(KUBEBUILDER_ASSETS)/promtool
 
-$(CURDIR)/$(CONTROLPLANE_DIR)/kube-apiserver $(CURDIR)/$(CONTROLPLANE_DIR)/helm:
+$(CURDIR)/$(CONTROLPLANE_DIR)/kube-apiserver $(CURDIR)/$(CONTROLPLANE_DIR)/helm $(CURDIR)/$(CONTROLPLANE_DIR)/promtool:
 	bash tests/controlplane/build.sh $(CURDIR)/$(CONTROLPLANE_DIR)
 
 crds: install

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build etcd, kube-apiserver, kube-controller-manager and kubectl from Go modules into $1,
-# and helm (its own module graph, pinned below) to render the chart in the e2e tests.
+# helm (its own module graph, pinned below) to render the chart in the e2e tests, and promtool
+# (Prometheus's module, pinned below) to check and unit-test the alert rules.
 # Go's module and build caches (GOMODCACHE, GOCACHE) make a rebuild a matter of linking.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -23,4 +24,9 @@ helm_version=v3.22.0
 if [ ! -x "$out/helm" ]; then
   echo "building helm ($helm_version)"
   GOBIN="$out" go install -trimpath -ldflags "-s -w" "helm.sh/helm/v3/cmd/helm@$helm_version"
+fi
+prometheus_version=v0.316.0  # the Go module version of Prometheus 3.x
+if [ ! -x "$out/promtool" ]; then
+  echo "building promtool ($prometheus_version)"
+  GOBIN="$out" go install -trimpath -ldflags "-s -w" "github.com/prometheus/prometheus/cmd/promtool@$prometheus_version"
 fi

@@ -10,6 +10,7 @@ nothing changed worth telling); the caller posts it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -263,6 +264,10 @@ class MigrationStatus(ConditionedStatus):
     )
     start_time: str | None = None
     completion_time: str | None = None
+    phase_transition_time: str | None = Field(
+        default=None,
+        description="When the Migration entered its current phase (alerts measure waits from it).",
+    )
     message: str | None = None
     replication: ReplicationStatus | None = None
     cutover: CutoverStatus | None = None
@@ -376,6 +381,9 @@ class MigrationStatus(ConditionedStatus):
     ) -> StatusEvent | None:
         event = None
         if self.phase != phase:
+            self.phase_transition_time = (
+                datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+            )
             warning = phase in (Phase.FAILED, Phase.ROLLING_BACK)
             text = message or f"phase {self.phase.value} → {phase.value}"
             event = StatusEvent("Warning" if warning else "Normal", phase.value, text)

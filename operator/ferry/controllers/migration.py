@@ -24,7 +24,7 @@ from ferry.api.kinds import GROUP, MIGRATION, VERSION
 from ferry.api.migration import TERMINAL, MigrationSpec, MigrationStatus, StatusEvent
 from ferry.cdc.lifecycle import CdcCaptureOps
 from ferry.kube.client import load_api_client
-from ferry.observability.metrics import record_migration
+from ferry.observability.metrics import forget_migration, record_migration
 from ferry.services.approvals import AUTHOR_ANNOTATION
 from ferry.services.migration import MigrationReconciler, RollbackBlocked
 from ferry.services.migration_kube import KubeMigrationPorts
@@ -108,3 +108,4 @@ def migration_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     if event is not None:
         _post(body, [event])
     memo.clear()
+    forget_migration(body.metadata.namespace or "", body.metadata.name or "")

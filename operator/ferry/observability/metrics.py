@@ -91,9 +91,45 @@ MIGRATION_REPLICATION_LAG_SECONDS = Gauge(
 )
 
 
+MIGRATION_PHASE_SINCE = Gauge(
+    "ferry_migration_phase_transition_timestamp_seconds",
+    "When the Migration entered its current phase (Unix time, from status.phaseTransitionTime), so "
+    "an alert can say how long it has waited, across operator restarts.",
+    ["namespace", "name"],
+)
+MIGRATION_CONDITION = Gauge(
+    "ferry_migration_condition",
+    "1 while the Migration's condition has status True, 0 while False (Ready, Reconciling, Stalled, "
+    "CaptureHealthy).",
+    ["namespace", "name", "condition"],
+)
+MIGRATION_CAPTURE_RETAINED_BYTES = Gauge(
+    "ferry_migration_capture_retained_bytes",
+    "Online mode, PostgreSQL source: WAL the replication slot keeps on the source.",
+    ["namespace", "name"],
+)
+_MIGRATION_SERIES = (
+    MIGRATION_ROWS_COPIED, MIGRATION_ROWS_PER_SECOND, MIGRATION_DURATION_SECONDS,
+    MIGRATION_REPLICATION_LAG_SECONDS, MIGRATION_PHASE_SINCE, MIGRATION_CAPTURE_RETAINED_BYTES,
+    MIGRATION_PHASE, MIGRATION_CONDITION,
+)  # fmt: skip
+
+
 def record_migration(namespace: str, name: str, status: MigrationStatus) -> None:
     for phase in MIGRATION_PHASES:
         MIGRATION_PHASE.labels(namespace, name, phase).set(1 if status.phase.value == phase else 0)
+    if status.phase_transition_time:
+        MIGRATION_PHASE_SINCE.labels(namespace, name).set(_parse(status.phase_transition_time).timestamp())
+    for condition in status.conditions:
+        if condition.status in ("True", "False"):
+            MIGRATION_CONDITION.labels(namespace, name, condition.type).set(
+                1 if condition.status == "True" else 0
+            )
+    if status.condition("Stalled") is None:  # removed when it clears: say so rather than keep a stale 1
+        MIGRATION_CONDITION.labels(namespace, name, "Stalled").set(0)
+    retained = (status.replication.details.get("retainedBytes") if status.replication else None) or ""
+    if retained.isdigit():
+        MIGRATION_CAPTURE_RETAINED_BYTES.labels(namespace, name).set(int(retained))
     progress = status.progress
     MIGRATION_ROWS_COPIED.labels(namespace, name).set(progress.rows_copied if progress else 0)
     MIGRATION_ROWS_PER_SECOND.labels(namespace, name).set(progress.rows_per_second if progress else 0)
@@ -105,6 +141,14 @@ def record_migration(namespace: str, name: str, status: MigrationStatus) -> None
         MIGRATION_DURATION_SECONDS.labels(namespace, name).set(
             (end - _parse(status.start_time)).total_seconds()
         )
+
+
+def forget_migration(namespace: str, name: str) -> None:
+    """Drop every series of a deleted Migration: a deleted failed run must not keep an alert firing."""
+    for metric in _MIGRATION_SERIES:
+        for labels in _label_sets(metric):
+            if labels[:2] == (namespace, name):
+                metric.remove(*labels)
 
 
 def _parse(value: str) -> datetime:
