@@ -180,6 +180,18 @@ class OnConflict(StrEnum):
     UPDATE = "update"
 
 
+class Throttle(ApiModel):
+    """How hard the copy may read the source: limits across all workers of a Migration (each
+    worker takes its share). Pausing costs nothing: every committed batch is a checkpoint."""
+
+    rows_per_second: int | None = Field(
+        default=None, ge=1, le=1_000_000_000, description="Unset: no row limit."
+    )
+    bytes_per_second: int | None = Field(
+        default=None, ge=1024, le=1 << 40, description="Unset: no byte limit (bytes as read from the source)."
+    )
+
+
 class CopySpec(ApiModel):
     batch_size: int | None = Field(
         default=None,
@@ -195,6 +207,12 @@ class CopySpec(ApiModel):
         ge=1,
         le=64,
         description="Worker pods (and concurrent units). Unset: the Project's defaults.parallelism, else 2.",
+        json_schema_extra=PROJECT_DEFAULTED,
+    )
+    throttle: Throttle = Field(
+        default_factory=Throttle,
+        description="Rate limits of the copy across all workers. Unset: the Project's defaults.throttle, "
+        "else its policy maxima, else none.",
         json_schema_extra=PROJECT_DEFAULTED,
     )
     on_conflict: OnConflict = OnConflict.ERROR

@@ -229,6 +229,10 @@ class EffectiveSettings(StatusModel):
     row_count_validation: bool = True
     checksum_validation: bool = False
     job_resources: ResourceRequirements | None = None
+    rows_per_second: int | None = Field(
+        default=None, description="Copy rate limit (all workers); unset: none."
+    )
+    bytes_per_second: int | None = Field(default=None, description="Copy byte-rate limit (all workers).")
     from_project: list[str] = Field(
         default_factory=list, description="Fields whose value came from the Project's defaults."
     )

@@ -8,6 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from ferry.api.base import ApiModel, ConditionedStatus, ObjectName
+from ferry.api.migration import Throttle
 from ferry.api.resources import ResourceRequirements
 
 
@@ -55,6 +56,9 @@ class ProjectDefaults(ApiModel):
     batch_size: int | None = Field(default=None, ge=1, le=10_000_000)
     parallelism: int | None = Field(default=None, ge=1, le=64)
     job_resources: ResourceRequirements | None = None
+    throttle: Throttle | None = Field(
+        default=None, description="Copy rate limits for Migrations that set none (copy.throttle)."
+    )
     row_count_validation: bool | None = None
     checksum_validation: bool | None = None
 
@@ -153,6 +157,18 @@ class ProjectPolicy(ApiModel):
     )
     personal_data: PersonalDataRule = Field(default_factory=PersonalDataRule)
     max_parallelism: int = Field(default=16, ge=1, le=64)
+    max_rows_per_second: int | None = Field(
+        default=None,
+        ge=1,
+        description="The highest copy.throttle.rowsPerSecond a Migration may run with "
+        "(one that sets none runs at this rate).",
+    )
+    max_bytes_per_second: int | None = Field(
+        default=None,
+        ge=1024,
+        description="The highest copy.throttle.bytesPerSecond a Migration may run with "
+        "(one that sets none runs at this rate).",
+    )
     connections: ConnectionRules = Field(
         default_factory=ConnectionRules,
         description="Where DatabaseConnections of the project's namespace may point (hosts, ports) and "

@@ -52,7 +52,7 @@ def run_migration(args: argparse.Namespace) -> int:
     try:
         bundle = load_bundle(args.file, secrets_from_env=args.secrets_from_env)
         name, spec = bundle.migration(args.migration)
-        spec, _ = effective_spec(spec, bundle.governance().defaults)
+        spec, _ = effective_spec(spec, bundle.governance().defaults, bundle.governance().policy)
         prepared = prepare(bundle, name, spec)
     except (BundleError, SecretError, SelectionError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -50,6 +50,7 @@ from ferry.copy.pg_source import PgSource
 from ferry.copy.pg_target import PgTarget
 from ferry.copy.progress import ProgressEvent
 from ferry.copy.projection import Projection, build_projection
+from ferry.copy.throttle import ByteMeter, RateLimiter, metered
 from ferry.copy.units import WorkUnit, estimated_work
 from ferry.db.credentials import SecretSource
 from ferry.observability.errors import describe
@@ -74,6 +75,7 @@ class CopyJob:
     copy: CopySpec = field(default_factory=CopySpec)
     secrets: SecretSource | None = None  # keys of hash/encrypt transforms
     concurrency: int = 2  # units copied at once by this process
+    throttle: RateLimiter | None = None  # this process's share of copy.throttle (shared by its units)
 
 
 @dataclass(frozen=True)
@@ -169,8 +171,12 @@ async def copy_unit(
                 hi, done = None, True
             new_key = encode_key(hi)
             write = BatchWrite(job.migration_uid, unit.unit_id, expected, new_key, done)
+            meter = ByteMeter()
+            payload = _payload(source, target, projection, lo, hi)
+            if job.throttle is not None and job.throttle.bytes_per_second:
+                payload = metered(payload, meter)
             try:
-                copied = await target.write_batch(unit, write, _payload(source, target, projection, lo, hi))
+                copied = await target.write_batch(unit, write, payload)
             except Exception as exc:
                 column = zero_date_column(exc)
                 if column is None:
@@ -178,6 +184,8 @@ async def copy_unit(
                 raise _zero_date_error(unit, column, lo, hi) from exc
             rows, expected, lo, checkpoint = rows + copied, new_key, hi, describe_key(hi)
             event(copied, done)
+            if job.throttle is not None and not done:
+                await job.throttle.spend(copied, meter.bytes)
         return UnitResult(unit.unit_id, unit.table, "done", rows, checkpoint)
     except Exception as exc:  # reported per unit; the others go on
         return UnitResult(unit.unit_id, unit.table, "failed", rows, checkpoint, describe(exc))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from ferry.api.migration import MigrationSpec
 from ferry.copy import CopyJob, ProgressEvent, UnitResults, WorkUnit, plan_units, run_units, units_for_worker
 from ferry.copy.runner import never_stop
+from ferry.copy.throttle import RateLimiter, worker_share
 from ferry.db.credentials import SecretSource
 from ferry.schema import TableMapping
 from ferry.services.endpoints import endpoints_for
@@ -54,7 +55,11 @@ async def copy_share(
         mappings = source_mappings(spec, source, target)
     endpoints = endpoints_for(source, target)
     units = await plan_units(mappings, endpoints.source, spec.copy_)
-    job = CopyJob(migration_uid, endpoints, spec.copy_, secrets)
+    throttle = spec.copy_.throttle
+    limiter = RateLimiter(
+        worker_share(throttle.rows_per_second, count), worker_share(throttle.bytes_per_second, count)
+    )
+    job = CopyJob(migration_uid, endpoints, spec.copy_, secrets, throttle=limiter if limiter.active else None)
     if concurrency is not None:
         job = replace(job, concurrency=concurrency)
     return CopyShare(job, units_for_worker(units, index, count), len(units), tuple(mappings))

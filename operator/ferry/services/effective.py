@@ -10,13 +10,30 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from ferry.api.migration import EffectiveSettings, MigrationSpec
-from ferry.api.project import ProjectDefaults
+from ferry.api.migration import EffectiveSettings, MigrationSpec, Throttle
+from ferry.api.project import ProjectDefaults, ProjectPolicy
 
 T = TypeVar("T")
 
 
-def effective_settings(spec: MigrationSpec, defaults: ProjectDefaults) -> EffectiveSettings:
+def _throttle(spec: MigrationSpec, defaults: ProjectDefaults, policy: ProjectPolicy | None) -> Throttle:
+    """The Migration's own limits, else the Project's defaults, else its policy maxima (a maximum
+    bounds a Migration that sets nothing too); a limit above a maximum stays, for the policy
+    check to refuse with a message rather than be lowered silently."""
+    if "throttle" in spec.copy_.model_fields_set:
+        return spec.copy_.throttle
+    if defaults.throttle is not None:
+        return defaults.throttle
+    if policy is not None:
+        return Throttle(
+            rows_per_second=policy.max_rows_per_second, bytes_per_second=policy.max_bytes_per_second
+        )
+    return spec.copy_.throttle
+
+
+def effective_settings(
+    spec: MigrationSpec, defaults: ProjectDefaults, policy: ProjectPolicy | None = None
+) -> EffectiveSettings:
     copy_set = spec.copy_.model_fields_set
     validation_set = spec.validation.model_fields_set
     from_project: list[str] = []
@@ -27,6 +44,11 @@ def effective_settings(spec: MigrationSpec, defaults: ProjectDefaults) -> Effect
         from_project.append(name)
         return default
 
+    throttle = _throttle(spec, defaults, policy)
+    if "throttle" not in spec.copy_.model_fields_set and (
+        throttle.rows_per_second or throttle.bytes_per_second
+    ):
+        from_project.append("copy.throttle")
     return EffectiveSettings(
         batch_size=pick(
             "batch_size" in copy_set, spec.copy_.batch_size, defaults.batch_size, "copy.batchSize"
@@ -52,6 +74,8 @@ def effective_settings(spec: MigrationSpec, defaults: ProjectDefaults) -> Effect
             defaults.job_resources,
             "job.resources",
         ),
+        rows_per_second=throttle.rows_per_second,
+        bytes_per_second=throttle.bytes_per_second,
         from_project=from_project,
     )
 
@@ -63,7 +87,13 @@ def apply_effective(spec: MigrationSpec, effective: EffectiveSettings | None) ->
     return spec.model_copy(
         update={
             "copy_": spec.copy_.model_copy(
-                update={"batch_size": effective.batch_size, "parallelism": effective.parallelism}
+                update={
+                    "batch_size": effective.batch_size,
+                    "parallelism": effective.parallelism,
+                    "throttle": Throttle(
+                        rows_per_second=effective.rows_per_second, bytes_per_second=effective.bytes_per_second
+                    ),
+                }
             ),
             "validation": spec.validation.model_copy(
                 update={
@@ -76,6 +106,8 @@ def apply_effective(spec: MigrationSpec, effective: EffectiveSettings | None) ->
     )
 
 
-def effective_spec(spec: MigrationSpec, defaults: ProjectDefaults) -> tuple[MigrationSpec, EffectiveSettings]:
-    settings = effective_settings(spec, defaults)
+def effective_spec(
+    spec: MigrationSpec, defaults: ProjectDefaults, policy: ProjectPolicy | None = None
+) -> tuple[MigrationSpec, EffectiveSettings]:
+    settings = effective_settings(spec, defaults, policy)
     return apply_effective(spec, settings), settings

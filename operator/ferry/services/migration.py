@@ -185,7 +185,7 @@ class MigrationReconciler:
     def _prepare(self, ctx: MigrationContext, out: Outcome) -> None:
         st, gen = ctx.status, ctx.generation
         governance = self.ports.governance(ctx.namespace)
-        spec, st.effective = effective_spec(ctx.spec, governance.defaults)
+        spec, st.effective = effective_spec(ctx.spec, governance.defaults, governance.policy)
         refused = check_spec(spec, governance, target_read_only=False)
         if refused is not None:
             out.emit(st.mark_stalled(refused.reason, refused.message, gen, Phase.PENDING))

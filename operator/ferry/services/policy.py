@@ -36,6 +36,14 @@ def policy_violations(spec: MigrationSpec, policy: ProjectPolicy, parallelism: i
         problems.append(
             f"parallelism {parallelism} exceeds the project's maxParallelism {policy.max_parallelism}"
         )
+    throttle = spec.copy_.throttle
+    for field_name, limit, maximum in (
+        ("rowsPerSecond", throttle.rows_per_second, policy.max_rows_per_second),
+        ("bytesPerSecond", throttle.bytes_per_second, policy.max_bytes_per_second),
+    ):
+        if maximum is not None and (limit is None or limit > maximum):
+            asked = "no limit" if limit is None else str(limit)
+            problems.append(f"copy.throttle.{field_name} {asked} exceeds the project's maximum {maximum}")
     return problems
 
 
