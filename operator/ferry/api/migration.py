@@ -14,6 +14,7 @@ from ferry.api.base import (
     SecretKeyReference,
 )
 from ferry.api.migration_endpoints import Endpoint, SchemaName, SourceEndpoint, TargetEndpoint
+from ferry.api.migration_operations import ScheduleSpec, Throttle
 from ferry.api.migration_status import (  # the status models, re-exported where the kind lives
     TERMINAL,
     CutoverStatus,
@@ -180,18 +181,6 @@ class OnConflict(StrEnum):
     UPDATE = "update"
 
 
-class Throttle(ApiModel):
-    """How hard the copy may read the source: limits across all workers of a Migration (each
-    worker takes its share). Pausing costs nothing: every committed batch is a checkpoint."""
-
-    rows_per_second: int | None = Field(
-        default=None, ge=1, le=1_000_000_000, description="Unset: no row limit."
-    )
-    bytes_per_second: int | None = Field(
-        default=None, ge=1024, le=1 << 40, description="Unset: no byte limit (bytes as read from the source)."
-    )
-
-
 class CopySpec(ApiModel):
     batch_size: int | None = Field(
         default=None,
@@ -339,6 +328,7 @@ class MigrationSpec(ApiModel):
         "cutover). Immutable: the capture must open before the first row is copied.",
     )
     cutover: CutoverSpec = Field(default_factory=CutoverSpec)
+    schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
 
     model_config = {
         "json_schema_extra": {

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from ferry.api.base import ApiModel, ConditionedStatus, ObjectName
-from ferry.api.migration import Throttle
+from ferry.api.migration_operations import Throttle
 from ferry.api.resources import ResourceRequirements
 
 

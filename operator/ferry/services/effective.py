@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TypeVar
 
-from ferry.api.migration import EffectiveSettings, MigrationSpec, Throttle
+from ferry.api.migration import EffectiveSettings, MigrationSpec
+from ferry.api.migration_operations import Throttle
 from ferry.api.project import ProjectDefaults, ProjectPolicy
 
 T = TypeVar("T")

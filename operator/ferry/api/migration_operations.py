@@ -1,0 +1,47 @@
+"""The operational settings of a Migration: how hard it may read the source (copy.throttle) and
+when it may run (schedule.windows)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ferry.api.base import ApiModel
+
+
+class Throttle(ApiModel):
+    """How hard the copy may read the source: limits across all workers of a Migration (each
+    worker takes its share). Pausing costs nothing: every committed batch is a checkpoint."""
+
+    rows_per_second: int | None = Field(
+        default=None, ge=1, le=1_000_000_000, description="Unset: no row limit."
+    )
+    bytes_per_second: int | None = Field(
+        default=None, ge=1024, le=1 << 40, description="Unset: no byte limit (bytes as read from the source)."
+    )
+
+
+class MaintenanceWindow(ApiModel):
+    """A recurring stretch of time in which the Migration may copy and follow."""
+
+    start: str = Field(
+        min_length=9, max_length=128,
+        description="When the window opens, as a 5-field cron expression (minute hour day month weekday), "
+        "e.g. '0 22 * * 1-5' for 22:00 on weekdays.",
+    )  # fmt: skip
+    duration: str = Field(
+        pattern=r"^([0-9]+h)?([0-9]+m)?$", min_length=2, max_length=16,
+        description="How long it stays open, e.g. '6h' or '1h30m'.",
+    )  # fmt: skip
+    time_zone: str = Field(
+        default="UTC", max_length=64, description="IANA time zone of `start`, e.g. Europe/Berlin."
+    )
+
+
+class ScheduleSpec(ApiModel):
+    windows: list[MaintenanceWindow] = Field(
+        default_factory=list,
+        max_length=32,
+        description="Copying and following run only inside one of these windows; outside them the "
+        "Migration is Suspended (reason OutsideWindow) and resumes at the next window by itself. Empty: "
+        "any time.",
+    )
