@@ -95,6 +95,16 @@ class OpKind(StrEnum):
     ENABLE_ROW_SECURITY = "enable_row_security"
     CREATE_POLICY = "create_policy"
     COMMENT = "comment"
+    CREATE_TEXT_SEARCH_DICTIONARY = "create_text_search_dictionary"
+    CREATE_TEXT_SEARCH_CONFIGURATION = "create_text_search_configuration"
+    CREATE_RULE = "create_rule"  # CREATE RULE on a table or view (not a view's own _RETURN rule)
+    INHERIT_TABLE = "inherit_table"  # ALTER TABLE child INHERIT parent, after both are loaded
+    # Changes to objects the target already has, PostgreSQL to PostgreSQL (ferry.schema.pg_column_diff,
+    # ferry.schema.pg_domain_diff); `statements` hold them.
+    ALTER_DOMAIN = "alter_domain"  # a default, NOT NULL or check of a domain
+    SET_COLUMN_DOMAIN = "set_column_domain"  # a column declared with another domain (or none)
+    SET_COLLATION = "set_collation"
+    SET_IDENTITY = "set_identity"  # ALWAYS / BY DEFAULT, START, INCREMENT of an identity column
     # Privileges (schema.privileges: copy, ferry.schema.privileges_plan); `statements` hold them.
     GRANT_PRIVILEGES = "grant_privileges"
     SET_OWNER = "set_owner"
@@ -133,8 +143,11 @@ ORDER = {
             OpKind.DROP_COLUMN,
             OpKind.DROP_TABLE,
             OpKind.CREATE_EXTENSION,
+            OpKind.CREATE_TEXT_SEARCH_DICTIONARY,
+            OpKind.CREATE_TEXT_SEARCH_CONFIGURATION,
             OpKind.CREATE_ENUM,
             OpKind.CREATE_TYPE,
+            OpKind.ALTER_DOMAIN,
             OpKind.CREATE_SEQUENCE,
             "create_function_before_tables",
             OpKind.CREATE_TABLE,
@@ -143,6 +156,9 @@ ORDER = {
             OpKind.CREATE_AGGREGATE,
             OpKind.ADD_COLUMN,
             OpKind.ALTER_TYPE,
+            OpKind.SET_COLUMN_DOMAIN,
+            OpKind.SET_COLLATION,
+            OpKind.SET_IDENTITY,
             OpKind.DROP_DEFAULT,
             OpKind.SET_DEFAULT,
             OpKind.DROP_NOT_NULL,
@@ -155,9 +171,11 @@ ORDER = {
             OpKind.ADD_EXCLUSION,
             OpKind.CREATE_PARTITION_INDEX,
             OpKind.ADD_PARTITION_CONSTRAINT,
+            OpKind.INHERIT_TABLE,
             OpKind.CREATE_VIEW,
             OpKind.CREATE_VIEW_INDEX,
             OpKind.CREATE_TRIGGER,
+            OpKind.CREATE_RULE,
             OpKind.ENABLE_ROW_SECURITY,
             OpKind.CREATE_POLICY,
             OpKind.COMMENT,

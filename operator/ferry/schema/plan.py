@@ -45,6 +45,8 @@ COMPLETING = frozenset(
         OpKind.CREATE_MATERIALIZED_VIEW,
         OpKind.CREATE_VIEW_INDEX,
         OpKind.CREATE_TRIGGER,
+        OpKind.CREATE_RULE,
+        OpKind.INHERIT_TABLE,
         OpKind.ENABLE_ROW_SECURITY,
         OpKind.CREATE_POLICY,
         OpKind.COMMENT,
@@ -211,7 +213,9 @@ def build_plan(
     objects = ObjectPlan()
     pg_to_pg = source.dialect == target_dialect == "postgresql"
     if pg_to_pg and mode in ("create", "diff"):
-        objects = plan_objects(source, target, desired, mappings, privileges_carried=privileges is not None)
+        objects = plan_objects(
+            source, target, desired, mappings, privileges_carried=privileges is not None, mode=str(mode)
+        )
     warnings = source_warnings(source, mappings, carried=source.dialect == target_dialect) + desired.warnings
     warnings += [f"{note}: {', '.join(where)}" for note, where in desired.notes.items()]
     errors = list(desired.errors) + source_read_errors(source, mappings) + objects.errors

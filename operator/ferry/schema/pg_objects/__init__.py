@@ -16,10 +16,13 @@ from ferry.schema.model import PgObject
 from ferry.schema.pg_objects import (
     comments,
     extensions,
+    named,
     policies,
     routines,
+    rules,
     sequences,
     tables,
+    text_search,
     triggers,
     types,
     views,
@@ -29,7 +32,8 @@ from ferry.schema.pg_objects import (
 def read_objects(conn: sa.Connection, schema: str) -> tuple[PgObject, ...]:
     """Every carried object of `schema`, in creation order within each kind."""
     out: list[PgObject] = []
-    for family in (extensions, types, sequences, routines, tables, views, triggers, policies, comments):
+    families = (extensions, text_search, types, sequences, routines, tables, views, triggers, rules, policies)
+    for family in (*families, comments, named):
         out += family.read(conn, schema)
     return tuple(out)
 

@@ -1,6 +1,6 @@
 """What hangs off tables outside the column list: partitions (with their bounds) and the indexes
 and constraints a partition has of its own (not cloned from its parent's), exclusion
-constraints, and grants on tables (named in the plan as not carried)."""
+constraints, inheritance (INHERITS), and grants (named in the plan when they are not carried)."""
 
 from __future__ import annotations
 
@@ -56,13 +56,19 @@ _PARTITION_CONSTRAINTS = sa.text(
     """
 )
 
+# A table's parents in declaration order (inhseqno), each as ALTER TABLE ... INHERIT: the child is
+# created with all its columns and checks like any table and joins its parents after the load.
 _INHERITS = sa.text(
     """
-    SELECT c.relname AS name, p.relname AS parent
+    SELECT c.relname AS name,
+           array_agg(p.relname::text ORDER BY i.inhseqno) AS parents,
+           array_agg(format('ALTER TABLE %I.%I INHERIT %I.%I', n.nspname, c.relname, pn.nspname, p.relname)
+                     ORDER BY i.inhseqno) AS stmts
     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_namespace pn ON pn.oid = p.relnamespace
     WHERE n.nspname = :schema AND NOT c.relispartition AND c.relkind = 'r'
-    ORDER BY c.relname, p.relname
+    GROUP BY c.relname
+    ORDER BY c.relname
     """
 )
 
@@ -96,7 +102,7 @@ def read(conn: sa.Connection, schema: str) -> list[PgObject]:
         for r in conn.execute(_PARTITION_CONSTRAINTS, params).mappings()
     ]
     out += [
-        PgObject("inherits", r["name"], (), depends=(r["parent"],))
+        PgObject("inherits", r["name"], tuple(r["stmts"]), depends=(r["name"], *r["parents"]))
         for r in conn.execute(_INHERITS, params).mappings()
     ]
     out += [PgObject("grants", r["name"], ()) for r in conn.execute(_GRANTS, params).mappings()]
