@@ -69,8 +69,8 @@ def named_objects(
         users = [t for t in obj.depends if t in selected]
         if users:
             errors.append(
-                f"{label} {obj.name} is not carried ({why}) and {', '.join(users)} depend on it: "
-                "create it on the target or leave those tables out"
+                f"{label} {obj.name} is not carried ({why}); selected tables depend on it: "
+                f"{', '.join(users)}: create it on the target or leave those tables out"
             )
         else:
             warnings.append(f"{label} {obj.name} is not carried: {why}")

@@ -242,10 +242,10 @@ def build_plan(
                 ops += create_table_ops(table, defer=defer_constraints, defer_key=defer_keys)
                 ops += mysql_operations.trigger_ops(table, None)
             elif mode == "diff":
-                ops += diff_table(table, actual, defer=defer_constraints)
+                ops += diff_table(table, actual, defer=defer_constraints, pg_to_pg=pg_to_pg)
                 ops += mysql_operations.trigger_ops(table, actual)
             else:
-                changes = diff_table(table, actual, defer=defer_constraints)
+                changes = diff_table(table, actual, defer=defer_constraints, pg_to_pg=pg_to_pg)
                 changes += mysql_operations.trigger_ops(table, actual)
                 if (f"{table.schema}.{name}" if table.schema else name) in owned_tables:
                     ops += [op for op in changes if op.kind in COMPLETING]
