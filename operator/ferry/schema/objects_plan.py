@@ -165,9 +165,11 @@ def _in_dependency_order(
 ) -> list[PgObject]:
     """Carried objects, each after what it depends on; the others named in warnings."""
     pending = [o for o in objects if o.kind not in _NAMED_ONLY]
-    grants = sorted(
-        o.name for o in objects if o.kind == "grants" and o.name in selected and not privileges_carried
-    )
+    grants = [  # a table's (and its columns') when it is selected; the schema's other objects' always
+        o.name
+        for o in objects
+        if o.kind == "grants" and all(d in selected for d in o.depends) and not privileges_carried
+    ]
     if grants:
         out.warnings.append(
             f"ownership and grants are not carried (set them on the target): {', '.join(grants)}"

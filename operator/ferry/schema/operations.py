@@ -108,6 +108,7 @@ class OpKind(StrEnum):
     # Privileges (schema.privileges: copy, ferry.schema.privileges_plan); `statements` hold them.
     GRANT_PRIVILEGES = "grant_privileges"
     SET_OWNER = "set_owner"
+    ALTER_DEFAULT_PRIVILEGES = "alter_default_privileges"  # the schema's entries, per role and object kind
     # Data operations (phase `data`).
     TRUNCATE_TABLE = "truncate_table"
     OVERWRITE_ROWS = "overwrite_rows"
@@ -183,6 +184,7 @@ ORDER = {
             # ALTER ... OWNER TO then hands the grants over to the new owner as their grantor.
             OpKind.GRANT_PRIVILEGES,
             OpKind.SET_OWNER,
+            OpKind.ALTER_DEFAULT_PRIVILEGES,
             OpKind.CONVERT_VALUES,
             OpKind.TRUNCATE_TABLE,
             OpKind.OVERWRITE_ROWS,

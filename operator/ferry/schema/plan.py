@@ -52,6 +52,7 @@ COMPLETING = frozenset(
         OpKind.COMMENT,
         OpKind.GRANT_PRIVILEGES,  # schema.privileges: copy (ferry.schema.privileges_plan)
         OpKind.SET_OWNER,
+        OpKind.ALTER_DEFAULT_PRIVILEGES,
     )
 )
 
