@@ -200,6 +200,7 @@ def _grant_op(
     op_kind = OpKind.ALTER_DEFAULT_PRIVILEGES if kind == "default_privileges" else OpKind.GRANT_PRIVILEGES
     table = f"{owner} {name}" if kind == "default_privileges" else name
     reason = "objects the role creates later get these grants" if kind == "default_privileges" else "as on the source"
-    return Operation(
-        op_kind, schema, table, Risk.SAFE, reason, detail, phase=OpPhase.POST_DATA, statements=statements,
+    return Operation(  # the schema's own grants show as the schema's name alone
+        op_kind, None if kind == "schema" else schema, table, Risk.SAFE, reason, detail,
+        phase=OpPhase.POST_DATA, statements=statements,
     )  # fmt: skip
