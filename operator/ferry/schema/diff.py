@@ -11,8 +11,8 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from ferry.schema.model import Column, ForeignKey, Index, Table
-from ferry.schema.pg_column_diff import column_option_ops
 from ferry.schema.operations import ConstraintType, Operation, OpKind, OpPhase, Risk
+from ferry.schema.pg_column_diff import column_option_ops
 from ferry.schema.typerisk import classify
 
 

@@ -50,7 +50,10 @@ NAMED: dict[str, tuple[str, str]] = {
         "foreign server",
         "servers belong to the database and hold connection options; create it on the target",
     ),
-    "user_mapping": ("user mapping", "user mappings hold another server's credentials; create it on the target"),
+    "user_mapping": (
+        "user mapping",
+        "user mappings hold another server's credentials; create it on the target",
+    ),
 }
 
 

@@ -9,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from sqlalchemy.dialects import postgresql
-
+from ferry.db.dialects import sqlalchemy_dialect
 from ferry.schema.model import Column, Table
 from ferry.schema.operations import Operation, OpKind, Risk
 
-_QUOTE = postgresql.dialect().identifier_preparer.quote
+# PostgreSQL's quoting (reserved words too), as the rest of the DDL is rendered.
+_PREPARER = sqlalchemy_dialect("postgresql").identifier_preparer
+
+
+def _quote(name: str) -> str:
+    return str(_PREPARER.quote(name))
 
 
 def column_option_ops(desired: Table, actual: Table) -> Iterator[Operation]:
@@ -30,18 +34,20 @@ def column_option_ops(desired: Table, actual: Table) -> Iterator[Operation]:
 
 
 def _alter(table: Table, col: Column, clause: str) -> str:
-    ref = f"{_QUOTE(table.schema)}.{_QUOTE(table.name)}" if table.schema else _QUOTE(table.name)
-    return f"ALTER TABLE {ref} ALTER COLUMN {_QUOTE(col.name)} {clause}"
+    ref = f"{_quote(table.schema)}.{_quote(table.name)}" if table.schema else _quote(table.name)
+    return f"ALTER TABLE {ref} ALTER COLUMN {_quote(col.name)} {clause}"
 
 
 def _declared(table: Table, col: Column) -> str:
     """The column's type as ALTER COLUMN ... TYPE names it: its domain, schema-qualified, or its type."""
     if col.domain:
-        return f"{_QUOTE(table.schema)}.{_QUOTE(col.domain)}" if table.schema else _QUOTE(col.domain)
+        return f"{_quote(table.schema)}.{_quote(col.domain)}" if table.schema else _quote(col.domain)
     return col.type
 
 
-def _op(kind: OpKind, table: Table, col: Column, risk: Risk, reason: str, detail: str, stmt: str) -> Operation:
+def _op(
+    kind: OpKind, table: Table, col: Column, risk: Risk, reason: str, detail: str, stmt: str
+) -> Operation:
     return Operation(
         kind, table.schema, table.name, risk, reason, f"column {col.name} {detail}",
         affected_rows=table.row_estimate, column=col, statements=(stmt,),
@@ -80,7 +86,10 @@ def _identity(table: Table, col: Column, have: Column) -> Iterator[Operation]:
         return
     if col.identity_always != have.identity_always:
         if col.identity_always:
-            risk, reason = Risk.SAFE, "inserts that give an id are refused (OVERRIDING SYSTEM VALUE aside), as on the source"
+            risk, reason = (
+                Risk.SAFE,
+                "inserts that give an id are refused (OVERRIDING SYSTEM VALUE aside), as on the source",
+            )
             clause, detail = "SET GENERATED ALWAYS", "identity BY DEFAULT -> ALWAYS"
         else:
             risk, reason = Risk.LOSSY, "inserts may give their own id: the target's guarantee goes"

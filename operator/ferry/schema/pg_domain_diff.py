@@ -15,7 +15,9 @@ from collections.abc import Sequence
 
 from ferry.schema.operations import Operation, OpKind, OpPhase, Risk
 
-_ACTION = re.compile(r"^ALTER DOMAIN (?P<ref>\S+) (?P<action>SET DEFAULT|SET NOT NULL|ADD CONSTRAINT)(?P<rest>.*)$", re.S)
+_ACTION = re.compile(
+    r"^ALTER DOMAIN (?P<ref>\S+) (?P<action>SET DEFAULT|SET NOT NULL|ADD CONSTRAINT)(?P<rest>.*)$", re.S
+)
 _CONSTRAINT = re.compile(r'^ ("(?:[^"]|"")+"|[^\s"]+) ')
 
 
@@ -42,17 +44,40 @@ def domain_operations(
         ref, action, rest = _parts(statement)
         if action == "SET DEFAULT":
             if "SET DEFAULT" not in wanted:  # a new default replaces it, no drop needed
-                ops.append(_op(schema, name, f"ALTER DOMAIN {ref} DROP DEFAULT", "drop default",
-                               Risk.LOSSY, "dropping a default: inserts that omit such a column get NULL"))
+                ops.append(
+                    _op(
+                        schema,
+                        name,
+                        f"ALTER DOMAIN {ref} DROP DEFAULT",
+                        "drop default",
+                        Risk.LOSSY,
+                        "dropping a default: inserts that omit such a column get NULL",
+                    )
+                )
         elif action == "SET NOT NULL":
-            ops.append(_op(schema, name, f"ALTER DOMAIN {ref} DROP NOT NULL", "drop not null", Risk.SAFE,
-                           "the domain accepts NULL"))
+            ops.append(
+                _op(
+                    schema,
+                    name,
+                    f"ALTER DOMAIN {ref} DROP NOT NULL",
+                    "drop not null",
+                    Risk.SAFE,
+                    "the domain accepts NULL",
+                )
+            )
         else:
             match = _CONSTRAINT.match(rest)
             assert match is not None
-            ops.append(_op(schema, name, f"ALTER DOMAIN {ref} DROP CONSTRAINT {match[1]}",
-                           f"drop constraint {match[1]}", Risk.LOSSY,
-                           "constraint not in the source; data kept, a guarantee is lost"))
+            ops.append(
+                _op(
+                    schema,
+                    name,
+                    f"ALTER DOMAIN {ref} DROP CONSTRAINT {match[1]}",
+                    f"drop constraint {match[1]}",
+                    Risk.LOSSY,
+                    "constraint not in the source; data kept, a guarantee is lost",
+                )
+            )
     for statement in missing:
         _, action, rest = _parts(statement)
         if action == "SET DEFAULT":

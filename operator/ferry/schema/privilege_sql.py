@@ -9,9 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.dialects import postgresql
+from ferry.db.dialects import sqlalchemy_dialect
 
-_QUOTE = postgresql.dialect().identifier_preparer.quote
+# PostgreSQL's quoting (reserved words too), as the rest of the DDL is rendered.
+_PREPARER = sqlalchemy_dialect("postgresql").identifier_preparer
+
+
+def _quote(name: str) -> str:
+    return str(_PREPARER.quote(name))
+
 
 # GRANT's object keyword by kind (TABLE for the rest: views and materialized views are granted as tables).
 _GRANT_ON = {
@@ -38,7 +44,7 @@ ROUTINES = ("function", "procedure", "aggregate", "routine")
 
 
 def role(name: str) -> str:
-    return name if name == "PUBLIC" else _QUOTE(name)
+    return name if name == "PUBLIC" else _quote(name)
 
 
 def split_column(name: str) -> tuple[str, str]:
@@ -49,16 +55,16 @@ def split_column(name: str) -> tuple[str, str]:
 def ref(schema: str, kind: str, name: str) -> str:
     if kind in ROUTINES:
         proname, args = name.split("(", 1)
-        return f"{_QUOTE(schema)}.{_QUOTE(proname)}({args}"
+        return f"{_quote(schema)}.{_quote(proname)}({args}"
     if kind == "schema":
-        return _QUOTE(schema)
+        return _quote(schema)
     if kind in ("column", "owned_sequence"):
         name = split_column(name)[0]
-    return f"{_QUOTE(schema)}.{_QUOTE(name)}"
+    return f"{_quote(schema)}.{_quote(name)}"
 
 
 def owner_statement(schema: str, kind: str, name: str, owner: str) -> str:
-    return f"ALTER {_ALTER[kind]} {ref(schema, kind, name)} OWNER TO {_QUOTE(owner)}"
+    return f"ALTER {_ALTER[kind]} {ref(schema, kind, name)} OWNER TO {_quote(owner)}"
 
 
 def has_owner(kind: str) -> bool:
@@ -70,7 +76,7 @@ def has_owner(kind: str) -> bool:
 def grant(schema: str, kind: str, name: str, privileges: Sequence[str], grantee: str, grantable: bool) -> str:
     option = " WITH GRANT OPTION" if grantable else ""
     if kind == "owned_sequence":
-        table, column = split_column(name)
+        column = split_column(name)[1]
         literal = ref(schema, kind, name).replace("'", "''")
         found = f"pg_get_serial_sequence('{literal}', '{column.replace(chr(39), chr(39) * 2)}')"
         to = role(grantee).replace("'", "''")
@@ -79,21 +85,24 @@ def grant(schema: str, kind: str, name: str, privileges: Sequence[str], grantee:
             f"{', '.join(privileges)} ON SEQUENCE %s TO {to}{option}', {found}); END$ferry$"
         )
     if kind == "column":
-        column = _QUOTE(split_column(name)[1])
+        column = _quote(split_column(name)[1])
         listed = ", ".join(f"{p} ({column})" for p in privileges)
         return f"GRANT {listed} ON TABLE {ref(schema, kind, name)} TO {role(grantee)}{option}"
-    return f"GRANT {', '.join(privileges)} ON {_GRANT_ON.get(kind, 'TABLE')} {ref(schema, kind, name)} TO {role(grantee)}{option}"
+    on = f"{_GRANT_ON.get(kind, 'TABLE')} {ref(schema, kind, name)}"
+    return f"GRANT {', '.join(privileges)} ON {on} TO {role(grantee)}{option}"
 
 
 def revoke(schema: str, kind: str, name: str, privilege: str, grantee: str) -> str:
     """Only for defaults a new object comes with (routines' and types' USAGE/EXECUTE to PUBLIC)."""
-    return f"REVOKE {privilege} ON {_GRANT_ON.get(kind, 'TABLE')} {ref(schema, kind, name)} FROM {role(grantee)}"
+    return (
+        f"REVOKE {privilege} ON {_GRANT_ON.get(kind, 'TABLE')} {ref(schema, kind, name)} FROM {role(grantee)}"
+    )
 
 
 def default_grant(schema: str, objects: str, for_role: str, privileges: Sequence[str], grantee: str,
                   grantable: bool) -> str:  # fmt: skip
     option = " WITH GRANT OPTION" if grantable else ""
     return (
-        f"ALTER DEFAULT PRIVILEGES FOR ROLE {_QUOTE(for_role)} IN SCHEMA {_QUOTE(schema)} "
+        f"ALTER DEFAULT PRIVILEGES FOR ROLE {_quote(for_role)} IN SCHEMA {_quote(schema)} "
         f"GRANT {', '.join(privileges)} ON {objects.upper()} TO {role(grantee)}{option}"
     )

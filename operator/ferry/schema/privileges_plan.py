@@ -176,7 +176,13 @@ def _defaults(kind: str) -> set[Grant]:
 
 
 def _grant_op(
-    schema: str, kind: str, name: str, owner: str, label: str, grants: Sequence[Grant], revoked: Sequence[Grant]
+    schema: str,
+    kind: str,
+    name: str,
+    owner: str,
+    label: str,
+    grants: Sequence[Grant],
+    revoked: Sequence[Grant],
 ) -> Operation:
     """One GRANT per grantee and grant option, all of the object's in one operation, then the
     REVOKE of a default grant the source does not have."""
@@ -199,7 +205,11 @@ def _grant_op(
         detail += "; revoked: " + _list(revoked)
     op_kind = OpKind.ALTER_DEFAULT_PRIVILEGES if kind == "default_privileges" else OpKind.GRANT_PRIVILEGES
     table = f"{owner} {name}" if kind == "default_privileges" else name
-    reason = "objects the role creates later get these grants" if kind == "default_privileges" else "as on the source"
+    reason = (
+        "objects the role creates later get these grants"
+        if kind == "default_privileges"
+        else "as on the source"
+    )
     return Operation(  # the schema's own grants show as the schema's name alone
         op_kind, None if kind == "schema" else schema, table, Risk.SAFE, reason, detail,
         phase=OpPhase.POST_DATA, statements=statements,

@@ -23,10 +23,12 @@ def used_by(catalog: str, oid: str) -> str:
         JOIN pg_class u_rel ON u_rel.oid = CASE u_dep.classid
           WHEN 'pg_class'::regclass THEN COALESCE((SELECT u_ix.indrelid FROM pg_index u_ix
                                                    WHERE u_ix.indexrelid = u_dep.objid), u_dep.objid)
-          WHEN 'pg_attrdef'::regclass THEN (SELECT u_ad.adrelid FROM pg_attrdef u_ad WHERE u_ad.oid = u_dep.objid)
+          WHEN 'pg_attrdef'::regclass
+            THEN (SELECT u_ad.adrelid FROM pg_attrdef u_ad WHERE u_ad.oid = u_dep.objid)
           WHEN 'pg_constraint'::regclass
             THEN (SELECT u_con.conrelid FROM pg_constraint u_con WHERE u_con.oid = u_dep.objid)
-          WHEN 'pg_trigger'::regclass THEN (SELECT u_tg.tgrelid FROM pg_trigger u_tg WHERE u_tg.oid = u_dep.objid)
+          WHEN 'pg_trigger'::regclass
+            THEN (SELECT u_tg.tgrelid FROM pg_trigger u_tg WHERE u_tg.oid = u_dep.objid)
           WHEN 'pg_rewrite'::regclass
             THEN (SELECT u_rw.ev_class FROM pg_rewrite u_rw WHERE u_rw.oid = u_dep.objid) END
         JOIN pg_namespace u_ns ON u_ns.oid = u_rel.relnamespace
@@ -56,7 +58,7 @@ _QUERIES: dict[str, str] = {
                           WHERE pn.pnpubid = p.oid AND n.nspname = :schema))
         ORDER BY 1""",
     # Casts the database's users made (not the server's nor an extension's) that touch the schema.
-    "cast": f"""
+    "cast": """
         SELECT format('(%s AS %s)', format_type(c.castsource, NULL), format_type(c.casttarget, NULL)) AS name,
                ARRAY[]::text[] AS used_by
         FROM pg_cast c
@@ -80,7 +82,8 @@ _QUERIES: dict[str, str] = {
         FROM pg_opclass c JOIN pg_am a ON a.oid = c.opcmethod JOIN pg_namespace n ON n.oid = c.opcnamespace
         WHERE n.nspname = :schema AND {_not_extension("pg_opclass", "c.oid")} ORDER BY 1""",
     "operator_family": f"""
-        SELECT format('%s USING %s', f.opfname, a.amname) AS name, {used_by("pg_opfamily", "f.oid")} AS used_by
+        SELECT format('%s USING %s', f.opfname, a.amname) AS name,
+               {used_by("pg_opfamily", "f.oid")} AS used_by
         FROM pg_opfamily f JOIN pg_am a ON a.oid = f.opfmethod JOIN pg_namespace n ON n.oid = f.opfnamespace
         WHERE n.nspname = :schema AND {_not_extension("pg_opfamily", "f.oid")}
           -- the family CREATE OPERATOR CLASS makes implicitly is named with its class
@@ -96,7 +99,8 @@ _QUERIES: dict[str, str] = {
         WHERE n.nspname = :schema AND {_not_extension("pg_ts_template", "t.oid")} ORDER BY 1""",
     "foreign_table": f"""
         SELECT c.relname AS name, ARRAY[]::text[] AS used_by
-        FROM pg_foreign_table f JOIN pg_class c ON c.oid = f.ftrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+        FROM pg_foreign_table f JOIN pg_class c ON c.oid = f.ftrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
         WHERE n.nspname = :schema AND {_not_extension("pg_class", "c.oid")} ORDER BY 1""",
     "foreign_server": f"""
         SELECT s.srvname AS name, ARRAY[]::text[] AS used_by FROM pg_foreign_server s

@@ -107,10 +107,12 @@ _TYPES = sa.text(
 # The sequence of an identity or serial column, by its column: the target's may have another name.
 _OWNED_SEQUENCES = sa.text(
     f"""
-    SELECT 'owned_sequence' AS kind, t.relname || '.' || a.attname AS name, pg_get_userbyid(s.relowner) AS owner,
+    SELECT 'owned_sequence' AS kind, t.relname || '.' || a.attname AS name,
+           pg_get_userbyid(s.relowner) AS owner,
            {_RELACL_GRANTS} AS grants
     FROM pg_class s JOIN pg_namespace n ON n.oid = s.relnamespace
-    JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid AND d.refclassid = 'pg_class'::regclass
+    JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = s.oid
+         AND d.refclassid = 'pg_class'::regclass
          AND d.refobjsubid > 0 AND d.deptype IN ('a', 'i')
     JOIN pg_class t ON t.oid = d.refobjid AND t.relnamespace = s.relnamespace
     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid

@@ -93,18 +93,21 @@ _GRANTS = sa.text(
     LEFT JOIN pg_init_privs ip ON ip.classoid = 'pg_namespace'::regclass AND ip.objoid = n.oid
     WHERE n.nspname = :schema
       AND EXISTS (SELECT 1 FROM aclexplode(n.nspacl) a WHERE a.grantee <> n.nspowner
-                  AND NOT EXISTS (SELECT 1 FROM aclexplode(COALESCE(ip.initprivs, acldefault('n', n.nspowner))) i
+                  AND NOT EXISTS (SELECT 1
+                                  FROM aclexplode(COALESCE(ip.initprivs, acldefault('n', n.nspowner))) i
                                   WHERE (i.grantee, i.privilege_type, i.is_grantable)
                                         = (a.grantee, a.privilege_type, a.is_grantable)))
     UNION ALL
     SELECT CASE t.typtype WHEN 'd' THEN 'domain ' ELSE 'type ' END || t.typname, NULL
     FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-    WHERE n.nspname = :schema AND t.typacl IS NOT NULL AND {_NOT_EXTENSION.format(catalog="pg_type", oid="t.oid")}
+    WHERE n.nspname = :schema AND t.typacl IS NOT NULL
+      AND {_NOT_EXTENSION.format(catalog="pg_type", oid="t.oid")}
     UNION ALL
     SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' ELSE 'function ' END
            || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL
     FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-    WHERE n.nspname = :schema AND p.proacl IS NOT NULL AND {_NOT_EXTENSION.format(catalog="pg_proc", oid="p.oid")}
+    WHERE n.nspname = :schema AND p.proacl IS NOT NULL
+      AND {_NOT_EXTENSION.format(catalog="pg_proc", oid="p.oid")}
     UNION ALL
     SELECT 'default privileges for ' || pg_get_userbyid(d.defaclrole) || ' on '
            || CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'

@@ -61,5 +61,6 @@ _TYPES = sa.text(
 
 def read(conn: sa.Connection, schema: str) -> list[PgObject]:
     return [
-        PgObject("type", r["name"], tuple(r["stmts"])) for r in conn.execute(_TYPES, {"schema": schema}).mappings()
+        PgObject("type", r["name"], tuple(r["stmts"]))
+        for r in conn.execute(_TYPES, {"schema": schema}).mappings()
     ]
