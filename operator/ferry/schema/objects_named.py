@@ -50,6 +50,11 @@ NAMED: dict[str, tuple[str, str]] = {
         "foreign server",
         "servers belong to the database and hold connection options; create it on the target",
     ),
+    "extension_table": (
+        "table",
+        "it belongs to its extension, whose CREATE EXTENSION on the target makes and fills it; "
+        "rows added to it on the source are not copied",
+    ),
     "user_mapping": (
         "user mapping",
         "user mappings hold another server's credentials; create it on the target",

@@ -179,3 +179,35 @@ spec:
     out = capsys.readouterr()
     assert "operator ===(text, text) is not carried" in out.out + out.err
     assert "account" in out.out + out.err
+
+
+def test_postgis_points_arrive_with_their_srid_and_answer_spatial_queries(
+    pg_db: Database, pg_db2: Database, pg_server: PostgresServer, tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    for db in (pg_db, pg_db2):  # PostGIS is not trusted: a superuser installs it on both sides
+        pg_exec(pg_server.as_superuser(db), "CREATE EXTENSION postgis")
+    pg_exec(
+        pg_db,
+        "CREATE TABLE place (id integer PRIMARY KEY, name text NOT NULL, geom geometry(Point, 4326) NOT NULL)",
+        "CREATE INDEX place_geom ON place USING gist (geom)",
+        "INSERT INTO place VALUES (1, 'Berlin', ST_SetSRID(ST_MakePoint(13.40, 52.52), 4326)),"
+        " (2, 'Potsdam', ST_SetSRID(ST_MakePoint(13.06, 52.39), 4326)),"
+        " (3, 'Paris', ST_SetSRID(ST_MakePoint(2.35, 48.86), 4326))",
+    )
+    assert _run(tmp_path, _bundle(pg_db, pg_db2), monkeypatch, pg_db.password) == 0, capsys.readouterr()
+    assert "MISMATCH" not in capsys.readouterr().out
+
+    assert pg_rows(pg_db2, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+                   "WHERE attrelid = 'place'::regclass AND attname = 'geom'") == [("geometry(Point,4326)",)]  # fmt: skip
+    near_berlin = (
+        "SELECT name FROM place WHERE ST_DWithin(geom::geography,"
+        " ST_SetSRID(ST_MakePoint(13.40, 52.52), 4326)::geography, 50000) ORDER BY name"
+    )
+    assert pg_rows(pg_db2, near_berlin) == [("Berlin",), ("Potsdam",)]
+    assert pg_rows(pg_db2, "SELECT ST_SRID(geom), ST_AsText(geom) FROM place WHERE id = 3") == [
+        (4326, "POINT(2.35 48.86)")
+    ]
+    # A point in another SRID is refused, as on the source.
+    with psycopg.connect(pg_db2.libpq_dsn(), autocommit=True) as conn, pytest.raises(psycopg.Error):
+        conn.execute("INSERT INTO place VALUES (4, 'x', ST_SetSRID(ST_MakePoint(0, 0), 3857))")

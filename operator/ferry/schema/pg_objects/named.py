@@ -105,6 +105,13 @@ _QUERIES: dict[str, str] = {
     "foreign_server": f"""
         SELECT s.srvname AS name, ARRAY[]::text[] AS used_by FROM pg_foreign_server s
         WHERE {_not_extension("pg_foreign_server", "s.oid")} ORDER BY 1""",
+    # An extension's configuration tables (PostGIS's spatial_ref_sys): CREATE EXTENSION makes and
+    # fills them; rows the application added are not copied.
+    "extension_table": """
+        SELECT format('%s (of extension %s)', c.relname, e.extname) AS name, ARRAY[]::text[] AS used_by
+        FROM pg_extension e CROSS JOIN LATERAL unnest(e.extconfig) AS cfg(oid)
+        JOIN pg_class c ON c.oid = cfg.oid JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = :schema AND c.relkind IN ('r', 'p') ORDER BY 1""",
     # pg_user_mappings shows options only to those allowed to see them; the names are enough here.
     "user_mapping": """
         SELECT format('for %s on server %s', m.usename, m.srvname) AS name, ARRAY[]::text[] AS used_by

@@ -21,6 +21,8 @@ _RULES = sa.text(
                  ORDER BY 1) AS depends
     FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = :schema AND r.rulename <> '_RETURN' AND c.relkind IN ('r', 'p', 'v')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid
+                      AND x.deptype = 'e')  -- on an extension's relation (PostGIS's geometry_columns)
     ORDER BY c.relname, r.rulename
     """
 )
