@@ -189,7 +189,8 @@ def test_postgis_points_arrive_with_their_srid_and_answer_spatial_queries(
         pg_exec(pg_server.as_superuser(db), "CREATE EXTENSION postgis")
     pg_exec(
         pg_db,
-        "CREATE TABLE place (id integer PRIMARY KEY, name text NOT NULL, geom geometry(Point, 4326) NOT NULL)",
+        "CREATE TABLE place"
+        " (id integer PRIMARY KEY, name text NOT NULL, geom geometry(Point, 4326) NOT NULL)",
         "CREATE INDEX place_geom ON place USING gist (geom)",
         "INSERT INTO place VALUES (1, 'Berlin', ST_SetSRID(ST_MakePoint(13.40, 52.52), 4326)),"
         " (2, 'Potsdam', ST_SetSRID(ST_MakePoint(13.06, 52.39), 4326)),"
@@ -198,8 +199,8 @@ def test_postgis_points_arrive_with_their_srid_and_answer_spatial_queries(
     assert _run(tmp_path, _bundle(pg_db, pg_db2), monkeypatch, pg_db.password) == 0, capsys.readouterr()
     assert "MISMATCH" not in capsys.readouterr().out
 
-    assert pg_rows(pg_db2, "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
-                   "WHERE attrelid = 'place'::regclass AND attname = 'geom'") == [("geometry(Point,4326)",)]  # fmt: skip
+    geom_type = "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attname = 'geom'"
+    assert pg_rows(pg_db2, geom_type + " AND attrelid = 'place'::regclass") == [("geometry(Point,4326)",)]
     near_berlin = (
         "SELECT name FROM place WHERE ST_DWithin(geom::geography,"
         " ST_SetSRID(ST_MakePoint(13.40, 52.52), 4326)::geography, 50000) ORDER BY name"
