@@ -26,7 +26,6 @@ NAMED: dict[str, tuple[str, str]] = {
         "publications feed logical replication from the source; create it on the target when the "
         "target takes over that role",
     ),
-    "cast": ("cast", f"casts belong to the database, not the schema; {_CREATE_FIRST}"),
     "operator": ("operator", f"operators are not carried; {_CREATE_FIRST}"),
     "operator_class": ("operator class", f"operator classes are not carried; {_CREATE_FIRST}"),
     "operator_family": ("operator family", f"operator families are not carried; {_CREATE_FIRST}"),

@@ -38,6 +38,7 @@ KINDS: dict[str, tuple[OpKind, OpPhase, str, str]] = {
     "partition": (OpKind.CREATE_PARTITION, PRE, "partition", "new partition; rows are routed into it"),
     "function": (OpKind.CREATE_FUNCTION, PRE, "routine", "new function or procedure"),
     "aggregate": (OpKind.CREATE_AGGREGATE, PRE, "aggregate", "new aggregate"),
+    "cast": (OpKind.CREATE_CAST, PRE, "cast", "new cast; casts belong to the database"),
     "exclusion": (OpKind.ADD_EXCLUSION, POST, "exclusion constraint", "fails if existing rows conflict"),
     "partition_index": (OpKind.CREATE_PARTITION_INDEX, POST, "partition index", "new index of one partition"),
     "partition_constraint": (

@@ -85,6 +85,7 @@ class OpKind(StrEnum):
     CREATE_PARTITION = "create_partition"
     CREATE_FUNCTION = "create_function"  # function or procedure
     CREATE_AGGREGATE = "create_aggregate"
+    CREATE_CAST = "create_cast"  # `table` is "(source AS target)", the two types' names
     ADD_EXCLUSION = "add_exclusion"
     CREATE_PARTITION_INDEX = "create_partition_index"  # an index a partition has of its own
     ADD_PARTITION_CONSTRAINT = "add_partition_constraint"  # a key, check or foreign key of one partition
@@ -155,6 +156,7 @@ ORDER = {
             OpKind.CREATE_PARTITION,
             OpKind.CREATE_FUNCTION,
             OpKind.CREATE_AGGREGATE,
+            OpKind.CREATE_CAST,
             OpKind.ADD_COLUMN,
             OpKind.ALTER_TYPE,
             OpKind.SET_COLUMN_DOMAIN,

@@ -101,6 +101,21 @@ def test_text_search_configuration_and_rules_work_on_the_target(
     assert pg_rows(pg_db2, query.format("walk")) == [(3,)]
 
 
+def test_a_carried_cast_converts_on_the_target(
+    pg_db: Database, pg_db2: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:  # type: ignore[no-untyped-def]
+    pg_exec(
+        pg_db,
+        "CREATE TABLE item (id integer PRIMARY KEY, label text)",
+        "CREATE FUNCTION item_label(item) RETURNS text LANGUAGE sql AS 'SELECT $1.id || '':'' || $1.label'",
+        "CREATE CAST (item AS text) WITH FUNCTION item_label(item) AS ASSIGNMENT",
+        "INSERT INTO item VALUES (1, 'bolt')",
+    )
+    assert _run(tmp_path, _bundle(pg_db, pg_db2), monkeypatch, pg_db.password) == 0, capsys.readouterr()
+    assert pg_rows(pg_db2, "SELECT i::text FROM item i") == [("1:bolt",)]
+    assert pg_rows(pg_db2, "SELECT castcontext FROM pg_cast WHERE castsource = 'item'::regtype") == [("a",)]
+
+
 def test_grants_beyond_tables_let_the_mapped_roles_do_what_they_did(
     pg_db: Database, pg_db2: Database, pg_server: PostgresServer, tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],

@@ -19,3 +19,5 @@ CREATE OR REPLACE FUNCTION public.item_label(public.item)
  LANGUAGE sql
 AS $function$SELECT $1.label$function$;
 
+CREATE CAST (public.item AS text) WITH FUNCTION public.item_label(public.item);
+

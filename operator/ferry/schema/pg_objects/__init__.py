@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from ferry.schema.model import PgObject
 from ferry.schema.pg_objects import (
+    casts,
     comments,
     extensions,
     named,
@@ -32,8 +33,8 @@ from ferry.schema.pg_objects import (
 def read_objects(conn: sa.Connection, schema: str) -> tuple[PgObject, ...]:
     """Every carried object of `schema`, in creation order within each kind."""
     out: list[PgObject] = []
-    families = (extensions, text_search, types, sequences, routines, tables, views, triggers, rules, policies)
-    for family in (*families, comments, named):
+    families = (extensions, text_search, types, sequences, routines, casts, tables, views, triggers, rules)
+    for family in (*families, policies, comments, named):
         out += family.read(conn, schema)
     return tuple(out)
 

@@ -1,4 +1,4 @@
-"""Objects Ferry reads only to name them in the plan: event triggers, publications, casts,
+"""Objects Ferry reads only to name them in the plan: event triggers, publications,
 operators, operator classes and families, text-search parsers and templates, foreign tables,
 foreign servers and user mappings (`ferry.schema.objects_named` says why each is not carried).
 
@@ -56,21 +56,6 @@ _QUERIES: dict[str, str] = {
                           WHERE r.prpubid = p.oid AND n.nspname = :schema)
                OR EXISTS (SELECT 1 FROM pg_publication_namespace pn JOIN pg_namespace n ON n.oid = pn.pnnspid
                           WHERE pn.pnpubid = p.oid AND n.nspname = :schema))
-        ORDER BY 1""",
-    # Casts the database's users made (not the server's nor an extension's) that touch the schema.
-    "cast": """
-        SELECT format('(%s AS %s)', format_type(c.castsource, NULL), format_type(c.casttarget, NULL)) AS name,
-               ARRAY[]::text[] AS used_by
-        FROM pg_cast c
-        WHERE c.oid >= 16384  -- FirstNormalObjectId: not the server's own
-          -- nor one that comes with a type (a range's casts to its multirange)
-          AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_cast'::regclass AND x.objid = c.oid
-                          AND x.deptype IN ('e', 'i'))
-          AND EXISTS (SELECT 1 FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
-                      WHERE t.oid IN (c.castsource, c.casttarget) AND n.nspname = :schema
-                      UNION ALL
-                      SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-                      WHERE p.oid = c.castfunc AND n.nspname = :schema)
         ORDER BY 1""",
     "operator": f"""
         SELECT format('%s(%s, %s)', o.oprname, COALESCE(format_type(NULLIF(o.oprleft, 0), NULL), 'NONE'),
