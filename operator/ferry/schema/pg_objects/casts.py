@@ -16,7 +16,8 @@ from ferry.schema.model import PgObject
 _CASTS = sa.text(
     """
     SELECT format('(%s AS %s)', st.typname, tt.typname) AS name,
-           format('CREATE CAST (%s AS %s) %s%s', format_type(c.castsource, NULL), format_type(c.casttarget, NULL),
+           format('CREATE CAST (%s AS %s) %s%s',
+                  format_type(c.castsource, NULL), format_type(c.casttarget, NULL),
                   CASE c.castmethod WHEN 'f' THEN 'WITH FUNCTION ' || c.castfunc::regprocedure::text
                                     WHEN 'i' THEN 'WITH INOUT' ELSE 'WITHOUT FUNCTION' END,
                   CASE c.castcontext WHEN 'a' THEN ' AS ASSIGNMENT' WHEN 'i' THEN ' AS IMPLICIT' ELSE '' END)
@@ -24,8 +25,8 @@ _CASTS = sa.text(
            ARRAY(SELECT DISTINCT r.relname::text FROM pg_class r
                  WHERE r.relkind IN ('r', 'p', 'v', 'm') AND r.relnamespace = n.oid
                    AND r.reltype = ANY (ARRAY[c.castsource, c.casttarget]
-                                        || COALESCE((SELECT p.prorettype || p.proargtypes::oid[] FROM pg_proc p
-                                                     WHERE p.oid = c.castfunc), '{}'))
+                                        || COALESCE((SELECT p.prorettype || p.proargtypes::oid[]
+                                                     FROM pg_proc p WHERE p.oid = c.castfunc), '{}'))
                  ORDER BY 1) AS depends
     FROM pg_cast c
     JOIN pg_type st ON st.oid = c.castsource JOIN pg_type tt ON tt.oid = c.casttarget
