@@ -9,8 +9,14 @@ A target that already has an object with the same statements is left alone; one 
 with other statements is left alone as well and named in a warning: replacing a function or a
 view the target's application uses is not a migration's call. Nothing is dropped.
 
-Phases: extensions, types, partitions and routines before the rows; exclusion constraints,
-views (materialized ones are filled as they are created, after the load), triggers (so they
+A domain the target has with other defaults, NOT NULL or checks is altered in schema mode diff
+(ferry.schema.pg_domain_diff). Objects Ferry does not carry (event triggers, publications,
+operators, foreign tables, ...) are named, and are plan errors when a selected table depends on
+one the target lacks (ferry.schema.objects_named).
+
+Phases: extensions, text-search dictionaries and configurations, types, partitions, routines and
+casts before the rows; exclusion constraints, inheritance (`ALTER TABLE ... INHERIT`), views
+(materialized ones are filled as they are created, after the load), triggers and rules (so they
 do not fire on copied rows), row-level security and comments after them.
 """
 
