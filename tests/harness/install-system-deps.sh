@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Install the database servers the tests start (PostgreSQL 15 and MariaDB from Debian),
+# Install the database servers the tests start (PostgreSQL 15 with PostGIS, MariaDB from Debian),
 # only when they are missing. Needs root for apt; otherwise says what to install.
 set -euo pipefail
 need=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || need+=(postgresql-15 postgresql-client-15)
+# PostGIS: the golden case and run test of geometry(Point,4326) columns (PostgreSQL to PostgreSQL).
+[ -e /usr/share/postgresql/15/extension/postgis.control ] || need+=(postgresql-15-postgis-3)
 command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server mariadb-client)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 [ ${#need[@]} -eq 0 ] && exit 0

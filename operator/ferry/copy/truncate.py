@@ -17,7 +17,7 @@ from ferry.copy.connections import close_target, ensure_checkpoint_table, open_t
 from ferry.copy.endpoints import Endpoint
 from ferry.copy.insert_target import InsertTarget
 from ferry.copy.pg_target import PgTarget
-from ferry.copy.sql import qualified
+from ferry.copy.sql import qualified, source_relation
 from ferry.schema.mapping import TableMapping
 
 
@@ -64,7 +64,10 @@ async def _truncate_pg(
         ]
         if not pending:
             return []
-        tables = ", ".join(qualified(endpoint.dialect, m.target_schema, m.target_table) for m in pending)
+        # ONLY: a parent's inheritance children (INHERITS, made after the load) keep their rows.
+        tables = ", ".join(
+            source_relation(endpoint.dialect, m.target_schema, m.target_table, m.source_only) for m in pending
+        )
         await conn.execute(f"TRUNCATE {tables}")
         for mapping in pending:
             unit = marker(mapping.qualified_target)

@@ -123,11 +123,13 @@ def _sides(job: CopyJob, mapping: TableMapping) -> tuple[_Side, _Side, bool]:
     source_table = qualified(src, mapping.source_schema, mapping.source_table)
     source_from = source_relation(src, mapping.source_schema, mapping.source_table, mapping.source_only)
     target_table = qualified(tgt, mapping.target_schema, mapping.target_table)
+    # The target table without the inheritance children it may have joined after the load.
+    target_from = source_relation(tgt, mapping.target_schema, mapping.target_table, mapping.source_only)
     where = f" WHERE ({mapping.where})" if mapping.where else ""
     if src == "mysql":
         where = where.replace("%", "%%")
     sql_s = f"SELECT {', '.join(select_s)} FROM {source_from}{where}"
-    sql_t = f"SELECT {', '.join(select_t)} FROM {target_table}"
+    sql_t = f"SELECT {', '.join(select_t)} FROM {target_from}"
     if ordered:
         types = _types_of(mapping)
         sql_s += " ORDER BY " + ", ".join(_order_expr(src, source_table, k, types[k]) for k in mapping.key)
@@ -196,7 +198,9 @@ async def validate_table(
     source_table = source_relation(
         src.dialect, mapping.source_schema, mapping.source_table, mapping.source_only
     )
-    target_table = qualified(tgt.dialect, mapping.target_schema, mapping.target_table)
+    target_table = source_relation(  # without the inheritance children it joined after the load
+        tgt.dialect, mapping.target_schema, mapping.target_table, mapping.source_only
+    )
     where = f" WHERE ({mapping.where})" if mapping.where else ""
     if src.dialect == "mysql":
         where = where.replace("%", "%%")

@@ -54,6 +54,11 @@ def _error_line(exc: sa.exc.DBAPIError) -> str:
     return first_line(exc.orig if exc.orig is not None else exc)
 
 
+# Statements run as written: with no parameters given, the driver must not read `%` in a carried
+# definition (`CHECK (VALUE LIKE '%@%')`) as a placeholder.
+_VERBATIM = {"no_parameters": True}
+
+
 def apply_plan(engine: sa.Engine, ops: Iterable[Operation]) -> AppliedRecord:
     statements = [stmt for op in ops for stmt in render_operation(op, engine.dialect)]
     if engine.dialect.name in _TRANSACTIONAL_DDL:
@@ -68,7 +73,7 @@ def _apply_in_transaction(engine: sa.Engine, statements: list[str]) -> AppliedRe
         with engine.begin() as conn:
             for stmt in statements:
                 record.failed = stmt
-                conn.exec_driver_sql(stmt)
+                conn.exec_driver_sql(stmt, execution_options=_VERBATIM)
                 done.append(stmt)
             record.failed = None
     except sa.exc.DBAPIError as exc:
@@ -83,7 +88,7 @@ def _apply_step_by_step(engine: sa.Engine, statements: list[str]) -> AppliedReco
     with engine.connect() as conn:
         for stmt in statements:
             try:
-                conn.exec_driver_sql(stmt)
+                conn.exec_driver_sql(stmt, execution_options=_VERBATIM)
                 conn.commit()
             except sa.exc.DBAPIError as exc:
                 record.failed = stmt

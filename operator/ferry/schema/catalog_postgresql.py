@@ -54,6 +54,9 @@ _RELATIONS = sa.text(
              WHERE i.inhparent = c.oid) AS partition_estimate
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = :schema AND c.relkind IN ('r', 'p', 'v', 'm', 'S')
+      -- an extension's own relations (PostGIS's spatial_ref_sys) come with CREATE EXTENSION
+      AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid
+                      AND x.deptype = 'e')
     ORDER BY c.relname
     """
 )

@@ -12,6 +12,7 @@ from dataclasses import replace
 
 from ferry.schema.model import Column, ForeignKey, Index, Table
 from ferry.schema.operations import ConstraintType, Operation, OpKind, OpPhase, Risk
+from ferry.schema.pg_column_diff import column_option_ops
 from ferry.schema.typerisk import classify
 
 
@@ -123,10 +124,13 @@ def _fk_key(fk: ForeignKey) -> tuple[object, ...]:
     )  # fmt: skip
 
 
-def diff_table(desired: Table, actual: Table, *, defer: bool) -> list[Operation]:
+def diff_table(desired: Table, actual: Table, *, defer: bool, pg_to_pg: bool = False) -> list[Operation]:
     """Operations that turn `actual` into `desired`, one comparator per kind of object. Extra
-    target objects are dropped: in diff mode the selected tables are made to match the source."""
+    target objects are dropped: in diff mode the selected tables are made to match the source.
+    `pg_to_pg`: also columns' domains, collations and identity options (ferry.schema.pg_column_diff)."""
     ops = list(_column_ops(desired, actual))
+    if pg_to_pg:
+        ops += column_option_ops(desired, actual)
     ops += _primary_key_ops(desired, actual)
     ops += _unique_ops(desired, actual)
     ops += _check_ops(desired, actual)

@@ -181,7 +181,9 @@ class ObjectPrivileges:
     """Who owns a PostgreSQL relation or routine and what it grants to others (the owner's own
     privileges are implicit and left out)."""
 
-    kind: str  # table | view | materialized_view | sequence | function | procedure | aggregate
+    # table | view | materialized_view | sequence | function | procedure | aggregate | column | schema
+    # | type | domain | owned_sequence | default_privileges (ferry.schema.pg_objects.privileges)
+    kind: str
     name: str  # a relation's name, or "f(integer)" for a routine (as ferry.schema.pg_objects.routines)
     owner: str
     grants: tuple[Grant, ...] = ()

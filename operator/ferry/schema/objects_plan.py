@@ -9,8 +9,14 @@ A target that already has an object with the same statements is left alone; one 
 with other statements is left alone as well and named in a warning: replacing a function or a
 view the target's application uses is not a migration's call. Nothing is dropped.
 
-Phases: extensions, types, partitions and routines before the rows; exclusion constraints,
-views (materialized ones are filled as they are created, after the load), triggers (so they
+A domain the target has with other defaults, NOT NULL or checks is altered in schema mode diff
+(ferry.schema.pg_domain_diff). Objects Ferry does not carry (event triggers, publications,
+operators, foreign tables, ...) are named, and are plan errors when a selected table depends on
+one the target lacks (ferry.schema.objects_named).
+
+Phases: extensions, text-search dictionaries and configurations, types, partitions, routines and
+casts before the rows; exclusion constraints, inheritance (`ALTER TABLE ... INHERIT`), views
+(materialized ones are filled as they are created, after the load), triggers and rules (so they
 do not fire on copied rows), row-level security and comments after them.
 """
 
@@ -23,7 +29,9 @@ from dataclasses import dataclass, field
 from ferry.schema.desired import Desired
 from ferry.schema.mapping import TableMapping
 from ferry.schema.model import DatabaseSchema, PgObject
+from ferry.schema.objects_named import NAMED, named_objects
 from ferry.schema.operations import Operation, OpKind, OpPhase, Risk
+from ferry.schema.pg_domain_diff import domain_operations
 from ferry.schema.pg_retarget import retarget
 
 PRE, POST = OpPhase.PRE_DATA, OpPhase.POST_DATA
@@ -36,6 +44,7 @@ KINDS: dict[str, tuple[OpKind, OpPhase, str, str]] = {
     "partition": (OpKind.CREATE_PARTITION, PRE, "partition", "new partition; rows are routed into it"),
     "function": (OpKind.CREATE_FUNCTION, PRE, "routine", "new function or procedure"),
     "aggregate": (OpKind.CREATE_AGGREGATE, PRE, "aggregate", "new aggregate"),
+    "cast": (OpKind.CREATE_CAST, PRE, "cast", "new cast; casts belong to the database"),
     "exclusion": (OpKind.ADD_EXCLUSION, POST, "exclusion constraint", "fails if existing rows conflict"),
     "partition_index": (OpKind.CREATE_PARTITION_INDEX, POST, "partition index", "new index of one partition"),
     "partition_constraint": (
@@ -50,13 +59,21 @@ KINDS: dict[str, tuple[OpKind, OpPhase, str, str]] = {
     "row_security": (OpKind.ENABLE_ROW_SECURITY, POST, "row level security", "as on the source"),
     "policy": (OpKind.CREATE_POLICY, POST, "policy", "new row level security policy"),
     "comment": (OpKind.COMMENT, POST, "comment", "as on the source"),
+    "text_search_dictionary": (
+        OpKind.CREATE_TEXT_SEARCH_DICTIONARY, PRE, "text search dictionary", "new text search dictionary",
+    ),
+    "text_search_configuration": (
+        OpKind.CREATE_TEXT_SEARCH_CONFIGURATION, PRE, "text search configuration",
+        "new text search configuration with its mappings",
+    ),
+    "rule": (OpKind.CREATE_RULE, POST, "rule", "made after the load: does not rewrite copied rows"),
+    "inherits": (
+        OpKind.INHERIT_TABLE, POST, "inheritance of",
+        "joins its parents after the load: each row stays in its table, reads of a parent include it once",
+    ),
 }  # fmt: skip
-_NAMED_ONLY = {
-    "grants",
-    "unsupported",
-    "inherits",
-    "hidden_rows",
-}  # read to be named in the plan, never created
+# read to be named in the plan, never created
+_NAMED_ONLY = {"grants", "unsupported", "hidden_rows", *NAMED}
 
 
 @dataclass
@@ -86,15 +103,19 @@ def plan_objects(
     mappings: Sequence[TableMapping],
     *,
     privileges_carried: bool = False,
+    mode: str = "create",
 ) -> ObjectPlan:
     """`privileges_carried`: owners and grants are planned (ferry.schema.privileges_plan), not
-    named as left behind."""
+    named as left behind. `mode` diff: a domain the target has with other defaults, NOT NULL or
+    checks is altered to match (in mode create it is named)."""
     out = ObjectPlan()
     source_schema = source.schema or "public"
     target_schema = target.schema or "public"
     carried = whole_tables(source, mappings)
     selected = {m.source_table for m in mappings}
     have = {(o.kind, o.name): o for o in target.objects}
+    named_warnings, out.errors = named_objects(source.objects, have, selected)
+    out.warnings += named_warnings
     for obj in _in_dependency_order(source.objects, carried, selected, out, privileges_carried):
         kind, phase, label, reason = KINDS[obj.kind]
         statements = tuple(retarget(s, source_schema, target_schema) for s in obj.statements)
@@ -104,7 +125,12 @@ def plan_objects(
             continue
         existing = have.get((obj.kind, obj.name))
         if existing is not None:
-            if existing.statements != statements:
+            altered = None
+            if mode == "diff" and obj.kind == "type" and existing.statements != statements:
+                altered = domain_operations(target_schema, obj.name, statements, existing.statements)
+            if altered is not None:
+                out.operations += altered
+            elif existing.statements != statements:
                 out.warnings.append(
                     f"{label} {obj.name} exists on the target with a different definition; left as is"
                 )
@@ -146,21 +172,17 @@ def _in_dependency_order(
 ) -> list[PgObject]:
     """Carried objects, each after what it depends on; the others named in warnings."""
     pending = [o for o in objects if o.kind not in _NAMED_ONLY]
-    grants = sorted(
-        o.name for o in objects if o.kind == "grants" and o.name in selected and not privileges_carried
-    )
+    grants = [  # a table's (and its columns') when it is selected; the schema's other objects' always
+        o.name
+        for o in objects
+        if o.kind == "grants" and all(d in selected for d in o.depends) and not privileges_carried
+    ]
     if grants:
         out.warnings.append(
             f"ownership and grants are not carried (set them on the target): {', '.join(grants)}"
         )
     out.warnings += [f"{o.name} is not carried (ordered-set aggregates are not supported)" for o in objects
                      if o.kind == "unsupported"]  # fmt: skip
-    out.warnings += [
-        f"{o.name} inherits from {o.depends[0]} on the source; created as a table of its own "
-        f"(reads of {o.depends[0]} on the target do not include its rows)"
-        for o in objects
-        if o.kind == "inherits" and o.name in selected
-    ]
     ordered: list[PgObject] = []
     carried = set(carried)
     progress = True

@@ -85,6 +85,7 @@ class OpKind(StrEnum):
     CREATE_PARTITION = "create_partition"
     CREATE_FUNCTION = "create_function"  # function or procedure
     CREATE_AGGREGATE = "create_aggregate"
+    CREATE_CAST = "create_cast"  # `table` is "(source AS target)", the two types' names
     ADD_EXCLUSION = "add_exclusion"
     CREATE_PARTITION_INDEX = "create_partition_index"  # an index a partition has of its own
     ADD_PARTITION_CONSTRAINT = "add_partition_constraint"  # a key, check or foreign key of one partition
@@ -95,9 +96,20 @@ class OpKind(StrEnum):
     ENABLE_ROW_SECURITY = "enable_row_security"
     CREATE_POLICY = "create_policy"
     COMMENT = "comment"
+    CREATE_TEXT_SEARCH_DICTIONARY = "create_text_search_dictionary"
+    CREATE_TEXT_SEARCH_CONFIGURATION = "create_text_search_configuration"
+    CREATE_RULE = "create_rule"  # CREATE RULE on a table or view (not a view's own _RETURN rule)
+    INHERIT_TABLE = "inherit_table"  # ALTER TABLE child INHERIT parent, after both are loaded
+    # Changes to objects the target already has, PostgreSQL to PostgreSQL (ferry.schema.pg_column_diff,
+    # ferry.schema.pg_domain_diff); `statements` hold them.
+    ALTER_DOMAIN = "alter_domain"  # a default, NOT NULL or check of a domain
+    SET_COLUMN_DOMAIN = "set_column_domain"  # a column declared with another domain (or none)
+    SET_COLLATION = "set_collation"
+    SET_IDENTITY = "set_identity"  # ALWAYS / BY DEFAULT, START, INCREMENT of an identity column
     # Privileges (schema.privileges: copy, ferry.schema.privileges_plan); `statements` hold them.
     GRANT_PRIVILEGES = "grant_privileges"
     SET_OWNER = "set_owner"
+    ALTER_DEFAULT_PRIVILEGES = "alter_default_privileges"  # the schema's entries, per role and object kind
     # Data operations (phase `data`).
     TRUNCATE_TABLE = "truncate_table"
     OVERWRITE_ROWS = "overwrite_rows"
@@ -133,16 +145,23 @@ ORDER = {
             OpKind.DROP_COLUMN,
             OpKind.DROP_TABLE,
             OpKind.CREATE_EXTENSION,
+            OpKind.CREATE_TEXT_SEARCH_DICTIONARY,
+            OpKind.CREATE_TEXT_SEARCH_CONFIGURATION,
             OpKind.CREATE_ENUM,
             OpKind.CREATE_TYPE,
+            OpKind.ALTER_DOMAIN,
             OpKind.CREATE_SEQUENCE,
             "create_function_before_tables",
             OpKind.CREATE_TABLE,
             OpKind.CREATE_PARTITION,
             OpKind.CREATE_FUNCTION,
             OpKind.CREATE_AGGREGATE,
+            OpKind.CREATE_CAST,
             OpKind.ADD_COLUMN,
             OpKind.ALTER_TYPE,
+            OpKind.SET_COLUMN_DOMAIN,
+            OpKind.SET_COLLATION,
+            OpKind.SET_IDENTITY,
             OpKind.DROP_DEFAULT,
             OpKind.SET_DEFAULT,
             OpKind.DROP_NOT_NULL,
@@ -155,9 +174,11 @@ ORDER = {
             OpKind.ADD_EXCLUSION,
             OpKind.CREATE_PARTITION_INDEX,
             OpKind.ADD_PARTITION_CONSTRAINT,
+            OpKind.INHERIT_TABLE,
             OpKind.CREATE_VIEW,
             OpKind.CREATE_VIEW_INDEX,
             OpKind.CREATE_TRIGGER,
+            OpKind.CREATE_RULE,
             OpKind.ENABLE_ROW_SECURITY,
             OpKind.CREATE_POLICY,
             OpKind.COMMENT,
@@ -165,6 +186,7 @@ ORDER = {
             # ALTER ... OWNER TO then hands the grants over to the new owner as their grantor.
             OpKind.GRANT_PRIVILEGES,
             OpKind.SET_OWNER,
+            OpKind.ALTER_DEFAULT_PRIVILEGES,
             OpKind.CONVERT_VALUES,
             OpKind.TRUNCATE_TABLE,
             OpKind.OVERWRITE_ROWS,

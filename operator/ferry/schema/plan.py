@@ -46,11 +46,14 @@ COMPLETING = frozenset(
         OpKind.CREATE_MATERIALIZED_VIEW,
         OpKind.CREATE_VIEW_INDEX,
         OpKind.CREATE_TRIGGER,
+        OpKind.CREATE_RULE,
+        OpKind.INHERIT_TABLE,
         OpKind.ENABLE_ROW_SECURITY,
         OpKind.CREATE_POLICY,
         OpKind.COMMENT,
         OpKind.GRANT_PRIVILEGES,  # schema.privileges: copy (ferry.schema.privileges_plan)
         OpKind.SET_OWNER,
+        OpKind.ALTER_DEFAULT_PRIVILEGES,
     )
 )
 
@@ -227,7 +230,9 @@ def build_plan(
     objects = ObjectPlan()
     pg_to_pg = source.dialect == target_dialect == "postgresql"
     if pg_to_pg and mode in ("create", "diff"):
-        objects = plan_objects(source, target, desired, mappings, privileges_carried=privileges is not None)
+        objects = plan_objects(
+            source, target, desired, mappings, privileges_carried=privileges is not None, mode=str(mode)
+        )
     warnings = source_warnings(source, mappings, carried=source.dialect == target_dialect) + desired.warnings
     warnings += [f"{note}: {', '.join(where)}" for note, where in desired.notes.items()]
     errors = list(desired.errors) + source_read_errors(source, mappings) + objects.errors
@@ -254,10 +259,10 @@ def build_plan(
                 ops += create_table_ops(table, defer=defer_constraints, defer_key=defer_keys)
                 ops += mysql_operations.trigger_ops(table, None)
             elif mode == "diff":
-                ops += diff_table(table, actual, defer=defer_constraints)
+                ops += diff_table(table, actual, defer=defer_constraints, pg_to_pg=pg_to_pg)
                 ops += mysql_operations.trigger_ops(table, actual)
             else:
-                changes = diff_table(table, actual, defer=defer_constraints)
+                changes = diff_table(table, actual, defer=defer_constraints, pg_to_pg=pg_to_pg)
                 changes += mysql_operations.trigger_ops(table, actual)
                 if (f"{table.schema}.{name}" if table.schema else name) in owned_tables:
                     ops += [op for op in changes if op.kind in COMPLETING]

@@ -1,4 +1,6 @@
-CREATE DOMAIN public.posint AS integer CONSTRAINT posint_check CHECK ((VALUE > 0));
+CREATE DOMAIN public.posint AS integer;
+
+ALTER DOMAIN public.posint ADD CONSTRAINT posint_check CHECK ((VALUE > 0));
 
 CREATE DOMAIN public."bıgınt" AS bigint;
 

@@ -6,5 +6,7 @@ CREATE TABLE public.account (
 
 GRANT SELECT ON TABLE public.account TO ferry_nobody;
 
+GRANT CREATE, USAGE ON SCHEMA public TO ferry_src_app;
+
 ALTER TABLE public.account OWNER TO ferry_src_app;
 

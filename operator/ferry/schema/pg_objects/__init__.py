@@ -14,12 +14,16 @@ import sqlalchemy as sa
 
 from ferry.schema.model import PgObject
 from ferry.schema.pg_objects import (
+    casts,
     comments,
     extensions,
+    named,
     policies,
     routines,
+    rules,
     sequences,
     tables,
+    text_search,
     triggers,
     types,
     views,
@@ -29,7 +33,8 @@ from ferry.schema.pg_objects import (
 def read_objects(conn: sa.Connection, schema: str) -> tuple[PgObject, ...]:
     """Every carried object of `schema`, in creation order within each kind."""
     out: list[PgObject] = []
-    for family in (extensions, types, sequences, routines, tables, views, triggers, policies, comments):
+    families = (extensions, text_search, types, sequences, routines, casts, tables, views, triggers, rules)
+    for family in (*families, policies, comments, named):
         out += family.read(conn, schema)
     return tuple(out)
 

@@ -1,6 +1,6 @@
 """What hangs off tables outside the column list: partitions (with their bounds) and the indexes
 and constraints a partition has of its own (not cloned from its parent's), exclusion
-constraints, and grants on tables (named in the plan as not carried)."""
+constraints, inheritance (INHERITS), and grants (named in the plan when they are not carried)."""
 
 from __future__ import annotations
 
@@ -56,21 +56,65 @@ _PARTITION_CONSTRAINTS = sa.text(
     """
 )
 
+# A table's parents in declaration order (inhseqno), each as ALTER TABLE ... INHERIT: the child is
+# created with all its columns and checks like any table and joins its parents after the load.
 _INHERITS = sa.text(
     """
-    SELECT c.relname AS name, p.relname AS parent
+    SELECT c.relname AS name,
+           array_agg(p.relname::text ORDER BY i.inhseqno) AS parents,
+           array_agg(format('ALTER TABLE %I.%I INHERIT %I.%I', n.nspname, c.relname, pn.nspname, p.relname)
+                     ORDER BY i.inhseqno) AS stmts
     FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid JOIN pg_class p ON p.oid = i.inhparent
-    JOIN pg_namespace n ON n.oid = c.relnamespace
+    JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_namespace pn ON pn.oid = p.relnamespace
     WHERE n.nspname = :schema AND NOT c.relispartition AND c.relkind = 'r'
-    ORDER BY c.relname, p.relname
+    GROUP BY c.relname
+    ORDER BY c.relname
     """
 )
 
+# What grants something beyond its owner's defaults, to name when privileges are not carried
+# (`schema.privileges: skip`): each with the table it belongs to, if any (named when selected).
+_NOT_EXTENSION = """NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = '{catalog}'::regclass
+                                  AND x.objid = {oid} AND x.deptype = 'e')"""
 _GRANTS = sa.text(
-    """
-    SELECT c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    f"""
+    SELECT c.relname AS name, CASE WHEN c.relkind IN ('r', 'p') THEN c.relname END AS table_name
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = :schema AND c.relkind IN ('r', 'p', 'v', 'm', 'S') AND c.relacl IS NOT NULL
-    ORDER BY c.relname
+      AND NOT c.relispartition AND {_NOT_EXTENSION.format(catalog="pg_class", oid="c.oid")}
+    UNION ALL
+    SELECT 'column ' || c.relname || '.' || a.attname, c.relname
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE n.nspname = :schema AND a.attacl IS NOT NULL AND NOT a.attisdropped AND NOT c.relispartition
+    UNION ALL
+    -- the schema: when it grants more than it was made with (public's USAGE to PUBLIC: pg_init_privs)
+    SELECT 'schema ' || n.nspname, NULL
+    FROM pg_namespace n
+    LEFT JOIN pg_init_privs ip ON ip.classoid = 'pg_namespace'::regclass AND ip.objoid = n.oid
+    WHERE n.nspname = :schema
+      AND EXISTS (SELECT 1 FROM aclexplode(n.nspacl) a WHERE a.grantee <> n.nspowner
+                  AND NOT EXISTS (SELECT 1
+                                  FROM aclexplode(COALESCE(ip.initprivs, acldefault('n', n.nspowner))) i
+                                  WHERE (i.grantee, i.privilege_type, i.is_grantable)
+                                        = (a.grantee, a.privilege_type, a.is_grantable)))
+    UNION ALL
+    SELECT CASE t.typtype WHEN 'd' THEN 'domain ' ELSE 'type ' END || t.typname, NULL
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE n.nspname = :schema AND t.typacl IS NOT NULL
+      AND {_NOT_EXTENSION.format(catalog="pg_type", oid="t.oid")}
+    UNION ALL
+    SELECT CASE p.prokind WHEN 'p' THEN 'procedure ' ELSE 'function ' END
+           || p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE n.nspname = :schema AND p.proacl IS NOT NULL
+      AND {_NOT_EXTENSION.format(catalog="pg_proc", oid="p.oid")}
+    UNION ALL
+    SELECT 'default privileges for ' || pg_get_userbyid(d.defaclrole) || ' on '
+           || CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions'
+                   WHEN 'T' THEN 'types' ELSE 'schemas' END, NULL
+    FROM pg_default_acl d JOIN pg_namespace n ON n.oid = d.defaclnamespace
+    WHERE n.nspname = :schema
+    ORDER BY 1
     """
 )
 
@@ -96,8 +140,11 @@ def read(conn: sa.Connection, schema: str) -> list[PgObject]:
         for r in conn.execute(_PARTITION_CONSTRAINTS, params).mappings()
     ]
     out += [
-        PgObject("inherits", r["name"], (), depends=(r["parent"],))
+        PgObject("inherits", r["name"], tuple(r["stmts"]), depends=(r["name"], *r["parents"]))
         for r in conn.execute(_INHERITS, params).mappings()
     ]
-    out += [PgObject("grants", r["name"], ()) for r in conn.execute(_GRANTS, params).mappings()]
+    out += [
+        PgObject("grants", r["name"], (), depends=(r["table_name"],) if r["table_name"] else ())
+        for r in conn.execute(_GRANTS, params).mappings()
+    ]
     return out

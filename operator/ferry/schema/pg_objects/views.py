@@ -24,6 +24,8 @@ _VIEWS = sa.text(
                  ORDER BY 1) AS depends
     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
     WHERE n.nspname = :schema AND c.relkind IN ('v', 'm')
+      AND NOT EXISTS (SELECT 1 FROM pg_depend x WHERE x.classid = 'pg_class'::regclass AND x.objid = c.oid
+                      AND x.deptype = 'e')  -- an extension's (PostGIS's geometry_columns)
     ORDER BY c.oid
     """
 )
