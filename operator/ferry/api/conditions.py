@@ -42,6 +42,7 @@ VALIDATION_FAILED: Final = "ValidationFailed"
 SUCCEEDED: Final = "Succeeded"
 JOB_FAILED: Final = "JobFailed"
 SUSPENDED: Final = "Suspended"
+OUTSIDE_WINDOW: Final = "OutsideWindow"  # spec.schedule.windows: waiting for the next window
 ROLLING_BACK: Final = "RollingBack"
 ROLLED_BACK: Final = "RolledBack"
 RECONCILE_ERROR: Final = "ReconcileError"

@@ -316,9 +316,13 @@ class MigrationStatus(ConditionedStatus):
         return StatusEvent("Warning", c.JOB_FAILED, message)
 
     def mark_suspended(
-        self, generation: int, message: str = "suspended by spec.suspend; progress is checkpointed"
+        self,
+        generation: int,
+        message: str = "suspended by spec.suspend; progress is checkpointed",
+        reason: str = c.SUSPENDED,
     ) -> StatusEvent | None:
-        return self._transition(Phase.SUSPENDED, message, generation, False, False, c.SUSPENDED)
+        """Suspended by spec.suspend, or (reason OutsideWindow) outside the maintenance windows."""
+        return self._transition(Phase.SUSPENDED, message, generation, False, False, reason)
 
     def mark_following(self, message: str, generation: int, reason: str = c.FOLLOWING) -> StatusEvent | None:
         """Online: the copy is done and the follower applies changes as the source commits.

@@ -97,8 +97,16 @@ def back_to_work(ctx: MigrationContext, prefix: str = "") -> StatusEvent | None:
     return st.mark_running(f"{prefix}job {st.job_name} is copying", ctx.generation)
 
 
-def mark_suspended(ctx: MigrationContext) -> StatusEvent | None:
-    if ctx.status.job_kind == JobKind.FOLLOWER:
+def mark_suspended(ctx: MigrationContext, outside_window: str | None = None) -> StatusEvent | None:
+    """Suspended by the spec, or (`outside_window`: when the next window opens) by the schedule."""
+    follower = ctx.status.job_kind == JobKind.FOLLOWER
+    if outside_window is not None:
+        holds = " (the source keeps its change history meanwhile)" if follower else ""
+        message = (
+            f"outside the maintenance windows; resumes at {outside_window}{holds}; progress is checkpointed"
+        )
+        return ctx.status.mark_suspended(ctx.generation, message, c.OUTSIDE_WINDOW)
+    if follower:
         return ctx.status.mark_suspended(ctx.generation, SUSPENDED_MESSAGE)
     return ctx.status.mark_suspended(ctx.generation)
 

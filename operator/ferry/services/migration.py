@@ -42,6 +42,7 @@ from ferry.services.planning import PlannedMigration
 from ferry.services.policy import Governance
 from ferry.services.progress import aggregate
 from ferry.services.run_report import build_report
+from ferry.services.schedule import ScheduleError, window_state
 from ferry.services.sides import NotReady, resolve_sides
 
 MAX_ATTEMPTS = 3
@@ -51,6 +52,7 @@ MAX_RECONCILE_ERRORS = 5
 APPROVAL_RECHECK_SECONDS = 15  # a schema change must invalidate a pending plan
 PLAN_RETRY_SECONDS = 30
 SUPERVISE_SECONDS = 2
+OUTSIDE_WINDOW_RECHECK_SECONDS = 60  # planned, outside the windows: re-planned this often until one opens
 
 
 class RollbackBlocked(Exception):
@@ -190,6 +192,11 @@ class MigrationReconciler:
         if refused is not None:
             out.emit(st.mark_stalled(refused.reason, refused.message, gen, Phase.PENDING))
             return
+        try:
+            window = window_state(spec.schedule.windows, self.ports.now())
+        except ScheduleError as exc:
+            out.emit(st.mark_stalled(c.INVALID_SPEC, f"spec.schedule.windows: {exc}", gen, Phase.PENDING))
+            return
         sides = resolve_sides(self.ports, ctx.namespace, spec)
         if isinstance(sides, NotReady):
             mark = st.mark_stalled if sides.permanent else st.mark_waiting
@@ -224,6 +231,14 @@ class MigrationReconciler:
             phase = Phase.PLANNING if decision.verdict == Verdict.PLAN_ERRORS else Phase.PENDING
             reason = c.CAPTURE_NOT_READY if planned.capture_problems else decision.reason
             out.emit(st.mark_stalled(reason, decision.message, gen, phase))
+        elif not window.inside and window.until is not None:
+            # Planned (and approved) outside the windows: the copy starts when the next one opens.
+            opens = _format_time(window.until)
+            message = f"the plan may run; the copy starts when the next maintenance window opens, at {opens}"
+            out.emit(st.mark_waiting(c.OUTSIDE_WINDOW, message, gen, Phase.PENDING))
+            out.requeue_after = min(
+                OUTSIDE_WINDOW_RECHECK_SECONDS, (window.until - self.ports.now()).total_seconds()
+            )
         else:
             self._start(ctx, spec, out, planned, sides)
 
@@ -294,10 +309,17 @@ class MigrationReconciler:
             st.job_name = following.create_job(self.ports, ctx, spec)
             return
         assert st.job_name is not None  # a Job exists, so it has a name
-        if ctx.spec.suspend and st.phase != Phase.SUSPENDED:
-            self.ports.suspend_job(ctx.namespace, st.job_name, True)
-            out.emit(following.mark_suspended(ctx))
-        elif not ctx.spec.suspend and st.phase == Phase.SUSPENDED:
+        window = window_state(spec.schedule.windows, self.ports.now())
+        hold = c.SUSPENDED if ctx.spec.suspend else None if window.inside else c.OUTSIDE_WINDOW
+        ready = st.condition(c.READY)
+        if hold and not (st.phase == Phase.SUSPENDED and ready is not None and ready.reason == hold):
+            if st.phase != Phase.SUSPENDED:
+                self.ports.suspend_job(ctx.namespace, st.job_name, True)
+            reopens = _format_time(window.until) if hold == c.OUTSIDE_WINDOW and window.until else None
+            out.emit(following.mark_suspended(ctx, reopens))
+        elif hold:
+            return  # stays suspended; the timer checks again
+        elif st.phase == Phase.SUSPENDED:
             self.ports.suspend_job(ctx.namespace, st.job_name, False)
             out.emit(following.back_to_work(ctx, "resumed; "))
         elif job == JobState.COMPLETE and follower:
@@ -312,7 +334,7 @@ class MigrationReconciler:
             out.emit(following.schema_change_stall(ctx))
         elif job == JobState.FAILED:
             self._job_failed(ctx, spec, out)
-        elif follower and st.phase != Phase.SUSPENDED:
+        elif follower:
             following.watch(self.ports, ctx, spec, out)
 
     def _job_failed(self, ctx: MigrationContext, spec: MigrationSpec, out: Outcome) -> None:
