@@ -8,7 +8,7 @@ CONTROLPLANE_DIR := .cache/controlplane/bin
 export KUBEBUILDER_ASSETS ?= $(CURDIR)/$(CONTROLPLANE_DIR)
 PYTEST_ARGS ?=
 
-.PHONY: install system-deps controlplane crds lint test test-unit test-integration test-e2e run demo bench compare clean
+.PHONY: install system-deps controlplane crds lint test test-unit test-integration test-e2e test-image image image-lock run demo bench compare clean
 
 $(BIN)/ferry: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,16 @@ test: install system-deps controlplane
 
 test-unit: install
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+# The container image (ghcr.io/ferry-dev/ferry:<version>, or IMAGE=...): wheels fetched on the
+# host for the base's Python, built with docker when its daemon answers, else buildah (on a
+# Debian base made with mmdebstrap unless BASE=... names one). Prints its size and digest.
+image: install
+	PYTHON=$(CURDIR)/$(BIN)/python bash image/build.sh
+
+# image/requirements.lock from pyproject.toml's dependencies (after changing them).
+image-lock: install
+	PIP=$(CURDIR)/$(BIN)/pip bash image/lock.sh
 
 run: install
 	$(BIN)/ferry operator
