@@ -69,7 +69,7 @@ if [ "$builder" = docker ]; then
   digest=$(docker image inspect --format '{{.Id}}' "$image")
 else
   # chroot isolation: the default (OCI runtime) needs privileges a container sandbox lacks.
-  buildah bud --quiet --isolation chroot --layers -f "$repo/Containerfile" "${build_args[@]}" \
+  buildah bud --quiet --isolation chroot -f "$repo/Containerfile" "${build_args[@]}" \
     -t "$image" "$context" >/dev/null
   size=$(buildah images --format '{{.Size}}' "$image" | head -n 1)
   digest=$(buildah images --digests --format '{{.Digest}}' "$image" | head -n 1)

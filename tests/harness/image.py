@@ -41,8 +41,21 @@ def content_hash() -> str:
 
 
 def image_exists(image: str) -> bool:
-    result = subprocess.run(["buildah", "inspect", "--type", "image", image], capture_output=True, check=False)
-    return result.returncode == 0
+    inspect = ["buildah", "inspect", "--type", "image", image]
+    return subprocess.run(inspect, capture_output=True, check=False).returncode == 0
+
+
+def _remove_older_test_images(keep: str) -> None:
+    """Images of earlier contents: 240 MB each, never used again."""
+    listed = subprocess.run(
+        ["buildah", "images", "--format", "{{.Name}}:{{.Tag}}"],
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.split()
+    old = [name for name in listed if name.startswith("localhost/ferry:test-") and name != keep]
+    if old:
+        subprocess.run(["buildah", "rmi", *old], capture_output=True, check=False)
 
 
 def ensure_image() -> str:
@@ -62,4 +75,5 @@ def ensure_image() -> str:
     if result.returncode != 0:
         raise ImageBuildError(f"image/build.sh failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     print(f"\n{result.stdout.strip().splitlines()[-1]} [{time.monotonic() - started:.0f} s in the test]")
+    _remove_older_test_images(keep=image)
     return image

@@ -34,12 +34,9 @@ def image_repository(reference: str) -> str:
 def image_config(image: str) -> dict[str, Any]:
     """The OCI config (Entrypoint, Cmd, User, WorkingDir, Env) of a local image."""
     output = subprocess.run(
-        ["buildah", "inspect", "--type", "image", "--format", "{{json .OCIv1.Config}}", image],
-        capture_output=True,
-        text=True,
-        check=True,
+        ["buildah", "inspect", "--type", "image", image], capture_output=True, text=True, check=True
     ).stdout
-    config: dict[str, Any] = json.loads(output)
+    config: dict[str, Any] = json.loads(output)["OCIv1"]["config"]
     return config
 
 
