@@ -118,7 +118,7 @@ def _migrate_and_check(
     namespace = create_namespace(cluster.api)
     start_migration(cluster.api, namespace, "chinook", source, target, spec)
     try:
-        done = wait_for_phase(cluster.api, namespace, "chinook", {"Succeeded"}, timeout=300)
+        done = wait_for_phase(cluster.api, namespace, "chinook", {"Succeeded"}, timeout=180)
     except AssertionError as error:
         raise AssertionError(f"{error}\noperator log tail:\n{operator.logs()[-3000:]}") from None
     status = done["status"]
