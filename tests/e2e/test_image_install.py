@@ -14,6 +14,7 @@ on this machine; the test checks they are free first. Marked `image` (`make test
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import time
@@ -31,7 +32,7 @@ from harness.controlplane import WORKLOAD_CONTROLLERS, ControlPlane
 from harness.databases import Database, MariaDBServer
 from harness.datasets import load_chinook
 from harness.image import REPOSITORY, ensure_image
-from harness.kube import api_client, create_namespace
+from harness.kube import api_client, create_namespace, wait_for_job_condition
 from harness.podrunner import PodRunner
 
 pytestmark = pytest.mark.image
@@ -159,3 +160,71 @@ def test_helm_install_runs_a_mariadb_to_pg_migration_from_the_image(
     )  # fmt: skip
     # Mode create: tables made without keys, loaded, then completed (MariaDB's drivers in the image).
     _migrate_and_check(cluster, source, pg_db2, {**_spec(), "schema": {"mode": "create"}}, tracks="Track")
+
+
+_PROBE = """
+import json, os, sys
+from kubernetes import client, config
+config.load_incluster_config()  # the mounted ServiceAccount token and KUBERNETES_SERVICE_*
+version = client.VersionApi().get_code().git_version
+with open("/tmp/probe", "w") as fh:
+    fh.write("ok")
+namespace = open("/var/run/secrets/kubernetes.io/serviceaccount/namespace").read()
+print(json.dumps({"uid": os.getuid(), "gid": os.getgid(), "cwd": os.getcwd(), "prefix": sys.prefix,
+                  "secret": os.environ["FROM_SECRET"], "namespace": namespace, "version": version}))
+"""
+
+
+def test_the_pod_runner_runs_a_pod_from_the_image_as_a_kubelet_would(cluster: Cluster) -> None:
+    namespace = create_namespace(cluster.api)
+    client.CoreV1Api(cluster.api).create_namespaced_secret(
+        namespace, {"metadata": {"name": "s"}, "stringData": {"key": "value-from-secret"}}
+    )
+    # Any tag or digest of the repository maps to the local image, as a pinned manifest would.
+    image = f"{REPOSITORY}:0.0.0@sha256:{'0' * 64}"
+    probe = {
+        "name": "probe",
+        "image": image,
+        "command": ["python3", "-c", _PROBE],
+        "workingDir": "/opt",
+        "env": [{"name": "FROM_SECRET", "valueFrom": {"secretKeyRef": {"name": "s", "key": "key"}}}],
+        "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+    }
+    for name, container in (("probe", probe), ("help", {"name": "help", "image": image, "args": ["--help"]})):
+        job = {
+            "metadata": {"name": name},
+            "spec": {
+                "backoffLimit": 0,
+                "template": {
+                    "spec": {
+                        "restartPolicy": "Never",
+                        "securityContext": {"runAsUser": 4242, "runAsGroup": 4343},
+                        "containers": [container],
+                        "volumes": [{"name": "tmp", "emptyDir": {}}],
+                    }
+                },
+            },
+        }
+        client.BatchV1Api(cluster.api).create_namespaced_job(namespace, job)
+        outcome = wait_for_job_condition(cluster.api, namespace, name, timeout=120)
+        runs = [run for run in cluster.runner.runs(namespace) if run.name.startswith(f"{name}-")]
+        assert outcome == "Complete", [run.logs() for run in runs]
+        assert [run.image for run in runs] == [cluster.image]
+
+    probe_run, help_run = (
+        next(run for run in cluster.runner.runs(namespace) if run.name.startswith(f"{name}-"))
+        for name in ("probe", "help")
+    )
+    seen = json.loads(probe_run.logs().strip().splitlines()[-1])
+    assert seen == {
+        "uid": 4242,
+        "gid": 4343,
+        "cwd": "/opt",
+        "prefix": "/opt/ferry",  # the image's virtualenv, not the test's
+        "secret": "value-from-secret",
+        "namespace": namespace,
+        "version": seen["version"],
+    }
+    assert seen["version"].startswith("v1.")
+    # No command: the image's ENTRYPOINT (ferry) with the pod's args.
+    assert help_run.argv == ["ferry", "--help"] and "usage: ferry" in help_run.logs()
