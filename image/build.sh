@@ -6,6 +6,7 @@
 #            and with buildah a bookworm base made by image/debian-base.sh (no registry needed)
 #   BUILDER  docker or buildah (default: docker when its daemon answers, else buildah)
 #   PYTHON   the host Python whose pip fetches the wheels (default: python3)
+#   ARCH     the image's machine, x86_64 or aarch64 (default: this host's)
 #
 # pip runs here, on the host, and not in the build: it fetches the exact wheels of
 # image/requirements.lock for the base's Python (whatever the host's is) through the host's
@@ -66,6 +67,7 @@ echo "building $image on $base with $builder"
 if [ "$builder" = docker ]; then
   docker build --quiet -f "$repo/Containerfile" "${build_args[@]}" -t "$image" "$context" >/dev/null
   size=$(docker image inspect --format '{{.Size}}' "$image")
+  # docker knows the image ID (its config's digest); the registry digest comes with the push.
   digest=$(docker image inspect --format '{{.Id}}' "$image")
 else
   # chroot isolation: the default (OCI runtime) needs privileges a container sandbox lacks.
