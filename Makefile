@@ -8,7 +8,7 @@ CONTROLPLANE_DIR := .cache/controlplane/bin
 export KUBEBUILDER_ASSETS ?= $(CURDIR)/$(CONTROLPLANE_DIR)
 PYTEST_ARGS ?=
 
-.PHONY: install system-deps controlplane crds lint test test-unit test-integration test-e2e run demo bench compare clean
+.PHONY: install system-deps controlplane crds lint test test-unit test-integration test-e2e test-image image image-lock run demo bench compare clean
 
 $(BIN)/ferry: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -42,8 +42,23 @@ lint: install
 test: install system-deps controlplane
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+# The container-image tier alone (tests/e2e/test_image_install.py; also part of `make test`):
+# builds the image when its content changed (about 1.5-3 min here), else reuses it.
+test-image: install system-deps controlplane
+	$(BIN)/pytest -m image $(PYTEST_ARGS)
+
 test-unit: install
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
+
+# The container image (ghcr.io/ferry-dev/ferry:<version>, or IMAGE=...): wheels fetched on the
+# host for the base's Python, built with docker when its daemon answers, else buildah (on a
+# Debian base made with mmdebstrap unless BASE=... names one). Prints its size and digest.
+image: install system-deps
+	PYTHON=$(CURDIR)/$(BIN)/python bash image/build.sh
+
+# image/requirements.lock from pyproject.toml's dependencies (after changing them).
+image-lock: install
+	PIP=$(CURDIR)/$(BIN)/pip bash image/lock.sh
 
 run: install
 	$(BIN)/ferry operator

@@ -46,6 +46,10 @@ CONTROLLERS = (
     "resourcequota-controller",  # a Project's ResourceQuota only admits objects once it has a status
     "ttl-after-finished-controller",
 )
+# What runs a Deployment's pods: only for control planes that install the operator the way a
+# user does (tests/e2e/test_image_install.py). Off by default: other tests apply the install
+# manifests, and their Deployment must stay without pods there.
+WORKLOAD_CONTROLLERS = ("deployment-controller", "replicaset-controller")
 
 
 class ControlPlaneError(RuntimeError):
@@ -94,8 +98,11 @@ def kubeconfig_yaml(server: str, ca_pem: bytes, token: str, user: str = "user") 
 class ControlPlane:
     """etcd + kube-apiserver + kube-controller-manager in `base_dir` (a fresh temp dir by default)."""
 
-    def __init__(self, base_dir: Path | None = None, assets: Path | None = None) -> None:
+    def __init__(
+        self, base_dir: Path | None = None, assets: Path | None = None, extra_controllers: Sequence[str] = ()
+    ) -> None:
         self.assets = assets or assets_dir()
+        self.controllers = (*CONTROLLERS, *extra_controllers)
         self.base_dir = base_dir or Path(tempfile.mkdtemp(prefix="ferry-kube-"))
         self.etcd_port = free_port()
         self.etcd_peer_port = free_port()
@@ -296,7 +303,7 @@ class ControlPlane:
             f"--kubeconfig={self.kubeconfig_path}",
             f"--authentication-kubeconfig={self.kubeconfig_path}",
             f"--authorization-kubeconfig={self.kubeconfig_path}",
-            f"--controllers={','.join(CONTROLLERS)}",
+            f"--controllers={','.join(self.controllers)}",
             f"--service-account-private-key-file={self._pki.service_account_key}",
             f"--root-ca-file={self._pki.ca_cert}",
             "--leader-elect=false",

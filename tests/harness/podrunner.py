@@ -7,6 +7,11 @@ script), and writes pod status the way a kubelet does, so the real Job controlle
 fails the Job. The process gets a kubeconfig holding a token minted for the pod's
 ServiceAccount (TokenRequest API, bound to the pod), so RBAC applies to it as in a cluster.
 
+Image mode (`images`, repository → local image): a pod whose container image belongs to a
+mapped repository runs from that locally built image instead, with `buildah run`
+(`harness.podimage`): the image's file system and entrypoint, the token mounted where
+in-cluster clients read it. Other pods still run from the source tree.
+
 Deleting a pod SIGKILLs its process (how tests simulate a lost worker); `kill()` does the same
 without deleting the pod. Each pod's stdout and stderr go to one log file, kept after the run
 so tests can scan them for leaked secrets. Init containers and sidecars are not run.
@@ -14,17 +19,14 @@ so tests can scan them for leaked secrets. Init containers and sidecars are not 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import threading
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -32,8 +34,10 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
 
+from harness import podimage
 from harness.controlplane import kubeconfig_yaml
 from harness.podenv import ContainerConfigError, container_argv, container_env
+from harness.podrun import PodRun
 from harness.podstatus import container_status, now, pod_status_patch, ready_node
 
 log = logging.getLogger(__name__)
@@ -42,36 +46,6 @@ NODE_NAME = "harness-node"
 VENV_BIN = Path(sys.executable).parent
 _CONFIG_RETRY_SECONDS = 1.0
 _RESTART_BACKOFF_SECONDS = 1.0
-
-
-@dataclass
-class PodRun:
-    """One pod the runner took on: its process, its log, and how it ended."""
-
-    namespace: str
-    name: str
-    uid: str
-    log_path: Path
-    workdir: Path
-    argv: list[str] = field(default_factory=list)
-    env: dict[str, str] = field(default_factory=dict)
-    process: subprocess.Popen[bytes] | None = None
-    exit_code: int | None = None
-    restarts: int = 0
-    deleted: bool = False
-    finished: threading.Event = field(default_factory=threading.Event)
-
-    def logs(self) -> str:
-        try:
-            return self.log_path.read_text(errors="replace")
-        except FileNotFoundError:
-            return ""
-
-    def signal_kill(self) -> None:
-        process = self.process
-        if process is not None and process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGKILL)
 
 
 class PodRunner:
@@ -84,6 +58,7 @@ class PodRunner:
         ca_path: Path,
         base_dir: Path | None = None,
         label_selector: str | None = None,
+        images: dict[str, str] | None = None,
     ) -> None:
         self.api = api
         self.core = client.CoreV1Api(api)
@@ -91,6 +66,7 @@ class PodRunner:
         self.ca_pem = ca_path.read_bytes()
         self.base_dir = base_dir or Path(tempfile.mkdtemp(prefix="ferry-pods-"))
         self.label_selector = label_selector
+        self.images = dict(images or {})  # image repository -> local image (image mode)
         self._runs: dict[str, PodRun] = {}  # by pod uid
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -238,15 +214,33 @@ class PodRunner:
             if env is None:
                 return
             run.workdir.mkdir(parents=True, exist_ok=True)
-            if pod["spec"].get("automountServiceAccountToken") is not False:
-                env.setdefault("KUBECONFIG", str(self._write_kubeconfig(run, pod)))
-            run.env = env
-            run.argv = container_argv(container, env)
+            run.image = self.images.get(podimage.image_repository(container.get("image", "")))
+            mount_token = pod["spec"].get("automountServiceAccountToken") is not False
+            if run.image is not None:
+                run.env = env
+                run.argv, run.launch = podimage.image_launch(
+                    image=run.image,
+                    container_name=f"pod-{run.uid}",
+                    pod=pod,
+                    container=container,
+                    env=env,
+                    workdir=run.workdir,
+                    token=self._token(run, pod) if mount_token else None,
+                    ca_pem=self.ca_pem,
+                    server=self.server,
+                )
+            else:
+                if mount_token:
+                    env.setdefault("KUBECONFIG", str(self._write_kubeconfig(run, pod)))
+                run.env = env
+                run.argv = container_argv(container, env)
             self._run_container(run, pod, container)
         except Exception:
             if not self._stopping.is_set() and not run.deleted:
                 log.exception("pod runner failed on %s/%s", run.namespace, run.name)
         finally:
+            if run.launch:
+                podimage.remove_container(f"pod-{run.uid}")
             run.finished.set()
 
     def _bind(self, run: PodRun, pod: dict[str, Any]) -> None:
@@ -274,7 +268,8 @@ class PodRunner:
                 self._stopping.wait(_CONFIG_RETRY_SECONDS)
         return None
 
-    def _write_kubeconfig(self, run: PodRun, pod: dict[str, Any]) -> Path:
+    def _token(self, run: PodRun, pod: dict[str, Any]) -> str:
+        """A token of the pod's ServiceAccount bound to the pod (TokenRequest), as a kubelet mints."""
         account = pod["spec"].get("serviceAccountName") or "default"
         request = {
             "spec": {
@@ -282,9 +277,14 @@ class PodRunner:
                 "boundObjectRef": {"apiVersion": "v1", "kind": "Pod", "name": run.name, "uid": run.uid},
             }
         }
-        token = self.core.create_namespaced_service_account_token(
+        token: str = self.core.create_namespaced_service_account_token(
             account, run.namespace, request
         ).status.token
+        return token
+
+    def _write_kubeconfig(self, run: PodRun, pod: dict[str, Any]) -> Path:
+        account = pod["spec"].get("serviceAccountName") or "default"
+        token = self._token(run, pod)
         path = run.workdir / "kubeconfig"
         path.write_text(
             kubeconfig_yaml(self.server, self.ca_pem, token, user=f"system:serviceaccount:{account}")
@@ -342,14 +342,20 @@ class PodRunner:
         """Start the container's process; on failure log why (as the kubelet would) and return 128."""
         run.process = None
         with run.log_path.open("ab") as log_file:
-            executable = shutil.which(run.argv[0], path=env.get("PATH")) if run.argv else None
-            if executable is None or run.deleted:
-                log_file.write(
-                    f"harness: cannot start container: executable {run.argv[:1]} not found\n".encode()
-                )
+            if run.launch:  # image mode: the pod's env is on the buildah command line
+                argv, env = run.launch, {"PATH": os.environ.get("PATH", "")}
+            else:
+                executable = shutil.which(run.argv[0], path=env.get("PATH")) if run.argv else None
+                if executable is None or run.deleted:
+                    log_file.write(
+                        f"harness: cannot start container: executable {run.argv[:1]} not found\n".encode()
+                    )
+                    return 128
+                argv = [executable, *run.argv[1:]]
+            if run.deleted:
                 return 128
             run.process = subprocess.Popen(
-                [executable, *run.argv[1:]],
+                argv,
                 env=env,
                 cwd=run.workdir,
                 stdout=log_file,
