@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import http.server
+import json
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -131,6 +134,35 @@ def _approve_as(plane: ControlPlane, user: str | None, namespace: str, name: str
     return wait_for(approved, timeout=30, what=f"{user or 'admin'} to be allowed to approve")
 
 
+class WebhookReceiver:
+    """An HTTP server on 127.0.0.1 that records each POSTed JSON body with its path."""
+
+    def __init__(self) -> None:
+        received: list[tuple[str, dict[str, Any]]] = []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                received.append((self.path, json.loads(self.rfile.read(length))))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.received = received
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> WebhookReceiver:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> list[tuple[str, dict[str, Any]]]:
+        self.server.shutdown()
+        return list(self.received)
+
+
 def _ferry_cli(plane: ControlPlane, user: str, *argv: str) -> str:
     kubeconfig = plane.kubeconfig_for_token(plane.user_token(user), user)
     done = subprocess.run([sys.executable, "-m", "ferry.cli.main", *argv, "--kubeconfig", str(kubeconfig)],
@@ -165,12 +197,19 @@ def test_two_verified_approvers_other_than_the_author_are_needed(
     control_plane: ControlPlane, pg_source: Database, pg_db2: Database,
 ) -> None:  # fmt: skip
     """A Project's rule `approvals: {required: 2, allowAuthor: false}`: the author's own approval
-    does not count, the first approver's does but is not enough, the second one runs the plan."""
+    does not count, the first approver's does but is not enough, the second one runs the plan.
+    The Project's webhook hears that it waits for approval and that it succeeded."""
     members = [{"kind": "User", "name": user, "role": "approver"} for user in ("alice", "bob")]
+    hook = WebhookReceiver().start()  # a stand-in for Slack: records what is POSTed to it
+    client.CoreV1Api(kube_api).create_namespaced_secret(
+        namespace, {"metadata": {"name": "chat"}, "stringData": {"url": f"{hook.url}/hooks/T0K3N"}}
+    )
+    notifications = [{"name": "team-chat", "webhookSecretRef": {"name": "chat", "key": "url"},
+                      "format": "slack", "events": ["AwaitingApproval", "Succeeded"]}]  # fmt: skip
     client.CustomObjectsApi(kube_api).create_cluster_custom_object(
         GROUP, VERSION, "projects",
         {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Project", "metadata": {"name": namespace},
-         "spec": {"namespace": namespace, "members": members,
+         "spec": {"namespace": namespace, "members": members, "notifications": notifications,
                   "policy": {"approvals": {"required": 2, "allowAuthor": False}}}},
     )  # fmt: skip
     load_chinook(pg_db2)
@@ -214,4 +253,9 @@ def test_two_verified_approvers_other_than_the_author_are_needed(
     assert "ALTER TABLE public.artist DROP COLUMN legacy_note;" in kept.data["plan.sql"]
     shown = _ferry_cli(control_plane, "alice", "report", "mig/gated", "-n", namespace)
     assert "outcome: Succeeded" in shown and "approved by: alice, bob" in shown and "author admin" in shown
+
+    texts = [body["text"] for path, body in hook.stop() if path == "/hooks/T0K3N"]
+    assert [t.split(":")[1].strip() for t in texts] == [
+        f"Migration {namespace}/gated AwaitingApproval", f"Migration {namespace}/gated Succeeded"
+    ]  # fmt: skip
     client.CustomObjectsApi(kube_api).delete_cluster_custom_object(GROUP, VERSION, "projects", namespace)

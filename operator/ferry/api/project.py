@@ -9,6 +9,7 @@ from pydantic import Field
 
 from ferry.api.base import ApiModel, ConditionedStatus, ObjectName
 from ferry.api.migration_operations import Throttle
+from ferry.api.project_notifications import Notification
 from ferry.api.resources import ResourceRequirements
 
 
@@ -184,6 +185,11 @@ class ProjectSpec(ApiModel):
     quota: Quota | None = None
     defaults: ProjectDefaults = Field(default_factory=ProjectDefaults)
     policy: ProjectPolicy = Field(default_factory=ProjectPolicy)
+    notifications: list[Notification] = Field(
+        default_factory=list,
+        max_length=16,
+        description="Webhooks told when a Migration of the project succeeds, fails, waits for approval, ...",
+    )
 
     model_config = {
         "json_schema_extra": {

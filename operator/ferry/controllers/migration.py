@@ -19,16 +19,21 @@ import time
 from typing import Any
 
 import kopf
+from kubernetes import client
 
+from ferry.api.base import now_rfc3339
 from ferry.api.kinds import GROUP, MIGRATION, VERSION
 from ferry.api.migration import TERMINAL, MigrationSpec, MigrationStatus, StatusEvent
 from ferry.cdc.lifecycle import CdcCaptureOps
 from ferry.kube.client import load_api_client
+from ferry.kube.notifications import deliver
 from ferry.observability.metrics import forget_migration, record_migration
 from ferry.services.approvals import AUTHOR_ANNOTATION
+from ferry.services.governance import governance_for
 from ferry.services.migration import MigrationReconciler, RollbackBlocked
 from ferry.services.migration_kube import KubeMigrationPorts
 from ferry.services.migration_ports import MigrationContext
+from ferry.services.notify import Snapshot, notice, payload
 
 IN_PROCESS_SECONDS = 1.0  # steps due sooner than this run at once, in the same handler call
 MAX_STEPS_PER_CALL = 10  # ... but never more than this many, so one object cannot hog a worker thread
@@ -53,6 +58,19 @@ def _post(body: kopf.Body, events: list[StatusEvent]) -> None:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
 
 
+def _notify(api: client.ApiClient, body: kopf.Body, ctx: MigrationContext, before: Snapshot) -> None:
+    """Tell the Project's webhooks about a transition this reconcile made (best effort)."""
+    item = notice(before, ctx.status, ctx.namespace, ctx.name, now_rfc3339())
+    if item is None:
+        return
+    notifications = governance_for(api, ctx.namespace).notifications
+    if not notifications:
+        return
+    bodies = {n.name: payload(item, n.format) for n in notifications}
+    for failure in deliver(api, ctx.namespace, notifications, item.event.value, bodies):
+        kopf.event(body, type="Warning", reason="NotificationFailed", message=f"{item.event}: {failure}")
+
+
 def _reconcile(body: kopf.Body, memo: kopf.Memo, *, tick: bool) -> None:
     ctx = _context(body)
     if ctx.status.phase in TERMINAL and ctx.status.observed_generation == ctx.generation:
@@ -65,6 +83,7 @@ def _reconcile(body: kopf.Body, memo: kopf.Memo, *, tick: bool) -> None:
     try:
         with load_api_client() as api:
             reconciler = MigrationReconciler(KubeMigrationPorts(api, CdcCaptureOps()))
+            before = Snapshot.of(ctx.status)
             for _ in range(MAX_STEPS_PER_CALL):
                 outcome = reconciler.reconcile(ctx)
                 _post(body, outcome.events)
@@ -72,6 +91,7 @@ def _reconcile(body: kopf.Body, memo: kopf.Memo, *, tick: bool) -> None:
                 if due is None or due >= IN_PROCESS_SECONDS or ctx.status.phase in TERMINAL:
                     break
                 time.sleep(due)
+            _notify(api, body, ctx, before)
         record_migration(ctx.namespace, ctx.name, ctx.status)
         memo["not_before"] = time.monotonic() + (outcome.requeue_after or 0.0)
     finally:

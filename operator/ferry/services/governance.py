@@ -16,5 +16,5 @@ def governance_for(api: client.ApiClient, namespace: str) -> Governance:
     for item in listing.get("items", []):
         spec = ProjectSpec.model_validate(item.get("spec") or {})
         if project_namespace(item["metadata"]["name"], spec) == namespace:
-            return Governance(item["metadata"]["name"], spec.policy, spec.defaults)
+            return Governance(item["metadata"]["name"], spec.policy, spec.defaults, tuple(spec.notifications))
     return Governance(None)

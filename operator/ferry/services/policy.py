@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from ferry.api.migration import MigrationSpec
 from ferry.api.project import ProjectDefaults, ProjectPolicy
+from ferry.api.project_notifications import Notification
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Governance:
     project: str | None
     policy: ProjectPolicy = field(default_factory=ProjectPolicy)
     defaults: ProjectDefaults = field(default_factory=ProjectDefaults)
+    notifications: tuple[Notification, ...] = ()
 
 
 def policy_violations(spec: MigrationSpec, policy: ProjectPolicy, parallelism: int) -> list[str]:
