@@ -62,6 +62,7 @@ class ReplicationState(StrEnum):
     CUTTING_OVER = "CuttingOver"
     CUT_OVER = "CutOver"
     SOURCE_SCHEMA_CHANGED = "SourceSchemaChanged"  # exit code 3; `message` names table and change
+    NATIVE_APPLY_UNAVAILABLE = "NativeApplyUnavailable"  # exit code 4; `message` says why
     STOPPED = "Stopped"  # SIGTERM (suspend, drain); the next pod resumes from the stored position
     FAILED = "Failed"
 

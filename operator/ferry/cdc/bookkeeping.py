@@ -151,7 +151,12 @@ def record_copy_end(target: Side, migration_uid: str, position: Position) -> Non
     where a non-idempotent apply may start. Kept once. A row that does not exist is left alone."""
     with engine_for(target) as engine, engine.begin() as conn:
         _ensure_table(conn)
-        params = {"uid": migration_uid, "text": str(position), "major": position.major, "minor": position.minor}
+        params = {
+            "uid": migration_uid,
+            "text": str(position),
+            "major": position.major,
+            "minor": position.minor,
+        }
         conn.execute(sqlalchemy.text(sql.RECORD_COPY_END), params)
 
 

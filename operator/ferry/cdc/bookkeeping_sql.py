@@ -38,7 +38,8 @@ CREATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('ferry._ferry_replication')
 COLUMNS = (
     "start_text, start_major, start_minor, applied_text, applied_major, applied_minor, applied_index, "
     "applied_complete, changes_applied, last_commit_time, updated_at, cutover_requested_at, "
-    "cutover_max_lag_seconds, cutover_text, cutover_major, cutover_minor, cutover_reached_at, state, message, "
+    "cutover_max_lag_seconds, cutover_text, cutover_major, cutover_minor, cutover_reached_at, state, "
+    "message, "
     "copy_end_text, copy_end_major, copy_end_minor"
 )
 
