@@ -336,16 +336,18 @@ def run_online(servers: Servers, backlog_tx: int = 20_000, lag_seconds: float = 
             for db in (FERRY_TARGET, NATIVE_TARGET, FERRY_NATIVE_TARGET, SOURCE):
                 drop_pg_database(servers, db)
     saturation, lag, lag_native = result["saturation"], result["lag"], result["lag_native_method"]
-    rss = (saturation["ferry_peak_rss_mb"], saturation["ferry_native_peak_rss_mb"], lag["follower_peak_rss_mb"],
-           lag_native["follower_peak_rss_mb"])  # fmt: skip
+    rss = (
+        saturation["ferry_peak_rss_mb"],
+        saturation["ferry_native_peak_rss_mb"],
+        lag["follower_peak_rss_mb"],
+        lag_native["follower_peak_rss_mb"],
+    )
+    worst_lag = max(lag["tick_lag_max_seconds"], lag_native["tick_lag_max_seconds"])
     result["goals"] = {
         # Met by the native method, where eligible (PostgreSQL to PostgreSQL, names kept, no transforms).
         "throughput_at_least_0.8x_native": saturation["ratio_ferry_native_method_to_native"] >= 0.8,
         "throughput_at_least_0.8x_native_ferry_method": saturation["ratio_ferry_native"] >= 0.8,
-        "lag_under_2s_at_1000_changes_per_second": max(
-            lag["tick_lag_max_seconds"], lag_native["tick_lag_max_seconds"]
-        )
-        < 2,  # fmt: skip
+        "lag_under_2s_at_1000_changes_per_second": worst_lag < 2,
         "follower_rss_under_200mb": max(rss) < 200,
     }
     return result
