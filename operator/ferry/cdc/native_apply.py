@@ -7,8 +7,10 @@ copy) and its bookkeeping; the subscription only replaces the applier, and Ferry
 Eligible when (each refusal is a sentence for status and `spec.online.apply: native` errors):
 - both sides are PostgreSQL, the target 15 or later (pg_stat_subscription_stats, disable_on_error);
 - every mapping keeps the schema, table and column names, carries every published column, and
-  has no transform, no `where` and no `FROM ONLY` (the apply worker matches a change's table by
-  its source schema and name, and writes every column it receives, as it receives it);
+  has no transform and no `where` (the apply worker matches a change's table by its source schema
+  and name, and writes every column it receives, as it receives it); the publication holds no
+  table the migration does not follow (an inheritance child not selected: Ferry's applier skips
+  its changes, the apply worker would look for its table on the target);
 - the source needs no TLS files (a CA or client certificate would have to be files on the target
   server);
 - the target finds rows by columns the source sends (its primary key or REPLICA IDENTITY index
@@ -80,8 +82,6 @@ def static_ineligibility(source: Side, target: Side, mappings: Sequence[TableMap
             return f"table {label}: column {transformed[0]} has a transform (native apply copies values)"
         if m.where:
             return f"table {label} has a where filter"
-        if m.source_only:
-            return f"table {label} is read without its inheritance children (FROM ONLY)"
     resolved = resolve_target(source.spec, source.credentials)
     if resolved.ca_pem or resolved.client_cert_pem or resolved.client_key_pem:
         return (
@@ -104,7 +104,9 @@ def source_conninfo(source: Side) -> str:
     return psycopg.conninfo.make_conninfo(**{k: str(v) for k, v in params.items() if v is not None})
 
 
-async def target_ineligibility(target: Conn, source: Conn, mappings: Sequence[TableMapping]) -> str | None:
+async def target_ineligibility(
+    target: Conn, source: Conn, mappings: Sequence[TableMapping], publication: str
+) -> str | None:
     """Why the target (its version, its user, its tables) rules native apply out; None when it does not."""
     async with target.cursor(row_factory=dict_row) as cur:
         role = await (await cur.execute(q.ROLE)).fetchone()
@@ -120,10 +122,12 @@ async def target_ineligibility(target: Conn, source: Conn, mappings: Sequence[Ta
                 "the target's user may not CREATE SUBSCRIPTION (GRANT pg_create_subscription and CREATE "
                 "on the database to it)"
             )
-    return await _tables_ineligibility(target, source, mappings)
+    return await _tables_ineligibility(target, source, mappings, publication)
 
 
-async def _tables_ineligibility(target: Conn, source: Conn, mappings: Sequence[TableMapping]) -> str | None:
+async def _tables_ineligibility(
+    target: Conn, source: Conn, mappings: Sequence[TableMapping], publication: str
+) -> str | None:
     def params(schemas: list[str | None], names: list[str]) -> dict[str, Any]:
         return {"schemas": schemas, "names": names}
 
@@ -132,9 +136,15 @@ async def _tables_ineligibility(target: Conn, source: Conn, mappings: Sequence[T
         sources = await (await cur.execute(capture_q.TABLES, src)).fetchall()
         oids = [t["oid"] for t in sources if t["oid"] is not None]
         columns = await (await cur.execute(capture_q.COLUMNS, {"oids": oids})).fetchall()
+        published_tables = await (await cur.execute(q.PUBLISHED_TABLES, {"name": publication})).fetchall()
     async with target.cursor(row_factory=dict_row) as cur:
         tgt = params([m.target_schema for m in mappings], [m.target_table for m in mappings])
         targets = await (await cur.execute(q.TARGET_TABLES, tgt)).fetchall()
+    followed = {(s["nspname"], s["relname"]) for s in sources}
+    extra = [f"{t['schemaname']}.{t['tablename']}" for t in published_tables
+             if (t["schemaname"], t["tablename"]) not in followed]  # fmt: skip
+    if extra:
+        return f"the publication also carries table {extra[0]}, which the migration does not follow"
     published: dict[int, list[str]] = {}
     for c in columns:
         published.setdefault(c["oid"], []).append(c["name"])

@@ -37,6 +37,11 @@ LEFT JOIN pg_namespace n ON n.oid = c.relnamespace
 ORDER BY t.ord
 """
 
+# What the capture's publication sends (partitions as their root, with publish_via_partition_root).
+PUBLISHED_TABLES: Final = (
+    "SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = %(name)s"
+)
+
 # The subscription and its apply worker (no pid: not running). `subconninfo` is never read: it
 # holds the source's password, and only superusers may read it.
 SUBSCRIPTION: Final = """

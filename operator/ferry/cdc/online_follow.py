@@ -121,7 +121,7 @@ async def _native(
             if record.cutover_reached_at is not None:
                 return FollowResult(FollowOutcome.CUT_OVER, record.applied, record.changes_applied,
                                     record.cutover_position)  # fmt: skip
-            reason = await native_apply.target_ineligibility(tgt, src, mappings)
+            reason = await native_apply.target_ineligibility(tgt, src, mappings, name)
             if reason is not None:
                 refuse(reason)
                 return await ferry(reason)

@@ -41,7 +41,6 @@ def test_a_mapping_that_keeps_every_name_is_eligible() -> None:
         (table(target_column="title"), "table public.items: column name is renamed"),
         (table(transform=Transform.model_validate({"column": "name", "type": "null"})), "has a transform"),
         (table(where="id > 3"), "table public.items has a where filter"),
-        (table(source_only=True), "without its inheritance children"),
     ],
 )
 def test_a_mapping_that_changes_what_is_written_is_not(mapping: TableMapping, why: str) -> None:
