@@ -273,6 +273,7 @@ def _lag(servers: Servers, work: Path, seconds: float, method: str = "ferry") ->
     _log(f"Ferry follows 1,000 changes/s for {seconds:g} s with apply: {method}")
     proc, stop = _follower(servers, work, "lag", method)
     target_db = METHODS[method][0]
+    base = 0 if method == "ferry" else 1_000_000  # tick ids of their own: the source table is shared
     time.sleep(3)  # the follower's start-up is not lag
     ticks: list[float] = []
 
@@ -285,9 +286,9 @@ def _lag(servers: Servers, work: Path, seconds: float, method: str = "ferry") ->
         with _connect(servers, SOURCE) as source, _connect(servers, target_db) as target:
 
             def one(i: int) -> None:
-                source.execute("INSERT INTO ticks (id) VALUES (%s)", (i + 1,))
+                source.execute("INSERT INTO ticks (id) VALUES (%s)", (base + i + 1,))
                 committed = time.monotonic()
-                while not target.execute("SELECT 1 FROM ticks WHERE id = %s", (i + 1,)).fetchone():
+                while not target.execute("SELECT 1 FROM ticks WHERE id = %s", (base + i + 1,)).fetchone():
                     time.sleep(POLL / 2)
                 ticks.append(time.monotonic() - committed)
 
