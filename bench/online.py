@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -225,6 +226,8 @@ def _saturation(servers: Servers, work: Path, backlog_tx: int) -> dict[str, Any]
     _check_equal(servers)
     return {
         "changes": changes,
+        # The machine's 1-minute load average at the end (2 cores, shared): a run under load is noisy.
+        "load_average_1m": round(os.getloadavg()[0], 1),
         "ferry_method": "ferry",
         "ferry_seconds": round(ferry_seconds, 2),
         "ferry_startup_seconds": round(startup, 2),  # process start, reflection, slot open: not in the rate
@@ -275,6 +278,8 @@ def _lag(servers: Servers, work: Path, seconds: float, method: str = "ferry") ->
     target_db = METHODS[method][0]
     base = 0 if method == "ferry" else 1_000_000  # tick ids of their own: the source table is shared
     time.sleep(3)  # the follower's start-up is not lag
+    if method == "native":
+        _subscribed(servers)  # re-enabled by the new follower (the last one disabled it at its stop)
     ticks: list[float] = []
 
     def write() -> None:
