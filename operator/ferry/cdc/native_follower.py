@@ -123,7 +123,11 @@ class NativeFollower:
         self.source_position, self.before_cutover, self.report = source_position, before_cutover, report
         self.settings = settings
         self.cutover = record.cutover_position
-        self.state = FollowState.CUTTING_OVER if self.cutover is not None else FollowState.CATCHING_UP
+        self.state = FollowState.CATCHING_UP
+        if self.cutover is not None:
+            self.state = FollowState.CUTTING_OVER
+        elif record.state == FollowState.FOLLOWING:  # caught up once already (before the hand-off)
+            self.state = FollowState.FOLLOWING
         self.lag = _Lag()
         self.lag_seconds: float | None = None
         self.lag_bytes: int | None = None
