@@ -353,7 +353,7 @@ def test_online_pg_to_pg_with_native_apply_hands_off_to_a_subscription_and_cuts_
     done = wait_for_phase(kube_api, namespace, "native", {"Succeeded"}, timeout=300)
     _assert_cutover_recorded(done["status"])
     for table in _pg_tables(pg_source):
-        assert _pg_digest(pg_db2, table) == _pg_digest(pg_source, table), table
+        assert _pg_digest(target, table) == _pg_digest(pg_source, table), table
     with psycopg.connect(target.libpq_dsn(), autocommit=True) as conn:
         assert conn.execute("SELECT subname FROM pg_subscription").fetchall() == []
     with pg_server.admin(pg_source.name) as admin:
