@@ -11,7 +11,8 @@ The subscription (`ferry.cdc.native_apply`) exists and Ferry's applier has hande
 - compares the followed tables' columns on the source with those recorded when the capture
   started (the publication's comment, `ferry.cdc.pg_capture`) every `schema_seconds`, and at once
   when the subscription reports an apply error: a changed table ends the follower with
-  SourceSchemaChanged, the subscription disabled;
+  SourceSchemaChanged, the subscription disabled; any other apply error (the subscription runs
+  with disable_on_error) is an error of the follower, retried by a new pod;
 - takes the cutover like Ferry's follower (`ferry.cdc.follower`): once requested and the lag is at
   most the maximum, the source's position P is stored; once the subscription applied through P
   it is disabled (its worker stops between transactions), the applied position is stored with
@@ -159,11 +160,12 @@ class NativeFollower:
                 changed = await schema_change(self.source, self.mappings, self.name)
                 if changed is not None:
                     return await self.schema_changed(changed)
-                if not sub.enabled:  # disable_on_error: the apply worker stopped on a row
-                    raise NativeApplyUnavailable(
+                if not sub.enabled:  # disable_on_error: the apply worker stopped on a change
+                    # An error like any other of a follower (exit 1): the Job retries, and the next pod
+                    # enables the subscription again, which retries the change.
+                    raise RuntimeError(
                         f"the subscription {self.name} stopped on an apply error ({sub.apply_error_count} so "
-                        "far): the target server's log names the table and the error; fix it and delete the "
-                        "follower pod"
+                        "far): the target server's log names the table and the error"
                     )
             await self.measure(sub)
             await self.poll_cutover()
