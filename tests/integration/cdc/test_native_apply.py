@@ -25,7 +25,7 @@ from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.services.planning import Side
 from harness.databases import Database, PostgresServer
 from integration.cdc.helpers import pg_query
-from integration.cdc.pg_helpers import execute, mapping, side_of, slot_row
+from integration.cdc.pg_helpers import execute, mapping, settle, side_of, slot_row
 from integration.copy.helpers import pg_endpoint
 
 COLUMNS = [("id", "integer"), ("name", "text"), ("note", "text"), ("n", "integer")]
@@ -304,3 +304,27 @@ async def test_a_target_user_that_may_not_subscribe_falls_back_to_ferry_and_says
     await run.result()
     assert run.reports[-1].apply_method == "ferry"
     assert "may not CREATE SUBSCRIPTION" in (run.reports[-1].apply_method_reason or "")
+
+
+async def test_the_slot_is_moved_to_what_ferrys_applier_committed_and_never_back(
+    source_db: Database, source: Side, target: Side, migration_uid: str
+) -> None:
+    """The hand-off after a crash between Ferry's target commit and its slot confirmation: the
+    subscription starts at the slot, so the slot must first reach the stored position."""
+    execute(source_db, *TABLES_SQL)
+    _start(source, target, migration_uid, [ITEMS])
+    slot = native_apply.subscription_name(migration_uid)
+    started = slot_row(source_db, slot)
+    assert started is not None
+    execute(source_db, "INSERT INTO items VALUES (1, 'a', 'b', 1)")
+    committed = capture.source_position(source)  # as if Ferry's applier had committed up to here
+    await settle()  # a slot moves only through flushed WAL (the test server commits asynchronously)
+    conn = await native_apply.connect(source)
+    try:
+        await native_apply.align_slot(conn, slot, committed.major)
+        moved = slot_row(source_db, slot)
+        assert moved is not None and moved["confirmed"] == str(committed)
+        await native_apply.align_slot(conn, slot, capture.source_position(source).major - 1)  # behind it
+        assert slot_row(source_db, slot) == moved
+    finally:
+        await conn.close()
