@@ -116,12 +116,16 @@ def _first_applied(servers: Servers, timeout: float = 120) -> float:
     raise TimeoutError("Ferry's follower applied nothing")
 
 
-def _subscribed(servers: Servers, timeout: float = 120) -> float:
-    """Poll Ferry-native's target until its follower enabled its subscription; the monotonic time."""
+def _subscribed(servers: Servers, timeout: float = 120, running: bool = False) -> float:
+    """Poll Ferry-native's target until its follower enabled its subscription (`running`: and its
+    apply worker runs); the monotonic time."""
+    query = "SELECT 1 FROM pg_subscription s WHERE subenabled"
+    if running:
+        query += " AND EXISTS (SELECT FROM pg_stat_subscription w WHERE w.subid = s.oid AND w.pid > 0)"
     deadline = time.monotonic() + timeout
     with _connect(servers, FERRY_NATIVE_TARGET) as conn:
         while time.monotonic() < deadline:
-            if conn.execute("SELECT 1 FROM pg_subscription WHERE subenabled").fetchone():
+            if conn.execute(query).fetchone():  # type: ignore[arg-type]
                 return time.monotonic()
             time.sleep(POLL / 5)
     raise TimeoutError("Ferry's follower created no subscription (not eligible for native apply?)")
@@ -279,7 +283,7 @@ def _lag(servers: Servers, work: Path, seconds: float, method: str = "ferry") ->
     base = 0 if method == "ferry" else 1_000_000  # tick ids of their own: the source table is shared
     time.sleep(3)  # the follower's start-up is not lag
     if method == "native":
-        _subscribed(servers)  # re-enabled by the new follower (the last one disabled it at its stop)
+        _subscribed(servers, running=True)  # re-enabled by the new follower (the last one stopped it)
     ticks: list[float] = []
 
     def write() -> None:
