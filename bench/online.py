@@ -280,10 +280,15 @@ def _lag(servers: Servers, work: Path, seconds: float, method: str = "ferry") ->
     _log(f"Ferry follows 1,000 changes/s for {seconds:g} s with apply: {method}")
     proc, stop = _follower(servers, work, "lag", method)
     target_db = METHODS[method][0]
-    base = 0 if method == "ferry" else 1_000_000  # tick ids of their own: the source table is shared
+    base = 1_000_000 * (1 + list(METHODS).index(method))  # tick ids of their own: the source is shared
     time.sleep(3)  # the follower's start-up is not lag
     if method == "native":
         _subscribed(servers, running=True)  # re-enabled by the new follower (the last one stopped it)
+    # What the source committed while this capture was not followed (the other method's phase) is
+    # a backlog, not lag: a marker tick, awaited before the timed phase starts.
+    with _connect(servers, SOURCE) as conn:
+        conn.execute("INSERT INTO ticks (id) VALUES (%s)", (base,))
+    _wait_for(servers, target_db, base)
     ticks: list[float] = []
 
     def write() -> None:
