@@ -187,7 +187,7 @@ def _finish(proc: subprocess.Popen[str], stop: Path) -> dict[str, Any]:
     return result
 
 
-def _saturation(servers: Servers, work: Path, backlog_tx: int) -> dict[str, Any]:
+def _saturation(servers: Servers, work: Path, backlog_tx: int, native_first: bool = False) -> dict[str, Any]:
     _log(f"committing a backlog of {backlog_tx} transactions ({backlog_tx * CHANGES_PER_TX} changes)")
     with _connect(servers, SOURCE) as conn:
         conn.execute("CALL churn(%s)", (backlog_tx,))  # type: ignore[arg-type]
@@ -202,31 +202,45 @@ def _saturation(servers: Servers, work: Path, backlog_tx: int) -> dict[str, Any]
     ferry_seconds, startup = ended - started, started - launched
     rate = changes / ferry_seconds
     _log(f"Ferry: {ferry_seconds:.1f} s after a {startup:.1f} s start-up, {rate:,.0f} changes/s")
-    _log("native logical replication applies the same backlog")
-    with _connect(servers, NATIVE_TARGET) as conn:
-        started = time.monotonic()
-        conn.execute(
-            f"CREATE SUBSCRIPTION native_sub CONNECTION '{_libpq(servers, SOURCE)}' PUBLICATION native_pub "
-            "WITH (create_slot = false, slot_name = 'native_slot', copy_data = false)"
-        )  # type: ignore[arg-type]
-        native_seconds = _wait_for(servers, NATIVE_TARGET, END_MARKER) - started
-        conn.execute("ALTER SUBSCRIPTION native_sub DISABLE")
-        conn.execute("ALTER SUBSCRIPTION native_sub SET (slot_name = NONE)")
-        conn.execute("DROP SUBSCRIPTION native_sub")
-    _log(f"native: {native_seconds:.1f} s, {changes / native_seconds:,.0f} changes/s")
-    with _connect(servers, SOURCE) as conn:
-        conn.execute("SELECT pg_drop_replication_slot('native_slot')")
-    _log("Ferry's follower with apply: native applies the same backlog")
-    proc, stop = _follower(servers, work, "saturation", "native")
-    launched = time.monotonic()
-    started = _subscribed(servers)
-    ended = _wait_for(servers, FERRY_NATIVE_TARGET, END_MARKER)
-    ferry_native = _finish(proc, stop)
-    if "native" not in ferry_native["methods"]:
-        raise RuntimeError(f"Ferry's follower applied with {ferry_native['methods']}, not native")
-    native_ferry_seconds, native_startup = ended - started, started - launched
-    _log(f"Ferry-native: {native_ferry_seconds:.1f} s after a {native_startup:.1f} s start-up, "
-         f"{changes / native_ferry_seconds:,.0f} changes/s")  # fmt: skip
+
+    def anchor() -> float:
+        _log("native logical replication applies the same backlog")
+        with _connect(servers, NATIVE_TARGET) as conn:
+            started = time.monotonic()
+            conn.execute(
+                f"CREATE SUBSCRIPTION native_sub CONNECTION '{_libpq(servers, SOURCE)}' "
+                "PUBLICATION native_pub WITH (create_slot = false, slot_name = 'native_slot', copy_data = false)"
+            )  # type: ignore[arg-type]
+            seconds = _wait_for(servers, NATIVE_TARGET, END_MARKER) - started
+            conn.execute("ALTER SUBSCRIPTION native_sub DISABLE")
+            conn.execute("ALTER SUBSCRIPTION native_sub SET (slot_name = NONE)")
+            conn.execute("DROP SUBSCRIPTION native_sub")
+        _log(f"native: {seconds:.1f} s, {changes / seconds:,.0f} changes/s")
+        with _connect(servers, SOURCE) as conn:
+            conn.execute("SELECT pg_drop_replication_slot('native_slot')")
+        return seconds
+
+    def ferry_native() -> tuple[float, float, dict[str, Any]]:
+        _log("Ferry's follower with apply: native applies the same backlog")
+        proc, stop = _follower(servers, work, "saturation", "native")
+        launched = time.monotonic()
+        started = _subscribed(servers)
+        ended = _wait_for(servers, FERRY_NATIVE_TARGET, END_MARKER)
+        result = _finish(proc, stop)
+        if "native" not in result["methods"]:
+            raise RuntimeError(f"Ferry's follower applied with {result['methods']}, not native")
+        _log(f"Ferry-native: {ended - started:.1f} s after a {started - launched:.1f} s start-up, "
+             f"{changes / (ended - started):,.0f} changes/s")  # fmt: skip
+        return ended - started, started - launched, result
+
+    # Which of the two goes first alternates between runs (--native-first): the one after applies
+    # while the server vacuums and checkpoints after the first.
+    if native_first:
+        native_ferry_seconds, native_startup, ferry_native_run = ferry_native()
+        native_seconds = anchor()
+    else:
+        native_seconds = anchor()
+        native_ferry_seconds, native_startup, ferry_native_run = ferry_native()
     _check_equal(servers)
     return {
         "changes": changes,
@@ -245,7 +259,8 @@ def _saturation(servers: Servers, work: Path, backlog_tx: int) -> dict[str, Any]
         "ferry_native_startup_seconds": round(native_startup, 2),  # start-up, checks, CREATE SUBSCRIPTION
         "ferry_native_changes_per_second": round(changes / native_ferry_seconds),
         "ratio_ferry_native_method_to_native": round(native_seconds / native_ferry_seconds, 2),
-        "ferry_native_peak_rss_mb": ferry_native["peak_rss_mb"],
+        "ferry_native_peak_rss_mb": ferry_native_run["peak_rss_mb"],
+        "order": "ferry-native, then native" if native_first else "native, then ferry-native",
     }
 
 
@@ -330,7 +345,9 @@ def _lag(servers: Servers, work: Path, seconds: float, method: str = "ferry") ->
     }
 
 
-def run_online(servers: Servers, backlog_tx: int = 20_000, lag_seconds: float = 30) -> dict[str, Any]:
+def run_online(
+    servers: Servers, backlog_tx: int = 20_000, lag_seconds: float = 30, native_first: bool = False
+) -> dict[str, Any]:
     """Both phases on `servers` (PostgreSQL with wal_level=logical); the JSON section of the run."""
     from ferry.cdc.capture import drop_capture
 
@@ -338,7 +355,7 @@ def run_online(servers: Servers, backlog_tx: int = 20_000, lag_seconds: float = 
     with tempfile.TemporaryDirectory(prefix="ferry-bench-online-") as work:
         try:
             _open_captures(servers)
-            result = {"saturation": _saturation(servers, Path(work), backlog_tx),
+            result = {"saturation": _saturation(servers, Path(work), backlog_tx, native_first),
                       "lag": _lag(servers, Path(work), lag_seconds),
                       "lag_native_method": _lag(servers, Path(work), lag_seconds, "native")}  # fmt: skip
         finally:
@@ -373,10 +390,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backlog-tx", type=int, default=20_000)
     parser.add_argument("--lag-seconds", type=float, default=30)
     parser.add_argument("--output", type=Path, default=None)
+    parser.add_argument("--native-first", action="store_true", help="Ferry-native before the native anchor")
     args = parser.parse_args(argv)
     servers = start_servers(with_mariadb=False)
     try:
-        result = run_online(servers, args.backlog_tx, args.lag_seconds)
+        result = run_online(servers, args.backlog_tx, args.lag_seconds, args.native_first)
     finally:
         servers.stop()
     text = json.dumps(result, indent=2)
