@@ -209,7 +209,8 @@ def _saturation(servers: Servers, work: Path, backlog_tx: int, native_first: boo
             started = time.monotonic()
             conn.execute(
                 f"CREATE SUBSCRIPTION native_sub CONNECTION '{_libpq(servers, SOURCE)}' "
-                "PUBLICATION native_pub WITH (create_slot = false, slot_name = 'native_slot', copy_data = false)"
+                "PUBLICATION native_pub "
+                "WITH (create_slot = false, slot_name = 'native_slot', copy_data = false)"
             )  # type: ignore[arg-type]
             seconds = _wait_for(servers, NATIVE_TARGET, END_MARKER) - started
             conn.execute("ALTER SUBSCRIPTION native_sub DISABLE")
