@@ -44,7 +44,7 @@ from ferry.cdc import pg_capture_sql as capture_q
 from ferry.cdc.names import capture_name
 from ferry.cdc.pgoutput import lsn_text, parse_lsn
 from ferry.db.dialects import family
-from ferry.db.engines import libpq_params
+from ferry.db.engines import libpq_params, psycopg_connect_params
 from ferry.db.target import resolve_target
 from ferry.observability.errors import first_line
 from ferry.observability.redaction import redact
@@ -298,9 +298,9 @@ async def align_slot(source: Conn, slot: str, applied_lsn: int) -> None:
 
 
 async def connect(side: Side) -> Conn:
-    from ferry.cdc.pg_capture import connect_async
-
-    return await connect_async(side)
+    """An autocommit connection (the subscription's statements cannot run in a transaction block)."""
+    with psycopg_connect_params(side.spec, side.credentials) as params:
+        return await psycopg.AsyncConnection.connect(**params, autocommit=True)
 
 
 def drop_subscription(target: Side, migration_uid: str) -> str:
@@ -308,11 +308,11 @@ def drop_subscription(target: Side, migration_uid: str) -> str:
     before the slot is dropped); what was dropped, for messages. Synchronous, for the operator."""
     if family(target.spec.engine) != "postgresql":
         return ""
-    from ferry.cdc.pg_capture import connect as connect_sync
-
     name = subscription_name(migration_uid)
     ident = sql.Identifier(name)
-    with connect_sync(target) as conn:
+    with psycopg_connect_params(target.spec, target.credentials) as params:
+        conn = psycopg.connect(**params, autocommit=True)
+    with conn:
         if conn.execute(q.SUBSCRIPTION, {"name": name}).fetchone() is None:
             return ""
         conn.execute(sql.SQL(q.DISABLE).format(name=ident))

@@ -40,7 +40,6 @@ from ferry.cdc import pg_capture_sql as capture_q
 from ferry.cdc.changes import AppliedPosition, Position, SourceSchemaChanged
 from ferry.cdc.follower import FollowOutcome, FollowResult
 from ferry.cdc.native_apply import Conn, NativeApplyUnavailable, Subscription
-from ferry.cdc.pg_capture import parse_columns
 from ferry.cdc.pg_change_source import slot_details
 from ferry.cdc.pg_transactions import CatalogColumn, column_differences, position
 from ferry.cdc.pgoutput import parse_lsn
@@ -65,6 +64,8 @@ async def schema_change(
     source: Conn, mappings: Sequence[TableMapping], publication: str
 ) -> SourceSchemaChanged | None:
     """The first followed table whose published columns differ from those at the capture's start."""
+    from ferry.cdc.pg_capture import parse_columns  # the capture's engine module loads on first use
+
     params = {"schemas": [m.source_schema for m in mappings], "names": [m.source_table for m in mappings]}
     async with source.cursor(row_factory=dict_row) as cur:
         pub = await (await cur.execute(capture_q.PUBLICATION, {"name": publication})).fetchone()
