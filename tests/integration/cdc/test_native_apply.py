@@ -250,6 +250,12 @@ async def test_a_stop_disables_the_subscription_and_a_schema_change_ends_the_fol
     assert result.schema_change is not None and "column extra added" in str(result.schema_change)
     assert _subscriptions(target_db) == [(native_apply.subscription_name(uid), False)]
 
+    # Deleting (or rolling back) the Migration drops the subscription first, then slot and publication.
+    dropped = CdcCaptureOps().drop(source, target, uid, "deleted")
+    assert dropped.startswith(f"subscription {native_apply.subscription_name(uid)} and slot")
+    assert _subscriptions(target_db) == []
+    assert slot_row(source_db, native_apply.subscription_name(uid)) is None
+
 
 def _renamed() -> TableMapping:
     columns = tuple(
