@@ -254,8 +254,7 @@ class _Follower:
     @property
     def limit(self) -> Position | None:
         """Where this follower ends: the cutover position, or the hand-off's if that comes first."""
-        bounds = [p for p in (self.cutover, self.stop_at) if p is not None]
-        return min(bounds) if bounds else None
+        return min((p for p in (self.cutover, self.stop_at) if p is not None), default=None)
 
     def reached(self) -> bool:
         limit = self.limit

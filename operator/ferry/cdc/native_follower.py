@@ -86,7 +86,7 @@ async def schema_change(
     return None
 
 
-class _Lag:
+class LagClock:
     """Lag in seconds from samples of the source's position: how long ago the source was last at
     or below the applied position."""
 
@@ -130,7 +130,7 @@ class NativeFollower:
             self.state = FollowState.CUTTING_OVER
         elif record.state == FollowState.FOLLOWING:  # caught up once already (before the hand-off)
             self.state = FollowState.FOLLOWING
-        self.lag = _Lag()
+        self.lag = LagClock()
         self.lag_seconds: float | None = None
         self.lag_bytes: int | None = None
         self.current = 0

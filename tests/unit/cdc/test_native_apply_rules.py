@@ -10,7 +10,7 @@ import pytest
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import Transform
 from ferry.cdc.native_apply import source_conninfo, static_ineligibility
-from ferry.cdc.native_follower import _Lag
+from ferry.cdc.native_follower import LagClock
 from ferry.db.credentials import Credentials
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.services.planning import Side
@@ -63,7 +63,7 @@ def test_the_connection_string_quotes_the_password_and_asks_for_no_libpq_16_opti
 
 
 def test_lag_is_how_long_ago_the_source_was_where_the_target_is() -> None:
-    lag = _Lag()
+    lag = LagClock()
     assert lag.seconds(now=10.0, current=100, applied=100) == 0.0  # caught up
     assert lag.seconds(now=11.0, current=200, applied=100) == 1.0  # at 10 the source was at 100
     assert lag.seconds(now=12.0, current=300, applied=150) == 2.0  # past 100, short of 200 (taken at 11)
