@@ -304,3 +304,65 @@ def test_online_mariadb_to_pg_follows_the_binlog_and_cuts_over(
         top = conn.execute("SELECT max(id) FROM notes").fetchone()
         new = conn.execute("INSERT INTO notes (body) VALUES ('after cutover') RETURNING id").fetchone()
     assert top is not None and new is not None and new[0] > top[0]
+
+
+def test_online_pg_to_pg_with_native_apply_hands_off_to_a_subscription_and_cuts_over(
+    kube_api: client.ApiClient,
+    namespace: str,
+    operator: OperatorProcess,
+    pod_runner: PodRunner,
+    control_plane: ControlPlane,
+    pg_server: PostgresServer,
+    pg_source: Database,
+    pg_db2: Database,
+) -> None:
+    """`online.apply: native` with a superuser target (PostgreSQL 15 lets only superusers
+    subscribe): the follower hands the changes to a subscription over Ferry's slot; a killed
+    follower pod is replaced and adopts it; the cutover leaves no subscription, slot or publication."""
+    with pg_server.admin() as admin:
+        admin.execute(f'ALTER ROLE "{pg_source.user}" REPLICATION')
+    with psycopg.connect(pg_source.libpq_dsn(), autocommit=True) as conn:
+        conn.execute("CREATE TABLE events (id bigserial PRIMARY KEY, payload text NOT NULL, doc text)")
+        conn.execute("INSERT INTO events (payload) SELECT md5(g::text) FROM generate_series(1, 5000) g")
+    target = pg_server.as_superuser(pg_db2)
+    writer = Writer(_pg_step(pg_source)).start()
+    start_migration(
+        kube_api, namespace, "native", pg_source, target, _online_spec(online={"apply": "native"})
+    )
+
+    wait_for_phase(kube_api, namespace, "native", {"Following"}, timeout=300)
+    # Ferry's applier first replays the changes made during the copy (applyMethod native, with that
+    # as its reason), then the subscription applies: no row counts from then on.
+    deadline, replication = time.monotonic() + 120, {}
+    while time.monotonic() < deadline and (
+        replication.get("applyMethod") != "native" or "changesApplied" in replication
+    ):
+        replication = (get_migration(kube_api, namespace, "native").get("status") or {}).get(
+            "replication"
+        ) or {}
+        time.sleep(0.5)
+    assert replication.get("applyMethod") == "native" and "changesApplied" not in replication, replication
+    with psycopg.connect(target.libpq_dsn(), autocommit=True) as conn:
+        assert conn.execute("SELECT subenabled FROM pg_subscription").fetchall() == [(True,)]
+    _kill_the_follower(pod_runner, namespace, "native")
+    time.sleep(2)
+
+    done_by_writer = writer.stop()
+    assert {"insert", "update", "update_doc", "key_update", "delete"} <= set(done_by_writer), done_by_writer
+    assert _cutover(control_plane, namespace, "native").returncode == 0
+    done = wait_for_phase(kube_api, namespace, "native", {"Succeeded"}, timeout=300)
+    _assert_cutover_recorded(done["status"])
+    for table in _pg_tables(pg_source):
+        assert _pg_digest(target, table) == _pg_digest(pg_source, table), table
+    with psycopg.connect(target.libpq_dsn(), autocommit=True) as conn:
+        assert conn.execute("SELECT subname FROM pg_subscription").fetchall() == []
+    with pg_server.admin(pg_source.name) as admin:
+        assert (
+            admin.execute(
+                "SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'ferry%'"
+            ).fetchall()
+            == []
+        )
+        assert (
+            admin.execute("SELECT pubname FROM pg_publication WHERE pubname LIKE 'ferry%'").fetchall() == []
+        )

@@ -52,6 +52,7 @@ FOLLOWING: Final = "Following"
 CUTTING_OVER: Final = "CuttingOver"
 CUTOVER_AWAITING_APPROVAL: Final = "CutoverAwaitingApproval"
 SOURCE_SCHEMA_CHANGED: Final = "SourceSchemaChanged"
+NATIVE_APPLY_UNAVAILABLE: Final = "NativeApplyUnavailable"  # spec.online.apply: native cannot run
 CAPTURE_NOT_READY: Final = "CaptureNotReady"
 CAPTURE_STARTED: Final = "CaptureStarted"
 CAPTURE_DROPPED: Final = "CaptureDropped"

@@ -296,6 +296,25 @@ class CutoverSpec(ApiModel):
     )
 
 
+class ApplyMethod(StrEnum):
+    """Who applies an online migration's changes on the target (docs/online.md#apply-methods)."""
+
+    AUTO = "auto"  # native when eligible, else ferry
+    FERRY = "ferry"  # Ferry's own applier (any source, renames, transforms)
+    NATIVE = "native"  # a PostgreSQL subscription on the target, orchestrated by Ferry
+
+
+class OnlineSpec(ApiModel):
+    """Online mode: how the changes are applied."""
+
+    apply: ApplyMethod = Field(
+        default=ApplyMethod.AUTO,
+        description="auto (native when eligible, else ferry), ferry (Ferry's applier) or native (PostgreSQL "
+        "to PostgreSQL only: a subscription on the target takes over Ferry's slot and publication; the "
+        "source's password is then stored in the target's pg_subscription catalog). Immutable.",
+    )
+
+
 class JobSpec(ApiModel):
     image: str | None = Field(default=None, max_length=1024)
     resources: ResourceRequirements | None = Field(
@@ -328,6 +347,7 @@ class MigrationSpec(ApiModel):
         "cutover). Immutable: the capture must open before the first row is copied.",
     )
     cutover: CutoverSpec = Field(default_factory=CutoverSpec)
+    online: OnlineSpec = Field(default_factory=OnlineSpec)
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
 
     model_config = {
@@ -338,6 +358,13 @@ class MigrationSpec(ApiModel):
                     "(has(oldSelf.mode) ? oldSelf.mode : 'offline')",
                     "message": "mode is immutable; create a new Migration instead",
                     "fieldPath": ".mode",
+                },
+                {
+                    "rule": "(has(self.online) && has(self.online.apply) ? self.online.apply : 'auto') == "
+                    "(has(oldSelf.online) && has(oldSelf.online.apply) ? oldSelf.online.apply : 'auto')",
+                    "message": "online.apply is immutable: a follower may be applying with the method "
+                    "chosen at its start",
+                    "fieldPath": ".online.apply",
                 },
                 {
                     "rule": "!has(self.cutover) || !self.cutover.requested || "
@@ -381,6 +408,7 @@ class MigrationSpec(ApiModel):
 
 __all__ = [
     "TERMINAL",
+    "ApplyMethod",
     "ApprovalSpec",
     "ColumnSelection",
     "CopySpec",
@@ -394,6 +422,7 @@ __all__ = [
     "MigrationSpec",
     "MigrationStatus",
     "OnConflict",
+    "OnlineSpec",
     "Phase",
     "PlanOperationSummary",
     "PlanStatus",

@@ -63,6 +63,7 @@ class ReplicationState(StrEnum):
     CUTTING_OVER = "CuttingOver"
     CUT_OVER = "CutOver"
     SOURCE_SCHEMA_CHANGED = "SourceSchemaChanged"  # exit code 3; `message` names table and change
+    NATIVE_APPLY_UNAVAILABLE = "NativeApplyUnavailable"  # exit code 4; `message` says why
     STOPPED = "Stopped"  # SIGTERM (suspend, drain); the next pod resumes from the stored position
     FAILED = "Failed"
 
@@ -198,9 +199,21 @@ class ReplicationStatus(StatusModel):
         default=None, description="Now minus the source commit time of the oldest change not applied."
     )
     lag_bytes: int | None = Field(default=None, description="Change history not applied yet, where known.")
-    changes_applied: int = 0
-    changes_per_second: float = 0.0
+    changes_applied: int | None = Field(
+        default=None,
+        description="Rows inserted, updated or deleted on the target; unset under native apply, "
+        "where PostgreSQL does not count them (docs/online.md).",
+    )
+    changes_per_second: float | None = None
     last_applied_time: str | None = None
+    apply_method: str | None = Field(
+        default=None,
+        description="Who applies the changes: ferry (Ferry's applier) or native (a PostgreSQL subscription "
+        "on the target that Ferry orchestrates).",
+    )
+    apply_method_reason: str | None = Field(
+        default=None, description="Why spec.online.apply: auto chose ferry (what made native ineligible)."
+    )
     details: dict[str, str] = Field(
         default_factory=dict,
         description="The capture on the source: slot name, wal_status, safe_wal_size, or binlog file ...",

@@ -51,6 +51,9 @@ class ReplicationRecord:
     cutover_reached_at: datetime | None
     state: str  # a FollowState, or an Outcome once the migration ended
     message: str
+    # A source position after the initial copy's last read (ferry.cdc.native_follower): from
+    # there on, the target equals the source once replayed, and a plain (native) apply is exact.
+    copy_end: Position | None = None
 
     @property
     def ended(self) -> bool:
@@ -62,6 +65,9 @@ def _record(uid: str, row: Any) -> ReplicationRecord:
     cutover = None
     if row["cutover_major"] is not None:
         cutover = Position(row["cutover_major"], row["cutover_minor"], row["cutover_text"])
+    copy_end = None
+    if row["copy_end_major"] is not None:
+        copy_end = Position(row["copy_end_major"], row["copy_end_minor"], row["copy_end_text"])
     return ReplicationRecord(
         migration_uid=uid,
         start=Position(row["start_major"], row["start_minor"], row["start_text"]),
@@ -79,6 +85,7 @@ def _record(uid: str, row: Any) -> ReplicationRecord:
         cutover_reached_at=row["cutover_reached_at"],
         state=row["state"],
         message=row["message"],
+        copy_end=copy_end,
     )
 
 
@@ -139,6 +146,20 @@ def record_outcome(
         )
 
 
+def record_copy_end(target: Side, migration_uid: str, position: Position) -> None:
+    """The initial copy has read everything (its Job completed): `position`, taken after that, is
+    where a non-idempotent apply may start. Kept once. A row that does not exist is left alone."""
+    with engine_for(target) as engine, engine.begin() as conn:
+        _ensure_table(conn)
+        params = {
+            "uid": migration_uid,
+            "text": str(position),
+            "major": position.major,
+            "minor": position.minor,
+        }
+        conn.execute(sqlalchemy.text(sql.RECORD_COPY_END), params)
+
+
 def forget(target: Side, migration_uid: str) -> None:
     """Drop the migration's row (rollback, delete): a new run starts a new capture and copy."""
     with engine_for(target) as engine, engine.begin() as conn:
@@ -185,6 +206,15 @@ async def advance(
         expected.complete,
     )
     return status == "UPDATE 1"
+
+
+async def set_native_applied(conn: PgConnection, migration_uid: str, applied: Position) -> None:
+    """Native apply: mirror the subscription's applied position (forward only)."""
+    await conn.execute(sql.SET_NATIVE_APPLIED, migration_uid, str(applied), applied.major, applied.minor)
+
+
+async def set_copy_end(conn: PgConnection, migration_uid: str, position: Position) -> None:
+    await conn.execute(sql.SET_COPY_END_ASYNC, migration_uid, str(position), position.major, position.minor)
 
 
 async def set_state(conn: PgConnection, migration_uid: str, state: FollowState, message: str = "") -> None:

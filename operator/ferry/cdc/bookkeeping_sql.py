@@ -27,6 +27,10 @@ CREATE = (
     "cutover_requested_at timestamptz, cutover_max_lag_seconds integer, "
     "cutover_text text, cutover_major bigint, cutover_minor bigint, cutover_reached_at timestamptz, "
     "state text NOT NULL DEFAULT 'CatchingUp', message text NOT NULL DEFAULT '')",
+    # Where the initial copy had read everything (ferry.cdc.native_follower): a table made by an
+    # earlier Ferry gains the columns here.
+    f"ALTER TABLE {TABLE} ADD COLUMN IF NOT EXISTS copy_end_text text, "
+    "ADD COLUMN IF NOT EXISTS copy_end_major bigint, ADD COLUMN IF NOT EXISTS copy_end_minor bigint",
 )
 # Two first runs at once must not race on CREATE SCHEMA / CREATE TABLE IF NOT EXISTS.
 CREATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('ferry._ferry_replication'))"
@@ -34,7 +38,9 @@ CREATE_LOCK = "SELECT pg_advisory_xact_lock(hashtext('ferry._ferry_replication')
 COLUMNS = (
     "start_text, start_major, start_minor, applied_text, applied_major, applied_minor, applied_index, "
     "applied_complete, changes_applied, last_commit_time, updated_at, cutover_requested_at, "
-    "cutover_max_lag_seconds, cutover_text, cutover_major, cutover_minor, cutover_reached_at, state, message"
+    "cutover_max_lag_seconds, cutover_text, cutover_major, cutover_minor, cutover_reached_at, state, "
+    "message, "
+    "copy_end_text, copy_end_major, copy_end_minor"
 )
 
 # --- sync (SQLAlchemy text) ---
@@ -56,6 +62,11 @@ REQUEST_CUTOVER = (
 RECORD_OUTCOME = (
     f"UPDATE {TABLE} SET state = :state, message = :message, updated_at = now() WHERE migration_uid = :uid"
 )
+# Kept once: a later position is also past the copy, but the first is the least to replay.
+RECORD_COPY_END = (
+    f"UPDATE {TABLE} SET copy_end_text = :text, copy_end_major = :major, copy_end_minor = :minor, "
+    "updated_at = now() WHERE migration_uid = :uid AND copy_end_major IS NULL"
+)
 FORGET = f"DELETE FROM {TABLE} WHERE migration_uid = :uid"
 
 # --- async (asyncpg, the follower) ---
@@ -69,6 +80,17 @@ ADVANCE = (
     "last_commit_time = coalesce($8, last_commit_time), updated_at = now() "
     "WHERE migration_uid = $1 AND applied_major = $9 AND applied_minor = $10 AND applied_index = $11 "
     "AND applied_complete = $12"
+)
+# Native apply: the position PostgreSQL's subscription applied up to (its replication origin, which
+# commits with the rows), mirrored here for `ferry cutover` and the operator; it only moves forward.
+SET_NATIVE_APPLIED = (
+    f"UPDATE {TABLE} SET applied_text = $2, applied_major = $3, applied_minor = $4, applied_index = 0, "
+    "applied_complete = true, updated_at = now() WHERE migration_uid = $1 AND applied_complete "
+    "AND (applied_major, applied_minor) < ($3, $4)"
+)
+SET_COPY_END_ASYNC = (
+    f"UPDATE {TABLE} SET copy_end_text = $2, copy_end_major = $3, copy_end_minor = $4, "
+    "updated_at = now() WHERE migration_uid = $1 AND copy_end_major IS NULL"
 )
 SET_STATE = f"UPDATE {TABLE} SET state = $2, message = $3, updated_at = now() WHERE migration_uid = $1"
 SET_CUTOVER_POSITION = (

@@ -65,6 +65,7 @@ class FollowOutcome(StrEnum):
     CUT_OVER = "CutOver"
     STOPPED = "Stopped"
     SCHEMA_CHANGED = "SchemaChanged"
+    HANDED_OFF = "HandedOff"  # everything up to `stop_at` applied: native apply continues from here
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,8 @@ class FollowResult:
             return f"the source changed the structure of a followed table: {self.schema_change}"
         if self.outcome == FollowOutcome.CUT_OVER:
             return f"cut over at {self.cutover_position}"
+        if self.outcome == FollowOutcome.HANDED_OFF:
+            return f"applied up to {self.applied.position}; native apply continues from there"
         return f"stopped at {self.applied.position}"
 
 
@@ -182,6 +185,7 @@ class _Follower:
     before_cutover: Callable[[], object] | None
     report: Callable[[ReplicationProgress], None]
     settings: FollowSettings
+    stop_at: Position | None = None  # hand off to native apply once everything up to it is applied
 
     def __post_init__(self) -> None:
         self.applied = self.record.applied
@@ -247,8 +251,14 @@ class _Follower:
         self.cutover, self.empty_reads = position, 0
         await self.set_state(FollowState.CUTTING_OVER)
 
+    @property
+    def limit(self) -> Position | None:
+        """Where this follower ends: the cutover position, or the hand-off's if that comes first."""
+        return min((p for p in (self.cutover, self.stop_at) if p is not None), default=None)
+
     def reached(self) -> bool:
-        return self.cutover is not None and self.applied.complete and self.applied.position >= self.cutover
+        limit = self.limit
+        return limit is not None and self.applied.complete and self.applied.position >= limit
 
     async def fetch(self, after: AppliedPosition) -> _Fetched:
         read = await self.source.read(after, self.settings.max_changes, self.settings.wait_seconds)
@@ -278,9 +288,9 @@ class _Follower:
         if fetched.read and not batch:  # sent again after a restart, applied already: nothing to learn
             await self.source.confirm(self.applied)
             return False
-        beyond = False
-        if self.cutover is not None:
-            within = [t for t in batch if t.position <= self.cutover]
+        beyond, limit = False, self.limit
+        if limit is not None:
+            within = [t for t in batch if t.position <= limit]
             if len(within) < len(batch):
                 beyond, batch = True, within
                 prepared = self.applier.prepare(within) if within else None
@@ -289,7 +299,7 @@ class _Follower:
             self.empty_reads += 1
             if self.state == FollowState.CATCHING_UP:
                 await self.set_state(FollowState.FOLLOWING)
-            return self.cutover is not None and (beyond or self.empty_reads >= self.settings.drain_reads)
+            return limit is not None and (beyond or self.empty_reads >= self.settings.drain_reads)
         self.empty_reads = 0
         oldest = next((t.commit_time for t in batch if t.commit_time is not None), None)
         if oldest is not None:
@@ -324,6 +334,10 @@ class _Follower:
                 await self.settle()
                 await bookkeeping.set_state(self.conn, self.uid, self.state, str(exc))
                 return FollowResult(FollowOutcome.SCHEMA_CHANGED, self.applied, self.total, self.cutover, exc)
+            if done and self.stop_at is not None and (self.cutover is None or self.stop_at < self.cutover):
+                await self.settle()
+                await self.emit(force=True)
+                return FollowResult(FollowOutcome.HANDED_OFF, self.applied, self.total, self.cutover)
             if done:
                 await self.settle()
                 await bookkeeping.mark_cut_over(self.conn, self.uid)  # sets CutOver too
@@ -350,13 +364,15 @@ async def follow(
     should_stop: Callable[[], Awaitable[bool]] = _never_stop,
     before_cutover: Callable[[], object] | None = None,
     settings: FollowSettings | None = None,
+    stop_at: Position | None = None,
 ) -> FollowResult:
     """Follow `source` (opened after the stored start position) into the target's tables of
     `mappings` until the cutover, a stop or a schema change.
 
     `source_position`: the source's current position, blocking (`ferry.cdc.capture.
     source_position`; run in a thread). `before_cutover`: blocking, run just before that position
-    is taken (freezing the source). `should_stop` is awaited between batches. The migration's
+    is taken (freezing the source). `should_stop` is awaited between batches. `stop_at`: return
+    HANDED_OFF once every change up to it is applied (native apply takes over from there). The migration's
     start must be recorded on the target (`bookkeeping.record_start`); raises NotStarted if not.
     Errors other than a source schema change (a lost connection, a row the target refuses)
     propagate: the target holds every batch committed before, and a rerun resumes after them.
@@ -373,7 +389,7 @@ async def follow(
         applier = await PgApplier.open(conn, migration_uid, mappings, source_dialect, secrets)
         follower = _Follower(
             _OneCallAtATime(source), conn, applier, migration_uid, record, source_position, before_cutover,
-            report, settings or FollowSettings(),
+            report, settings or FollowSettings(), stop_at,
         )  # fmt: skip
         try:
             return await follower.run(should_stop)

@@ -71,9 +71,12 @@ class CdcCaptureOps:
         )
 
     def drop(self, source: Side, target: Side, uid: str, outcome: str) -> str:
-        from ferry.cdc import capture
+        from ferry.cdc import capture, native_apply
 
-        dropped = capture.drop_capture(source, uid)
+        # Native apply's subscription first: it holds the slot, and left behind it would retry a
+        # dropped slot forever (and keep the source's password in the target's catalog).
+        subscription = native_apply.drop_subscription(target, uid)
+        dropped = " and ".join(d for d in (subscription, capture.drop_capture(source, uid)) if d)
         if outcome == "deleted":
             bookkeeping.forget(target, uid)
         elif outcome == "failed":

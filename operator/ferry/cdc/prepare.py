@@ -7,6 +7,9 @@ each followed table is built, and only that: foreign keys and triggers would mak
 tables in a batch matter and fire on replayed rows, other unique keys may be broken for a while
 by a copy that read rows at different moments. They all come at the cutover, when the target
 has converged, through the same complete_target.
+
+Then the source's position is recorded as the copy's end (`record_copy_end`): every read of the
+copy happened before it.
 """
 
 from __future__ import annotations
@@ -65,4 +68,13 @@ def keys_for_follow(spec: MigrationSpec, source: Side, target: Side, migration_u
     if operations:
         with engine_for(target) as engine:
             apply_post_data(engine, operations, spec.copy_.parallelism)
+    record_copy_end(source, target, migration_uid)
     return operations
+
+
+def record_copy_end(source: Side, target: Side, migration_uid: str) -> None:
+    """Note a source position taken now, after the copy's last read: from there on a plain replay
+    is exact, so native apply may take over (ferry.cdc.native_follower). Kept once."""
+    from ferry.cdc import bookkeeping, capture  # the capture's drivers load on first use
+
+    bookkeeping.record_copy_end(target, migration_uid, capture.source_position(source))

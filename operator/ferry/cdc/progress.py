@@ -23,9 +23,13 @@ class ReplicationProgress:
     applied_position: str
     lag_seconds: float | None  # now minus the commit time of the oldest unapplied change; 0 when caught up
     lag_bytes: int | None
-    changes_applied: int  # since the start position, across restarts (kept on the target)
-    changes_per_second: float
+    # Since the start position, across restarts (kept on the target). None under native apply:
+    # PostgreSQL's apply worker counts no rows (docs/online.md), and Ferry does not guess.
+    changes_applied: int | None
+    changes_per_second: float | None
     last_applied_time: str | None  # RFC 3339, the target commit of the last batch
     cutover_position: str | None = None
     # Slot name, wal_status, safe_wal_size; or binlog file and server id.
     details: Mapping[str, str] = field(default_factory=dict)
+    apply_method: str = "ferry"  # ferry | native (ferry.cdc.native_apply)
+    apply_method_reason: str | None = None  # why `auto` chose ferry

@@ -26,10 +26,11 @@ def _bytes(count: int) -> str:
 def describe(progress: ReplicationProgress) -> str:
     lag = "?" if progress.lag_seconds is None else f"{progress.lag_seconds:,.1f} s"
     behind = "" if progress.lag_bytes is None else f" ({_bytes(progress.lag_bytes)} of changes)"
-    line = (
-        f"{progress.state}: lag {lag}{behind}, {progress.changes_applied:,} changes applied "
-        f"({progress.changes_per_second:,.0f}/s), at {progress.applied_position}"
-    )
+    if progress.changes_applied is None:  # native apply: PostgreSQL counts no rows
+        applied = "applied natively by PostgreSQL"
+    else:
+        applied = f"{progress.changes_applied:,} changes applied ({progress.changes_per_second or 0:,.0f}/s)"
+    line = f"{progress.state}: lag {lag}{behind}, {applied}, at {progress.applied_position}"
     if progress.cutover_position:
         line += f", cutover at {progress.cutover_position}"
     return line

@@ -28,8 +28,10 @@ from ferry.api.migration import TransformType
 from ferry.cdc import bookkeeping
 from ferry.cdc.apply_pg import source_dialect
 from ferry.cdc.bookkeeping import Outcome, ReplicationRecord
-from ferry.cdc.follower import FollowOutcome, FollowResult, follow
+from ferry.cdc.follower import FollowOutcome, FollowResult
 from ferry.cdc.freeze import freeze_source
+from ferry.cdc.native_apply import drop_subscription
+from ferry.cdc.online_follow import follow_online
 from ferry.cdc.prepare import keys_for_follow
 from ferry.cdc.progress import FollowState
 from ferry.cli.bundle import Bundle
@@ -193,16 +195,14 @@ async def _follow(
     async def should_stop() -> bool:
         return stop.is_set()
 
-    source = await capture.open_change_source(prepared.source, prepared.mappings, prepared.uid, record.start)
     try:
-        return await follow(
-            source, target, prepared.mappings, migration_uid=prepared.uid,
-            source_dialect=source_dialect(prepared.source.dialect), secrets=bundle.secrets,
-            source_position=lambda: capture.source_position(prepared.source), report=line,
-            should_stop=should_stop, before_cutover=freeze,
+        return await follow_online(
+            prepared.source, prepared.target, target, prepared.mappings, migration_uid=prepared.uid,
+            method=prepared.spec.online.apply, source_dialect=source_dialect(prepared.source.dialect),
+            secrets=bundle.secrets, source_position=lambda: capture.source_position(prepared.source),
+            report=line, should_stop=should_stop, before_cutover=freeze,
         )  # fmt: skip
     finally:
-        await source.close()
         for sig in handled:
             loop.remove_signal_handler(sig)
 
@@ -226,7 +226,8 @@ def _complete(console: Console, bundle: Bundle, name: str, prepared: Prepared) -
     except Exception as exc:
         message = f"completing the target failed: {first_line(exc)}"
     try:
-        dropped = _capture().drop_capture(prepared.source, uid)
+        subscription = drop_subscription(target, uid)  # left by a native follower killed at its end
+        dropped = " and ".join(d for d in (subscription, _capture().drop_capture(prepared.source, uid)) if d)
         if dropped:
             console.print(f"dropped the capture on the source: {dropped}", highlight=False)
     except Exception as exc:

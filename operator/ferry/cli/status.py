@@ -202,9 +202,13 @@ def _replication(replication: ReplicationStatus | None) -> RenderableType | None
         text.append(f"   applied {replication.applied_position}")
         if replication.source_position:
             text.append(f" (source at {replication.source_position})")
-    if replication.state:
+    if replication.state and replication.changes_applied is not None:
         applied = human_count(replication.changes_applied)
-        text.append(f"   {replication.changes_per_second:,.1f} changes/s, {applied} applied")
+        text.append(f"   {replication.changes_per_second or 0:,.1f} changes/s, {applied} applied")
+    if replication.apply_method:
+        text.append(f"   apply: {replication.apply_method}")
+        if replication.apply_method_reason:
+            text.append(f" ({replication.apply_method_reason})", style="dim")
     if replication.start_position:
         text.append(f"\n  started at {replication.start_position}")
     if replication.cutover_position:

@@ -27,6 +27,7 @@ PLAN_HASH_ANNOTATION = f"{GROUP}/plan-hash"
 ROLE_LABEL = f"{GROUP}/role"  # "follower" on an online Migration's follower Job and pod
 # The follower's exit code when a followed source table changed structure (ferry.worker.follow).
 EXIT_SOURCE_SCHEMA_CHANGED = 3
+EXIT_NATIVE_APPLY_UNAVAILABLE = 4  # spec.online.apply: native cannot run (ferry.worker.follow)
 # The pod runs as this non-root user (the distroless "nonroot" uid the image is built for).
 WORKER_UID = 65532
 
@@ -327,7 +328,8 @@ def build_follower_job(inputs: JobInputs) -> dict[str, Any]:
     permission. It ends only at the cutover (exit 0); a crash or a kill (137) is retried by the
     Job controller up to backoffLimit and resumes from the position stored on the target. Exit
     code 3 (EXIT_SOURCE_SCHEMA_CHANGED) fails the Job at once through the pod failure policy:
-    a changed source table does not heal by retrying.
+    a changed source table does not heal by retrying. So does exit code 4
+    (EXIT_NATIVE_APPLY_UNAVAILABLE): native apply asked for and not possible.
     """
     pod_spec = _worker_pod(inputs, ["ferry", "worker", "--follow"], 1)
     labels = {**worker_labels(inputs.migration_name, inputs.attempt), ROLE_LABEL: "follower"}
@@ -336,7 +338,7 @@ def build_follower_job(inputs: JobInputs) -> dict[str, Any]:
         "onExitCodes": {
             "containerName": CONTAINER_NAME,
             "operator": "In",
-            "values": [EXIT_SOURCE_SCHEMA_CHANGED],
+            "values": [EXIT_SOURCE_SCHEMA_CHANGED, EXIT_NATIVE_APPLY_UNAVAILABLE],
         },
     }
     job_spec = {"completions": 1, "parallelism": 1,

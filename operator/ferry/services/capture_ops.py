@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from ferry.api.migration import MigrationMode, MigrationSpec
+from ferry.api.migration import ApplyMethod, MigrationMode, MigrationSpec
 from ferry.db.dialects import family
 from ferry.schema.mapping import TableMapping
 from ferry.services.planning import PlannedMigration, Side, plan_migration
@@ -93,6 +93,12 @@ def online_refusals(spec: MigrationSpec, source: Side, target: Side) -> list[str
         problems.append(
             f"online mode writes to a PostgreSQL target only, not yet to {target.spec.engine} "
             "(use mode: offline)"
+        )
+    native = spec.online.apply == ApplyMethod.NATIVE
+    if native and (family(source.spec.engine), family(target.spec.engine)) != ("postgresql", "postgresql"):
+        problems.append(
+            "spec.online.apply: native needs PostgreSQL on both sides (a subscription on the target); "
+            "use apply: auto or ferry"
         )
     filtered = sorted(o.name for o in spec.tables.overrides if o.where)
     if filtered:

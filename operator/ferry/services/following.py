@@ -120,9 +120,16 @@ def resumed(ctx: MigrationContext, message: str) -> StatusEvent | None:
 
 
 def schema_change_stall(ctx: MigrationContext) -> StatusEvent | None:
-    """The follower ended because a followed source table changed: Stalled, naming it."""
+    """The follower ended because a followed source table changed: Stalled, naming it. Or because
+    `spec.online.apply: native` cannot run: Stalled, saying why."""
     st = ctx.status
     replication = st.replication
+    if replication is not None and replication.state == ReplicationState.NATIVE_APPLY_UNAVAILABLE:
+        why = replication.message or "native apply is not possible"
+        message = (
+            f"{why}. Fix it, then change the spec (e.g. kubectl ferry suspend, then resume) to follow again"
+        )
+        return st.mark_stalled(c.NATIVE_APPLY_UNAVAILABLE, message, ctx.generation)
     change = (replication.message if replication else None) or "a followed table changed"
     message = (
         f"the source's structure changed: {change}; the follower stopped. Make the target match (or "
@@ -133,12 +140,19 @@ def schema_change_stall(ctx: MigrationContext) -> StatusEvent | None:
 
 def ended_by_schema_change(ctx: MigrationContext) -> bool:
     replication = ctx.status.replication
-    return replication is not None and replication.state == ReplicationState.SOURCE_SCHEMA_CHANGED
+    return replication is not None and replication.state in (
+        ReplicationState.SOURCE_SCHEMA_CHANGED,
+        ReplicationState.NATIVE_APPLY_UNAVAILABLE,
+    )
 
 
 def stalled_by_schema_change(ctx: MigrationContext) -> bool:
     stalled = ctx.status.condition(c.STALLED)
-    return stalled is not None and stalled.status == "True" and stalled.reason == c.SOURCE_SCHEMA_CHANGED
+    return (
+        stalled is not None
+        and stalled.status == "True"
+        and stalled.reason in (c.SOURCE_SCHEMA_CHANGED, c.NATIVE_APPLY_UNAVAILABLE)
+    )
 
 
 def follow_again(ports: MigrationPorts, ctx: MigrationContext, spec: MigrationSpec, out: Outcome) -> None:

@@ -12,6 +12,9 @@ Exit codes, which the operator and the Job read:
 - 3 (EXIT_SOURCE_SCHEMA_CHANGED): a followed source table changed structure;
   `replication.state: SourceSchemaChanged`, the message names the table and the change. The
   Job's pod failure policy fails it at once and the operator stalls the Migration.
+- 4 (EXIT_NATIVE_APPLY_UNAVAILABLE): `spec.online.apply: native` cannot run (the message says
+  why: not eligible, the target may not create subscriptions or cannot reach the source); the
+  Job fails at once and the operator stalls the Migration, like 3.
 - 143: SIGTERM (the Job was suspended, the pod evicted): stopped between batches, nothing
   uncommitted is lost; `replication.state: Stopped`.
 """
@@ -32,14 +35,16 @@ from ferry.api.kinds import MIGRATION
 from ferry.api.migration import ReplicationState, ReplicationStatus
 from ferry.cdc import bookkeeping
 from ferry.cdc.apply_pg import source_dialect
-from ferry.cdc.capture import open_change_source, source_position
+from ferry.cdc.capture import source_position
 from ferry.cdc.changes import SourceSchemaChanged
-from ferry.cdc.follower import FollowOutcome, FollowResult, follow
+from ferry.cdc.follower import FollowOutcome, FollowResult
 from ferry.cdc.freeze import freeze_source
+from ferry.cdc.native_apply import NativeApplyUnavailable
+from ferry.cdc.online_follow import follow_online
 from ferry.cdc.progress import ReplicationProgress
 from ferry.copy.endpoints import PgEndpoint
 from ferry.kube.status import patch_status
-from ferry.kube.worker_job import EXIT_SOURCE_SCHEMA_CHANGED
+from ferry.kube.worker_job import EXIT_NATIVE_APPLY_UNAVAILABLE, EXIT_SOURCE_SCHEMA_CHANGED
 from ferry.observability.errors import describe, first_line
 from ferry.observability.logging import configure_logging, get_logger
 from ferry.observability.redaction import redact
@@ -74,15 +79,24 @@ def replication_entry(
             "lag_seconds": None if progress.lag_seconds is None else round(progress.lag_seconds, 3),
             "lag_bytes": progress.lag_bytes,
             "changes_applied": progress.changes_applied,
-            "changes_per_second": round(progress.changes_per_second, 1),
+            "changes_per_second": None
+            if progress.changes_per_second is None
+            else round(progress.changes_per_second, 1),
             "last_applied_time": progress.last_applied_time,
             "details": dict(progress.details),
+            "apply_method": progress.apply_method,
+            "apply_method_reason": progress.apply_method_reason,
         }
     if state is not None:
         fields["state"] = state
     status = ReplicationStatus.model_validate({**fields, "updated_at": now_rfc3339()})
     wire = status.model_dump(by_alias=True, mode="json", exclude={"start_position", "health_checked_at"})
-    return {key: value for key, value in wire.items() if value is not None or key == "message"}
+    # Cleared (null in the merge patch) rather than left behind from an earlier report: a message,
+    # and under native apply the counts PostgreSQL does not keep, and a reason that no longer holds.
+    cleared = {"message", "applyMethodReason"}
+    if progress is not None and progress.changes_applied is None:
+        cleared |= {"changesApplied", "changesPerSecond", "lastAppliedTime"}
+    return {key: value for key, value in wire.items() if value is not None or key in cleared}
 
 
 class ReplicationReporter:
@@ -126,13 +140,12 @@ class ReplicationReporter:
 async def follow_changes(
     inputs: WorkerInputs, mappings: Sequence[TableMapping], uid: str, report: Report, should_stop: ShouldStop
 ) -> FollowResult:
-    """The one call into the capture and apply side: open the change stream after the start
-    position stored on the target, and apply it until the cutover position (or a stop). A changed
-    source table raises SourceSchemaChanged."""
-    record = bookkeeping.read(inputs.target, uid)
-    if record is None:
+    """The one call into the capture and apply side: follow from the position stored on the target
+    with the spec's apply method (ferry.cdc.online_follow) until the cutover position (or a stop).
+    A changed source table raises SourceSchemaChanged; native apply asked for and impossible raises
+    NativeApplyUnavailable."""
+    if bookkeeping.read(inputs.target, uid) is None:
         raise RuntimeError("no capture is recorded on the target for this Migration; the operator opens it")
-    changes = await open_change_source(inputs.source, mappings, uid, record.start)
     freeze = inputs.spec.cutover.freeze_source
 
     def before_cutover() -> None:
@@ -140,15 +153,12 @@ async def follow_changes(
 
     target = endpoint_for(inputs.target)
     assert isinstance(target, PgEndpoint)  # the plan refuses online mode for other targets
-    try:
-        result = await follow(
-            changes, target, mappings, migration_uid=uid,
-            source_dialect=source_dialect(inputs.source.dialect), secrets=inputs.secrets,
-            source_position=lambda: source_position(inputs.source), report=report, should_stop=should_stop,
-            before_cutover=before_cutover if freeze else None,
-        )  # fmt: skip
-    finally:
-        await changes.close()
+    result = await follow_online(
+        inputs.source, inputs.target, target, mappings, migration_uid=uid, method=inputs.spec.online.apply,
+        source_dialect=source_dialect(inputs.source.dialect), secrets=inputs.secrets,
+        source_position=lambda: source_position(inputs.source), report=report, should_stop=should_stop,
+        before_cutover=before_cutover if freeze else None,
+    )  # fmt: skip
     if result.outcome == FollowOutcome.SCHEMA_CHANGED and result.schema_change is not None:
         raise result.schema_change
     return result
@@ -189,6 +199,11 @@ def run_follower(env: WorkerEnv) -> int:
         reporter.final(ReplicationState.SOURCE_SCHEMA_CHANGED, str(exc))
         log.error("source schema changed", table=exc.table, change=exc.change)
         return EXIT_SOURCE_SCHEMA_CHANGED
+    except NativeApplyUnavailable as exc:
+        message = redact(str(exc))
+        reporter.final(ReplicationState.NATIVE_APPLY_UNAVAILABLE, message)
+        log.error("native apply unavailable", error=message)
+        return EXIT_NATIVE_APPLY_UNAVAILABLE
     except Exception as exc:
         message = redact(first_line(describe(exc)))
         reporter.final(ReplicationState.FAILED, message)

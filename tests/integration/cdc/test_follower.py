@@ -235,6 +235,26 @@ async def test_a_cutover_position_inside_the_stream_ends_there(pg_db: Database) 
     assert (await _follow(pg_db, again)).outcome == FollowOutcome.CUT_OVER and again.reads == []
 
 
+async def test_a_hand_off_position_ends_there_without_a_cutover(pg_db: Database) -> None:
+    """Native apply's hand-off: Ferry's applier stops once every transaction up to the copy's end
+    is applied, leaves the rest to the subscription, and records no cutover."""
+    work = workload(count=50)
+    _load(pg_db, work.initial)
+    stop_at = work.transactions[29].position
+    source = ScriptedSource(work.transactions, confirmed=AppliedPosition(Position(999)))
+    source.target, source.uid = pg_db, UID
+    result = await follow(
+        source, pg_endpoint(pg_db), [ITEMS], migration_uid=UID, source_dialect="postgresql", secrets=None,
+        source_position=lambda: pytest.fail("no cutover"), settings=FAST, stop_at=stop_at,
+    )  # fmt: skip
+    assert result.outcome == FollowOutcome.HANDED_OFF
+    assert stored_position(pg_db, UID) == AppliedPosition(stop_at, len(work.transactions[29].changes), True)
+    assert source.confirmed.position == stop_at  # the slot is told: the subscription starts there
+    assert _rows(pg_db) == workload(count=30).final
+    record = bookkeeping.read(side(pg_db), UID)
+    assert record is not None and record.cutover_position is None and record.cutover_reached_at is None
+
+
 async def test_a_quiet_source_ends_the_cutover_after_empty_reads(pg_db: Database) -> None:
     work = workload(count=5)
     _load(pg_db, work.initial)

@@ -12,6 +12,7 @@ from ferry.api.migration import MigrationSpec
 from ferry.api.resources import ResourceRequirements
 from ferry.db.credentials import EnvSecretSource, env_var_for, resolve_credentials
 from ferry.kube.worker_job import (
+    EXIT_NATIVE_APPLY_UNAVAILABLE,
     EXIT_SOURCE_SCHEMA_CHANGED,
     MAX_JOB_NAME,
     JobInputs,
@@ -320,13 +321,14 @@ def test_the_follower_gets_the_same_identity_and_references_as_a_copy_worker() -
     }
 
 
-def test_a_changed_source_table_fails_the_follower_job_at_once() -> None:
+def test_a_changed_source_table_or_impossible_native_apply_fails_the_follower_job_at_once() -> None:
     rules = build_follower()["spec"]["podFailurePolicy"]["rules"]
+    codes = [EXIT_SOURCE_SCHEMA_CHANGED, EXIT_NATIVE_APPLY_UNAVAILABLE]
     assert rules[0] == {
         "action": "FailJob",
-        "onExitCodes": {"containerName": "worker", "operator": "In", "values": [EXIT_SOURCE_SCHEMA_CHANGED]},
+        "onExitCodes": {"containerName": "worker", "operator": "In", "values": codes},
     }
-    assert EXIT_SOURCE_SCHEMA_CHANGED == 3
+    assert codes == [3, 4]
 
 
 def test_an_evicted_copy_worker_does_not_spend_a_retry() -> None:

@@ -94,3 +94,11 @@ def test_the_capture_problems_become_plan_errors(monkeypatch: pytest.MonkeyPatch
     assert unchecked.errors == () and "not checked" in unchecked.warnings[-1]
     refused = plan_with_capture(spec(mode="online"), PG, MARIADB, capture)
     assert refused.capture_problems and "PostgreSQL target only" in refused.plan.errors[0]
+
+
+def test_native_apply_asked_for_between_other_engines_is_refused_in_the_plan() -> None:
+    native = spec(mode="online", online={"apply": "native"})
+    [problem] = online_refusals(native, MARIADB, PG)
+    assert "spec.online.apply: native needs PostgreSQL on both sides" in problem
+    assert online_refusals(native, PG, PG) == []
+    assert online_refusals(spec(mode="online", online={"apply": "auto"}), MARIADB, PG) == []

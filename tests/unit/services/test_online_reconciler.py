@@ -196,6 +196,27 @@ def test_a_changed_source_table_stalls_naming_it_until_the_spec_changes() -> Non
     assert ports.created_jobs[-1][0] == "shop-follow-2"
 
 
+def test_native_apply_that_cannot_run_stalls_saying_why_until_the_spec_changes() -> None:
+    ports, ctx = FakePorts(), context(online())
+    _to_following(ports, ctx)
+    ctx.status.replication = ReplicationStatus(
+        start_position="0/16B3748",
+        state=ReplicationState.NATIVE_APPLY_UNAVAILABLE,
+        message="spec.online.apply is native, but the target's user may not CREATE SUBSCRIPTION",
+    )
+    ports.job = JobState.FAILED  # exit code 4: the pod failure policy fails the Job at once
+    _run(ports, ctx)
+    assert _reason(ctx, c.STALLED) == c.NATIVE_APPLY_UNAVAILABLE
+    assert ctx.status.message is not None and "may not CREATE SUBSCRIPTION" in ctx.status.message
+    jobs = len(ports.created_jobs)
+    _run(ports, ctx)
+    assert len(ports.created_jobs) == jobs  # not retried until the spec changes
+
+    ctx.generation = 2
+    _run(ports, ctx)
+    assert ports.created_jobs[-1][0] == "shop-follow-2"
+
+
 def test_a_failing_follower_is_retried_in_place_then_fails_and_drops_the_capture() -> None:
     ports, ctx = FakePorts(), context(online())
     _to_following(ports, ctx)

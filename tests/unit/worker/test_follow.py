@@ -13,6 +13,7 @@ import pytest
 from ferry.api.migration import ReplicationStatus
 from ferry.cdc.changes import AppliedPosition, Position, SourceSchemaChanged
 from ferry.cdc.follower import FollowOutcome, FollowResult
+from ferry.cdc.native_apply import NativeApplyUnavailable
 from ferry.cdc.progress import FollowState, ReplicationProgress
 from ferry.worker import follow
 from ferry.worker.setup import WorkerEnv
@@ -48,6 +49,21 @@ def test_the_entry_holds_the_followers_keys_only() -> None:
     assert entry["details"] == {"slot": "ferry_uid1", "wal_status": "reserved"}
     assert entry["message"] is None  # a merge patch clears an old failure message
     assert ReplicationStatus.model_validate(entry).changes_applied == 42
+
+
+def test_a_native_entry_clears_the_counts_postgresql_does_not_keep() -> None:
+    native = progress(
+        changes_applied=None, changes_per_second=None, last_applied_time=None, apply_method="native"
+    )
+    entry = follow.replication_entry(native)
+    assert entry["applyMethod"] == "native"
+    # null in the merge patch: the counts of Ferry's applier (before the hand-off) do not linger
+    assert entry["changesApplied"] is None and entry["changesPerSecond"] is None
+    assert entry["applyMethodReason"] is None
+    ferry = follow.replication_entry(progress(apply_method_reason="table public.items: column a is renamed"))
+    assert ferry["applyMethod"] == "ferry"
+    assert ferry["applyMethodReason"] == "table public.items: column a is renamed"
+    assert ferry["changesApplied"] == 42
 
 
 def test_a_final_entry_without_progress_still_says_how_it_ended() -> None:
@@ -102,6 +118,20 @@ def test_a_changed_source_table_exits_3_and_names_it(monkeypatch: pytest.MonkeyP
     assert pod.last["state"] == "SourceSchemaChanged"
     assert pod.last["message"] == "table public.orders: column note added"
     assert pod.last["appliedPosition"] == "0/200"  # how far it got stays visible
+
+
+def test_native_apply_that_cannot_run_exits_4_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    pod = Harness(monkeypatch)
+
+    async def body(inputs: Any, mappings: Any, uid: str, report: Any, should_stop: Any) -> None:
+        raise NativeApplyUnavailable(
+            "spec.online.apply is native, but the target's user may not CREATE SUBSCRIPTION"
+        )
+
+    pod.follower(body)
+    assert follow.run_follower(ENV) == 4
+    assert pod.last["state"] == "NativeApplyUnavailable"
+    assert "may not CREATE SUBSCRIPTION" in pod.last["message"]
 
 
 def test_an_error_exits_1_with_its_first_line(monkeypatch: pytest.MonkeyPatch) -> None:
