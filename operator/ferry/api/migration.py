@@ -14,6 +14,7 @@ from ferry.api.base import (
     SecretKeyReference,
 )
 from ferry.api.migration_endpoints import Endpoint, SchemaName, SourceEndpoint, TargetEndpoint
+from ferry.api.migration_online import ApplyMethod, CutoverSpec, MigrationMode, OnlineSpec
 from ferry.api.migration_operations import ScheduleSpec, Throttle
 from ferry.api.migration_status import (  # the status models, re-exported where the kind lives
     TERMINAL,
@@ -263,55 +264,6 @@ class ApprovalSpec(ApiModel):
         default=False,
         description="Online mode, when the Project's policy sets cutoverRequiresApproval: the requested "
         "cutover starts only once this is true as well.",
-    )
-
-
-class MigrationMode(StrEnum):
-    """offline: copy once and finish. online: capture changes from before the copy, follow them
-    after it, and switch over (`cutover`) when asked."""
-
-    OFFLINE = "offline"
-    ONLINE = "online"
-
-
-class CutoverSpec(ApiModel):
-    """Online mode: the switch from the source to the target."""
-
-    requested: bool = Field(
-        default=False,
-        description="Set to true (kubectl ferry cutover mig/NAME) to end following: the follower applies "
-        "every change up to the source's position at that moment, then the target is completed and "
-        "validated. Cannot be taken back once set.",
-    )
-    max_lag_seconds: int = Field(
-        default=5,
-        ge=0,
-        le=86400,
-        description="The cutover position is taken only once the follower is at most this far behind.",
-    )
-    freeze_source: bool = Field(
-        default=False,
-        description="Make the source read-only, where the connection's user may, before the cutover "
-        "position is taken, so nothing is written there after it (undone by hand: docs/online.md).",
-    )
-
-
-class ApplyMethod(StrEnum):
-    """Who applies an online migration's changes on the target (docs/online.md#apply-methods)."""
-
-    AUTO = "auto"  # native when eligible, else ferry
-    FERRY = "ferry"  # Ferry's own applier (any source, renames, transforms)
-    NATIVE = "native"  # a PostgreSQL subscription on the target, orchestrated by Ferry
-
-
-class OnlineSpec(ApiModel):
-    """Online mode: how the changes are applied."""
-
-    apply: ApplyMethod = Field(
-        default=ApplyMethod.AUTO,
-        description="auto (native when eligible, else ferry), ferry (Ferry's applier) or native (PostgreSQL "
-        "to PostgreSQL only: a subscription on the target takes over Ferry's slot and publication; the "
-        "source's password is then stored in the target's pg_subscription catalog). Immutable.",
     )
 
 
