@@ -254,6 +254,17 @@ def test_two_verified_approvers_other_than_the_author_are_needed(
     shown = _ferry_cli(control_plane, "alice", "report", "mig/gated", "-n", namespace)
     assert "outcome: Succeeded" in shown and "approved by: alice, bob" in shown and "author admin" in shown
 
+    # The Project counts the run from its report, after the Migration is gone.
+    def usage() -> dict[str, Any] | None:
+        project = client.CustomObjectsApi(kube_api).get_cluster_custom_object(
+            GROUP, VERSION, "projects", namespace
+        )
+        counted = (project.get("status") or {}).get("usage") or {}
+        return counted if counted.get("runs") == 1 else None
+
+    counted = wait_for(usage, timeout=90, what="the Project's usage to count the run")
+    assert counted["succeeded"] == 1 and counted["rowsCopied"] > 0
+
     texts = [body["text"] for path, body in hook.stop() if path == "/hooks/T0K3N"]
     assert [t.split(":")[1].strip() for t in texts] == [
         f"Migration {namespace}/gated AwaitingApproval", f"Migration {namespace}/gated Succeeded"

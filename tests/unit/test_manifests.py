@@ -73,7 +73,7 @@ OPERATOR_USES: list[tuple[str, str, str, str | None]] = [
     *[("", "namespaces", verb, None) for verb in ("get", "create", "patch")],
     *[("", "resourcequotas", verb, None) for verb in ("create", "patch")],
     # The plan ConfigMap beside each Migration and the run report, by server-side apply.
-    *[("", "configmaps", verb, None) for verb in ("get", "create", "patch")],
+    *[("", "configmaps", verb, None) for verb in ("get", "list", "create", "patch")],
 ]
 
 # What the operator does in its own namespace: leader election on the Lease `ferry-operator`

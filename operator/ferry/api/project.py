@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from ferry.api.base import ApiModel, ConditionedStatus, ObjectName
+from ferry.api.base import ApiModel, ConditionedStatus, ObjectName, StatusModel
 from ferry.api.migration_operations import Throttle
 from ferry.api.project_notifications import Notification
 from ferry.api.resources import ResourceRequirements
@@ -177,6 +177,21 @@ class ProjectPolicy(ApiModel):
     )
 
 
+DecimalText = Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?$", max_length=32)]
+
+
+class ProjectCost(ApiModel):
+    """Prices for the usage estimate in status.usage (chargeback, showback)."""
+
+    per_cpu_hour: DecimalText = Field(
+        description="Price of one requested CPU core for one hour, e.g. '0.04'."
+    )
+    per_memory_gib_hour: DecimalText = Field(
+        default="0", description="Price of one requested GiB for one hour."
+    )
+    currency: str = Field(default="USD", max_length=8)
+
+
 class ProjectSpec(ApiModel):
     namespace: ObjectName | None = Field(
         default=None, description="The namespace this project owns; defaults to the project's name."
@@ -185,6 +200,7 @@ class ProjectSpec(ApiModel):
     quota: Quota | None = None
     defaults: ProjectDefaults = Field(default_factory=ProjectDefaults)
     policy: ProjectPolicy = Field(default_factory=ProjectPolicy)
+    cost: ProjectCost | None = Field(default=None, description="Prices for status.usage.estimatedCost.")
     notifications: list[Notification] = Field(
         default_factory=list,
         max_length=16,
@@ -207,6 +223,22 @@ class ProjectSpec(ApiModel):
     }
 
 
+class ProjectUsage(StatusModel):
+    """What the project's Migration runs used, from their run reports (deleted Migrations too)."""
+
+    runs: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    rows_copied: int = 0
+    cpu_hours: str = Field(default="0", description="Requested CPU x workers x wall time, in core-hours.")
+    memory_gib_hours: str = Field(default="0", description="Requested memory x workers x wall time.")
+    estimated_cost: str | None = Field(default=None, description="From spec.cost, when set.")
+    unpriced_runs: list[str] = Field(
+        default_factory=list, description="Migrations whose runs recorded no worker requests (not priced)."
+    )
+
+
 class ProjectStatus(ConditionedStatus):
     namespace: str | None = None
     migrations_by_phase: dict[str, int] = Field(default_factory=dict)
+    usage: ProjectUsage | None = None

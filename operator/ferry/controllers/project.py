@@ -20,6 +20,8 @@ from ferry.kube.project_objects import (
     build_role_bindings,
     project_namespace,
 )
+from ferry.kube.run_report import read_reports
+from ferry.services.usage import summarize
 
 
 def _namespace_owner(core: client.CoreV1Api, namespace: str) -> str | None:
@@ -97,12 +99,12 @@ def project_changed(
 
 @kopf.timer(GROUP, VERSION, PROJECT.plural, interval=30, initial_delay=5)
 def project_counts(name: str, spec: kopf.Spec, status: kopf.Status, patch: kopf.Patch, **_: Any) -> None:
-    namespace = str(status.get("namespace") or "") or project_namespace(
-        name, ProjectSpec.model_validate(dict(spec))
-    )
+    parsed = ProjectSpec.model_validate(dict(spec))
+    namespace = str(status.get("namespace") or "") or project_namespace(name, parsed)
     with load_api_client() as api:
         try:
             patch.status["migrationsByPhase"] = count_migrations(api, namespace)
+            patch.status["usage"] = summarize(read_reports(api, namespace), parsed.cost).to_wire()
         except ApiException as exc:
             if exc.status != 404:
                 raise

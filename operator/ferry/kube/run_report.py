@@ -69,3 +69,18 @@ def write_report(
     server_side_apply(api, configmap)
     name: str = configmap["metadata"]["name"]
     return name
+
+
+def read_reports(api: client.ApiClient, namespace: str) -> list[dict[str, Any]]:
+    """Every run report kept in `namespace` (those of deleted Migrations too); an unreadable one
+    is skipped (reports are written by Ferry only, but a person may edit a ConfigMap)."""
+    listed = client.CoreV1Api(api).list_namespaced_config_map(
+        namespace, label_selector=f"{REPORT_LABEL}=true"
+    )
+    reports = []
+    for item in listed.items:
+        try:
+            reports.append(json.loads((item.data or {})[REPORT_JSON]))
+        except (KeyError, ValueError):
+            continue
+    return reports
