@@ -104,6 +104,11 @@ METRICS = [
     "ferry_migration_rows_copied_total",
     "ferry_migration_rows_per_second",
     "ferry_migration_duration_seconds",
+    "ferry_migration_condition",
+    "ferry_migration_phase_transition_timestamp_seconds",
+    "ferry_migration_replication_lag_seconds",
+    "ferry_migration_capture_retained_bytes",
+    "ferry_operator_leader",
 ]
 
 
