@@ -8,6 +8,7 @@ this folder is marked `e2e` automatically.
 from __future__ import annotations
 
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from harness.controlplane import ControlPlane
 from harness.databases import Database, PostgresServer
 from harness.datasets import load_chinook
 from harness.kube import api_client, apply_crds, create_namespace, delete_namespace, load_crds
+from harness.leak_scan import leaks, namespace_texts, secret_values
 from harness.operator_process import OPERATOR_ARGV, OperatorProcess
 from harness.podrunner import PodRunner
 from harness.processes import free_port
@@ -59,12 +61,41 @@ def crds(kube_api: client.ApiClient) -> list[str]:
     return names
 
 
+def _scrape(port: int) -> str:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            return str(response.read().decode())
+    except OSError:
+        return ""
+
+
+@pytest.fixture(scope="session")
+def seen_secrets() -> set[str]:
+    """Every secret value the suite's namespaces held (the leak scan looks for all of them)."""
+    return set()
+
+
+def _fail_on_leaks(texts: dict[str, str], secrets: set[str]) -> None:
+    found = leaks(texts, secrets)
+    if found:
+        pytest.fail("secret values leaked into what Ferry wrote:\n" + "\n".join(found))
+
+
 @pytest.fixture
-def namespace(kube_api: client.ApiClient) -> Iterator[str]:
-    """A fresh namespace for one test, deleted (in the background) afterwards."""
+def namespace(
+    kube_api: client.ApiClient, control_plane: ControlPlane, seen_secrets: set[str]
+) -> Iterator[str]:
+    """A fresh namespace for one test, deleted (in the background) afterwards, once the leak scan
+    found none of its secrets in the statuses, events, ConfigMaps and pod logs of Ferry there."""
     name = create_namespace(kube_api)
     yield name
-    delete_namespace(kube_api, name)
+    try:
+        secrets = secret_values(kube_api, name)
+        seen_secrets.update(secrets)
+        texts = namespace_texts(kube_api, name, control_plane.base_dir / "pods" / "logs")
+    finally:
+        delete_namespace(kube_api, name)
+    _fail_on_leaks(texts, secrets | seen_secrets)
 
 
 @pytest.fixture(scope="session")
@@ -119,7 +150,11 @@ def operator_kubeconfig(control_plane: ControlPlane, kube_api: client.ApiClient,
 
 @pytest.fixture
 def operator(
-    control_plane: ControlPlane, operator_kubeconfig: Path, tmp_path: Path
+    control_plane: ControlPlane,
+    operator_kubeconfig: Path,
+    tmp_path: Path,
+    kube_api: client.ApiClient,
+    seen_secrets: set[str],
 ) -> Iterator[OperatorProcess]:
     """`ferry operator --all-namespaces` as a subprocess, as the shipped ClusterRole's
     ServiceAccount (`operator_kubeconfig`); stopped after the test.
@@ -134,9 +169,17 @@ def operator(
     process.start()
     yield process
     crashed = process.unexpected_exit()
+    texts = {"operator /metrics": _scrape(port)} if not crashed else {}
     process.stop()
     if crashed:
         pytest.fail(crashed)
+    # The operator served every test namespace: look for all their secrets in its log and metrics.
+    for test_namespace in (
+        client.CoreV1Api(kube_api).list_namespace(label_selector="ferry.dev/test=true").items
+    ):
+        seen_secrets.update(secret_values(kube_api, test_namespace.metadata.name))
+    texts["operator log"] = process.log_path.read_text(errors="replace") if process.log_path.exists() else ""
+    _fail_on_leaks(texts, seen_secrets)
 
 
 @pytest.fixture
