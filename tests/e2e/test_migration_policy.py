@@ -18,7 +18,7 @@ from e2e.migration_helpers import (
 )
 from ferry.api.kinds import GROUP, VERSION
 from harness.databases import Database
-from harness.kube import wait_for
+from harness.kube import hand_to_project, wait_for
 from harness.operator_process import OperatorProcess
 from harness.podrunner import PodRunner
 
@@ -33,6 +33,7 @@ def test_project_policy_stalls_a_migration_until_the_spec_complies(
     kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
     pg_source: Database, pg_db2: Database,
 ) -> None:  # fmt: skip
+    hand_to_project(kube_api, namespace, namespace)  # the test's namespace exists before the Project
     client.CustomObjectsApi(kube_api).create_cluster_custom_object(
         GROUP, VERSION, "projects",
         {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Project", "metadata": {"name": namespace},

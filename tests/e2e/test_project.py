@@ -10,7 +10,7 @@ from kubernetes import client
 
 from ferry.api.kinds import GROUP, VERSION
 from harness.controlplane import ControlPlane
-from harness.kube import wait_for
+from harness.kube import hand_to_project, wait_for
 from harness.operator_process import OperatorProcess
 
 USER_ROLES = Path(__file__).resolve().parents[2] / "manifests" / "install" / "clusterroles-users.yaml"
@@ -95,3 +95,52 @@ def test_project_owns_a_namespace_and_binds_members_to_ferry_roles(
         return None
 
     wait_for(bob_locked_out, timeout=60, what="bob's access revoked")
+
+
+def _conditions(api: client.ApiClient, name: str) -> dict[str, dict[str, str]]:
+    obj = client.CustomObjectsApi(api).get_cluster_custom_object(GROUP, VERSION, "projects", name)
+    return {c["type"]: c for c in (obj.get("status") or {}).get("conditions", [])}
+
+
+def test_a_project_never_adopts_a_namespace_ferry_did_not_label(
+    kube_api: client.ApiClient, operator: OperatorProcess, namespace: str,
+) -> None:  # fmt: skip
+    """`namespace` exists without Ferry's label: the Project stalls, binds nobody there, and
+    takes it once an admin labels it for this Project."""
+    name = f"grab-{uuid.uuid4().hex[:6]}"
+    _project(kube_api, name, {
+        "namespace": namespace, "members": [{"kind": "User", "name": "mallory", "role": "admin"}],
+    })  # fmt: skip
+
+    def stalled() -> dict[str, str] | None:
+        return _conditions(kube_api, name).get("Stalled")
+
+    stall = wait_for(stalled, timeout=60, what=f"Project {name} to stall")
+    assert stall["reason"] == "NamespaceNotFerrys"
+    assert f"label it ferry.dev/project={name}" in stall["message"]
+    rbac = client.RbacAuthorizationV1Api(kube_api)
+    assert not rbac.list_namespaced_role_binding(namespace).items  # mallory got nothing here
+    assert "ferry.dev/project" not in (
+        client.CoreV1Api(kube_api).read_namespace(namespace).metadata.labels or {}
+    )
+
+    hand_to_project(kube_api, namespace, name)
+    # A label is not a spec change: the Project is reconciled again by a spec touch (or a restart).
+    client.CustomObjectsApi(kube_api).patch_cluster_custom_object(
+        GROUP, VERSION, "projects", name, {"spec": {"quota": {"maxJobs": 2}}}
+    )
+    wait_for(lambda: _ready(kube_api, name), timeout=60, what=f"Project {name} Ready after the label")
+    assert [b.metadata.name for b in rbac.list_namespaced_role_binding(namespace).items] == ["ferry-admin"]
+    client.CustomObjectsApi(kube_api).delete_cluster_custom_object(GROUP, VERSION, "projects", name)
+
+
+def test_a_project_never_takes_kube_system(kube_api: client.ApiClient, operator: OperatorProcess) -> None:
+    name = f"sys-{uuid.uuid4().hex[:6]}"
+    _project(kube_api, name, {"namespace": "kube-system"})
+    stall = wait_for(
+        lambda: _conditions(kube_api, name).get("Stalled"), timeout=60, what="the Project to stall"
+    )
+    assert stall["reason"] == "NamespaceNotFerrys" and "reserved for the cluster" in stall["message"]
+    labels = client.CoreV1Api(kube_api).read_namespace("kube-system").metadata.labels or {}
+    assert "ferry.dev/project" not in labels
+    client.CustomObjectsApi(kube_api).delete_cluster_custom_object(GROUP, VERSION, "projects", name)

@@ -17,7 +17,7 @@ from pydantic import Field
 
 from ferry.api import conditions as c
 from ferry.api.base import ConditionedStatus, StatusModel
-from ferry.api.resources import ResourceRequirements
+from ferry.api.resources import JobPlacement, ResourceRequirements
 
 
 class Phase(StrEnum):
@@ -209,6 +209,9 @@ class EffectiveSettings(StatusModel):
     row_count_validation: bool = True
     checksum_validation: bool = False
     job_resources: ResourceRequirements | None = None
+    job_placement: JobPlacement | None = Field(
+        default=None, description="The Project's worker placement (its defaults.jobPlacement)."
+    )
     from_project: list[str] = Field(
         default_factory=list, description="Fields whose value came from the Project's defaults."
     )

@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from ferry.api.migration import EffectiveSettings, MigrationSpec
 from ferry.api.project import ProjectDefaults
+from ferry.api.resources import DEFAULT_JOB_RESOURCES, JobPlacement
 
 T = TypeVar("T")
 
@@ -51,7 +52,10 @@ def effective_settings(spec: MigrationSpec, defaults: ProjectDefaults) -> Effect
             spec.job.resources,
             defaults.job_resources,
             "job.resources",
-        ),
+        )
+        or DEFAULT_JOB_RESOURCES,
+        # Always the Project's: a Migration's own placement is refused (ferry.services.policy).
+        job_placement=pick(False, JobPlacement(), defaults.job_placement, "job.placement"),
         from_project=from_project,
     )
 
@@ -79,3 +83,14 @@ def apply_effective(spec: MigrationSpec, effective: EffectiveSettings | None) ->
 def effective_spec(spec: MigrationSpec, defaults: ProjectDefaults) -> tuple[MigrationSpec, EffectiveSettings]:
     settings = effective_settings(spec, defaults)
     return apply_effective(spec, settings), settings
+
+
+def with_project_placement(spec: MigrationSpec, effective: EffectiveSettings | None) -> MigrationSpec:
+    """`spec` with its worker pods placed where the Project says (`effective.jobPlacement`):
+    nowhere in particular when it says nothing. The Migration's own nodeSelector and
+    tolerations never reach a pod; the policy refuses them before any Job is made."""
+    placed = (effective.job_placement if effective else None) or JobPlacement()
+    job = spec.job.model_copy(
+        update={"node_selector": placed.node_selector, "tolerations": placed.tolerations}
+    )
+    return spec.model_copy(update={"job": job})
