@@ -172,8 +172,25 @@ def test_invalid_connection_is_rejected(
             "keySecretRef is required",
         ),
         ({"copy": {"onConflict": "replace"}}, "spec.copy.onConflict", "Unsupported value"),
+        (
+            {"job": {"nodeSelector": {"pool": "db-hosts"}}},
+            "spec.job.nodeSelector",
+            "worker pods are placed by the Project (spec.defaults.jobPlacement)",
+        ),
+        (
+            {"job": {"tolerations": [{"operator": "Exists"}]}},
+            "spec.job.tolerations",
+            "worker pods are placed by the Project (spec.defaults.jobPlacement)",
+        ),
     ],
-    ids=["source-is-target", "parallelism-zero", "hash-without-key", "bad-on-conflict"],
+    ids=[
+        "source-is-target",
+        "parallelism-zero",
+        "hash-without-key",
+        "bad-on-conflict",
+        "node-selector",
+        "tolerations",
+    ],
 )
 def test_invalid_migration_is_rejected(
     objects: client.CustomObjectsApi, namespace: str, spec: dict[str, Any], field: str, words: str

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kubernetes import client
 
+from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.kinds import GROUP, VERSION
+from ferry.api.migration import MigrationSpec
+from ferry.api.resources import DEFAULT_JOB_RESOURCES, ResourceRequirements
+from ferry.kube.worker_job import JobInputs, build_worker_job
 from harness.controlplane import ControlPlane
 from harness.kube import hand_to_project, wait_for
 from harness.operator_process import OperatorProcess
@@ -144,3 +149,60 @@ def test_a_project_never_takes_kube_system(kube_api: client.ApiClient, operator:
     labels = client.CoreV1Api(kube_api).read_namespace("kube-system").metadata.labels or {}
     assert "ferry.dev/project" not in labels
     client.CustomObjectsApi(kube_api).delete_cluster_custom_object(GROUP, VERSION, "projects", name)
+
+
+def _job_pods(api: client.ApiClient, namespace: str, job: str) -> list[Any]:
+    return list(client.CoreV1Api(api).list_namespaced_pod(namespace, label_selector=f"job-name={job}").items)
+
+
+def test_a_project_quota_admits_worker_pods_with_ferrys_default_resources(
+    kube_api: client.ApiClient, operator: OperatorProcess
+) -> None:
+    """A quota on requests.cpu/memory refuses every pod that names no requests: a worker with
+    Ferry's defaults is admitted, one with `resources: {}` is refused (the quota is live)."""
+    name = f"quota-{uuid.uuid4().hex[:6]}"
+    _project(kube_api, name, {"quota": {"cpu": "2", "memory": "2Gi"}})
+    wait_for(lambda: _ready(kube_api, name), timeout=60, what=f"Project {name} Ready")
+    core = client.CoreV1Api(kube_api)
+    wait_for(
+        lambda: core.read_namespaced_resource_quota("ferry-project", name).status.hard,
+        timeout=60, what="the quota's usage to be computed",
+    )  # fmt: skip
+    batch = client.BatchV1Api(kube_api)
+    defaulted = _quota_job(name, "defaulted", DEFAULT_JOB_RESOURCES)
+    bare = _quota_job(name, "bare", ResourceRequirements())
+    batch.create_namespaced_job(name, defaulted)
+    batch.create_namespaced_job(name, bare)
+    [pod] = wait_for(lambda: _job_pods(kube_api, name, defaulted["metadata"]["name"]), timeout=60,
+                     what="the defaulted worker's pod")  # fmt: skip
+    requests = pod.spec.containers[0].resources.requests
+    assert requests == {"cpu": "100m", "memory": "256Mi"}
+
+    def refused() -> str | None:
+        events = core.list_namespaced_event(
+            name, field_selector=f"involvedObject.name={bare['metadata']['name']}"
+        )
+        found = [e.message for e in events.items if e.reason == "FailedCreate"]
+        return found[0] if found else None
+
+    message = wait_for(refused, timeout=60, what="the bare worker's pod to be refused")
+    assert "exceeded quota" in message or "must specify" in message, message
+    assert not _job_pods(kube_api, name, bare["metadata"]["name"])
+    client.CustomObjectsApi(kube_api).delete_cluster_custom_object(GROUP, VERSION, "projects", name)
+
+
+def _quota_job(namespace: str, migration: str, resources: ResourceRequirements) -> dict[str, Any]:
+    conn = DatabaseConnectionSpec.model_validate(
+        {"engine": "postgresql", "host": "db", "database": "app", "credentialsSecretRef": {"name": "c"}}
+    )
+    spec = MigrationSpec.model_validate(
+        {"source": {"connectionRef": {"name": "a"}}, "target": {"connectionRef": {"name": "b"}}}
+    )
+    inputs = JobInputs(
+        migration_name=migration, namespace=namespace, migration_uid=str(uuid.uuid4()), spec=spec,
+        source=conn, source_name="a", target=conn, target_name="b", attempt=1, plan_hash="p",
+        image="ferry:test", service_account="default", resources=resources,
+    )  # fmt: skip
+    job = build_worker_job(inputs, parallelism=1)
+    del job["metadata"]["ownerReferences"]  # no Migration here; the quota is what is tested
+    return job
