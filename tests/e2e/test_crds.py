@@ -219,6 +219,16 @@ def test_a_sqlite_connection_is_refused_in_the_cluster_and_points_to_ferry_run(
             "spec.target.schemaMapping",
             "must be listed in source.schemas",
         ),
+        (
+            {"job": {"nodeSelector": {"pool": "db-hosts"}}},
+            "spec.job.nodeSelector",
+            "worker pods are placed by the Project (spec.defaults.jobPlacement)",
+        ),
+        (
+            {"job": {"tolerations": [{"operator": "Exists"}]}},
+            "spec.job.tolerations",
+            "worker pods are placed by the Project (spec.defaults.jobPlacement)",
+        ),
     ],
     ids=[
         "source-is-target",
@@ -228,6 +238,8 @@ def test_a_sqlite_connection_is_refused_in_the_cluster_and_points_to_ferry_run(
         "schema-and-schemas",
         "schemas-and-target-schema",
         "mapping-of-unlisted-schema",
+        "node-selector",
+        "tolerations",
     ],
 )
 def test_invalid_migration_is_rejected(

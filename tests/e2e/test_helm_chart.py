@@ -36,7 +36,7 @@ def by_kind_name(objects: list[dict[str, Any]]) -> dict[tuple[str, str], dict[st
 def install_manifests() -> dict[tuple[str, str], dict[str, Any]]:
     objects = []
     for path in sorted(INSTALL.rglob("*.yaml")):
-        if path.name != "kustomization.yaml":
+        if path.name != "kustomization.yaml" and path.parent.name != "kustomizeconfig":
             objects += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
     return by_kind_name(objects)
 
@@ -148,3 +148,51 @@ def test_replicas_and_leader_election() -> None:
         capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert refused.returncode != 0 and "needs operator.leaderElection.enabled" in refused.stderr
+
+
+def test_image_digest_wins_over_the_tag_for_the_operator_and_the_workers() -> None:
+    digest = "sha256:" + "cd" * 32
+    objects = render("platform", "image.tag=9.9.9", f"image.digest={digest}")
+    [container] = next(o for o in objects if o["kind"] == "Deployment")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    assert container["image"] == f"ghcr.io/ferry-dev/ferry@{digest}"
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["FERRY_WORKER_IMAGE"] == f"ghcr.io/ferry-dev/ferry@{digest}"
+
+
+def test_network_policies_render_as_shipped_and_switch_off() -> None:
+    install = install_manifests()[("NetworkPolicy", "ferry-operator")]
+    objects = render("platform")
+    [operator] = [o for o in objects if o["kind"] == "NetworkPolicy"]
+    assert operator["metadata"]["namespace"] == "platform"
+    for field in ("policyTypes", "ingress", "egress"):
+        assert operator["spec"][field] == install["spec"][field], field
+    deployment = next(o for o in objects if o["kind"] == "Deployment")
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    assert operator["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()
+
+    # Worker policies per Project namespace, the shipped file's rules; narrowed peers.
+    shipped = yaml.safe_load((REPO / "manifests" / "network-policies" / "ferry-workers.yaml").read_text())
+    peer = {"ipBlock": {"cidr": "10.20.0.0/16"}}
+    objects = render(
+        "platform", "networkPolicy.workerNamespaces={team-a,team-b}",
+        "networkPolicy.databases.to[0].ipBlock.cidr=10.20.0.0/16", "metrics.enabled=false",
+    )  # fmt: skip
+    policies = {
+        (o["metadata"]["namespace"], o["metadata"]["name"]): o
+        for o in objects
+        if o["kind"] == "NetworkPolicy"
+    }
+    assert set(policies) == {
+        ("platform", "ferry-operator"),
+        ("team-a", "ferry-workers"),
+        ("team-b", "ferry-workers"),
+    }
+    worker = policies[("team-a", "ferry-workers")]["spec"]
+    assert worker["podSelector"] == shipped["spec"]["podSelector"] and "ingress" not in worker
+    assert worker["egress"][:2] == shipped["spec"]["egress"][:2]
+    assert worker["egress"][2] == {**shipped["spec"]["egress"][2], "to": [peer]}
+    assert policies[("platform", "ferry-operator")]["spec"]["ingress"] == []  # no metrics: nothing in
+
+    assert not [o for o in render("platform", "networkPolicy.enabled=false") if o["kind"] == "NetworkPolicy"]

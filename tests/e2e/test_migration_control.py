@@ -24,6 +24,7 @@ from e2e.migration_helpers import (
 from ferry.api.kinds import GROUP, VERSION
 from harness.databases import Database
 from harness.datasets import add_generated_table
+from harness.kube import hand_to_project
 from harness.operator_process import OperatorProcess
 from harness.podrunner import PodRunner
 
@@ -117,6 +118,7 @@ def test_project_defaults_fill_what_the_migration_omits(
     kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
     pg_source: Database, pg_db2: Database,
 ) -> None:  # fmt: skip
+    hand_to_project(kube_api, namespace, namespace)  # the test's namespace exists before the Project
     objects = client.CustomObjectsApi(kube_api)
     objects.create_cluster_custom_object(
         GROUP, VERSION, "projects",

@@ -28,7 +28,7 @@ from ferry.api.kinds import GROUP, VERSION
 from harness.controlplane import ControlPlane
 from harness.databases import Database
 from harness.datasets import load_chinook
-from harness.kube import wait_for
+from harness.kube import hand_to_project, wait_for
 from harness.operator_process import OperatorProcess
 from harness.podrunner import PodRunner
 
@@ -43,6 +43,7 @@ def test_project_policy_stalls_a_migration_until_the_spec_complies(
     kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
     pg_source: Database, pg_db2: Database,
 ) -> None:  # fmt: skip
+    hand_to_project(kube_api, namespace, namespace)  # the test's namespace exists before the Project
     client.CustomObjectsApi(kube_api).create_cluster_custom_object(
         GROUP, VERSION, "projects",
         {"apiVersion": f"{GROUP}/{VERSION}", "kind": "Project", "metadata": {"name": namespace},
@@ -199,6 +200,7 @@ def test_two_verified_approvers_other_than_the_author_are_needed(
     """A Project's rule `approvals: {required: 2, allowAuthor: false}`: the author's own approval
     does not count, the first approver's does but is not enough, the second one runs the plan.
     The Project's webhook hears that it waits for approval and that it succeeded."""
+    hand_to_project(kube_api, namespace, namespace)  # the test's namespace exists before the Project
     members = [{"kind": "User", "name": user, "role": "approver"} for user in ("alice", "bob")]
     hook = WebhookReceiver().start()  # a stand-in for Slack: records what is POSTed to it
     client.CoreV1Api(kube_api).create_namespaced_secret(

@@ -287,6 +287,11 @@ class ControlPlane:
             "--advertise-address=127.0.0.1",
             f"--service-cluster-ip-range={SERVICE_CLUSTER_IP_RANGE}",
             "--authorization-mode=RBAC",
+            # On top of the default set (NamespaceLifecycle, ServiceAccount, ResourceQuota,
+            # LimitRanger, PodSecurity, ValidatingAdmissionPolicy, ...), the plugins production
+            # clusters add: OwnerReferencesPermissionEnforcement makes a Job's blockOwnerDeletion
+            # owner reference need `update` on migrations/finalizers; NodeRestriction limits kubelets.
+            "--enable-admission-plugins=OwnerReferencesPermissionEnforcement,NodeRestriction",
             f"--token-auth-file={token_file}",
             f"--client-ca-file={self._pki.ca_cert}",
             f"--service-account-issuer={self.server}",

@@ -124,3 +124,9 @@ def wait_for_job_condition(api: client.ApiClient, namespace: str, name: str, tim
 
 def custom_objects(api: client.ApiClient) -> client.CustomObjectsApi:
     return client.CustomObjectsApi(api)
+
+
+def hand_to_project(api: client.ApiClient, namespace: str, project: str) -> None:
+    """Label an existing namespace `ferry.dev/project=<project>`, so that Project may own it:
+    Projects never adopt a namespace that exists without Ferry's label."""
+    client.CoreV1Api(api).patch_namespace(namespace, {"metadata": {"labels": {"ferry.dev/project": project}}})

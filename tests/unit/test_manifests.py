@@ -23,7 +23,7 @@ from ferry.api.migration import MigrationSpec
 from ferry.cli.main import build_parser
 from ferry.kube.election_settings import DEFAULT_LEASE_NAME
 from ferry.kube.project_objects import ROLE_CLUSTERROLES
-from ferry.kube.worker_job import secret_keys_needed
+from ferry.kube.worker_job import secret_keys_needed, worker_labels
 from ferry.kube.worker_rbac import WorkerIdentity, build_worker_role
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,7 +34,7 @@ CHART = REPO / "charts" / "ferry"
 # What the operator's code does with the API: (apiGroup, resource, verb, resourceName or None).
 # Keep in step with ferry.controllers, ferry.services and ferry.kube; the ClusterRole must cover it.
 OPERATOR_USES: list[tuple[str, str, str, str | None]] = [
-    # kopf: list/watch the three kinds, patch finalizers and its annotations.
+    # kopf: get/list/watch the three kinds, patch finalizers and its annotations (never PUT).
     *[
         ("ferry.dev", kind, verb, None)
         for kind in ("databaseconnections", "migrations", "projects")
@@ -46,17 +46,16 @@ OPERATOR_USES: list[tuple[str, str, str, str | None]] = [
         for kind in ("databaseconnections", "migrations", "projects")
         for verb in ("get", "patch")
     ],
+    # A Job's blockOwnerDeletion owner reference (OwnerReferencesPermissionEnforcement).
+    ("ferry.dev", "migrations/finalizers", "update", None),
     # kopf resolves resources from CRDs at startup.
-    ("apiextensions.k8s.io", "customresourcedefinitions", "list", None),
-    ("apiextensions.k8s.io", "customresourcedefinitions", "watch", None),
+    *[("apiextensions.k8s.io", "customresourcedefinitions", verb, None) for verb in ("get", "list", "watch")],
     # Connection probes read the Secrets they name, and their metadata to notice a change.
     ("", "secrets", "get", None),
-    # Worker Jobs: create, read, suspend/resume by patch, delete on rollback and retry.
-    *[("batch", "jobs", verb, None) for verb in ("create", "get", "list", "watch", "patch", "delete")],
-    ("", "pods", "get", None),
-    ("", "pods", "list", None),
-    # kopf.event / kopf.info post core/v1 Events.
-    ("", "events", "create", None),
+    # Worker Jobs: create (or adopt after a restart), read, suspend/resume by patch.
+    *[("batch", "jobs", verb, None) for verb in ("create", "get", "patch")],
+    # kopf.event / kopf.info and ferry.kube.events post Events (POST only).
+    *[(group, "events", "create", None) for group in ("", "events.k8s.io")],
     # Worker ServiceAccount/Role/RoleBinding by server-side apply (patch, create when absent).
     *[
         (group, res, verb, None)
@@ -69,11 +68,17 @@ OPERATOR_USES: list[tuple[str, str, str, str | None]] = [
         for verb in ("create", "patch", "list", "delete")
     ],
     *[("rbac.authorization.k8s.io", "clusterroles", "bind", role) for role in ROLE_CLUSTERROLES.values()],
-    # Project namespaces: read the owner label, apply (create/patch).
-    *[("", "namespaces", verb, None) for verb in ("get", "create", "patch")],
+    # Project namespaces: read the owner label, apply (create/patch); kopf lists and watches them.
+    *[("", "namespaces", verb, None) for verb in ("get", "list", "watch", "create", "patch")],
     *[("", "resourcequotas", verb, None) for verb in ("create", "patch")],
     # The plan ConfigMap beside each Migration and the run report, by server-side apply.
     *[("", "configmaps", verb, None) for verb in ("get", "list", "create", "patch")],
+    # A plan's MigrationApprovals, counted only while the policy that verifies approvers is bound.
+    ("ferry.dev", "migrationapprovals", "list", None),
+    *[
+        ("admissionregistration.k8s.io", resource, "get", "ferry-verified-approvals")
+        for resource in ("validatingadmissionpolicies", "validatingadmissionpolicybindings")
+    ],
 ]
 
 # What the operator does in its own namespace: leader election on the Lease `ferry-operator`
@@ -151,6 +156,8 @@ def permissions(rules: list[dict[str, Any]]) -> set[tuple[str, str, str, str | N
 
 @pytest.mark.parametrize("path", sorted(MANIFESTS.rglob("*.yaml")), ids=lambda p: str(p.relative_to(REPO)))
 def test_every_manifest_parses_into_named_objects(path: Path) -> None:
+    if path.parent.name == "kustomizeconfig":  # kustomize transformer configuration, not objects
+        return
     for doc in load_docs(path):
         if doc.get("kind") == "Kustomization":
             continue
@@ -160,7 +167,7 @@ def test_every_manifest_parses_into_named_objects(path: Path) -> None:
 def test_kustomization_lists_every_install_file() -> None:
     kustomization = yaml.safe_load((INSTALL / "kustomization.yaml").read_text())
     on_disk = {str(p.relative_to(INSTALL)) for p in INSTALL.rglob("*.yaml")} - {"kustomization.yaml"}
-    assert set(kustomization["resources"]) == on_disk
+    assert set(kustomization["resources"]) | set(kustomization["configurations"]) == on_disk
     assert kustomization["namespace"] == "ferry-system"
 
 
@@ -212,6 +219,13 @@ def test_operator_cluster_role_covers_what_the_operator_does() -> None:
     rules = find(install_objects(), "ClusterRole", "ferry-operator")["rules"]
     missing = [use for use in OPERATOR_USES if not covers(rules, *use)]
     assert missing == []
+
+
+def test_operator_cluster_role_grants_nothing_the_operator_does_not_use() -> None:
+    """No pods, no PUT (`update`) on Ferry's kinds, no Job list/watch/delete: each verb is a call."""
+    rules = find(install_objects(), "ClusterRole", "ferry-operator")["rules"]
+    assert permissions(rules) == set(OPERATOR_USES)
+    assert not any(resource == "pods" for _, resource, _, _ in permissions(rules))
 
 
 def test_leader_election_role_covers_the_lease_and_nothing_else_in_the_operator_namespace() -> None:
@@ -446,3 +460,55 @@ def test_kustomize_renders_the_install_base() -> None:
     for obj in objects:
         if obj["kind"] in {"Deployment", "Service", "ServiceAccount", "Role", "RoleBinding"}:
             assert obj["metadata"]["namespace"] == "ferry-system"
+
+
+DIGEST = "sha256:" + "ab" * 32
+EGRESS_PORTS = {("UDP", 53), ("TCP", 53), ("TCP", 443), ("TCP", 6443), ("TCP", 5432), ("TCP", 3306)}
+
+
+def _ports(rules: list[dict[str, Any]]) -> set[tuple[str, int]]:
+    return {(p["protocol"], p["port"]) for rule in rules for p in rule["ports"]}
+
+
+def test_operator_network_policy_admits_only_metrics_and_reaches_only_dns_api_and_databases() -> None:
+    objects = install_objects()
+    policy = find(objects, "NetworkPolicy", "ferry-operator")
+    pod_labels = find(objects, "Deployment", "ferry-operator")["spec"]["template"]["metadata"]["labels"]
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= pod_labels.items()
+    assert sorted(policy["spec"]["policyTypes"]) == ["Egress", "Ingress"]
+    assert _ports(policy["spec"]["ingress"]) == {("TCP", 8080)}  # the metrics port, nothing else
+    assert _ports(policy["spec"]["egress"]) == EGRESS_PORTS
+
+
+def test_worker_network_policy_selects_worker_pods_admits_nothing_and_reaches_the_same() -> None:
+    [policy] = load_docs(MANIFESTS / "network-policies" / "ferry-workers.yaml")
+    assert "namespace" not in policy["metadata"]  # applied per Project namespace
+    labels = worker_labels("orders", 1)
+    assert policy["spec"]["podSelector"]["matchLabels"].items() <= labels.items()
+    assert sorted(policy["spec"]["policyTypes"]) == ["Egress", "Ingress"]
+    assert "ingress" not in policy["spec"]  # Ingress isolated with no rule: nothing gets in
+    assert _ports(policy["spec"]["egress"]) == EGRESS_PORTS
+
+
+def test_an_overlay_pins_the_operator_and_worker_image_by_digest(tmp_path: Path) -> None:
+    kubectl = _kubectl()
+    if kubectl is None:
+        pytest.skip("no kubectl to run kustomize")
+    overlay = tmp_path / "release"
+    overlay.mkdir()
+    (overlay / "kustomization.yaml").write_text(
+        yaml.safe_dump(
+            {
+                "resources": [os.path.relpath(INSTALL, overlay)],
+                "images": [{"name": "ghcr.io/ferry-dev/ferry", "digest": DIGEST}],
+            }
+        )
+    )
+    rendered = subprocess.run(
+        [kubectl, "kustomize", str(overlay)], check=True, capture_output=True, text=True, timeout=60
+    ).stdout
+    deployment = next(d for d in yaml.safe_load_all(rendered) if d and d["kind"] == "Deployment")
+    [container] = deployment["spec"]["template"]["spec"]["containers"]
+    assert container["image"] == f"ghcr.io/ferry-dev/ferry@{DIGEST}"
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert env["FERRY_WORKER_IMAGE"] == f"ghcr.io/ferry-dev/ferry@{DIGEST}"  # workers pinned as well

@@ -13,8 +13,13 @@ app.kubernetes.io/name: ferry-operator
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
+{{- /* By digest when image.digest is set (it wins over the tag), else by tag. */ -}}
 {{- define "ferry.image" -}}
+{{- if .Values.image.digest -}}
+{{ .Values.image.repository }}@{{ .Values.image.digest }}
+{{- else -}}
 {{ .Values.image.repository }}:{{ .Values.image.tag | default .Chart.AppVersion }}
+{{- end -}}
 {{- end }}
 
 {{- define "ferry.serviceAccountName" -}}

@@ -16,8 +16,8 @@ STALLED: Final = "Stalled"
 # DatabaseConnection reasons.
 CONNECTED: Final = "Connected"
 PROBING: Final = "Probing"
-SECRET_NOT_FOUND: Final = "SecretNotFound"
-SECRET_KEY_MISSING: Final = "SecretKeyMissing"
+SECRET_NOT_FOUND: Final = "SecretNotFound"  # noqa: S105 (a condition reason, not a password)
+SECRET_KEY_MISSING: Final = "SecretKeyMissing"  # noqa: S105 (a condition reason, not a password)
 AUTHENTICATION_FAILED: Final = "AuthenticationFailed"
 DATABASE_NOT_FOUND: Final = "DatabaseNotFound"
 UNREACHABLE: Final = "Unreachable"
@@ -62,14 +62,15 @@ CAPTURE_HEALTHY: Final = "CaptureHealthy"  # also the condition type: the source
 # Project reasons.
 NAMESPACE_READY: Final = "NamespaceReady"
 NAMESPACE_OWNED_ELSEWHERE: Final = "NamespaceOwnedElsewhere"
+NAMESPACE_NOT_FERRYS: Final = "NamespaceNotFerrys"
 RECONCILED: Final = "Reconciled"
 
 # DatabaseConnection reasons (appended).
-SECRET_UNREADABLE: Final = "SecretUnreadable"
+SECRET_UNREADABLE: Final = "SecretUnreadable"  # noqa: S105 (a condition reason, not a password)
 
 # DatabaseConnection reasons of the Project's connection rules (policy.connections) and of the
 # drivers' refusal to send a password in clear text. The first two stall: only a change of the
 # connection or of the Project's rules helps, and no network connection was opened.
 HOST_NOT_ALLOWED: Final = "HostNotAllowed"
-SECRET_NOT_ALLOWED: Final = "SecretNotAllowed"
-CLEARTEXT_PASSWORD_REFUSED: Final = "CleartextPasswordRefused"
+SECRET_NOT_ALLOWED: Final = "SecretNotAllowed"  # noqa: S105 (a condition reason, not a password)
+CLEARTEXT_PASSWORD_REFUSED: Final = "CleartextPasswordRefused"  # noqa: S105 (a condition reason, not a password)

@@ -28,7 +28,7 @@ class CredentialsSecretRef(ApiModel):
 
     name: ObjectName
     username_key: KeyName = "username"
-    password_key: KeyName = "password"
+    password_key: KeyName = "password"  # noqa: S105 (the name of a Secret key, not a password)
 
 
 class UrlSecretRef(ApiModel):

@@ -18,7 +18,7 @@ from pydantic import Field
 
 from ferry.api import conditions as c
 from ferry.api.base import ConditionedStatus, StatusModel
-from ferry.api.resources import ResourceRequirements
+from ferry.api.resources import JobPlacement, ResourceRequirements
 
 
 class Phase(StrEnum):
@@ -246,6 +246,9 @@ class EffectiveSettings(StatusModel):
         default=None, description="Copy rate limit (all workers); unset: none."
     )
     bytes_per_second: int | None = Field(default=None, description="Copy byte-rate limit (all workers).")
+    job_placement: JobPlacement | None = Field(
+        default=None, description="The Project's worker placement (its defaults.jobPlacement)."
+    )
     from_project: list[str] = Field(
         default_factory=list, description="Fields whose value came from the Project's defaults."
     )

@@ -10,7 +10,7 @@ from pydantic import Field
 from ferry.api.base import ApiModel, ConditionedStatus, ObjectName, StatusModel
 from ferry.api.migration_operations import Throttle
 from ferry.api.project_notifications import Notification
-from ferry.api.resources import ResourceRequirements
+from ferry.api.resources import JobPlacement, ResourceRequirements
 
 
 class MemberKind(StrEnum):
@@ -56,9 +56,18 @@ class Quota(ApiModel):
 class ProjectDefaults(ApiModel):
     batch_size: int | None = Field(default=None, ge=1, le=10_000_000)
     parallelism: int | None = Field(default=None, ge=1, le=64)
-    job_resources: ResourceRequirements | None = None
+    job_resources: ResourceRequirements | None = Field(
+        default=None,
+        description="Worker pod resources when a Migration sets none. Unset: Ferry's (requests "
+        "100m CPU and 256Mi, limits 1 CPU and 512Mi); `{}`: none.",
+    )
     throttle: Throttle | None = Field(
         default=None, description="Copy rate limits for Migrations that set none (copy.throttle)."
+    )
+    job_placement: JobPlacement | None = Field(
+        default=None,
+        description="Node selector and tolerations of every worker pod of the project. Not a default a "
+        "Migration may override: Migrations cannot place pods (spec.job.nodeSelector is refused).",
     )
     row_count_validation: bool | None = None
     checksum_validation: bool | None = None

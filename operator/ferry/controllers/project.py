@@ -18,6 +18,7 @@ from ferry.kube.project_objects import (
     build_namespace,
     build_resource_quota,
     build_role_bindings,
+    namespace_refusal,
     project_namespace,
 )
 from ferry.kube.run_report import read_reports
@@ -44,11 +45,12 @@ def reconcile_project(
     status.namespace = namespace
     status.observed_generation = generation
     owner = _namespace_owner(client.CoreV1Api(api), namespace)
-    if owner not in (None, "", name):
-        message = f'namespace "{namespace}" belongs to Project "{owner}"'
-        status.set_condition(c.READY, "False", c.NAMESPACE_OWNED_ELSEWHERE, message, generation)
-        status.set_condition(c.STALLED, "True", c.NAMESPACE_OWNED_ELSEWHERE, message, generation)
-        status.set_condition(c.RECONCILING, "False", c.NAMESPACE_OWNED_ELSEWHERE, "", generation)
+    refusal = namespace_refusal(name, namespace, owner)
+    if refusal is not None:
+        reason, message = refusal
+        status.set_condition(c.READY, "False", reason, message, generation)
+        status.set_condition(c.STALLED, "True", reason, message, generation)
+        status.set_condition(c.RECONCILING, "False", reason, "", generation)
         return
     server_side_apply(api, build_namespace(name, namespace))
     bindings = build_role_bindings(name, uid, namespace, spec)

@@ -29,7 +29,7 @@ def load_api_client(
 
 def current_namespace(kubeconfig: str | None = None) -> str:
     """The namespace of the kubeconfig's current context, or of the pod's ServiceAccount."""
-    token_ns = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"
+    token_ns = "/var/run/secrets/kubernetes.io/serviceaccount/namespace"  # noqa: S105 (a path, not a token)
     if os.path.exists(token_ns) and not os.environ.get("KUBECONFIG"):
         with open(token_ns) as fh:
             return fh.read().strip()

@@ -1,9 +1,11 @@
-"""Pure builders of the objects a Project owns: its namespace, RoleBindings and ResourceQuota."""
+"""Pure builders of the objects a Project owns (its namespace, RoleBindings and ResourceQuota),
+and the rule for which namespace it may own."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from ferry.api import conditions as c
 from ferry.api.kinds import API_VERSION, GROUP, PROJECT
 from ferry.api.project import Member, MemberKind, ProjectSpec
 
@@ -15,6 +17,26 @@ ROLE_CLUSTERROLES = {
     "editor": "ferry-editor",
     "viewer": "ferry-viewer",
 }
+
+
+# Namespaces a Project never takes, labelled or not: the cluster's own.
+RESERVED_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+def namespace_refusal(project: str, namespace: str, owner: str | None) -> tuple[str, str] | None:
+    """Why the Project must not take the namespace, or None. A Project creates its namespace, or
+    takes one its label hands to it; it never adopts a namespace that exists without Ferry's
+    label (kube-system, another team's), since binding members there would give them access."""
+    if namespace in RESERVED_NAMESPACES or namespace.startswith("kube-"):
+        return c.NAMESPACE_NOT_FERRYS, f'namespace "{namespace}" is reserved for the cluster; choose another'
+    if owner is None or owner == project:
+        return None
+    if owner:
+        return c.NAMESPACE_OWNED_ELSEWHERE, f'namespace "{namespace}" belongs to Project "{owner}"'
+    return c.NAMESPACE_NOT_FERRYS, (
+        f'namespace "{namespace}" exists and was not created by Ferry; to hand it to this Project, '
+        f"label it {PROJECT_LABEL}={project} (kubectl label namespace {namespace} {PROJECT_LABEL}={project})"
+    )
 
 
 def project_labels(project: str) -> dict[str, str]:

@@ -34,7 +34,8 @@ class _Handler(BaseHTTPRequestHandler):
 class StandbyHealth:
     """Serves `GET /healthz` (200) from a daemon thread until `stop()`."""
 
-    def __init__(self, port: int, addr: str = "0.0.0.0") -> None:
+    # The kubelet probes the pod IP; the NetworkPolicy, not the bind address, limits who connects.
+    def __init__(self, port: int, addr: str = "0.0.0.0") -> None:  # noqa: S104
         self._server = ThreadingHTTPServer((addr, port), _Handler)  # SO_REUSEADDR: kopf rebinds at once
         self._server.daemon_threads = True
         self._thread = threading.Thread(

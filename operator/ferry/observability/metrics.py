@@ -171,6 +171,7 @@ def record_leadership(leading: bool) -> None:
 # --- Serving -------------------------------------------------------------------------------
 
 
-def serve_metrics(port: int, addr: str = "0.0.0.0") -> None:
+# Prometheus scrapes the pod IP; the NetworkPolicy (metrics port only) limits who connects.
+def serve_metrics(port: int, addr: str = "0.0.0.0") -> None:  # noqa: S104
     """Expose /metrics on `addr:port` from a background thread."""
     start_http_server(port, addr)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
+import urllib.parse
 from collections import OrderedDict
 from collections.abc import Iterable
 
@@ -63,7 +64,14 @@ class SecretRegistry:
     def register(self, value: str | None) -> None:
         if not value or len(value) < MIN_SECRET_LENGTH:
             return
-        forms = {value, base64.b64encode(value.encode()).decode()}
+        # As written, base64 (a Secret's data, a basic-auth header) and URL-encoded (a password
+        # in a DSN or query string quotes its `@`, `/`, `%`, spaces).
+        forms = {
+            value,
+            base64.b64encode(value.encode()).decode(),
+            urllib.parse.quote(value, safe=""),
+            urllib.parse.quote_plus(value, safe=""),
+        }
         # A PEM block is logged line by line at worst; register its body lines too.
         if "-----BEGIN" in value:
             forms.update(line for line in value.splitlines() if len(line) >= 16 and "-----" not in line)

@@ -13,6 +13,7 @@ from typing import TypeVar
 from ferry.api.migration import EffectiveSettings, MigrationSpec
 from ferry.api.migration_operations import Throttle
 from ferry.api.project import ProjectDefaults, ProjectPolicy
+from ferry.api.resources import DEFAULT_JOB_RESOURCES, JobPlacement
 
 T = TypeVar("T")
 
@@ -74,7 +75,10 @@ def effective_settings(
             spec.job.resources,
             defaults.job_resources,
             "job.resources",
-        ),
+        )
+        or DEFAULT_JOB_RESOURCES,
+        # Always the Project's: a Migration's own placement is refused (ferry.services.policy).
+        job_placement=pick(False, JobPlacement(), defaults.job_placement, "job.placement"),
         rows_per_second=throttle.rows_per_second,
         bytes_per_second=throttle.bytes_per_second,
         from_project=from_project,
@@ -112,3 +116,14 @@ def effective_spec(
 ) -> tuple[MigrationSpec, EffectiveSettings]:
     settings = effective_settings(spec, defaults, policy)
     return apply_effective(spec, settings), settings
+
+
+def with_project_placement(spec: MigrationSpec, effective: EffectiveSettings | None) -> MigrationSpec:
+    """`spec` with its worker pods placed where the Project says (`effective.jobPlacement`):
+    nowhere in particular when it says nothing. The Migration's own nodeSelector and
+    tolerations never reach a pod; the policy refuses them before any Job is made."""
+    placed = (effective.job_placement if effective else None) or JobPlacement()
+    job = spec.job.model_copy(
+        update={"node_selector": placed.node_selector, "tolerations": placed.tolerations}
+    )
+    return spec.model_copy(update={"job": job})

@@ -33,6 +33,7 @@ from ferry.observability.errors import describe, first_line
 from ferry.schema import ApplyError, OpKind
 from ferry.services import following
 from ferry.services.approvals import Tally, tally
+from ferry.services.attempts import attempt_refusal
 from ferry.services.effective import apply_effective, effective_spec
 from ferry.services.fk_deferral import RestoreError
 from ferry.services.gate import Verdict, check_spec, decide
@@ -300,13 +301,16 @@ class MigrationReconciler:
             if self.ports.now() < _parse_time(st.next_attempt_time):
                 return
             st.next_attempt_time = None
+            if self._attempt_refused(ctx, spec, out):
+                return
             st.job_name = following.create_job(self.ports, ctx, spec)
             out.emit(following.back_to_work(ctx, f"attempt {st.attempts}: "))
             return
         job = self.ports.job_state(ctx.namespace, st.job_name)
         if job == JobState.MISSING:
             # Deleted behind our back (or never created before a restart): recreate the same attempt.
-            st.job_name = following.create_job(self.ports, ctx, spec)
+            if not self._attempt_refused(ctx, spec, out):
+                st.job_name = following.create_job(self.ports, ctx, spec)
             return
         assert st.job_name is not None  # a Job exists, so it has a name
         window = window_state(spec.schedule.windows, self.ports.now())
@@ -336,6 +340,13 @@ class MigrationReconciler:
             self._job_failed(ctx, spec, out)
         elif follower:
             following.watch(self.ports, ctx, spec, out)
+
+    def _attempt_refused(self, ctx: MigrationContext, spec: MigrationSpec, out: Outcome) -> bool:
+        """The Project's policy, checked again before every Job attempt (ferry.services.attempts)."""
+        refusal = attempt_refusal(self.ports, ctx.namespace, spec, ctx.status.attempts)
+        if refusal is not None:
+            self._fail(ctx, spec, out, refusal.reason, refusal.message)
+        return refusal is not None
 
     def _job_failed(self, ctx: MigrationContext, spec: MigrationSpec, out: Outcome) -> None:
         st = ctx.status

@@ -34,6 +34,13 @@ def policy_violations(spec: MigrationSpec, policy: ProjectPolicy, parallelism: i
         filtered = [o.name for o in spec.tables.overrides if o.where]
         if filtered:
             problems.append(f"raw SQL filters are not allowed by the project (tables: {', '.join(filtered)})")
+    # Refused at admission too (the CRD's rules); an object admitted before them gets here.
+    for name, value in (("nodeSelector", spec.job.node_selector), ("tolerations", spec.job.tolerations)):
+        if value:
+            problems.append(
+                f"spec.job.{name} is not allowed: worker pods are placed by the Project "
+                "(spec.defaults.jobPlacement); remove it"
+            )
     if parallelism > policy.max_parallelism:
         problems.append(
             f"parallelism {parallelism} exceeds the project's maxParallelism {policy.max_parallelism}"

@@ -11,10 +11,12 @@ from kubernetes.client.exceptions import ApiException
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.kinds import DATABASE_CONNECTION
 from ferry.api.migration import MigrationSpec, MigrationStatus
+from ferry.api.resources import DEFAULT_JOB_RESOURCES
 from ferry.kube.apply import server_side_apply
 from ferry.kube.status import get_object
 from ferry.kube.worker_job import JobInputs, build_follower_job, build_worker_job
 from ferry.kube.worker_rbac import WorkerIdentity, build_worker_rbac, worker_name
+from ferry.services.effective import with_project_placement
 
 DEFAULT_IMAGE = "ghcr.io/ferry-dev/ferry:0.1.0"
 
@@ -36,6 +38,7 @@ def _job_inputs(
 ) -> JobInputs:
     """What the copy and the follower Job builders share: the Migration, its two connections
     (read from the API, as the plan used them), the attempt, the plan and the pod's identity."""
+    spec = with_project_placement(spec, status.effective)
     source = get_object(api, DATABASE_CONNECTION, namespace, spec.source.connection_ref.name)
     target = get_object(api, DATABASE_CONNECTION, namespace, spec.target.connection_ref.name)
     return JobInputs(
@@ -52,7 +55,8 @@ def _job_inputs(
         selection_hash=status.plan.selection_hash or "" if status.plan else "",
         image=spec.job.image or os.environ.get("FERRY_WORKER_IMAGE", DEFAULT_IMAGE),
         service_account=spec.job.service_account_name or worker_name(name),
-        resources=spec.job.resources,
+        # A status recorded before Ferry had defaults holds none: the pod still gets them.
+        resources=spec.job.resources or DEFAULT_JOB_RESOURCES,
     )
 
 

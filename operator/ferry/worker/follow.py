@@ -51,7 +51,7 @@ from ferry.observability.redaction import redact
 from ferry.schema import TableMapping
 from ferry.services.endpoints import endpoint_for
 from ferry.services.planning import source_mappings
-from ferry.worker.main import selection_refusal
+from ferry.worker.main import plan_refusal, selection_refusal
 from ferry.worker.setup import EXIT_SIGTERM, WorkerEnv, WorkerInputs, exit_on_sigterm, load_inputs
 
 EXIT_CUT_OVER = 0
@@ -167,7 +167,9 @@ async def follow_changes(
 async def run_follow(env: WorkerEnv, inputs: WorkerInputs, reporter: ReplicationReporter) -> bool:
     """Follow until the cutover (True) or SIGTERM (False); raises what the follower raised."""
     mappings = source_mappings(inputs.spec, inputs.source, inputs.target)
-    refusal = selection_refusal(mappings, os.environ.get("FERRY_SELECTION_HASH", ""))
+    refusal = plan_refusal(os.environ.get("FERRY_PLAN_HASH", ""), inputs.plan_hash) or selection_refusal(
+        mappings, os.environ.get("FERRY_SELECTION_HASH", "")
+    )
     if refusal is not None:
         raise RuntimeError(refusal)
     stopping = asyncio.Event()

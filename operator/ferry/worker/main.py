@@ -69,7 +69,9 @@ def run_worker(env: WorkerEnv) -> int:
             message=message,
         )
 
-    refusal = selection_refusal(share.mappings, os.environ.get("FERRY_SELECTION_HASH", ""))
+    refusal = plan_refusal(os.environ.get("FERRY_PLAN_HASH", ""), inputs.plan_hash) or selection_refusal(
+        share.mappings, os.environ.get("FERRY_SELECTION_HASH", "")
+    )
     if refusal is not None:
         reporter.report(snapshot(WorkerState.FAILED, refusal))
         log.error("worker refused", reason=refusal)
@@ -93,6 +95,20 @@ def run_worker(env: WorkerEnv) -> int:
     reporter.report(snapshot(WorkerState.SUSPENDED, message))
     log.info("worker stopped", rows=results.rows_copied)
     return EXIT_SIGTERM
+
+
+def plan_refusal(job_plan: str, current_plan: str) -> str | None:
+    """Why this worker must not write: its Job was created for another plan than the Migration's
+    current one (the Migration was planned again, and maybe approved again, since). A Job left
+    over from an earlier plan, or one made by hand, must not copy under a plan nobody approved.
+    None when they match, or when the Job names no plan (one created before plans were hashed)."""
+    if not job_plan or job_plan == current_plan:
+        return None
+    now = current_plan[:12] or "none"
+    return (
+        f"this Job was created for plan {job_plan[:12]}, but the Migration's plan is now {now} "
+        "(planned again since); nothing was copied by this worker"
+    )
 
 
 def selection_refusal(mappings: Sequence[TableMapping], approved: str) -> str | None:

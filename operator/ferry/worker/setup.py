@@ -56,6 +56,9 @@ class WorkerInputs:
     spec: MigrationSpec
     source: Side
     target: Side
+    # The hash of the Migration's plan as it is now (status.plan.hash); the Job carries the one
+    # it was created for (FERRY_PLAN_HASH), and a worker refuses to write when they differ.
+    plan_hash: str = ""
 
 
 def load_inputs(env: WorkerEnv) -> WorkerInputs:
@@ -66,7 +69,8 @@ def load_inputs(env: WorkerEnv) -> WorkerInputs:
     # this process writes, whatever error text quotes them.
     REGISTRY.register_all(secrets.values())
     migration = get_object(api, MIGRATION, env.namespace, env.name)
-    effective = MigrationStatus.model_validate(migration.get("status") or {}).effective
+    status = MigrationStatus.model_validate(migration.get("status") or {})
+    effective = status.effective
     spec = apply_effective(MigrationSpec.model_validate(migration["spec"]), effective)
 
     def side(name: str) -> Side:
@@ -76,7 +80,8 @@ def load_inputs(env: WorkerEnv) -> WorkerInputs:
         return Side(conn, resolve_credentials(conn, secrets))
 
     source, target = side(spec.source.connection_ref.name), side(spec.target.connection_ref.name)
-    return WorkerInputs(api, secrets, spec, source, target)
+    plan_hash = status.plan.hash or "" if status.plan else ""
+    return WorkerInputs(api, secrets, spec, source, target, plan_hash)
 
 
 def exit_on_sigterm() -> None:

@@ -43,6 +43,13 @@ def test_registered_values_and_their_base64_are_masked_anywhere() -> None:
     assert "correct horse" not in out and "Y29ycmVjdCBob3JzZSBiYXR0ZXJ5" not in out
 
 
+def test_registered_values_are_masked_url_encoded_too() -> None:
+    register_secret("p@ss w/rd%1")
+    # No `user:…@` or `password=` around them: only the registered forms can catch these.
+    out = redact("rejected p%40ss%20w%2Frd%251 and p%40ss+w%2Frd%251 at db:5432")
+    assert "p%40ss" not in out and "w%2Frd" not in out and out.endswith("at db:5432"), out
+
+
 def test_usernames_and_hosts_stay_readable() -> None:
     text = 'password authentication failed for user "app" at db.example:5432'
     assert redact(text) == text

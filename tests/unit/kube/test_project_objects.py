@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from ferry.api import conditions as c
 from ferry.api.project import ProjectSpec
 from ferry.kube.project_objects import (
     build_namespace,
     build_resource_quota,
     build_role_bindings,
+    namespace_refusal,
     project_namespace,
 )
 
@@ -52,3 +54,27 @@ def test_quota_only_for_the_limits_given() -> None:
     quota = build_resource_quota("shop", "u", "shop", _spec(quota={"maxJobs": 4, "memory": "8Gi"}))
     assert quota is not None
     assert quota["spec"]["hard"] == {"count/jobs.batch": "4", "requests.memory": "8Gi"}
+
+
+def test_a_project_creates_or_keeps_its_own_namespace() -> None:
+    assert namespace_refusal("team-a", "team-a", None) is None  # absent: the Project creates it
+    assert namespace_refusal("team-a", "team-a", "team-a") is None  # labelled for this Project
+
+
+def test_a_project_never_adopts_an_unlabelled_namespace_and_says_how_to_hand_it_over() -> None:
+    refusal = namespace_refusal("team-a", "payments", "")
+    assert refusal is not None
+    reason, message = refusal
+    assert reason == c.NAMESPACE_NOT_FERRYS
+    assert "was not created by Ferry" in message
+    assert "kubectl label namespace payments ferry.dev/project=team-a" in message
+
+
+def test_a_project_never_takes_another_projects_or_the_clusters_namespaces() -> None:
+    assert namespace_refusal("team-a", "team-b", "team-b") == (
+        c.NAMESPACE_OWNED_ELSEWHERE,
+        'namespace "team-b" belongs to Project "team-b"',
+    )
+    for reserved in ("kube-system", "kube-public", "default", "kube-anything"):
+        refusal = namespace_refusal("team-a", reserved, "team-a")  # even when labelled
+        assert refusal is not None and refusal[0] == c.NAMESPACE_NOT_FERRYS, reserved

@@ -9,8 +9,10 @@ import pytest
 from ferry.api import conditions as c
 from ferry.api.migration import Phase, TableState, TableStatus, WorkerState, WorkerStatus
 from ferry.api.project import ConnectionRules, ProjectDefaults, ProjectPolicy
+from ferry.api.resources import DEFAULT_JOB_RESOURCES, JobPlacement, ResourceRequirements
 from ferry.copy.validate import TableValidation
 from ferry.schema import AppliedRecord, ApplyError
+from ferry.services.effective import with_project_placement
 from ferry.services.fk_deferral import RestoreError
 from ferry.services.migration import (
     MAX_ATTEMPTS,
@@ -204,6 +206,55 @@ def test_project_defaults_fill_what_the_migration_omits_and_reach_the_job() -> N
     )
 
 
+def test_worker_resources_come_from_the_migration_else_the_project_else_ferry() -> None:
+    # Without any, a Project quota on requests.cpu/memory would refuse every worker pod.
+    ports, ctx = FakePorts(), context()
+    _run(ports, ctx)
+    assert ports.created_jobs[0][2].job.resources == DEFAULT_JOB_RESOURCES
+    assert DEFAULT_JOB_RESOURCES.requests and DEFAULT_JOB_RESOURCES.limits
+    project = ResourceRequirements(requests={"cpu": "2", "memory": "1Gi"})
+    ports = FakePorts(
+        governance_=Governance("team-a", ProjectPolicy(), ProjectDefaults(job_resources=project))
+    )
+    ctx = context()
+    _run(ports, ctx)
+    assert ports.created_jobs[0][2].job.resources == project
+    assert ctx.status.effective is not None and ctx.status.effective.from_project == ["job.resources"]
+    # `resources: {}` on the Migration opts out, Project defaults notwithstanding.
+    ctx = context(spec(job={"resources": {}}))
+    _run(ports, ctx)
+    assert ports.created_jobs[-1][2].job.resources == ResourceRequirements()
+
+
+def test_a_migration_cannot_place_its_own_pods() -> None:
+    # Admission refuses these fields; an object admitted before that rule is refused here.
+    selector = spec(job={"nodeSelector": {"pool": "gpu"}, "tolerations": [{"operator": "Exists"}]})
+    ports, ctx = FakePorts(), context(selector)
+    _run(ports, ctx)
+    assert _cond(ctx, c.STALLED) == ("True", c.POLICY_VIOLATION)
+    assert ctx.status.message is not None
+    assert "spec.job.nodeSelector is not allowed: worker pods are placed by the Project" in ctx.status.message
+    assert "spec.job.tolerations is not allowed" in ctx.status.message
+    assert ports.created_jobs == [] and ports.calls == []
+
+
+def test_worker_placement_comes_from_the_project() -> None:
+    placement = JobPlacement.model_validate(
+        {"nodeSelector": {"pool": "batch"}, "tolerations": [{"key": "batch", "operator": "Exists"}]}
+    )
+    defaults = ProjectDefaults(job_placement=placement)
+    ports, ctx = FakePorts(governance_=Governance("team-a", ProjectPolicy(), defaults)), context()
+    _run(ports, ctx)
+    effective = ctx.status.effective
+    assert effective is not None and effective.job_placement == placement
+    assert "job.placement" in effective.from_project
+    placed = with_project_placement(ports.created_jobs[0][2], effective)
+    assert placed.job.node_selector == {"pool": "batch"} and placed.job.tolerations == placement.tolerations
+    # Without Project placement a pod goes anywhere, whatever the Migration's spec held.
+    own = spec(job={"nodeSelector": {"pool": "mine"}})
+    assert with_project_placement(own, None).job.node_selector == {}
+
+
 def test_project_default_parallelism_is_checked_against_the_policy() -> None:
     governance = Governance("team-a", ProjectPolicy(max_parallelism=2), ProjectDefaults(parallelism=4))
     ports, ctx = FakePorts(governance_=governance), context()
@@ -283,6 +334,49 @@ def test_a_job_deleted_behind_the_operators_back_is_recreated_for_the_same_attem
     ports.job = JobState.MISSING
     _run(ports, ctx)
     assert [job[1] for job in ports.created_jobs] == [1, 1]
+
+
+def _fail_first_attempt(ports: FakePorts, ctx: MigrationContext) -> None:
+    _to_running(ports, ctx)
+    ctx.status.workers = {"0": WorkerStatus(state=WorkerState.FAILED, message="orders: timeout")}
+    ports.job = JobState.FAILED
+    _run(ports, ctx)
+    ports.clock += timedelta(seconds=11)  # the retry is due
+
+
+def test_a_retry_is_not_started_when_the_project_policy_now_forbids_the_migration() -> None:
+    # Admitted under the old policy; the Project then stopped allowing the source connection.
+    ports, ctx = FakePorts(), context()
+    _fail_first_attempt(ports, ctx)
+    ports.governance_ = Governance("team-a", ProjectPolicy(allowed_connections=["prod-*"]))
+    _run(ports, ctx)
+    assert [job[1] for job in ports.created_jobs] == [1]
+    assert _health(ctx) == (Phase.FAILED, "False", "False", "True")
+    assert _cond(ctx, c.READY) == ("False", c.POLICY_VIOLATION)
+    assert ctx.status.message is not None
+    assert ctx.status.message.startswith("attempt 2 not started: Project team-a: source connection")
+
+
+def test_a_retry_is_not_started_against_a_host_the_connection_rules_now_refuse() -> None:
+    ports, ctx = FakePorts(), context()
+    _fail_first_attempt(ports, ctx)
+    rules = ConnectionRules(allowed_hosts=["*.prod.internal"])
+    ports.governance_ = Governance("team-a", ProjectPolicy(connections=rules))
+    _run(ports, ctx)
+    assert [job[1] for job in ports.created_jobs] == [1]
+    assert _cond(ctx, c.READY) == ("False", c.HOST_NOT_ALLOWED)
+    assert ctx.status.phase == Phase.FAILED
+
+
+def test_a_deleted_job_is_not_recreated_when_the_policy_now_forbids_it() -> None:
+    ports, ctx = FakePorts(), context()
+    _to_running(ports, ctx)
+    ports.governance_ = Governance("team-a", ProjectPolicy(max_parallelism=1))
+    ports.job = JobState.MISSING
+    _run(ports, ctx)
+    assert [job[1] for job in ports.created_jobs] == [1]
+    assert _cond(ctx, c.READY) == ("False", c.POLICY_VIOLATION)
+    assert ctx.status.message is not None and "exceeds the project's maxParallelism 1" in ctx.status.message
 
 
 # -- Validating --------------------------------------------------------------------------------

@@ -77,13 +77,16 @@ class Harness:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.patches: list[dict[str, Any]] = []
-        inputs: Any = type("Inputs", (), {"api": None, "spec": None, "source": None, "target": None})()
+        inputs: Any = type(
+            "Inputs", (), {"api": None, "spec": None, "source": None, "target": None, "plan_hash": ""}
+        )()
         monkeypatch.setattr(follow, "load_inputs", lambda env: inputs)
         monkeypatch.setattr(follow, "source_mappings", lambda *args: [])
         monkeypatch.setattr(
             follow.ReplicationReporter, "patch", lambda _self, entry: self.patches.append(entry)
         )
         monkeypatch.delenv("FERRY_SELECTION_HASH", raising=False)
+        monkeypatch.delenv("FERRY_PLAN_HASH", raising=False)
         self.monkeypatch = monkeypatch
 
     def follower(self, body: Any) -> None:
