@@ -78,6 +78,15 @@ def add_optional_target_arguments(parser: argparse.ArgumentParser, what: str) ->
     )
 
 
+def one_place(args: argparse.Namespace) -> bool:
+    """For commands with both forms: exactly one of mig/NAME and -f given (else says so)."""
+    if bool(args.file) != bool(args.target):
+        return True
+    print("error: name the Migration as mig/NAME (cluster) or give -f bundle.yaml (local), not both",
+          file=sys.stderr)  # fmt: skip
+    return False
+
+
 def target_namespace(args: argparse.Namespace) -> str:
     namespace: str = args.namespace or current_namespace(args.kubeconfig)
     return namespace

@@ -12,11 +12,10 @@ cluster one no database driver.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from ferry.cli.bundle import add_bundle_arguments
-from ferry.cli.control import add_optional_target_arguments
+from ferry.cli.control import add_optional_target_arguments, one_place
 from ferry.cli.exits import EXIT_REFUSED
 
 
@@ -42,9 +41,7 @@ def register(subparsers: Any) -> None:
 
 
 def dispatch(args: argparse.Namespace) -> int:
-    if bool(args.file) == bool(args.target):
-        print("error: name the Migration as mig/NAME (cluster) or give -f bundle.yaml (local), not both",
-              file=sys.stderr)  # fmt: skip
+    if not one_place(args):
         return EXIT_REFUSED
     if args.file:
         from ferry.cli.cutover import cutover

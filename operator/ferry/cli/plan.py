@@ -26,7 +26,7 @@ from rich.console import Console
 from ferry.api.migration import MigrationSpec
 from ferry.cdc.lifecycle import CdcCaptureOps
 from ferry.cli.bundle import Bundle, BundleError, add_bundle_arguments, load_bundle
-from ferry.cli.control import add_optional_target_arguments
+from ferry.cli.control import add_optional_target_arguments, one_place
 from ferry.cli.plan_render import print_plan
 from ferry.db.credentials import SecretError
 from ferry.db.dialects import family
@@ -57,9 +57,7 @@ def register(subparsers: Any) -> None:
 
 
 def dispatch(args: argparse.Namespace) -> int:
-    if bool(args.file) == bool(args.target):
-        print("error: name the Migration as mig/NAME (cluster) or give -f bundle.yaml (local), not both",
-              file=sys.stderr)  # fmt: skip
+    if not one_place(args):
         return EXIT_ERROR
     if args.target:
         from ferry.cli.plan_cluster import show_cluster_plan  # the Kubernetes client only when needed
