@@ -32,26 +32,25 @@ from ferry.kube.worker_job import SecretEnvCollision, secret_env, secret_keys_ne
 from ferry.observability.errors import describe, first_line
 from ferry.schema import ApplyError, OpKind
 from ferry.services import following
+from ferry.services.deletion import RollbackBlocked as RollbackBlocked  # raised by finalize
+from ferry.services.deletion import finalize_on_delete
 from ferry.services.effective import apply_effective, effective_spec
 from ferry.services.fk_deferral import RestoreError
 from ferry.services.gate import Verdict, check_spec, decide
 from ferry.services.migration_ports import JobState, MigrationContext, MigrationPorts, Sides
 from ferry.services.outcome import Outcome
 from ferry.services.planning import PlannedMigration
-from ferry.services.progress import aggregate
+from ferry.services.progress import aggregate, refresh_progress
+from ferry.services.replan import plan_basis, plan_holds
 from ferry.services.sides import NotReady, resolve_sides
 
 MAX_ATTEMPTS = 3
 # Unclassified errors in a row before the Migration is marked Stalled instead of retried again;
 # a spec change (a new generation) starts a new series.
 MAX_RECONCILE_ERRORS = 5
-APPROVAL_RECHECK_SECONDS = 15  # a schema change must invalidate a pending plan
+APPROVAL_RECHECK_SECONDS = 15  # how often a pending plan's basis is checked (ferry.services.replan)
 PLAN_RETRY_SECONDS = 30
 SUPERVISE_SECONDS = 2
-
-
-class RollbackBlocked(Exception):
-    """A delete-time rollback cannot reach the target yet; deletion waits and retries."""
 
 
 class MigrationReconciler:
@@ -84,31 +83,9 @@ class MigrationReconciler:
         self.ports.save_status(ctx)
         return out
 
-    def finalize(self, ctx: MigrationContext) -> StatusEvent | None:
-        """On delete: spec.rollback.onDelete — keep, truncate, or drop the tables it created.
-
-        Raises RollbackBlocked while the target cannot be reached. A migration that never
-        started copying touched nothing, so there is nothing to roll back.
-        """
-        spec = self._spec(ctx)
-        action = spec.rollback.on_delete
-        capture = following.is_online(spec) and following.capture_opened(ctx)
-        rolls_back = action != RollbackAction.KEEP and ctx.status.start_time is not None
-        if not rolls_back and not capture:
-            return None
-        sides = resolve_sides(self.ports, ctx.namespace, spec)
-        if isinstance(sides, NotReady):
-            raise RollbackBlocked(sides.message)  # a slot must not be left behind: deletion waits
-        dropped = self.ports.drop_capture(spec, sides, ctx.uid, "deleted") if capture else ""
-        if not rolls_back:
-            return (
-                StatusEvent("Normal", c.CAPTURE_DROPPED, f"dropped {dropped} from the source")
-                if dropped
-                else None
-            )
-        done = self.ports.roll_back(spec, action.value, sides, ctx.status.created_tables, ctx.uid)
-        done += f"; dropped {dropped} from the source" if dropped else ""
-        return StatusEvent("Normal", c.ROLLED_BACK, f"rolled back on delete ({action.value}): {done}")
+    def finalize(self, ctx: MigrationContext, waited: float = 0.0) -> StatusEvent | None:
+        """On delete: spec.rollback.onDelete (ferry.services.deletion)."""
+        return finalize_on_delete(self.ports, ctx, waited)
 
     def _observe_finished(self, ctx: MigrationContext) -> None:
         """A spec change after the end does not run the migration again, but it is observed:
@@ -184,6 +161,10 @@ class MigrationReconciler:
         except SecretEnvCollision as exc:
             out.emit(st.mark_stalled(c.INVALID_SPEC, str(exc), gen, Phase.PENDING))
             return
+        basis = plan_basis(self.ports, ctx, spec, sides, governance)
+        if plan_holds(ctx, basis):  # nothing the plan depends on changed: the status holds
+            out.requeue_after = APPROVAL_RECHECK_SECONDS if st.phase == Phase.AWAITING_APPROVAL else None
+            return
         if st.phase == Phase.PENDING:
             out.emit(st.mark_planning(gen))
             self.ports.save_status(ctx)  # visible before the (possibly long) reflection of both schemas
@@ -194,7 +175,7 @@ class MigrationReconciler:
             out.emit(st.mark_waiting(c.PLAN_FAILED, message, gen, Phase.PLANNING))
             out.requeue_after = PLAN_RETRY_SECONDS
             return
-        st.plan = planned.plan.to_status()
+        st.plan, ctx.plan_basis = planned.plan.to_status(), basis
         approve = f"approve with: kubectl ferry approve mig/{ctx.name} -n {ctx.namespace}"
         decision = decide(
             spec, planned.plan, governance, target_read_only=sides.target.spec.read_only, approve_hint=approve
@@ -253,7 +234,7 @@ class MigrationReconciler:
                 return
             following.check_capture(self.ports, ctx, spec, out)
         else:
-            self._refresh_progress(ctx, finished=False)
+            refresh_progress(ctx.status, finished=False)
         if st.next_attempt_time:
             if self.ports.now() < _parse_time(st.next_attempt_time):
                 return
@@ -276,7 +257,7 @@ class MigrationReconciler:
         elif job == JobState.COMPLETE and follower:
             following.finish(self.ports, ctx, spec, out)
         elif job == JobState.COMPLETE and following.is_online(spec):
-            self._refresh_progress(ctx, finished=True)
+            refresh_progress(ctx.status, finished=True)
             following.start_following(self.ports, ctx, spec, out)
         elif job == JobState.COMPLETE:
             out.emit(st.mark_validating(gen))
@@ -325,17 +306,6 @@ class MigrationReconciler:
             return "; foreign keys set aside for the load may still be dropped (the target is not reachable)"
         return self.ports.restore_foreign_keys(sides.target, ctx.uid)
 
-    def _refresh_progress(self, ctx: MigrationContext, finished: bool) -> None:
-        st = ctx.status
-        current = st.progress
-        progress, tables, omitted = aggregate(
-            st.workers,
-            current.tables_total if current else 0,
-            current.rows_estimated if current else 0,
-            finished,
-        )
-        st.progress, st.tables, st.tables_omitted = progress, tables, omitted
-
     # -- Validating ------------------------------------------------------------------------------------
 
     def _validate(self, ctx: MigrationContext, out: Outcome) -> None:
@@ -345,7 +315,7 @@ class MigrationReconciler:
             out.emit(st.mark_waiting(sides.reason, sides.message, gen, Phase.VALIDATING))
             out.requeue_after = sides.retry_after
             return
-        self._refresh_progress(ctx, finished=True)
+        refresh_progress(ctx.status, finished=True)
         # Before validating, so the ordered checksum reads use the key; idempotent after a restart.
         try:
             self.ports.complete_target(spec, sides, ctx.uid, st.created_tables)

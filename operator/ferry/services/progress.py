@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ferry.api.base import now_rfc3339
-from ferry.api.migration import ProgressStatus, TableStatus, WorkerStatus
+from ferry.api.migration import MigrationStatus, ProgressStatus, TableStatus, WorkerStatus
 from ferry.humanize import human_duration, human_rate
 
 MAX_TABLE_ENTRIES = 50
@@ -64,3 +64,18 @@ def aggregate(
     )
     shown, omitted = bounded(tables)
     return progress, shown, omitted
+
+
+def refresh_progress(status: MigrationStatus, finished: bool) -> None:
+    """Aggregate the workers' reports into `status`. When nothing but the time changed, the
+    progress stays as it was (its updatedAt too), so a tick with no news writes no status."""
+    current = status.progress
+    progress, tables, omitted = aggregate(
+        status.workers,
+        current.tables_total if current else 0,
+        current.rows_estimated if current else 0,
+        finished,
+    )
+    if current is not None and progress.model_copy(update={"updated_at": current.updated_at}) == current:
+        progress = current
+    status.progress, status.tables, status.tables_omitted = progress, tables, omitted
