@@ -40,3 +40,8 @@ def connection_lost(exc: BaseException) -> bool:
         if _TEXT.search(str(item)):
             return True
     return False
+
+
+def says_connection_lost(message: str) -> bool:
+    """The same judgement from an error's text (a worker's failure message, read by the operator)."""
+    return bool(_TEXT.search(message))

@@ -28,6 +28,7 @@ from ferry.api.migration import (
     TableState,
     WorkerState,
 )
+from ferry.db.outage import says_connection_lost
 from ferry.kube.worker_job import SecretEnvCollision, secret_env, secret_keys_needed
 from ferry.observability.errors import describe, first_line
 from ferry.schema import ApplyError, OpKind
@@ -40,7 +41,7 @@ from ferry.services.gate import Verdict, check_spec, decide
 from ferry.services.migration_ports import JobState, MigrationContext, MigrationPorts, Sides
 from ferry.services.outcome import Outcome
 from ferry.services.planning import PlannedMigration
-from ferry.services.progress import aggregate, refresh_progress
+from ferry.services.progress import aggregate, database_outage, refresh_progress
 from ferry.services.replan import plan_basis, plan_holds
 from ferry.services.sides import NotReady, resolve_sides
 
@@ -268,6 +269,8 @@ class MigrationReconciler:
             self._job_failed(ctx, spec, out)
         elif follower and st.phase != Phase.SUSPENDED:
             following.watch(self.ports, ctx, spec, out)
+        elif st.phase != Phase.SUSPENDED:
+            out.emit(database_outage(ctx))
 
     def _job_failed(self, ctx: MigrationContext, spec: MigrationSpec, out: Outcome) -> None:
         st = ctx.status
@@ -275,13 +278,18 @@ class MigrationReconciler:
         if st.job_kind == JobKind.FOLLOWER:
             failed = [st.replication.message] if st.replication and st.replication.message else []
         detail = "; ".join(sorted({first_line(m) for m in failed})) or "worker pods failed"
+        reason = (
+            c.DATABASE_UNAVAILABLE
+            if failed and all(says_connection_lost(m) for m in failed)
+            else c.JOB_FAILED
+        )
         if st.attempts < MAX_ATTEMPTS:
             delay = 10 * 2 ** (st.attempts - 1)
             st.attempts += 1
             st.next_attempt_time = _format_time(self.ports.now() + timedelta(seconds=delay))
             message = f"attempt {st.attempts - 1} failed ({detail}); retrying in {delay}s"
             phase = st.phase if st.phase in (Phase.FOLLOWING, Phase.CUTTING_OVER) else Phase.RUNNING
-            out.emit(st.mark_retry_scheduled(message, ctx.generation, phase))
+            out.emit(st.mark_retry_scheduled(message, ctx.generation, phase, reason))
             return
         self._fail(ctx, spec, out, c.JOB_FAILED, f"{MAX_ATTEMPTS} attempts failed: {detail}")
 

@@ -16,7 +16,7 @@ import signal
 from collections.abc import Sequence
 
 from ferry.api.migration import TableState, WorkerState, WorkerStatus
-from ferry.copy import ProgressTracker, UnitResults
+from ferry.copy import ProgressEvent, ProgressTracker, UnitResults
 from ferry.observability.errors import first_line
 from ferry.observability.logging import configure_logging, get_logger
 from ferry.schema import TableMapping
@@ -125,7 +125,12 @@ async def copy_units(share: CopyShare, tracker: ProgressTracker, control: CopyCo
     finished = asyncio.Event()
     heartbeat = asyncio.create_task(control.heartbeat(finished))
     try:
-        return await share.run(progress=tracker.update, should_stop=control.should_stop)
+
+        def progress(event: ProgressEvent) -> None:
+            control.progressed(event.unit_id)
+            tracker.update(event)
+
+        return await share.run(progress=progress, should_stop=control.should_stop, on_outage=control.outage)
     finally:
         finished.set()
         await heartbeat
