@@ -32,6 +32,10 @@ INPUTS_SECONDS = 300.0  # how long a starting pod waits for an unavailable API s
 EXIT_SIGTERM = 143  # 128 + SIGTERM, what the shell and Kubernetes report for a terminated process
 
 
+class StaleMigration(Exception):
+    """The pod's Migration was deleted and another of the same name created."""
+
+
 @dataclass(frozen=True)
 class WorkerEnv:
     name: str
@@ -78,6 +82,14 @@ def load_inputs(env: WorkerEnv) -> WorkerInputs:
         )  # fmt: skip
 
     migration = read(MIGRATION, env.name)
+    found = (migration.get("metadata") or {}).get("uid")
+    if found != env.uid:
+        # A pod of an earlier Migration of the same name (deleted and created again while its Job
+        # remained): it must not copy, or write the new Migration's status, under the old UID.
+        raise StaleMigration(
+            f"Migration {env.namespace}/{env.name} is now UID {found}, not {env.uid} this pod was made for; "
+            "nothing was copied"
+        )
     effective = MigrationStatus.model_validate(migration.get("status") or {}).effective
     spec = apply_effective(MigrationSpec.model_validate(migration["spec"]), effective)
 
