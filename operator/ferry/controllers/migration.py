@@ -33,7 +33,7 @@ from ferry.api.kinds import GROUP, MIGRATION, VERSION
 from ferry.api.migration import TERMINAL, MigrationSpec, MigrationStatus, StatusEvent
 from ferry.cdc.lifecycle import CdcCaptureOps
 from ferry.kube.client import shared_api_client
-from ferry.observability.metrics import record_migration
+from ferry.observability.metrics import record_migration, record_reconcile
 from ferry.services.deletion import RollbackBlocked
 from ferry.services.governance import ProjectIndex, governance_from_index
 from ferry.services.migration import MAX_RECONCILE_ERRORS, MigrationReconciler
@@ -99,7 +99,9 @@ def _reconcile(body: kopf.Body, memo: kopf.Memo, project_index: ProjectIndex, *,
         reconciler = MigrationReconciler(_ports(project_index))
         try:
             for _ in range(MAX_STEPS_PER_CALL):
+                started = time.monotonic()
                 outcome = reconciler.reconcile(ctx)
+                record_reconcile(time.monotonic() - started)
                 _post(body, outcome.events)
                 due = outcome.requeue_after
                 if due is None or due >= IN_PROCESS_SECONDS or ctx.status.phase in TERMINAL:
