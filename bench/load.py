@@ -228,7 +228,9 @@ def _phases(api: client.ApiClient, namespaces: list[str]) -> dict[tuple[str, str
 def run(args: argparse.Namespace) -> dict[str, Any]:
     base = Path(tempfile.mkdtemp(prefix="ferry-load-"))
     plane = ControlPlane(base / "kube").start()
-    pg = PostgresServer(base / "pg", settings={"max_connections": "400"}).start()
+    pg = PostgresServer(
+        Path(tempfile.mkdtemp(prefix="ferry-load-pg-")), settings={"max_connections": "400"}
+    ).start()
     api = api_client(plane.server, plane.ca_path, plane.admin_token)
     runner: PodRunner | None = None
     operator: OperatorProcess | None = None

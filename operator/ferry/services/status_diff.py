@@ -36,18 +36,13 @@ def owned_status(status: MigrationStatus) -> dict[str, Any]:
 
 
 def changed_fields(new: dict[str, Any], *bases: dict[str, Any] | None) -> dict[str, Any]:
-    """The top-level fields of `new` that differ from any of `bases` (every field when a base is
-    unknown). Two bases, because neither alone is certain: what this process last wrote (the
-    object it reconciles from a watch may not show that write yet) and what the object held when
-    it was read (someone else may have written since)."""
-    if any(base is None for base in bases) or not bases:
+    """The top-level fields of `new` that differ from any known base (every field when no base is
+    known). Two bases, because neither alone is certain: what this process last wrote (the object
+    it reconciles from a watch may not show that write yet) and what the object held when it was
+    read (someone else may have written since). A base is unknown (None) before this process's
+    first write: then the object as read is the one base."""
+    known = [base for base in bases if base is not None]
+    if not known:
         return dict(new)
-    keys = set(new)
-    for base in bases:
-        assert base is not None
-        keys |= set(base)
-    return {
-        key: new.get(key)
-        for key in sorted(keys)
-        if any(new.get(key) != base.get(key) for base in bases if base is not None)
-    }
+    keys = set(new).union(*known)
+    return {key: new.get(key) for key in sorted(keys) if any(new.get(key) != base.get(key) for base in known)}

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import kubernetes.client
 import pytest
+import urllib3
 from pydantic import ValidationError
 
 from ferry.api.migration import Phase, ProgressStatus, WorkerStatus
@@ -13,6 +15,7 @@ from ferry.api.project import ProjectPolicy
 from ferry.controllers.migration import needs_ticks
 from ferry.services.governance import governance_from_index, index_key
 from ferry.services.migration import MAX_RECONCILE_ERRORS, MigrationReconciler
+from ferry.services.migration_kube import KubeMigrationPorts
 from ferry.services.migration_ports import MigrationContext
 from ferry.services.policy import Governance
 from ferry.services.progress import refresh_progress
@@ -127,7 +130,8 @@ def test_a_field_is_sent_when_either_base_differs() -> None:
     read = owned_status(ctx.status)
     ctx.status.message = None
     assert changed_fields(owned_status(ctx.status), written, read) == {"message": None}
-    assert changed_fields(owned_status(ctx.status), None, read) == owned_status(ctx.status)
+    assert changed_fields(owned_status(ctx.status), None, read) == {"message": None}
+    assert changed_fields(owned_status(ctx.status), None, None) == owned_status(ctx.status)
 
 
 def test_the_fields_of_the_pods_are_never_written_by_the_operator() -> None:
@@ -195,3 +199,18 @@ def test_a_project_spec_that_does_not_parse_fails_the_lookup_instead_of_ungovern
     index = {"team-a": [("alpha", {"namespace": "team-a", "policy": {"maxParallelism": "many"}})]}
     with pytest.raises(ValidationError):
         governance_from_index(index, "team-a")
+
+
+def test_the_real_ports_send_no_request_when_no_status_field_changed() -> None:
+    """KubeMigrationPorts against an address where nothing listens: a save with no change makes
+    no request (and so cannot fail); a save with a change tries one."""
+    configuration = kubernetes.client.Configuration()
+    configuration.host, configuration.retries = "http://127.0.0.1:9", 0
+    ports = KubeMigrationPorts(kubernetes.client.ApiClient(configuration))
+    ctx = context()
+    ctx.status.observed_generation = ctx.generation  # as the operator last left it
+    ctx.read = owned_status(ctx.status)
+    ports.save_status(ctx)  # nothing changed: no request
+    ctx.status.attempts = 1
+    with pytest.raises(urllib3.exceptions.HTTPError):
+        ports.save_status(ctx)
