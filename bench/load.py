@@ -19,7 +19,8 @@ It waits until every Migration is where its kind ends (`converge` in the JSON: s
 apiserver requests and operator CPU spent getting there), then measures a steady window of
 `--window` seconds: apiserver requests per second (the apiserver's own `apiserver_request_total`,
 by resource and verb; everything else in the cluster is idle), the operator's CPU seconds per
-second and RSS, and the percentiles of the operator's reconcile steps
+second and RSS, which Migrations changed and which of their status fields (a watch), and the
+percentiles of the operator's reconcile steps
 (`ferry_migration_reconcile_seconds`, interpolated within histogram buckets). `--operator-src`
 runs another checkout's operator (its `operator/` directory) against the same scenario, for a
 before/after comparison.
@@ -34,13 +35,14 @@ import os
 import ssl
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kubernetes import client
+from kubernetes import client, watch
 from prometheus_client.parser import text_string_to_metric_families
 
 from harness.controlplane import ControlPlane
@@ -215,6 +217,54 @@ def _migration(index: int, pair: int) -> tuple[str, dict[str, Any]]:
     return kind, spec
 
 
+class StatusWatch:
+    """Counts the Migrations' changes during the window: by kind, and which top-level status
+    fields changed (what the operator's and the workers' patches actually altered)."""
+
+    def __init__(self, api: client.ApiClient, kinds: dict[tuple[str, str], str]) -> None:
+        self.api, self.kinds = api, kinds
+        self.changes: dict[str, int] = {}
+        self.fields: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> StatusWatch:
+        self._thread.start()
+        return self
+
+    def stop(self) -> dict[str, Any]:
+        self._stop.set()
+        self._thread.join(timeout=15)
+        return {"modified_by_kind": self.changes, "changed_status_fields": self.fields}
+
+    def _run(self) -> None:
+        custom = client.CustomObjectsApi(self.api)
+        listing = custom.list_cluster_custom_object("ferry.dev", "v1alpha1", "migrations")
+        last = {
+            (i["metadata"]["namespace"], i["metadata"]["name"]): i.get("status") or {}
+            for i in listing["items"]
+        }
+        stream = watch.Watch()
+        for event in stream.stream(
+            custom.list_cluster_custom_object, "ferry.dev", "v1alpha1", "migrations",
+            resource_version=listing["metadata"]["resourceVersion"], timeout_seconds=600,
+        ):  # fmt: skip
+            if self._stop.is_set():
+                stream.stop()
+                return
+            obj = event["object"]
+            key = (obj["metadata"]["namespace"], obj["metadata"]["name"])
+            if event["type"] != "MODIFIED" or key not in self.kinds:
+                continue
+            kind = self.kinds[key]
+            self.changes[kind] = self.changes.get(kind, 0) + 1
+            status, before = obj.get("status") or {}, last.get(key, {})
+            for field in set(status) | set(before):
+                if status.get(field) != before.get(field):
+                    self.fields[f"{kind}:{field}"] = self.fields.get(f"{kind}:{field}", 0) + 1
+            last[key] = status
+
+
 def _phases(api: client.ApiClient, namespaces: list[str]) -> dict[tuple[str, str], str]:
     custom, found = client.CustomObjectsApi(api), {}
     for namespace in namespaces:
@@ -285,8 +335,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         counts = _wait(converged, args.converge_timeout)
         converge = Sample(plane, operator)
         converge_seconds = time.monotonic() - created
+        watching = StatusWatch(api, kinds).start()
         time.sleep(args.window)
         steady = Sample(plane, operator).since(converge)
+        steady["migration_changes"] = watching.stop()
         return {
             "scenario": {
                 "migrations": args.migrations,
