@@ -4,10 +4,13 @@ The operator re-plans a Migration awaiting approval only when this changes on ei
 its spec does): reflecting both schemas fully every 15 s cost one reflection per Migration per
 tick, hundreds of catalog queries on a large schema. One query per engine instead:
 
-- PostgreSQL: every catalog row that DDL writes (relations, columns, defaults, constraints,
-  types and enum labels, routines, triggers, schemas, extensions) as `oid:xmin`. Any DDL writes
-  a new row version, so a new `xmin`; VACUUM and ANALYZE update pg_class in place (same
-  `xmin`), so row statistics do not count as a change.
+- PostgreSQL: every catalog row of the schema that DDL writes (the schema itself, relations,
+  columns, defaults, constraints, types and enum labels, routines, triggers, rules) and the
+  database's extensions, as `oid:xmin`. Any DDL writes a new row version, so a new `xmin`;
+  VACUUM and ANALYZE update pg_class in place (same `xmin`), so row statistics do not count as
+  a change. Only the Migration's schema counts: many Migrations into one database, each with a
+  schema of its own, do not re-plan each other. (What a plan reads in other schemas, such as a
+  type or a foreign key target elsewhere, is left to the longer interval.)
 - MariaDB/MySQL: information_schema's description of the tables, columns, indexes, keys,
   checks, views, routines and triggers of the schema, hashed here (no volatile column such as
   TABLE_ROWS, AUTO_INCREMENT or UPDATE_TIME).
@@ -25,14 +28,8 @@ import sqlalchemy as sa
 
 from ferry.db.dialects import Family, family
 
-_PG_USER_NAMESPACES = """
-    SELECT oid FROM pg_namespace
-    WHERE nspname NOT IN ('pg_catalog', 'information_schema')
-      AND nspname NOT LIKE 'pg\\_toast%' AND nspname NOT LIKE 'pg\\_temp%'
-"""
-
-PG_FINGERPRINT = f"""
-WITH ns AS ({_PG_USER_NAMESPACES}),
+PG_FINGERPRINT = """
+WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = coalesce(CAST(:schema AS text), current_schema()::text)),
 rels AS (SELECT oid FROM pg_class WHERE relnamespace IN (SELECT oid FROM ns))
 SELECT md5(coalesce(string_agg(k, ',' ORDER BY k), '')) FROM (
     SELECT 'n' || n.oid::text || ':' || n.xmin::text
@@ -56,6 +53,7 @@ SELECT md5(coalesce(string_agg(k, ',' ORDER BY k), '')) FROM (
     UNION ALL SELECT 'r' || r.oid::text || ':' || r.xmin::text
         FROM pg_rewrite r WHERE r.ev_class IN (SELECT oid FROM rels)
     UNION ALL SELECT 'x' || x.oid::text || ':' || x.xmin::text FROM pg_extension x
+    UNION ALL SELECT 's' || coalesce(CAST(:schema AS text), current_schema()::text)
 ) AS keys(k)
 """
 
@@ -112,12 +110,13 @@ _MYSQL_QUERIES: tuple[tuple[str, bool], ...] = (
 
 
 def schema_fingerprint(engine: sa.Engine, schema: str | None = None) -> str:
-    """The digest of `schema` (MariaDB/MySQL: default the connected database; PostgreSQL: every
-    user schema, so a schema created or renamed counts too; SQLite: the database)."""
+    """The digest of `schema` (default: the connected database's, PostgreSQL's current schema;
+    a schema not created yet digests as empty, so its creation counts; SQLite: the database)."""
     with engine.connect() as conn:
         match family(engine.dialect.name):
             case Family.POSTGRESQL:
-                return "pg:" + str(conn.execute(sa.text(PG_FINGERPRINT)).scalar_one())
+                found = conn.execute(sa.text(PG_FINGERPRINT), {"schema": schema}).scalar_one()
+                return "pg:" + str(found)
             case Family.MYSQL:
                 return "my:" + _mysql(conn, schema)
             case Family.SQLITE:

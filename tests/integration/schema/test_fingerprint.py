@@ -48,7 +48,7 @@ PG_DDL = [
     "ALTER TABLE orders ADD CONSTRAINT qty_positive CHECK (qty > 0)",
     "CREATE TYPE mood AS ENUM ('ok')",
     "CREATE VIEW big_orders AS SELECT * FROM orders WHERE qty > 10",
-    "CREATE SCHEMA other",
+    "CREATE SEQUENCE order_numbers",
     "ALTER TABLE orders RENAME TO purchases",
 ]
 
@@ -84,6 +84,19 @@ def _rows_do_not_count_ddl_does(
 
 def test_postgresql(pg_db: Database) -> None:
     _rows_do_not_count_ddl_does(pg_db, _pg(pg_db), PG_DDL, "VACUUM ANALYZE orders")
+
+
+def test_postgresql_counts_only_the_migrations_schema(pg_db: Database) -> None:
+    """Many Migrations into one database, each in a schema of its own, do not re-plan each other;
+    a schema that does not exist yet digests as empty, and its creation counts."""
+    run, engine = _pg(pg_db), _engine(pg_db)
+    mine, theirs = schema_fingerprint(engine, "mine"), schema_fingerprint(engine)
+    run("CREATE SCHEMA other")
+    run("CREATE TABLE other.t (id int PRIMARY KEY)")
+    assert schema_fingerprint(engine, "mine") == mine
+    assert schema_fingerprint(engine) == theirs
+    run("CREATE SCHEMA mine")
+    assert schema_fingerprint(engine, "mine") != mine
 
 
 def test_mariadb(mariadb_db: Database) -> None:
