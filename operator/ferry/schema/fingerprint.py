@@ -29,7 +29,9 @@ import sqlalchemy as sa
 from ferry.db.dialects import Family, family
 
 PG_FINGERPRINT = """
-WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = coalesce(CAST(:schema AS text), current_schema()::text)),
+WITH ns AS (
+    SELECT oid FROM pg_namespace WHERE nspname = coalesce(CAST(:schema AS text), current_schema()::text)
+),
 rels AS (SELECT oid FROM pg_class WHERE relnamespace IN (SELECT oid FROM ns))
 SELECT md5(coalesce(string_agg(k, ',' ORDER BY k), '')) FROM (
     SELECT 'n' || n.oid::text || ':' || n.xmin::text
