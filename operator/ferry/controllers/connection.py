@@ -17,6 +17,7 @@ Secret they do not allow is not read, and a host or port they do not allow is no
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -233,6 +234,18 @@ def _invalid_spec(exc: ValidationError) -> ProbeResult:
 
 
 # --- Handlers -------------------------------------------------------------------------------
+
+
+@kopf.index(GROUP, VERSION, PLURAL)
+def connection_index(
+    namespace: str | None, name: str, spec: kopf.Spec, status: kopf.Status, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """DatabaseConnections by (namespace, name), spec and status as the watch last saw them
+    (ferry.services.connection_refs.ConnectionIndex): a Migration's reconcile looks its two
+    connections up here instead of reading them from the API each time."""
+    return {
+        (namespace or "", name): {"spec": copy.deepcopy(dict(spec)), "status": copy.deepcopy(dict(status))}
+    }
 
 
 def _governance(body: kopf.Body, kwargs: dict[str, Any]) -> Governance:

@@ -13,11 +13,11 @@ Job supervision) that stops once the Migration is finished. kopf is used the way
   in the status.
 
 Idle cost: one API client for the process (`shared_api_client`); the Project of a namespace
-comes from kopf's index of Projects, not a listing; a status patch carries only the fields
-that changed, and none is sent when nothing did; the timer stops for a finished Migration and
-for one that gave up (kopf stops a timer whose `when` no longer matches); a step that names no
-time to come back (a Stalled Migration) is looked at again after IDLE_RECHECK_SECONDS, not on
-every tick.
+and a Migration's two DatabaseConnections come from kopf's indexes, not a listing or a read; a
+status patch carries only the fields that changed, and none is sent when nothing did; the
+timer stops for a finished Migration and for one that gave up (kopf stops a timer whose `when`
+no longer matches); a step that names no time to come back (a Stalled Migration) is looked at
+again after IDLE_RECHECK_SECONDS, not on every tick.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from ferry.api.migration import TERMINAL, MigrationSpec, MigrationStatus, Status
 from ferry.cdc.lifecycle import CdcCaptureOps
 from ferry.kube.client import shared_api_client
 from ferry.observability.metrics import record_migration, record_reconcile
+from ferry.services.connection_refs import ConnectionIndex
 from ferry.services.deletion import RollbackBlocked
 from ferry.services.governance import ProjectIndex, governance_from_index
 from ferry.services.migration import MAX_RECONCILE_ERRORS, MigrationReconciler
@@ -47,17 +48,17 @@ DELETE_RETRY_SECONDS = 15
 IDLE_RECHECK_SECONDS = 60.0  # a step that names no time to come back (Stalled): looked at this often
 
 
-def _ports(project_index: ProjectIndex) -> KubeMigrationPorts:
-    """The real ports over the process's one API client, with governance from the Project index."""
+def _ports(kwargs: dict[str, Any]) -> KubeMigrationPorts:
+    """The real ports over the process's one API client, with governance and connections from
+    kopf's indexes (which kopf hands every handler by the index functions' names)."""
+    projects: ProjectIndex = kwargs["project_index"]
+    connections: ConnectionIndex = kwargs["connection_index"]
     return KubeMigrationPorts(
-        shared_api_client(), CdcCaptureOps(), governance=lambda ns: governance_from_index(project_index, ns)
+        shared_api_client(),
+        CdcCaptureOps(),
+        governance=lambda ns: governance_from_index(projects, ns),
+        connections=connections,
     )
-
-
-def _project_index(kwargs: dict[str, Any]) -> ProjectIndex:
-    """kopf hands every handler each index by its function's name (ferry.controllers.project)."""
-    index: ProjectIndex = kwargs["project_index"]
-    return index
 
 
 def _context(body: kopf.Body, memo: kopf.Memo | None = None) -> MigrationContext:
@@ -86,7 +87,7 @@ def _post(body: kopf.Body, events: list[StatusEvent]) -> None:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
 
 
-def _reconcile(body: kopf.Body, memo: kopf.Memo, project_index: ProjectIndex, *, tick: bool) -> None:
+def _reconcile(body: kopf.Body, memo: kopf.Memo, indexes: dict[str, Any], *, tick: bool) -> None:
     ctx = _context(body, memo)
     if ctx.status.phase in TERMINAL and ctx.status.observed_generation == ctx.generation:
         return
@@ -96,7 +97,7 @@ def _reconcile(body: kopf.Body, memo: kopf.Memo, project_index: ProjectIndex, *,
     if not lock.acquire(blocking=False):
         return  # another handler is reconciling this object right now; the timer comes back
     try:
-        reconciler = MigrationReconciler(_ports(project_index))
+        reconciler = MigrationReconciler(_ports(indexes))
         try:
             for _ in range(MAX_STEPS_PER_CALL):
                 started = time.monotonic()
@@ -131,12 +132,12 @@ def needs_ticks(status: kopf.Status, meta: kopf.Meta, **_: Any) -> bool:
 @kopf.on.create(GROUP, VERSION, MIGRATION.plural)
 @kopf.on.update(GROUP, VERSION, MIGRATION.plural, field="spec")
 def migration_changed(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
-    _reconcile(body, memo, _project_index(kwargs), tick=False)
+    _reconcile(body, memo, kwargs, tick=False)
 
 
 @kopf.timer(GROUP, VERSION, MIGRATION.plural, interval=2, initial_delay=1, when=needs_ticks)
 def migration_tick(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
-    _reconcile(body, memo, _project_index(kwargs), tick=True)
+    _reconcile(body, memo, kwargs, tick=True)
 
 
 @kopf.on.delete(GROUP, VERSION, MIGRATION.plural)
@@ -145,7 +146,7 @@ def migration_deleted(body: kopf.Body, memo: kopf.Memo, runtime: timedelta, **kw
     While a database cannot be reached kopf retries this handler every DELETE_RETRY_SECONDS;
     `runtime` (kopf's time since the first try, kept in the object's annotations across
     operator restarts) bounds the wait (ferry.services.migration.DELETE_ROLLBACK_GIVE_UP_SECONDS)."""
-    reconciler = MigrationReconciler(_ports(_project_index(kwargs)))
+    reconciler = MigrationReconciler(_ports(kwargs))
     try:
         event = reconciler.finalize(_context(body), waited=runtime.total_seconds())
     except RollbackBlocked as exc:

@@ -17,7 +17,7 @@ from ferry.observability.redaction import register_secret
 from ferry.schema.mapping import TableMapping
 from ferry.services import rollback
 from ferry.services.capture_ops import CaptureHealth, CaptureOps, FollowRecord, plan_with_capture
-from ferry.services.connection_refs import ready_connection
+from ferry.services.connection_refs import ConnectionIndex, indexed_connection, ready_connection
 from ferry.services.governance import governance_for
 from ferry.services.migration_ports import ConnectionLookup, JobState, MigrationContext, Sides
 from ferry.services.planning import PlannedMigration, Side, schema_fingerprints
@@ -47,12 +47,15 @@ class KubeMigrationPorts:
         api: client.ApiClient,
         capture: CaptureOps | None = None,
         governance: Callable[[str], Governance] | None = None,
+        connections: ConnectionIndex | None = None,
     ) -> None:
         """`governance`: the Project governing a namespace, from the operator's index of Projects
-        (ferry.controllers.project); without it, Projects are listed from the API per call."""
+        (ferry.controllers.project); without it, Projects are listed from the API per call.
+        `connections`: the operator's index of DatabaseConnections; without it, each is read."""
         self.api = api
         self._capture = capture
         self._governance = governance
+        self._connections = connections
 
     @property
     def capture(self) -> CaptureOps:
@@ -63,7 +66,10 @@ class KubeMigrationPorts:
     # -- the cluster ---------------------------------------------------------------------------
 
     def connection(self, namespace: str, name: str) -> ConnectionLookup:
-        spec, why_not = ready_connection(self.api, namespace, name)
+        if self._connections is not None:
+            spec, why_not = indexed_connection(self._connections, namespace, name)
+        else:
+            spec, why_not = ready_connection(self.api, namespace, name)
         return ConnectionLookup(spec, why_not)
 
     def credentials(self, namespace: str, connection: DatabaseConnectionSpec) -> Credentials:
