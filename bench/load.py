@@ -260,8 +260,15 @@ class StatusWatch:
             self.changes[kind] = self.changes.get(kind, 0) + 1
             status, before = obj.get("status") or {}, last.get(key, {})
             for field in set(status) | set(before):
-                if status.get(field) != before.get(field):
-                    self.fields[f"{kind}:{field}"] = self.fields.get(f"{kind}:{field}", 0) + 1
+                now, then = status.get(field), before.get(field)
+                if now == then:
+                    continue
+                self.fields[f"{kind}:{field}"] = self.fields.get(f"{kind}:{field}", 0) + 1
+                if isinstance(now, dict) and isinstance(then, dict):
+                    for sub in set(now) | set(then):
+                        if now.get(sub) != then.get(sub):
+                            name = f"{kind}:{field}.{sub}"
+                            self.fields[name] = self.fields.get(name, 0) + 1
             last[key] = status
 
 
