@@ -6,6 +6,7 @@ Everything else (a constraint, a type, a permission) fails as before: retrying c
 
 Evidence, most specific first, over the whole exception chain: a SQLSTATE of class 08
 (connection exception) or 57P01-57P03 (the server shutting down, crashed or starting up);
+asyncpg's connection errors;
 a MySQL client error "can't connect" or "server has gone away" / "lost connection"; an
 OS-level connection error; or the drivers' words for a closed connection.
 """
@@ -13,6 +14,8 @@ OS-level connection error; or the drivers' words for a closed connection.
 from __future__ import annotations
 
 import re
+
+import asyncpg
 
 from ferry.db.errors import chain
 
@@ -35,7 +38,8 @@ def connection_lost(exc: BaseException) -> bool:
         code = item.args[0] if item.args and isinstance(item.args[0], int) else None
         if code in _MYSQL_CODES:
             return True
-        if isinstance(item, ConnectionError | BrokenPipeError):
+        # A connect that times out counts too: a server starting, or a network cut.
+        if isinstance(item, ConnectionError | TimeoutError | asyncpg.PostgresConnectionError):
             return True
         if _TEXT.search(str(item)):
             return True
