@@ -67,11 +67,12 @@ def _all_validated(obj: dict[str, Any]) -> None:
     assert tables and all(t["validation"].startswith("ok") for t in tables), tables
 
 
-def _one_clean_job(api: client.ApiClient, namespace: str, name: str) -> None:
+def _one_clean_job(api: client.ApiClient, namespace: str, name: str, runner: PodRunner) -> None:
     """One Job, which failed no pod: the fault spent none of its retries."""
     jobs = worker_jobs(api, namespace, name)
     assert [j.metadata.name for j in jobs] == [f"{name}-copy-1"], [j.metadata.name for j in jobs]
-    assert not jobs[0].status.failed, f"the Job counts {jobs[0].status.failed} failed pods"
+    failed = [runner.logs(r.name, namespace)[-3000:] for r in runner.runs(namespace) if r.exit_code]
+    assert not jobs[0].status.failed, f"the Job counts {jobs[0].status.failed} failed pods: {failed}"
     assert get_migration(api, namespace, name)["status"]["attempts"] == 1
 
 
@@ -100,7 +101,7 @@ def test_an_api_server_outage_while_workers_copy_spends_no_retry(
     done = wait_for_phase(kube_api, namespace, "apiout", {"Succeeded"}, timeout=300)
     _all_validated(done)
     assert _count(pg_db2, "readings") == rows
-    _one_clean_job(kube_api, namespace, "apiout")
+    _one_clean_job(kube_api, namespace, "apiout", pod_runner)
     assert all(run.exit_code == 0 for run in pod_runner.runs(namespace))
 
 
@@ -154,7 +155,7 @@ def test_a_database_outage_mid_copy_shows_database_unavailable_and_completes(
     done = wait_for_phase(kube_api, namespace, "dbout", {"Succeeded"}, timeout=300)
     _all_validated(done)
     assert _count(target, "readings") == rows
-    _one_clean_job(kube_api, namespace, "dbout")
+    _one_clean_job(kube_api, namespace, "dbout", pod_runner)
 
 
 # -- deleted and created again ---------------------------------------------------------------------
