@@ -6,7 +6,8 @@ Everything else (a constraint, a type, a permission) fails as before: retrying c
 
 Evidence, most specific first, over the whole exception chain: a SQLSTATE of class 08
 (connection exception) or 57P01-57P03 (the server shutting down, crashed or starting up);
-asyncpg's connection errors;
+asyncpg's connection errors, and its client state errors (the source side of a COPY
+stream whose target connection died reports "another operation is in progress");
 a MySQL client error "can't connect" or "server has gone away" / "lost connection"; an
 OS-level connection error; or the drivers' words for a closed connection.
 """
@@ -25,7 +26,10 @@ _TEXT = re.compile(
     r"connection refused|connection reset|server closed the connection|connection is closed|"
     r"connection was closed|terminating connection|the database system is (starting up|shutting down)|"
     r"server has gone away|lost connection|can't connect|could not connect|broken pipe|"
-    r"unexpected connection_lost|connection to server .* failed",
+    r"unexpected connection_lost|connection to server .* failed|connect call failed|"
+    # the class names Ferry's error text starts with (ferry.observability.errors.describe)
+    r"ConnectionRefusedError|ConnectionResetError|ConnectionDoesNotExistError|CannotConnectNowError|"
+    r"InternalClientError",
     re.IGNORECASE,
 )
 
@@ -40,6 +44,10 @@ def connection_lost(exc: BaseException) -> bool:
             return True
         # A connect that times out counts too: a server starting, or a network cut.
         if isinstance(item, ConnectionError | TimeoutError | asyncpg.PostgresConnectionError):
+            return True
+        if isinstance(item, asyncpg.InterfaceError | asyncpg.exceptions.InternalClientError):
+            # asyncpg's own state errors: what the other connection of a stream reports when its
+            # peer died mid-COPY ("another operation is in progress"); a retry opens new ones.
             return True
         if _TEXT.search(str(item)):
             return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import pytest
 import urllib3
 from kubernetes.client.exceptions import ApiException
@@ -72,10 +73,18 @@ def test_an_attempt_lost_to_a_database_outage_is_retried_with_that_reason() -> N
         OSError("server closed the connection unexpectedly"),
         RuntimeError("FATAL: terminating connection due to administrator command"),
         RuntimeError("(2013, 'Lost connection to MySQL server during query')"),
+        asyncpg.exceptions.InternalClientError(
+            "cannot switch to state 15; another operation (2) is in progress"
+        ),
     ],
 )
 def test_database_outages_are_told_apart_from_other_errors(error: Exception) -> None:
-    assert connection_lost(error) and says_connection_lost(str(error) or "connection refused")
+    assert connection_lost(error)
+
+
+def test_a_workers_failure_message_that_says_the_connection_was_lost_counts() -> None:
+    assert says_connection_lost("public.t: ConnectionRefusedError: [Errno 111] Connect call failed")
+    assert says_connection_lost("public.t: terminating connection due to administrator command")
 
 
 def test_a_row_error_is_not_an_outage() -> None:
