@@ -8,7 +8,7 @@ CONTROLPLANE_DIR := .cache/controlplane/bin
 export KUBEBUILDER_ASSETS ?= $(CURDIR)/$(CONTROLPLANE_DIR)
 PYTEST_ARGS ?=
 
-.PHONY: install lock audit system-deps controlplane crds lint test test-unit test-integration test-e2e test-image image image-lock run demo bench compare clean
+.PHONY: install lock audit system-deps controlplane crds lint test test-unit test-integration test-e2e test-image image image-lock run demo bench load compare clean
 
 # Exactly the locked versions, each wheel or sdist checked against its hash (requirements.lock,
 # made by `make lock` from pyproject.toml), then Ferry itself without resolving anything again.
@@ -87,6 +87,11 @@ demo: install system-deps controlplane
 bench: install system-deps
 	bash bench/install-anchors.sh
 	PYTHONPATH=tests $(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# Many Migrations and DatabaseConnections on the real control plane with the operator: reconcile
+# latency, apiserver requests/s, operator CPU and RSS, written to JSON (docs/operations.md).
+load: install system-deps controlplane
+	PYTHONPATH=tests:operator $(BIN)/python -m bench.load $(LOAD_ARGS)
 
 # Ferry beside pg_dump | pg_restore (Pagila) and pgloader (a MariaDB web app), object by object
 # and by behaviour; the tables in docs/schema.md ("Side by side") come from here.

@@ -11,6 +11,7 @@ Authentication is a static token file: an admin in `system:masters` and restrict
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import secrets
 import shutil
@@ -20,7 +21,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import yaml
@@ -115,6 +116,7 @@ class ControlPlane:
         self._pki: ControlPlanePki | None = None
         self.kubeconfig_path = self.base_dir / "admin.kubeconfig"
         self.startup_seconds: float | None = None
+        self._token_file: Path | None = None
 
     # --- what clients need -------------------------------------------------------------------
 
@@ -180,6 +182,7 @@ class ControlPlane:
         lines += [f"{token},{name},{name}-uid" for name, token in self._user_tokens.items()]
         token_file.write_text("\n".join(lines) + "\n")
         token_file.chmod(0o600)
+        self._token_file = token_file
 
         self._spawn("etcd", self._etcd_args())
         self._wait("etcd", lambda: port_open(self.etcd_port), timeout=30)
@@ -200,6 +203,34 @@ class ControlPlane:
                     process.kill()
                     process.wait()
 
+    def stop_apiserver(self) -> None:
+        """Stop kube-apiserver alone (SIGTERM, as a restart or upgrade would); etcd and the
+        controller manager keep running, and every client sees connections refused."""
+        process = self._processes["kube-apiserver"]
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def start_apiserver(self) -> None:
+        """Start kube-apiserver again on the same port, state and certificates; wait until ready."""
+        assert self._token_file is not None, "control plane not started"
+        self._spawn("kube-apiserver", self._apiserver_args(self._token_file), append=True)
+        self._wait("kube-apiserver", self._apiserver_ready, timeout=90)
+
+    @contextlib.contextmanager
+    def apiserver_down(self, seconds: float) -> Iterator[None]:
+        """kube-apiserver stopped for `seconds`, then started again (the body runs while it is down)."""
+        self.stop_apiserver()
+        stopped = time.monotonic()
+        try:
+            yield
+            time.sleep(max(0.0, seconds - (time.monotonic() - stopped)))
+        finally:
+            self.start_apiserver()
+
     def cleanup(self) -> None:
         """Stop, then remove the state directory (keep it when debugging a failure)."""
         self.stop()
@@ -213,8 +244,8 @@ class ControlPlane:
 
     # --- internals ---------------------------------------------------------------------------
 
-    def _spawn(self, name: str, args: Sequence[str]) -> None:
-        with self.log_path(name).open("wb") as log:
+    def _spawn(self, name: str, args: Sequence[str], append: bool = False) -> None:
+        with self.log_path(name).open("ab" if append else "wb") as log:
             self._processes[name] = subprocess.Popen(
                 [str(self.assets / name), *args],
                 stdout=log,

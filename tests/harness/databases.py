@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import uuid
 from dataclasses import dataclass, field
@@ -131,12 +132,29 @@ class PostgresServer:
             hba = self.data_dir / "pg_hba.conf"
             hba.write_text("\n".join(self.hba_lines) + "\n" + hba.read_text())
         chown_tree(self.base_dir, user)
-        log = open(self.base_dir / "server.log", "wb")  # noqa: SIM115 - lives as long as the server
+        self._run_postmaster()
+        return self
+
+    def _run_postmaster(self) -> None:
+        log = open(self.base_dir / "server.log", "ab")  # noqa: SIM115 - lives as long as the server
         self.process = subprocess.Popen(
-            as_user([str(PG_BIN / "postgres"), "-D", str(self.data_dir)], user), stdout=log, stderr=log
+            as_user([str(PG_BIN / "postgres"), "-D", str(self.data_dir)], server_user()),
+            stdout=log,
+            stderr=log,
         )
         wait_until(self._accepts, 30, f"PostgreSQL on port {self.port}")
-        return self
+
+    def go_down(self, mode: str = "fast") -> None:
+        """An outage: the server stops (`fast`: sessions are terminated, as a failover or a
+        restart does; `immediate`: a crash) and keeps its data for `come_back`."""
+        assert self.process is not None
+        signals = {"fast": signal.SIGINT, "immediate": signal.SIGQUIT}
+        self.process.send_signal(signals[mode])
+        self.process.wait(timeout=60)
+
+    def come_back(self) -> None:
+        """Start the stopped server again on the same port and data."""
+        self._run_postmaster()
 
     def _accepts(self) -> bool:
         if self.process is not None and self.process.poll() is not None:

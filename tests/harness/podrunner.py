@@ -27,9 +27,11 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
+import urllib3
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from kubernetes.watch.watch import iter_resp_lines
@@ -46,6 +48,7 @@ NODE_NAME = "harness-node"
 VENV_BIN = Path(sys.executable).parent
 _CONFIG_RETRY_SECONDS = 1.0
 _RESTART_BACKOFF_SECONDS = 1.0
+_STATUS_RETRY_SECONDS = 180.0  # a pod's status write waits this long for an API server that is down
 
 
 class PodRunner:
@@ -368,14 +371,24 @@ class PodRunner:
         return 0
 
     def _patch_status(self, run: PodRun, status: dict[str, Any], ready: bool = False) -> None:
+        """Like the kubelet, keep trying through an API server outage (up to _STATUS_RETRY_SECONDS)."""
         body = pod_status_patch(status, ready)
-        try:
-            self.core.patch_namespaced_pod_status(
-                run.name, run.namespace, body, _content_type="application/merge-patch+json"
-            )
-        except ApiException as error:
-            if error.status != 404:  # a pod already gone has no status to write
-                raise
+        deadline = time.monotonic() + _STATUS_RETRY_SECONDS
+        while True:
+            try:
+                self.core.patch_namespaced_pod_status(
+                    run.name, run.namespace, body, _content_type="application/merge-patch+json"
+                )
+                return
+            except ApiException as error:
+                if error.status == 404:  # a pod already gone has no status to write
+                    return
+                if error.status < 500 or time.monotonic() > deadline:
+                    raise
+            except (urllib3.exceptions.HTTPError, OSError):
+                if time.monotonic() > deadline or self._stopping.is_set():
+                    raise
+            self._stopping.wait(1.0)
 
     def _delete_now(self, run: PodRun) -> None:
         try:

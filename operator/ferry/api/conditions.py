@@ -46,6 +46,8 @@ OUTSIDE_WINDOW: Final = "OutsideWindow"  # spec.schedule.windows: waiting for th
 ROLLING_BACK: Final = "RollingBack"
 ROLLED_BACK: Final = "RolledBack"
 RECONCILE_ERROR: Final = "ReconcileError"
+DATABASE_UNAVAILABLE: Final = "DatabaseUnavailable"  # a database went away mid-copy; reconnecting
+ROLLBACK_ABANDONED: Final = "RollbackAbandoned"  # a delete-time rollback gave up on an unreachable target
 
 # Migration reasons of online mode (change data capture, follow, cutover).
 FOLLOWING: Final = "Following"

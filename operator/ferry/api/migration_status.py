@@ -70,6 +70,7 @@ class ReplicationState(StrEnum):
 
 class WorkerState(StrEnum):
     RUNNING = "running"
+    RECONNECTING = "reconnecting"  # a database went away; units wait for it with backoff (message: why)
     SUSPENDED = "suspended"
     DONE = "done"
     FAILED = "failed"
@@ -324,12 +325,21 @@ class MigrationStatus(ConditionedStatus):
         return self._transition(Phase.RUNNING, message, generation, False, True, c.RUNNING)
 
     def mark_retry_scheduled(
-        self, message: str, generation: int, phase: Phase = Phase.RUNNING
+        self, message: str, generation: int, phase: Phase = Phase.RUNNING, reason: str = c.JOB_FAILED
     ) -> StatusEvent:
         """A Job attempt failed and the next one is scheduled; the phase stays (Running, or an
-        online Migration's Following or CuttingOver)."""
-        self._transition(phase, message, generation, False, True, c.JOB_FAILED)
-        return StatusEvent("Warning", c.JOB_FAILED, message)
+        online Migration's Following or CuttingOver). `reason`: JobFailed, or DatabaseUnavailable
+        when the pods failed because a database went away."""
+        self._transition(phase, message, generation, False, True, reason)
+        return StatusEvent("Warning", reason, message)
+
+    def mark_database_unavailable(self, message: str, generation: int) -> StatusEvent | None:
+        """Workers wait for a database that went away (they reconnect with backoff); the phase
+        stays. A Warning event when it starts; `back_to_work` ends it."""
+        reconciling = self.condition(c.RECONCILING)
+        starting = reconciling is None or reconciling.reason != c.DATABASE_UNAVAILABLE
+        self._transition(self.phase, message, generation, False, True, c.DATABASE_UNAVAILABLE)
+        return StatusEvent("Warning", c.DATABASE_UNAVAILABLE, message) if starting else None
 
     def mark_suspended(
         self,

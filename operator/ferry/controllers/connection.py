@@ -17,6 +17,7 @@ Secret they do not allow is not read, and a host or port they do not allow is no
 from __future__ import annotations
 
 import asyncio
+import copy
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ from ferry.api.kinds import DATABASE_CONNECTION, GROUP, VERSION
 from ferry.db.credentials import SecretError, resolve_credentials
 from ferry.db.errors import classify
 from ferry.db.probe import ProbeResult, probe
-from ferry.kube.client import load_api_client
+from ferry.kube.client import shared_api_client
 from ferry.kube.events import involved_object, post_event
 from ferry.kube.secrets import KubeSecretSource, secret_versions
 from ferry.kube.status import patch_status
@@ -41,7 +42,8 @@ from ferry.observability.logging import get_logger
 from ferry.observability.metrics import forget_connection, record_connection_probe
 from ferry.observability.redaction import register_secret
 from ferry.services.connection_policy import Refusal, refused_destination, refused_secrets
-from ferry.services.governance import governance_for
+from ferry.services.governance import ProjectIndex, governance_for, governance_from_index
+from ferry.services.policy import Governance
 
 PLURAL = DATABASE_CONNECTION.plural
 # How often each connection checks whether a probe is due; bounds the delay of a re-probe
@@ -81,8 +83,7 @@ def secrets_fingerprint(
 
 async def _fingerprint(namespace: str, spec: DatabaseConnectionSpec) -> tuple[tuple[str, str], ...]:
     def read() -> dict[str, str]:
-        with load_api_client() as api:
-            return secret_versions(api, namespace, referenced_secrets(spec))
+        return secret_versions(shared_api_client(), namespace, referenced_secrets(spec))
 
     return secrets_fingerprint(spec, await asyncio.to_thread(read))
 
@@ -118,14 +119,16 @@ def _refused(refusal: Refusal) -> ProbeResult:
     return ProbeResult(False, None, 0.0, refusal.reason, refusal.message)
 
 
-def check_connection(api: client.ApiClient, namespace: str, spec: DatabaseConnectionSpec) -> ProbeResult:
+def check_connection(
+    api: client.ApiClient, namespace: str, spec: DatabaseConnectionSpec, governance: Governance | None = None
+) -> ProbeResult:
     """Check the Project's rules, resolve the credentials from Secrets and probe; every failure
     becomes a ProbeResult. The rules come first: a refused connection reads no Secret it may not
     name and opens no network connection, so its credentials are never sent anywhere."""
     if spec.engine == Engine.SQLITE:  # stored before the CRD refused it: the operator cannot see the file
         return ProbeResult(False, None, 0.0, c.INVALID_SPEC, SQLITE_IN_CLUSTER)
     timeout = float(spec.health_check.timeout_seconds)
-    governance = governance_for(api, namespace)
+    governance = governance or governance_for(api, namespace)
     refusal = refused_secrets(spec, governance)
     if refusal is not None:
         return _refused(refusal)
@@ -160,10 +163,13 @@ def _state(memo: kopf.Memo) -> _ObjectState:
     return state
 
 
-async def _run_probe(api: client.ApiClient, namespace: str, spec: DatabaseConnectionSpec) -> ProbeResult:
+async def _run_probe(
+    api: client.ApiClient, namespace: str, spec: DatabaseConnectionSpec, governance: Governance
+) -> ProbeResult:
     limit = float(spec.health_check.timeout_seconds) * PROBE_STEPS + 5
     try:
-        return await asyncio.wait_for(asyncio.to_thread(check_connection, api, namespace, spec), limit)
+        probing = asyncio.to_thread(check_connection, api, namespace, spec, governance)
+        return await asyncio.wait_for(probing, limit)
     except TimeoutError:
         message = (
             f"the probe did not finish within {limit:g}s; check that the server is not overloaded or hung"
@@ -173,51 +179,51 @@ async def _run_probe(api: client.ApiClient, namespace: str, spec: DatabaseConnec
 
 async def _check(
     body: kopf.Body, spec: DatabaseConnectionSpec, patch: kopf.Patch, state: _ObjectState,
-    fingerprint: tuple[Any, ...], *, reconciling: bool,
+    fingerprint: tuple[Any, ...], governance: Governance, *, reconciling: bool,
 ) -> None:  # fmt: skip
     namespace, name = body.metadata.namespace or "", body.metadata.name or ""
     generation = int(body.metadata.get("generation") or 0)
     status = DatabaseConnectionStatus.model_validate(dict(body.status))
-    with load_api_client() as api:
-        if reconciling and status.observed_generation != generation:
-            status.set_condition(c.RECONCILING, "True", c.PROBING, "probing the database", generation)
-            await asyncio.to_thread(
-                patch_status,
-                api,
-                DATABASE_CONNECTION,
-                namespace,
-                name,
-                {"conditions": status.to_wire()["conditions"]},
-            )
-        started = time.monotonic()
-        result = await _run_probe(api, namespace, spec)
-        seconds = time.monotonic() - started
-        state.last_probe, state.fingerprint, state.generation = time.monotonic(), fingerprint, generation
-        flipped = apply_probe_result(status, result, generation, now_rfc3339())
-        patch.status.update(status.to_wire())
-        record_connection_probe(
-            namespace, name, spec.engine.value, ok=result.ok, seconds=seconds, reason=result.reason
+    api = shared_api_client()
+    if reconciling and status.observed_generation != generation:
+        status.set_condition(c.RECONCILING, "True", c.PROBING, "probing the database", generation)
+        await asyncio.to_thread(
+            patch_status,
+            api,
+            DATABASE_CONNECTION,
+            namespace,
+            name,
+            {"conditions": status.to_wire()["conditions"]},
         )
-        fields = {
-            "namespace": namespace,
-            "name": name,
-            "reason": result.reason,
-            "latency_ms": result.latency_ms,
-        }
-        if flipped:
-            log.info(
-                "connection ready" if result.ok else "connection not ready", **fields, message=result.message
-            )
-            await asyncio.to_thread(
-                post_event,
-                api,
-                involved_object(body),
-                "Normal" if result.ok else "Warning",
-                result.reason,
-                result.message,
-            )
-        else:
-            log.debug("connection probed", **fields)
+    started = time.monotonic()
+    result = await _run_probe(api, namespace, spec, governance)
+    seconds = time.monotonic() - started
+    state.last_probe, state.fingerprint, state.generation = time.monotonic(), fingerprint, generation
+    flipped = apply_probe_result(status, result, generation, now_rfc3339())
+    patch.status.update(status.to_wire())
+    record_connection_probe(
+        namespace, name, spec.engine.value, ok=result.ok, seconds=seconds, reason=result.reason
+    )
+    fields = {
+        "namespace": namespace,
+        "name": name,
+        "reason": result.reason,
+        "latency_ms": result.latency_ms,
+    }
+    if flipped:
+        log.info(
+            "connection ready" if result.ok else "connection not ready", **fields, message=result.message
+        )
+        await asyncio.to_thread(
+            post_event,
+            api,
+            involved_object(body),
+            "Normal" if result.ok else "Warning",
+            result.reason,
+            result.message,
+        )
+    else:
+        log.debug("connection probed", **fields)
 
 
 def _invalid_spec(exc: ValidationError) -> ProbeResult:
@@ -232,6 +238,24 @@ def _invalid_spec(exc: ValidationError) -> ProbeResult:
 # --- Handlers -------------------------------------------------------------------------------
 
 
+@kopf.index(GROUP, VERSION, PLURAL)
+def connection_index(
+    namespace: str | None, name: str, spec: kopf.Spec, status: kopf.Status, **_: Any
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """DatabaseConnections by (namespace, name), spec and status as the watch last saw them
+    (ferry.services.connection_refs.ConnectionIndex): a Migration's reconcile looks its two
+    connections up here instead of reading them from the API each time."""
+    return {
+        (namespace or "", name): {"spec": copy.deepcopy(dict(spec)), "status": copy.deepcopy(dict(status))}
+    }
+
+
+def _governance(body: kopf.Body, kwargs: dict[str, Any]) -> Governance:
+    """The namespace's Project from kopf's index of Projects (ferry.controllers.project)."""
+    index: ProjectIndex = kwargs["project_index"]
+    return governance_from_index(index, body.metadata.namespace or "")
+
+
 @kopf.on.resume(GROUP, VERSION, PLURAL)
 @kopf.on.create(GROUP, VERSION, PLURAL)
 @kopf.on.update(GROUP, VERSION, PLURAL, field="spec")
@@ -240,7 +264,7 @@ async def connection_changed(
     spec: kopf.Spec,
     patch: kopf.Patch,
     memo: Any,
-    **_: Any,
+    **kwargs: Any,
 ) -> None:
     try:
         parsed = DatabaseConnectionSpec.model_validate(dict(spec))
@@ -254,7 +278,8 @@ async def connection_changed(
     async with state.lock:
         fingerprint = await _fingerprint(body.metadata.namespace or "", parsed)
         state.last_secret_check = time.monotonic()
-        await _check(body, parsed, patch, state, fingerprint, reconciling=True)
+        governance = _governance(body, kwargs)
+        await _check(body, parsed, patch, state, fingerprint, governance, reconciling=True)
 
 
 @kopf.timer(GROUP, VERSION, PLURAL, interval=TICK_SECONDS, initial_delay=TICK_SECONDS)
@@ -263,7 +288,7 @@ async def connection_health(
     spec: kopf.Spec,
     patch: kopf.Patch,
     memo: Any,
-    **_: Any,
+    **kwargs: Any,
 ) -> None:
     try:
         parsed = DatabaseConnectionSpec.model_validate(dict(spec))
@@ -280,7 +305,8 @@ async def connection_health(
             fingerprint = await _fingerprint(body.metadata.namespace or "", parsed)
             state.last_secret_check = now
         if due or fingerprint != state.fingerprint:
-            await _check(body, parsed, patch, state, fingerprint, reconciling=False)
+            governance = _governance(body, kwargs)
+            await _check(body, parsed, patch, state, fingerprint, governance, reconciling=False)
 
 
 @kopf.on.delete(GROUP, VERSION, PLURAL, optional=True)

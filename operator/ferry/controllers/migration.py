@@ -7,50 +7,84 @@ Job supervision) that stops once the Migration is finished. kopf is used the way
 - the reconciler classifies every error into status itself (Stalled after a bounded number
   of tries), so no handler error becomes kopf's endless retry or an Error event;
 - events go through `kopf.event`, which the operator's posting level does not filter;
-- per-object state (a lock so a timer tick and an update never reconcile at once, and the
-  time of the next due step) lives in the object's `kopf.Memo`, which kopf forgets when the
-  object is gone. All durable state lives in the status.
+- per-object state (a lock so a timer tick and an update never reconcile at once, the time
+  of the next due step, the status as last written and the basis of the current plan) lives in
+  the object's `kopf.Memo`, which kopf forgets when the object is gone. All durable state lives
+  in the status.
+
+Idle cost: one API client for the process (`shared_api_client`); the Project of a namespace
+and a Migration's two DatabaseConnections come from kopf's indexes, not a listing or a read; a
+status patch carries only the fields that changed, and none is sent when nothing did; the
+timer stops for a finished Migration and for one that gave up (kopf stops a timer whose `when`
+no longer matches); a step that names no time to come back (a Stalled Migration) is looked at
+again after IDLE_RECHECK_SECONDS, not on every tick.
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 from typing import Any
 
 import kopf
-from kubernetes import client
 
 from ferry.api.base import now_rfc3339
 from ferry.api.kinds import GROUP, MIGRATION, VERSION
 from ferry.api.migration import TERMINAL, MigrationSpec, MigrationStatus, StatusEvent
 from ferry.cdc.lifecycle import CdcCaptureOps
-from ferry.kube.client import load_api_client
+from ferry.kube.client import shared_api_client
 from ferry.kube.notifications import deliver
-from ferry.observability.metrics import forget_migration, record_migration
+from ferry.observability.metrics import forget_migration, record_migration, record_reconcile
 from ferry.services.approvals import AUTHOR_ANNOTATION
-from ferry.services.governance import governance_for
-from ferry.services.migration import MigrationReconciler, RollbackBlocked
+from ferry.services.connection_refs import ConnectionIndex
+from ferry.services.deletion import RollbackBlocked
+from ferry.services.governance import ProjectIndex, governance_from_index
+from ferry.services.migration import MAX_RECONCILE_ERRORS, MigrationReconciler
 from ferry.services.migration_kube import KubeMigrationPorts
 from ferry.services.migration_ports import MigrationContext
 from ferry.services.notify import Snapshot, notice, payload
+from ferry.services.status_diff import owned_status
 
 IN_PROCESS_SECONDS = 1.0  # steps due sooner than this run at once, in the same handler call
 MAX_STEPS_PER_CALL = 10  # ... but never more than this many, so one object cannot hog a worker thread
 DELETE_RETRY_SECONDS = 15
+IDLE_RECHECK_SECONDS = 60.0  # a step that names no time to come back (Stalled): looked at this often
 
 
-def _context(body: kopf.Body) -> MigrationContext:
+def _ports(kwargs: dict[str, Any]) -> KubeMigrationPorts:
+    """The real ports over the process's one API client, with governance and connections from
+    kopf's indexes (which kopf hands every handler by the index functions' names)."""
+    projects: ProjectIndex = kwargs["project_index"]
+    connections: ConnectionIndex = kwargs["connection_index"]
+    return KubeMigrationPorts(
+        shared_api_client(),
+        CdcCaptureOps(),
+        governance=lambda ns: governance_from_index(projects, ns),
+        connections=connections,
+    )
+
+
+def _context(body: kopf.Body, memo: kopf.Memo | None = None) -> MigrationContext:
     meta = body.get("metadata", {})
+    status = MigrationStatus.model_validate(dict(body.get("status", {})))
+    remembered = memo if memo is not None and memo.get("uid") == meta["uid"] else {}
     return MigrationContext(
         name=meta["name"],
         namespace=meta["namespace"],
         uid=meta["uid"],
         generation=int(meta.get("generation", 0)),
         spec=MigrationSpec.model_validate(dict(body.get("spec", {}))),
-        status=MigrationStatus.model_validate(dict(body.get("status", {}))),
+        status=status,
+        read=owned_status(status),
+        written=remembered.get("written"),
+        plan_basis=remembered.get("plan_basis"),
         author=(meta.get("annotations") or {}).get(AUTHOR_ANNOTATION),
     )
+
+
+def _remember(memo: kopf.Memo, ctx: MigrationContext) -> None:
+    memo.update(uid=ctx.uid, written=ctx.written, plan_basis=ctx.plan_basis)
 
 
 def _post(body: kopf.Body, events: list[StatusEvent]) -> None:
@@ -58,21 +92,21 @@ def _post(body: kopf.Body, events: list[StatusEvent]) -> None:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
 
 
-def _notify(api: client.ApiClient, body: kopf.Body, ctx: MigrationContext, before: Snapshot) -> None:
+def _notify(body: kopf.Body, ctx: MigrationContext, before: Snapshot, indexes: dict[str, Any]) -> None:
     """Tell the Project's webhooks about a transition this reconcile made (best effort)."""
     item = notice(before, ctx.status, ctx.namespace, ctx.name, now_rfc3339())
     if item is None:
         return
-    notifications = governance_for(api, ctx.namespace).notifications
+    notifications = governance_from_index(indexes["project_index"], ctx.namespace).notifications
     if not notifications:
         return
     bodies = {n.name: payload(item, n.format) for n in notifications}
-    for failure in deliver(api, ctx.namespace, notifications, item.event.value, bodies):
+    for failure in deliver(shared_api_client(), ctx.namespace, notifications, item.event.value, bodies):
         kopf.event(body, type="Warning", reason="NotificationFailed", message=f"{item.event}: {failure}")
 
 
-def _reconcile(body: kopf.Body, memo: kopf.Memo, *, tick: bool) -> None:
-    ctx = _context(body)
+def _reconcile(body: kopf.Body, memo: kopf.Memo, indexes: dict[str, Any], *, tick: bool) -> None:
+    ctx = _context(body, memo)
     if ctx.status.phase in TERMINAL and ctx.status.observed_generation == ctx.generation:
         return
     if tick and time.monotonic() < memo.get("not_before", 0.0):
@@ -81,50 +115,63 @@ def _reconcile(body: kopf.Body, memo: kopf.Memo, *, tick: bool) -> None:
     if not lock.acquire(blocking=False):
         return  # another handler is reconciling this object right now; the timer comes back
     try:
-        with load_api_client() as api:
-            reconciler = MigrationReconciler(KubeMigrationPorts(api, CdcCaptureOps()))
-            before = Snapshot.of(ctx.status)
+        reconciler = MigrationReconciler(_ports(indexes))
+        before = Snapshot.of(ctx.status)
+        try:
             for _ in range(MAX_STEPS_PER_CALL):
+                started = time.monotonic()
                 outcome = reconciler.reconcile(ctx)
+                record_reconcile(time.monotonic() - started)
                 _post(body, outcome.events)
                 due = outcome.requeue_after
                 if due is None or due >= IN_PROCESS_SECONDS or ctx.status.phase in TERMINAL:
                     break
                 time.sleep(due)
-            _notify(api, body, ctx, before)
+        finally:
+            _remember(memo, ctx)
+        _notify(body, ctx, before, indexes)
         record_migration(ctx.namespace, ctx.name, ctx.status)
-        memo["not_before"] = time.monotonic() + (outcome.requeue_after or 0.0)
+        due = outcome.requeue_after if outcome.requeue_after is not None else IDLE_RECHECK_SECONDS
+        memo["not_before"] = time.monotonic() + due
     finally:
         lock.release()
 
 
-def _unfinished(status: kopf.Status, **_: Any) -> bool:
-    return status.get("phase") not in TERMINAL
+def needs_ticks(status: kopf.Status, meta: kopf.Meta, **_: Any) -> bool:
+    """The timer's filter: False for a finished Migration and for one that gave up after repeated
+    errors (both wait for a spec change, which the update handler sees). kopf re-evaluates it on
+    every change of the object and stops the timer when it turns False, so such a Migration
+    costs nothing per tick."""
+    if status.get("phase") in TERMINAL:
+        return False
+    gave_up = int(status.get("reconcileErrors") or 0) >= MAX_RECONCILE_ERRORS
+    return not (gave_up and status.get("observedGeneration") == meta.get("generation"))
 
 
 @kopf.on.resume(GROUP, VERSION, MIGRATION.plural)
 @kopf.on.create(GROUP, VERSION, MIGRATION.plural)
 @kopf.on.update(GROUP, VERSION, MIGRATION.plural, field="spec")
-def migration_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    _reconcile(body, memo, tick=False)
+def migration_changed(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+    _reconcile(body, memo, kwargs, tick=False)
 
 
-@kopf.timer(GROUP, VERSION, MIGRATION.plural, interval=2, initial_delay=1, when=_unfinished)
-def migration_tick(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    _reconcile(body, memo, tick=True)
+@kopf.timer(GROUP, VERSION, MIGRATION.plural, interval=2, initial_delay=1, when=needs_ticks)
+def migration_tick(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
+    _reconcile(body, memo, kwargs, tick=True)
 
 
 @kopf.on.delete(GROUP, VERSION, MIGRATION.plural)
-def migration_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """spec.rollback.onDelete: keep, truncate, or drop the tables this migration created."""
-    with load_api_client() as api:
-        try:
-            event = MigrationReconciler(KubeMigrationPorts(api, CdcCaptureOps())).finalize(_context(body))
-        except RollbackBlocked as exc:
-            # May heal (the target comes back): kopf retries the deletion handler after the delay.
-            raise kopf.TemporaryError(
-                f"rollback on delete waits: {exc}", delay=DELETE_RETRY_SECONDS
-            ) from None
+def migration_deleted(body: kopf.Body, memo: kopf.Memo, runtime: timedelta, **kwargs: Any) -> None:
+    """spec.rollback.onDelete: keep, truncate, or drop the tables this migration created.
+    While a database cannot be reached kopf retries this handler every DELETE_RETRY_SECONDS;
+    `runtime` (kopf's time since the first try, kept in the object's annotations across
+    operator restarts) bounds the wait (ferry.services.migration.DELETE_ROLLBACK_GIVE_UP_SECONDS)."""
+    reconciler = MigrationReconciler(_ports(kwargs))
+    try:
+        event = reconciler.finalize(_context(body), waited=runtime.total_seconds())
+    except RollbackBlocked as exc:
+        # May heal (the target comes back): kopf retries the deletion handler after the delay.
+        raise kopf.TemporaryError(f"rollback on delete waits: {exc}", delay=DELETE_RETRY_SECONDS) from None
     if event is not None:
         _post(body, [event])
     memo.clear()

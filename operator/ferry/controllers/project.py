@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 import kopf
@@ -12,7 +13,7 @@ from ferry.api import conditions as c
 from ferry.api.kinds import GROUP, MIGRATION, PROJECT, VERSION
 from ferry.api.project import ProjectSpec, ProjectStatus
 from ferry.kube.apply import server_side_apply
-from ferry.kube.client import load_api_client
+from ferry.kube.client import shared_api_client
 from ferry.kube.project_objects import (
     PROJECT_LABEL,
     build_namespace,
@@ -22,6 +23,7 @@ from ferry.kube.project_objects import (
     project_namespace,
 )
 from ferry.kube.run_report import read_reports
+from ferry.services.governance import index_key
 from ferry.services.usage import summarize
 
 
@@ -86,6 +88,16 @@ def count_migrations(api: client.ApiClient, namespace: str) -> dict[str, int]:
     return counts
 
 
+@kopf.index(GROUP, VERSION, PROJECT.plural)
+def project_index(name: str, spec: kopf.Spec, **_: Any) -> dict[str, tuple[str, dict[str, Any]]]:
+    """Projects by the namespace they govern (ferry.services.governance.ProjectIndex): the
+    Migration and DatabaseConnection handlers read a namespace's Project from here instead of
+    listing every Project per reconcile. kopf fills the index before any handler runs and keeps
+    it current from its watch of Projects."""
+    raw = copy.deepcopy(dict(spec))
+    return {index_key(name, raw): (name, raw)}
+
+
 @kopf.on.resume(GROUP, VERSION, PROJECT.plural)
 @kopf.on.create(GROUP, VERSION, PROJECT.plural)
 @kopf.on.update(GROUP, VERSION, PROJECT.plural, field="spec")
@@ -94,8 +106,7 @@ def project_changed(
 ) -> None:
     parsed = ProjectSpec.model_validate(dict(spec))
     current = ProjectStatus.model_validate(dict(status))
-    with load_api_client() as api:
-        reconcile_project(api, name, uid, parsed, current, int(meta.get("generation", 0)))
+    reconcile_project(shared_api_client(), name, uid, parsed, current, int(meta.get("generation", 0)))
     patch.status.update(current.to_wire())
 
 
@@ -103,10 +114,10 @@ def project_changed(
 def project_counts(name: str, spec: kopf.Spec, status: kopf.Status, patch: kopf.Patch, **_: Any) -> None:
     parsed = ProjectSpec.model_validate(dict(spec))
     namespace = str(status.get("namespace") or "") or project_namespace(name, parsed)
-    with load_api_client() as api:
-        try:
-            patch.status["migrationsByPhase"] = count_migrations(api, namespace)
-            patch.status["usage"] = summarize(read_reports(api, namespace), parsed.cost).to_wire()
-        except ApiException as exc:
-            if exc.status != 404:
-                raise
+    api = shared_api_client()
+    try:
+        patch.status["migrationsByPhase"] = count_migrations(api, namespace)
+        patch.status["usage"] = summarize(read_reports(api, namespace), parsed.cost).to_wire()
+    except ApiException as exc:
+        if exc.status != 404:
+            raise

@@ -28,6 +28,9 @@ Copying:
         while spec.suspend is set) but must not block the event loop, which the other units
         share. The default never stops (`ferry run` relies on it).
     await copy_unit(job, unit, progress, should_stop=async () -> bool) -> UnitResult   one unit, same rules
+    A unit whose source or target went away (ferry.db.outage) is copied again from its checkpoint
+    with backoff for up to CopyJob.reconnect.give_up_after seconds; run_units(on_outage=...) hears
+    of each wait.
     A MySQL/MariaDB zero date in a column with zeroDates: error (ColumnMapping.zero_dates_error)
     fails its batch (rolled back, checkpoint unchanged): the unit's error is a ZeroDateError
     naming table, column and the batch's key range, never a value (ferry.copy.mysql_values).
@@ -55,7 +58,7 @@ from ferry.copy.endpoints import (
     endpoint_from_spec,
 )
 from ferry.copy.progress import ProgressEvent, ProgressTracker
-from ferry.copy.runner import CopyJob, UnitResult, UnitResults, copy_unit, run_units
+from ferry.copy.runner import CopyJob, Reconnect, UnitResult, UnitResults, copy_unit, run_units
 from ferry.copy.transforms import decrypt
 from ferry.copy.truncate import truncate_targets
 from ferry.copy.units import UnitMismatch, WorkUnit, plan_units, units_for_worker
@@ -69,6 +72,7 @@ __all__ = [
     "PgEndpoint",
     "ProgressEvent",
     "ProgressTracker",
+    "Reconnect",
     "SQLiteEndpoint",
     "TableValidation",
     "UnitMismatch",

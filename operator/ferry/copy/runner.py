@@ -16,6 +16,12 @@ Units of this process run concurrently (`CopyJob.concurrency` at a time, one con
 pair each): on two cores, two asyncio tasks matched two processes (copy-speed.md).
 A failing unit does not stop the others.
 
+A unit that fails because a database went away (ferry.db.outage: a restart, a failover, a
+network cut) is copied again from its checkpoint after 1, 2, 4 … (at most 15) seconds, for
+up to `Reconnect.give_up_after` seconds in all: the batch in flight rolled back with its
+connection, so resuming loses and doubles nothing. `on_outage` hears of each wait (the worker
+reports it, and the operator shows `DatabaseUnavailable`). Any other failure fails the unit.
+
 `should_stop` is awaited before a unit starts and between its batches, never during one: a
 True answer ends the unit as "stopped" at its last committed checkpoint (the next run resumes
 there; nothing is rolled back). The hook may also wait (the worker waits there while
@@ -28,7 +34,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ferry.api.migration import CopySpec
@@ -53,6 +59,7 @@ from ferry.copy.projection import Projection, build_projection
 from ferry.copy.throttle import ByteMeter, RateLimiter, metered
 from ferry.copy.units import WorkUnit, estimated_work
 from ferry.db.credentials import SecretSource
+from ferry.db.outage import connection_lost
 from ferry.observability.errors import describe
 
 UnitState = Literal["done", "stopped", "failed"]
@@ -61,6 +68,17 @@ PASSTHROUGH_BATCH = 500_000  # rows per batch on the COPY pass-through paths whe
 
 StopCheck = Callable[[], Awaitable[bool]]
 """Awaited between batches: True stops the unit there (see the module docstring)."""
+OutageHook = Callable[[str, str, float], None]
+"""Told (unit_id, error, seconds until the next try) each time a unit waits for its database."""
+
+
+@dataclass(frozen=True)
+class Reconnect:
+    """How long a unit waits for a database that went away, and how often it tries again."""
+
+    give_up_after: float = 180.0
+    first_delay: float = 1.0
+    max_delay: float = 15.0
 
 
 async def never_stop() -> bool:
@@ -76,6 +94,7 @@ class CopyJob:
     secrets: SecretSource | None = None  # keys of hash/encrypt transforms
     concurrency: int = 2  # units copied at once by this process
     throttle: RateLimiter | None = None  # this process's share of copy.throttle (shared by its units)
+    reconnect: Reconnect = field(default_factory=Reconnect)
 
 
 @dataclass(frozen=True)
@@ -86,6 +105,7 @@ class UnitResult:
     rows_copied: int
     checkpoint: str = "-"
     error: str | None = None
+    connection_lost: bool = False  # the error was a database going away (ferry.db.outage)
 
 
 @dataclass(frozen=True)
@@ -188,7 +208,8 @@ async def copy_unit(
                 await job.throttle.spend(copied, meter.bytes)
         return UnitResult(unit.unit_id, unit.table, "done", rows, checkpoint)
     except Exception as exc:  # reported per unit; the others go on
-        return UnitResult(unit.unit_id, unit.table, "failed", rows, checkpoint, describe(exc))
+        lost = connection_lost(exc)
+        return UnitResult(unit.unit_id, unit.table, "failed", rows, checkpoint, describe(exc), lost)
     finally:
         if pending is not None:
             # Not cancelled: a MySQL lookup runs in a thread on the connection closed next.
@@ -214,12 +235,36 @@ def _zero_date_error(unit: WorkUnit, column: str, lo: Key | None, hi: Key | None
     )
 
 
+async def copy_unit_through_outages(
+    job: CopyJob,
+    unit: WorkUnit,
+    progress: Callable[[ProgressEvent], None],
+    should_stop: StopCheck = never_stop,
+    on_outage: OutageHook = lambda unit_id, error, delay: None,
+) -> UnitResult:
+    """`copy_unit`, copied again from its checkpoint while it fails by losing a database, with
+    backoff, for up to `job.reconnect.give_up_after` seconds (the module docstring)."""
+    policy, loop = job.reconnect, asyncio.get_running_loop()
+    started, delay = loop.time(), policy.first_delay
+    while True:
+        result = await copy_unit(job, unit, progress, should_stop)
+        waited = loop.time() - started
+        if result.state != "failed" or not result.connection_lost or waited + delay > policy.give_up_after:
+            return result
+        on_outage(unit.unit_id, result.error or "connection lost", delay)
+        await asyncio.sleep(delay)
+        if await should_stop():
+            return replace(result, state="stopped", error=None)
+        delay = min(delay * 2, policy.max_delay)
+
+
 async def run_units(
     job: CopyJob,
     units: Sequence[WorkUnit],
     *,
     progress: Callable[[ProgressEvent], None] = lambda event: None,
     should_stop: StopCheck = never_stop,
+    on_outage: OutageHook = lambda unit_id, error, delay: None,
 ) -> UnitResults:
     """Copy `units` (this worker's share) and return one result per unit, in order.
 
@@ -233,7 +278,7 @@ async def run_units(
         async with slots:
             if await should_stop():
                 return UnitResult(unit.unit_id, unit.table, "stopped", 0)
-            return await copy_unit(job, unit, progress, should_stop)
+            return await copy_unit_through_outages(job, unit, progress, should_stop, on_outage)
 
     # Started largest first (asyncio.Semaphore wakes waiters in order); results in the given order.
     started = sorted(range(len(units)), key=lambda i: -estimated_work(units[i]))

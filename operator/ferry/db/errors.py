@@ -46,7 +46,7 @@ class Classified:
     message: str
 
 
-def _chain(exc: BaseException) -> Iterator[BaseException]:
+def chain(exc: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     todo: list[BaseException | None] = [exc]
     while todo:
@@ -77,7 +77,7 @@ def classify(
     exc: BaseException, spec: DatabaseConnectionSpec, address: str, timeout: float | None = None
 ) -> Classified:
     """The condition reason for `exc` and a message saying what to check."""
-    for item in _chain(exc):
+    for item in chain(exc):
         if isinstance(item, SecretError):
             return Classified(
                 item.reason, f"{item}; create it or fix the reference in the DatabaseConnection"
@@ -94,7 +94,7 @@ def classify(
 def _reason(exc: BaseException, text: str) -> str:
     if REFUSED_PHRASE in text:  # libpq's require_auth, or ferry.db.cleartext's MySQL handlers
         return c.CLEARTEXT_PASSWORD_REFUSED
-    for item in _chain(exc):
+    for item in chain(exc):
         sqlstate = getattr(item, "sqlstate", None)
         if sqlstate in ("28P01", "28000"):
             return c.AUTHENTICATION_FAILED
@@ -121,7 +121,7 @@ def _reason(exc: BaseException, text: str) -> str:
         return c.TLS_ERROR
     if _TIMEOUT_TEXT.search(text):
         return c.TIMEOUT
-    if _UNREACHABLE_TEXT.search(text) or any(isinstance(i, ConnectionError) for i in _chain(exc)):
+    if _UNREACHABLE_TEXT.search(text) or any(isinstance(i, ConnectionError) for i in chain(exc)):
         return c.UNREACHABLE
     return c.PROBE_FAILED
 

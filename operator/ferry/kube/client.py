@@ -7,8 +7,12 @@ Inside a pod the in-cluster ServiceAccount is used; elsewhere the kubeconfig (KU
 from __future__ import annotations
 
 import os
+import threading
 
 from kubernetes import client, config
+
+_shared: client.ApiClient | None = None
+_shared_lock = threading.Lock()
 
 
 def load_api_client(
@@ -25,6 +29,20 @@ def load_api_client(
             config_file=kubeconfig, context=context, client_configuration=configuration, persist_config=False
         )
     return client.ApiClient(configuration)
+
+
+def shared_api_client() -> client.ApiClient:
+    """The operator's one API client, built on first use and kept for the life of the process.
+
+    Building a client reads the kubeconfig (or the ServiceAccount token) and opens a new
+    connection pool, so a client per handler call costs a TLS handshake per call; this one keeps
+    its connections alive. The generated client is safe to share between kopf's handler threads
+    (urllib3's pool is thread-safe) and is never closed: the process owns it."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = load_api_client()
+        return _shared
 
 
 def current_namespace(kubeconfig: str | None = None) -> str:

@@ -15,14 +15,23 @@ from ferry.api.kinds import GROUP, VERSION, Kind
 
 
 def patch_status(
-    api: client.ApiClient, kind: Kind, namespace: str | None, name: str, status: dict[str, Any]
+    api: client.ApiClient,
+    kind: Kind,
+    namespace: str | None,
+    name: str,
+    status: dict[str, Any],
+    timeout: float | None = None,
 ) -> None:
+    """`timeout`: seconds for the request (None: the client's, which waits as long as it takes)."""
     custom = client.CustomObjectsApi(api)
     body = {"status": status}
+    extra = {"_request_timeout": timeout} if timeout is not None else {}
     if kind.namespaced:
-        custom.patch_namespaced_custom_object_status(GROUP, VERSION, namespace, kind.plural, name, body)
+        custom.patch_namespaced_custom_object_status(
+            GROUP, VERSION, namespace, kind.plural, name, body, **extra
+        )
     else:
-        custom.patch_cluster_custom_object_status(GROUP, VERSION, kind.plural, name, body)
+        custom.patch_cluster_custom_object_status(GROUP, VERSION, kind.plural, name, body, **extra)
 
 
 def patch_spec(api: client.ApiClient, kind: Kind, namespace: str, name: str, spec: dict[str, Any]) -> None:
@@ -32,12 +41,15 @@ def patch_spec(api: client.ApiClient, kind: Kind, namespace: str, name: str, spe
     )
 
 
-def get_object(api: client.ApiClient, kind: Kind, namespace: str | None, name: str) -> dict[str, Any]:
+def get_object(
+    api: client.ApiClient, kind: Kind, namespace: str | None, name: str, timeout: float | None = None
+) -> dict[str, Any]:
     custom = client.CustomObjectsApi(api)
+    extra = {"_request_timeout": timeout} if timeout is not None else {}
     if kind.namespaced:
         obj: dict[str, Any] = custom.get_namespaced_custom_object(
-            GROUP, VERSION, namespace, kind.plural, name
+            GROUP, VERSION, namespace, kind.plural, name, **extra
         )
     else:
-        obj = custom.get_cluster_custom_object(GROUP, VERSION, kind.plural, name)
+        obj = custom.get_cluster_custom_object(GROUP, VERSION, kind.plural, name, **extra)
     return obj

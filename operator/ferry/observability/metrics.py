@@ -84,6 +84,17 @@ MIGRATION_DURATION_SECONDS = Gauge(
 )
 
 
+MIGRATION_RECONCILE_SECONDS = Histogram(
+    "ferry_migration_reconcile_seconds",
+    "Time of one Migration reconcile step by the operator (reading the world, deciding, writing status).",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
+)
+
+
+def record_reconcile(seconds: float) -> None:
+    MIGRATION_RECONCILE_SECONDS.observe(seconds)
+
+
 MIGRATION_REPLICATION_LAG_SECONDS = Gauge(
     "ferry_migration_replication_lag_seconds",
     "Online mode: how far the target is behind the source, as the follower last reported it.",

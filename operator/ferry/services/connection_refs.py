@@ -1,6 +1,10 @@
-"""A Migration's `connectionRef`: the DatabaseConnection it names, if it exists and is Ready."""
+"""A Migration's `connectionRef`: the DatabaseConnection it names, if it exists and is Ready;
+read from the API, or (in the operator) from kopf's index of DatabaseConnections."""
 
 from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
@@ -19,8 +23,30 @@ def ready_connection(
         obj = get_object(api, DATABASE_CONNECTION, namespace, name)
     except ApiException as exc:
         if exc.status == 404:
-            return None, f'DatabaseConnection "{name}" not found in namespace "{namespace}"'
+            return None, _not_found(namespace, name)
         raise
+    return _ready(obj, name)
+
+
+# The operator's kopf index of DatabaseConnections (ferry.controllers.connection.connection_index):
+# (namespace, name) -> the object's spec and status as last seen by the watch.
+ConnectionIndex = Mapping[tuple[str, str], Collection[Mapping[str, Any]]]
+
+
+def indexed_connection(
+    index: ConnectionIndex, namespace: str, name: str
+) -> tuple[DatabaseConnectionSpec | None, str]:
+    """As `ready_connection`, from the index instead of a request."""
+    for obj in index.get((namespace, name), ()):
+        return _ready(obj, name)
+    return None, _not_found(namespace, name)
+
+
+def _not_found(namespace: str, name: str) -> str:
+    return f'DatabaseConnection "{name}" not found in namespace "{namespace}"'
+
+
+def _ready(obj: Mapping[str, Any], name: str) -> tuple[DatabaseConnectionSpec | None, str]:
     status = DatabaseConnectionStatus.model_validate(obj.get("status") or {})
     if not status.is_true(c.READY):
         ready = status.condition(c.READY)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 
 from ferry.api.migration import MigrationSpec
 from ferry.copy import CopyJob, ProgressEvent, UnitResults, WorkUnit, plan_units, run_units, units_for_worker
-from ferry.copy.runner import never_stop
+from ferry.copy.runner import OutageHook, never_stop
 from ferry.copy.throttle import RateLimiter, worker_share
 from ferry.db.credentials import SecretSource
 from ferry.schema import TableMapping
@@ -34,8 +34,11 @@ class CopyShare:
         self,
         progress: Callable[[ProgressEvent], None] = lambda event: None,
         should_stop: Callable[[], Awaitable[bool]] = never_stop,
+        on_outage: OutageHook = lambda unit_id, error, delay: None,
     ) -> UnitResults:
-        return await run_units(self.job, self.units, progress=progress, should_stop=should_stop)
+        return await run_units(
+            self.job, self.units, progress=progress, should_stop=should_stop, on_outage=on_outage
+        )
 
 
 async def copy_share(

@@ -28,12 +28,15 @@ from ferry.api.migration import (
     TableState,
     WorkerState,
 )
+from ferry.db.outage import says_connection_lost
 from ferry.kube.worker_job import SecretEnvCollision, secret_env, secret_keys_needed
 from ferry.observability.errors import describe, first_line
 from ferry.schema import ApplyError, OpKind
 from ferry.services import following
 from ferry.services.approvals import Tally, tally
 from ferry.services.attempts import attempt_refusal
+from ferry.services.deletion import RollbackBlocked as RollbackBlocked  # raised by finalize
+from ferry.services.deletion import finalize_on_delete
 from ferry.services.effective import apply_effective, effective_spec
 from ferry.services.fk_deferral import RestoreError
 from ferry.services.gate import Verdict, check_spec, decide
@@ -41,7 +44,8 @@ from ferry.services.migration_ports import JobState, MigrationContext, Migration
 from ferry.services.outcome import Outcome
 from ferry.services.planning import PlannedMigration
 from ferry.services.policy import Governance
-from ferry.services.progress import aggregate
+from ferry.services.progress import aggregate, database_outage, refresh_progress
+from ferry.services.replan import plan_basis, plan_holds
 from ferry.services.run_report import build_report
 from ferry.services.schedule import ScheduleError, window_state
 from ferry.services.sides import NotReady, resolve_sides
@@ -50,14 +54,10 @@ MAX_ATTEMPTS = 3
 # Unclassified errors in a row before the Migration is marked Stalled instead of retried again;
 # a spec change (a new generation) starts a new series.
 MAX_RECONCILE_ERRORS = 5
-APPROVAL_RECHECK_SECONDS = 15  # a schema change must invalidate a pending plan
+APPROVAL_RECHECK_SECONDS = 15  # how often a pending plan's basis is checked (ferry.services.replan)
 PLAN_RETRY_SECONDS = 30
 SUPERVISE_SECONDS = 2
 OUTSIDE_WINDOW_RECHECK_SECONDS = 60  # planned, outside the windows: re-planned this often until one opens
-
-
-class RollbackBlocked(Exception):
-    """A delete-time rollback cannot reach the target yet; deletion waits and retries."""
 
 
 class MigrationReconciler:
@@ -92,32 +92,11 @@ class MigrationReconciler:
         self.ports.save_status(ctx)
         return out
 
-    def finalize(self, ctx: MigrationContext) -> StatusEvent | None:
-        """On delete: spec.rollback.onDelete — keep, truncate, or drop the tables it created.
-
-        Raises RollbackBlocked while the target cannot be reached. A migration that never
-        started copying touched nothing, so there is nothing to roll back.
-        """
-        spec = self._spec(ctx)
+    def finalize(self, ctx: MigrationContext, waited: float = 0.0) -> StatusEvent | None:
+        """On delete: spec.rollback.onDelete (ferry.services.deletion); a run that started is
+        reported first (ferry.services.run_report)."""
         self._record_run(ctx, save=False, deleted=True)
-        action = spec.rollback.on_delete
-        capture = following.is_online(spec) and following.capture_opened(ctx)
-        rolls_back = action != RollbackAction.KEEP and ctx.status.start_time is not None
-        if not rolls_back and not capture:
-            return None
-        sides = resolve_sides(self.ports, ctx.namespace, spec)
-        if isinstance(sides, NotReady):
-            raise RollbackBlocked(sides.message)  # a slot must not be left behind: deletion waits
-        dropped = self.ports.drop_capture(spec, sides, ctx.uid, "deleted") if capture else ""
-        if not rolls_back:
-            return (
-                StatusEvent("Normal", c.CAPTURE_DROPPED, f"dropped {dropped} from the source")
-                if dropped
-                else None
-            )
-        done = self.ports.roll_back(spec, action.value, sides, ctx.status.created_tables, ctx.uid)
-        done += f"; dropped {dropped} from the source" if dropped else ""
-        return StatusEvent("Normal", c.ROLLED_BACK, f"rolled back on delete ({action.value}): {done}")
+        return finalize_on_delete(self.ports, ctx, waited)
 
     def _record_run(self, ctx: MigrationContext, *, save: bool = True, deleted: bool = False) -> None:
         """Once a run has ended (or a started one is deleted), keep its report where it outlives
@@ -209,6 +188,10 @@ class MigrationReconciler:
         except SecretEnvCollision as exc:
             out.emit(st.mark_stalled(c.INVALID_SPEC, str(exc), gen, Phase.PENDING))
             return
+        basis = plan_basis(self.ports, ctx, spec, sides, governance)
+        if plan_holds(ctx, basis):  # nothing the plan depends on changed: the status holds
+            out.requeue_after = APPROVAL_RECHECK_SECONDS if st.phase == Phase.AWAITING_APPROVAL else None
+            return
         if st.phase == Phase.PENDING:
             out.emit(st.mark_planning(gen))
             self.ports.save_status(ctx)  # visible before the (possibly long) reflection of both schemas
@@ -219,7 +202,7 @@ class MigrationReconciler:
             out.emit(st.mark_waiting(c.PLAN_FAILED, message, gen, Phase.PLANNING))
             out.requeue_after = PLAN_RETRY_SECONDS
             return
-        st.plan = planned.plan.to_status()
+        st.plan, ctx.plan_basis = planned.plan.to_status(), basis
         st.plan.config_map = self.ports.publish_plan(ctx, planned.plan, sides.target.dialect)
         approvals = self._approvals(ctx, planned.plan.hash, governance)
         approve = f"approve with: kubectl ferry approve mig/{ctx.name} -n {ctx.namespace}"
@@ -296,7 +279,7 @@ class MigrationReconciler:
                 return
             following.check_capture(self.ports, ctx, spec, out)
         else:
-            self._refresh_progress(ctx, finished=False)
+            refresh_progress(ctx.status, finished=False)
         if st.next_attempt_time:
             if self.ports.now() < _parse_time(st.next_attempt_time):
                 return
@@ -329,7 +312,7 @@ class MigrationReconciler:
         elif job == JobState.COMPLETE and follower:
             following.finish(self.ports, ctx, spec, out)
         elif job == JobState.COMPLETE and following.is_online(spec):
-            self._refresh_progress(ctx, finished=True)
+            refresh_progress(ctx.status, finished=True)
             following.start_following(self.ports, ctx, spec, out)
         elif job == JobState.COMPLETE:
             out.emit(st.mark_validating(gen))
@@ -340,6 +323,8 @@ class MigrationReconciler:
             self._job_failed(ctx, spec, out)
         elif follower:
             following.watch(self.ports, ctx, spec, out)
+        else:
+            out.emit(database_outage(ctx))
 
     def _attempt_refused(self, ctx: MigrationContext, spec: MigrationSpec, out: Outcome) -> bool:
         """The Project's policy, checked again before every Job attempt (ferry.services.attempts)."""
@@ -354,13 +339,18 @@ class MigrationReconciler:
         if st.job_kind == JobKind.FOLLOWER:
             failed = [st.replication.message] if st.replication and st.replication.message else []
         detail = "; ".join(sorted({first_line(m) for m in failed})) or "worker pods failed"
+        reason = (
+            c.DATABASE_UNAVAILABLE
+            if failed and all(says_connection_lost(m) for m in failed)
+            else c.JOB_FAILED
+        )
         if st.attempts < MAX_ATTEMPTS:
             delay = 10 * 2 ** (st.attempts - 1)
             st.attempts += 1
             st.next_attempt_time = _format_time(self.ports.now() + timedelta(seconds=delay))
             message = f"attempt {st.attempts - 1} failed ({detail}); retrying in {delay}s"
             phase = st.phase if st.phase in (Phase.FOLLOWING, Phase.CUTTING_OVER) else Phase.RUNNING
-            out.emit(st.mark_retry_scheduled(message, ctx.generation, phase))
+            out.emit(st.mark_retry_scheduled(message, ctx.generation, phase, reason))
             return
         self._fail(ctx, spec, out, c.JOB_FAILED, f"{MAX_ATTEMPTS} attempts failed: {detail}")
 
@@ -385,17 +375,6 @@ class MigrationReconciler:
             return "; foreign keys set aside for the load may still be dropped (the target is not reachable)"
         return self.ports.restore_foreign_keys(sides.target, ctx.uid)
 
-    def _refresh_progress(self, ctx: MigrationContext, finished: bool) -> None:
-        st = ctx.status
-        current = st.progress
-        progress, tables, omitted = aggregate(
-            st.workers,
-            current.tables_total if current else 0,
-            current.rows_estimated if current else 0,
-            finished,
-        )
-        st.progress, st.tables, st.tables_omitted = progress, tables, omitted
-
     # -- Validating ------------------------------------------------------------------------------------
 
     def _validate(self, ctx: MigrationContext, out: Outcome) -> None:
@@ -405,7 +384,7 @@ class MigrationReconciler:
             out.emit(st.mark_waiting(sides.reason, sides.message, gen, Phase.VALIDATING))
             out.requeue_after = sides.retry_after
             return
-        self._refresh_progress(ctx, finished=True)
+        refresh_progress(ctx.status, finished=True)
         # Before validating, so the ordered checksum reads use the key; idempotent after a restart.
         try:
             self.ports.complete_target(spec, sides, ctx.uid, st.created_tables)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from kubernetes.client.exceptions import ApiException
 
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.kinds import MIGRATION
-from ferry.api.migration import MigrationSpec, MigrationStatus
+from ferry.api.migration import MigrationSpec
 from ferry.db.credentials import Credentials, resolve_credentials
 from ferry.kube.apply import server_side_apply
 from ferry.kube.plan_configmap import build_plan_configmap
@@ -26,11 +26,12 @@ from ferry.services import rollback
 from ferry.services.approvals import ApprovalsRead
 from ferry.services.approvals_kube import read_approvals
 from ferry.services.capture_ops import CaptureHealth, CaptureOps, FollowRecord, plan_with_capture
-from ferry.services.connection_refs import ready_connection
+from ferry.services.connection_refs import ConnectionIndex, indexed_connection, ready_connection
 from ferry.services.governance import governance_for
 from ferry.services.migration_ports import ConnectionLookup, JobState, MigrationContext, Sides
-from ferry.services.planning import PlannedMigration, Side
+from ferry.services.planning import PlannedMigration, Side, schema_fingerprints
 from ferry.services.policy import Governance
+from ferry.services.status_diff import changed_fields, owned_status
 from ferry.services.target_load import complete_target, prepare_target
 from ferry.services.validation import ValidationReport, validate_migration
 from ferry.services.worker_jobs import (
@@ -52,9 +53,20 @@ class KubeMigrationPorts:
     """`MigrationPorts` over one Kubernetes API client, and for online mode the change capture
     (`ferry.cdc.lifecycle.CdcCaptureOps`, handed in because ferry.cdc sits above the services)."""
 
-    def __init__(self, api: client.ApiClient, capture: CaptureOps | None = None) -> None:
+    def __init__(
+        self,
+        api: client.ApiClient,
+        capture: CaptureOps | None = None,
+        governance: Callable[[str], Governance] | None = None,
+        connections: ConnectionIndex | None = None,
+    ) -> None:
+        """`governance`: the Project governing a namespace, from the operator's index of Projects
+        (ferry.controllers.project); without it, Projects are listed from the API per call.
+        `connections`: the operator's index of DatabaseConnections; without it, each is read."""
         self.api = api
         self._capture = capture
+        self._governance = governance
+        self._connections = connections
 
     @property
     def capture(self) -> CaptureOps:
@@ -65,7 +77,10 @@ class KubeMigrationPorts:
     # -- the cluster ---------------------------------------------------------------------------
 
     def connection(self, namespace: str, name: str) -> ConnectionLookup:
-        spec, why_not = ready_connection(self.api, namespace, name)
+        if self._connections is not None:
+            spec, why_not = indexed_connection(self._connections, namespace, name)
+        else:
+            spec, why_not = ready_connection(self.api, namespace, name)
         return ConnectionLookup(spec, why_not)
 
     def credentials(self, namespace: str, connection: DatabaseConnectionSpec) -> Credentials:
@@ -75,28 +90,19 @@ class KubeMigrationPorts:
         return credentials
 
     def governance(self, namespace: str) -> Governance:
+        if self._governance is not None:
+            return self._governance(namespace)
         return governance_for(self.api, namespace)
 
     def save_status(self, ctx: MigrationContext) -> None:
-        """Write the operator-owned status fields (never `workers`, which the pods own)."""
+        """Patch the operator-owned status fields that changed (ferry.services.status_diff);
+        nothing at all when none did."""
         ctx.status.observed_generation = ctx.generation
-        wire = ctx.status.to_wire()
-        # A merge patch keeps fields it does not mention: unset top-level fields are sent as
-        # null, or a cleared nextAttemptTime (say) would come back on the next read.
-        for field_name, info in MigrationStatus.model_fields.items():
-            if getattr(ctx.status, field_name) is None:
-                wire[info.alias or field_name] = None
-        wire.pop("workers", None)
-        # status.replication is the follower's, but for the keys the operator owns; a merge patch of
-        # those alone leaves the follower's fields as they are.
-        wire.pop("replication", None)
-        if ctx.status.replication is not None:
-            owned = ctx.status.replication.model_dump(
-                by_alias=True, include={"start_position", "health_checked_at"}, exclude_none=True
-            )
-            if owned:
-                wire["replication"] = owned
-        patch_status(self.api, MIGRATION, ctx.namespace, ctx.name, wire)
+        wire = owned_status(ctx.status)
+        patch = changed_fields(wire, ctx.written, ctx.read)
+        if patch:
+            patch_status(self.api, MIGRATION, ctx.namespace, ctx.name, patch)
+        ctx.written = ctx.read = wire
 
     def ensure_worker_rbac(self, ctx: MigrationContext, spec: MigrationSpec) -> None:
         ensure_worker_rbac(self.api, worker_identity(ctx.name, ctx.namespace, ctx.uid, spec))
@@ -144,6 +150,9 @@ class KubeMigrationPorts:
 
     def plan(self, spec: MigrationSpec, sides: Sides, owned_tables: list[str]) -> PlannedMigration:
         return plan_with_capture(spec, sides.source, sides.target, self._capture, owned_tables=owned_tables)
+
+    def schema_fingerprint(self, spec: MigrationSpec, sides: Sides) -> str:
+        return schema_fingerprints(spec, sides.source, sides.target)
 
     def prepare_target(self, spec: MigrationSpec, sides: Sides, uid: str, planned: PlannedMigration) -> int:
         return len(prepare_target(sides.target, uid, planned, spec.copy_.truncate_target))

@@ -27,9 +27,25 @@ from ferry.services.policy import Governance
 from ferry.services.validation import ValidationReport
 
 
+@dataclass(frozen=True)
+class PlanBasis:
+    """What the last plan was computed from: a digest of the generation, the effective spec, the
+    connections, the Project's rules and both schemas' fingerprints; and when."""
+
+    key: str
+    planned_at: datetime
+
+
 @dataclass
 class MigrationContext:
-    """One Migration as the handler saw it, parsed once."""
+    """One Migration as the handler saw it, parsed once.
+
+    The last three fields are the operator's memory of this object between handler calls (kept
+    in kopf's per-object memo, lost on a restart, which costs one write and one plan):
+    `read` and `written` are the operator-owned status fields as read from the object and as
+    last written (the bases of the next status patch: ferry.services.status_diff), and
+    `plan_basis` what the current plan was computed from (ferry.services.migration re-plans a
+    Migration awaiting approval only when it changed)."""
 
     name: str
     namespace: str
@@ -37,6 +53,9 @@ class MigrationContext:
     generation: int
     spec: MigrationSpec
     status: MigrationStatus
+    read: dict[str, Any] | None = None
+    written: dict[str, Any] | None = None
+    plan_basis: PlanBasis | None = None
     author: str | None = None  # the ferry.dev/author annotation (checked at admission), if any
 
 
@@ -105,6 +124,11 @@ class MigrationPorts(Protocol):
 
     # -- the databases -------------------------------------------------------------------------
     def plan(self, spec: MigrationSpec, sides: Sides, owned_tables: list[str]) -> PlannedMigration: ...
+
+    def schema_fingerprint(self, spec: MigrationSpec, sides: Sides) -> str:
+        """A cheap digest of both schemas' catalogs (ferry.schema.fingerprint): it changes when
+        DDL changes either side, not when rows do."""
+        ...
 
     def prepare_target(self, spec: MigrationSpec, sides: Sides, uid: str, planned: PlannedMigration) -> int:
         """Pre-data DDL, truncation, foreign keys set aside; returns how many keys were set aside."""

@@ -21,6 +21,7 @@ from ferry.db.credentials import Credentials
 from ferry.db.dialects import family
 from ferry.db.engines import create_engine
 from ferry.schema import DatabaseSchema, Plan, build_plan, discover
+from ferry.schema.fingerprint import schema_fingerprint
 from ferry.schema.mapping import TableMapping
 from ferry.schema.personal_data import classify
 from ferry.schema.plan import Privileges
@@ -151,6 +152,14 @@ def _plan_pair(
         privileges=privileges_option(spec),
         other_schemas=other_schemas,
     )
+
+
+def schema_fingerprints(spec: MigrationSpec, source: Side, target: Side) -> str:
+    """Both sides' schema fingerprints (ferry.schema.fingerprint): one catalog query each."""
+    with engine_for(source) as src, engine_for(target) as dst:
+        return (
+            f"{schema_fingerprint(src, spec.source.schema_)}|{schema_fingerprint(dst, spec.target.schema_)}"
+        )
 
 
 def tables_with_checkpoints(target: Side, migration_uid: str) -> list[str]:

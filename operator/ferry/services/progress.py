@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from ferry.api import conditions as c
 from ferry.api.base import now_rfc3339
-from ferry.api.migration import ProgressStatus, TableStatus, WorkerStatus
+from ferry.api.migration import (
+    MigrationStatus,
+    ProgressStatus,
+    StatusEvent,
+    TableStatus,
+    WorkerState,
+    WorkerStatus,
+)
 from ferry.humanize import human_duration, human_rate
+from ferry.observability.errors import first_line
+from ferry.services.migration_ports import MigrationContext
 
 MAX_TABLE_ENTRIES = 50
 _STATE_ORDER = {"failed": 0, "copying": 1, "pending": 2, "validated": 3, "done": 4}
@@ -64,3 +74,36 @@ def aggregate(
     )
     shown, omitted = bounded(tables)
     return progress, shown, omitted
+
+
+def refresh_progress(status: MigrationStatus, finished: bool) -> None:
+    """Aggregate the workers' reports into `status`. When nothing but the time changed, the
+    progress stays as it was (its updatedAt too), so a tick with no news writes no status."""
+    current = status.progress
+    progress, tables, omitted = aggregate(
+        status.workers,
+        current.tables_total if current else 0,
+        current.rows_estimated if current else 0,
+        finished,
+    )
+    if current is not None and progress.model_copy(update={"updated_at": current.updated_at}) == current:
+        progress = current
+    status.progress, status.tables, status.tables_omitted = progress, tables, omitted
+
+
+def database_outage(ctx: MigrationContext) -> StatusEvent | None:
+    """While a copy worker reports `reconnecting` (a database went away; it tries again with
+    backoff), Reconciling=True with reason DatabaseUnavailable and the worker's message; once none
+    does, back to Running. The phase stays Running throughout."""
+    st = ctx.status
+    waiting = sorted(
+        w.message or "database unavailable"
+        for w in st.workers.values()
+        if w.state == WorkerState.RECONNECTING
+    )
+    reconciling = st.condition(c.RECONCILING)
+    if waiting:
+        return st.mark_database_unavailable(first_line(waiting[0]), ctx.generation)
+    if reconciling is not None and reconciling.reason == c.DATABASE_UNAVAILABLE:
+        return st.mark_running(f"database reachable again; job {st.job_name} is copying", ctx.generation)
+    return None

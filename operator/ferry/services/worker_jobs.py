@@ -60,14 +60,45 @@ def _job_inputs(
     )
 
 
-def _create(api: client.ApiClient, namespace: str, job: dict[str, Any]) -> str:
-    try:
-        client.BatchV1Api(api).create_namespaced_job(namespace, job)
-    except ApiException as exc:
-        if exc.status != 409:  # created before a restart: the deterministic name makes it ours
-            raise
-    job_name: str = job["metadata"]["name"]
-    return job_name
+class StaleJob(Exception):
+    """A Job of this name belongs to an earlier Migration of the same name; it is being deleted."""
+
+
+def _owner_uids(job: Any) -> set[str]:
+    return {ref.uid for ref in (job.metadata.owner_references or [])}
+
+
+def _create(api: client.ApiClient, namespace: str, job: dict[str, Any], uid: str) -> str:
+    """Create the Job, or adopt it when it exists and is this Migration's (created before an
+    operator restart: the deterministic name finds it). A Job of the same name owned by another
+    UID is an earlier Migration's of the same name (deleted and created again while its Job
+    remained, before garbage collection removed it): never adopted, it is deleted with its pods,
+    and this Migration's own Job is created in its place."""
+    batch, job_name = client.BatchV1Api(api), str(job["metadata"]["name"])
+    for _ in range(2):
+        try:
+            batch.create_namespaced_job(namespace, job)
+            return job_name
+        except ApiException as exc:
+            if exc.status != 409:
+                raise
+        existing = read_worker_job(api, namespace, job_name)
+        if existing is None:
+            continue  # gone in between: create it now
+        if uid in _owner_uids(existing):
+            return job_name
+        try:
+            batch.delete_namespaced_job(
+                job_name, namespace, propagation_policy="Background",
+                body={"preconditions": {"uid": existing.metadata.uid}},
+            )  # fmt: skip
+        except ApiException as exc:
+            if exc.status not in (404, 409):
+                raise
+    raise StaleJob(
+        f"Job {job_name} belongs to an earlier Migration of the same name and is still being deleted; "
+        "this Migration's Job is created once it is gone"
+    )
 
 
 def create_worker_job(
@@ -75,23 +106,28 @@ def create_worker_job(
 ) -> str:
     """Create the Job of the current attempt, or adopt it when it exists (an operator restart)."""
     inputs = _job_inputs(api, name, namespace, uid, spec, status)
-    return _create(api, namespace, build_worker_job(inputs, parallelism=spec.copy_.parallelism))
+    return _create(api, namespace, build_worker_job(inputs, parallelism=spec.copy_.parallelism), uid)
 
 
 def create_follower_job(
     api: client.ApiClient, name: str, namespace: str, uid: str, spec: MigrationSpec, status: MigrationStatus
 ) -> str:
     """Create (or adopt) the online follower's Job of the current attempt."""
-    return _create(api, namespace, build_follower_job(_job_inputs(api, name, namespace, uid, spec, status)))
+    job = build_follower_job(_job_inputs(api, name, namespace, uid, spec, status))
+    return _create(api, namespace, job, uid)
 
 
-def read_worker_job(api: client.ApiClient, namespace: str, job_name: str | None) -> Any:
-    """The Job, or None when it was never created or has been deleted."""
+def read_worker_job(
+    api: client.ApiClient, namespace: str, job_name: str | None, uid: str | None = None
+) -> Any:
+    """The Job, or None when it was never created or has been deleted, or (given the Migration's
+    `uid`) when the Job of that name is not this Migration's."""
     if not job_name:
         return None
     try:
-        return client.BatchV1Api(api).read_namespaced_job(job_name, namespace)
+        job = client.BatchV1Api(api).read_namespaced_job(job_name, namespace)
     except ApiException as exc:
         if exc.status == 404:
             return None
         raise
+    return None if uid is not None and uid not in _owner_uids(job) else job

@@ -9,6 +9,9 @@ waits are awaited.
   starting no new batch, while the other units finish the batches they are in; the worker
   reports `suspended`. The operator then suspends the Job, which ends the pod with SIGTERM;
   if the spec is resumed before that, the units go on.
+- a database that went away: the runner copies the unit again from its checkpoint with backoff
+  (ferry.copy.runner) and tells `outage`; until that unit makes progress again the worker
+  reports `reconnecting` with the error, which the operator shows as `DatabaseUnavailable`.
 - SIGTERM (Job suspended or deleted, node drained): `should_stop` answers True from then on,
   so each unit stops at its next batch boundary and its committed checkpoint stands; batches
   in flight still commit, within the pod's termination grace period (30 s by default; a
@@ -61,6 +64,7 @@ class CopyControl:
         self._suspend_poll = suspend_poll
         self._stopping = asyncio.Event()
         self.suspended = False  # spec.suspend as last read by a waiting unit
+        self.reconnecting: dict[str, str] = {}  # unit id -> why it waits for its database
 
     @property
     def stopping(self) -> bool:
@@ -68,7 +72,21 @@ class CopyControl:
 
     @property
     def state(self) -> WorkerState:
-        return WorkerState.SUSPENDED if self.suspended else WorkerState.RUNNING
+        if self.suspended:
+            return WorkerState.SUSPENDED
+        return WorkerState.RECONNECTING if self.reconnecting else WorkerState.RUNNING
+
+    def outage(self, unit_id: str, error: str, delay: float) -> None:
+        """The runner's `on_outage`: a unit lost its database and tries again in `delay` s."""
+        self.reconnecting[unit_id] = (
+            f"database unavailable: {first_line(error)}; reconnecting (next try in {delay:g}s)"
+        )
+        log.warning("database unavailable; reconnecting", unit=unit_id, error=first_line(error), in_s=delay)
+
+    def progressed(self, unit_id: str) -> None:
+        """A unit reported progress: its database is back, if it was gone."""
+        if self.reconnecting.pop(unit_id, None) is not None:
+            log.info("database reachable again", unit=unit_id)
 
     def stop(self) -> None:
         """SIGTERM: no unit starts another batch; waiting units stop waiting."""
@@ -105,6 +123,8 @@ class CopyControl:
         """Patch this worker's status in a thread. A failed patch is logged, not raised: it is
         progress only, and the next one (2 s later) carries everything again."""
         status = self._snapshot(self.state)
+        if self.reconnecting and status.message is None:
+            status = status.model_copy(update={"message": sorted(self.reconnecting.values())[0]})
         try:
             await asyncio.to_thread(self._reporter.report, status)
         except Exception as exc:

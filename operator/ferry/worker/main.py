@@ -16,7 +16,8 @@ import signal
 from collections.abc import Sequence
 
 from ferry.api.migration import TableState, WorkerState, WorkerStatus
-from ferry.copy import ProgressTracker, UnitResults
+from ferry.copy import ProgressEvent, ProgressTracker, UnitResults
+from ferry.observability.errors import first_line
 from ferry.observability.logging import configure_logging, get_logger
 from ferry.schema import TableMapping
 from ferry.schema.plan import selection_hash
@@ -73,26 +74,29 @@ def run_worker(env: WorkerEnv) -> int:
         share.mappings, os.environ.get("FERRY_SELECTION_HASH", "")
     )
     if refusal is not None:
-        reporter.report(snapshot(WorkerState.FAILED, refusal))
+        reporter.report_final(snapshot(WorkerState.FAILED, refusal))
         log.error("worker refused", reason=refusal)
         return 1
 
     control = CopyControl(reporter, snapshot)
-    reporter.report(snapshot(WorkerState.RUNNING))
+    try:
+        reporter.report(snapshot(WorkerState.RUNNING))
+    except Exception as exc:  # best effort: the heartbeat repeats it
+        log.warning("first progress report failed; the heartbeat repeats it", error=first_line(exc))
     results = asyncio.run(copy_units(share, tracker, control))
     if results.ok:
-        reporter.report(snapshot(WorkerState.DONE))
+        reporter.report_final(snapshot(WorkerState.DONE))
         log.info("worker done", rows=results.rows_copied)
         return 0
     if results.failed:
         failure = results.failed[0]
-        reporter.report(snapshot(WorkerState.FAILED, f"{failure.table}: {failure.error}"))
+        reporter.report_final(snapshot(WorkerState.FAILED, f"{failure.table}: {failure.error}"))
         log.error("worker failed", table=failure.table, error=failure.error)
         return 1
     # SIGTERM: the Job was suspended (the usual case) or the pod is being moved. Either way the
     # index is paused, not failed: a later pod resumes from the checkpoints.
     message = "stopped by SIGTERM between batches; the next pod resumes from the checkpoints"
-    reporter.report(snapshot(WorkerState.SUSPENDED, message))
+    reporter.report_final(snapshot(WorkerState.SUSPENDED, message))
     log.info("worker stopped", rows=results.rows_copied)
     return EXIT_SIGTERM
 
@@ -137,7 +141,12 @@ async def copy_units(share: CopyShare, tracker: ProgressTracker, control: CopyCo
     finished = asyncio.Event()
     heartbeat = asyncio.create_task(control.heartbeat(finished))
     try:
-        return await share.run(progress=tracker.update, should_stop=control.should_stop)
+
+        def progress(event: ProgressEvent) -> None:
+            control.progressed(event.unit_id)
+            tracker.update(event)
+
+        return await share.run(progress=progress, should_stop=control.should_stop, on_outage=control.outage)
     finally:
         finished.set()
         await heartbeat

@@ -17,10 +17,22 @@ from kubernetes import client
 from ferry.api.base import now_rfc3339
 from ferry.api.kinds import MIGRATION
 from ferry.api.migration import TableState, TableStatus, WorkerStatus
+from ferry.kube.retry import call_with_backoff
 from ferry.kube.status import get_object, patch_status
+from ferry.observability.errors import first_line
+from ferry.observability.logging import get_logger
 from ferry.services.progress import bounded
 
+log = get_logger("ferry.worker")
 SUSPEND_READ_INTERVAL_SECONDS = 2.0  # every unit asks between batches; the API is asked this often
+# Each call's limit: an API server that accepts connections but does not answer (stopped, or
+# behind a dead load balancer) must not hold a report thread, or the units waiting on the
+# suspend read, for longer than this.
+REQUEST_TIMEOUT_SECONDS = 10.0
+# The last report of a pod (done, failed, stopped) is retried through an API server outage for
+# up to this long; after that the pod ends anyway with its exit code: the Job's result is what
+# the operator goes by, and validation counts the rows.
+FINAL_REPORT_SECONDS = 300.0
 
 
 class StatusReporter:
@@ -34,16 +46,29 @@ class StatusReporter:
         """Patch this worker's entry (the caller paces it: a heartbeat, plus start and end)."""
         shown, _ = bounded(status.tables)
         entry = status.model_copy(update={"tables": shown, "updated_at": now_rfc3339()})
-        patch_status(
-            self.api, MIGRATION, self.namespace, self.name, {"workers": {str(self.index): entry.to_wire()}}
-        )
+        patch = {"workers": {str(self.index): entry.to_wire()}}
+        patch_status(self.api, MIGRATION, self.namespace, self.name, patch, timeout=REQUEST_TIMEOUT_SECONDS)
+
+    def report_final(self, status: WorkerStatus) -> None:
+        """The pod's last report, retried while the API server is unavailable; never raises
+        (the copy's outcome is the exit code, whatever became of the report)."""
+        try:
+            call_with_backoff(
+                lambda: self.report(status), what="final status report", give_up_after=FINAL_REPORT_SECONDS
+            )
+        except Exception as exc:
+            log.error(
+                "final status report not delivered; ending with the copy's exit code", error=first_line(exc)
+            )
 
     def suspended(self) -> bool:
         """spec.suspend, read from the API at most every 2 s (the cached value in between)."""
         with self._lock:
             now = time.monotonic()
             if now - self._last_suspend_check >= SUSPEND_READ_INTERVAL_SECONDS:
-                obj = get_object(self.api, MIGRATION, self.namespace, self.name)
+                obj = get_object(
+                    self.api, MIGRATION, self.namespace, self.name, timeout=REQUEST_TIMEOUT_SECONDS
+                )
                 self._suspended = bool((obj.get("spec") or {}).get("suspend"))
                 self._last_suspend_check = now
             return self._suspended

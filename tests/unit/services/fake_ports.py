@@ -109,6 +109,8 @@ class FakePorts:
     cutover_position: str | None = "0/2000000"
     health: CaptureHealth = field(default_factory=lambda: CaptureHealth("ferry_uid1", retained_bytes=4096))
     capture_present: bool = False
+    fingerprint: str | Exception = "pg:a|pg:b"  # both schemas' catalogs, as schema_fingerprint digests them
+    roll_back_error: Exception | None = None
 
     # -- the cluster
     def connection(self, namespace: str, name: str) -> ConnectionLookup:
@@ -162,6 +164,12 @@ class FakePorts:
             raise self.planned
         return self.planned
 
+    def schema_fingerprint(self, spec: MigrationSpec, sides: Sides) -> str:
+        self.calls.append(("fingerprint",))
+        if isinstance(self.fingerprint, Exception):
+            raise self.fingerprint
+        return self.fingerprint
+
     def prepare_target(self, spec: MigrationSpec, sides: Sides, uid: str, planned: PlannedMigration) -> int:
         self.calls.append(("prepare_target", uid))
         return self.deferred_keys
@@ -177,6 +185,8 @@ class FakePorts:
 
     def roll_back(self, spec: MigrationSpec, action: str, sides: Sides, created: list[str], uid: str) -> str:
         self.calls.append(("roll_back", action, tuple(created)))
+        if self.roll_back_error is not None:
+            raise self.roll_back_error
         return f"{action} done"
 
     def restore_foreign_keys(self, target: Side, uid: str) -> str:

@@ -12,6 +12,7 @@ from ferry.api.project import ConnectionRules, ProjectDefaults, ProjectPolicy
 from ferry.api.resources import DEFAULT_JOB_RESOURCES, JobPlacement, ResourceRequirements
 from ferry.copy.validate import TableValidation
 from ferry.schema import AppliedRecord, ApplyError
+from ferry.services.deletion import DELETE_ROLLBACK_GIVE_UP_SECONDS
 from ferry.services.effective import with_project_placement
 from ferry.services.fk_deferral import RestoreError
 from ferry.services.migration import (
@@ -66,7 +67,7 @@ def test_pending_plans_and_starts_the_first_attempt() -> None:
     assert ctx.status.observed_generation == 1
     assert ctx.status.attempts == 1 and ctx.status.job_name == "shop-1"
     assert ctx.status.created_tables == ["public.orders"]
-    assert ports.actions() == ["plan", "prepare_target", "rbac"]
+    assert ports.actions() == ["fingerprint", "plan", "prepare_target", "rbac"]
     assert [e.reason for e in out.events] == [Phase.PLANNING, Phase.RUNNING]
     assert all(e.type == "Normal" for e in out.events)
     assert out.requeue_after == 2
@@ -519,4 +520,26 @@ def test_delete_waits_for_an_unreachable_target() -> None:
     _to_running(ports, ctx)
     ports.connections["dst"] = 'DatabaseConnection "dst" is not Ready: Unreachable'
     with pytest.raises(RollbackBlocked, match="Unreachable"):
+        MigrationReconciler(ports).finalize(ctx)
+
+
+def test_delete_gives_up_on_an_unreachable_target_after_the_bound_and_says_so() -> None:
+    ports, ctx = FakePorts(), context(spec(rollback={"onDelete": "drop-created"}))
+    _to_running(ports, ctx)
+    ports.connections["dst"] = 'DatabaseConnection "dst" is not Ready: Unreachable'
+    with pytest.raises(RollbackBlocked):
+        MigrationReconciler(ports).finalize(ctx, waited=DELETE_ROLLBACK_GIVE_UP_SECONDS - 1)
+    event = MigrationReconciler(ports).finalize(ctx, waited=DELETE_ROLLBACK_GIVE_UP_SECONDS)
+    assert event is not None and (event.type, event.reason) == ("Warning", c.ROLLBACK_ABANDONED)
+    assert "gave up after 600s" in event.message and "target keeps what the migration wrote" in event.message
+
+
+def test_a_database_that_goes_away_during_a_delete_time_rollback_blocks_it() -> None:
+    ports, ctx = FakePorts(), context(spec(rollback={"onDelete": "truncate"}))
+    _to_running(ports, ctx)
+    ports.roll_back_error = OSError("[Errno 111] Connection refused")
+    with pytest.raises(RollbackBlocked, match="went away"):
+        MigrationReconciler(ports).finalize(ctx)
+    ports.roll_back_error = ValueError("a bug, not an outage")
+    with pytest.raises(ValueError):
         MigrationReconciler(ports).finalize(ctx)

@@ -65,7 +65,7 @@ def test_the_capture_opens_before_the_copy_job_and_its_start_is_recorded() -> No
     ports, ctx = FakePorts(), context(online())
     out = _run(ports, ctx)
     assert _health(ctx) == (Phase.RUNNING, "False", "True", None)
-    assert ports.actions() == ["plan", "prepare_target", "start_capture", "rbac"]
+    assert ports.actions() == ["fingerprint", "plan", "prepare_target", "start_capture", "rbac"]
     assert ("start_capture", "uid-1", ("orders",)) in ports.calls
     # start_time is saved before the capture opens: a delete from then on drops it.
     assert any(s.start_time and s.replication is None for s in ports.saved)
