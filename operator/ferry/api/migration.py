@@ -14,6 +14,7 @@ from ferry.api.base import (
     SecretKeyReference,
 )
 from ferry.api.migration_endpoints import Endpoint, SchemaName, SourceEndpoint, TargetEndpoint
+from ferry.api.migration_job import JobSpec
 from ferry.api.migration_online import ApplyMethod, CutoverSpec, MigrationMode, OnlineSpec
 from ferry.api.migration_operations import ScheduleSpec, Throttle
 from ferry.api.migration_status import (  # the status models, re-exported where the kind lives
@@ -34,7 +35,6 @@ from ferry.api.migration_status import (  # the status models, re-exported where
     WorkerState,
     WorkerStatus,
 )
-from ferry.api.resources import ResourceRequirements, Toleration
 
 
 class TransformType(StrEnum):
@@ -265,51 +265,6 @@ class ApprovalSpec(ApiModel):
         description="Online mode, when the Project's policy sets cutoverRequiresApproval: the requested "
         "cutover starts only once this is true as well.",
     )
-
-
-class JobSpec(ApiModel):
-    image: str | None = Field(default=None, max_length=1024)
-    resources: ResourceRequirements | None = Field(
-        default=None,
-        description="Worker pod resources. Unset: the Project's defaults.jobResources, else Ferry's.",
-        json_schema_extra=PROJECT_DEFAULTED,
-    )
-    service_account_name: str | None = Field(default=None, max_length=253)
-    # Refused (admission and operator): worker placement is the Project's defaults.jobPlacement.
-    # Kept in the schema so an old object's values are reported, not silently pruned.
-    node_selector: dict[str, str] = Field(
-        default_factory=dict,
-        description="Refused: worker pods are placed by the Project (spec.defaults.jobPlacement).",
-    )
-    tolerations: list[Toleration] = Field(
-        default_factory=list,
-        max_length=64,
-        description="Refused: worker pods are placed by the Project (spec.defaults.jobPlacement).",
-    )
-    backoff_limit: int = Field(default=6, ge=0, le=100)
-    active_deadline_seconds: int | None = Field(default=None, ge=1)
-    ttl_seconds_after_finished: int = Field(default=3600, ge=0)
-
-    model_config = {
-        "json_schema_extra": {
-            # Transition rules would let an object created before these rules keep its values;
-            # the operator refuses those too (ferry.services.policy), naming the field.
-            "x-kubernetes-validations": [
-                {
-                    "rule": "!has(self.nodeSelector) || size(self.nodeSelector) == 0",
-                    "message": "worker pods are placed by the Project (spec.defaults.jobPlacement), "
-                    "not by a Migration: remove spec.job.nodeSelector",
-                    "fieldPath": ".nodeSelector",
-                },
-                {
-                    "rule": "!has(self.tolerations) || size(self.tolerations) == 0",
-                    "message": "worker pods are placed by the Project (spec.defaults.jobPlacement), "
-                    "not by a Migration: remove spec.job.tolerations",
-                    "fieldPath": ".tolerations",
-                },
-            ]
-        }
-    }
 
 
 class MigrationSpec(ApiModel):

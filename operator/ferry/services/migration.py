@@ -33,7 +33,7 @@ from ferry.kube.worker_job import SecretEnvCollision, secret_env, secret_keys_ne
 from ferry.observability.errors import describe, first_line
 from ferry.schema import ApplyError, OpKind
 from ferry.services import following
-from ferry.services.approvals import Tally, tally
+from ferry.services.approvals import tally
 from ferry.services.attempts import attempt_refusal
 from ferry.services.deletion import RollbackBlocked as RollbackBlocked  # raised by finalize
 from ferry.services.deletion import finalize_on_delete
@@ -43,10 +43,9 @@ from ferry.services.gate import Verdict, check_spec, decide
 from ferry.services.migration_ports import JobState, MigrationContext, MigrationPorts, Sides
 from ferry.services.outcome import Outcome
 from ferry.services.planning import PlannedMigration
-from ferry.services.policy import Governance
 from ferry.services.progress import aggregate, database_outage, refresh_progress
 from ferry.services.replan import plan_basis, plan_holds
-from ferry.services.run_report import build_report
+from ferry.services.run_report import record_run
 from ferry.services.schedule import ScheduleError, window_state
 from ferry.services.sides import NotReady, resolve_sides
 
@@ -70,7 +69,7 @@ class MigrationReconciler:
         out = Outcome()
         st = ctx.status
         if st.phase in TERMINAL:
-            self._record_run(ctx)
+            record_run(self.ports, ctx)
             self._observe_finished(ctx)
             return out
         if self._gave_up(ctx):
@@ -88,26 +87,15 @@ class MigrationReconciler:
             self._recovered(ctx, out)
         except Exception as exc:
             self._unclassified(ctx, out, phase, exc)
-        self._record_run(ctx, save=False)
+        record_run(self.ports, ctx, save=False)
         self.ports.save_status(ctx)
         return out
 
     def finalize(self, ctx: MigrationContext, waited: float = 0.0) -> StatusEvent | None:
         """On delete: spec.rollback.onDelete (ferry.services.deletion); a run that started is
         reported first (ferry.services.run_report)."""
-        self._record_run(ctx, save=False, deleted=True)
+        record_run(self.ports, ctx, save=False, deleted=True)
         return finalize_on_delete(self.ports, ctx, waited)
-
-    def _record_run(self, ctx: MigrationContext, *, save: bool = True, deleted: bool = False) -> None:
-        """Once a run has ended (or a started one is deleted), keep its report where it outlives
-        the Migration (ferry.services.run_report); retried while it could not be written."""
-        st = ctx.status
-        ended = st.phase in TERMINAL or (deleted and st.start_time is not None)
-        if not ended or st.report is not None:
-            return
-        st.report = self.ports.write_report(ctx, build_report(ctx, _format_time(self.ports.now())))
-        if save and st.report is not None:
-            self.ports.save_status(ctx)
 
     def _observe_finished(self, ctx: MigrationContext) -> None:
         """A spec change after the end does not run the migration again, but it is observed:
@@ -204,7 +192,10 @@ class MigrationReconciler:
             return
         st.plan, ctx.plan_basis = planned.plan.to_status(), basis
         st.plan.config_map = self.ports.publish_plan(ctx, planned.plan, sides.target.dialect)
-        approvals = self._approvals(ctx, planned.plan.hash, governance)
+        read = self.ports.approvals(ctx.namespace, ctx.name)
+        approvals = tally(read.approvals, planned.plan.hash, governance.policy.approvals, ctx.author,
+                          verified=read.verified)  # fmt: skip
+        st.approvals = list(approvals.entries[:64])  # each counted or not, with why
         approve = f"approve with: kubectl ferry approve mig/{ctx.name} -n {ctx.namespace}"
         decision = decide(spec, planned.plan, governance, target_read_only=sides.target.spec.read_only,
                           approve_hint=approve, approvals=approvals)  # fmt: skip
@@ -225,15 +216,6 @@ class MigrationReconciler:
             )
         else:
             self._start(ctx, spec, out, planned, sides)
-
-    def _approvals(self, ctx: MigrationContext, plan_hash: str, governance: Governance) -> Tally:
-        """The Migration's MigrationApprovals judged for this plan, listed in status with why each
-        counts or not."""
-        read = self.ports.approvals(ctx.namespace, ctx.name)
-        rule = governance.policy.approvals
-        judged = tally(read.approvals, plan_hash, rule, ctx.author, verified=read.verified)
-        ctx.status.approvals = list(judged.entries[:64])
-        return judged
 
     def _start(
         self,

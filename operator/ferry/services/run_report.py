@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from ferry.api import conditions as c
-from ferry.services.migration_ports import MigrationContext
+from ferry.api.migration import TERMINAL
+from ferry.services.migration_ports import MigrationContext, MigrationPorts
 
 REPORT_KIND = "MigrationRunReport"
 
@@ -62,3 +63,18 @@ def build_report(ctx: MigrationContext, written_at: str) -> dict[str, Any]:
         "replication": _dump(st.replication),
         "cutover": _dump(st.cutover),
     }
+
+
+def record_run(
+    ports: MigrationPorts, ctx: MigrationContext, *, save: bool = True, deleted: bool = False
+) -> None:
+    """Once a run has ended (or a started one is deleted), keep its report where it outlives the
+    Migration; tried again on the next reconcile while it could not be written."""
+    st = ctx.status
+    ended = st.phase in TERMINAL or (deleted and st.start_time is not None)
+    if not ended or st.report is not None:
+        return
+    written_at = ports.now().replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    st.report = ports.write_report(ctx, build_report(ctx, written_at))
+    if save and st.report is not None:
+        ports.save_status(ctx)
