@@ -53,7 +53,7 @@ OPERATOR_USES: list[tuple[str, str, str, str | None]] = [
     # Connection probes read the Secrets they name, and their metadata to notice a change.
     ("", "secrets", "get", None),
     # Worker Jobs: create (or adopt after a restart), read, suspend/resume by patch.
-    *[("batch", "jobs", verb, None) for verb in ("create", "get", "patch")],
+    *[("batch", "jobs", verb, None) for verb in ("create", "get", "patch", "delete")],
     # kopf.event / kopf.info and ferry.kube.events post Events (POST only).
     *[(group, "events", "create", None) for group in ("", "events.k8s.io")],
     # Worker ServiceAccount/Role/RoleBinding by server-side apply (patch, create when absent).
