@@ -4,9 +4,10 @@ A Migration awaiting approval (or stalled on a plan with errors) used to be re-p
 15 s: both schemas reflected in full, for a plan that almost always came out the same. Now each
 check asks both databases for a schema fingerprint (ferry.schema.fingerprint: one catalog query
 per side) and re-plans only when the basis of the plan changed: the generation (so any spec
-edit, an approval included), the effective spec, either connection's spec, the Project's rules,
-or a fingerprint. What a plan reads besides DDL (rows, sequence values) is caught by re-planning
-anyway once the plan is REPLAN_SECONDS old.
+edit, an approval by hash included), the effective spec, either connection's spec, the
+Project's rules, the Migration's MigrationApprovals (one listing: an approval is its own object,
+not a spec edit), or a fingerprint. What a plan reads besides DDL (rows, sequence values) is
+caught by re-planning anyway once the plan is REPLAN_SECONDS old.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def plan_basis(
         fingerprint = ports.schema_fingerprint(spec, sides)
     except Exception:
         return None
+    read = ports.approvals(ctx.namespace, ctx.name)
+    approvals = sorted((a.name, a.plan_hash, a.approver, a.groups) for a in read.approvals)
     inputs = [
         ctx.generation,
         spec.model_dump(mode="json", by_alias=True),
@@ -39,6 +42,8 @@ def plan_basis(
         sides.target.spec.model_dump(mode="json", by_alias=True),
         repr(governance),
         fingerprint,
+        approvals,
+        read.verified,
     ]
     key = hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
     return PlanBasis(key, ports.now())

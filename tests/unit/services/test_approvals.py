@@ -99,3 +99,18 @@ def test_under_a_rule_the_spec_hash_alone_does_not_approve() -> None:
 def test_without_a_rule_one_approval_object_is_as_good_as_the_spec_hash() -> None:
     _, ctx = _reconcile_destructive(ProjectPolicy(), [approval("ann")], author=None)
     assert ctx.status.phase == Phase.RUNNING
+
+
+def test_a_new_approval_is_seen_although_nothing_else_changed() -> None:
+    """A waiting plan is not re-made while its basis holds; a new MigrationApproval changes the basis."""
+    planned = plan(drop_column())
+    ports = FakePorts(planned=planned)
+    ctx = context()
+    reconciler = MigrationReconciler(ports)
+    reconciler.reconcile(ctx)
+    assert ctx.status.phase == Phase.AWAITING_APPROVAL
+    reconciler.reconcile(ctx)  # nothing changed: the plan holds
+    assert ctx.status.phase == Phase.AWAITING_APPROVAL
+    ports.approvals_ = ApprovalsRead((Approval("a1", "ann", (), planned.plan.hash),), verified=True)
+    reconciler.reconcile(ctx)
+    assert ctx.status.phase == Phase.RUNNING
