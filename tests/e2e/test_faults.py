@@ -36,6 +36,8 @@ from harness.podrunner import PodRunner
 API_OUTAGE_SECONDS = 30.0
 DB_OUTAGE_SECONDS = 15.0
 
+pytestmark = pytest.mark.faults  # make test-faults: not in the default run
+
 
 def _spec(**copy: object) -> dict[str, object]:
     return {
