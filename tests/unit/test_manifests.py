@@ -56,11 +56,12 @@ OPERATOR_USES: list[tuple[str, str, str, str | None]] = [
     *[("batch", "jobs", verb, None) for verb in ("create", "get", "patch", "delete")],
     # kopf.event / kopf.info and ferry.kube.events post Events (POST only).
     *[(group, "events", "create", None) for group in ("", "events.k8s.io")],
-    # Worker ServiceAccount/Role/RoleBinding by server-side apply (patch, create when absent).
+    # Worker ServiceAccount/Role/RoleBinding by server-side apply (patch, create when absent);
+    # delete: OwnerReferencesPermissionEnforcement asks for it to change their ownerReferences.
     *[
         (group, res, verb, None)
         for group, res in (("", "serviceaccounts"), ("rbac.authorization.k8s.io", "roles"))
-        for verb in ("create", "patch")
+        for verb in ("create", "patch", "delete")
     ],
     # Project member bindings: apply, list and prune.
     *[
@@ -72,7 +73,7 @@ OPERATOR_USES: list[tuple[str, str, str, str | None]] = [
     *[("", "namespaces", verb, None) for verb in ("get", "list", "watch", "create", "patch")],
     *[("", "resourcequotas", verb, None) for verb in ("create", "patch")],
     # The plan ConfigMap beside each Migration and the run report, by server-side apply.
-    *[("", "configmaps", verb, None) for verb in ("get", "list", "create", "patch")],
+    *[("", "configmaps", verb, None) for verb in ("get", "list", "create", "patch", "delete")],
     # A plan's MigrationApprovals, counted only while the policy that verifies approvers is bound.
     ("ferry.dev", "migrationapprovals", "list", None),
     *[
