@@ -62,9 +62,14 @@ class SecretKeyReference(ApiModel):
 ConditionStatus = Literal["True", "False", "Unknown"]
 
 
+def rfc3339(value: datetime) -> str:
+    """`value` (aware, UTC) in the form Kubernetes uses for timestamps."""
+    return value.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 def now_rfc3339() -> str:
     """The current time in the form Kubernetes uses for timestamps."""
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+    return rfc3339(datetime.now(UTC))
 
 
 class Condition(StatusModel):

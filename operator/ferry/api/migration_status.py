@@ -10,14 +10,13 @@ nothing changed worth telling); the caller posts it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field
 
 from ferry.api import conditions as c
-from ferry.api.base import ConditionedStatus, StatusModel
+from ferry.api.base import ConditionedStatus, StatusModel, now_rfc3339
 from ferry.api.resources import JobPlacement, ResourceRequirements
 
 
@@ -415,9 +414,7 @@ class MigrationStatus(ConditionedStatus):
     ) -> StatusEvent | None:
         event = None
         if self.phase != phase:
-            self.phase_transition_time = (
-                datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-            )
+            self.phase_transition_time = now_rfc3339()
             warning = phase in (Phase.FAILED, Phase.ROLLING_BACK)
             text = message or f"phase {self.phase.value} → {phase.value}"
             event = StatusEvent("Warning" if warning else "Normal", phase.value, text)

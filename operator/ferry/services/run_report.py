@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from ferry.api import conditions as c
+from ferry.api.base import rfc3339
 from ferry.api.migration import TERMINAL
 from ferry.services.migration_ports import MigrationContext, MigrationPorts
 
@@ -74,7 +75,6 @@ def record_run(
     ended = st.phase in TERMINAL or (deleted and st.start_time is not None)
     if not ended or st.report is not None:
         return
-    written_at = ports.now().replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    st.report = ports.write_report(ctx, build_report(ctx, written_at))
+    st.report = ports.write_report(ctx, build_report(ctx, rfc3339(ports.now())))
     if save and st.report is not None:
         ports.save_status(ctx)
