@@ -17,6 +17,9 @@ from pydantic import Field
 
 from ferry.api import conditions as c
 from ferry.api.base import ConditionedStatus, StatusModel, now_rfc3339
+from ferry.api.plan_status import ApprovalEntry as ApprovalEntry  # re-exported where the status lives
+from ferry.api.plan_status import PlanOperationSummary as PlanOperationSummary
+from ferry.api.plan_status import PlanStatus as PlanStatus
 from ferry.api.resources import JobPlacement, ResourceRequirements
 
 
@@ -85,53 +88,6 @@ class StatusEvent:
     type: EventType
     reason: str
     message: str
-
-
-class PlanOperationSummary(StatusModel):
-    kind: str
-    table: str
-    detail: str = ""
-    risk: str
-    reason: str = ""
-    affected_rows: int = 0
-
-
-class PlanStatus(StatusModel):
-    hash: str | None = None
-    selection_hash: str | None = Field(
-        default=None,
-        description="What the copy writes (tables, columns, filters, transforms); workers check it.",
-    )
-    source_schema_hash: str | None = None
-    target_schema_hash: str | None = None
-    safe: int = 0
-    lossy: int = 0
-    destructive: int = 0
-    personal_columns: int = Field(default=0, description="Copied columns that look personal (by name).")
-    unprotected_personal_columns: int = Field(
-        default=0, description="Of those, the ones copied without a protecting transform."
-    )
-    operations: list[PlanOperationSummary] = Field(default_factory=list)
-    operations_omitted: int = 0
-    warnings: list[str] = Field(default_factory=list)
-    warnings_omitted: int = Field(
-        default=0, description="Warnings beyond those listed (`ferry plan` shows all)."
-    )
-    config_map: str | None = Field(
-        default=None,
-        description="ConfigMap holding the whole plan: every operation with its DDL, the warnings, "
-        "errors and the SQL script (`kubectl ferry plan mig/NAME`).",
-    )
-
-
-class ApprovalEntry(StatusModel):
-    """One MigrationApproval of this Migration and whether it counts for the current plan."""
-
-    name: str
-    approver: str
-    plan_hash: str
-    counted: bool
-    reason: str | None = Field(default=None, description="Why it does not count.")
 
 
 class ProgressStatus(StatusModel):
