@@ -176,7 +176,8 @@ class MigrationReconciler:
         except SecretEnvCollision as exc:
             out.emit(st.mark_stalled(c.INVALID_SPEC, str(exc), gen, Phase.PENDING))
             return
-        basis = plan_basis(self.ports, ctx, spec, sides, governance)
+        read = self.ports.approvals(ctx.namespace, ctx.name)  # once: part of the basis, then judged
+        basis = plan_basis(self.ports, ctx, spec, sides, governance, read)
         if plan_holds(ctx, basis):  # nothing the plan depends on changed: the status holds
             out.requeue_after = APPROVAL_RECHECK_SECONDS if st.phase == Phase.AWAITING_APPROVAL else None
             return
@@ -192,7 +193,6 @@ class MigrationReconciler:
             return
         st.plan, ctx.plan_basis = planned.plan.to_status(), basis
         st.plan.config_map = self.ports.publish_plan(ctx, planned.plan, sides.target.dialect)
-        read = self.ports.approvals(ctx.namespace, ctx.name)
         approvals = tally(read.approvals, planned.plan.hash, governance.policy.approvals, ctx.author,
                           verified=read.verified)  # fmt: skip
         st.approvals = list(approvals.entries[:64])  # each counted or not, with why

@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from ferry.api import conditions as c
 from ferry.api.migration import MigrationSpec, Phase
+from ferry.services.approvals import ApprovalsRead
 from ferry.services.migration_ports import MigrationContext, MigrationPorts, PlanBasis, Sides
 from ferry.services.policy import Governance
 
@@ -25,7 +26,12 @@ REPLAN_SECONDS = 600
 
 
 def plan_basis(
-    ports: MigrationPorts, ctx: MigrationContext, spec: MigrationSpec, sides: Sides, governance: Governance
+    ports: MigrationPorts,
+    ctx: MigrationContext,
+    spec: MigrationSpec,
+    sides: Sides,
+    governance: Governance,
+    read: ApprovalsRead,
 ) -> PlanBasis | None:
     """The basis a plan made now would have; None when a fingerprint cannot be read (the plan
     then runs, and reports why the database cannot be read)."""
@@ -33,7 +39,6 @@ def plan_basis(
         fingerprint = ports.schema_fingerprint(spec, sides)
     except Exception:
         return None
-    read = ports.approvals(ctx.namespace, ctx.name)
     approvals = sorted((a.name, a.plan_hash, a.approver, a.groups) for a in read.approvals)
     inputs = [
         ctx.generation,
