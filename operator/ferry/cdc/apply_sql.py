@@ -12,6 +12,11 @@ while the assignment into the column that follows applies the modifier the way C
 does (a too-long value fails, a numeric is rounded to its scale). The type is named by its
 catalog name, schema-qualified (`pg_catalog.bpchar`, `"shop"."mood"`, `pg_catalog._int4`):
 the SQL spellings `character` and `bit` would mean `char(1)` and `bit(1)` in a cast.
+
+Every statement names its table with `ONLY`: a change captured on an `INHERITS` parent is a
+change of the parent's own row, as the copy read it (`FROM ONLY`), and must not also hit a child
+row that has the same key (PostgreSQL's UPDATE, DELETE, TRUNCATE and SELECT include children
+unless told otherwise). On a table without children `ONLY` changes nothing.
 """
 
 from __future__ import annotations
@@ -72,9 +77,8 @@ def upsert(table: TargetTable) -> str:
 
 def delete(table: TargetTable) -> str:
     """Delete the rows of the given keys, where present: one array per key column."""
-    return (
-        f"DELETE FROM {table.name} AS t USING {_rows([f'k{k}' for k in table.key])} WHERE {_key_match(table)}"
-    )
+    keys = _rows([f"k{k}" for k in table.key])
+    return f"DELETE FROM ONLY {table.name} AS t USING {keys} WHERE {_key_match(table)}"
 
 
 def update(table: TargetTable, columns: Sequence[int]) -> str:
@@ -82,19 +86,18 @@ def update(table: TargetTable, columns: Sequence[int]) -> str:
     matches: one array per key column (the key before the update), then one per set column."""
     sets = ", ".join(f"{q(table.columns[p])} = {_cast(table, f'c{p}', p)}" for p in columns)
     arrays = [f"k{k}" for k in table.key] + [f"c{p}" for p in columns]
-    return f"UPDATE {table.name} AS t SET {sets} FROM {_rows(arrays)} WHERE {_key_match(table)}"
+    return f"UPDATE ONLY {table.name} AS t SET {sets} FROM {_rows(arrays)} WHERE {_key_match(table)}"
 
 
 def exists(table: TargetTable) -> str:
     """Whether a row of the key exists: one array (of one element) per key column."""
-    match = (
-        f"SELECT 1 FROM {table.name} AS t, {_rows([f'k{k}' for k in table.key])} WHERE {_key_match(table)}"
-    )
+    keys = _rows([f"k{k}" for k in table.key])
+    match = f"SELECT 1 FROM ONLY {table.name} AS t, {keys} WHERE {_key_match(table)}"
     return f"SELECT EXISTS ({match})"
 
 
 def truncate(table: TargetTable) -> str:
-    return f"TRUNCATE {table.name}"
+    return f"TRUNCATE ONLY {table.name}"
 
 
 # The target tables' columns with their cast types, for a list of qualified names ($1, text[]):

@@ -176,6 +176,35 @@ async def test_truncate_empties_the_table_and_what_follows_stays(pg_db: Database
     assert result.truncated == ('"public"."items"',)
 
 
+async def test_changes_of_an_inherits_parent_leave_its_childrens_rows_alone(pg_db: Database) -> None:
+    # A child row with the parent's key: the parent's own changes (captured on the parent alone)
+    # must not reach it, as PostgreSQL's UPDATE/DELETE/TRUNCATE of a parent otherwise would.
+    _items(pg_db, (1, "parent", None, 1), (2, "parent", None, 2))
+    pg_exec(pg_db, "CREATE TABLE items_child () INHERITS (items)")
+    pg_exec(pg_db, "INSERT INTO items_child VALUES (1, 'child', NULL, 10), (3, 'child', NULL, 30)")
+    await _apply(
+        pg_db,
+        txn(10, update(1, name="parent v2", note=None, n="1"), delete(2)),
+        txn(
+            20,
+            delete(1),
+            insert(4, name="parent", note=None, n="4"),
+            update(3, name="absent", note=None, n="3"),
+        ),
+    )
+    assert pg_query(pg_db, "SELECT id, name, n FROM ONLY items ORDER BY id") == [
+        (3, "absent", 3),
+        (4, "parent", 4),
+    ]
+    assert pg_query(pg_db, "SELECT id, name, n FROM items_child ORDER BY id") == [
+        (1, "child", 10),
+        (3, "child", 30),
+    ]
+    await _apply(pg_db, txn(30, truncate()))
+    assert pg_query(pg_db, "SELECT count(*) FROM ONLY items") == [(0,)]
+    assert pg_query(pg_db, "SELECT count(*) FROM items_child") == [(2,)]
+
+
 async def test_changes_of_tables_not_followed_are_ignored_but_counted(pg_db: Database) -> None:
     _items(pg_db)
     result = await _apply(

@@ -131,10 +131,10 @@ def test_statements_cast_each_array_to_the_column_type_without_its_modifier() ->
         'ON CONFLICT ("id") DO UPDATE SET "name" = EXCLUDED."name", "tags" = EXCLUDED."tags"'
     )
     assert apply_sql.delete(table) == (
-        'DELETE FROM "s"."t" AS t USING unnest($1::text[]) AS u(k0) WHERE t."id" = u.k0::pg_catalog.int4'
+        'DELETE FROM ONLY "s"."t" AS t USING unnest($1::text[]) AS u(k0) WHERE t."id" = u.k0::pg_catalog.int4'
     )
     assert apply_sql.update(table, (0, 2)) == (
-        'UPDATE "s"."t" AS t SET "id" = u.c0::pg_catalog.int4, "tags" = u.c2::pg_catalog._text '
+        'UPDATE ONLY "s"."t" AS t SET "id" = u.c0::pg_catalog.int4, "tags" = u.c2::pg_catalog._text '
         "FROM unnest($1::text[], $2::text[], $3::text[]) AS u(k0, c0, c2) "
         'WHERE t."id" = u.k0::pg_catalog.int4'
     )
