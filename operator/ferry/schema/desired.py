@@ -16,7 +16,7 @@ from typing import TypeVar, overload
 
 from ferry.schema import mysql_generated, mysql_postgresql, mysql_target
 from ferry.schema.check_expressions import columns_named, portable_check
-from ferry.schema.mapping import ColumnMapping, TableMapping
+from ferry.schema.mapping import ColumnMapping, TableMapping, schema_renames
 from ferry.schema.model import (
     CheckConstraint,
     Column,
@@ -135,7 +135,12 @@ class _Mapped:
         source, target = self.source.schema, self.mapping.target_schema
         if text is None or not self.same or self.source.dialect != "postgresql" or not source or not target:
             return text
-        return retarget(text, source, target)
+        return retarget(text, source, target, self.schema_renames)
+
+    @cached_property
+    def schema_renames(self) -> dict[str, str]:
+        """Every listed source schema's target (several schemas: a default may name another)."""
+        return schema_renames(self.by_source.values())
 
 
 def _table(m: _Mapped) -> Table:

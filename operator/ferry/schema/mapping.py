@@ -7,6 +7,7 @@ their target side with the target database, and the copy engine reads rows by th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,3 +73,10 @@ class TableMapping:
     @property
     def qualified_target(self) -> str:
         return f"{self.target_schema}.{self.target_table}" if self.target_schema else self.target_table
+
+
+def schema_renames(mappings: Iterable[TableMapping]) -> dict[str, str]:
+    """Source schema -> target schema, of the mappings that name both (PostgreSQL's
+    `source.schemas` with `target.schemaMapping`): what a carried definition's qualifiers of
+    another listed schema become (ferry.schema.pg_retarget)."""
+    return {m.source_schema: m.target_schema for m in mappings if m.source_schema and m.target_schema}

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from ferry.schema.desired import Desired
-from ferry.schema.mapping import TableMapping
+from ferry.schema.mapping import TableMapping, schema_renames
 from ferry.schema.model import DatabaseSchema, PgObject
 from ferry.schema.objects_named import NAMED, named_objects
 from ferry.schema.operations import Operation, OpKind, OpPhase, Risk
@@ -104,21 +104,24 @@ def plan_objects(
     *,
     privileges_carried: bool = False,
     mode: str = "create",
+    other_schemas: Sequence[TableMapping] = (),
 ) -> ObjectPlan:
     """`privileges_carried`: owners and grants are planned (ferry.schema.privileges_plan), not
     named as left behind. `mode` diff: a domain the target has with other defaults, NOT NULL or
-    checks is altered to match (in mode create it is named)."""
+    checks is altered to match (in mode create it is named). `other_schemas`: the mappings of
+    the Migration's other listed schemas, whose qualifiers in a definition become their targets'."""
     out = ObjectPlan()
     source_schema = source.schema or "public"
     target_schema = target.schema or "public"
     carried = whole_tables(source, mappings)
+    renames = schema_renames(other_schemas)
     selected = {m.source_table for m in mappings}
     have = {(o.kind, o.name): o for o in target.objects}
     named_warnings, out.errors = named_objects(source.objects, have, selected)
     out.warnings += named_warnings
     for obj in _in_dependency_order(source.objects, carried, selected, out, privileges_carried):
         kind, phase, label, reason = KINDS[obj.kind]
-        statements = tuple(retarget(s, source_schema, target_schema) for s in obj.statements)
+        statements = tuple(retarget(s, source_schema, target_schema, renames) for s in obj.statements)
         if obj.kind == "extension" and not _extension_ok(obj, target, desired, have, out):
             continue
         if obj.kind == "sequence" and not _called(obj.name, desired):

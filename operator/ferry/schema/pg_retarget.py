@@ -20,6 +20,10 @@ whole tokens, so a qualifier is only rewritten where it is an identifier followe
 - A function's `SET search_path TO 'app', ...` names the source schema in literals: those
   literals are rewritten too.
 
+With several source schemas (`source.schemas` with a `target.schemaMapping`), a definition in
+one schema may name another listed schema (`FROM billing.invoice` in a view of `sales`): each
+listed schema's qualifiers become its own target schema's, in one pass.
+
 Limit: a table alias or table spelled like the schema, followed by a dot (`app.id` where `app`
 is a table of schema `app`), is taken for the schema. Dynamic SQL in a string literal
 (`EXECUTE 'SELECT ... FROM app.t'`) keeps naming the source schema.
@@ -28,6 +32,7 @@ is a table of schema `app`), is taken for the schema. Dynamic SQL in a string li
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 _TOKEN = re.compile(
     r"""
@@ -54,20 +59,30 @@ def quote(name: str) -> str:
     return name if re.fullmatch(r"[a-z_][a-z0-9_$]*", name) else '"' + name.replace('"', '""') + '"'
 
 
-def retarget(statement: str, source_schema: str, target_schema: str) -> str:
-    """`statement` with the source schema's qualifiers naming the target schema."""
-    if source_schema == target_schema:
+def retarget(
+    statement: str, source_schema: str, target_schema: str, others: Mapping[str, str] | None = None
+) -> str:
+    """`statement` with the source schema's qualifiers naming the target schema, and those of
+    the Migration's other listed schemas (`others`: source schema -> target schema) naming theirs."""
+    renames = {k: v for k, v in {**(others or {}), source_schema: target_schema}.items() if k != v}
+    if not renames:
         return statement
-    out = _Rewrite(source_schema, target_schema).code(statement)
+    out = _Rewrite(renames).code(statement)
+    if source_schema == target_schema:
+        return out
     src, dst = quote(source_schema), quote(target_schema)
     return re.sub(rf"WITH SCHEMA {re.escape(src)}$", lambda _: f"WITH SCHEMA {dst}", out)  # an extension's
 
 
 class _Rewrite:
-    def __init__(self, source_schema: str, target_schema: str) -> None:
-        self.source, self.target = source_schema, target_schema
+    def __init__(self, renames: Mapping[str, str]) -> None:
+        self.renames = renames  # source schema -> target schema
         # PostgreSQL quotes a keyword too (`"user"`), which `quote` does not: both spellings match.
-        self.spellings = {quote(source_schema), '"' + source_schema.replace('"', '""') + '"'}
+        self.spellings = {
+            spelling: target
+            for source, target in renames.items()
+            for spelling in (quote(source), '"' + source.replace('"', '""') + '"')
+        }
 
     def code(self, text: str) -> str:
         out: list[str] = []
@@ -86,7 +101,7 @@ class _Rewrite:
             elif match["literal"]:
                 out.append(self._literal(token, text, end, out))
             elif token in self.spellings and text.startswith(".", end):  # a word or a quoted name
-                out.append(quote(self.target))
+                out.append(quote(self.spellings[token]))
             else:
                 out.append(token)
             pos = end
@@ -99,11 +114,11 @@ class _Rewrite:
             return token
         value = token[1:-1].replace("''", "'")
         if text.startswith("::regnamespace", end):
-            new = quote(self.target) if value in self.spellings else value
+            new = quote(self.spellings[value]) if value in self.spellings else value
         elif _REG_CAST.match(text, end):
             new = self.code(value)
-        elif value == self.source and _in_search_path_setting(before):
-            new = self.target  # pg_get_functiondef prints each schema unquoted, as a literal
+        elif value in self.renames and _in_search_path_setting(before):
+            new = self.renames[value]  # pg_get_functiondef prints each schema unquoted, as a literal
         else:
             return token
         return "'" + new.replace("'", "''") + "'"

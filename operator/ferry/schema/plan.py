@@ -231,7 +231,13 @@ def build_plan(
     pg_to_pg = source.dialect == target_dialect == "postgresql"
     if pg_to_pg and mode in ("create", "diff"):
         objects = plan_objects(
-            source, target, desired, mappings, privileges_carried=privileges is not None, mode=str(mode)
+            source,
+            target,
+            desired,
+            mappings,
+            privileges_carried=privileges is not None,
+            mode=str(mode),
+            other_schemas=other_schemas,
         )
     warnings = source_warnings(source, mappings, carried=source.dialect == target_dialect) + desired.warnings
     warnings += [f"{note}: {', '.join(where)}" for note, where in desired.notes.items()]

@@ -176,3 +176,28 @@ def test_rollback_truncates_and_drops_the_tables_of_both_schemas(
         "WHERE table_schema IN ('sales', 'billing_v2') ORDER BY 1",
     )
     assert remaining == [("billing_v2.keep_me",)]
+
+
+def test_a_view_and_a_function_naming_another_listed_schema_follow_its_mapping(
+    pg_db: Database,
+    pg_db2: Database,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    pg_exec(
+        pg_db,
+        *SOURCE,
+        "CREATE VIEW sales.owed AS SELECT c.name, count(i.id) AS invoices "
+        "FROM sales.customer c JOIN billing.invoice i ON i.customer_id = c.id GROUP BY c.name",
+        "CREATE FUNCTION sales.invoices_of(cid int) RETURNS bigint LANGUAGE sql STABLE "
+        "AS $$ SELECT count(*) FROM billing.invoice WHERE customer_id = cid $$",
+    )
+    text = _two_schemas(pg_db, pg_db2)
+    assert _run(tmp_path, text, monkeypatch, pg_db.password) == 0, capsys.readouterr()
+    # The application's statements run on the target, reading the renamed schema.
+    query = "SELECT sum(invoices) FROM sales.owed"
+    assert pg_rows(pg_db2, query) == pg_rows(pg_db, query) == [(1500,)]
+    assert pg_rows(pg_db2, "SELECT sales.invoices_of(2)") == pg_rows(pg_db, "SELECT sales.invoices_of(2)")
+    definition = pg_rows(pg_db2, "SELECT pg_get_viewdef('sales.owed'::regclass)")[0][0]
+    assert "billing_v2.invoice" in definition and "billing.invoice" not in definition

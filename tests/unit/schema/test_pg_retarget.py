@@ -73,3 +73,16 @@ def test_a_quoted_source_schema_and_a_keyword_schema() -> None:
 
 def test_same_schema_is_the_identity() -> None:
     assert retarget("'app.x', app.t", "app", "app") == "'app.x', app.t"
+
+
+def test_qualifiers_of_the_other_listed_schemas_become_their_targets() -> None:
+    # A view of `sales` reading `billing`, both listed and both renamed; `audit` is not listed.
+    view = "CREATE VIEW sales.owed AS SELECT i.id FROM billing.invoice i JOIN audit.log l USING (id)"
+    assert retarget(view, "sales", "sales_v2", {"billing": "billing_v2", "sales": "sales_v2"}) == (
+        "CREATE VIEW sales_v2.owed AS SELECT i.id FROM billing_v2.invoice i JOIN audit.log l USING (id)"
+    )
+    # The pair's own schema unrenamed, another renamed: still rewritten, including search_path.
+    setting = "ALTER FUNCTION sales.f() SET search_path TO 'billing', 'sales'; SELECT billing.g()"
+    assert retarget(setting, "sales", "sales", {"billing": "b2"}) == (
+        "ALTER FUNCTION sales.f() SET search_path TO 'b2', 'sales'; SELECT b2.g()"
+    )
