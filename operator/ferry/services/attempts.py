@@ -1,9 +1,11 @@
 """What is checked again before each Job attempt: the Project's policy as it is now.
 
 A Migration is admitted once, before its first Job, under the rules of that moment. A retry
-or a Job recreated after an operator restart runs later, maybe after the Project tightened
-its policy (a connection no longer allowed, raw filters forbidden, a lower maxParallelism,
-a host or Secret removed from the connection rules). Such an attempt is not started.
+or a Job recreated after an operator restart runs later, and so does an online Migration's
+follower, started when the copy is done and again after a source schema change, maybe after
+the Project tightened its policy (a connection no longer allowed, raw filters forbidden, a
+lower maxParallelism, a host or Secret removed from the connection rules). Such an attempt is
+not started.
 """
 
 from __future__ import annotations
@@ -23,12 +25,12 @@ class AttemptRefusal:
 
 
 def attempt_refusal(
-    ports: MigrationPorts, namespace: str, spec: MigrationSpec, attempt: int
+    ports: MigrationPorts, namespace: str, spec: MigrationSpec, attempt: str
 ) -> AttemptRefusal | None:
-    """Why attempt `attempt` must not start, or None. A connection that is only not Ready yet
-    does not refuse (the attempt's pods wait or fail and are retried); one that the
-    connection rules refuse does."""
-    prefix = f"attempt {attempt} not started: "
+    """Why `attempt` ("attempt 2", "follower job") must not start, or None. A connection that
+    is only not Ready yet does not refuse (the attempt's pods wait or fail and are retried);
+    one that the connection rules refuse does."""
+    prefix = f"{attempt} not started: "
     decision = check_spec(spec, ports.governance(namespace), target_read_only=False)
     if decision is not None:
         return AttemptRefusal(decision.reason, prefix + decision.message)

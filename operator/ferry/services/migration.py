@@ -256,7 +256,8 @@ class MigrationReconciler:
         follower = st.job_kind == JobKind.FOLLOWER
         if follower:
             if following.stalled_by_schema_change(ctx):
-                if st.observed_generation != gen:
+                spec_changed = st.observed_generation != gen
+                if spec_changed and not self._attempt_refused(ctx, spec, out, "follower job"):
                     following.follow_again(self.ports, ctx, spec, out)
                 return
             following.check_capture(self.ports, ctx, spec, out)
@@ -295,7 +296,8 @@ class MigrationReconciler:
             following.finish(self.ports, ctx, spec, out)
         elif job == JobState.COMPLETE and following.is_online(spec):
             refresh_progress(ctx.status, finished=True)
-            following.start_following(self.ports, ctx, spec, out)
+            if not self._attempt_refused(ctx, spec, out, "follower job"):
+                following.start_following(self.ports, ctx, spec, out)
         elif job == JobState.COMPLETE:
             out.emit(st.mark_validating(gen))
             out.requeue_after = 0.5
@@ -308,9 +310,13 @@ class MigrationReconciler:
         else:
             out.emit(database_outage(ctx))
 
-    def _attempt_refused(self, ctx: MigrationContext, spec: MigrationSpec, out: Outcome) -> bool:
-        """The Project's policy, checked again before every Job attempt (ferry.services.attempts)."""
-        refusal = attempt_refusal(self.ports, ctx.namespace, spec, ctx.status.attempts)
+    def _attempt_refused(
+        self, ctx: MigrationContext, spec: MigrationSpec, out: Outcome, attempt: str | None = None
+    ) -> bool:
+        """The Project's policy, checked again before every Job attempt and before the follower
+        starts or starts again (ferry.services.attempts)."""
+        attempt = attempt or f"attempt {ctx.status.attempts}"
+        refusal = attempt_refusal(self.ports, ctx.namespace, spec, attempt)
         if refusal is not None:
             self._fail(ctx, spec, out, refusal.reason, refusal.message)
         return refusal is not None

@@ -333,3 +333,33 @@ def test_delete_of_an_online_migration_that_never_started_touches_nothing() -> N
     ports = FakePorts(connections={"src": connection(), "dst": "missing"})
     ctx = context(online())
     assert MigrationReconciler(ports).finalize(ctx) is None and ports.calls == []
+
+
+def test_the_follower_is_not_started_when_the_project_policy_now_forbids_the_migration() -> None:
+    # The copy ran under the old policy; by the time it is done the Project no longer allows
+    # the source connection: no follower Job, the Migration fails and drops its capture.
+    ports, ctx = FakePorts(), context(online())
+    _run(ports, ctx)
+    ports.governance_ = Governance("team-a", ProjectPolicy(allowed_connections=["prod-*"]))
+    ports.job = JobState.COMPLETE
+    _run(ports, ctx)
+    assert ctx.status.job_kind != JobKind.FOLLOWER and "prepare_follow" not in ports.actions()
+    assert "drop_capture" in ports.actions()
+    assert _health(ctx)[0] == Phase.FAILED and _reason(ctx) == c.POLICY_VIOLATION
+    assert ctx.status.message is not None
+    assert ctx.status.message.startswith("follower job not started: Project team-a: source connection")
+
+
+def test_a_follower_restarted_after_a_schema_change_is_checked_against_the_policy_again() -> None:
+    ports, ctx = FakePorts(), context(online())
+    _to_following(ports, ctx)
+    ctx.status.replication = ReplicationStatus(
+        state=ReplicationState.SOURCE_SCHEMA_CHANGED, message="table public.orders: column note added"
+    )
+    ports.job = JobState.FAILED
+    _run(ports, ctx)
+    jobs = len(ports.created_jobs)
+    ports.governance_ = Governance("team-a", ProjectPolicy(allowed_connections=["prod-*"]))
+    ctx.generation = 2
+    _run(ports, ctx)
+    assert len(ports.created_jobs) == jobs and _reason(ctx) == c.POLICY_VIOLATION
