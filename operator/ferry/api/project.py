@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from ferry.api import conditions as c
 from ferry.api.base import ApiModel, ConditionedStatus, ObjectName, StatusModel
 from ferry.api.migration_operations import Throttle
 from ferry.api.project_notifications import Notification
@@ -251,3 +252,17 @@ class ProjectStatus(ConditionedStatus):
     namespace: str | None = None
     migrations_by_phase: dict[str, int] = Field(default_factory=dict)
     usage: ProjectUsage | None = None
+
+    # -- named transitions (the GitOps health of docs/gitops.md reads these conditions) --------
+
+    def mark_reconciled(self, namespace: str, generation: int) -> None:
+        """The namespace, role bindings and quota are applied as declared."""
+        self.set_condition(c.READY, "True", c.RECONCILED, f'namespace "{namespace}" is ready', generation)
+        self.set_condition(c.RECONCILING, "False", c.RECONCILED, "", generation)
+        self.remove_condition(c.STALLED)
+
+    def mark_refused(self, reason: str, message: str, generation: int) -> None:
+        """The namespace cannot be governed (another Project's, or not Ferry's): only a change helps."""
+        self.set_condition(c.READY, "False", reason, message, generation)
+        self.set_condition(c.STALLED, "True", reason, message, generation)
+        self.set_condition(c.RECONCILING, "False", reason, "", generation)

@@ -36,7 +36,7 @@ def test_run_starts_without_the_kubernetes_client() -> None:
 
 def test_the_overview_lists_each_subcommand_with_its_modules_summary() -> None:
     registered = build_parser()._subparsers._group_actions[0]  # type: ignore[union-attr]
-    helps = {action.dest: action.help for action in registered._choices_actions}
+    helps = {action.dest: action.help for action in registered._choices_actions}  # type: ignore[union-attr]
     assert helps == SUMMARIES
 
 
