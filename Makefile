@@ -8,7 +8,7 @@ CONTROLPLANE_DIR := .cache/controlplane/bin
 export KUBEBUILDER_ASSETS ?= $(CURDIR)/$(CONTROLPLANE_DIR)
 PYTEST_ARGS ?=
 
-.PHONY: install lock audit system-deps controlplane crds lint test test-unit test-integration test-e2e test-image test-release image image-lock release release-manifests krew-manifest run demo bench load compare clean
+.PHONY: install lock audit system-deps controlplane crds lint test test-unit test-integration test-e2e test-image test-release image image-lock release release-manifests krew-manifest run demo demo-image bench load compare clean
 
 # Exactly the locked versions, each wheel or sdist checked against its hash (requirements.lock,
 # made by `make lock` from pyproject.toml), then Ferry itself without resolving anything again.
@@ -109,6 +109,10 @@ run: install
 
 demo: install system-deps controlplane
 	PYTHONPATH=tests $(BIN)/python -m harness.demo
+
+# The demo with the operator installed by `kubectl apply -k` and every pod run from the image.
+demo-image: install system-deps controlplane
+	PYTHONPATH=tests $(BIN)/python -m harness.demo --image
 
 bench: install system-deps
 	bash bench/install-anchors.sh

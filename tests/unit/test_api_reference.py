@@ -37,7 +37,9 @@ def test_every_field_has_a_description(file_name: str) -> None:
     [version] = CRDS[file_name]["spec"]["versions"]
     root = version["schema"]["openAPIV3Schema"]
     assert root.get("description")
-    missing = [path for path, field in _fields(root, "") if not str(field.get("description", "")).strip()]
+    # `metadata` may hold nothing but its type: the apiserver refuses a description there.
+    fields = [(path, field) for path, field in _fields(root, "") if path != ".metadata"]
+    missing = [path for path, field in fields if not str(field.get("description", "")).strip()]
     assert missing == [], (
         f"fields without a description (Field(description=...) in operator/ferry/api): {missing}"
     )

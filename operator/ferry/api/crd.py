@@ -119,10 +119,8 @@ def build_crd(kind: Kind) -> dict[str, Any]:
         "properties": {
             "apiVersion": {"type": "string", "description": f"{GROUP}/{VERSION}"},
             "kind": {"type": "string", "description": kind.kind},
-            "metadata": {
-                "type": "object",
-                "description": "Standard object metadata: name, namespace, labels.",
-            },
+            # No description: the apiserver refuses anything but `type` on metadata.
+            "metadata": {"type": "object"},
             "spec": {"description": "What the object declares; Ferry works towards it.", **spec_schema},
             "status": {
                 "description": "What Ferry observed and did; written by the operator only.",
