@@ -12,6 +12,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from ferry import __version__
+
 # The module that registers each subcommand. Only the chosen one is imported: `ferry run`, for
 # one, starts without loading the Kubernetes client that the cluster commands need.
 SUBCOMMANDS = {
@@ -51,6 +53,7 @@ SUMMARIES = {
 
 def _root_parser() -> tuple[argparse.ArgumentParser, Any]:
     parser = argparse.ArgumentParser(prog="ferry", description="Move data between relational databases.")
+    parser.add_argument("--version", action="version", version=f"ferry {__version__}")
     return parser, parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
 

@@ -60,3 +60,11 @@ def test_a_usage_error_names_the_choices() -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
     assert done.returncode == 2
     assert "invalid choice: 'nonsense'" in done.stderr and "'worker'" in done.stderr
+
+
+def test_version_is_the_packages() -> None:
+    from ferry import __version__
+
+    probe = "from ferry.cli.main import main\nmain(['--version'])\n"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout.strip() == f"ferry {__version__}"
