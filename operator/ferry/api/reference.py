@@ -84,7 +84,15 @@ def _cell(text: str) -> str:
 
 def _rows(schema: dict[str, Any], path: str, required: bool) -> Iterator[str]:
     default = _cell(_code(schema["default"])) if "default" in schema else ""
-    validation = "; ".join(_validation(schema, required))
+    rules = _validation(schema, required)
+    # An array's or map's scalar entries have their own rules (patterns, enums, lengths).
+    for key, label in (("items", "each item"), ("additionalProperties", "each value")):
+        entry = schema.get(key)
+        if isinstance(entry, dict) and "properties" not in entry:
+            entry_rules = _validation(entry, False)
+            if entry_rules:
+                rules.append(f"{label}: " + ", ".join(entry_rules))
+    validation = "; ".join(rules)
     description = _cell(str(schema.get("description", "")))
     yield f"| `{path}` | {_type(schema)} | {default} | {_cell(validation)} | {description} |"
     needed = set(schema.get("required", []))
