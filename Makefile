@@ -8,7 +8,7 @@ CONTROLPLANE_DIR := .cache/controlplane/bin
 export KUBEBUILDER_ASSETS ?= $(CURDIR)/$(CONTROLPLANE_DIR)
 PYTEST_ARGS ?=
 
-.PHONY: install lock audit system-deps controlplane crds lint test test-unit test-integration test-e2e test-image image image-lock run demo bench load compare clean
+.PHONY: install lock audit system-deps controlplane crds lint test test-unit test-integration test-e2e test-image test-release image image-lock release release-manifests krew-manifest run demo demo-image bench load compare clean
 
 # Exactly the locked versions, each wheel or sdist checked against its hash (requirements.lock,
 # made by `make lock` from pyproject.toml), then Ferry itself without resolving anything again.
@@ -65,6 +65,11 @@ test: install system-deps controlplane
 test-image: install system-deps controlplane
 	$(BIN)/pytest -m image $(PYTEST_ARGS)
 
+# The Python release alone (tests/integration/cli/test_release_wheel.py; also part of `make test`):
+# wheel and sdist built and checked, the wheel installed into a fresh virtualenv and run.
+test-release: install system-deps
+	$(BIN)/pytest -m release $(PYTEST_ARGS)
+
 # The fault scenarios alone (tests/e2e/test_faults.py: API server and database outages, a
 # Migration recreated under its name): minutes of stopped servers, so not in `make test`.
 test-faults: install system-deps controlplane
@@ -79,6 +84,22 @@ test-unit: install
 image: install system-deps
 	PYTHON=$(CURDIR)/$(BIN)/python bash image/build.sh
 
+# The release's version (operator/ferry/__init__.py) and, once the image is pushed, its digest
+# (DIGEST=sha256:...) written into manifests/install, the chart and the Containerfile.
+release-manifests: install
+	$(BIN)/python image/release_manifests.py $(if $(DIGEST),--digest $(DIGEST))
+
+# The Python release: wheel and sdist in dist/, checked as PyPI would render them.
+release: install
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+# The krew plugin for `kubectl ferry`: dist/kubectl-ferry-<version>.tar.gz (launcher + wheel) and
+# its sha256 in plugins/krew/ferry.yaml. After `make release`.
+krew-manifest:
+	bash plugins/krew/build.sh
+
 # image/requirements.lock from pyproject.toml's dependencies (after changing them).
 image-lock: install
 	PIP=$(CURDIR)/$(BIN)/pip bash image/lock.sh
@@ -88,6 +109,10 @@ run: install
 
 demo: install system-deps controlplane
 	PYTHONPATH=tests $(BIN)/python -m harness.demo
+
+# The demo with the operator installed by `kubectl apply -k` and every pod run from the image.
+demo-image: install system-deps controlplane
+	PYTHONPATH=tests $(BIN)/python -m harness.demo --image
 
 bench: install system-deps
 	bash bench/install-anchors.sh

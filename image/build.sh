@@ -16,7 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 . "$here/platform.sh"
 started=$SECONDS
-version=$(sed -n 's/^version = "\(.*\)"$/\1/p' "$repo/pyproject.toml" | head -n 1)
+version=$(sed -n 's/^__version__ = "\(.*\)"$/\1/p' "$repo/operator/ferry/__init__.py")  # the one place
 image=${IMAGE:-ghcr.io/ferry-dev/ferry:$version}
 python=${PYTHON:-python3}
 revision=$(git -C "$repo" rev-parse HEAD 2>/dev/null || echo unknown)

@@ -30,3 +30,7 @@ if [ ! -x "$out/promtool" ]; then
   echo "building promtool ($prometheus_version)"
   GOBIN="$out" go install -trimpath -ldflags "-s -w" "github.com/prometheus/prometheus/cmd/promtool@$prometheus_version"
 fi
+if [ ! -x "$out/kstatus" ]; then
+  echo "building kstatus (sigs.k8s.io/cli-utils, tests/controlplane/kstatus)"
+  bash "$here/build-kstatus.sh" "$out"
+fi

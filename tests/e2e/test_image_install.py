@@ -15,9 +15,7 @@ on this machine; the test checks they are free first. Marked `image` (`make test
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -32,16 +30,14 @@ from harness.controlplane import WORKLOAD_CONTROLLERS, ControlPlane
 from harness.databases import Database, MariaDBServer
 from harness.datasets import load_chinook
 from harness.image import REPOSITORY, ensure_image
+from harness.image_install import INSTALL, OPERATOR_NS, busy_operator_ports, wait_for_operator
 from harness.kube import api_client, create_namespace, wait_for_job_condition
 from harness.podrunner import PodRunner
 
 pytestmark = pytest.mark.image
 
 REPO = Path(__file__).resolve().parents[2]
-INSTALL = REPO / "manifests" / "install"
 CHART = REPO / "charts" / "ferry"
-OPERATOR_NS = "ferry-system"
-OPERATOR_PORTS = (8080, 8081)  # --metrics-port and --liveness-port of manifests/install
 CHINOOK_ROWS = 15607
 
 
@@ -60,7 +56,7 @@ def ferry_image() -> str:
 
 @pytest.fixture
 def cluster(ferry_image: str) -> Iterator[Cluster]:
-    busy = [port for port in OPERATOR_PORTS if _port_in_use(port)]
+    busy = busy_operator_ports()
     if busy:
         pytest.fail(f"ports {busy} are in use on this host; the operator pod shares the host network")
     plane = ControlPlane(extra_controllers=WORKLOAD_CONTROLLERS).start()
@@ -72,11 +68,6 @@ def cluster(ferry_image: str) -> Iterator[Cluster]:
     runner.stop()
     api.close()
     plane.cleanup()
-
-
-def _port_in_use(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def _spec() -> dict[str, object]:
@@ -95,16 +86,7 @@ def _count(db: Database, table: str) -> int:
 
 
 def _wait_for_operator(cluster: Cluster, timeout: float = 120) -> None:
-    """The Deployment Available (its pod runs from the image and is Ready), or fail with its log."""
-    apps = client.AppsV1Api(cluster.api)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        status = apps.read_namespaced_deployment("ferry-operator", OPERATOR_NS).status
-        if (status.available_replicas or 0) >= 1:
-            return
-        time.sleep(0.5)
-    logs = "\n".join(run.logs()[-2000:] for run in cluster.runner.runs(OPERATOR_NS))
-    raise AssertionError(f"Deployment ferry-operator not available after {timeout}s; pod logs:\n{logs}")
+    wait_for_operator(cluster.api, cluster.runner, timeout)
 
 
 def _migrate_and_check(

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import yaml
 
+from ferry import __version__
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import MigrationSpec
 from ferry.cli.main import build_parser
@@ -341,14 +342,14 @@ def test_chart_values() -> None:
     assert values["image"]["repository"] == "ghcr.io/ferry-dev/ferry"
     assert values["metrics"]["port"] == 8080
     chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
-    assert chart["appVersion"] == "0.1.0"
+    assert chart["appVersion"] == __version__
 
 
 def test_operator_deployment_is_restricted_and_probed() -> None:
     deployment = find(install_objects(), "Deployment", "ferry-operator")
     pod = deployment["spec"]["template"]["spec"]
     [container] = pod["containers"]
-    assert container["image"] == "ghcr.io/ferry-dev/ferry:0.1.0"
+    assert container["image"] == f"ghcr.io/ferry-dev/ferry:{__version__}"
     command = container["command"]
     assert command[:3] == ["ferry", "operator", "--all-namespaces"]
     assert command[command.index("--liveness-port") + 1] == "8081"

@@ -37,7 +37,7 @@ class MigrationApprovalSpec(ApiModel):
         description="Groups the approver claims (each checked at admission against the user's own); "
         "a Project's policy.approvals.groups is matched against these.",
     )
-    comment: str | None = Field(default=None, max_length=1024)
+    comment: str | None = Field(default=None, max_length=1024, description="Why you approve, for the record.")
 
     model_config = {
         "json_schema_extra": {

@@ -49,14 +49,14 @@ class StatusModel(ApiModel):
 class LocalObjectReference(ApiModel):
     """A reference to an object of a known kind in the same namespace."""
 
-    name: ObjectName
+    name: ObjectName = Field(description="The object's name, in this object's namespace.")
 
 
 class SecretKeyReference(ApiModel):
     """One key of a Secret in the same namespace."""
 
-    name: ObjectName
-    key: KeyName
+    name: ObjectName = Field(description="The Secret's name, in this object's namespace.")
+    key: KeyName = Field(description="The key within the Secret's data.")
 
 
 ConditionStatus = Literal["True", "False", "Unknown"]
@@ -75,19 +75,27 @@ def now_rfc3339() -> str:
 class Condition(StatusModel):
     """A standard Kubernetes condition (metav1.Condition), as kstatus, Flux and Argo CD read it."""
 
-    type: str = Field(max_length=316)
-    status: ConditionStatus
-    reason: str = Field(max_length=1024)
-    message: str = Field(default="", max_length=32768)
-    last_transition_time: str
-    observed_generation: int | None = Field(default=None, ge=0)
+    type: str = Field(max_length=316, description="Ready, Reconciling, Stalled, or a domain condition.")
+    status: ConditionStatus = Field(description="True, False or Unknown.")
+    reason: str = Field(max_length=1024, description="Why, in one CamelCase word (ferry.api.conditions).")
+    message: str = Field(default="", max_length=32768, description="Why, for a person; never holds secrets.")
+    last_transition_time: str = Field(description="When the status last changed (RFC 3339).")
+    observed_generation: int | None = Field(
+        default=None, ge=0, description="The metadata.generation this condition was set for."
+    )
 
 
 class ConditionedStatus(StatusModel):
     """A status with conditions and observedGeneration, changed only through these methods."""
 
-    observed_generation: int | None = Field(default=None, ge=0)
-    conditions: list[Condition] = Field(default_factory=list)
+    observed_generation: int | None = Field(
+        default=None,
+        ge=0,
+        description="The metadata.generation Ferry last acted on; behind it: not seen yet.",
+    )
+    conditions: list[Condition] = Field(
+        default_factory=list, description="Ready, Reconciling and Stalled (kstatus), and domain conditions."
+    )
 
     def condition(self, type_: str) -> Condition | None:
         return next((c for c in self.conditions if c.type == type_), None)

@@ -26,37 +26,46 @@ class TLSMode(StrEnum):
 class CredentialsSecretRef(ApiModel):
     """A Secret holding a username and a password under the named keys."""
 
-    name: ObjectName
-    username_key: KeyName = "username"
-    password_key: KeyName = "password"  # noqa: S105 (the name of a Secret key, not a password)
+    name: ObjectName = Field(description="The Secret's name, in the connection's namespace.")
+    username_key: KeyName = Field(default="username", description="The Secret's key holding the user name.")
+    password_key: KeyName = Field(default="password", description="The Secret's key holding the password.")
 
 
 class UrlSecretRef(ApiModel):
     """A Secret holding a whole connection URL (DSN) under one key."""
 
-    name: ObjectName
-    key: KeyName = "url"
+    name: ObjectName = Field(description="The Secret's name, in the connection's namespace.")
+    key: KeyName = Field(default="url", description="The Secret's key holding the URL.")
 
 
 class CASecretRef(ApiModel):
     """A Secret holding the PEM certificate authority used to verify the server."""
 
-    name: ObjectName
-    key: KeyName = "ca.crt"
+    name: ObjectName = Field(description="The Secret's name, in the connection's namespace.")
+    key: KeyName = Field(default="ca.crt", description="The Secret's key holding the PEM CA bundle.")
 
 
 class ClientCertSecretRef(ApiModel):
     """A Secret holding a PEM client certificate and its private key (type kubernetes.io/tls)."""
 
-    name: ObjectName
-    cert_key: KeyName = "tls.crt"
-    key_key: KeyName = "tls.key"
+    name: ObjectName = Field(description="The Secret's name, in the connection's namespace.")
+    cert_key: KeyName = Field(default="tls.crt", description="The Secret's key holding the PEM certificate.")
+    key_key: KeyName = Field(default="tls.key", description="The Secret's key holding the PEM private key.")
 
 
 class TLSSpec(ApiModel):
-    mode: TLSMode = TLSMode.DISABLE
+    """TLS to the database server (docs/connections.md, TLS)."""
+
+    mode: TLSMode = Field(
+        default=TLSMode.DISABLE,
+        description="disable: no TLS; require: encrypted, server not verified; verify-ca: the server's "
+        "certificate is signed by caSecretRef; verify-full: that and the host name matches.",
+    )
     ca_secret_ref: CASecretRef | None = None
-    client_cert_secret_ref: ClientCertSecretRef | None = None
+    client_cert_secret_ref: ClientCertSecretRef | None = Field(
+        default=None,
+        description="A client certificate, for servers that authenticate clients by certificate.",
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -72,8 +81,14 @@ class TLSSpec(ApiModel):
 
 
 class ConnectionOptions(ApiModel):
-    connect_timeout_seconds: int = Field(default=10, ge=1, le=300)
-    application_name: str = Field(default="ferry", max_length=63)
+    """How Ferry's drivers connect."""
+
+    connect_timeout_seconds: int = Field(
+        default=10, ge=1, le=300, description="Seconds to wait for a connection to open."
+    )
+    application_name: str = Field(
+        default="ferry", max_length=63, description="The name the server shows for Ferry's sessions."
+    )
     params: dict[str, str] = Field(
         default_factory=dict, description="Extra driver parameters, passed through as URL query parameters."
     )
@@ -86,8 +101,12 @@ class ConnectionOptions(ApiModel):
 
 
 class HealthCheck(ApiModel):
-    interval_seconds: int = Field(default=60, ge=5, le=86400)
-    timeout_seconds: int = Field(default=5, ge=1, le=120)
+    """How often the operator probes the database (connect, SELECT 1, read the version)."""
+
+    interval_seconds: int = Field(default=60, ge=5, le=86400, description="Seconds between probes.")
+    timeout_seconds: int = Field(
+        default=5, ge=1, le=120, description="Seconds a probe may take per network step before it fails."
+    )
 
 
 SQLITE_IN_CLUSTER = (
@@ -100,9 +119,16 @@ SQLITE_IN_CLUSTER = (
 class DatabaseConnectionSpec(ApiModel):
     """Where a database is. Credentials come only from Secrets in the same namespace."""
 
-    engine: Engine
-    host: str | None = Field(default=None, max_length=253)
-    port: int | None = Field(default=None, ge=1, le=65535)
+    engine: Engine = Field(description="The database server's kind; sqlite only in local mode (ferry run).")
+    host: str | None = Field(
+        default=None, max_length=253, description="Host name or IP address of the server (not for sqlite)."
+    )
+    port: int | None = Field(
+        default=None,
+        ge=1,
+        le=65535,
+        description="TCP port; default 5432 for postgresql, 3306 for mysql and mariadb.",
+    )
     database: str = Field(min_length=1, max_length=4096, description="Database name; a file path for sqlite.")
     credentials_secret_ref: CredentialsSecretRef | None = None
     url_secret_ref: UrlSecretRef | None = None
@@ -148,7 +174,13 @@ class DatabaseConnectionSpec(ApiModel):
 
 
 class DatabaseConnectionStatus(ConditionedStatus):
-    server_version: str | None = None
-    last_check_time: str | None = None
-    latency_ms: float | None = Field(default=None, ge=0)
-    consecutive_failures: int = Field(default=0, ge=0)
+    server_version: str | None = Field(
+        default=None, description="The server's version, from the last successful probe."
+    )
+    last_check_time: str | None = Field(default=None, description="When the last probe ran (RFC 3339).")
+    latency_ms: float | None = Field(
+        default=None,
+        ge=0,
+        description="How long the last successful probe took (connect, SELECT 1, version), in milliseconds.",
+    )
+    consecutive_failures: int = Field(default=0, ge=0, description="Failed probes since the last success.")

@@ -117,11 +117,15 @@ def build_crd(kind: Kind) -> dict[str, Any]:
         "description": kind.description,
         "required": ["spec"],
         "properties": {
-            "apiVersion": {"type": "string"},
-            "kind": {"type": "string"},
+            "apiVersion": {"type": "string", "description": f"{GROUP}/{VERSION}"},
+            "kind": {"type": "string", "description": kind.kind},
+            # No description: the apiserver refuses anything but `type` on metadata.
             "metadata": {"type": "object"},
-            "spec": spec_schema,
-            "status": status_schema,
+            "spec": {"description": "What the object declares; Ferry works towards it.", **spec_schema},
+            "status": {
+                "description": "What Ferry observed and did; written by the operator only.",
+                **status_schema,
+            },
         },
     }
     return {

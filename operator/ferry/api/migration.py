@@ -49,14 +49,19 @@ class TransformType(StrEnum):
 class Transform(ApiModel):
     """A per-column transformation applied between source and target."""
 
-    column: Identifier
-    type: TransformType
+    column: Identifier = Field(description="The source column transformed.")
+    type: TransformType = Field(
+        description="hash (HMAC with keySecretRef), mask (keepFirst/keepLast, maskChar), null, constant "
+        "(value), encrypt (AES with keySecretRef) or castTo (value: the target type)."
+    )
     key_secret_ref: SecretKeyReference | None = Field(
         default=None, description="The HMAC key (hash) or the 16/24/32-byte AES key (encrypt)."
     )
     keep_first: int = Field(default=0, ge=0, le=1024, description="mask: characters kept at the start.")
     keep_last: int = Field(default=0, ge=0, le=1024, description="mask: characters kept at the end.")
-    mask_char: str = Field(default="*", min_length=1, max_length=1)
+    mask_char: str = Field(
+        default="*", min_length=1, max_length=1, description="mask: the character written."
+    )
     value: str | None = Field(default=None, max_length=65536, description="constant: the value written.")
     cast_to: str | None = Field(default=None, max_length=128, description="castTo: the target column type.")
 
@@ -91,8 +96,14 @@ class ZeroDates(StrEnum):
 
 
 class ColumnSelection(ApiModel):
-    include: list[Identifier] | None = Field(default=None, max_length=4096)
-    exclude: list[Identifier] = Field(default_factory=list, max_length=4096)
+    """Which columns of a table are copied (and under which names)."""
+
+    include: list[Identifier] | None = Field(
+        default=None, max_length=4096, description="Only these columns. Unset: every column."
+    )
+    exclude: list[Identifier] = Field(
+        default_factory=list, max_length=4096, description="Every column but these (with include unset)."
+    )
     rename: dict[str, str] = Field(
         default_factory=dict, description="Source column name to target column name."
     )
@@ -110,11 +121,15 @@ class ColumnSelection(ApiModel):
 
 
 class TableOverride(ApiModel):
+    """Settings for one table: its target name, columns, rows and transforms."""
+
     name: Identifier = Field(
         description="Source table name; with source.schemas, qualified (sales.orders) or a name only "
         "one of the schemas has."
     )
-    target_name: Identifier | None = None
+    target_name: Identifier | None = Field(
+        default=None, description="The table's name on the target; unset: the same."
+    )
     columns: ColumnSelection = Field(default_factory=ColumnSelection)
     where: str | None = Field(
         default=None,
@@ -123,7 +138,9 @@ class TableOverride(ApiModel):
     )
     # Bounds keep the CEL cost of Transform's rules (estimated per possible element:
     # overrides x transforms) under the apiserver's per-rule budget.
-    transforms: list[Transform] = Field(default_factory=list, max_length=256)
+    transforms: list[Transform] = Field(
+        default_factory=list, max_length=256, description="Column transformations (masking, hashing, ...)."
+    )
     zero_dates: dict[str, ZeroDates] = Field(
         default_factory=dict,
         max_length=4096,
@@ -135,6 +152,8 @@ class TableOverride(ApiModel):
 
 
 class TableSelection(ApiModel):
+    """Which source tables are copied."""
+
     include: list[str] = Field(
         default_factory=lambda: ["*"],
         max_length=4096,
@@ -144,7 +163,11 @@ class TableSelection(ApiModel):
     exclude: list[str] = Field(
         default_factory=list, max_length=4096, description="Table name globs, as in include."
     )
-    overrides: list[TableOverride] = Field(default_factory=list, max_length=1024)
+    overrides: list[TableOverride] = Field(
+        default_factory=list,
+        max_length=1024,
+        description="Per-table settings: name, columns, rows, transforms.",
+    )
 
 
 class SchemaMode(StrEnum):
@@ -159,8 +182,18 @@ class PrivilegesMode(StrEnum):
 
 
 class SchemaSpec(ApiModel):
-    mode: SchemaMode = SchemaMode.DIFF
-    allow_destructive: bool = False
+    """How the target's schema is made (docs/schema.md)."""
+
+    mode: SchemaMode = Field(
+        default=SchemaMode.DIFF,
+        description="diff: create what is missing and change existing tables to match; create: create "
+        "what is missing, leave existing tables as they are (differences are warnings); none: change "
+        "nothing (what is missing is a plan error).",
+    )
+    allow_destructive: bool = Field(
+        default=False,
+        description="Run destructive operations without an approval, where the Project's policy allows it.",
+    )
     privileges: PrivilegesMode = Field(
         default=PrivilegesMode.SKIP,
         description="copy: owners and grants of the carried tables, views, sequences and routines "
@@ -183,6 +216,8 @@ class OnConflict(StrEnum):
 
 
 class CopySpec(ApiModel):
+    """How rows are copied: batches, workers, rate, conflicts."""
+
     batch_size: int | None = Field(
         default=None,
         ge=1,
@@ -205,8 +240,14 @@ class CopySpec(ApiModel):
         "else its policy maxima, else none.",
         json_schema_extra=PROJECT_DEFAULTED,
     )
-    on_conflict: OnConflict = OnConflict.ERROR
-    truncate_target: bool = False
+    on_conflict: OnConflict = Field(
+        default=OnConflict.ERROR,
+        description="A copied row whose key the target already holds: error (fail), skip (keep the "
+        "target's row) or update (overwrite it).",
+    )
+    truncate_target: bool = Field(
+        default=False, description="Empty each target table before copying into it."
+    )
     split_threshold_rows: int = Field(
         default=2_000_000, ge=1000, description="Tables with more rows are split into key ranges."
     )
@@ -233,6 +274,8 @@ class CopySpec(ApiModel):
 
 
 class ValidationSpec(ApiModel):
+    """What is checked after the copy."""
+
     row_count: bool = Field(
         default=True,
         description="Compare row counts after the copy. Unset: the Project's "
@@ -254,12 +297,28 @@ class RollbackAction(StrEnum):
 
 
 class RollbackSpec(ApiModel):
-    on_failure: RollbackAction = RollbackAction.KEEP
-    on_delete: RollbackAction = RollbackAction.KEEP
+    """What happens to the target when the Migration fails or is deleted (docs/migrations.md)."""
+
+    on_failure: RollbackAction = Field(
+        default=RollbackAction.KEEP,
+        description="After the last attempt failed: keep what was copied, truncate the copied tables, or "
+        "drop-created (drop the tables this Migration created).",
+    )
+    on_delete: RollbackAction = Field(
+        default=RollbackAction.KEEP,
+        description="When the Migration is deleted (from a finalizer): keep, truncate or drop-created.",
+    )
 
 
 class ApprovalSpec(ApiModel):
-    plan_hash: str | None = Field(default=None, max_length=128, pattern=r"^[0-9a-f]{8,128}$")
+    """Approval in the spec (GitOps): the plan hash a person reviewed."""
+
+    plan_hash: str | None = Field(
+        default=None,
+        max_length=128,
+        pattern=r"^[0-9a-f]{8,128}$",
+        description="The hash of the approved plan (status.plan.hash); a changed plan no longer matches.",
+    )
     cutover: bool = Field(
         default=False,
         description="Online mode, when the Project's policy sets cutoverRequiresApproval: the requested "
@@ -268,15 +327,19 @@ class ApprovalSpec(ApiModel):
 
 
 class MigrationSpec(ApiModel):
-    source: SourceEndpoint
-    target: TargetEndpoint
+    """What to copy from which source to which target, and how."""
+
+    source: SourceEndpoint = Field(description="Where the data comes from.")
+    target: TargetEndpoint = Field(description="Where it goes.")
     tables: TableSelection = Field(default_factory=TableSelection)
     schema_: SchemaSpec = Field(default_factory=SchemaSpec, alias="schema")
     copy_: CopySpec = Field(default_factory=CopySpec, alias="copy")
     validation: ValidationSpec = Field(default_factory=ValidationSpec)
     rollback: RollbackSpec = Field(default_factory=RollbackSpec)
     approval: ApprovalSpec = Field(default_factory=ApprovalSpec)
-    suspend: bool = False
+    suspend: bool = Field(
+        default=False, description="Stop the workers; the copy resumes from its checkpoints when false again."
+    )
     job: JobSpec = Field(default_factory=JobSpec)
     mode: MigrationMode = Field(
         default=MigrationMode.OFFLINE,

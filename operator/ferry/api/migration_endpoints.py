@@ -17,7 +17,9 @@ SchemaName = Annotated[str, Field(min_length=1, max_length=63)]
 
 
 class Endpoint(ApiModel):
-    connection_ref: LocalObjectReference
+    connection_ref: LocalObjectReference = Field(
+        description="The DatabaseConnection, in the Migration's namespace."
+    )
     schema_: str | None = Field(
         default=None,
         alias="schema",

@@ -10,13 +10,24 @@ from ferry.api.resources import ResourceRequirements, Toleration
 
 
 class JobSpec(ApiModel):
-    image: str | None = Field(default=None, max_length=1024)
+    """The worker Jobs: image, resources, identity, retries."""
+
+    image: str | None = Field(
+        default=None,
+        max_length=1024,
+        description="The worker image; unset: the operator's (FERRY_WORKER_IMAGE).",
+    )
     resources: ResourceRequirements | None = Field(
         default=None,
         description="Worker pod resources. Unset: the Project's defaults.jobResources, else Ferry's.",
         json_schema_extra=PROJECT_DEFAULTED,
     )
-    service_account_name: str | None = Field(default=None, max_length=253)
+    service_account_name: str | None = Field(
+        default=None,
+        max_length=253,
+        description="Your own ServiceAccount for the workers (it gets the same rights on this Migration); "
+        "unset: ferry-worker-<migration>, made by the operator.",
+    )
     # Refused (admission and operator): worker placement is the Project's defaults.jobPlacement.
     # Kept in the schema so an old object's values are reported, not silently pruned.
     node_selector: dict[str, str] = Field(
@@ -28,9 +39,17 @@ class JobSpec(ApiModel):
         max_length=64,
         description="Refused: worker pods are placed by the Project (spec.defaults.jobPlacement).",
     )
-    backoff_limit: int = Field(default=6, ge=0, le=100)
-    active_deadline_seconds: int | None = Field(default=None, ge=1)
-    ttl_seconds_after_finished: int = Field(default=3600, ge=0)
+    backoff_limit: int = Field(
+        default=6, ge=0, le=100, description="Pod failures a Job tolerates before the attempt fails."
+    )
+    active_deadline_seconds: int | None = Field(
+        default=None,
+        ge=1,
+        description="Seconds an attempt's Job may run before it is failed; unset: no limit.",
+    )
+    ttl_seconds_after_finished: int = Field(
+        default=3600, ge=0, description="Seconds a finished Job (and its pods' logs) is kept."
+    )
 
     model_config = {
         "json_schema_extra": {

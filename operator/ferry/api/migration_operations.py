@@ -38,6 +38,8 @@ class MaintenanceWindow(ApiModel):
 
 
 class ScheduleSpec(ApiModel):
+    """When the Migration may run: maintenance windows."""
+
     windows: list[MaintenanceWindow] = Field(
         default_factory=list,
         max_length=32,

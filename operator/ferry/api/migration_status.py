@@ -91,41 +91,49 @@ class StatusEvent:
 
 
 class ProgressStatus(StatusModel):
-    tables_total: int = 0
-    tables_done: int = 0
-    rows_copied: int = 0
-    rows_estimated: int = 0
-    percent: float = Field(default=0.0, ge=0, le=100)
+    """How far the copy got, over all workers."""
+
+    tables_total: int = Field(default=0, description="Tables to copy.")
+    tables_done: int = Field(default=0, description="Tables copied.")
+    rows_copied: int = Field(default=0, description="Rows copied so far.")
+    rows_estimated: int = Field(default=0, description="Rows to copy, from the source's statistics.")
+    percent: float = Field(default=0.0, ge=0, le=100, description="rowsCopied of rowsEstimated, in percent.")
     percent_text: str | None = Field(
         default=None, description="percent as text ('42.5%'), for printer columns."
     )
-    rows_per_second: float = 0.0
-    eta_seconds: int | None = None
+    rows_per_second: float = Field(default=0.0, description="The current copy rate, over all workers.")
+    eta_seconds: int | None = Field(default=None, description="Seconds until the copy is done, at that rate.")
     speed: str | None = Field(default=None, description="Human form of rowsPerSecond, for printer columns.")
     eta: str | None = Field(default=None, description="Human form of etaSeconds, for printer columns.")
-    updated_at: str | None = None
+    updated_at: str | None = Field(default=None, description="When this was computed (RFC 3339).")
 
 
 class TableStatus(StatusModel):
-    name: str
-    state: TableState
-    rows_copied: int = 0
-    rows_estimated: int = 0
-    checkpoint: str | None = None
-    validation: str | None = None
+    """One table's copy."""
+
+    name: str = Field(description="The table (schema.table with several schemas).")
+    state: TableState = Field(description="pending, copying, done, failed or validated.")
+    rows_copied: int = Field(default=0, description="Rows copied so far.")
+    rows_estimated: int = Field(default=0, description="Rows to copy, from the source's statistics.")
+    checkpoint: str | None = Field(
+        default=None, description="The last committed key position; the copy resumes after it."
+    )
+    validation: str | None = Field(default=None, description="The validation's result (row count, checksum).")
 
 
 class WorkerStatus(StatusModel):
     """What one worker pod (one Job completion index) reports; the operator aggregates these."""
 
-    state: WorkerState = WorkerState.RUNNING
-    units_total: int = 0
-    units_done: int = 0
-    rows_copied: int = 0
-    rows_per_second: float = 0.0
-    tables: list[TableStatus] = Field(default_factory=list)
-    message: str | None = None
-    updated_at: str | None = None
+    state: WorkerState = Field(
+        default=WorkerState.RUNNING, description="running, reconnecting, suspended, done or failed."
+    )
+    units_total: int = Field(default=0, description="Units (tables or key ranges) this worker copies.")
+    units_done: int = Field(default=0, description="Units it finished.")
+    rows_copied: int = Field(default=0, description="Rows it copied.")
+    rows_per_second: float = Field(default=0.0, description="Its current copy rate.")
+    tables: list[TableStatus] = Field(default_factory=list, description="Its tables.")
+    message: str | None = Field(default=None, description="What it is doing or waiting for.")
+    updated_at: str | None = Field(default=None, description="When it last reported (RFC 3339).")
 
 
 class ReplicationStatus(StatusModel):
@@ -147,10 +155,14 @@ class ReplicationStatus(StatusModel):
         description="CatchingUp, Following, CuttingOver, CutOver; SourceSchemaChanged, Stopped or Failed "
         "when the follower ended without reaching the cutover.",
     )
-    message: str | None = None
-    source_position: str | None = None
-    applied_position: str | None = None
-    cutover_position: str | None = None
+    message: str | None = Field(default=None, description="What the follower is doing, or why it stopped.")
+    source_position: str | None = Field(
+        default=None, description="The source's latest change position (LSN, binlog)."
+    )
+    applied_position: str | None = Field(
+        default=None, description="The last change position applied to the target."
+    )
+    cutover_position: str | None = Field(default=None, description="The position the cutover applies up to.")
     lag_seconds: float | None = Field(
         default=None, description="Now minus the source commit time of the oldest change not applied."
     )
@@ -160,8 +172,12 @@ class ReplicationStatus(StatusModel):
         description="Rows inserted, updated or deleted on the target; unset under native apply, "
         "where PostgreSQL does not count them (docs/online.md).",
     )
-    changes_per_second: float | None = None
-    last_applied_time: str | None = None
+    changes_per_second: float | None = Field(
+        default=None, description="Changes applied per second, recently."
+    )
+    last_applied_time: str | None = Field(
+        default=None, description="When a change was last applied (RFC 3339)."
+    )
     apply_method: str | None = Field(
         default=None,
         description="Who applies the changes: ferry (Ferry's applier) or native (a PostgreSQL subscription "
@@ -174,7 +190,7 @@ class ReplicationStatus(StatusModel):
         default_factory=dict,
         description="The capture on the source: slot name, wal_status, safe_wal_size, or binlog file ...",
     )
-    updated_at: str | None = None
+    updated_at: str | None = Field(default=None, description="When the follower last reported (RFC 3339).")
 
 
 class CutoverStatus(StatusModel):
@@ -185,7 +201,7 @@ class CutoverStatus(StatusModel):
     )
     started_at: str | None = Field(default=None, description="When the follower set the cutover position.")
     position: str | None = Field(default=None, description="The source position applied up to.")
-    completed_at: str | None = None
+    completed_at: str | None = Field(default=None, description="When the cutover finished (RFC 3339).")
     duration_seconds: float | None = Field(default=None, description="From requestedAt to completedAt.")
 
 
@@ -194,10 +210,10 @@ class EffectiveSettings(StatusModel):
     `defaults`, else Ferry's. Workers read them from here (they cannot read Projects)."""
 
     batch_size: int | None = Field(default=None, description="Unset: the engine's default.")
-    parallelism: int = 2
-    row_count_validation: bool = True
-    checksum_validation: bool = False
-    job_resources: ResourceRequirements | None = None
+    parallelism: int = Field(default=2, description="Worker pods.")
+    row_count_validation: bool = Field(default=True, description="Whether row counts are compared.")
+    checksum_validation: bool = Field(default=False, description="Whether checksums are compared.")
+    job_resources: ResourceRequirements | None = Field(default=None, description="Worker pod resources.")
     rows_per_second: int | None = Field(
         default=None, description="Copy rate limit (all workers); unset: none."
     )
@@ -211,7 +227,11 @@ class EffectiveSettings(StatusModel):
 
 
 class MigrationStatus(ConditionedStatus):
-    phase: Phase = Phase.PENDING
+    phase: Phase = Field(
+        default=Phase.PENDING,
+        description="Pending, Planning, AwaitingApproval, Running, Following, CuttingOver, Validating, "
+        "Succeeded, Failed, Suspended, RollingBack or RolledBack (docs/migrations.md).",
+    )
     plan: PlanStatus | None = None
     approvals: list[ApprovalEntry] = Field(
         default_factory=list,
@@ -221,30 +241,32 @@ class MigrationStatus(ConditionedStatus):
     )
     effective: EffectiveSettings | None = None
     progress: ProgressStatus | None = None
-    tables: list[TableStatus] = Field(default_factory=list)
-    tables_omitted: int = 0
+    tables: list[TableStatus] = Field(default_factory=list, description="Each table's copy (bounded).")
+    tables_omitted: int = Field(default=0, description="Tables beyond those listed.")
     workers: dict[str, WorkerStatus] = Field(
         default_factory=dict, description="Per worker index; written by the worker pods."
     )
     created_tables: list[str] = Field(
         default_factory=list, description="Target tables this migration created (rollback drop-created)."
     )
-    job_name: str | None = None
+    job_name: str | None = Field(default=None, description="The current attempt's Job.")
     job_kind: JobKind = Field(
         default=JobKind.COPY, description="What jobName runs: the copy, or (online) the follower."
     )
-    attempts: int = 0
-    next_attempt_time: str | None = None
+    attempts: int = Field(default=0, description="Job attempts so far.")
+    next_attempt_time: str | None = Field(
+        default=None, description="When the next attempt starts after a failed one."
+    )
     reconcile_errors: int = Field(
         default=0, description="Unclassified errors in a row; Stalled once they reach the operator's limit."
     )
-    start_time: str | None = None
-    completion_time: str | None = None
+    start_time: str | None = Field(default=None, description="When the copy started (RFC 3339).")
+    completion_time: str | None = Field(default=None, description="When the Migration ended (RFC 3339).")
     phase_transition_time: str | None = Field(
         default=None,
         description="When the Migration entered its current phase (alerts measure waits from it).",
     )
-    message: str | None = None
+    message: str | None = Field(default=None, description="The phase's message, for a person.")
     replication: ReplicationStatus | None = None
     cutover: CutoverStatus | None = None
     report: str | None = Field(

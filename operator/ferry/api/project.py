@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from ferry.api import conditions as c
 from ferry.api.base import ApiModel, ConditionedStatus, ObjectName, StatusModel
 from ferry.api.migration_operations import Throttle
 from ferry.api.project_notifications import Notification
@@ -27,10 +28,17 @@ class MemberRole(StrEnum):
 
 
 class Member(ApiModel):
-    kind: MemberKind
-    name: str = Field(min_length=1, max_length=253)
+    """A person, group or ServiceAccount and their role in the project's namespace."""
+
+    kind: MemberKind = Field(description="User, Group or ServiceAccount (as in a RoleBinding's subjects).")
+    name: str = Field(
+        min_length=1, max_length=253, description="The user's, group's or ServiceAccount's name."
+    )
     namespace: ObjectName | None = Field(default=None, description="Namespace of a ServiceAccount member.")
-    role: MemberRole
+    role: MemberRole = Field(
+        description="admin, editor, approver (viewer plus approving plans) or viewer: bound to the "
+        "ferry-admin, ferry-editor, ferry-viewer ClusterRoles in the namespace (docs/rbac.md)."
+    )
 
     model_config = {
         "json_schema_extra": {
@@ -46,7 +54,9 @@ class Member(ApiModel):
 
 
 class Quota(ApiModel):
-    max_jobs: int | None = Field(default=None, ge=0, le=10000)
+    """A ResourceQuota on the project's namespace."""
+
+    max_jobs: int | None = Field(default=None, ge=0, le=10000, description="Most Jobs (worker runs) at once.")
     cpu: str | None = Field(default=None, max_length=32, description="Limit on the sum of CPU requests.")
     memory: str | None = Field(
         default=None, max_length=32, description="Limit on the sum of memory requests."
@@ -54,8 +64,14 @@ class Quota(ApiModel):
 
 
 class ProjectDefaults(ApiModel):
-    batch_size: int | None = Field(default=None, ge=1, le=10_000_000)
-    parallelism: int | None = Field(default=None, ge=1, le=64)
+    """Values for the project's Migrations that leave the field unset (status.effective shows the result)."""
+
+    batch_size: int | None = Field(
+        default=None, ge=1, le=10_000_000, description="Rows per batch (copy.batchSize)."
+    )
+    parallelism: int | None = Field(
+        default=None, ge=1, le=64, description="Worker pods per copy (copy.parallelism)."
+    )
     job_resources: ResourceRequirements | None = Field(
         default=None,
         description="Worker pod resources when a Migration sets none. Unset: Ferry's (requests "
@@ -69,8 +85,8 @@ class ProjectDefaults(ApiModel):
         description="Node selector and tolerations of every worker pod of the project. Not a default a "
         "Migration may override: Migrations cannot place pods (spec.job.nodeSelector is refused).",
     )
-    row_count_validation: bool | None = None
-    checksum_validation: bool | None = None
+    row_count_validation: bool | None = Field(default=None, description="validation.rowCount's default.")
+    checksum_validation: bool | None = Field(default=None, description="validation.checksum's default.")
 
 
 # An allowedHosts entry: a host name, `*.` and a domain suffix, an IP address or a CIDR. The
@@ -148,14 +164,22 @@ class PersonalDataRule(ApiModel):
 
 
 class ProjectPolicy(ApiModel):
+    """What the project's Migrations and DatabaseConnections may do (docs/governance.md)."""
+
     allowed_connections: list[str] = Field(
         default_factory=lambda: ["*"],
         max_length=256,
         description="Glob patterns of DatabaseConnection names a Migration in this project may use.",
     )
-    allow_raw_sql_filters: bool = True
-    destructive_requires_approval: bool = True
-    lossy_requires_approval: bool = False
+    allow_raw_sql_filters: bool = Field(
+        default=True, description="Whether Migrations may filter rows with raw SQL (a table's `where`)."
+    )
+    destructive_requires_approval: bool = Field(
+        default=True, description="Plans that drop or rewrite target data wait for an approval."
+    )
+    lossy_requires_approval: bool = Field(
+        default=False, description="Plans that narrow types or lose precision wait for an approval."
+    )
     cutover_requires_approval: bool = Field(
         default=False,
         description="Online migrations: a requested cutover waits for spec.approval.cutover as well.",
@@ -166,7 +190,9 @@ class ProjectPolicy(ApiModel):
         "ferry approve); spec.approval.planHash no longer suffices. Unset: either counts, one is enough.",
     )
     personal_data: PersonalDataRule = Field(default_factory=PersonalDataRule)
-    max_parallelism: int = Field(default=16, ge=1, le=64)
+    max_parallelism: int = Field(
+        default=16, ge=1, le=64, description="The most worker pods one Migration may run."
+    )
     max_rows_per_second: int | None = Field(
         default=None,
         ge=1,
@@ -198,14 +224,20 @@ class ProjectCost(ApiModel):
     per_memory_gib_hour: DecimalText = Field(
         default="0", description="Price of one requested GiB for one hour."
     )
-    currency: str = Field(default="USD", max_length=8)
+    currency: str = Field(default="USD", max_length=8, description="The currency the prices are in.")
 
 
 class ProjectSpec(ApiModel):
+    """A team's namespace, who may do what there, and the rules and defaults of its Migrations."""
+
     namespace: ObjectName | None = Field(
         default=None, description="The namespace this project owns; defaults to the project's name."
     )
-    members: list[Member] = Field(default_factory=list, max_length=1000)
+    members: list[Member] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="Who gets which role in the namespace (RoleBindings).",
+    )
     quota: Quota | None = None
     defaults: ProjectDefaults = Field(default_factory=ProjectDefaults)
     policy: ProjectPolicy = Field(default_factory=ProjectPolicy)
@@ -235,10 +267,10 @@ class ProjectSpec(ApiModel):
 class ProjectUsage(StatusModel):
     """What the project's Migration runs used, from their run reports (deleted Migrations too)."""
 
-    runs: int = 0
-    succeeded: int = 0
-    failed: int = 0
-    rows_copied: int = 0
+    runs: int = Field(default=0, description="Runs with a run report (one per Migration run that ended).")
+    succeeded: int = Field(default=0, description="Runs that succeeded.")
+    failed: int = Field(default=0, description="Runs that failed or were rolled back.")
+    rows_copied: int = Field(default=0, description="Rows copied by all runs.")
     cpu_hours: str = Field(default="0", description="Requested CPU x workers x wall time, in core-hours.")
     memory_gib_hours: str = Field(default="0", description="Requested memory x workers x wall time.")
     estimated_cost: str | None = Field(default=None, description="From spec.cost, when set.")
@@ -248,6 +280,22 @@ class ProjectUsage(StatusModel):
 
 
 class ProjectStatus(ConditionedStatus):
-    namespace: str | None = None
-    migrations_by_phase: dict[str, int] = Field(default_factory=dict)
+    namespace: str | None = Field(default=None, description="The namespace the project governs.")
+    migrations_by_phase: dict[str, int] = Field(
+        default_factory=dict, description="How many of the namespace's Migrations are in each phase."
+    )
     usage: ProjectUsage | None = None
+
+    # -- named transitions (the GitOps health of docs/gitops.md reads these conditions) --------
+
+    def mark_reconciled(self, namespace: str, generation: int) -> None:
+        """The namespace, role bindings and quota are applied as declared."""
+        self.set_condition(c.READY, "True", c.RECONCILED, f'namespace "{namespace}" is ready', generation)
+        self.set_condition(c.RECONCILING, "False", c.RECONCILED, "", generation)
+        self.remove_condition(c.STALLED)
+
+    def mark_refused(self, reason: str, message: str, generation: int) -> None:
+        """The namespace cannot be governed (another Project's, or not Ferry's): only a change helps."""
+        self.set_condition(c.READY, "False", reason, message, generation)
+        self.set_condition(c.STALLED, "True", reason, message, generation)
+        self.set_condition(c.RECONCILING, "False", reason, "", generation)

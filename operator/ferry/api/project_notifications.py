@@ -24,7 +24,11 @@ class NotificationFormat(StrEnum):
 
 
 class Notification(ApiModel):
-    name: ObjectName
+    """A webhook told about transitions of the project's Migrations."""
+
+    name: ObjectName = Field(
+        description="The notification's name, unique in the project (in logs and events)."
+    )
     webhook_secret_ref: SecretKeyReference = Field(
         description="The Secret key (in the project's namespace) holding the webhook URL: such URLs "
         "carry their own token, so they are never written in the Project."
@@ -37,4 +41,8 @@ class Notification(ApiModel):
         max_length=8,
         description="Which transitions of the project's Migrations are sent.",
     )  # fmt: skip
-    format: NotificationFormat = NotificationFormat.JSON
+    format: NotificationFormat = Field(
+        default=NotificationFormat.JSON,
+        description='json: the whole event as a JSON object; slack: {"text": ...} for Slack, Mattermost, '
+        "Rocket.Chat and Teams workflow webhooks.",
+    )

@@ -22,8 +22,16 @@ Quantity = Annotated[
 
 
 class ResourceRequirements(ApiModel):
-    requests: dict[str, Quantity] = Field(default_factory=dict)
-    limits: dict[str, Quantity] = Field(default_factory=dict)
+    """A container's resources, as in a pod spec."""
+
+    requests: dict[str, Quantity] = Field(
+        default_factory=dict,
+        description="What the scheduler reserves, by resource (cpu: 100m, memory: 256Mi).",
+    )
+    limits: dict[str, Quantity] = Field(
+        default_factory=dict,
+        description="The most the container may use, by resource (cpu: 1, memory: 512Mi).",
+    )
 
 
 # A worker pod's resources when neither the Migration nor its Project sets any. Requests make
@@ -37,11 +45,23 @@ DEFAULT_JOB_RESOURCES = ResourceRequirements(
 
 
 class Toleration(ApiModel):
-    key: str | None = Field(default=None, max_length=317)
-    operator: Literal["Exists", "Equal"] | None = None
-    value: str | None = Field(default=None, max_length=63)
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
-    toleration_seconds: int | None = None
+    """A pod toleration (core/v1 Toleration): the pods may run on nodes with a matching taint."""
+
+    key: str | None = Field(
+        default=None, max_length=317, description="The taint key; empty with Exists: any."
+    )
+    operator: Literal["Exists", "Equal"] | None = Field(
+        default=None, description="Equal (the default) matches key and value; Exists matches the key alone."
+    )
+    value: str | None = Field(
+        default=None, max_length=63, description="The taint value, with operator Equal."
+    )
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = Field(
+        default=None, description="The taint effect to tolerate; empty: all."
+    )
+    toleration_seconds: int | None = Field(
+        default=None, description="With NoExecute: how long the pod stays after the taint appears."
+    )
 
 
 class JobPlacement(ApiModel):
@@ -49,5 +69,9 @@ class JobPlacement(ApiModel):
     cluster admin), never by a Migration, so an editor cannot move pods that carry database
     credentials onto nodes of their choosing."""
 
-    node_selector: dict[str, str] = Field(default_factory=dict, max_length=64)
-    tolerations: list[Toleration] = Field(default_factory=list, max_length=64)
+    node_selector: dict[str, str] = Field(
+        default_factory=dict, max_length=64, description="Node labels the worker pods' nodes must carry."
+    )
+    tolerations: list[Toleration] = Field(
+        default_factory=list, max_length=64, description="Taints the worker pods tolerate."
+    )

@@ -15,7 +15,7 @@ import base64
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import ValidationError
@@ -26,10 +26,14 @@ from ferry.api.migration import MigrationSpec
 from ferry.api.project import ProjectSpec
 from ferry.db.credentials import SecretKeyMissing, SecretNotFound, env_var_for, resolve_credentials
 from ferry.observability.redaction import register_secret
-from ferry.schema import Plan
-from ferry.services.gate import LOCAL_POLICY, Decision, decide
-from ferry.services.planning import Side
-from ferry.services.policy import Governance
+
+if TYPE_CHECKING:
+    # The planning and policy code loads SQLAlchemy and sqlglot (0.5 s): imported where a bundle
+    # is used, not where a command that takes one only registers its options (`ferry run --help`).
+    from ferry.schema import Plan
+    from ferry.services.gate import Decision
+    from ferry.services.planning import Side
+    from ferry.services.policy import Governance
 
 
 def add_bundle_arguments(
@@ -84,6 +88,9 @@ class Bundle:
 
     def governance(self) -> Governance:
         """The bundle's Project's policy and defaults, or local mode's policy."""
+        from ferry.services.gate import LOCAL_POLICY
+        from ferry.services.policy import Governance
+
         if self.project is None:
             return Governance(None, LOCAL_POLICY)
         name, spec = self.project
@@ -91,6 +98,8 @@ class Bundle:
 
     def decide(self, spec: MigrationSpec, plan: Plan) -> Decision:
         """The same gate as the operator's (ferry.services.gate), with this bundle's policy."""
+        from ferry.services.gate import decide
+
         read_only = self.connection(spec.target.connection_ref.name).read_only
         governance = self.governance()
         hint = f"approve with spec.approval.planHash: {plan.hash}"
@@ -118,6 +127,8 @@ class Bundle:
 
     def side(self, connection_name: str) -> Side:
         """One DatabaseConnection with its credentials resolved (and registered for redaction)."""
+        from ferry.services.planning import Side
+
         connection = self.connection(connection_name)
         credentials = resolve_credentials(connection, self.secrets)
         for value in credentials.secret_values():

@@ -10,6 +10,9 @@ import argparse
 import importlib
 import sys
 from collections.abc import Sequence
+from typing import Any
+
+from ferry import __version__
 
 # The module that registers each subcommand. Only the chosen one is imported: `ferry run`, for
 # one, starts without loading the Kubernetes client that the cluster commands need.
@@ -28,11 +31,43 @@ SUBCOMMANDS = {
     "worker": "ferry.cli.worker",
 }
 
+# `ferry --help` lists the subcommands from these lines and imports none of their modules: between
+# them they load SQLAlchemy, sqlglot, the schema code and the Kubernetes client, nine tenths of a
+# 1.5 s `--help` (`python -X importtime`). Each module's own parser carries the same line
+# (tests/unit/cli/test_main.py holds them equal).
+SUMMARIES = {
+    "connection": "work with DatabaseConnections in local mode",
+    "plan": "show the schema changes and their risk, without changing anything",
+    "run": "run a Migration from a YAML bundle without a cluster (resumable)",
+    "cutover": "switch an online Migration over to its target (mig/NAME in the cluster, -f locally)",
+    "status": "show a Migration's phase, conditions, plan and progress",
+    "approve": "approve the current plan of a Migration, as yourself",
+    "report": "the report of a Migration's last run (kept after the Migration is deleted)",
+    "access": "access review: who can read, change or approve Migrations, read credentials, in a namespace",
+    "suspend": "stop a Migration's workers; it resumes from its checkpoints",
+    "resume": "let a suspended Migration continue",
+    "operator": "run the Ferry operator",
+    "worker": "copy this pod's share of a Migration, or follow its changes (run by the operator's Jobs)",
+}
+
+
+def _root_parser() -> tuple[argparse.ArgumentParser, Any]:
+    parser = argparse.ArgumentParser(prog="ferry", description="Move data between relational databases.")
+    parser.add_argument("--version", action="version", version=f"ferry {__version__}")
+    return parser, parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+
+def overview_parser() -> argparse.ArgumentParser:
+    """The subcommands by name and summary only: `ferry --help` and usage errors, fast."""
+    parser, subparsers = _root_parser()
+    for command, summary in SUMMARIES.items():
+        subparsers.add_parser(command, help=summary, add_help=False)
+    return parser
+
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole CLI, or only `command`'s part of it when that is known."""
-    parser = argparse.ArgumentParser(prog="ferry", description="Move data between relational databases.")
-    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser, subparsers = _root_parser()
     modules = [SUBCOMMANDS[command]] if command in SUBCOMMANDS else list(dict.fromkeys(SUBCOMMANDS.values()))
     for module_name in modules:
         importlib.import_module(module_name).register(subparsers)
@@ -41,7 +76,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser(arguments[0] if arguments else None)
+    if arguments and arguments[0] in SUBCOMMANDS:
+        parser = build_parser(arguments[0])
+    else:
+        # No subcommand first: `--help`, or a usage error that argparse reports and exits with.
+        overview_parser().parse_args(arguments)
+        parser = build_parser()
     args = parser.parse_args(arguments)
     code: int = args.func(args)
     return code

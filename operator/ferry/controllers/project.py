@@ -9,7 +9,6 @@ import kopf
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from ferry.api import conditions as c
 from ferry.api.kinds import GROUP, MIGRATION, PROJECT, VERSION
 from ferry.api.project import ProjectSpec, ProjectStatus
 from ferry.kube.apply import server_side_apply
@@ -49,10 +48,7 @@ def reconcile_project(
     owner = _namespace_owner(client.CoreV1Api(api), namespace)
     refusal = namespace_refusal(name, namespace, owner)
     if refusal is not None:
-        reason, message = refusal
-        status.set_condition(c.READY, "False", reason, message, generation)
-        status.set_condition(c.STALLED, "True", reason, message, generation)
-        status.set_condition(c.RECONCILING, "False", reason, "", generation)
+        status.mark_refused(*refusal, generation)
         return
     server_side_apply(api, build_namespace(name, namespace))
     bindings = build_role_bindings(name, uid, namespace, spec)
@@ -62,9 +58,7 @@ def reconcile_project(
     quota = build_resource_quota(name, uid, namespace, spec)
     if quota is not None:
         server_side_apply(api, quota)
-    status.set_condition(c.READY, "True", c.RECONCILED, f'namespace "{namespace}" is ready', generation)
-    status.set_condition(c.RECONCILING, "False", c.RECONCILED, "", generation)
-    status.remove_condition(c.STALLED)
+    status.mark_reconciled(namespace, generation)
 
 
 def _prune_role_bindings(api: client.ApiClient, project: str, namespace: str, keep: set[str]) -> None:

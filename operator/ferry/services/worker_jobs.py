@@ -8,6 +8,7 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from ferry import __version__
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.kinds import DATABASE_CONNECTION
 from ferry.api.migration import MigrationSpec, MigrationStatus
@@ -18,7 +19,7 @@ from ferry.kube.worker_job import JobInputs, build_follower_job, build_worker_jo
 from ferry.kube.worker_rbac import WorkerIdentity, build_worker_rbac, worker_name
 from ferry.services.effective import with_project_placement
 
-DEFAULT_IMAGE = "ghcr.io/ferry-dev/ferry:0.1.0"
+DEFAULT_IMAGE = f"ghcr.io/ferry-dev/ferry:{__version__}"
 
 
 def worker_identity(name: str, namespace: str, uid: str, spec: MigrationSpec) -> WorkerIdentity:
