@@ -398,14 +398,22 @@ def _to_validating(ports: FakePorts, ctx: MigrationContext) -> None:
     assert out.requeue_after == 0.5  # due at once: the controller runs it in the same call
 
 
+def _through_validation_job(ports: FakePorts, ctx: MigrationContext) -> Outcome:
+    """The first check creates the run's validation Job and waits; the next reads its results."""
+    out = _run(ports, ctx)
+    assert ctx.status.validation is not None and ctx.status.validation.job_name == f"{ctx.name}-validate-1"
+    assert ctx.status.phase == Phase.VALIDATING and out.requeue_after is not None
+    return _run(ports, ctx)
+
+
 def test_validation_success() -> None:
     table = TableValidation("public.orders", 1000, 1000, checksum_match=True)
     ports, ctx = FakePorts(validation=ValidationReport([table], {"public.orders": "ok"})), context()
     _to_validating(ports, ctx)
-    out = _run(ports, ctx)
+    out = _through_validation_job(ports, ctx)
     assert _health(ctx) == (Phase.SUCCEEDED, "True", "False", None)
     assert _cond(ctx, c.READY) == ("True", c.SUCCEEDED)
-    assert ports.actions()[-2:] == ["complete_target", "validate"]
+    assert ports.actions()[-3:] == ["complete_target", "validation_job", "validate"]
     assert ctx.status.tables[0].state == TableState.VALIDATED and ctx.status.tables[0].validation == "ok"
     assert [(e.type, e.reason) for e in out.events] == [("Normal", Phase.SUCCEEDED)]
     assert _run(ports, ctx).events == []  # terminal: nothing more happens
@@ -420,7 +428,7 @@ def test_validation_failure_fails() -> None:
     table = TableValidation("public.orders", 1000, 999)
     ports, ctx = FakePorts(validation=ValidationReport([table])), context()
     _to_validating(ports, ctx)
-    _run(ports, ctx)
+    _through_validation_job(ports, ctx)
     assert _health(ctx) == (Phase.FAILED, "False", "False", "True")
     assert _cond(ctx, c.READY) == ("False", c.VALIDATION_FAILED)
     assert "source 1000 rows, target 999" in (ctx.status.message or "")
@@ -458,6 +466,7 @@ def test_validation_turned_off_says_so() -> None:
     ctx = context(spec(validation={"rowCount": False, "checksum": False}))
     _to_validating(ports, ctx)
     _run(ports, ctx)
+    assert "validation_job" not in ports.actions()  # nothing to compare, no Job
     assert ctx.status.phase == Phase.SUCCEEDED
     assert ctx.status.message is not None and ctx.status.message.startswith("not validated")
     assert ctx.status.tables[0].state == TableState.DONE
