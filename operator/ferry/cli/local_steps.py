@@ -89,7 +89,8 @@ async def copy_rows(prepared: Prepared, bundle: Bundle, live: LiveProgress) -> U
         return await share.run(progress=live)
 
 
-def validate(prepared: Prepared, bundle: Bundle) -> ValidationReport:
+def validate(prepared: Prepared, bundle: Bundle, repair: bool = False) -> ValidationReport:
+    """In process, through the same range-parallel code as the cluster's validation Job."""
     return validate_migration(
         prepared.spec,
         prepared.source,
@@ -97,6 +98,7 @@ def validate(prepared: Prepared, bundle: Bundle) -> ValidationReport:
         migration_uid=prepared.uid,
         secrets=bundle.secrets,
         mappings=prepared.mappings,
+        repair=repair,
     )
 
 
