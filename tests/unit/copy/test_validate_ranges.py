@@ -3,6 +3,7 @@ read, what a repair deletes, and how stored range results become a table's verdi
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from ferry.api.migration import Transform
@@ -43,7 +44,7 @@ def test_an_integer_key_is_cut_by_value_into_ranges_that_cover_every_key_once() 
     ranges = table_ranges(mapping(), 1, 100_000, 20_000, "mysql")
     assert [r.range_id for r in ranges] == [f"public.orders#{i}/5" for i in range(1, 6)]
     assert ranges[0].lo is None and ranges[-1].hi is None  # open ends: keys added below/above too
-    assert all(a.hi == b.lo for a, b in zip(ranges, ranges[1:], strict=False))  # (lo, hi] chained
+    assert all(a.hi == b.lo for a, b in itertools.pairwise(ranges))  # (lo, hi] chained
     assert [r.hi for r in ranges[:-1]] == [(20_000,), (40_000,), (60_000,), (80_000,)]
     # PostgreSQL keys travel as text (ferry.copy.keys).
     assert table_ranges(mapping(), 1, 100_000, 20_000, "postgresql")[0].hi == ("20000",)
@@ -56,7 +57,9 @@ def test_tables_that_cannot_be_cut_are_one_range() -> None:
     assert not splittable(mapping(key_type="varchar(20)"))  # collations may order text differently
     assert not splittable(mapping(key=("id", "note")))  # composite
     assert not splittable(mapping(key=()))  # no key
-    hashed = Transform.model_validate({"column": "id", "type": "hash", "keySecretRef": {"name": "k", "key": "k"}})
+    hashed = Transform.model_validate(
+        {"column": "id", "type": "hash", "keySecretRef": {"name": "k", "key": "k"}}
+    )
     assert not splittable(mapping(transform=hashed))  # the target holds other key values
     assert table_ranges(mapping(key_type="text"), 1, 10**6, 10, "mysql")[0].whole
 
