@@ -53,8 +53,8 @@ def _tables(source: Database, target: Database, damage: bool) -> None:
         # A target that changes what it is given: rows 25001 and 41234 arrive altered, so the copy
         # "succeeds" and only the checksum can tell.
         body = "BEGIN IF NEW.id IN (25001, 41234) THEN NEW.v := 'tampered'; END IF; RETURN NEW; END"
-        _sql(target, f"CREATE FUNCTION tamper() RETURNS trigger LANGUAGE plpgsql AS $$ {body} $$",
-             "CREATE TRIGGER tamper BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION tamper()")  # fmt: skip
+        trigger = "CREATE TRIGGER tamper BEFORE INSERT ON items FOR EACH ROW EXECUTE FUNCTION tamper()"
+        _sql(target, f"CREATE FUNCTION tamper() RETURNS trigger LANGUAGE plpgsql AS $$ {body} $$", trigger)
 
 
 def test_validation_runs_as_one_indexed_job_and_the_operator_reads_its_results(
@@ -79,8 +79,8 @@ def test_validation_runs_as_one_indexed_job_and_the_operator_reads_its_results(
     assert len(worker_jobs(kube_api, namespace, "items")) == 1  # and one copy Job
     # The pods stored one row per key range on the target, all matching; the operator only read them.
     uid = done["metadata"]["uid"]
-    stored = _sql(pg_db2, "SELECT count(*), sum(source_rows), min(checksum_match) FROM ferry._ferry_validation "
-                  f"WHERE migration_uid = '{uid}' AND run = 1")  # fmt: skip
+    stored = _sql(pg_db2, "SELECT count(*), sum(source_rows), min(checksum_match) "
+                  f"FROM ferry._ferry_validation WHERE migration_uid = '{uid}' AND run = 1")  # fmt: skip
     assert stored == [(3, ROWS, 1)]  # 60,000 keys in ranges of 20,000
 
 

@@ -24,6 +24,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from ferry.api.migration import TransformType
+from ferry.copy import validate_pushdown
 from ferry.copy.canonical import Canon, canonical_for, canonical_row
 from ferry.copy.endpoints import Endpoint
 from ferry.copy.keys import describe_key
@@ -249,6 +250,11 @@ async def compare(
             scalar(src, source.count, source.params), scalar(tgt, target.count, target.params)
         )
         return Compared(int(source_rows), int(target_rows), None, None, ordered)
+    if validate_pushdown.eligible(job, mapping):
+        on_source, on_target = await validate_pushdown.digests(job, mapping, ranges)
+        if on_source == on_target:
+            return Compared(on_source[0], on_target[0], True, None, ordered)
+        # They differ: the canonical comparison below names the first differing chunk.
     try:
         if ordered:
             return await _compare_ordered(job, mapping, source, target, chunk_rows)

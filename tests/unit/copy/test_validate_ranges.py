@@ -7,7 +7,7 @@ import itertools
 from typing import Any
 
 from ferry.api.migration import Transform
-from ferry.copy import CopyJob, Endpoints, MySQLEndpoint, PgEndpoint
+from ferry.copy import CopyJob, Endpoints, MySQLEndpoint, PgEndpoint, validate_pushdown
 from ferry.copy.repair import delete_statement
 from ferry.copy.validate_ranges import (
     ValidationRange,
@@ -111,3 +111,20 @@ def test_ranges_that_differ_in_counts_fail_even_when_the_totals_match() -> None:
 def test_repaired_ranges_are_reported_on_a_clean_table() -> None:
     (table,) = summarize([_result(0, 10, 10, True, repaired=True), _result(1, 10, 10, True)])
     assert table.ok and table.repaired_ranges == ("public.orders#1/3",)
+
+
+def test_postgresql_to_postgresql_with_the_same_columns_is_digested_by_the_servers() -> None:
+    columns = (
+        ColumnMapping("id", "id", "bigint", "bigint", False),
+        ColumnMapping("v", "v", "text", "text", True),
+    )
+    same = TableMapping("public", "t", "public", "t", columns, ("id",))
+    assert validate_pushdown.eligible(job("postgresql", "postgresql"), same)
+    assert not validate_pushdown.eligible(job("mysql", "postgresql"), same)  # text forms differ
+    assert validate_pushdown.eligible(job("postgresql", "postgresql"), mapping())  # a renamed column is fine
+    # integer → bigint prints the same, but only equal types are trusted to
+    assert not validate_pushdown.eligible(job("postgresql", "postgresql"), mapping(key_type="integer"))
+    assert validate_pushdown.digest_sql('"public"."t"', ["id", "v"], ["(id > 5)"]) == (
+        'SELECT count(*), coalesce(sum(hashtextextended(ROW("id", "v")::text, 0)), 0)::text '
+        'FROM "public"."t" WHERE (id > 5)'
+    )
