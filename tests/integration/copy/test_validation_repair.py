@@ -24,6 +24,7 @@ from ferry.copy import (
 from ferry.copy.repair import repair_range
 from ferry.copy.validate_ranges import ValidationRange, summarize
 from ferry.copy.validation_store import RangeResult, clear_results, ensure_store, read_results, record
+from ferry.schema.mapping import TableMapping
 from harness.databases import Database
 from integration.copy.helpers import mysql_endpoint, mysql_exec, pg_endpoint, pg_exec, pg_rows, table_mapping
 
@@ -39,7 +40,7 @@ def _damage(target: Database) -> None:
 
 async def _copied(
     source: Endpoints, mysql: bool, src_db: Database, target: Database
-) -> tuple[CopyJob, object]:
+) -> tuple[CopyJob, TableMapping]:
     if mysql:
         mysql_exec(src_db, "SET SESSION max_recursive_iterations = 100000",
                    "CREATE TABLE t (id BIGINT PRIMARY KEY, v VARCHAR(100))",
