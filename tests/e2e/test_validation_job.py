@@ -7,11 +7,14 @@ A validation that finds differing ranges names the first; `ferry repair` copies 
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 from kubernetes import client
 
 from e2e.migration_helpers import (
     condition,
+    get_migration,
     start_migration,
     validation_jobs,
     wait_for_phase,
@@ -106,6 +109,12 @@ def test_a_damaged_range_is_named_and_ferry_repair_copies_it_again_to_success(
     kubeconfig = str(control_plane.kubeconfig_path)
     assert ferry(["repair", "mig/items", "-n", namespace, "--kubeconfig", kubeconfig]) == 0
 
+    deadline = time.monotonic() + 60
+    while (get_migration(kube_api, namespace, "items").get("status") or {}).get("validation", {}).get(
+        "run"
+    ) != 2:
+        assert time.monotonic() < deadline, "the operator did not start the repair run"
+        time.sleep(0.3)
     done = wait_for_phase(kube_api, namespace, "items", {"Succeeded"}, timeout=240)["status"]
     assert done["validation"]["run"] == 2 and done["validation"]["jobName"] == "items-validate-2"
     assert done["validation"]["repairedRanges"] == ["public.items#2/3", "public.items#3/3"]

@@ -15,7 +15,6 @@ class ValidationStatus(StatusModel):
 
     run: int = Field(default=0, description="The validation run (1 after the copy, +1 per repair request).")
     job_name: str | None = Field(default=None, description="The validation Job of this run.")
-    ranges: int = Field(default=0, description="Key ranges compared in this run.")
     mismatched_ranges: list[str] = Field(
         default_factory=list,
         max_length=MAX_LISTED_RANGES,
