@@ -61,7 +61,7 @@ def _stored(servers: Servers, target: str, run: int) -> tuple[int, int, int]:
         row = conn.execute(
             "SELECT count(*), coalesce(sum(source_rows), 0), count(*) FILTER (WHERE NOT ("
             "source_rows = target_rows AND coalesce(checksum_match, 1) = 1)) "
-            "FROM ferry._ferry_validation WHERE run = %s", (run,),
+            "FROM ferry._ferry_validation WHERE run = %s AND part >= 0", (run,),
         ).fetchone()  # fmt: skip
     assert row is not None
     return int(row[0]), int(row[1]), int(row[2])

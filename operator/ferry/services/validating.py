@@ -18,7 +18,7 @@ from ferry.schema import ApplyError
 from ferry.services.fk_deferral import RestoreError
 from ferry.services.migration_ports import JobState, MigrationContext, MigrationPorts, Sides
 from ferry.services.outcome import Outcome
-from ferry.services.validation import ValidationReport
+from ferry.services.validation import IncompleteValidation, ValidationReport
 
 WAIT_SECONDS = 2.0
 
@@ -82,7 +82,10 @@ def _job_report(
             f"validation Job {v.job_name} failed; its pods' logs say why "
             f"(kubectl logs -n {ctx.namespace} job/{v.job_name})"
         )
-    result = ports.validation_results(ctx, spec, sides, v.run)
+    try:
+        result = ports.validation_results(ctx, spec, sides, v.run)
+    except IncompleteValidation as exc:
+        raise ValidationStopped(str(exc)) from exc
     v.mismatched_ranges = result.mismatched[:MAX_LISTED_RANGES]
     v.repaired_ranges = result.repaired[:MAX_LISTED_RANGES]
     v.repaired_total = len(result.repaired)

@@ -164,9 +164,36 @@ def validate_share(
 
         await validate_ranges(job, todo, checksum=spec.validation.checksum, concurrency=concurrency,
                               repair=_repair(spec, job, False), on_result=store)  # fmt: skip
+        # Last: this pod's share is complete, and how many ranges it holds (read_validation checks).
+        await record(target_endpoint, migration_uid, run, _share_marker(index, count, len(mine)))
         return len(todo), len(mine)
 
     return asyncio.run(go())
+
+
+SHARE_MARK = "~share "  # range ids of the rows that say a pod's share is complete
+
+
+class IncompleteValidation(Exception):
+    """The validation Job completed but its pods did not store every range (never expected)."""
+
+
+def _share_marker(index: int, count: int, ranges: int) -> RangeResult:
+    return RangeResult(f"{SHARE_MARK}{index}/{count}", "", -1, "[]", ranges, ranges, None, None)
+
+
+def _complete(results: Sequence[RangeResult]) -> list[RangeResult]:
+    """The range results, once every pod's share is known to be stored; else IncompleteValidation."""
+    marks = [r for r in results if r.range_id.startswith(SHARE_MARK)]
+    ranges = [r for r in results if not r.range_id.startswith(SHARE_MARK)]
+    count = int(marks[0].range_id.rsplit("/", 1)[1]) if marks else 0
+    expected = sum(m.source_rows for m in marks)
+    if not marks or len(marks) != count or expected != len(ranges):
+        raise IncompleteValidation(
+            f"the validation Job completed, but {len(marks)} of {count or '?'} pods recorded their share and "
+            f"{len(ranges)} of {expected or '?'} key ranges are stored"
+        )
+    return ranges
 
 
 def read_validation(
@@ -178,4 +205,4 @@ def read_validation(
         return ValidationReport([], skipped=True)
     endpoint = endpoints_for(source, target).target
     results: Sequence[RangeResult] = asyncio.run(read_results(endpoint, migration_uid, run))
-    return report_of(summarize(results))
+    return report_of(summarize(_complete(results)))
