@@ -83,8 +83,11 @@ def test_validation_runs_as_one_indexed_job_and_the_operator_reads_its_results(
     assert len(worker_jobs(kube_api, namespace, "items")) == 1  # and one copy Job
     # The pods stored one row per key range on the target, all matching; the operator only read them.
     uid = done["metadata"]["uid"]
-    stored = _sql(pg_db2, "SELECT count(*), sum(source_rows), min(checksum_match) "
-                  f"FROM ferry._ferry_validation WHERE migration_uid = '{uid}' AND run = 1 AND part >= 0")  # fmt: skip
+    where = f"migration_uid = '{uid}' AND run = 1 AND part >= 0"
+    stored = _sql(
+        pg_db2,
+        f"SELECT count(*), sum(source_rows), min(checksum_match) FROM ferry._ferry_validation WHERE {where}",
+    )
     assert stored == [(3, ROWS, 1)]  # 60,000 keys in ranges of 20,000 (part -1: each pod's "share done")
 
 
