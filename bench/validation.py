@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -42,10 +43,18 @@ TABLE = "orders"
 SOURCE_DB = "bench_src"
 
 
+REPO = Path(__file__).resolve().parents[1]
+# The pods import bench, harness and ferry wherever they run.
+PYTHONPATH = os.pathsep.join(str(REPO / p) for p in ("", "tests", "operator"))
+
+
 def _timed(argvs: list[list[str]], cwd: Path) -> tuple[float, list[str]]:
     """Run the commands at once; the wall time until the last ends, and their outputs."""
+    env = {**os.environ, "PYTHONPATH": PYTHONPATH}
     start = time.perf_counter()
-    procs = [subprocess.Popen(a, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd) for a in argvs]
+    procs = [
+        subprocess.Popen(a, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env) for a in argvs
+    ]
     outs = []
     for proc in procs:
         out, err = proc.communicate()

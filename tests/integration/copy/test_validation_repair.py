@@ -131,3 +131,27 @@ async def test_the_store_round_trips_on_every_target_engine(
     assert await read_results(target, "uid-s", 3) == results
     await clear_results(target, "uid-s")
     assert await read_results(target, "uid-s", 3) == []
+
+
+def test_postgresql_tables_of_common_types_take_the_server_side_checksum(
+    pg_db: Database, pg_db2: Database
+) -> None:
+    from ferry.api.migration import MigrationSpec
+    from ferry.copy import validate_pushdown
+    from ferry.services.endpoints import endpoints_for
+    from ferry.services.planning import source_mappings
+    from integration.cdc.helpers import side
+
+    ddl = ("CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int NOT NULL, status text NOT NULL, "
+           "amount numeric(12,2) NOT NULL, created_at timestamptz NOT NULL, note varchar(80), payload jsonb, "
+           "day date, at timestamp, flag boolean, ratio double precision, raw bytea, tags text[])")  # fmt: skip
+    pg_exec(pg_db, ddl)
+    pg_exec(pg_db2, ddl)
+    spec = MigrationSpec.model_validate(
+        {"source": {"connectionRef": {"name": "s"}}, "target": {"connectionRef": {"name": "t"}, "schema": "public"},
+         "schema": {"mode": "none"}}
+    )  # fmt: skip
+    source, target = side(pg_db), side(pg_db2)
+    (mapping,) = source_mappings(spec, source, target)
+    job = CopyJob("x", endpoints_for(source, target))
+    assert validate_pushdown.eligible(job, mapping), [(c.source_type, c.target_type) for c in mapping.columns]
