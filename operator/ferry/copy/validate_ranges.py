@@ -220,9 +220,10 @@ async def validate(
     concurrency: int = 2,
     repair: Repair | None = None,
 ) -> list[TableValidation]:
-    """Row counts (and checksums when asked) of every table, range by range, in table order."""
+    """Row counts (and checksums when asked) of every table, range by range; in the order given."""
     ranges = await plan_ranges(mappings, job.endpoints.source, range_rows)
     results = await validate_ranges(
         job, ranges, checksum=checksum, chunk_rows=chunk_rows, concurrency=concurrency, repair=repair
     )
-    return summarize(results)
+    given = {m.qualified_target: i for i, m in enumerate(mappings)}
+    return sorted(summarize(results), key=lambda t: given.get(t.table, len(given)))
