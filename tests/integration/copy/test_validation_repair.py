@@ -143,15 +143,36 @@ def test_postgresql_tables_of_common_types_take_the_server_side_checksum(
     from integration.cdc.helpers import side
 
     ddl = ("CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int NOT NULL, status text NOT NULL, "
-           "amount numeric(12,2) NOT NULL, created_at timestamptz NOT NULL, note varchar(80), payload jsonb, "
-           "day date, at timestamp, flag boolean, ratio double precision, raw bytea, tags text[])")  # fmt: skip
+           "amount numeric(12,2) NOT NULL, created_at timestamptz NOT NULL, note varchar(80), "
+           "payload jsonb, day date, at timestamp, flag boolean, ratio double precision, raw bytea, "
+           "tags text[])")  # fmt: skip
     pg_exec(pg_db, ddl)
     pg_exec(pg_db2, ddl)
     spec = MigrationSpec.model_validate(
-        {"source": {"connectionRef": {"name": "s"}}, "target": {"connectionRef": {"name": "t"}, "schema": "public"},
-         "schema": {"mode": "none"}}
+        {"source": {"connectionRef": {"name": "s"}},
+         "target": {"connectionRef": {"name": "t"}, "schema": "public"}, "schema": {"mode": "none"}}
     )  # fmt: skip
     source, target = side(pg_db), side(pg_db2)
     (mapping,) = source_mappings(spec, source, target)
     job = CopyJob("x", endpoints_for(source, target))
     assert validate_pushdown.eligible(job, mapping), [(c.source_type, c.target_type) for c in mapping.columns]
+
+
+async def test_a_repair_overwrites_rows_other_tables_refer_to_instead_of_deleting_them(
+    pg_db: Database, pg_db2: Database
+) -> None:
+    job, mapping = await _copied(Endpoints(pg_endpoint(pg_db), pg_endpoint(pg_db2)), False, pg_db, pg_db2)
+    pg_exec(pg_db2, "CREATE TABLE child (id int PRIMARY KEY, t_id bigint NOT NULL REFERENCES t (id))",
+            "INSERT INTO child SELECT i, i FROM generate_series(1, 5000) i",  # every parent row referred to
+            "UPDATE t SET v = 'tampered' WHERE id IN (1234, 4321)")  # fmt: skip
+
+    async def repair(rng: ValidationRange) -> None:
+        await repair_range(job, rng)
+
+    (repaired,) = await validate(job, [mapping], checksum=True, range_rows=RANGE_ROWS, repair=repair)
+    assert repaired.ok and repaired.repaired_ranges == ("public.t#2/5", "public.t#5/5")
+    assert pg_rows(pg_db2, "SELECT v FROM t WHERE id IN (1234, 4321) ORDER BY id") == [
+        ("row-1234",),
+        ("row-4321",),
+    ]
+    assert pg_rows(pg_db2, "SELECT count(*) FROM child") == [(5000,)]
