@@ -23,7 +23,7 @@ class ValidationStatus(StatusModel):
     repaired_ranges: list[str] = Field(
         default_factory=list,
         max_length=MAX_LISTED_RANGES,
-        description="Key ranges deleted on the target and copied again by this run (the first few).",
+        description="Key ranges copied again by this run (the first few).",
     )
     repaired_total: int = Field(default=0, description="How many key ranges this run repaired.")
     repair_generation: int | None = Field(

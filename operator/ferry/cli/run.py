@@ -47,7 +47,7 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--repair",
         action="store_true",
-        help="key ranges the validation finds differing are deleted on the target, copied again and "
+        help="key ranges the validation finds differing are copied again from the source and "
         "validated again (as spec.validation.repair)",
     )
     parser.set_defaults(func=run_migration)

@@ -5,7 +5,7 @@ per run, so an operator restart adopts it instead of creating a second), waits f
 reads what its pods stored on the target (ferry.services.validation.read_validation). A run is
 one Job: the first after the copy, and one more each time a repair is asked for on a Migration
 whose validation found differing key ranges (`kubectl ferry repair`, which sets
-spec.validation.repair): that run deletes and copies those ranges again and validates again.
+spec.validation.repair): that run copies those ranges again and validates again.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ Three callers, one range-parallel engine (ferry.copy.validate_ranges): `ferry ru
 process (`validate_migration`); in the cluster each pod of the validation Job compares its share
 of the key ranges and stores the results on the target (`validate_share`), and the operator
 only reads them back (`read_validation`). With `spec.validation.repair` a differing range is
-deleted on the target, copied again and compared again (ferry.copy.repair).
+copied again and compared again (ferry.copy.repair).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ It reads its Migration and the two connections like a copy worker (ferry.worker.
 every `count`-th key range (ferry.copy.validate_ranges), skips the ranges a failed pod of the
 same run already stored, and stores each result on the target (ferry.copy.validation_store),
 where the operator reads them when the Job is complete. With spec.validation.repair a range
-that differs is deleted on the target, copied again and compared again. It writes nothing to
+that differs is copied again and compared again (ferry.copy.repair). It writes nothing to
 the Migration's status. Exit code 0 when its share is stored, 1 when it failed (the Job
 controller retries the index up to backoffLimit), 143 on SIGTERM (nothing half-stored: a
 range's result is one transaction).
