@@ -247,8 +247,8 @@ class ValidationSpec(ApiModel):
     )
     repair: bool = Field(
         default=False,
-        description="Key ranges that differ are copied again from the source (rows the source lacks deleted) "
-        "and validated again (kubectl ferry repair sets it on a Migration whose validation failed).",
+        description="Key ranges that differ are copied again from the source (rows the source lacks "
+        "deleted) and validated again (kubectl ferry repair sets it on a Migration whose validation failed).",
     )
 
 

@@ -48,7 +48,7 @@ Validation (ferry.copy.validate_ranges, results stored by ferry.copy.validation_
         read in key ranges (a single integer key is cut by value), `concurrency` ranges at once;
         TableValidation.first_difference names the first differing key range, mismatched_ranges all.
     await plan_ranges(mappings, source_endpoint) -> list[ValidationRange]; validate_ranges(job, ranges, ...)
-    ferry.copy.repair.repair_range(job, range): copy the range again (upsert), delete the keys the source lacks.
+    ferry.copy.repair.repair_range(job, range): copy the range again (upsert); delete keys the source lacks.
 
 Transforms: ferry.copy.transforms (compile_transform, decrypt(key, blob) -> plaintext bytes).
 """
