@@ -120,6 +120,8 @@ def summary(console: Console, name: str, results: UnitResults, report: Validatio
             else (" checksum ok" if check.checksum_match else " checksum differs")
         )
         where = f" first difference: {check.first_difference}" if check.first_difference else ""
+        if check.repaired_ranges:
+            where += f" (repaired {len(check.repaired_ranges)} key ranges)"
         counts = f"source {check.source_rows:,} target {check.target_rows:,}"
         console.print(f"  {check.table}: {counts}{detail} {mark}{where}", highlight=False)
     return results.ok and (report is None or report.ok)
