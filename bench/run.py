@@ -27,6 +27,7 @@ from bench.methods import METHODS, SHARED_BENCH, Context, Outcome, run_method
 from bench.online import run_online
 from bench.report import table, write_json
 from bench.servers import TABLES, load_pg_dataset, pg_counts, start_servers
+from bench.validation import run_validation
 
 SOURCE_DB = "bench_src"
 MARIA_DB = "bench_src"
@@ -46,6 +47,8 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--online-backlog-tx", type=int, default=20_000,
                         help="online: transactions of 10 changes in the backlog (0: skip)")  # fmt: skip
     parser.add_argument("--online-lag-seconds", type=float, default=30, help="the online lag phase's length")
+    parser.add_argument("--no-validation", action="store_true",
+                        help="skip the validation scenario (validation time next to copy time)")  # fmt: skip
     parser.add_argument("--output", type=Path, default=Path("bench/results") / f"{stamp}.json")
     args = parser.parse_args(argv)
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
@@ -98,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
                     status = "ok" if outcome.ok else f"FAILED: {outcome.error}"
                     _log(f"run {run} {name}: {took} rss {outcome.peak_rss_mb or 0:.0f} MB "
                          f"(load before {load:.1f}) {status}")  # fmt: skip
+        validation = None
+        if not args.no_validation:
+            _log("validation scenario: validation time next to copy time (bench/validation.py)")
+            engines = ["postgresql", "mariadb"] if with_maria else ["postgresql"]
+            validation = run_validation(servers, engines, args.parallelism, SOURCE_DB)
         online = None
         if args.online_backlog_tx:
             _log("online scenario: Ferry's follower against native logical replication")
@@ -116,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": _machine(),
         "methods": {m: METHODS[m].what for m in args.methods},
         "online": online,
+        "validation": validation,
     }
     write_json(args.output, meta, outcomes)
     print(f"\nwrote {args.output}")

@@ -95,8 +95,14 @@ def wait_for_phase(
 
 
 def worker_jobs(api: client.ApiClient, namespace: str, name: str) -> list[Any]:
-    jobs = client.BatchV1Api(api).list_namespaced_job(namespace, label_selector=f"ferry.dev/migration={name}")
-    return list(jobs.items)
+    """The Migration's copy (and follower) Jobs; its validation Jobs are `validation_jobs`."""
+    selector = f"ferry.dev/migration={name},ferry.dev/role!=validator"
+    return list(client.BatchV1Api(api).list_namespaced_job(namespace, label_selector=selector).items)
+
+
+def validation_jobs(api: client.ApiClient, namespace: str, name: str) -> list[Any]:
+    selector = f"ferry.dev/migration={name},ferry.dev/role=validator"
+    return list(client.BatchV1Api(api).list_namespaced_job(namespace, label_selector=selector).items)
 
 
 def condition(status: dict[str, Any], type_: str) -> dict[str, Any]:

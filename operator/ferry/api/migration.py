@@ -288,6 +288,11 @@ class ValidationSpec(ApiModel):
         "Unset: the Project's defaults.checksumValidation, else false.",
         json_schema_extra=PROJECT_DEFAULTED,
     )
+    repair: bool = Field(
+        default=False,
+        description="Key ranges that differ are copied again from the source (rows the source lacks "
+        "deleted) and validated again (kubectl ferry repair sets it on a Migration whose validation failed).",
+    )
 
 
 class RollbackAction(StrEnum):

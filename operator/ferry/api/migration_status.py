@@ -17,6 +17,7 @@ from pydantic import Field
 
 from ferry.api import conditions as c
 from ferry.api.base import ConditionedStatus, StatusModel, now_rfc3339
+from ferry.api.migration_validation import ValidationStatus
 from ferry.api.plan_status import ApprovalEntry as ApprovalEntry  # re-exported where the status lives
 from ferry.api.plan_status import PlanOperationSummary as PlanOperationSummary
 from ferry.api.plan_status import PlanStatus as PlanStatus
@@ -269,6 +270,7 @@ class MigrationStatus(ConditionedStatus):
     message: str | None = Field(default=None, description="The phase's message, for a person.")
     replication: ReplicationStatus | None = None
     cutover: CutoverStatus | None = None
+    validation: ValidationStatus | None = None
     report: str | None = Field(
         default=None,
         description="ConfigMap keeping this run's report once it ended; it outlives the Migration "
@@ -350,8 +352,9 @@ class MigrationStatus(ConditionedStatus):
             return StatusEvent("Warning", c.SLOT_WAL_RETAINED, message)
         return None
 
-    def mark_validating(self, generation: int) -> StatusEvent | None:
-        message = "copy finished; validating"
+    def mark_validating(
+        self, generation: int, message: str = "copy finished; validating"
+    ) -> StatusEvent | None:
         return self._transition(Phase.VALIDATING, message, generation, False, True, c.VALIDATING)
 
     def mark_succeeded(self, summary: str, generation: int, completed_at: str) -> StatusEvent | None:

@@ -89,7 +89,8 @@ async def copy_rows(prepared: Prepared, bundle: Bundle, live: LiveProgress) -> U
         return await share.run(progress=live)
 
 
-def validate(prepared: Prepared, bundle: Bundle) -> ValidationReport:
+def validate(prepared: Prepared, bundle: Bundle, repair: bool = False) -> ValidationReport:
+    """In process, through the same range-parallel code as the cluster's validation Job."""
     return validate_migration(
         prepared.spec,
         prepared.source,
@@ -97,6 +98,7 @@ def validate(prepared: Prepared, bundle: Bundle) -> ValidationReport:
         migration_uid=prepared.uid,
         secrets=bundle.secrets,
         mappings=prepared.mappings,
+        repair=repair,
     )
 
 
@@ -118,6 +120,8 @@ def summary(console: Console, name: str, results: UnitResults, report: Validatio
             else (" checksum ok" if check.checksum_match else " checksum differs")
         )
         where = f" first difference: {check.first_difference}" if check.first_difference else ""
+        if check.repaired_ranges:
+            where += f" (repaired {len(check.repaired_ranges)} key ranges)"
         counts = f"source {check.source_rows:,} target {check.target_rows:,}"
         console.print(f"  {check.table}: {counts}{detail} {mark}{where}", highlight=False)
     return results.ok and (report is None or report.ok)

@@ -27,6 +27,7 @@ SUBCOMMANDS = {
     "access": "ferry.cli.access",
     "suspend": "ferry.cli.control",
     "resume": "ferry.cli.control",
+    "repair": "ferry.cli.repair",
     "operator": "ferry.cli.operator",
     "worker": "ferry.cli.worker",
 }

@@ -44,6 +44,12 @@ def register(subparsers: Any) -> None:
     )
     add_bundle_arguments(parser, file_help="YAML bundle with the Migration, connections, Secrets")
     parser.add_argument("--no-progress", action="store_true", help="no live progress display (logs, CI)")
+    parser.add_argument(
+        "--repair",
+        action="store_true",
+        help="key ranges the validation finds differing are copied again from the source and "
+        "validated again (as spec.validation.repair)",
+    )
     parser.set_defaults(func=run_migration)
 
 
@@ -77,7 +83,7 @@ def run_migration(args: argparse.Namespace) -> int:
         complete_target(
             spec, prepared.source, prepared.target, prepared.uid, post_data=prepared.plan.post_data
         )
-        report = validate(prepared, bundle)
+        report = validate(prepared, bundle, repair=getattr(args, "repair", False))
     except Exception as exc:
         print(f"error: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAILED

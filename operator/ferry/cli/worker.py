@@ -2,7 +2,8 @@
 
 `ferry worker` copies this pod's share of the work units; `ferry worker --follow` is the follower
 of an online Migration (ferry.worker.follow), one pod that applies the source's changes until
-the cutover.
+the cutover; `ferry worker --validate` compares this pod's share of the key ranges after the copy
+(ferry.worker.validate).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--follow", action="store_true", help="apply the source's changes until the cutover (online mode)"
     )
+    parser.add_argument(
+        "--validate", action="store_true", help="compare this pod's share of the key ranges (validation Job)"
+    )
     parser.set_defaults(func=run)
 
 
@@ -27,6 +31,10 @@ def run(args: argparse.Namespace) -> int:
         from ferry.worker.follow import main as follow
 
         return follow()
+    if args.validate:
+        from ferry.worker.validate import main as validate
+
+        return validate()
     from ferry.worker.main import main
 
     return main()

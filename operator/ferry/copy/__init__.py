@@ -41,10 +41,14 @@ Progress:
     ProgressTracker: expect(), start(), update(event), rows_per_second() (sliding window), eta_seconds(),
         percent(), tables()
 
-Validation:
-    await validate(job, mappings, checksum=bool, chunk_rows=10_000) -> list[TableValidation]
+Validation (ferry.copy.validate_ranges, results stored by ferry.copy.validation_store):
+    await validate(job, mappings, checksum=bool, chunk_rows=10_000, concurrency=2, repair=None)
+        -> list[TableValidation]
         exact row counts; checksums over the projected, transformed columns, both sides in Python;
-        TableValidation.first_difference names the first differing key range.
+        read in key ranges (a single integer key is cut by value), `concurrency` ranges at once;
+        TableValidation.first_difference names the first differing key range, mismatched_ranges all.
+    await plan_ranges(mappings, source_endpoint) -> list[ValidationRange]; validate_ranges(job, ranges, ...)
+    ferry.copy.repair.repair_range(job, range): copy the range again (upsert); delete keys the source lacks.
 
 Transforms: ferry.copy.transforms (compile_transform, decrypt(key, blob) -> plaintext bytes).
 """
@@ -62,7 +66,8 @@ from ferry.copy.runner import CopyJob, Reconnect, UnitResult, UnitResults, copy_
 from ferry.copy.transforms import decrypt
 from ferry.copy.truncate import truncate_targets
 from ferry.copy.units import UnitMismatch, WorkUnit, plan_units, units_for_worker
-from ferry.copy.validate import TableValidation, validate
+from ferry.copy.validate import TableValidation
+from ferry.copy.validate_ranges import ValidationRange, plan_ranges, validate, validate_ranges
 
 __all__ = [
     "CopyJob",
@@ -78,13 +83,16 @@ __all__ = [
     "UnitMismatch",
     "UnitResult",
     "UnitResults",
+    "ValidationRange",
     "WorkUnit",
     "copy_unit",
     "decrypt",
     "endpoint_from_spec",
+    "plan_ranges",
     "plan_units",
     "run_units",
     "truncate_targets",
     "units_for_worker",
     "validate",
+    "validate_ranges",
 ]

@@ -17,19 +17,21 @@ sum of the rows' SHA-256 digests modulo 2**256.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 
 from ferry.api.migration import TransformType
+from ferry.copy import validate_pushdown
 from ferry.copy.canonical import Canon, canonical_for, canonical_row
 from ferry.copy.endpoints import Endpoint
 from ferry.copy.keys import describe_key
 from ferry.copy.mysql_values import ZeroDateError, ZeroDateFound
 from ferry.copy.projection import DRIVER_SCALARS, base_type, build_projection
 from ferry.copy.runner import CopyJob
-from ferry.copy.sql import Dialect, qualified, quote_ident, source_relation
+from ferry.copy.sql import Dialect, Predicate, qualified, quote_ident, source_relation
 from ferry.copy.streams import scalar, stream_rows
 from ferry.copy.transforms import aes_key, canonical_bytes, decrypt, secret_key
 from ferry.schema.mapping import TableMapping
@@ -50,10 +52,18 @@ class TableValidation:
     checksum_match: bool | None = None  # None: not computed
     first_difference: str | None = None  # the first differing key range, or "table" when unordered
     ordered: bool = False
+    # The key ranges (validation ranges, see ferry.copy.validate_ranges) whose rows differ, in key
+    # order: what a repair copies again. A table read as one range names "table".
+    mismatched_ranges: tuple[str, ...] = ()
+    repaired_ranges: tuple[str, ...] = ()  # copied again by a repair before this validation
 
     @property
     def ok(self) -> bool:
-        return self.source_rows == self.target_rows and self.checksum_match is not False
+        return (
+            self.source_rows == self.target_rows
+            and self.checksum_match is not False
+            and not self.mismatched_ranges
+        )
 
 
 def _read_expr(dialect: Dialect, name: str, type_text: str) -> str:
@@ -89,9 +99,22 @@ class _Side:
     params: list[object]
     canons: list[Canon]
     transform: Callable[[list[object]], list[object]]
+    count: str = ""  # the same rows counted (no columns, no order)
 
 
-def _sides(job: CopyJob, mapping: TableMapping) -> tuple[_Side, _Side, bool]:
+def _filters(src: Dialect, where: str | None, key_range: Predicate | None) -> tuple[str, list[object]]:
+    """` WHERE …` of a side's read: the user's filter (source only) and a validation range."""
+    terms = [f"({where.replace('%', '%%') if src == 'mysql' else where})"] if where else []
+    if key_range is not None:
+        terms.append(key_range.sql)
+    return (" WHERE " + " AND ".join(terms) if terms else ""), list(key_range.params if key_range else [])
+
+
+def _sides(
+    job: CopyJob, mapping: TableMapping, ranges: tuple[Predicate, Predicate] | None = None
+) -> tuple[_Side, _Side, bool]:
+    """The two reads of a table (or, given `ranges`, of one key range: the source's and the
+    target's predicate) in canonical form, and whether they come in key order."""
     src, tgt = job.endpoints.source.dialect, job.endpoints.target.dialect
     projection = build_projection(mapping, src, tgt, job.secrets)
     by_source = {c.source: c for c in mapping.columns}
@@ -125,18 +148,19 @@ def _sides(job: CopyJob, mapping: TableMapping) -> tuple[_Side, _Side, bool]:
     target_table = qualified(tgt, mapping.target_schema, mapping.target_table)
     # The target table without the inheritance children it may have joined after the load.
     target_from = source_relation(tgt, mapping.target_schema, mapping.target_table, mapping.source_only)
-    where = f" WHERE ({mapping.where})" if mapping.where else ""
-    if src == "mysql":
-        where = where.replace("%", "%%")
-    sql_s = f"SELECT {', '.join(select_s)} FROM {source_from}{where}"
-    sql_t = f"SELECT {', '.join(select_t)} FROM {target_from}"
+    where_s, params_s = _filters(src, mapping.where, ranges[0] if ranges else None)
+    where_t, params_t = _filters(tgt, None, ranges[1] if ranges else None)
+    sql_s = f"SELECT {', '.join(select_s)} FROM {source_from}{where_s}"
+    sql_t = f"SELECT {', '.join(select_t)} FROM {target_from}{where_t}"
     if ordered:
         types = _types_of(mapping)
         sql_s += " ORDER BY " + ", ".join(_order_expr(src, source_table, k, types[k]) for k in mapping.key)
         sql_t += " ORDER BY " + ", ".join(
             _order_expr(tgt, target_table, by_source[k].target, by_source[k].target_type) for k in mapping.key
         )
-    return _Side(sql_s, [], canons_s, apply), _Side(sql_t, [], canons_t, lambda r: r), ordered
+    side_s = _Side(sql_s, params_s, canons_s, apply, f"SELECT COUNT(*) FROM {source_from}{where_s}")
+    side_t = _Side(sql_t, params_t, canons_t, lambda r: r, f"SELECT COUNT(*) FROM {target_from}{where_t}")
+    return side_s, side_t, ordered
 
 
 async def _canonical_rows(endpoint: Endpoint, side: _Side) -> AsyncGenerator[tuple[list[object], str], None]:
@@ -163,71 +187,84 @@ def _digest(lines: Sequence[str]) -> str:
     return h.hexdigest()
 
 
+@dataclass(frozen=True)
+class Compared:
+    """Both sides of one read (a table, or one key range of it) compared."""
+
+    source_rows: int
+    target_rows: int
+    checksum_match: bool | None  # None: counts only
+    first_difference: str | None  # the first differing chunk's keys, or "table" when unordered
+    ordered: bool = False
+
+
 async def _compare_ordered(
     job: CopyJob, mapping: TableMapping, source: _Side, target: _Side, chunk_rows: int
-) -> str | None:
+) -> Compared:
+    """Chunk by chunk in key order, both sides read at once; after the first differing chunk
+    the rest is only counted (no digests)."""
     key_at = [next(i for i, c in enumerate(mapping.columns) if c.source == k) for k in mapping.key]
     src_rows = _canonical_rows(job.endpoints.source, source)
     tgt_rows = _canonical_rows(job.endpoints.target, target)
+    counts, difference = [0, 0], None
     try:
         while True:
-            s, t = await _take(src_rows, chunk_rows), await _take(tgt_rows, chunk_rows)
+            s, t = await asyncio.gather(_take(src_rows, chunk_rows), _take(tgt_rows, chunk_rows))
             if not s and not t:
-                return None
-            if _digest([x[1] for x in s]) != _digest([x[1] for x in t]):
+                break
+            counts[0], counts[1] = counts[0] + len(s), counts[1] + len(t)
+            if difference is None and _digest([x[1] for x in s]) != _digest([x[1] for x in t]):
                 rows = s or t
                 first = tuple(rows[0][0][i] for i in key_at)
                 last = tuple(rows[-1][0][i] for i in key_at)
-                return f"keys {describe_key(first)} .. {describe_key(last)}"
+                difference = f"keys {describe_key(first)} .. {describe_key(last)}"
     finally:
         await src_rows.aclose()
         await tgt_rows.aclose()
+    return Compared(counts[0], counts[1], difference is None, difference, ordered=True)
 
 
-async def _multiset_digest(endpoint: Endpoint, side: _Side) -> int:
-    total = 0
+async def _multiset_digest(endpoint: Endpoint, side: _Side) -> tuple[int, int]:
+    """The order-independent digest of a read, and its row count."""
+    total, rows = 0, 0
     async for _, line in _canonical_rows(endpoint, side):
         total = (total + int.from_bytes(hashlib.sha256(line.encode()).digest(), "big")) % (1 << 256)
-    return total
+        rows += 1
+    return total, rows
 
 
-async def validate_table(
-    job: CopyJob, mapping: TableMapping, checksum: bool, chunk_rows: int
-) -> TableValidation:
+async def compare(
+    job: CopyJob,
+    mapping: TableMapping,
+    checksum: bool,
+    chunk_rows: int,
+    ranges: tuple[Predicate, Predicate] | None = None,
+) -> Compared:
+    """Row counts, and checksums when asked, of one table or (given the source's and the
+    target's predicate) of one key range of it. With checksums the rows are counted as they
+    stream past, so each side is read once."""
     src, tgt = job.endpoints.source, job.endpoints.target
-    source_table = source_relation(
-        src.dialect, mapping.source_schema, mapping.source_table, mapping.source_only
-    )
-    target_table = source_relation(  # without the inheritance children it joined after the load
-        tgt.dialect, mapping.target_schema, mapping.target_table, mapping.source_only
-    )
-    where = f" WHERE ({mapping.where})" if mapping.where else ""
-    if src.dialect == "mysql":
-        where = where.replace("%", "%%")
-    source_rows = int(await scalar(src, f"SELECT COUNT(*) FROM {source_table}{where}"))
-    target_rows = int(await scalar(tgt, f"SELECT COUNT(*) FROM {target_table}"))
-    result = TableValidation(mapping.qualified_target, source_rows, target_rows)
+    source, target, ordered = _sides(job, mapping, ranges)
     if not checksum:
-        return result
-    source, target, ordered = _sides(job, mapping)
+        source_rows, target_rows = await asyncio.gather(
+            scalar(src, source.count, source.params), scalar(tgt, target.count, target.params)
+        )
+        return Compared(int(source_rows), int(target_rows), None, None, ordered)
+    if validate_pushdown.eligible(job, mapping):
+        on_source, on_target = await validate_pushdown.digests(job, mapping, ranges)
+        if on_source == on_target:
+            return Compared(on_source[0], on_target[0], True, None, ordered)
+        # They differ: the canonical comparison below names the first differing chunk.
     try:
         if ordered:
-            difference = await _compare_ordered(job, mapping, source, target, chunk_rows)
-        else:
-            same = await _multiset_digest(src, source) == await _multiset_digest(tgt, target)
-            difference = None if same else "table"
+            return await _compare_ordered(job, mapping, source, target, chunk_rows)
+        (digest_s, rows_s), (digest_t, rows_t) = await asyncio.gather(
+            _multiset_digest(src, source), _multiset_digest(tgt, target)
+        )
     except ZeroDateFound as exc:  # written on the source after the copy (which would have failed)
         raise ZeroDateError(
             f"table {mapping.qualified_source}: column {exc.column} holds a zero date "
             "(zeroDates: error), found by the checksum: the copy did not write that row"
         ) from exc
-    return TableValidation(
-        mapping.qualified_target, source_rows, target_rows, difference is None, difference, ordered
-    )
-
-
-async def validate(
-    job: CopyJob, mappings: Sequence[TableMapping], *, checksum: bool = False, chunk_rows: int = 10_000
-) -> list[TableValidation]:
-    """Row counts (and checksums when asked) of every table, in the order given."""
-    return [await validate_table(job, m, checksum, chunk_rows) for m in mappings]
+    same = digest_s == digest_t
+    return Compared(rows_s, rows_t, same, None if same else "table", ordered)

@@ -77,6 +77,12 @@ def follower_job_name(migration_name: str, attempt: int) -> str:
     return _bounded(migration_name, MAX_JOB_NAME - len(tail)) + tail
 
 
+def validation_job_name(migration_name: str, run: int) -> str:
+    """`<migration>-validate-<run>`: one Job per validation run, found again after a restart."""
+    tail = f"-validate-{run}"
+    return _bounded(migration_name, MAX_JOB_NAME - len(tail)) + tail
+
+
 def migration_label_value(migration_name: str) -> str:
     """The Migration's name as a label value (at most 63 characters; longer names are hashed)."""
     return _bounded(migration_name, _LABEL_VALUE_MAX)
@@ -345,3 +351,17 @@ def build_follower_job(inputs: JobInputs) -> dict[str, Any]:
                 "podFailurePolicy": {"rules": [schema_changed, IGNORE_DISRUPTIONS]}}  # fmt: skip
     name = follower_job_name(inputs.migration_name, inputs.attempt)
     return _inputs_job(inputs, name, labels, pod_spec, job_spec)
+
+
+def build_validation_job(inputs: JobInputs, *, parallelism: int, run: int) -> dict[str, Any]:
+    """The batch/v1 Job of one validation run: `parallelism` pods of `ferry worker --validate`,
+    each comparing every `parallelism`-th key range and storing its results on the target
+    (ferry.copy.validation_store), where the operator reads them. The same pod as a copy
+    worker's (identity, env, security context): it needs no other permission. A retried pod
+    skips the ranges already stored for the run."""
+    pod_spec = _worker_pod(inputs, ["ferry", "worker", "--validate"], parallelism)
+    pod_spec["containers"][0]["env"].insert(0, {"name": "FERRY_VALIDATION_RUN", "value": str(run)})
+    labels = {**worker_labels(inputs.migration_name, inputs.attempt), ROLE_LABEL: "validator"}
+    job_spec = {"completionMode": "Indexed", "completions": parallelism, "parallelism": parallelism,
+                "podFailurePolicy": {"rules": [IGNORE_DISRUPTIONS]}}  # fmt: skip
+    return _inputs_job(inputs, validation_job_name(inputs.migration_name, run), labels, pod_spec, job_spec)

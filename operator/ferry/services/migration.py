@@ -25,20 +25,18 @@ from ferry.api.migration import (
     Phase,
     RollbackAction,
     StatusEvent,
-    TableState,
     WorkerState,
 )
 from ferry.db.outage import says_connection_lost
 from ferry.kube.worker_job import SecretEnvCollision, secret_env, secret_keys_needed
 from ferry.observability.errors import describe, first_line
-from ferry.schema import ApplyError, OpKind
-from ferry.services import following
+from ferry.schema import OpKind
+from ferry.services import following, validating
 from ferry.services.approvals import tally
 from ferry.services.attempts import attempt_refusal
 from ferry.services.deletion import RollbackBlocked as RollbackBlocked  # raised by finalize
 from ferry.services.deletion import finalize_on_delete
 from ferry.services.effective import apply_effective, effective_spec
-from ferry.services.fk_deferral import RestoreError
 from ferry.services.gate import Verdict, check_spec, decide
 from ferry.services.migration_ports import JobState, MigrationContext, MigrationPorts, Sides
 from ferry.services.outcome import Outcome
@@ -68,6 +66,11 @@ class MigrationReconciler:
     def reconcile(self, ctx: MigrationContext) -> Outcome:
         out = Outcome()
         st = ctx.status
+        if validating.repair_requested(ctx):  # kubectl ferry repair on a failed validation
+            out.emit(validating.start_repair(ctx))
+            out.requeue_after = 0.5
+            self.ports.save_status(ctx)
+            return out
         if st.phase in TERMINAL:
             record_run(self.ports, ctx)
             self._observe_finished(ctx)
@@ -373,23 +376,21 @@ class MigrationReconciler:
             out.requeue_after = sides.retry_after
             return
         refresh_progress(ctx.status, finished=True)
-        # Before validating, so the ordered checksum reads use the key; idempotent after a restart.
         try:
-            self.ports.complete_target(spec, sides, ctx.uid, st.created_tables)
-        except RestoreError as exc:
-            self._fail(ctx, spec, out, c.VALIDATION_FAILED, f"{exc}; it stays recorded", restore=False)
+            report = validating.report(self.ports, ctx, spec, sides, out)
+        except validating.ValidationStopped as exc:
+            self._fail(ctx, spec, out, c.VALIDATION_FAILED, str(exc), restore=exc.restore)
             return
-        except ApplyError as exc:
-            message = f"building keys and indexes failed: {first_line(exc)}"
-            self._fail(ctx, spec, out, c.VALIDATION_FAILED, message)
-            return
-        report = self.ports.validate(ctx, spec, sides)
-        for table in st.tables:
-            table.validation = report.per_table.get(table.name, table.validation)
-            if table.state == TableState.DONE and report.ok and not report.skipped:
-                table.state = TableState.VALIDATED
-        if not report.ok:
-            self._fail(ctx, spec, out, c.VALIDATION_FAILED, report.summary)
+        if report is None:
+            return  # the validation Job runs
+        if not validating.record(ctx, report):
+            self._fail(
+                ctx,
+                spec,
+                out,
+                c.VALIDATION_FAILED,
+                report.summary + validating.repair_hint(ctx, spec, report),
+            )
             return
         cut = following.cutover_completed(ctx, self.ports.now()) if following.is_online(spec) else ""
         out.emit(st.mark_succeeded(cut + report.summary, gen, now_rfc3339()))

@@ -33,9 +33,10 @@ from ferry.services.planning import PlannedMigration, Side, schema_fingerprints
 from ferry.services.policy import Governance
 from ferry.services.status_diff import changed_fields, owned_status
 from ferry.services.target_load import complete_target, prepare_target
-from ferry.services.validation import ValidationReport, validate_migration
+from ferry.services.validation import ValidationReport, read_validation
 from ferry.services.worker_jobs import (
     create_follower_job,
+    create_validation_job,
     create_worker_job,
     ensure_worker_rbac,
     read_worker_job,
@@ -160,9 +161,13 @@ class KubeMigrationPorts:
     def complete_target(self, spec: MigrationSpec, sides: Sides, uid: str, owned_tables: list[str]) -> None:
         complete_target(spec, sides.source, sides.target, uid, owned_tables=owned_tables)
 
-    def validate(self, ctx: MigrationContext, spec: MigrationSpec, sides: Sides) -> ValidationReport:
-        secrets = KubeSecretSource(client.CoreV1Api(self.api), ctx.namespace)  # transform keys
-        return validate_migration(spec, sides.source, sides.target, migration_uid=ctx.uid, secrets=secrets)
+    def create_validation_job(self, ctx: MigrationContext, spec: MigrationSpec, run: int) -> str:
+        return create_validation_job(self.api, ctx.name, ctx.namespace, ctx.uid, spec, ctx.status, run)
+
+    def validation_results(
+        self, ctx: MigrationContext, spec: MigrationSpec, sides: Sides, run: int
+    ) -> ValidationReport:
+        return read_validation(spec, sides.source, sides.target, migration_uid=ctx.uid, run=run)
 
     def roll_back(self, spec: MigrationSpec, action: str, sides: Sides, created: list[str], uid: str) -> str:
         return rollback.roll_back(spec, action, sides.source, sides.target, created, uid)

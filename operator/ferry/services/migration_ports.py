@@ -138,7 +138,15 @@ class MigrationPorts(Protocol):
         """Foreign keys back, deferred keys and indexes built; raises RestoreError or ApplyError."""
         ...
 
-    def validate(self, ctx: MigrationContext, spec: MigrationSpec, sides: Sides) -> ValidationReport: ...
+    def create_validation_job(self, ctx: MigrationContext, spec: MigrationSpec, run: int) -> str:
+        """Create the validation Job of run `run`, or adopt it (deterministic name); its name."""
+        ...
+
+    def validation_results(
+        self, ctx: MigrationContext, spec: MigrationSpec, sides: Sides, run: int
+    ) -> ValidationReport:
+        """What run `run`'s validation Job stored on the target (ferry.services.validation)."""
+        ...
 
     def roll_back(self, spec: MigrationSpec, action: str, sides: Sides, created: list[str], uid: str) -> str:
         """Truncate or drop what the migration wrote; returns what was done, for the message."""

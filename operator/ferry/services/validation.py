@@ -1,12 +1,23 @@
-"""Validation after the copy: exact row counts, and checksums when the spec asks for them."""
+"""Validation after the copy: exact row counts, and checksums when the spec asks for them.
+
+Three callers, one range-parallel engine (ferry.copy.validate_ranges): `ferry run` validates in
+process (`validate_migration`); in the cluster each pod of the validation Job compares its share
+of the key ranges and stores the results on the target (`validate_share`), and the operator
+only reads them back (`read_validation`). With `spec.validation.repair` a differing range is
+copied again and compared again (ferry.copy.repair).
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ferry.api.migration import MigrationSpec
-from ferry.copy import CopyJob, TableValidation, validate
+from ferry.copy import CopyJob, TableValidation, ValidationRange
+from ferry.copy.repair import repair_range
+from ferry.copy.validate_ranges import Repair, plan_ranges, ranges_for_worker, summarize, validate_ranges
+from ferry.copy.validation_store import RangeResult, ensure_store, read_results, record
 from ferry.db.credentials import EnvSecretSource, SecretSource
 from ferry.schema import TableMapping
 from ferry.services.endpoints import endpoints_for
@@ -26,6 +37,14 @@ class ValidationReport:
         return all(t.ok for t in self.tables)
 
     @property
+    def repaired(self) -> list[str]:
+        return [r for t in self.tables for r in t.repaired_ranges]
+
+    @property
+    def mismatched(self) -> list[str]:
+        return [r for t in self.tables for r in t.mismatched_ranges]
+
+    @property
     def summary(self) -> str:
         if self.skipped:
             return SKIPPED
@@ -35,7 +54,8 @@ class ValidationReport:
             checks = (
                 "row counts and checksums" if any(t.checksum_match for t in self.tables) else "row counts"
             )
-            return f"{len(self.tables)} tables, {rows} rows copied; {checks} match"
+            repaired = f"; repaired {len(self.repaired)} key ranges" if self.repaired else ""
+            return f"{len(self.tables)} tables, {rows} rows copied; {checks} match{repaired}"
         first = bad[0]
         return (
             f"{len(bad)} of {len(self.tables)} tables differ; first: {first.table} "
@@ -47,10 +67,42 @@ class ValidationReport:
 
 def describe(result: TableValidation) -> str:
     if result.ok:
-        return "ok: " + ("rows and checksum match" if result.checksum_match else f"{result.target_rows} rows")
+        repaired = f" (repaired {len(result.repaired_ranges)} key ranges)" if result.repaired_ranges else ""
+        return (
+            "ok: "
+            + ("rows and checksum match" if result.checksum_match else f"{result.target_rows} rows")
+            + repaired
+        )
     if result.source_rows != result.target_rows:
         return f"row count differs: source {result.source_rows}, target {result.target_rows}"
-    return f"checksum differs at {result.first_difference}"
+    if result.checksum_match is False:
+        return f"checksum differs at {result.first_difference}"
+    return f"row counts differ in {result.first_difference}"  # equal totals, ranges differ
+
+
+def report_of(tables: list[TableValidation]) -> ValidationReport:
+    report = ValidationReport(tables)
+    report.per_table = {t.table: describe(t) for t in tables}
+    return report
+
+
+def _copy_job(
+    spec: MigrationSpec, source: Side, target: Side, uid: str, secrets: SecretSource | None
+) -> CopyJob:
+    endpoints = endpoints_for(source, target)
+    return CopyJob(
+        migration_uid=uid, endpoints=endpoints, copy=spec.copy_, secrets=secrets or EnvSecretSource()
+    )
+
+
+def _repair(spec: MigrationSpec, job: CopyJob, repair: bool) -> Repair | None:
+    if not (repair or spec.validation.repair):
+        return None
+
+    async def run(rng: ValidationRange) -> None:
+        await repair_range(job, rng)
+
+    return run
 
 
 def validate_migration(
@@ -61,21 +113,96 @@ def validate_migration(
     migration_uid: str,
     secrets: SecretSource | None = None,
     mappings: list[TableMapping] | None = None,
+    repair: bool = False,
 ) -> ValidationReport:
-    """The one validation of the operator and `ferry run`: row counts unless
-    `validation.rowCount` is false, checksums (which include the counts) when asked; nothing
-    when both are off, and the report says so."""
+    """`ferry run`'s validation, in process: row counts unless `validation.rowCount` is false,
+    checksums (which include the counts) when asked, `copy.parallelism` key ranges at once;
+    nothing when both are off, and the report says so. `repair` (or spec.validation.repair)
+    copies differing ranges again and compares them again."""
     if not (spec.validation.row_count or spec.validation.checksum):
         return ValidationReport([], skipped=True)
     if mappings is None:
         mappings = source_mappings(spec, source, target)
-    job = CopyJob(
-        migration_uid=migration_uid,
-        endpoints=endpoints_for(source, target),
-        copy=spec.copy_,
-        secrets=secrets or EnvSecretSource(),
-    )
-    results = asyncio.run(validate(job, mappings, checksum=spec.validation.checksum))
-    report = ValidationReport(results)
-    report.per_table = {r.table: describe(r) for r in results}
-    return report
+    job = _copy_job(spec, source, target, migration_uid, secrets)
+
+    async def run() -> list[RangeResult]:
+        ranges = await plan_ranges(mappings, job.endpoints.source)
+        fix = _repair(spec, job, repair)
+        return await validate_ranges(job, ranges, checksum=spec.validation.checksum,
+                                     concurrency=spec.copy_.parallelism, repair=fix)  # fmt: skip
+
+    return report_of(summarize(asyncio.run(run())))
+
+
+def validate_share(
+    spec: MigrationSpec,
+    source: Side,
+    target: Side,
+    *,
+    migration_uid: str,
+    run: int,
+    index: int,
+    count: int,
+    secrets: SecretSource,
+    concurrency: int = 2,
+) -> tuple[int, int]:
+    """One validation pod's work: its share of the ranges (every `count`-th), those not yet
+    recorded for this run, compared (and repaired when the spec says so), each result stored on
+    the target as it is known. Returns (ranges compared now, ranges of the share)."""
+    mappings = source_mappings(spec, source, target)
+    job = _copy_job(spec, source, target, migration_uid, secrets)
+    target_endpoint = job.endpoints.target
+
+    async def go() -> tuple[int, int]:
+        mine = ranges_for_worker(await plan_ranges(mappings, job.endpoints.source), index, count)
+        await ensure_store(target_endpoint)
+        done = {r.range_id for r in await read_results(target_endpoint, migration_uid, run)}
+        todo = [r for r in mine if r.range_id not in done]
+
+        async def store(result: RangeResult) -> None:
+            await record(target_endpoint, migration_uid, run, result)
+
+        await validate_ranges(job, todo, checksum=spec.validation.checksum, concurrency=concurrency,
+                              repair=_repair(spec, job, False), on_result=store)  # fmt: skip
+        # Last: this pod's share is complete, and how many ranges it holds (read_validation checks).
+        await record(target_endpoint, migration_uid, run, _share_marker(index, count, len(mine)))
+        return len(todo), len(mine)
+
+    return asyncio.run(go())
+
+
+SHARE_MARK = "~share "  # range ids of the rows that say a pod's share is complete
+
+
+class IncompleteValidation(Exception):
+    """The validation Job completed but its pods did not store every range (never expected)."""
+
+
+def _share_marker(index: int, count: int, ranges: int) -> RangeResult:
+    return RangeResult(f"{SHARE_MARK}{index}/{count}", "", -1, "[]", ranges, ranges, None, None)
+
+
+def _complete(results: Sequence[RangeResult]) -> list[RangeResult]:
+    """The range results, once every pod's share is known to be stored; else IncompleteValidation."""
+    marks = [r for r in results if r.range_id.startswith(SHARE_MARK)]
+    ranges = [r for r in results if not r.range_id.startswith(SHARE_MARK)]
+    count = int(marks[0].range_id.rsplit("/", 1)[1]) if marks else 0
+    expected = sum(m.source_rows for m in marks)
+    if not marks or len(marks) != count or expected != len(ranges):
+        raise IncompleteValidation(
+            f"the validation Job completed, but {len(marks)} of {count or '?'} pods recorded their share and "
+            f"{len(ranges)} of {expected or '?'} key ranges are stored"
+        )
+    return ranges
+
+
+def read_validation(
+    spec: MigrationSpec, source: Side, target: Side, *, migration_uid: str, run: int
+) -> ValidationReport:
+    """What the validation Job of run `run` stored on the target, as a report (the operator's
+    only part in validation: it reads, it does not compare)."""
+    if not (spec.validation.row_count or spec.validation.checksum):
+        return ValidationReport([], skipped=True)
+    endpoint = endpoints_for(source, target).target
+    results: Sequence[RangeResult] = asyncio.run(read_results(endpoint, migration_uid, run))
+    return report_of(summarize(_complete(results)))

@@ -15,7 +15,7 @@ from ferry.api.migration import MigrationSpec, MigrationStatus
 from ferry.api.resources import DEFAULT_JOB_RESOURCES
 from ferry.kube.apply import server_side_apply
 from ferry.kube.status import get_object
-from ferry.kube.worker_job import JobInputs, build_follower_job, build_worker_job
+from ferry.kube.worker_job import JobInputs, build_follower_job, build_validation_job, build_worker_job
 from ferry.kube.worker_rbac import WorkerIdentity, build_worker_rbac, worker_name
 from ferry.services.effective import with_project_placement
 
@@ -115,6 +115,16 @@ def create_follower_job(
 ) -> str:
     """Create (or adopt) the online follower's Job of the current attempt."""
     job = build_follower_job(_job_inputs(api, name, namespace, uid, spec, status))
+    return _create(api, namespace, job, uid)
+
+
+def create_validation_job(
+    api: client.ApiClient, name: str, namespace: str, uid: str, spec: MigrationSpec, status: MigrationStatus,
+    run: int,
+) -> str:  # fmt: skip
+    """Create (or adopt, after an operator restart) the validation Job of run `run`."""
+    inputs = _job_inputs(api, name, namespace, uid, spec, status)
+    job = build_validation_job(inputs, parallelism=inputs.spec.copy_.parallelism, run=run)
     return _create(api, namespace, job, uid)
 
 

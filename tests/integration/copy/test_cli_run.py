@@ -214,3 +214,32 @@ def test_run_creates_chinook_on_a_mariadb_target_with_its_keys(
         "GROUP BY constraint_type ORDER BY constraint_type",
     )
     assert keys == [("FOREIGN KEY", 11), ("PRIMARY KEY", 11)]
+
+
+def test_a_damaged_target_fails_validation_and_run_repair_copies_the_range_again(
+    chinook_pg: Database,
+    pg_db2: Database,
+    tmp_path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    text = _bundle(chinook_pg, pg_db2)
+    assert _run(tmp_path, text, monkeypatch, chinook_pg.password) == 0, capsys.readouterr()
+    capsys.readouterr()
+    # Rows other tables refer to (playlist_track, invoice_line → track): a repair must not delete them.
+    pg_exec(pg_db2, "UPDATE track SET name = 'tampered' WHERE track_id = 7")
+
+    assert _run(tmp_path, text, monkeypatch, chinook_pg.password) == 1
+    out = " ".join(capsys.readouterr().out.split())  # the console wraps long lines
+    assert (
+        "public.track: source 3,503 target 3,503 checksum differs MISMATCH first difference: keys (1) .."
+        in out
+    )
+
+    bundle = tmp_path / "bundle.yaml"
+    assert main(["run", "-f", str(bundle), "--secrets-from-env", "--no-progress", "--repair"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "public.track: source 3,503 target 3,503 checksum ok ok (repaired 1 key ranges)" in out
+    assert pg_rows(pg_db2, "SELECT name FROM track WHERE track_id = 7") == pg_rows(
+        chinook_pg, "SELECT name FROM track WHERE track_id = 7"
+    )

@@ -18,6 +18,7 @@ from ferry.kube.worker_job import (
     JobInputs,
     SecretEnvCollision,
     build_follower_job,
+    build_validation_job,
     build_worker_job,
     follower_job_name,
     secret_keys_needed,
@@ -336,3 +337,28 @@ def test_an_evicted_copy_worker_does_not_spend_a_retry() -> None:
     rules = build()["spec"]["podFailurePolicy"]["rules"]
     assert {"action": "Ignore", "onPodConditions": [{"type": "DisruptionTarget"}]} in rules
     assert build()["spec"]["template"]["spec"]["restartPolicy"] == "Never"  # what the policy requires
+
+
+# -- the validation Job -----------------------------------------------------------------------------
+
+
+def test_the_validation_job_is_indexed_like_the_copy_and_runs_worker_validate_for_its_run() -> None:
+    inputs: dict[str, Any] = {
+        "migration_name": "shop-to-pg", "namespace": "team-a",
+        "migration_uid": "0f6c1c9e-1111-2222-3333-444455556666", "spec": SPEC, "source": SOURCE,
+        "source_name": "legacy", "target": TARGET, "target_name": "modern", "attempt": 1,
+        "plan_hash": "a1b2c3d4e5f6", "selection_hash": "0badc0ffee",
+        "image": "ghcr.io/ferry-dev/ferry:0.1.0", "service_account": "ferry-worker", "resources": None,
+    }  # fmt: skip
+    job = build_validation_job(JobInputs(**inputs), parallelism=2, run=3)
+    copy = build_worker_job(JobInputs(**inputs), parallelism=2)
+    assert job["metadata"]["name"] == "shop-to-pg-validate-3"
+    assert job["spec"]["completionMode"] == "Indexed" and job["spec"]["completions"] == 2
+    assert job["metadata"]["labels"]["ferry.dev/role"] == "validator"
+    pod = job["spec"]["template"]["spec"]
+    assert pod["containers"][0]["command"] == ["ferry", "worker", "--validate"]
+    assert env_of(job)["FERRY_VALIDATION_RUN"]["value"] == "3"
+    # The same identity, references and Secret keys as a copy worker: no other permission needed.
+    assert {k: v for k, v in env_of(job).items() if k != "FERRY_VALIDATION_RUN"} == env_of(copy)
+    assert pod["serviceAccountName"] == copy["spec"]["template"]["spec"]["serviceAccountName"]
+    assert job["metadata"]["ownerReferences"] == copy["metadata"]["ownerReferences"]

@@ -95,6 +95,8 @@ class FakePorts:
     planned: PlannedMigration | Exception = field(default_factory=lambda: plan(create_table()))
     job: JobState = JobState.MISSING
     validation: ValidationReport = field(default_factory=lambda: ValidationReport([]))
+    validation_jobs: dict[str, JobState] = field(default_factory=dict)
+    validation_job_default: JobState = JobState.COMPLETE
     complete_error: Exception | None = None
     deferred_keys: int = 0
     clock: datetime = field(default_factory=lambda: datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
@@ -141,6 +143,9 @@ class FakePorts:
         return name
 
     def job_state(self, namespace: str, job_name: str | None) -> JobState:
+        if job_name is not None and "-validate-" in job_name:
+            # A validation Job completes at once unless a test says otherwise.
+            return self.validation_jobs.get(job_name, JobState.MISSING)
         return self.job
 
     def suspend_job(self, namespace: str, job_name: str, suspend: bool) -> None:
@@ -179,7 +184,15 @@ class FakePorts:
         if self.complete_error is not None:
             raise self.complete_error
 
-    def validate(self, ctx: MigrationContext, spec: MigrationSpec, sides: Sides) -> ValidationReport:
+    def create_validation_job(self, ctx: MigrationContext, spec: MigrationSpec, run: int) -> str:
+        name = f"{ctx.name}-validate-{run}"
+        self.calls.append(("validation_job", name))
+        self.validation_jobs.setdefault(name, self.validation_job_default)
+        return name
+
+    def validation_results(
+        self, ctx: MigrationContext, spec: MigrationSpec, sides: Sides, run: int
+    ) -> ValidationReport:
         self.calls.append(("validate",))
         return self.validation
 

@@ -398,14 +398,22 @@ def _to_validating(ports: FakePorts, ctx: MigrationContext) -> None:
     assert out.requeue_after == 0.5  # due at once: the controller runs it in the same call
 
 
+def _through_validation_job(ports: FakePorts, ctx: MigrationContext) -> Outcome:
+    """The first check creates the run's validation Job and waits; the next reads its results."""
+    out = _run(ports, ctx)
+    assert ctx.status.validation is not None and ctx.status.validation.job_name == f"{ctx.name}-validate-1"
+    assert ctx.status.phase == Phase.VALIDATING and out.requeue_after is not None
+    return _run(ports, ctx)
+
+
 def test_validation_success() -> None:
     table = TableValidation("public.orders", 1000, 1000, checksum_match=True)
     ports, ctx = FakePorts(validation=ValidationReport([table], {"public.orders": "ok"})), context()
     _to_validating(ports, ctx)
-    out = _run(ports, ctx)
+    out = _through_validation_job(ports, ctx)
     assert _health(ctx) == (Phase.SUCCEEDED, "True", "False", None)
     assert _cond(ctx, c.READY) == ("True", c.SUCCEEDED)
-    assert ports.actions()[-2:] == ["complete_target", "validate"]
+    assert ports.actions()[-3:] == ["complete_target", "validation_job", "validate"]
     assert ctx.status.tables[0].state == TableState.VALIDATED and ctx.status.tables[0].validation == "ok"
     assert [(e.type, e.reason) for e in out.events] == [("Normal", Phase.SUCCEEDED)]
     assert _run(ports, ctx).events == []  # terminal: nothing more happens
@@ -420,7 +428,7 @@ def test_validation_failure_fails() -> None:
     table = TableValidation("public.orders", 1000, 999)
     ports, ctx = FakePorts(validation=ValidationReport([table])), context()
     _to_validating(ports, ctx)
-    _run(ports, ctx)
+    _through_validation_job(ports, ctx)
     assert _health(ctx) == (Phase.FAILED, "False", "False", "True")
     assert _cond(ctx, c.READY) == ("False", c.VALIDATION_FAILED)
     assert "source 1000 rows, target 999" in (ctx.status.message or "")
@@ -458,9 +466,86 @@ def test_validation_turned_off_says_so() -> None:
     ctx = context(spec(validation={"rowCount": False, "checksum": False}))
     _to_validating(ports, ctx)
     _run(ports, ctx)
+    assert "validation_job" not in ports.actions()  # nothing to compare, no Job
     assert ctx.status.phase == Phase.SUCCEEDED
     assert ctx.status.message is not None and ctx.status.message.startswith("not validated")
     assert ctx.status.tables[0].state == TableState.DONE
+
+
+def test_validation_waits_for_its_job_and_is_not_duplicated_across_restarts() -> None:
+    ports, ctx = FakePorts(validation_job_default=JobState.ACTIVE), context()
+    _to_validating(ports, ctx)
+    _run(ports, ctx)
+    _run(ports, ctx)
+    ctx.read = ctx.written = None  # an operator restart: the Job's name is in the stored status
+    _run(ports, ctx)
+    assert ctx.status.phase == Phase.VALIDATING
+    assert [call for call in ports.calls if call[0] == "validation_job"] == [
+        ("validation_job", "shop-validate-1")
+    ]
+    assert ports.actions().count("complete_target") == 1  # once per run, not on every check
+    ports.validation_jobs["shop-validate-1"] = JobState.MISSING  # deleted by hand: created again
+    _run(ports, ctx)
+    assert ports.actions().count("validation_job") == 2
+    assert ctx.status.validation is not None and ctx.status.validation.job_name == "shop-validate-1"
+
+
+def test_a_failed_validation_job_fails_validation_and_names_it() -> None:
+    ports, ctx = FakePorts(validation_job_default=JobState.FAILED), context()
+    _to_validating(ports, ctx)
+    _run(ports, ctx)
+    _run(ports, ctx)
+    assert _cond(ctx, c.READY) == ("False", c.VALIDATION_FAILED)
+    assert "validation Job shop-validate-1 failed" in (ctx.status.message or "")
+
+
+def _damaged() -> ValidationReport:
+    differs = TableValidation("public.orders", 1000, 990, None, "keys after (200) up to (400)",
+                              mismatched_ranges=("public.orders#2/5",))  # fmt: skip
+    return ValidationReport([differs])
+
+
+def test_differing_ranges_fail_with_a_repair_hint_and_a_repair_request_starts_the_next_run() -> None:
+    ports, ctx = FakePorts(validation=_damaged()), context()
+    _to_validating(ports, ctx)
+    _through_validation_job(ports, ctx)
+    assert _cond(ctx, c.READY) == ("False", c.VALIDATION_FAILED)
+    message = ctx.status.message or ""
+    assert "first differing range keys after (200) up to (400)" in message
+    assert "kubectl ferry repair mig/shop -n" in message
+    assert ctx.status.validation is not None
+    assert ctx.status.validation.mismatched_ranges == ["public.orders#2/5"]
+    _run(ports, ctx)
+    assert ctx.status.phase == Phase.FAILED  # nothing asked: it stays failed
+    repair = ctx.spec.validation.model_copy(update={"repair": True})
+    ctx.spec = ctx.spec.model_copy(update={"validation": repair})
+    ctx.generation += 1  # what kubectl ferry repair's patch does
+    fixed = TableValidation("public.orders", 1000, 1000, True, None, repaired_ranges=("public.orders#2/5",))
+    ports.validation = ValidationReport(
+        [fixed], {"public.orders": "ok: rows and checksum match (repaired 1)"}
+    )
+    _run(ports, ctx)
+    assert ctx.status.phase == Phase.VALIDATING and ctx.status.validation.run == 2
+    assert ctx.status.completion_time is None
+    _run(ports, ctx)
+    assert ctx.status.validation.job_name == "shop-validate-2"
+    _run(ports, ctx)
+    assert ctx.status.phase == Phase.SUCCEEDED
+    assert ctx.status.validation.repaired_ranges == ["public.orders#2/5"]
+    assert "repaired 1 key ranges" in (ctx.status.message or "")
+    assert ports.actions().count("complete_target") == 2  # once per run
+
+
+def test_a_repair_that_fails_again_is_not_retried_until_the_spec_changes() -> None:
+    ports, ctx = FakePorts(validation=_damaged()), context(spec(validation={"repair": True}))
+    _to_validating(ports, ctx)
+    _through_validation_job(ports, ctx)
+    assert _cond(ctx, c.READY) == ("False", c.VALIDATION_FAILED)
+    assert "kubectl ferry repair" not in (ctx.status.message or "")  # repair was on: no hint
+    for _ in range(3):
+        _run(ports, ctx)
+    assert ctx.status.phase == Phase.FAILED
+    assert ctx.status.validation is not None and ctx.status.validation.run == 1
 
 
 # -- errors -------------------------------------------------------------------------------------

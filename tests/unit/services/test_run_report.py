@@ -23,6 +23,7 @@ def test_a_succeeded_run_is_reported_once_with_plan_approvals_tables_and_transfo
     ports = FakePorts(validation=ValidationReport([table], {"public.orders": "ok"}))
     ctx = dataclasses.replace(context(spec(**TRANSFORMS)), author="dev")
     _to_validating(ports, ctx)
+    MigrationReconciler(ports).reconcile(ctx)  # creates the validation Job
     assert ports.reports == []
     MigrationReconciler(ports).reconcile(ctx)
     assert ctx.status.phase == Phase.SUCCEEDED
