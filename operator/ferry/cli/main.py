@@ -47,6 +47,7 @@ SUMMARIES = {
     "access": "access review: who can read, change or approve Migrations, read credentials, in a namespace",
     "suspend": "stop a Migration's workers; it resumes from its checkpoints",
     "resume": "let a suspended Migration continue",
+    "repair": "copy again the key ranges a failed validation found differing, then validate again",
     "operator": "run the Ferry operator",
     "worker": "copy this pod's share of a Migration, or follow its changes (run by the operator's Jobs)",
 }
