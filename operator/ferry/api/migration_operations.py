@@ -29,8 +29,8 @@ class MaintenanceWindow(ApiModel):
         "e.g. '0 22 * * 1-5' for 22:00 on weekdays.",
     )  # fmt: skip
     duration: str = Field(
-        pattern=r"^([0-9]+h)?([0-9]+m)?$", min_length=2, max_length=16,
-        description="How long it stays open, e.g. '6h' or '1h30m'.",
+        pattern=r"^([0-9]+h)?([0-9]+m)?([0-9]+s)?$", min_length=2, max_length=16,
+        description="How long it stays open, e.g. '6h', '1h30m' or '45s'.",
     )  # fmt: skip
     time_zone: str = Field(
         default="UTC", max_length=64, description="IANA time zone of `start`, e.g. Europe/Berlin."
