@@ -47,6 +47,7 @@ ROLLING_BACK: Final = "RollingBack"
 ROLLED_BACK: Final = "RolledBack"
 RECONCILE_ERROR: Final = "ReconcileError"
 DATABASE_UNAVAILABLE: Final = "DatabaseUnavailable"  # a database went away mid-copy; reconnecting
+THROTTLED_BY_GUARD: Final = "ThrottledByGuard"  # copy.throttle.guard's metric is high: no new batches
 ROLLBACK_ABANDONED: Final = "RollbackAbandoned"  # a delete-time rollback gave up on an unreachable target
 
 # Migration reasons of online mode (change data capture, follow, cutover).

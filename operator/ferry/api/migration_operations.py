@@ -5,7 +5,29 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ferry.api.base import ApiModel
+from ferry.api.base import ApiModel, SecretKeyReference
+
+
+class ThrottleGuard(ApiModel):
+    """A metric of the source's health (replica lag, CPU) that pauses the copy while it is high:
+    workers read the query before each new batch (at most every intervalSeconds) and start none
+    while its value is above the threshold."""
+
+    prometheus_url: str = Field(
+        pattern=r"^https?://[^\s]+$", max_length=512,
+        description="Base URL of a Prometheus-compatible API, e.g. http://prometheus.monitoring:9090; "
+        "Ferry calls its /api/v1/query.",
+    )  # fmt: skip
+    query: str = Field(
+        min_length=1, max_length=4096,
+        description="An instant PromQL query giving a vector or a scalar; its largest value is compared. "
+        "An empty result counts as below the threshold.",
+    )  # fmt: skip
+    threshold: float = Field(description="Above this value no new batch starts.")
+    interval_seconds: int = Field(default=10, ge=1, le=600, description="How often the query is read.")
+    credentials_secret_ref: SecretKeyReference | None = Field(
+        default=None, description="A bearer token for the API, from this Secret key. Unset: no credentials."
+    )
 
 
 class Throttle(ApiModel):
@@ -17,6 +39,11 @@ class Throttle(ApiModel):
     )
     bytes_per_second: int | None = Field(
         default=None, ge=1024, le=1 << 40, description="Unset: no byte limit (bytes as read from the source)."
+    )
+    guard: ThrottleGuard | None = Field(
+        default=None,
+        description="Pause new batches while a Prometheus query is above a threshold. A query that "
+        "fails pauses them too (with the error as the reason).",
     )
 
 

@@ -20,6 +20,7 @@ from ferry.api.base import ConditionedStatus, StatusModel, now_rfc3339
 from ferry.api.plan_status import ApprovalEntry as ApprovalEntry  # re-exported where the status lives
 from ferry.api.plan_status import PlanOperationSummary as PlanOperationSummary
 from ferry.api.plan_status import PlanStatus as PlanStatus
+from ferry.api.migration_operations import ThrottleGuard
 from ferry.api.resources import JobPlacement, ResourceRequirements
 
 
@@ -74,6 +75,7 @@ class WorkerState(StrEnum):
     RUNNING = "running"
     RECONNECTING = "reconnecting"  # a database went away; units wait for it with backoff (message: why)
     SUSPENDED = "suspended"
+    THROTTLED = "throttled"  # copy.throttle.guard holds new batches (message: the value and threshold)
     DONE = "done"
     FAILED = "failed"
 
@@ -202,6 +204,9 @@ class EffectiveSettings(StatusModel):
         default=None, description="Copy rate limit (all workers); unset: none."
     )
     bytes_per_second: int | None = Field(default=None, description="Copy byte-rate limit (all workers).")
+    throttle_guard: ThrottleGuard | None = Field(
+        default=None, description="The copy.throttle.guard that runs (the Migration's or its Project's)."
+    )
     job_placement: JobPlacement | None = Field(
         default=None, description="The Project's worker placement (its defaults.jobPlacement)."
     )
@@ -288,13 +293,15 @@ class MigrationStatus(ConditionedStatus):
         self._transition(phase, message, generation, False, True, reason)
         return StatusEvent("Warning", reason, message)
 
-    def mark_database_unavailable(self, message: str, generation: int) -> StatusEvent | None:
-        """Workers wait for a database that went away (they reconnect with backoff); the phase
-        stays. A Warning event when it starts; `back_to_work` ends it."""
+    def mark_workers_held(self, reason: str, message: str, generation: int) -> StatusEvent | None:
+        """Workers wait: for a database that went away (DatabaseUnavailable, a Warning event when it
+        starts) or for the throttle guard's metric to fall (ThrottledByGuard, a Normal one). The
+        phase stays; `back_to_work` ends it."""
         reconciling = self.condition(c.RECONCILING)
-        starting = reconciling is None or reconciling.reason != c.DATABASE_UNAVAILABLE
-        self._transition(self.phase, message, generation, False, True, c.DATABASE_UNAVAILABLE)
-        return StatusEvent("Warning", c.DATABASE_UNAVAILABLE, message) if starting else None
+        starting = reconciling is None or reconciling.reason != reason
+        self._transition(self.phase, message, generation, False, True, reason)
+        kind: EventType = "Warning" if reason == c.DATABASE_UNAVAILABLE else "Normal"
+        return StatusEvent(kind, reason, message) if starting else None
 
     def mark_suspended(
         self,

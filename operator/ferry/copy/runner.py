@@ -56,6 +56,7 @@ from ferry.copy.pg_source import PgSource
 from ferry.copy.pg_target import PgTarget
 from ferry.copy.progress import ProgressEvent
 from ferry.copy.projection import Projection, build_projection
+from ferry.copy.guard import BatchGuard
 from ferry.copy.throttle import ByteMeter, RateLimiter, metered
 from ferry.copy.units import WorkUnit, estimated_work
 from ferry.db.credentials import SecretSource
@@ -94,6 +95,7 @@ class CopyJob:
     secrets: SecretSource | None = None  # keys of hash/encrypt transforms
     concurrency: int = 2  # units copied at once by this process
     throttle: RateLimiter | None = None  # this process's share of copy.throttle (shared by its units)
+    guard: BatchGuard | None = None  # copy.throttle.guard: holds new batches while a metric is high
     reconnect: Reconnect = field(default_factory=Reconnect)
 
 
@@ -181,6 +183,8 @@ async def copy_unit(
             pending = asyncio.create_task(bounds.boundary(lo, unit.hi, size))
         while not done:
             if await should_stop():  # between batches: everything copied so far is committed
+                return UnitResult(unit.unit_id, unit.table, "stopped", rows, checkpoint)
+            if job.guard is not None and not await job.guard.wait_clear(should_stop):
                 return UnitResult(unit.unit_id, unit.table, "stopped", rows, checkpoint)
             if pending is not None and bounds is not None:
                 boundary = await pending

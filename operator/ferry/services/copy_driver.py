@@ -16,7 +16,10 @@ from dataclasses import dataclass, replace
 from ferry.api.migration import MigrationSpec
 from ferry.copy import CopyJob, ProgressEvent, UnitResults, WorkUnit, plan_units, run_units, units_for_worker
 from ferry.copy.runner import OutageHook, never_stop
+from ferry.copy.guard import BatchGuard
+from ferry.copy.prometheus import PrometheusQuery
 from ferry.copy.throttle import RateLimiter, worker_share
+from ferry.api.migration_operations import ThrottleGuard
 from ferry.db.credentials import SecretSource
 from ferry.schema import TableMapping
 from ferry.services.endpoints import endpoints_for
@@ -41,6 +44,16 @@ class CopyShare:
         )
 
 
+def batch_guard(guard: ThrottleGuard | None, secrets: SecretSource) -> BatchGuard | None:
+    """copy.throttle.guard as the copy's hook; its bearer token read from the Secret source."""
+    if guard is None:
+        return None
+    ref = guard.credentials_secret_ref
+    token = secrets.get(ref.name, ref.key) if ref is not None else None
+    query = PrometheusQuery(guard.prometheus_url, guard.query, token)
+    return BatchGuard(query, guard.threshold, float(guard.interval_seconds))
+
+
 async def copy_share(
     spec: MigrationSpec,
     source: Side,
@@ -62,7 +75,10 @@ async def copy_share(
     limiter = RateLimiter(
         worker_share(throttle.rows_per_second, count), worker_share(throttle.bytes_per_second, count)
     )
-    job = CopyJob(migration_uid, endpoints, spec.copy_, secrets, throttle=limiter if limiter.active else None)
+    job = CopyJob(
+        migration_uid, endpoints, spec.copy_, secrets,
+        throttle=limiter if limiter.active else None, guard=batch_guard(throttle.guard, secrets),
+    )  # fmt: skip
     if concurrency is not None:
         job = replace(job, concurrency=concurrency)
     return CopyShare(job, units_for_worker(units, index, count), len(units), tuple(mappings))

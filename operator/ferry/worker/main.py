@@ -78,7 +78,7 @@ def run_worker(env: WorkerEnv) -> int:
         log.error("worker refused", reason=refusal)
         return 1
 
-    control = CopyControl(reporter, snapshot)
+    control = CopyControl(reporter, snapshot, guard=share.job.guard)
     try:
         reporter.report(snapshot(WorkerState.RUNNING))
     except Exception as exc:  # best effort: the heartbeat repeats it
