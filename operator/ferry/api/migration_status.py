@@ -17,10 +17,10 @@ from pydantic import Field
 
 from ferry.api import conditions as c
 from ferry.api.base import ConditionedStatus, StatusModel, now_rfc3339
+from ferry.api.migration_operations import ThrottleGuard
 from ferry.api.plan_status import ApprovalEntry as ApprovalEntry  # re-exported where the status lives
 from ferry.api.plan_status import PlanOperationSummary as PlanOperationSummary
 from ferry.api.plan_status import PlanStatus as PlanStatus
-from ferry.api.migration_operations import ThrottleGuard
 from ferry.api.resources import JobPlacement, ResourceRequirements
 
 

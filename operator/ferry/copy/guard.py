@@ -24,6 +24,7 @@ from ferry.observability.errors import first_line
 
 Query = Callable[[], Awaitable[float | None]]  # the metric now; None for an empty result
 StopCheck = Callable[[], Awaitable[bool]]
+GUARD = "copy.throttle.guard"
 
 
 @dataclass
@@ -50,10 +51,11 @@ class BatchGuard:
             try:
                 value = await self.query()
             except Exception as exc:
-                self._hold(f"copy.throttle.guard: the query failed ({first_line(exc)}); no new batches until it answers")
+                failed = first_line(exc)
+                self._hold(f"{GUARD}: the query failed ({failed}); no new batches until it answers")
                 return
             if value is not None and value > self.threshold:
-                self._hold(f"copy.throttle.guard: {value:g} is above the threshold {self.threshold:g}; no new batches")
+                self._hold(f"{GUARD}: {value:g} is above the threshold {self.threshold:g}; no new batches")
             else:
                 self.paused, self.reason = False, None
 

@@ -28,14 +28,16 @@ class PrometheusError(RuntimeError):
 def max_value(answer: dict[str, Any]) -> float | None:
     """The largest value of an instant query's answer (vector or scalar); None when it is empty."""
     if answer.get("status") != "success":
-        raise PrometheusError(f"the query failed: {answer.get('errorType', '')} {answer.get('error', '')}".strip())
+        raise PrometheusError(
+            f"the query failed: {answer.get('errorType', '')} {answer.get('error', '')}".strip()
+        )
     data = answer.get("data") or {}
     kind, result = data.get("resultType"), data.get("result")
     try:
         if kind == "vector":
             values = [float(sample["value"][1]) for sample in result or []]
             return max(values) if values else None
-        if kind == "scalar":
+        if kind == "scalar" and isinstance(result, list):
             return float(result[1])
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise PrometheusError(f"unexpected {kind} in the answer: {exc}") from None

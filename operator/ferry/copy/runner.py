@@ -49,6 +49,7 @@ from ferry.copy.connections import (
     open_target,
 )
 from ferry.copy.endpoints import Endpoints
+from ferry.copy.guard import BatchGuard
 from ferry.copy.keys import Key, decode_key, describe_key, encode_key
 from ferry.copy.mysql_source import MySQLSource
 from ferry.copy.mysql_values import ZeroDateError, zero_date_column
@@ -56,7 +57,6 @@ from ferry.copy.pg_source import PgSource
 from ferry.copy.pg_target import PgTarget
 from ferry.copy.progress import ProgressEvent
 from ferry.copy.projection import Projection, build_projection
-from ferry.copy.guard import BatchGuard
 from ferry.copy.throttle import ByteMeter, RateLimiter, metered
 from ferry.copy.units import WorkUnit, estimated_work
 from ferry.db.credentials import SecretSource

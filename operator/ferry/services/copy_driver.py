@@ -14,12 +14,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from ferry.api.migration import MigrationSpec
+from ferry.api.migration_operations import ThrottleGuard
 from ferry.copy import CopyJob, ProgressEvent, UnitResults, WorkUnit, plan_units, run_units, units_for_worker
-from ferry.copy.runner import OutageHook, never_stop
 from ferry.copy.guard import BatchGuard
 from ferry.copy.prometheus import PrometheusQuery
+from ferry.copy.runner import OutageHook, never_stop
 from ferry.copy.throttle import RateLimiter, worker_share
-from ferry.api.migration_operations import ThrottleGuard
 from ferry.db.credentials import SecretSource
 from ferry.schema import TableMapping
 from ferry.services.endpoints import endpoints_for

@@ -108,5 +108,7 @@ def database_outage(ctx: MigrationContext) -> StatusEvent | None:
     if reconciling is not None and reconciling.reason == c.DATABASE_UNAVAILABLE:
         return st.mark_running(f"database reachable again; job {st.job_name} is copying", ctx.generation)
     if reconciling is not None and reconciling.reason == c.THROTTLED_BY_GUARD:
-        return st.mark_running(f"the throttle guard's metric fell; job {st.job_name} is copying", ctx.generation)
+        return st.mark_running(
+            f"the throttle guard's metric fell; job {st.job_name} is copying", ctx.generation
+        )
     return None

@@ -30,7 +30,7 @@ class FakeTime:
 class Readings:
     """The metric's values in turn (the last one repeats); counts the reads."""
 
-    def __init__(self, *values: float | None | Exception) -> None:
+    def __init__(self, *values: float | Exception | None) -> None:
         self.values, self.reads = list(values), 0
 
     async def __call__(self) -> float | None:
@@ -125,7 +125,7 @@ def test_the_query_reaches_a_prometheus_api_with_its_token() -> None:
 
 
 def test_an_unreachable_prometheus_is_an_error_naming_the_host() -> None:
-    with pytest.raises(PrometheusError, match="127.0.0.1:9 cannot be reached"):
+    with pytest.raises(PrometheusError, match=r"127\.0\.0\.1:9 cannot be reached"):
         PrometheusQuery("http://127.0.0.1:9", "up", timeout=2).read()
 
 
