@@ -29,6 +29,7 @@ PROBE_FAILED: Final = "ProbeFailed"
 # Migration reasons.
 PENDING: Final = "Pending"
 WAITING_FOR_CONNECTION: Final = "WaitingForConnection"
+WAITING_FOR_CONNECTION_SLOTS: Final = "WaitingForConnectionSlots"  # maxConnections: another Migration uses it
 PLANNING: Final = "Planning"
 PLAN_FAILED: Final = "PlanFailed"
 AWAITING_APPROVAL: Final = "AwaitingApproval"

@@ -57,6 +57,7 @@ from ferry.copy.pg_source import PgSource
 from ferry.copy.pg_target import PgTarget
 from ferry.copy.progress import ProgressEvent
 from ferry.copy.projection import Projection, build_projection
+from ferry.copy.slots import TARGET_CONNECTIONS, ConnectionSlots, SlotsTooFew, holding, source_need
 from ferry.copy.throttle import ByteMeter, RateLimiter, metered
 from ferry.copy.units import WorkUnit, estimated_work
 from ferry.db.credentials import SecretSource
@@ -96,6 +97,8 @@ class CopyJob:
     concurrency: int = 2  # units copied at once by this process
     throttle: RateLimiter | None = None  # this process's share of copy.throttle (shared by its units)
     guard: BatchGuard | None = None  # copy.throttle.guard: holds new batches while a metric is high
+    source_slots: ConnectionSlots | None = None  # this process's share of the source's maxConnections
+    target_slots: ConnectionSlots | None = None
     reconnect: Reconnect = field(default_factory=Reconnect)
 
 
@@ -275,14 +278,21 @@ async def run_units(
     `should_stop` is awaited before each unit starts and between its batches; a unit it stops
     is "stopped" (not "failed") and keeps its committed checkpoint.
     """
-    await ensure_checkpoint_table(job.endpoints.target)
+    async with holding(job.target_slots, TARGET_CONNECTIONS):
+        await ensure_checkpoint_table(job.endpoints.target)
     slots = asyncio.Semaphore(max(1, job.concurrency))
 
     async def one(unit: WorkUnit) -> UnitResult:
-        async with slots:
-            if await should_stop():
-                return UnitResult(unit.unit_id, unit.table, "stopped", 0)
-            return await copy_unit_through_outages(job, unit, progress, should_stop, on_outage)
+        # maxConnections: a unit takes all its connection slots before it opens anything, always
+        # the source's before the target's, so no two units can wait on each other.
+        need = source_need(job.endpoints.source.dialect, unit.keyed)
+        try:
+            async with slots, holding(job.source_slots, need), holding(job.target_slots, TARGET_CONNECTIONS):
+                if await should_stop():
+                    return UnitResult(unit.unit_id, unit.table, "stopped", 0)
+                return await copy_unit_through_outages(job, unit, progress, should_stop, on_outage)
+        except SlotsTooFew as exc:
+            return UnitResult(unit.unit_id, unit.table, "failed", 0, error=str(exc))
 
     # Started largest first (asyncio.Semaphore wakes waiters in order); results in the given order.
     started = sorted(range(len(units)), key=lambda i: -estimated_work(units[i]))

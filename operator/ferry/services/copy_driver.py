@@ -19,6 +19,7 @@ from ferry.copy import CopyJob, ProgressEvent, UnitResults, WorkUnit, plan_units
 from ferry.copy.guard import BatchGuard
 from ferry.copy.prometheus import PrometheusQuery
 from ferry.copy.runner import OutageHook, never_stop
+from ferry.copy.slots import process_share
 from ferry.copy.throttle import RateLimiter, worker_share
 from ferry.db.credentials import SecretSource
 from ferry.schema import TableMapping
@@ -78,6 +79,8 @@ async def copy_share(
     job = CopyJob(
         migration_uid, endpoints, spec.copy_, secrets,
         throttle=limiter if limiter.active else None, guard=batch_guard(throttle.guard, secrets),
+        source_slots=process_share(source.spec.max_connections, count),
+        target_slots=process_share(target.spec.max_connections, count),
     )  # fmt: skip
     if concurrency is not None:
         job = replace(job, concurrency=concurrency)
