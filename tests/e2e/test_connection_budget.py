@@ -13,7 +13,7 @@ from kubernetes import client
 
 from e2e.migration_helpers import create_migration, wait_for_phase
 from ferry.api.kinds import GROUP, VERSION
-from harness.databases import Database
+from harness.databases import Database, PostgresServer
 from harness.datasets import add_generated_table
 from harness.operator_process import OperatorProcess
 from harness.podrunner import PodRunner
@@ -40,23 +40,27 @@ def _capped_connection(api: client.ApiClient, namespace: str, name: str, db: Dat
 class FerryConnections:
     """Samples pg_stat_activity (the server's own view) for Ferry's sessions, per database."""
 
-    def __init__(self, admin: Database, databases: set[str]) -> None:
-        self._admin, self._databases = admin, databases
+    def __init__(self, server: PostgresServer, databases: set[str], budget: int) -> None:
+        self._server, self._databases, self._budget = server, databases, budget
         self.most: Counter[str] = Counter()
+        self.over: list[list[tuple[object, ...]]] = []  # the sessions of each sample over budget
         self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
-        with psycopg.connect(self._admin.libpq_dsn(), autocommit=True) as conn:
+        with self._server.admin() as conn:
+            conn.autocommit = True
             while not self._stop.is_set():
                 rows = conn.execute(
-                    "SELECT datname, count(*) FROM pg_stat_activity WHERE application_name = 'ferry' "
-                    "GROUP BY datname"
+                    "SELECT datname, pid, backend_start, state, left(query, 80) FROM pg_stat_activity "
+                    "WHERE application_name = 'ferry' AND backend_type = 'client backend'"
                 ).fetchall()
-                for datname, count in rows:
-                    if datname in self._databases:
-                        self.most[datname] = max(self.most[datname], int(count))
+                per_db = Counter(str(row[0]) for row in rows if row[0] in self._databases)
+                for datname, count in per_db.items():
+                    self.most[datname] = max(self.most[datname], count)
+                    if count > self._budget:
+                        self.over.append([row for row in rows if row[0] == datname])
                 self.samples += 1
                 self._stop.wait(0.02)
 
@@ -74,6 +78,7 @@ def test_max_connections_two_with_parallelism_four_never_exceeds_two_per_databas
     namespace: str,
     operator: OperatorProcess,
     pod_runner: PodRunner,
+    pg_server: PostgresServer,
     pg_source: Database,
     pg_db2: Database,
 ) -> None:
@@ -86,7 +91,7 @@ def test_max_connections_two_with_parallelism_four_never_exceeds_two_per_databas
         "copy": {"batchSize": 2000, "parallelism": 4},
         "validation": {"rowCount": True, "checksum": True},
     }
-    with FerryConnections(pg_source, {pg_source.name, pg_db2.name}) as seen:
+    with FerryConnections(pg_server, {pg_source.name, pg_db2.name}, budget=2) as seen:
         create_migration(kube_api, namespace, "capped", spec)
         done = wait_for_phase(kube_api, namespace, "capped", {"Succeeded"}, timeout=300)
     status = done["status"]
@@ -94,7 +99,7 @@ def test_max_connections_two_with_parallelism_four_never_exceeds_two_per_databas
     assert all(t["validation"].startswith("ok") for t in status["tables"]), status["tables"]
     # Ferry did connect (the sampler saw it) and never held more than the budget on either side.
     assert seen.samples > 0 and seen.most[pg_source.name] >= 1 and seen.most[pg_db2.name] >= 1, seen.most
-    assert max(seen.most.values()) <= 2, seen.most
+    assert max(seen.most.values()) <= 2, (seen.most, seen.over[:3])
     jobs = client.BatchV1Api(kube_api).list_namespaced_job(
         namespace, label_selector="ferry.dev/migration=capped"
     )

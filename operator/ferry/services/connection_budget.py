@@ -132,6 +132,14 @@ def budget_problem(
     return None
 
 
+def connection_jobs(parallelism: int, connection: DatabaseConnectionSpec) -> int:
+    """How many connections the operator opens at once for work it spreads (the target's index
+    builds after the load): `parallelism`, at most the database's maxConnections."""
+    if connection.max_connections is None:
+        return parallelism
+    return max(1, min(parallelism, connection.max_connections))
+
+
 def worker_count(parallelism: int, source: DatabaseConnectionSpec, target: DatabaseConnectionSpec) -> int:
     """The copy Job's pods: `parallelism`, fewer when a capped database's budget would not give
     each pod room for one unit (`budget_problem` refused what fits no pod at all)."""

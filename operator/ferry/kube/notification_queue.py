@@ -1,0 +1,181 @@
+"""Deliver notifications off the reconcile path: retried with backoff, never blocking a reconcile,
+failures shown as the Migration's `NotificationsDelivered` condition (and a Warning event).
+
+The reconcile only submits a `Delivery` to a small thread pool and returns. A pool thread reads
+the webhook URL (and the signing key) from the namespace's Secrets, registers them for redaction
+(a webhook URL carries its own token), signs the exact body bytes when a key is set
+(`X-Ferry-Signature: sha256=<hex HMAC-SHA256>`, ferry.services.cloudevents) and POSTs it: at most
+`len(BACKOFF) + 1` attempts, each bounded by a 3 s connect and 5 s read timeout, with 1, 2, 4 …
+32 s between them, on a connection error, a timeout or any non-2xx answer. So a receiver that
+hangs holds one pool thread for a couple of minutes at most, and the Migration not at all.
+
+The condition is written at the first failed attempt (`False`, reason `NotificationRetrying`), at
+the last (`NotificationFailed`), and on the next success after a failure (`True`, `Delivered`);
+a success with no failure before writes nothing, so a quiet sink costs no API write. The write
+is a status patch of `conditions` guarded by the object's resourceVersion (a conflict reads
+again): it never overwrites what the reconciler wrote meanwhile. Messages name the notification
+and why (HTTP status, error class), never the URL or the key.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+import urllib3
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from ferry.api import conditions as c
+from ferry.api.kinds import GROUP, MIGRATION, VERSION
+from ferry.api.migration import MigrationStatus
+from ferry.api.project_notifications import Notification
+from ferry.db.credentials import SecretError
+from ferry.kube.events import post_event
+from ferry.kube.secrets import KubeSecretSource
+from ferry.observability.logging import get_logger
+from ferry.observability.redaction import register_secret
+from ferry.services.cloudevents import SIGNATURE_HEADER, signature
+
+BACKOFF = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+TIMEOUT = urllib3.Timeout(connect=3.0, read=5.0)
+POOL_THREADS = 4
+
+log = get_logger("ferry.notifications")
+_HTTP = urllib3.PoolManager(retries=False, timeout=TIMEOUT)
+
+
+@dataclass(frozen=True)
+class Delivery:
+    namespace: str
+    migration: str  # the Migration the notice is about: its condition shows a failure
+    sink: Notification
+    event: str
+    body: dict[str, Any]
+    content_type: str = "application/json"
+
+
+class DeliveryFailed(Exception):
+    """One attempt failed; the message is safe to show (no URL, no key)."""
+
+
+@dataclass
+class DeliveryQueue:
+    api: Callable[[], client.ApiClient]
+    backoff: tuple[float, ...] = BACKOFF
+    sleep: Callable[[float], None] = time.sleep
+    _pool: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(POOL_THREADS, thread_name_prefix="ferry-notify")
+    )
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def submit(self, delivery: Delivery) -> None:
+        """Queue one delivery and return at once."""
+        self._pool.submit(self._run, delivery)
+
+    def _run(self, delivery: Delivery) -> None:
+        name = delivery.sink.name
+        for attempt in range(len(self.backoff) + 1):
+            try:
+                self._post(delivery)
+            except DeliveryFailed as exc:
+                last = attempt == len(self.backoff)
+                why = f"notification {name} ({delivery.event}): {exc}"
+                if last:
+                    self._condition(
+                        delivery,
+                        "False",
+                        c.NOTIFICATION_FAILED,
+                        f"{why}; gave up after {attempt + 1} attempts",
+                    )
+                    self._event(delivery, f"{why}; gave up after {attempt + 1} attempts")
+                    return
+                if attempt == 0:
+                    self._condition(
+                        delivery, "False", c.NOTIFICATION_RETRYING, f"{why}; retrying with backoff"
+                    )
+                log.info("notification attempt failed", sink=name, attempt=attempt + 1, error=str(exc))
+                self.sleep(self.backoff[attempt])
+                continue
+            except Exception as exc:  # a bug must not kill the pool thread silently
+                log.warning("notification delivery crashed", sink=name, error=type(exc).__name__)
+                return
+            if attempt > 0 or self._failed_before(delivery):
+                self._condition(
+                    delivery, "True", c.DELIVERED, f"notification {name} delivered {delivery.event}"
+                )
+            return
+
+    def _post(self, delivery: Delivery) -> None:
+        api = self.api()
+        secrets = KubeSecretSource(client.CoreV1Api(api), delivery.namespace)
+        ref, key_ref = delivery.sink.webhook_secret_ref, delivery.sink.signing_key_secret_ref
+        try:
+            url = secrets.get(ref.name, ref.key)
+            key = secrets.get(key_ref.name, key_ref.key) if key_ref is not None else None
+        except (SecretError, ApiException) as exc:
+            raise DeliveryFailed(f"a Secret it needs cannot be read ({type(exc).__name__})") from None
+        register_secret(url)
+        body = json.dumps(delivery.body, separators=(",", ":")).encode()
+        headers = {"Content-Type": delivery.content_type}
+        if key:
+            register_secret(key)
+            headers[SIGNATURE_HEADER] = signature(body, key)
+        try:
+            response = _HTTP.request("POST", url, body=body, headers=headers)
+        except urllib3.exceptions.HTTPError as exc:
+            raise DeliveryFailed(type(exc).__name__) from None
+        if not 200 <= response.status < 300:
+            raise DeliveryFailed(f"the webhook answered HTTP {response.status}")
+
+    def _failed_before(self, delivery: Delivery) -> bool:
+        current = self._status(delivery)
+        cond = current[1].condition(c.NOTIFICATIONS_DELIVERED) if current else None
+        return cond is not None and cond.status == "False"
+
+    def _status(self, delivery: Delivery) -> tuple[str, MigrationStatus] | None:
+        try:
+            obj = client.CustomObjectsApi(self.api()).get_namespaced_custom_object(
+                GROUP, VERSION, delivery.namespace, MIGRATION.plural, delivery.migration
+            )
+        except ApiException:
+            return None
+        return obj["metadata"]["resourceVersion"], MigrationStatus.model_validate(obj.get("status") or {})
+
+    def _condition(self, delivery: Delivery, status: str, reason: str, message: str) -> None:
+        """Set NotificationsDelivered on the Migration (optimistic locking; a few tries)."""
+        with self._lock:  # one writer of this condition per process at a time
+            for _ in range(3):
+                current = self._status(delivery)
+                if current is None:
+                    return  # deleted meanwhile
+                version, st = current
+                st.set_condition(
+                    c.NOTIFICATIONS_DELIVERED, status, reason, message, st.observed_generation or 0
+                )
+                patch = {
+                    "metadata": {"resourceVersion": version},
+                    "status": {"conditions": st.to_wire()["conditions"]},
+                }
+                try:
+                    client.CustomObjectsApi(self.api()).patch_namespaced_custom_object_status(
+                        GROUP, VERSION, delivery.namespace, MIGRATION.plural, delivery.migration, patch
+                    )
+                    return
+                except ApiException as exc:
+                    if exc.status != 409:
+                        log.warning("notification condition not written", status=exc.status)
+                        return
+
+    def _event(self, delivery: Delivery, message: str) -> None:
+        involved = {"apiVersion": f"{GROUP}/{VERSION}", "kind": MIGRATION.kind,
+                    "name": delivery.migration, "namespace": delivery.namespace}  # fmt: skip
+        try:
+            post_event(self.api(), involved, "Warning", c.NOTIFICATION_FAILED, message)
+        except ApiException as exc:
+            log.warning("notification event not posted", status=exc.status)
