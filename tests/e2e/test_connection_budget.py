@@ -8,7 +8,6 @@ import threading
 from collections import Counter
 from typing import Any
 
-import psycopg
 from kubernetes import client
 
 from e2e.migration_helpers import create_migration, wait_for_phase

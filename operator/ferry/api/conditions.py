@@ -48,6 +48,10 @@ ROLLING_BACK: Final = "RollingBack"
 ROLLED_BACK: Final = "RolledBack"
 RECONCILE_ERROR: Final = "ReconcileError"
 DATABASE_UNAVAILABLE: Final = "DatabaseUnavailable"  # a database went away mid-copy; reconnecting
+NOTIFICATIONS_DELIVERED: Final = "NotificationsDelivered"  # condition: the last notices reached their sinks
+NOTIFICATION_RETRYING: Final = "NotificationRetrying"  # a delivery failed; retried with backoff
+NOTIFICATION_FAILED: Final = "NotificationFailed"  # a delivery failed every attempt
+DELIVERED: Final = "Delivered"
 THROTTLED_BY_GUARD: Final = "ThrottledByGuard"  # copy.throttle.guard's metric is high: no new batches
 ROLLBACK_ABANDONED: Final = "RollbackAbandoned"  # a delete-time rollback gave up on an unreachable target
 

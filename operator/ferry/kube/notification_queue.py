@@ -4,17 +4,20 @@ failures shown as the Migration's `NotificationsDelivered` condition (and a Warn
 The reconcile only submits a `Delivery` to a small thread pool and returns. A pool thread reads
 the webhook URL (and the signing key) from the namespace's Secrets, registers them for redaction
 (a webhook URL carries its own token), signs the exact body bytes when a key is set
-(`X-Ferry-Signature: sha256=<hex HMAC-SHA256>`, ferry.services.cloudevents) and POSTs it: at most
+(`X-Ferry-Signature: sha256=<hex HMAC-SHA256>`, ferry.kube.webhook_signing) and POSTs it: at most
 `len(BACKOFF) + 1` attempts, each bounded by a 3 s connect and 5 s read timeout, with 1, 2, 4 …
 32 s between them, on a connection error, a timeout or any non-2xx answer. So a receiver that
 hangs holds one pool thread for a couple of minutes at most, and the Migration not at all.
 
-The condition is written at the first failed attempt (`False`, reason `NotificationRetrying`), at
-the last (`NotificationFailed`), and on the next success after a failure (`True`, `Delivered`);
-a success with no failure before writes nothing, so a quiet sink costs no API write. The write
-is a status patch of `conditions` guarded by the object's resourceVersion (a conflict reads
-again): it never overwrites what the reconciler wrote meanwhile. Messages name the notification
-and why (HTTP status, error class), never the URL or the key.
+The condition sums up the Migration's sinks: `False` while any of them fails (reason
+`NotificationRetrying`, or `NotificationFailed` once one gave up, which also posts a Warning
+event), the message naming each failing sink and why; `True` (`Delivered`) once they all took a
+notice again. A success with no failure before writes nothing, so quiet sinks cost no API write.
+The write is a status patch of `conditions` guarded by the object's resourceVersion (a conflict
+reads again), made only when the condition differs, so it never overwrites what the reconciler
+wrote meanwhile and each attempt puts it back if a reconcile dropped it. Messages name the
+notification and why (HTTP status, error class), never the URL or the key. The state lives in
+the operator's memory: after a restart the condition heals at the next delivery.
 """
 
 from __future__ import annotations
@@ -32,15 +35,17 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from ferry.api import conditions as c
+from ferry.api.base import ConditionStatus
 from ferry.api.kinds import GROUP, MIGRATION, VERSION
 from ferry.api.migration import MigrationStatus
 from ferry.api.project_notifications import Notification
 from ferry.db.credentials import SecretError
+from ferry.kube.client import shared_api_client
 from ferry.kube.events import post_event
 from ferry.kube.secrets import KubeSecretSource
+from ferry.kube.webhook_signing import SIGNATURE_HEADER, signature
 from ferry.observability.logging import get_logger
 from ferry.observability.redaction import register_secret
-from ferry.services.cloudevents import SIGNATURE_HEADER, signature
 
 BACKOFF = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 TIMEOUT = urllib3.Timeout(connect=3.0, read=5.0)
@@ -73,6 +78,8 @@ class DeliveryQueue:
         default_factory=lambda: ThreadPoolExecutor(POOL_THREADS, thread_name_prefix="ferry-notify")
     )
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # (namespace, migration) -> sink -> (why, gave up): what the condition shows
+    _failing: dict[tuple[str, str], dict[str, tuple[str, bool]]] = field(default_factory=dict)
 
     def submit(self, delivery: Delivery) -> None:
         """Queue one delivery and return at once."""
@@ -84,32 +91,44 @@ class DeliveryQueue:
             try:
                 self._post(delivery)
             except DeliveryFailed as exc:
-                last = attempt == len(self.backoff)
-                why = f"notification {name} ({delivery.event}): {exc}"
-                if last:
-                    self._condition(
-                        delivery,
-                        "False",
-                        c.NOTIFICATION_FAILED,
-                        f"{why}; gave up after {attempt + 1} attempts",
-                    )
-                    self._event(delivery, f"{why}; gave up after {attempt + 1} attempts")
+                why = f"{name} ({delivery.event}): {exc}"
+                if attempt == len(self.backoff):
+                    gave_up = f"{why}; gave up after {attempt + 1} attempts"
+                    self._record(delivery, gave_up, final=True)
+                    post_event(self.api(), _involved(delivery), "Warning", c.NOTIFICATION_FAILED,
+                               f"notification {gave_up}")  # fmt: skip
                     return
-                if attempt == 0:
-                    self._condition(
-                        delivery, "False", c.NOTIFICATION_RETRYING, f"{why}; retrying with backoff"
-                    )
+                self._record(delivery, f"{why}; retrying with backoff", final=False)
                 log.info("notification attempt failed", sink=name, attempt=attempt + 1, error=str(exc))
                 self.sleep(self.backoff[attempt])
                 continue
             except Exception as exc:  # a bug must not kill the pool thread silently
                 log.warning("notification delivery crashed", sink=name, error=type(exc).__name__)
                 return
-            if attempt > 0 or self._failed_before(delivery):
-                self._condition(
-                    delivery, "True", c.DELIVERED, f"notification {name} delivered {delivery.event}"
-                )
+            self._record(delivery, None, final=True)
             return
+
+    def _record(self, delivery: Delivery, failure: str | None, *, final: bool) -> None:
+        """Keep this sink's state for the Migration and write the condition when it changed."""
+        key = (delivery.namespace, delivery.migration)
+        with self._lock:
+            failing = self._failing.setdefault(key, {})
+            had_failures = bool(failing)
+            if failure is None:
+                failing.pop(delivery.sink.name, None)
+            else:
+                failing[delivery.sink.name] = (failure, final)
+            if not failing:
+                self._failing.pop(key, None)
+                if had_failures:
+                    self._condition(
+                        delivery, "True", c.DELIVERED, "every notification sink took the last notice"
+                    )
+                return
+            gave_up = any(final for _, final in failing.values())
+            reason = c.NOTIFICATION_FAILED if gave_up else c.NOTIFICATION_RETRYING
+            message = "; ".join(why for why, _ in sorted(failing.values()))
+            self._condition(delivery, "False", reason, f"notifications failing: {message}")
 
     def _post(self, delivery: Delivery) -> None:
         api = self.api()
@@ -133,11 +152,6 @@ class DeliveryQueue:
         if not 200 <= response.status < 300:
             raise DeliveryFailed(f"the webhook answered HTTP {response.status}")
 
-    def _failed_before(self, delivery: Delivery) -> bool:
-        current = self._status(delivery)
-        cond = current[1].condition(c.NOTIFICATIONS_DELIVERED) if current else None
-        return cond is not None and cond.status == "False"
-
     def _status(self, delivery: Delivery) -> tuple[str, MigrationStatus] | None:
         try:
             obj = client.CustomObjectsApi(self.api()).get_namespaced_custom_object(
@@ -147,35 +161,36 @@ class DeliveryQueue:
             return None
         return obj["metadata"]["resourceVersion"], MigrationStatus.model_validate(obj.get("status") or {})
 
-    def _condition(self, delivery: Delivery, status: str, reason: str, message: str) -> None:
-        """Set NotificationsDelivered on the Migration (optimistic locking; a few tries)."""
-        with self._lock:  # one writer of this condition per process at a time
-            for _ in range(3):
-                current = self._status(delivery)
-                if current is None:
-                    return  # deleted meanwhile
-                version, st = current
-                st.set_condition(
-                    c.NOTIFICATIONS_DELIVERED, status, reason, message, st.observed_generation or 0
+    def _condition(self, delivery: Delivery, status: ConditionStatus, reason: str, message: str) -> None:
+        """Set NotificationsDelivered on the Migration (optimistic locking; a few tries). The caller
+        holds the lock: one writer of this condition per process at a time."""
+        for _ in range(3):
+            current = self._status(delivery)
+            if current is None:
+                return  # deleted meanwhile
+            version, st = current
+            now = st.condition(c.NOTIFICATIONS_DELIVERED)
+            if now is not None and (now.status, now.reason, now.message) == (status, reason, message):
+                return
+            st.set_condition(c.NOTIFICATIONS_DELIVERED, status, reason, message, st.observed_generation or 0)
+            patch = {
+                "metadata": {"resourceVersion": version},
+                "status": {"conditions": st.to_wire()["conditions"]},
+            }
+            try:
+                client.CustomObjectsApi(self.api()).patch_namespaced_custom_object_status(
+                    GROUP, VERSION, delivery.namespace, MIGRATION.plural, delivery.migration, patch
                 )
-                patch = {
-                    "metadata": {"resourceVersion": version},
-                    "status": {"conditions": st.to_wire()["conditions"]},
-                }
-                try:
-                    client.CustomObjectsApi(self.api()).patch_namespaced_custom_object_status(
-                        GROUP, VERSION, delivery.namespace, MIGRATION.plural, delivery.migration, patch
-                    )
+                return
+            except ApiException as exc:
+                if exc.status != 409:
+                    log.warning("notification condition not written", status=exc.status)
                     return
-                except ApiException as exc:
-                    if exc.status != 409:
-                        log.warning("notification condition not written", status=exc.status)
-                        return
 
-    def _event(self, delivery: Delivery, message: str) -> None:
-        involved = {"apiVersion": f"{GROUP}/{VERSION}", "kind": MIGRATION.kind,
-                    "name": delivery.migration, "namespace": delivery.namespace}  # fmt: skip
-        try:
-            post_event(self.api(), involved, "Warning", c.NOTIFICATION_FAILED, message)
-        except ApiException as exc:
-            log.warning("notification event not posted", status=exc.status)
+
+def _involved(delivery: Delivery) -> dict[str, Any]:
+    return {"apiVersion": f"{GROUP}/{VERSION}", "kind": MIGRATION.kind, "name": delivery.migration,
+            "namespace": delivery.namespace}  # fmt: skip
+
+
+DELIVERIES = DeliveryQueue(shared_api_client)  # the operator's one queue (its pool starts idle)

@@ -1,5 +1,5 @@
-"""A Migration's notice as a CloudEvent (structured JSON mode, CloudEvents 1.0), and the HMAC
-signature any notification body can carry.
+"""A Migration's notice as a CloudEvent (structured JSON mode, CloudEvents 1.0). The HMAC
+signature any notification body can carry is ferry.kube.webhook_signing's.
 
 Pure: ferry.services.notify decides what to tell, this module how it looks as a CloudEvent, and
 ferry.kube.notification_queue delivers it. Attributes follow the spec's required set (id, source,
@@ -14,15 +14,12 @@ specversion, type) and the optional ones a receiver filters on (subject, time, d
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from typing import Any
 
 from ferry.api.kinds import GROUP, MIGRATION, VERSION
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/cloudevents+json"
-SIGNATURE_HEADER = "X-Ferry-Signature"
 
 
 def event_type(event: str) -> str:
@@ -46,13 +43,3 @@ def cloudevent(
         "datacontenttype": "application/json",
         "data": data,
     }
-
-
-def signature(body: bytes, key: str) -> str:
-    """The `X-Ferry-Signature` value: `sha256=` and the hex HMAC-SHA256 of the exact body bytes."""
-    return "sha256=" + hmac.new(key.encode(), body, hashlib.sha256).hexdigest()
-
-
-def verify(body: bytes, key: str, header: str) -> bool:
-    """What a receiver does (and the tests): compare in constant time."""
-    return hmac.compare_digest(signature(body, key), header)

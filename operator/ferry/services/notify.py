@@ -1,18 +1,21 @@
-"""Which transition of a Migration a Project's notifications hear about, and what they are sent.
+"""Which transition of a Migration its notifications (its Project's and its own) hear about, and
+what they are sent.
 
 Pure: the controller takes a snapshot before a reconcile, asks `notice` afterwards, and hands
-the result to ferry.kube.notifications for delivery. The text is the Migration's status message,
+the result to ferry.kube.notification_queue for delivery. The text is the Migration's status message,
 which is already free of secrets and row values (ferry.observability.redaction).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, field
 from typing import Any
 
 from ferry.api import conditions as c
 from ferry.api.migration import MigrationStatus, Phase
-from ferry.api.project_notifications import NotificationEvent, NotificationFormat
+from ferry.api.project_notifications import Notification, NotificationEvent, NotificationFormat
+from ferry.services.cloudevents import CONTENT_TYPE, cloudevent
 
 _PHASE_EVENTS = {
     Phase.SUCCEEDED: NotificationEvent.SUCCEEDED,
@@ -43,23 +46,40 @@ class Notice:
     reason: str | None
     message: str
     at: str
+    previous_phase: str | None = None  # set when the phase changed
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))  # one per notice, for every sink
+
+    def heard_by(self, notification: Notification) -> bool:
+        """A sink hears its events, and every phase change when it asks for PhaseChanged."""
+        if self.event in notification.events:
+            return True
+        return self.previous_phase is not None and NotificationEvent.PHASE_CHANGED in notification.events
 
 
 def notice(before: Snapshot, status: MigrationStatus, namespace: str, name: str, at: str) -> Notice | None:
-    """The event worth telling about, if this reconcile made one."""
+    """The event worth telling about, if this reconcile made one: a phase change (named for the
+    phases people act on, PhaseChanged for the others) or a new stall."""
     after = Snapshot.of(status)
-    if after.phase != before.phase and after.phase in _PHASE_EVENTS:
+    changed = after.phase != before.phase
+    if changed and after.phase in _PHASE_EVENTS:
         event = _PHASE_EVENTS[after.phase]
     elif after.stalled and not before.stalled:
         event = NotificationEvent.STALLED
+    elif changed:
+        event = NotificationEvent.PHASE_CHANGED
     else:
         return None
     ready = status.condition(c.READY)
     return Notice(event, namespace, name, status.phase.value, ready.reason if ready else None,
-                  status.message or "", at)  # fmt: skip
+                  status.message or "", at, before.phase.value if changed else None)  # fmt: skip
 
 
 def payload(item: Notice, fmt: NotificationFormat) -> dict[str, Any]:
+    if fmt == NotificationFormat.CLOUDEVENTS:
+        data = {"phase": item.phase, "previousPhase": item.previous_phase, "reason": item.reason,
+                "message": item.message}  # fmt: skip
+        return cloudevent(event_id=item.id, event=item.event.value, namespace=item.namespace,
+                          name=item.name, at=item.at, data=data)  # fmt: skip
     if fmt == NotificationFormat.SLACK:
         text = f"Ferry: Migration {item.namespace}/{item.name} {item.event}"
         return {"text": f"{text}: {item.message}" if item.message else text}
@@ -68,7 +88,12 @@ def payload(item: Notice, fmt: NotificationFormat) -> dict[str, Any]:
         "event": item.event.value,
         "migration": {"namespace": item.namespace, "name": item.name},
         "phase": item.phase,
+        "previousPhase": item.previous_phase,
         "reason": item.reason,
         "message": item.message,
         "at": item.at,
     }
+
+
+def content_type(fmt: NotificationFormat) -> str:
+    return CONTENT_TYPE if fmt == NotificationFormat.CLOUDEVENTS else "application/json"
