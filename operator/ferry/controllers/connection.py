@@ -41,8 +41,8 @@ from ferry.kube.status import patch_status
 from ferry.observability.logging import get_logger
 from ferry.observability.metrics import forget_connection, record_connection_probe
 from ferry.observability.redaction import register_secret
-from ferry.services.connection_budget import held_by
 from ferry.services.connection_policy import Refusal, refused_destination, refused_secrets
+from ferry.services.connection_users import held_by
 from ferry.services.governance import ProjectIndex, governance_for, governance_from_index
 from ferry.services.policy import Governance
 

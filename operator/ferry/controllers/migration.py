@@ -43,7 +43,7 @@ from ferry.services.governance import ProjectIndex, governance_from_index
 from ferry.services.migration import MAX_RECONCILE_ERRORS, MigrationReconciler
 from ferry.services.migration_kube import KubeMigrationPorts
 from ferry.services.migration_ports import MigrationContext
-from ferry.services.notify import Snapshot, content_type, notice, payload
+from ferry.services.notify import Snapshot, content_type, notices, payload
 from ferry.services.status_diff import owned_status
 
 IN_PROCESS_SECONDS = 1.0  # steps due sooner than this run at once, in the same handler call
@@ -92,18 +92,22 @@ def _post(body: kopf.Body, events: list[StatusEvent]) -> None:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
 
 
-def _notify(ctx: MigrationContext, before: Snapshot, indexes: dict[str, Any]) -> None:
-    """Queue a transition this reconcile made for the Project's and the Migration's own webhooks;
-    delivery runs off the reconcile path (ferry.kube.notification_queue)."""
-    item = notice(before, ctx.status, ctx.namespace, ctx.name, now_rfc3339())
-    if item is None:
-        return
-    project = governance_from_index(indexes["project_index"], ctx.namespace).notifications
-    for sink in [*project, *ctx.spec.notifications]:
-        if item.heard_by(sink):
-            body = payload(item, sink.format)
-            DELIVERIES.submit(Delivery(ctx.namespace, ctx.name, sink, item.event.value, body,
-                                       content_type(sink.format)))  # fmt: skip
+def _notify(
+    ctx: MigrationContext, before: Snapshot, events: list[StatusEvent], indexes: dict[str, Any]
+) -> None:
+    """Queue the transitions this reconcile made for the Project's and the Migration's own
+    webhooks; delivery runs off the reconcile path (ferry.kube.notification_queue)."""
+    items = notices(before, events, ctx.status, ctx.namespace, ctx.name, now_rfc3339())
+    sinks = [
+        *governance_from_index(indexes["project_index"], ctx.namespace).notifications,
+        *ctx.spec.notifications,
+    ]
+    for item in items:
+        for sink in sinks:
+            if item.heard_by(sink):
+                body = payload(item, sink.format)
+                kind = content_type(sink.format)
+                DELIVERIES.submit(Delivery(ctx.namespace, ctx.name, sink, item.event.value, body, kind))
 
 
 def _reconcile(body: kopf.Body, memo: kopf.Memo, indexes: dict[str, Any], *, tick: bool) -> None:
@@ -117,20 +121,21 @@ def _reconcile(body: kopf.Body, memo: kopf.Memo, indexes: dict[str, Any], *, tic
         return  # another handler is reconciling this object right now; the timer comes back
     try:
         reconciler = MigrationReconciler(_ports(indexes))
-        before = Snapshot.of(ctx.status)
+        before, made = Snapshot.of(ctx.status), []
         try:
             for _ in range(MAX_STEPS_PER_CALL):
                 started = time.monotonic()
                 outcome = reconciler.reconcile(ctx)
                 record_reconcile(time.monotonic() - started)
                 _post(body, outcome.events)
+                made.extend(outcome.events)
                 due = outcome.requeue_after
                 if due is None or due >= IN_PROCESS_SECONDS or ctx.status.phase in TERMINAL:
                     break
                 time.sleep(due)
         finally:
             _remember(memo, ctx)
-        _notify(ctx, before, indexes)
+        _notify(ctx, before, made, indexes)
         record_migration(ctx.namespace, ctx.name, ctx.status)
         due = outcome.requeue_after if outcome.requeue_after is not None else IDLE_RECHECK_SECONDS
         memo["not_before"] = time.monotonic() + due

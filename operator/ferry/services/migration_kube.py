@@ -26,8 +26,9 @@ from ferry.services import rollback
 from ferry.services.approvals import ApprovalsRead
 from ferry.services.approvals_kube import read_approvals
 from ferry.services.capture_ops import CaptureHealth, CaptureOps, FollowRecord, plan_with_capture
-from ferry.services.connection_budget import ConnectionUse, list_uses
+from ferry.services.connection_budget import ConnectionUse
 from ferry.services.connection_refs import ConnectionIndex, indexed_connection, ready_connection
+from ferry.services.connection_users import list_uses
 from ferry.services.governance import governance_for
 from ferry.services.migration_ports import ConnectionLookup, JobState, MigrationContext, Sides
 from ferry.services.planning import PlannedMigration, Side, schema_fingerprints

@@ -9,11 +9,12 @@ which is already free of secrets and row values (ferry.observability.redaction).
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ferry.api import conditions as c
-from ferry.api.migration import MigrationStatus, Phase
+from ferry.api.migration import MigrationStatus, Phase, StatusEvent
 from ferry.api.project_notifications import Notification, NotificationEvent, NotificationFormat
 from ferry.services.cloudevents import CONTENT_TYPE, cloudevent
 
@@ -56,9 +57,41 @@ class Notice:
         return self.previous_phase is not None and NotificationEvent.PHASE_CHANGED in notification.events
 
 
+def notices(
+    before: Snapshot,
+    events: Sequence[StatusEvent],
+    status: MigrationStatus,
+    namespace: str,
+    name: str,
+    at: str,
+) -> list[Notice]:
+    """What is worth telling about this reconcile, in order: every phase change it made (one
+    reconcile may pass through several, e.g. Pending → Planning → Running: the transitions'
+    events name them), each named for the phases people act on and PhaseChanged for the others,
+    then a new stall."""
+    found: list[Notice] = []
+    phase = before.phase
+    phases = {p.value for p in Phase}
+    for event in events:
+        if event.reason not in phases or event.reason == phase.value:
+            continue
+        new = Phase(event.reason)
+        kind = _PHASE_EVENTS.get(new, NotificationEvent.PHASE_CHANGED)
+        found.append(Notice(kind, namespace, name, new.value, None, event.message, at, phase.value))
+        phase = new
+    ready = status.condition(c.READY)
+    reason = ready.reason if ready else None
+    if found:  # the last one stands for the status as it is now
+        found[-1] = replace(found[-1], reason=reason, message=status.message or found[-1].message)
+    after = Snapshot.of(status)
+    if after.stalled and not before.stalled and not any(n.event == NotificationEvent.STALLED for n in found):
+        found.append(Notice(NotificationEvent.STALLED, namespace, name, status.phase.value, reason,
+                            status.message or "", at))  # fmt: skip
+    return found
+
+
 def notice(before: Snapshot, status: MigrationStatus, namespace: str, name: str, at: str) -> Notice | None:
-    """The event worth telling about, if this reconcile made one: a phase change (named for the
-    phases people act on, PhaseChanged for the others) or a new stall."""
+    """The one event worth telling about, comparing only before and after (no transitions known)."""
     after = Snapshot.of(status)
     changed = after.phase != before.phase
     if changed and after.phase in _PHASE_EVENTS:
