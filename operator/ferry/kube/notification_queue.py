@@ -6,8 +6,10 @@ the webhook URL (and the signing key) from the namespace's Secrets, registers th
 (a webhook URL carries its own token), signs the exact body bytes when a key is set
 (`X-Ferry-Signature: sha256=<hex HMAC-SHA256>`, ferry.kube.webhook_signing) and POSTs it: at most
 `len(BACKOFF) + 1` attempts, each bounded by a 3 s connect and 5 s read timeout, with 1, 2, 4 …
-32 s between them, on a connection error, a timeout or any non-2xx answer. So a receiver that
-hangs holds one pool thread for a couple of minutes at most, and the Migration not at all.
+32 s between them, on a connection error, a timeout or any non-2xx answer. Each (Migration,
+sink) pair is a lane: its notices go out in order, one at a time, and a receiver that fails or
+hangs backs up its own lane only (other sinks and Migrations go on); the wait between attempts
+holds no thread. The Migration is never held at all.
 
 The condition sums up the Migration's sinks: `False` while any of them fails (reason
 `NotificationRetrying`, or `NotificationFailed` once one gave up, which also posts a Warning
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import json
 import threading
-import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -49,7 +51,8 @@ from ferry.observability.redaction import register_secret
 
 BACKOFF = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
 TIMEOUT = urllib3.Timeout(connect=3.0, read=5.0)
-POOL_THREADS = 4
+POOL_THREADS = 8
+LANE_LIMIT = 100  # notices queued per (Migration, sink) before the oldest are dropped
 
 log = get_logger("ferry.notifications")
 _HTTP = urllib3.PoolManager(retries=False, timeout=TIMEOUT)
@@ -69,49 +72,96 @@ class DeliveryFailed(Exception):
     """One attempt failed; the message is safe to show (no URL, no key)."""
 
 
+Lane = tuple[str, str, str]  # (namespace, migration, sink name): notices in order, one at a time
+
+
+def _later(delay: float, call: Callable[[], None]) -> None:
+    timer = threading.Timer(delay, call)
+    timer.daemon = True
+    timer.start()
+
+
 @dataclass
 class DeliveryQueue:
+    """One lane per (Migration, sink): a sink gets a Migration's notices in order, and a sink that
+    fails or hangs backs up only its own lane. Waiting for a retry holds no thread (a timer
+    resubmits the attempt), so the pool's threads only ever wait on a request in flight."""
+
     api: Callable[[], client.ApiClient]
     backoff: tuple[float, ...] = BACKOFF
-    sleep: Callable[[float], None] = time.sleep
+    later: Callable[[float, Callable[[], None]], None] = _later
     _pool: ThreadPoolExecutor = field(
         default_factory=lambda: ThreadPoolExecutor(POOL_THREADS, thread_name_prefix="ferry-notify")
     )
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _lock: threading.Lock = field(default_factory=threading.Lock)  # the lanes
+    _status_lock: threading.Lock = field(default_factory=threading.Lock)  # the condition's writer
+    _lanes: dict[Lane, deque[Delivery]] = field(default_factory=dict)
     # (namespace, migration) -> sink -> (why, gave up): what the condition shows
     _failing: dict[tuple[str, str], dict[str, tuple[str, bool]]] = field(default_factory=dict)
 
     def submit(self, delivery: Delivery) -> None:
         """Queue one delivery and return at once."""
-        self._pool.submit(self._run, delivery)
+        lane = (delivery.namespace, delivery.migration, delivery.sink.name)
+        with self._lock:
+            queued = self._lanes.setdefault(lane, deque())
+            if len(queued) >= LANE_LIMIT:  # a sink gone for good: drop the oldest waiting notice
+                dropped = queued[1]  # [0] is in flight
+                del queued[1]
+                log.warning(
+                    "notification dropped: the sink's queue is full", sink=lane[2], event=dropped.event
+                )
+            queued.append(delivery)
+            if len(queued) == 1:
+                self._pool.submit(self._attempt, lane, 0)
 
-    def _run(self, delivery: Delivery) -> None:
+    def _next(self, lane: Lane) -> None:
+        with self._lock:
+            queued = self._lanes[lane]
+            queued.popleft()
+            if queued:
+                self._pool.submit(self._attempt, lane, 0)
+            else:
+                del self._lanes[lane]
+
+    def _attempt(self, lane: Lane, attempt: int) -> None:
+        with self._lock:
+            delivery = self._lanes[lane][0]
         name = delivery.sink.name
-        for attempt in range(len(self.backoff) + 1):
-            try:
-                self._post(delivery)
-            except DeliveryFailed as exc:
-                why = f"{name} ({delivery.event}): {exc}"
-                if attempt == len(self.backoff):
-                    gave_up = f"{why}; gave up after {attempt + 1} attempts"
-                    self._record(delivery, gave_up, final=True)
-                    post_event(self.api(), _involved(delivery), "Warning", c.NOTIFICATION_FAILED,
-                               f"notification {gave_up}")  # fmt: skip
-                    return
-                self._record(delivery, f"{why}; retrying with backoff", final=False)
-                log.info("notification attempt failed", sink=name, attempt=attempt + 1, error=str(exc))
-                self.sleep(self.backoff[attempt])
-                continue
-            except Exception as exc:  # a bug must not kill the pool thread silently
-                log.warning("notification delivery crashed", sink=name, error=type(exc).__name__)
+        try:
+            self._post(delivery)
+        except DeliveryFailed as exc:
+            why = f"{name} ({delivery.event}): {exc}"
+            if attempt == len(self.backoff):
+                gave_up = f"{why}; gave up after {attempt + 1} attempts"
+                self._record(delivery, gave_up, final=True)
+                self._announce(delivery, f"notification {gave_up}")
+                self._next(lane)
                 return
-            self._record(delivery, None, final=True)
+            self._record(delivery, f"{why}; retrying with backoff", final=False)
+            log.info("notification attempt failed", sink=name, attempt=attempt + 1, error=str(exc))
+            self.later(self.backoff[attempt], lambda: self._resubmit(lane, attempt + 1))
             return
+        except Exception as exc:  # a bug must not stop the lane silently
+            log.warning("notification delivery crashed", sink=name, error=type(exc).__name__)
+            self._next(lane)
+            return
+        self._record(delivery, None, final=True)
+        self._next(lane)
+
+    def _announce(self, delivery: Delivery, message: str) -> None:
+        """A Warning event on the Migration; never stops the lane."""
+        try:
+            post_event(self.api(), _involved(delivery), "Warning", c.NOTIFICATION_FAILED, message)
+        except Exception as exc:
+            log.warning("notification event not posted", error=type(exc).__name__)
+
+    def _resubmit(self, lane: Lane, attempt: int) -> None:
+        self._pool.submit(self._attempt, lane, attempt)
 
     def _record(self, delivery: Delivery, failure: str | None, *, final: bool) -> None:
         """Keep this sink's state for the Migration and write the condition when it changed."""
         key = (delivery.namespace, delivery.migration)
-        with self._lock:
+        with self._status_lock:
             failing = self._failing.setdefault(key, {})
             had_failures = bool(failing)
             if failure is None:
