@@ -102,6 +102,10 @@ class ProgressStatus(StatusModel):
         default=None, description="percent as text ('42.5%'), for printer columns."
     )
     rows_per_second: float = 0.0
+    bytes_copied: int = Field(
+        default=0, description="Bytes read from the source by the workers of the last attempt."
+    )
+    worker_cpu_seconds: float = Field(default=0.0, description="CPU time of the last attempt's worker pods.")
     eta_seconds: int | None = None
     speed: str | None = Field(default=None, description="Human form of rowsPerSecond, for printer columns.")
     eta: str | None = Field(default=None, description="Human form of etaSeconds, for printer columns.")
@@ -125,6 +129,8 @@ class WorkerStatus(StatusModel):
     units_done: int = 0
     rows_copied: int = 0
     rows_per_second: float = 0.0
+    bytes_copied: int = Field(default=0, description="Bytes read from the source by this pod.")
+    cpu_seconds: float = Field(default=0.0, description="CPU time (user + system) of this pod's process.")
     tables: list[TableStatus] = Field(default_factory=list)
     message: str | None = None
     updated_at: str | None = None

@@ -22,6 +22,7 @@ SUBCOMMANDS = {
     "approve": "ferry.cli.approve",
     "report": "ferry.cli.report",
     "access": "ferry.cli.access",
+    "usage": "ferry.cli.usage",
     "suspend": "ferry.cli.control",
     "resume": "ferry.cli.control",
     "operator": "ferry.cli.operator",

@@ -165,8 +165,9 @@ async def copy_unit(
     target: Target | None = None
     pending: asyncio.Task[Key | None] | None = None
 
-    def event(delta: int, done: bool) -> None:
-        progress(ProgressEvent(unit.unit_id, unit.table, rows, delta, unit.estimated_rows, done, checkpoint))
+    def event(delta: int, done: bool, nbytes: int = 0) -> None:
+        progress(ProgressEvent(unit.unit_id, unit.table, rows, delta, unit.estimated_rows, done, checkpoint,
+                               nbytes))  # fmt: skip
 
     try:
         projection = build_projection(
@@ -198,10 +199,8 @@ async def copy_unit(
                 hi, done = None, True
             new_key = encode_key(hi)
             write = BatchWrite(job.migration_uid, unit.unit_id, expected, new_key, done)
-            meter = ByteMeter()
-            payload = _payload(source, target, projection, lo, hi)
-            if job.throttle is not None and job.throttle.bytes_per_second:
-                payload = metered(payload, meter)
+            meter = ByteMeter()  # always: bytes moved are part of the usage figures, not only of the throttle
+            payload = metered(_payload(source, target, projection, lo, hi), meter)
             try:
                 copied = await target.write_batch(unit, write, payload)
             except Exception as exc:
@@ -210,7 +209,7 @@ async def copy_unit(
                     raise
                 raise _zero_date_error(unit, column, lo, hi) from exc
             rows, expected, lo, checkpoint = rows + copied, new_key, hi, describe_key(hi)
-            event(copied, done)
+            event(copied, done, meter.bytes)
             if job.throttle is not None and not done:
                 await job.throttle.spend(copied, meter.bytes)
         return UnitResult(unit.unit_id, unit.table, "done", rows, checkpoint)

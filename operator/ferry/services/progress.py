@@ -66,6 +66,8 @@ def aggregate(
         percent=round(percent, 1),
         percent_text=f"{percent:.1f}%",
         rows_per_second=round(rate, 1),
+        bytes_copied=sum(w.bytes_copied for w in workers.values()),
+        worker_cpu_seconds=round(sum(w.cpu_seconds for w in workers.values()), 2),
         eta_seconds=eta,
         # A merge patch cannot unset a field by omitting it, so finished copies say so explicitly.
         speed=human_rate(rate) if not finished else "-",
