@@ -90,23 +90,6 @@ def notices(
     return found
 
 
-def notice(before: Snapshot, status: MigrationStatus, namespace: str, name: str, at: str) -> Notice | None:
-    """The one event worth telling about, comparing only before and after (no transitions known)."""
-    after = Snapshot.of(status)
-    changed = after.phase != before.phase
-    if changed and after.phase in _PHASE_EVENTS:
-        event = _PHASE_EVENTS[after.phase]
-    elif after.stalled and not before.stalled:
-        event = NotificationEvent.STALLED
-    elif changed:
-        event = NotificationEvent.PHASE_CHANGED
-    else:
-        return None
-    ready = status.condition(c.READY)
-    return Notice(event, namespace, name, status.phase.value, ready.reason if ready else None,
-                  status.message or "", at, before.phase.value if changed else None)  # fmt: skip
-
-
 def payload(item: Notice, fmt: NotificationFormat) -> dict[str, Any]:
     if fmt == NotificationFormat.CLOUDEVENTS:
         data = {"phase": item.phase, "previousPhase": item.previous_phase, "reason": item.reason,

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from ferry.api import conditions as c
-from ferry.api.migration import MigrationStatus, Phase
+from ferry.api.migration import MigrationStatus, Phase, StatusEvent
 from ferry.api.project_notifications import NotificationEvent, NotificationFormat
-from ferry.services.notify import Snapshot, notice, payload
+from ferry.services.notify import Notice, Snapshot, notices, payload
+
+
+def notice(before: Snapshot, status: MigrationStatus, namespace: str, name: str, at: str) -> Notice | None:
+    """The last notice of a reconcile that made one transition (the event a transition posts)."""
+    changed = [StatusEvent("Normal", status.phase.value, "")] if status.phase != before.phase else []
+    found = notices(before, changed, status, namespace, name, at)
+    return found[-1] if found else None
 
 
 def test_phase_changes_and_a_new_stall_are_noticed_once() -> None:
@@ -77,8 +84,6 @@ def test_a_cloudevent_carries_the_spec_attributes_and_a_verifiable_signature() -
 
 
 def test_one_reconcile_through_several_phases_tells_each_change_in_order() -> None:
-    from ferry.services.notify import notices
-
     status = MigrationStatus()
     before = Snapshot.of(status)
     events = [
