@@ -29,6 +29,7 @@ PROBE_FAILED: Final = "ProbeFailed"
 # Migration reasons.
 PENDING: Final = "Pending"
 WAITING_FOR_CONNECTION: Final = "WaitingForConnection"
+WAITING_FOR_CONNECTION_SLOTS: Final = "WaitingForConnectionSlots"  # maxConnections: another Migration uses it
 PLANNING: Final = "Planning"
 PLAN_FAILED: Final = "PlanFailed"
 AWAITING_APPROVAL: Final = "AwaitingApproval"
@@ -47,6 +48,11 @@ ROLLING_BACK: Final = "RollingBack"
 ROLLED_BACK: Final = "RolledBack"
 RECONCILE_ERROR: Final = "ReconcileError"
 DATABASE_UNAVAILABLE: Final = "DatabaseUnavailable"  # a database went away mid-copy; reconnecting
+NOTIFICATIONS_DELIVERED: Final = "NotificationsDelivered"  # condition: the last notices reached their sinks
+NOTIFICATION_RETRYING: Final = "NotificationRetrying"  # a delivery failed; retried with backoff
+NOTIFICATION_FAILED: Final = "NotificationFailed"  # a delivery failed every attempt
+DELIVERED: Final = "Delivered"
+THROTTLED_BY_GUARD: Final = "ThrottledByGuard"  # copy.throttle.guard's metric is high: no new batches
 ROLLBACK_ABANDONED: Final = "RollbackAbandoned"  # a delete-time rollback gave up on an unreachable target
 
 # Migration reasons of online mode (change data capture, follow, cutover).

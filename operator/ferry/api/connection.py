@@ -138,6 +138,12 @@ class DatabaseConnectionSpec(ApiModel):
         default=False, description="A read-only connection may never be a migration target."
     )
     health_check: HealthCheck = Field(default_factory=HealthCheck)
+    max_connections: int | None = Field(
+        default=None, ge=1, le=10_000,
+        description="The most connections Ferry opens to this database at once, all its processes "
+        "together (ferry.services.connection_budget): one Migration at a time uses the connection, "
+        "its worker pods share the budget, and the operator's own checks wait meanwhile. Unset: no cap.",
+    )  # fmt: skip
 
     model_config = {
         "json_schema_extra": {

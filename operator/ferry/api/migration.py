@@ -35,6 +35,7 @@ from ferry.api.migration_status import (  # the status models, re-exported where
     WorkerState,
     WorkerStatus,
 )
+from ferry.api.project_notifications import Notification
 
 
 class TransformType(StrEnum):
@@ -354,6 +355,11 @@ class MigrationSpec(ApiModel):
     cutover: CutoverSpec = Field(default_factory=CutoverSpec)
     online: OnlineSpec = Field(default_factory=OnlineSpec)
     schedule: ScheduleSpec = Field(default_factory=ScheduleSpec)
+    notifications: list[Notification] = Field(
+        default_factory=list,
+        max_length=8,
+        description="This Migration's own webhooks, told in addition to its Project's notifications.",
+    )
 
     model_config = {
         "json_schema_extra": {

@@ -17,6 +17,7 @@ from pydantic import Field
 
 from ferry.api import conditions as c
 from ferry.api.base import ConditionedStatus, StatusModel, now_rfc3339
+from ferry.api.migration_operations import ThrottleGuard
 from ferry.api.migration_validation import ValidationStatus
 from ferry.api.plan_status import ApprovalEntry as ApprovalEntry  # re-exported where the status lives
 from ferry.api.plan_status import PlanOperationSummary as PlanOperationSummary
@@ -75,6 +76,7 @@ class WorkerState(StrEnum):
     RUNNING = "running"
     RECONNECTING = "reconnecting"  # a database went away; units wait for it with backoff (message: why)
     SUSPENDED = "suspended"
+    THROTTLED = "throttled"  # copy.throttle.guard holds new batches (message: the value and threshold)
     DONE = "done"
     FAILED = "failed"
 
@@ -103,6 +105,10 @@ class ProgressStatus(StatusModel):
         default=None, description="percent as text ('42.5%'), for printer columns."
     )
     rows_per_second: float = Field(default=0.0, description="The current copy rate, over all workers.")
+    bytes_copied: int = Field(
+        default=0, description="Bytes read from the source by the workers of the last attempt."
+    )
+    worker_cpu_seconds: float = Field(default=0.0, description="CPU time of the last attempt's worker pods.")
     eta_seconds: int | None = Field(default=None, description="Seconds until the copy is done, at that rate.")
     speed: str | None = Field(default=None, description="Human form of rowsPerSecond, for printer columns.")
     eta: str | None = Field(default=None, description="Human form of etaSeconds, for printer columns.")
@@ -126,12 +132,15 @@ class WorkerStatus(StatusModel):
     """What one worker pod (one Job completion index) reports; the operator aggregates these."""
 
     state: WorkerState = Field(
-        default=WorkerState.RUNNING, description="running, reconnecting, suspended, done or failed."
+        default=WorkerState.RUNNING,
+        description="running, reconnecting, throttled, suspended, done or failed.",
     )
     units_total: int = Field(default=0, description="Units (tables or key ranges) this worker copies.")
     units_done: int = Field(default=0, description="Units it finished.")
     rows_copied: int = Field(default=0, description="Rows it copied.")
     rows_per_second: float = Field(default=0.0, description="Its current copy rate.")
+    bytes_copied: int = Field(default=0, description="Bytes read from the source by this pod.")
+    cpu_seconds: float = Field(default=0.0, description="CPU time (user + system) of this pod's process.")
     tables: list[TableStatus] = Field(default_factory=list, description="Its tables.")
     message: str | None = Field(default=None, description="What it is doing or waiting for.")
     updated_at: str | None = Field(default=None, description="When it last reported (RFC 3339).")
@@ -219,6 +228,9 @@ class EffectiveSettings(StatusModel):
         default=None, description="Copy rate limit (all workers); unset: none."
     )
     bytes_per_second: int | None = Field(default=None, description="Copy byte-rate limit (all workers).")
+    throttle_guard: ThrottleGuard | None = Field(
+        default=None, description="The copy.throttle.guard that runs (the Migration's or its Project's)."
+    )
     job_placement: JobPlacement | None = Field(
         default=None, description="The Project's worker placement (its defaults.jobPlacement)."
     )
@@ -312,13 +324,15 @@ class MigrationStatus(ConditionedStatus):
         self._transition(phase, message, generation, False, True, reason)
         return StatusEvent("Warning", reason, message)
 
-    def mark_database_unavailable(self, message: str, generation: int) -> StatusEvent | None:
-        """Workers wait for a database that went away (they reconnect with backoff); the phase
-        stays. A Warning event when it starts; `back_to_work` ends it."""
+    def mark_workers_held(self, reason: str, message: str, generation: int) -> StatusEvent | None:
+        """Workers wait: for a database that went away (DatabaseUnavailable, a Warning event when it
+        starts) or for the throttle guard's metric to fall (ThrottledByGuard, a Normal one). The
+        phase stays; `back_to_work` ends it."""
         reconciling = self.condition(c.RECONCILING)
-        starting = reconciling is None or reconciling.reason != c.DATABASE_UNAVAILABLE
-        self._transition(self.phase, message, generation, False, True, c.DATABASE_UNAVAILABLE)
-        return StatusEvent("Warning", c.DATABASE_UNAVAILABLE, message) if starting else None
+        starting = reconciling is None or reconciling.reason != reason
+        self._transition(self.phase, message, generation, False, True, reason)
+        kind: EventType = "Warning" if reason == c.DATABASE_UNAVAILABLE else "Normal"
+        return StatusEvent(kind, reason, message) if starting else None
 
     def mark_suspended(
         self,

@@ -11,6 +11,7 @@ from ferry.api import conditions as c
 from ferry.api.base import ApiModel, ConditionedStatus, ObjectName, StatusModel
 from ferry.api.migration_operations import Throttle
 from ferry.api.project_notifications import Notification
+from ferry.api.project_usage import MonthUsage
 from ferry.api.resources import JobPlacement, ResourceRequirements
 
 
@@ -224,6 +225,9 @@ class ProjectCost(ApiModel):
     per_memory_gib_hour: DecimalText = Field(
         default="0", description="Price of one requested GiB for one hour."
     )
+    per_gib_moved: DecimalText = Field(
+        default="0", description="Price of one GiB read from a source and written to a target."
+    )
     currency: str = Field(default="USD", max_length=8, description="The currency the prices are in.")
 
 
@@ -271,12 +275,16 @@ class ProjectUsage(StatusModel):
     succeeded: int = Field(default=0, description="Runs that succeeded.")
     failed: int = Field(default=0, description="Runs that failed or were rolled back.")
     rows_copied: int = Field(default=0, description="Rows copied by all runs.")
+    bytes_copied: int = Field(default=0, description="Bytes the workers read from the sources.")
+    worker_cpu_seconds: float = Field(default=0.0, description="CPU time the worker pods used (measured).")
     cpu_hours: str = Field(default="0", description="Requested CPU x workers x wall time, in core-hours.")
     memory_gib_hours: str = Field(default="0", description="Requested memory x workers x wall time.")
     estimated_cost: str | None = Field(default=None, description="From spec.cost, when set.")
     unpriced_runs: list[str] = Field(
         default_factory=list, description="Migrations whose runs recorded no worker requests (not priced)."
     )
+    current_month: MonthUsage | None = Field(default=None, description="Runs that ended this month (UTC).")
+    previous_month: MonthUsage | None = Field(default=None, description="Runs that ended last month.")
 
 
 class ProjectStatus(ConditionedStatus):

@@ -1,4 +1,5 @@
-"""A Project's notifications: where to tell people that a Migration of theirs changed state."""
+"""Notifications (a Project's, or a Migration's own `spec.notifications`): where to tell people
+that a Migration changed state, in which format, signed or not."""
 
 from __future__ import annotations
 
@@ -16,11 +17,13 @@ class NotificationEvent(StrEnum):
     AWAITING_APPROVAL = "AwaitingApproval"
     STALLED = "Stalled"  # any reason: policy, plan errors, a changed source table, repeated errors
     FOLLOWING = "Following"  # online: the copy is done and the target follows the source
+    PHASE_CHANGED = "PhaseChanged"  # every phase change (the ones above included)
 
 
 class NotificationFormat(StrEnum):
     JSON = "json"  # the whole event as a JSON object (for your own receiver)
     SLACK = "slack"  # {"text": ...}: Slack, Mattermost, Rocket.Chat and Teams workflow webhooks
+    CLOUDEVENTS = "cloudevents"  # a CloudEvents 1.0 event in structured JSON mode
 
 
 class Notification(ApiModel):
@@ -44,5 +47,10 @@ class Notification(ApiModel):
     format: NotificationFormat = Field(
         default=NotificationFormat.JSON,
         description='json: the whole event as a JSON object; slack: {"text": ...} for Slack, Mattermost, '
-        "Rocket.Chat and Teams workflow webhooks.",
+        "Rocket.Chat and Teams workflow webhooks; cloudevents: a CloudEvents 1.0 structured JSON event.",
+    )
+    signing_key_secret_ref: SecretKeyReference | None = Field(
+        default=None,
+        description="A key (in a Secret of the namespace) to sign each body with: the request carries "
+        "X-Ferry-Signature: sha256=<hex HMAC-SHA256 of the body>. Unset: unsigned.",
     )

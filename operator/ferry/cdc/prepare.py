@@ -18,6 +18,7 @@ from collections.abc import Sequence
 
 from ferry.api.migration import MigrationSpec
 from ferry.schema import Operation, OpKind, TableMapping, apply_post_data
+from ferry.services.connection_budget import connection_jobs
 from ferry.services.planning import Side, engine_for, plan_migration, tables_with_checkpoints
 
 
@@ -67,7 +68,7 @@ def keys_for_follow(spec: MigrationSpec, source: Side, target: Side, migration_u
     operations = key_operations(planned.plan.completing, planned.mappings)
     if operations:
         with engine_for(target) as engine:
-            apply_post_data(engine, operations, spec.copy_.parallelism)
+            apply_post_data(engine, operations, connection_jobs(spec.copy_.parallelism, target.spec))
     record_copy_end(source, target, migration_uid)
     return operations
 

@@ -25,6 +25,7 @@ SUBCOMMANDS = {
     "approve": "ferry.cli.approve",
     "report": "ferry.cli.report",
     "access": "ferry.cli.access",
+    "usage": "ferry.cli.usage",
     "suspend": "ferry.cli.control",
     "resume": "ferry.cli.control",
     "repair": "ferry.cli.repair",
@@ -48,6 +49,7 @@ SUMMARIES = {
     "suspend": "stop a Migration's workers; it resumes from its checkpoints",
     "resume": "let a suspended Migration continue",
     "repair": "copy again the key ranges a failed validation found differing, then validate again",
+    "usage": "a Project's usage: this month, the previous one, all runs",
     "operator": "run the Ferry operator",
     "worker": "copy this pod's share of a Migration, or follow its changes (run by the operator's Jobs)",
 }

@@ -42,6 +42,7 @@ from ferry.observability.logging import get_logger
 from ferry.observability.metrics import forget_connection, record_connection_probe
 from ferry.observability.redaction import register_secret
 from ferry.services.connection_policy import Refusal, refused_destination, refused_secrets
+from ferry.services.connection_users import held_by
 from ferry.services.governance import ProjectIndex, governance_for, governance_from_index
 from ferry.services.policy import Governance
 
@@ -195,6 +196,15 @@ async def _check(
             name,
             {"conditions": status.to_wire()["conditions"]},
         )
+    if spec.max_connections is not None and status.condition(c.READY) is not None:
+        # maxConnections: while a Migration uses the connection its workers hold the whole budget
+        # and their progress shows the database answers; the probe waits (connection_budget).
+        holder = await asyncio.to_thread(held_by, api, namespace, name)
+        if holder is not None:
+            state.last_probe, state.fingerprint, state.generation = time.monotonic(), fingerprint, generation
+            log.debug("probe deferred: a Migration holds the connection", namespace=namespace, name=name,
+                      migration=holder)  # fmt: skip
+            return
     started = time.monotonic()
     result = await _run_probe(api, namespace, spec, governance)
     seconds = time.monotonic() - started

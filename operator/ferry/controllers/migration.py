@@ -34,7 +34,7 @@ from ferry.api.kinds import GROUP, MIGRATION, VERSION
 from ferry.api.migration import TERMINAL, MigrationSpec, MigrationStatus, StatusEvent
 from ferry.cdc.lifecycle import CdcCaptureOps
 from ferry.kube.client import shared_api_client
-from ferry.kube.notifications import deliver
+from ferry.kube.notification_queue import DELIVERIES, Delivery
 from ferry.observability.metrics import forget_migration, record_migration, record_reconcile
 from ferry.services.approvals import AUTHOR_ANNOTATION
 from ferry.services.connection_refs import ConnectionIndex
@@ -43,7 +43,7 @@ from ferry.services.governance import ProjectIndex, governance_from_index
 from ferry.services.migration import MAX_RECONCILE_ERRORS, MigrationReconciler
 from ferry.services.migration_kube import KubeMigrationPorts
 from ferry.services.migration_ports import MigrationContext
-from ferry.services.notify import Snapshot, notice, payload
+from ferry.services.notify import Snapshot, content_type, notices, payload
 from ferry.services.status_diff import owned_status
 
 IN_PROCESS_SECONDS = 1.0  # steps due sooner than this run at once, in the same handler call
@@ -92,17 +92,22 @@ def _post(body: kopf.Body, events: list[StatusEvent]) -> None:
         kopf.event(body, type=event.type, reason=event.reason, message=event.message)
 
 
-def _notify(body: kopf.Body, ctx: MigrationContext, before: Snapshot, indexes: dict[str, Any]) -> None:
-    """Tell the Project's webhooks about a transition this reconcile made (best effort)."""
-    item = notice(before, ctx.status, ctx.namespace, ctx.name, now_rfc3339())
-    if item is None:
-        return
-    notifications = governance_from_index(indexes["project_index"], ctx.namespace).notifications
-    if not notifications:
-        return
-    bodies = {n.name: payload(item, n.format) for n in notifications}
-    for failure in deliver(shared_api_client(), ctx.namespace, notifications, item.event.value, bodies):
-        kopf.event(body, type="Warning", reason="NotificationFailed", message=f"{item.event}: {failure}")
+def _notify(
+    ctx: MigrationContext, before: Snapshot, events: list[StatusEvent], indexes: dict[str, Any]
+) -> None:
+    """Queue the transitions this reconcile made for the Project's and the Migration's own
+    webhooks; delivery runs off the reconcile path (ferry.kube.notification_queue)."""
+    items = notices(before, events, ctx.status, ctx.namespace, ctx.name, now_rfc3339())
+    sinks = [
+        *governance_from_index(indexes["project_index"], ctx.namespace).notifications,
+        *ctx.spec.notifications,
+    ]
+    for item in items:
+        for sink in sinks:
+            if item.heard_by(sink):
+                body = payload(item, sink.format)
+                kind = content_type(sink.format)
+                DELIVERIES.submit(Delivery(ctx.namespace, ctx.name, sink, item.event.value, body, kind))
 
 
 def _reconcile(body: kopf.Body, memo: kopf.Memo, indexes: dict[str, Any], *, tick: bool) -> None:
@@ -116,20 +121,21 @@ def _reconcile(body: kopf.Body, memo: kopf.Memo, indexes: dict[str, Any], *, tic
         return  # another handler is reconciling this object right now; the timer comes back
     try:
         reconciler = MigrationReconciler(_ports(indexes))
-        before = Snapshot.of(ctx.status)
+        before, made = Snapshot.of(ctx.status), []
         try:
             for _ in range(MAX_STEPS_PER_CALL):
                 started = time.monotonic()
                 outcome = reconciler.reconcile(ctx)
                 record_reconcile(time.monotonic() - started)
                 _post(body, outcome.events)
+                made.extend(outcome.events)
                 due = outcome.requeue_after
                 if due is None or due >= IN_PROCESS_SECONDS or ctx.status.phase in TERMINAL:
                     break
                 time.sleep(due)
         finally:
             _remember(memo, ctx)
-        _notify(body, ctx, before, indexes)
+        _notify(ctx, before, made, indexes)
         record_migration(ctx.namespace, ctx.name, ctx.status)
         due = outcome.requeue_after if outcome.requeue_after is not None else IDLE_RECHECK_SECONDS
         memo["not_before"] = time.monotonic() + due

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from typing import Any
 
 import kopf
@@ -22,8 +23,9 @@ from ferry.kube.project_objects import (
     project_namespace,
 )
 from ferry.kube.run_report import read_reports
+from ferry.observability.metrics import forget_project_usage, record_project_usage
 from ferry.services.governance import index_key
-from ferry.services.usage import summarize
+from ferry.services.usage import project_usage
 
 
 def _namespace_owner(core: client.CoreV1Api, namespace: str) -> str | None:
@@ -111,7 +113,15 @@ def project_counts(name: str, spec: kopf.Spec, status: kopf.Status, patch: kopf.
     api = shared_api_client()
     try:
         patch.status["migrationsByPhase"] = count_migrations(api, namespace)
-        patch.status["usage"] = summarize(read_reports(api, namespace), parsed.cost).to_wire()
+        usage = project_usage(read_reports(api, namespace), parsed.cost, datetime.now(UTC))
+        patch.status["usage"] = usage.to_wire()
+        record_project_usage(name, usage)
     except ApiException as exc:
         if exc.status != 404:
             raise
+
+
+@kopf.on.delete(GROUP, VERSION, PROJECT.plural, optional=True)
+def project_deleted(name: str, **_: Any) -> None:
+    """Its usage series go with it (optional: no finalizer holds the deletion for this)."""
+    forget_project_usage(name)

@@ -22,6 +22,7 @@ class ProgressEvent:
     estimated_rows: int
     done: bool
     checkpoint: str = "-"  # human form of the committed key
+    bytes_delta: int = 0  # bytes of the batch as read from the source (ferry.copy.throttle.metered)
 
 
 @dataclass
@@ -40,6 +41,7 @@ class ProgressTracker:
     units: dict[str, UnitProgress] = field(default_factory=dict)
     _samples: deque[tuple[float, int]] = field(default_factory=deque)
     _moved: int = 0  # rows moved by this process: resumed rows must not count in the rate
+    bytes_moved: int = 0  # bytes read from the source by this process (usage)
 
     def expect(self, unit_id: str, table: str, estimated_rows: int) -> None:
         """Declare a unit before it starts, so totals and ETA count it."""
@@ -54,6 +56,7 @@ class ProgressTracker:
         if unit.done:
             unit.estimated_rows = unit.rows_copied
         self._moved += event.rows_delta
+        self.bytes_moved += event.bytes_delta
         self._sample()
 
     def start(self) -> None:

@@ -117,12 +117,16 @@ def _connection_keys(conn: DatabaseConnectionSpec) -> list[tuple[str, str]]:
 def secret_keys_needed(
     spec: MigrationSpec, source: DatabaseConnectionSpec, target: DatabaseConnectionSpec
 ) -> list[tuple[str, str]]:
-    """Every (Secret name, key) the worker reads: both connections' credentials and TLS, transform keys."""
+    """Every (Secret name, key) the worker reads: both connections' credentials and TLS, transform
+    keys, the throttle guard's token."""
     keys = _connection_keys(source) + _connection_keys(target)
     for override in spec.tables.overrides:
         for transform in override.transforms:
             if transform.key_secret_ref is not None:
                 keys.append((transform.key_secret_ref.name, transform.key_secret_ref.key))
+    guard = spec.copy_.throttle.guard
+    if guard is not None and guard.credentials_secret_ref is not None:
+        keys.append((guard.credentials_secret_ref.name, guard.credentials_secret_ref.key))
     return sorted(set(keys))
 
 

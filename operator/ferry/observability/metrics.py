@@ -7,11 +7,13 @@ plumbing. Add new groups below the existing ones.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, datetime
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 from ferry.api.migration import MigrationStatus
+from ferry.api.project import ProjectUsage
 
 # --- DatabaseConnection ------------------------------------------------------------------
 
@@ -164,6 +166,42 @@ def forget_migration(namespace: str, name: str) -> None:
 
 def _parse(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+# --- Project usage -----------------------------------------------------------------------
+# Gauges, not counters: the figures are recomputed from the run reports at every Project tick
+# (30 s), so they survive an operator restart and the deletion of Migrations without a counter's
+# resets or double counts, and they fall when reports expire (retention). Labelled by Project and
+# period (`all`, `current_month`, `previous_month`): the current month's gauge is its total.
+
+_USAGE_LABELS = ("project", "period")
+PROJECT_ROWS_COPIED = Gauge(
+    "ferry_project_rows_copied", "Rows the Project's Migration runs copied.", _USAGE_LABELS
+)
+PROJECT_BYTES_COPIED = Gauge(
+    "ferry_project_bytes_copied", "Bytes the Project's Migration runs read from their sources.", _USAGE_LABELS
+)
+PROJECT_WORKER_CPU_SECONDS = Gauge(
+    "ferry_project_worker_cpu_seconds", "CPU time the Project's worker pods used.", _USAGE_LABELS
+)
+
+
+def record_project_usage(project: str, usage: ProjectUsage) -> None:
+    periods = {"all": usage, "current_month": usage.current_month, "previous_month": usage.previous_month}
+    for period, figures in periods.items():
+        if figures is None:
+            continue
+        PROJECT_ROWS_COPIED.labels(project, period).set(figures.rows_copied)
+        PROJECT_BYTES_COPIED.labels(project, period).set(figures.bytes_copied)
+        PROJECT_WORKER_CPU_SECONDS.labels(project, period).set(figures.worker_cpu_seconds)
+
+
+def forget_project_usage(project: str) -> None:
+    """A deleted Project's series go with it (no stale figures on the dashboard)."""
+    for gauge in (PROJECT_ROWS_COPIED, PROJECT_BYTES_COPIED, PROJECT_WORKER_CPU_SECONDS):
+        for period in ("all", "current_month", "previous_month"):
+            with contextlib.suppress(KeyError):  # never recorded for this Project
+                gauge.remove(project, period)
 
 
 # --- Operator ------------------------------------------------------------------------------

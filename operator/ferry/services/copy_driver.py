@@ -14,8 +14,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from ferry.api.migration import MigrationSpec
+from ferry.api.migration_operations import ThrottleGuard
 from ferry.copy import CopyJob, ProgressEvent, UnitResults, WorkUnit, plan_units, run_units, units_for_worker
+from ferry.copy.guard import BatchGuard
+from ferry.copy.prometheus import PrometheusQuery
 from ferry.copy.runner import OutageHook, never_stop
+from ferry.copy.slots import process_share
 from ferry.copy.throttle import RateLimiter, worker_share
 from ferry.db.credentials import SecretSource
 from ferry.schema import TableMapping
@@ -41,6 +45,16 @@ class CopyShare:
         )
 
 
+def batch_guard(guard: ThrottleGuard | None, secrets: SecretSource) -> BatchGuard | None:
+    """copy.throttle.guard as the copy's hook; its bearer token read from the Secret source."""
+    if guard is None:
+        return None
+    ref = guard.credentials_secret_ref
+    token = secrets.get(ref.name, ref.key) if ref is not None else None
+    query = PrometheusQuery(guard.prometheus_url, guard.query, token)
+    return BatchGuard(query, guard.threshold, float(guard.interval_seconds))
+
+
 async def copy_share(
     spec: MigrationSpec,
     source: Side,
@@ -62,7 +76,12 @@ async def copy_share(
     limiter = RateLimiter(
         worker_share(throttle.rows_per_second, count), worker_share(throttle.bytes_per_second, count)
     )
-    job = CopyJob(migration_uid, endpoints, spec.copy_, secrets, throttle=limiter if limiter.active else None)
+    job = CopyJob(
+        migration_uid, endpoints, spec.copy_, secrets,
+        throttle=limiter if limiter.active else None, guard=batch_guard(throttle.guard, secrets),
+        source_slots=process_share(source.spec.max_connections, count),
+        target_slots=process_share(target.spec.max_connections, count),
+    )  # fmt: skip
     if concurrency is not None:
         job = replace(job, concurrency=concurrency)
     return CopyShare(job, units_for_worker(units, index, count), len(units), tuple(mappings))

@@ -48,7 +48,7 @@ def effective_settings(
 
     throttle = _throttle(spec, defaults, policy)
     if "throttle" not in spec.copy_.model_fields_set and (
-        throttle.rows_per_second or throttle.bytes_per_second
+        throttle.rows_per_second or throttle.bytes_per_second or throttle.guard
     ):
         from_project.append("copy.throttle")
     return EffectiveSettings(
@@ -81,6 +81,7 @@ def effective_settings(
         job_placement=pick(False, JobPlacement(), defaults.job_placement, "job.placement"),
         rows_per_second=throttle.rows_per_second,
         bytes_per_second=throttle.bytes_per_second,
+        throttle_guard=throttle.guard,
         from_project=from_project,
     )
 
@@ -96,7 +97,9 @@ def apply_effective(spec: MigrationSpec, effective: EffectiveSettings | None) ->
                     "batch_size": effective.batch_size,
                     "parallelism": effective.parallelism,
                     "throttle": Throttle(
-                        rows_per_second=effective.rows_per_second, bytes_per_second=effective.bytes_per_second
+                        rows_per_second=effective.rows_per_second,
+                        bytes_per_second=effective.bytes_per_second,
+                        guard=effective.throttle_guard,
                     ),
                 }
             ),
@@ -121,9 +124,14 @@ def effective_spec(
 def with_project_placement(spec: MigrationSpec, effective: EffectiveSettings | None) -> MigrationSpec:
     """`spec` with its worker pods placed where the Project says (`effective.jobPlacement`):
     nowhere in particular when it says nothing. The Migration's own nodeSelector and
-    tolerations never reach a pod; the policy refuses them before any Job is made."""
+    tolerations never reach a pod; the policy refuses them before any Job is made. The
+    throttle guard is the effective one as well."""
     placed = (effective.job_placement if effective else None) or JobPlacement()
     job = spec.job.model_copy(
         update={"node_selector": placed.node_selector, "tolerations": placed.tolerations}
     )
-    return spec.model_copy(update={"job": job})
+    if effective is None:
+        return spec.model_copy(update={"job": job})
+    # The guard that runs may be the Project's: its token must reach the pod's env too.
+    throttle = spec.copy_.throttle.model_copy(update={"guard": effective.throttle_guard})
+    return spec.model_copy(update={"job": job, "copy_": spec.copy_.model_copy(update={"throttle": throttle})})

@@ -34,6 +34,7 @@ from ferry.schema import OpKind
 from ferry.services import following, validating
 from ferry.services.approvals import tally
 from ferry.services.attempts import attempt_refusal
+from ferry.services.connection_budget import connection_admission
 from ferry.services.deletion import RollbackBlocked as RollbackBlocked  # raised by finalize
 from ferry.services.deletion import finalize_on_delete
 from ferry.services.effective import apply_effective, effective_spec
@@ -178,6 +179,15 @@ class MigrationReconciler:
             secret_env(secret_keys_needed(spec, sides.source.spec, sides.target.spec))
         except SecretEnvCollision as exc:
             out.emit(st.mark_stalled(c.INVALID_SPEC, str(exc), gen, Phase.PENDING))
+            return
+        held = connection_admission(
+            self.ports, ctx.namespace, ctx.name, spec, sides.source.spec, sides.target.spec
+        )
+        if held is not None:
+            if st.phase != Phase.AWAITING_APPROVAL:  # an approval request stands; it only connects less
+                mark = st.mark_stalled if held.permanent else st.mark_waiting
+                out.emit(mark(held.reason, held.message, gen, Phase.PENDING))
+            out.requeue_after = None if held.permanent else held.retry_after
             return
         read = self.ports.approvals(ctx.namespace, ctx.name)  # once: part of the basis, then judged
         basis = plan_basis(self.ports, ctx, spec, sides, governance, read)

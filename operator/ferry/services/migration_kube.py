@@ -26,7 +26,9 @@ from ferry.services import rollback
 from ferry.services.approvals import ApprovalsRead
 from ferry.services.approvals_kube import read_approvals
 from ferry.services.capture_ops import CaptureHealth, CaptureOps, FollowRecord, plan_with_capture
+from ferry.services.connection_budget import ConnectionUse
 from ferry.services.connection_refs import ConnectionIndex, indexed_connection, ready_connection
+from ferry.services.connection_users import list_uses
 from ferry.services.governance import governance_for
 from ferry.services.migration_ports import ConnectionLookup, JobState, MigrationContext, Sides
 from ferry.services.planning import PlannedMigration, Side, schema_fingerprints
@@ -200,6 +202,9 @@ class KubeMigrationPorts:
 
     def capture_health(self, spec: MigrationSpec, sides: Sides, uid: str) -> CaptureHealth:
         return self.capture.health(sides.source, uid)
+
+    def connection_uses(self, namespace: str) -> list[ConnectionUse]:
+        return list_uses(self.api, namespace)
 
     def now(self) -> datetime:
         return datetime.now(UTC)

@@ -22,6 +22,7 @@ from ferry.schema.mapping import TableMapping
 from ferry.schema.plan import Plan
 from ferry.services.approvals import ApprovalsRead
 from ferry.services.capture_ops import CaptureHealth, FollowRecord
+from ferry.services.connection_budget import ConnectionUse
 from ferry.services.planning import PlannedMigration, Side
 from ferry.services.policy import Governance
 from ferry.services.validation import ValidationReport
@@ -183,5 +184,9 @@ class MigrationPorts(Protocol):
         ...
 
     def capture_health(self, spec: MigrationSpec, sides: Sides, uid: str) -> CaptureHealth: ...
+
+    def connection_uses(self, namespace: str) -> list[ConnectionUse]:
+        """The namespace's Migrations with their phases and connections (maxConnections admission)."""
+        ...
 
     def now(self) -> datetime: ...

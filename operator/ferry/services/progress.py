@@ -66,6 +66,8 @@ def aggregate(
         percent=round(percent, 1),
         percent_text=f"{percent:.1f}%",
         rows_per_second=round(rate, 1),
+        bytes_copied=sum(w.bytes_copied for w in workers.values()),
+        worker_cpu_seconds=round(sum(w.cpu_seconds for w in workers.values()), 2),
         eta_seconds=eta,
         # A merge patch cannot unset a field by omitting it, so finished copies say so explicitly.
         speed=human_rate(rate) if not finished else "-",
@@ -93,17 +95,22 @@ def refresh_progress(status: MigrationStatus, finished: bool) -> None:
 
 def database_outage(ctx: MigrationContext) -> StatusEvent | None:
     """While a copy worker reports `reconnecting` (a database went away; it tries again with
-    backoff), Reconciling=True with reason DatabaseUnavailable and the worker's message; once none
+    backoff), Reconciling=True with reason DatabaseUnavailable and the worker's message; while one
+    reports `throttled` (copy.throttle.guard holds new batches), reason ThrottledByGuard; once none
     does, back to Running. The phase stays Running throughout."""
     st = ctx.status
-    waiting = sorted(
-        w.message or "database unavailable"
-        for w in st.workers.values()
-        if w.state == WorkerState.RECONNECTING
-    )
     reconciling = st.condition(c.RECONCILING)
-    if waiting:
-        return st.mark_database_unavailable(first_line(waiting[0]), ctx.generation)
+    for state, reason, default in (
+        (WorkerState.RECONNECTING, c.DATABASE_UNAVAILABLE, "database unavailable"),
+        (WorkerState.THROTTLED, c.THROTTLED_BY_GUARD, "paused by copy.throttle.guard"),
+    ):
+        waiting = sorted(w.message or default for w in st.workers.values() if w.state == state)
+        if waiting:
+            return st.mark_workers_held(reason, first_line(waiting[0]), ctx.generation)
     if reconciling is not None and reconciling.reason == c.DATABASE_UNAVAILABLE:
         return st.mark_running(f"database reachable again; job {st.job_name} is copying", ctx.generation)
+    if reconciling is not None and reconciling.reason == c.THROTTLED_BY_GUARD:
+        return st.mark_running(
+            f"the throttle guard's metric fell; job {st.job_name} is copying", ctx.generation
+        )
     return None

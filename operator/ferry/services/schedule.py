@@ -31,10 +31,10 @@ class WindowState:
 
 
 def duration(text: str) -> timedelta:
-    match = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?", text)
+    match = re.fullmatch(r"(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?", text)
     if not match or not text:
-        raise ScheduleError(f"duration {text!r}: use hours and minutes, e.g. 6h or 1h30m")
-    return timedelta(hours=int(match[1] or 0), minutes=int(match[2] or 0))
+        raise ScheduleError(f"duration {text!r}: use hours, minutes and seconds, e.g. 6h, 1h30m or 45s")
+    return timedelta(hours=int(match[1] or 0), minutes=int(match[2] or 0), seconds=int(match[3] or 0))
 
 
 def _zone(window: MaintenanceWindow) -> ZoneInfo:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from ferry.api.migration import MigrationSpec
 from ferry.copy.truncate import truncate_targets
 from ferry.schema import Operation, apply_plan, apply_post_data
+from ferry.services.connection_budget import connection_jobs
 from ferry.services.endpoints import endpoint_for
 from ferry.services.fk_deferral import DeferredKey, defer_foreign_keys, restore_foreign_keys
 from ferry.services.planning import (
@@ -67,5 +68,6 @@ def complete_target(
         post_data = replanned.plan.completing
     if post_data:
         with engine_for(target) as engine:
-            apply_post_data(engine, post_data, spec.copy_.parallelism)
+            # maxConnections: the index builds share the target's budget like the workers did.
+            apply_post_data(engine, post_data, connection_jobs(spec.copy_.parallelism, target.spec))
     reset_sequences(spec, source, target, planned=replanned)  # one reflection of the source, not two

@@ -11,11 +11,12 @@ rows and time, and is named in `unpricedRuns` rather than priced at a guess.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from ferry.api.project import ProjectCost, ProjectUsage
+from ferry.api.project_usage import MonthUsage
 
 _SUFFIXES = {
     "Ki": 2**10,
@@ -52,7 +53,8 @@ def _hours(outcome: dict[str, Any]) -> Decimal:
 
 
 def summarize(reports: Iterable[dict[str, Any]], cost: ProjectCost | None) -> ProjectUsage:
-    runs = succeeded = failed = rows = 0
+    runs = succeeded = failed = rows = moved = 0
+    cpu_seconds = 0.0
     cpu_hours = memory_gib_hours = Decimal(0)
     unpriced: list[str] = []
     for report in reports:
@@ -60,7 +62,10 @@ def summarize(reports: Iterable[dict[str, Any]], cost: ProjectCost | None) -> Pr
         outcome = report.get("outcome") or {}
         succeeded += outcome.get("phase") == "Succeeded"
         failed += outcome.get("phase") in ("Failed", "RolledBack")
-        rows += int((report.get("progress") or {}).get("rowsCopied", 0))
+        progress = report.get("progress") or {}
+        rows += int(progress.get("rowsCopied", 0))
+        moved += int(progress.get("bytesCopied", 0))
+        cpu_seconds += float(progress.get("workerCpuSeconds", 0.0))
         effective = report.get("effective") or {}
         requests = ((effective.get("jobResources") or {}).get("requests")) or {}
         workers = int(effective.get("parallelism", 1))
@@ -71,11 +76,44 @@ def summarize(reports: Iterable[dict[str, Any]], cost: ProjectCost | None) -> Pr
         except (KeyError, InvalidOperation, ValueError):
             unpriced.append((report.get("migration") or {}).get("name", "?"))
     usage = ProjectUsage(
-        runs=runs, succeeded=succeeded, failed=failed, rows_copied=rows,
-        cpu_hours=f"{cpu_hours:.4f}", memory_gib_hours=f"{memory_gib_hours:.4f}",
+        runs=runs, succeeded=succeeded, failed=failed, rows_copied=rows, bytes_copied=moved,
+        worker_cpu_seconds=round(cpu_seconds, 2), cpu_hours=f"{cpu_hours:.4f}",
+        memory_gib_hours=f"{memory_gib_hours:.4f}",
         unpriced_runs=sorted(set(unpriced))[:50],
     )  # fmt: skip
     if cost is not None:
-        total = cpu_hours * Decimal(cost.per_cpu_hour) + memory_gib_hours * Decimal(cost.per_memory_gib_hour)
+        total = (cpu_hours * Decimal(cost.per_cpu_hour) + memory_gib_hours * Decimal(cost.per_memory_gib_hour)
+                 + Decimal(moved) / 2**30 * Decimal(cost.per_gib_moved))  # fmt: skip
         usage.estimated_cost = f"{total:.2f} {cost.currency}"
+    return usage
+
+
+def month_of(report: dict[str, Any]) -> str | None:
+    """The month (YYYY-MM, UTC) a run ended in: its completion time, else when it was reported."""
+    outcome = report.get("outcome") or {}
+    at = outcome.get("completionTime") or report.get("writtenAt")
+    if not at:
+        return None
+    return datetime.fromisoformat(str(at).replace("Z", "+00:00")).astimezone(UTC).strftime("%Y-%m")
+
+
+def _previous(month: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def _month(reports: list[dict[str, Any]], month: str, cost: ProjectCost | None) -> MonthUsage:
+    total = summarize([r for r in reports if month_of(r) == month], cost)
+    return MonthUsage(month=month, runs=total.runs, rows_copied=total.rows_copied,
+                      bytes_copied=total.bytes_copied, worker_cpu_seconds=total.worker_cpu_seconds,
+                      cpu_hours=total.cpu_hours, estimated_cost=total.estimated_cost)  # fmt: skip
+
+
+def project_usage(reports: Iterable[dict[str, Any]], cost: ProjectCost | None, now: datetime) -> ProjectUsage:
+    """All runs' totals, with the current and the previous calendar month (UTC) apart."""
+    listed = list(reports)
+    usage = summarize(listed, cost)
+    current = now.astimezone(UTC).strftime("%Y-%m")
+    usage.current_month = _month(listed, current, cost)
+    usage.previous_month = _month(listed, _previous(current), cost)
     return usage

@@ -17,6 +17,7 @@ from ferry.kube.apply import server_side_apply
 from ferry.kube.status import get_object
 from ferry.kube.worker_job import JobInputs, build_follower_job, build_validation_job, build_worker_job
 from ferry.kube.worker_rbac import WorkerIdentity, build_worker_rbac, worker_name
+from ferry.services.connection_budget import worker_count
 from ferry.services.effective import with_project_placement
 
 DEFAULT_IMAGE = f"ghcr.io/ferry-dev/ferry:{__version__}"
@@ -107,7 +108,9 @@ def create_worker_job(
 ) -> str:
     """Create the Job of the current attempt, or adopt it when it exists (an operator restart)."""
     inputs = _job_inputs(api, name, namespace, uid, spec, status)
-    return _create(api, namespace, build_worker_job(inputs, parallelism=spec.copy_.parallelism), uid)
+    # Capped databases (maxConnections): as many pods as the budget gives room for one unit each.
+    pods = worker_count(spec.copy_.parallelism, inputs.source, inputs.target)
+    return _create(api, namespace, build_worker_job(inputs, parallelism=pods), uid)
 
 
 def create_follower_job(

@@ -12,6 +12,9 @@ waits are awaited.
 - a database that went away: the runner copies the unit again from its checkpoint with backoff
   (ferry.copy.runner) and tells `outage`; until that unit makes progress again the worker
   reports `reconnecting` with the error, which the operator shows as `DatabaseUnavailable`.
+- copy.throttle.guard (ferry.copy.guard): units wait at their batch boundary while the metric
+  is above its threshold; the worker reports `throttled` with the value, which the operator shows
+  as `Reconciling` reason `ThrottledByGuard`.
 - SIGTERM (Job suspended or deleted, node drained): `should_stop` answers True from then on,
   so each unit stops at its next batch boundary and its committed checkpoint stands; batches
   in flight still commit, within the pod's termination grace period (30 s by default; a
@@ -26,6 +29,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from ferry.api.migration import WorkerState, WorkerStatus
+from ferry.copy.guard import BatchGuard
 from ferry.observability.errors import first_line
 from ferry.observability.logging import get_logger
 
@@ -57,11 +61,13 @@ class CopyControl:
         *,
         report_interval: float = REPORT_INTERVAL_SECONDS,
         suspend_poll: float = SUSPEND_POLL_SECONDS,
+        guard: BatchGuard | None = None,
     ) -> None:
         self._reporter = reporter
         self._snapshot = snapshot
         self._report_interval = report_interval
         self._suspend_poll = suspend_poll
+        self._guard = guard  # copy.throttle.guard: its pause is reported as `throttled`
         self._stopping = asyncio.Event()
         self.suspended = False  # spec.suspend as last read by a waiting unit
         self.reconnecting: dict[str, str] = {}  # unit id -> why it waits for its database
@@ -74,6 +80,8 @@ class CopyControl:
     def state(self) -> WorkerState:
         if self.suspended:
             return WorkerState.SUSPENDED
+        if self._guard is not None and self._guard.paused and not self.reconnecting:
+            return WorkerState.THROTTLED
         return WorkerState.RECONNECTING if self.reconnecting else WorkerState.RUNNING
 
     def outage(self, unit_id: str, error: str, delay: float) -> None:
@@ -125,6 +133,8 @@ class CopyControl:
         status = self._snapshot(self.state)
         if self.reconnecting and status.message is None:
             status = status.model_copy(update={"message": sorted(self.reconnecting.values())[0]})
+        elif status.state == WorkerState.THROTTLED and self._guard is not None and status.message is None:
+            status = status.model_copy(update={"message": self._guard.reason})
         try:
             await asyncio.to_thread(self._reporter.report, status)
         except Exception as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from collections.abc import Sequence
 
 from ferry.api.migration import TableState, WorkerState, WorkerStatus
@@ -66,6 +67,8 @@ def run_worker(env: WorkerEnv) -> int:
             units_done=sum(1 for u in tracker.units.values() if u.done),
             rows_copied=tracker.rows_copied,
             rows_per_second=round(tracker.rows_per_second(), 1) if state == WorkerState.RUNNING else 0.0,
+            bytes_copied=tracker.bytes_moved,
+            cpu_seconds=round(time.process_time(), 2),  # this process: user + system
             tables=table_entries(rows, estimates, states),
             message=message,
         )
@@ -78,7 +81,7 @@ def run_worker(env: WorkerEnv) -> int:
         log.error("worker refused", reason=refusal)
         return 1
 
-    control = CopyControl(reporter, snapshot)
+    control = CopyControl(reporter, snapshot, guard=share.job.guard)
     try:
         reporter.report(snapshot(WorkerState.RUNNING))
     except Exception as exc:  # best effort: the heartbeat repeats it

@@ -82,8 +82,22 @@ _MIGRATIONS: list[tuple[str, dict[str, Any], tuple[str, str]]] = [
     (
         "running-database-unavailable",
         _migration(
-            lambda s: s.mark_running("copying", 1), lambda s: s.mark_database_unavailable("pg away", 1)
+            lambda s: s.mark_running("copying", 1),
+            lambda s: s.mark_workers_held(c.DATABASE_UNAVAILABLE, "pg away", 1),
         ),
+        PROGRESSING,
+    ),
+    (
+        "running-throttled-by-guard",
+        _migration(
+            lambda s: s.mark_running("copying", 1),
+            lambda s: s.mark_workers_held(c.THROTTLED_BY_GUARD, "replica lag 42 > 30", 1),
+        ),
+        PROGRESSING,
+    ),
+    (
+        "pending-connection-slots",
+        _migration(lambda s: s.mark_waiting(c.WAITING_FOR_CONNECTION_SLOTS, "another Migration uses pg", 1)),
         PROGRESSING,
     ),
     (

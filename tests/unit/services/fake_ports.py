@@ -28,6 +28,7 @@ from ferry.schema import (
 )
 from ferry.services.approvals import ApprovalsRead
 from ferry.services.capture_ops import CaptureHealth, FollowRecord
+from ferry.services.connection_budget import ConnectionUse
 from ferry.services.migration_ports import ConnectionLookup, JobState, MigrationContext, Sides
 from ferry.services.planning import PlannedMigration, Side
 from ferry.services.policy import Governance
@@ -106,6 +107,7 @@ class FakePorts:
     published_plans: list[tuple[str, str]] = field(default_factory=list)  # (plan hash, target dialect)
     reports: list[dict[str, Any]] = field(default_factory=list)
     approvals_: ApprovalsRead = field(default_factory=lambda: ApprovalsRead((), verified=True))
+    uses: list[ConnectionUse] = field(default_factory=list)  # the namespace's other Migrations
     # online mode
     start_position: str = "0/16B3748"
     cutover_position: str | None = "0/2000000"
@@ -238,6 +240,9 @@ class FakePorts:
     def capture_health(self, spec: MigrationSpec, sides: Sides, uid: str) -> CaptureHealth:
         self.calls.append(("capture_health",))
         return self.health
+
+    def connection_uses(self, namespace: str) -> list[ConnectionUse]:
+        return self.uses
 
     def now(self) -> datetime:
         return self.clock

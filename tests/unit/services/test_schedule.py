@@ -53,3 +53,12 @@ def test_overlapping_windows_stay_open_until_the_last_closes() -> None:
 def test_a_window_that_cannot_be_evaluated_is_named(window: MaintenanceWindow, message: str) -> None:
     with pytest.raises(ScheduleError, match=message):
         window_state([window], _at("2026-11-30T12:00:00"))
+
+
+def test_a_window_of_seconds_opens_every_minute() -> None:
+    """Durations take seconds too (the e2e test runs a 30 s window every minute)."""
+    minute = MaintenanceWindow(start="* * * * *", duration="30s")
+    state = window_state([minute], _at("2026-11-30T12:00:29"))
+    assert state.inside and state.until == _at("2026-11-30T12:00:30")
+    closed = window_state([minute], _at("2026-11-30T12:00:30"))
+    assert not closed.inside and closed.until == _at("2026-11-30T12:01:00")

@@ -39,3 +39,34 @@ def test_requested_worker_time_and_its_price() -> None:
     assert usage.estimated_cost == "0.27 EUR"  # 5 x 0.04 + 7 x 0.01
     assert usage.unpriced_runs == ["legacy"]
     assert summarize(reports, None).estimated_cost is None
+
+
+def test_months_split_runs_by_when_they_ended_and_bytes_moved_are_priced() -> None:
+    from datetime import UTC, datetime
+
+    from ferry.services.usage import project_usage
+
+    def run(name: str, ended: str, rows: int, moved: int, cpu: float) -> dict[str, Any]:
+        report = _report(name, "Succeeded", rows, 1, {"cpu": "1", "memory": "1Gi"})
+        report["outcome"] = {"phase": "Succeeded", "startTime": ended, "completionTime": ended}
+        report["progress"] = {"rowsCopied": rows, "bytesCopied": moved, "workerCpuSeconds": cpu}
+        return report
+
+    reports = [
+        run("dec", "2026-12-02T10:00:00Z", 100, 2**30, 1.5),
+        run("nov", "2026-11-30T23:59:59Z", 10, 2**30, 0.25),
+        run("jan", "2026-01-15T00:00:00Z", 1, 0, 0.0),  # two months ago: in the totals only
+    ]
+    cost = ProjectCost(per_cpu_hour="0", per_gib_moved="0.50")
+    usage = project_usage(reports, cost, datetime(2026, 12, 5, tzinfo=UTC))
+    assert (usage.rows_copied, usage.bytes_copied, usage.worker_cpu_seconds) == (111, 2**31, 1.75)
+    assert usage.current_month is not None and usage.previous_month is not None
+    assert (usage.current_month.month, usage.current_month.runs, usage.current_month.rows_copied) == (
+        "2026-12",
+        1,
+        100,
+    )
+    assert (usage.previous_month.month, usage.previous_month.rows_copied) == ("2026-11", 10)
+    assert usage.current_month.estimated_cost == "0.50 USD" and usage.estimated_cost == "1.00 USD"
+    january = project_usage(reports, cost, datetime(2027, 1, 3, tzinfo=UTC))
+    assert january.previous_month is not None and january.previous_month.month == "2026-12"

@@ -1,0 +1,19 @@
+"""One calendar month of a Project's usage (status.usage.currentMonth / previousMonth)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from ferry.api.base import StatusModel
+
+
+class MonthUsage(StatusModel):
+    """The runs that ended in one calendar month (UTC), from their run reports."""
+
+    month: str = Field(description="YYYY-MM (UTC).")
+    runs: int = Field(default=0, description="Runs that ended in the month.")
+    rows_copied: int = Field(default=0, description="Rows those runs copied.")
+    bytes_copied: int = Field(default=0, description="Bytes the workers read from the sources.")
+    worker_cpu_seconds: float = Field(default=0.0, description="CPU time the worker pods used (measured).")
+    cpu_hours: str = Field(default="0", description="Requested CPU x workers x wall time, in core-hours.")
+    estimated_cost: str | None = Field(default=None, description="From spec.cost, when set.")
