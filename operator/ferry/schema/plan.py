@@ -107,12 +107,13 @@ class Plan:
         hashed = plan_hash(self.source_hash, self.target_hash, self.operations, selection)
         return replace(self, selection_hash=selection, hash=hashed)
 
-    def with_personal_data(self, columns: Sequence[PersonalColumn]) -> Plan:
+    def with_personal_data(self, columns: Sequence[PersonalColumn], problems: Sequence[str] = ()) -> Plan:
         """This plan with the personal columns it copies, and a warning naming the unprotected
-        ones (the Project's policy may refuse them: ferry.services.gate)."""
+        ones (the Project's policy may refuse them: ferry.services.gate) and each table whose
+        values could not be sampled."""
         bare = unprotected(columns)
         warning = (f"personal data copied without a transform: {describe(bare)}",) if bare else ()
-        return replace(self, personal_data=tuple(columns), warnings=(*self.warnings, *warning))
+        return replace(self, personal_data=tuple(columns), warnings=(*self.warnings, *warning, *problems))
 
     @property
     def completing(self) -> list[Operation]:

@@ -24,6 +24,7 @@ from ferry.schema import DatabaseSchema, Plan, build_plan, discover
 from ferry.schema.fingerprint import schema_fingerprint
 from ferry.schema.mapping import TableMapping
 from ferry.schema.personal_data import classify
+from ferry.schema.pii_sample import sample_columns
 from ferry.schema.plan import Privileges
 from ferry.schema.plan_join import join_plans
 from ferry.schema.schema_pairs import check_dialects, schema_pairs
@@ -127,7 +128,8 @@ def plan_migration(
         mappings = [m for one in schema_plans for m in one.mappings]
         labels = [one.source.schema or "" for one in schema_plans]
         plan = join_plans(plans, labels).with_selection(mappings).with_operations(extra)
-        plan = plan.with_personal_data(classify(mappings))
+        sampled = sample_columns(src, mappings, spec.schema_.personal_data_sample)
+        plan = plan.with_personal_data(classify(mappings, sampled.evidence), sampled.problems)
     first = schema_plans[0]
     return PlannedMigration(first.source, first.target, mappings, plan, pairs=tuple(schema_plans))
 
