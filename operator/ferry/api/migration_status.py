@@ -113,6 +113,9 @@ class TableStatus(StatusModel):
     rows_estimated: int = 0
     checkpoint: str | None = None
     validation: str | None = None
+    checksum: str | None = Field(
+        default=None, description="validation.checksum: the target's digest of the copied rows (sha256)."
+    )
 
 
 class WorkerStatus(StatusModel):

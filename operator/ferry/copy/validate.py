@@ -50,6 +50,9 @@ class TableValidation:
     checksum_match: bool | None = None  # None: not computed
     first_difference: str | None = None  # the first differing key range, or "table" when unordered
     ordered: bool = False
+    # sha256 over the target's canonical rows (in key order, or as a multiset when unordered): what
+    # a run report keeps, so a later reading of the table can be compared with what was copied.
+    checksum: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -165,20 +168,24 @@ def _digest(lines: Sequence[str]) -> str:
 
 async def _compare_ordered(
     job: CopyJob, mapping: TableMapping, source: _Side, target: _Side, chunk_rows: int
-) -> str | None:
+) -> tuple[str | None, str]:
+    """(the first differing key range or None, the target's digest over the chunks read)."""
     key_at = [next(i for i, c in enumerate(mapping.columns) if c.source == k) for k in mapping.key]
     src_rows = _canonical_rows(job.endpoints.source, source)
     tgt_rows = _canonical_rows(job.endpoints.target, target)
+    whole = hashlib.sha256()
     try:
         while True:
             s, t = await _take(src_rows, chunk_rows), await _take(tgt_rows, chunk_rows)
             if not s and not t:
-                return None
-            if _digest([x[1] for x in s]) != _digest([x[1] for x in t]):
+                return None, whole.hexdigest()
+            target_digest = _digest([x[1] for x in t])
+            whole.update(target_digest.encode())
+            if _digest([x[1] for x in s]) != target_digest:
                 rows = s or t
                 first = tuple(rows[0][0][i] for i in key_at)
                 last = tuple(rows[-1][0][i] for i in key_at)
-                return f"keys {describe_key(first)} .. {describe_key(last)}"
+                return f"keys {describe_key(first)} .. {describe_key(last)}", whole.hexdigest()
     finally:
         await src_rows.aclose()
         await tgt_rows.aclose()
@@ -212,17 +219,20 @@ async def validate_table(
     source, target, ordered = _sides(job, mapping)
     try:
         if ordered:
-            difference = await _compare_ordered(job, mapping, source, target, chunk_rows)
+            difference, digest = await _compare_ordered(job, mapping, source, target, chunk_rows)
         else:
-            same = await _multiset_digest(src, source) == await _multiset_digest(tgt, target)
+            target_sum = await _multiset_digest(tgt, target)
+            same = await _multiset_digest(src, source) == target_sum
             difference = None if same else "table"
+            digest = f"{target_sum:064x}"
     except ZeroDateFound as exc:  # written on the source after the copy (which would have failed)
         raise ZeroDateError(
             f"table {mapping.qualified_source}: column {exc.column} holds a zero date "
             "(zeroDates: error), found by the checksum: the copy did not write that row"
         ) from exc
     return TableValidation(
-        mapping.qualified_target, source_rows, target_rows, difference is None, difference, ordered
+        mapping.qualified_target, source_rows, target_rows, difference is None, difference, ordered,
+        f"sha256:{digest}",
     )
 
 

@@ -23,6 +23,9 @@ from ferry.schema.plan import Plan
 from ferry.schema.plan_script import plan_script
 
 PLAN_JSON, PLAN_SQL = "plan.json", "plan.sql"
+# Both sides' normalised schemas the plan was made from (ferry.schema.snapshots), for `kubectl
+# ferry diff` and the run report; left out (the plan's hashes still name them) when too large.
+SCHEMAS_JSON = "schemas.json"
 # Under the 1 MiB limit on an object, leaving room for metadata.
 MAX_BYTES = 900_000
 _LABELS = {"app.kubernetes.io/managed-by": "ferry", "app.kubernetes.io/component": "plan"}
@@ -74,5 +77,14 @@ def build_plan_configmap(
             "annotations": {"ferry.dev/plan-hash": plan.hash},
             "ownerReferences": [owner],
         },
-        "data": _bounded(plan, dialect_name, migration),
+        "data": _with_snapshots(_bounded(plan, dialect_name, migration), plan),
     }
+
+
+def _with_snapshots(data: dict[str, str], plan: Plan) -> dict[str, str]:
+    if plan.snapshots is None:
+        return data
+    text = json.dumps(plan.snapshots, ensure_ascii=False, separators=(",", ":"))
+    if len(text) + sum(len(v) for v in data.values()) <= MAX_BYTES:
+        data[SCHEMAS_JSON] = text
+    return data

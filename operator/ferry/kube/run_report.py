@@ -17,9 +17,11 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from ferry.kube.apply import server_side_apply
-from ferry.kube.plan_configmap import MAX_BYTES, PLAN_SQL, plan_configmap_name
+from ferry.kube.plan_configmap import MAX_BYTES, PLAN_JSON, PLAN_SQL, SCHEMAS_JSON, plan_configmap_name
+from ferry.kube.report_markdown import render_markdown
+from ferry.schema.snapshots import hashes
 
-REPORT_JSON = "report.json"
+REPORT_JSON, REPORT_MD = "report.json", "report.md"
 REPORT_LABEL = "ferry.dev/report"
 MIGRATION_LABEL = "ferry.dev/migration"
 
@@ -28,21 +30,47 @@ def report_configmap_name(migration: str, uid: str) -> str:
     return f"ferry-report-{migration}"[:240] + f"-{uid[:8]}"
 
 
-def _plan_script(api: client.ApiClient, namespace: str, migration: str) -> str | None:
+def _kept_plan(api: client.ApiClient, namespace: str, migration: str) -> dict[str, str]:
     try:
         kept = client.CoreV1Api(api).read_namespaced_config_map(plan_configmap_name(migration), namespace)
     except ApiException as exc:
         if exc.status == 404:
-            return None
+            return {}
         raise
-    return (kept.data or {}).get(PLAN_SQL)
+    data: dict[str, str] = kept.data or {}
+    return data
+
+
+def _same_plan(report: dict[str, Any], kept: dict[str, str]) -> bool:
+    """Whether the plan ConfigMap still holds the plan that ran (a re-plan rewrites it)."""
+    try:
+        kept_hash = json.loads(kept[PLAN_JSON]).get("hash") if PLAN_JSON in kept else None
+    except ValueError:
+        return False
+    return kept_hash is None or kept_hash == (report.get("plan") or {}).get("hash")
+
+
+def with_kept_plan(report: dict[str, Any], kept: dict[str, str]) -> dict[str, Any]:
+    """The report completed from the plan ConfigMap: every personal column with its evidence and
+    protection (status only counts them), and the hashes of the schema snapshots."""
+    try:
+        plan = json.loads(kept[PLAN_JSON]) if PLAN_JSON in kept else {}
+        schemas = json.loads(kept[SCHEMAS_JSON]) if SCHEMAS_JSON in kept else {}
+    except ValueError:
+        plan, schemas = {}, {}
+    return {**report, "personalData": plan.get("personalData", []), "planErrors": plan.get("errors", []),
+            "schemas": hashes(schemas) if schemas else None}  # fmt: skip
 
 
 def build_report_configmap(namespace: str, migration: str, uid: str, report: dict[str, Any],
-                           script: str | None) -> dict[str, Any]:  # fmt: skip
+                           kept: dict[str, str]) -> dict[str, Any]:  # fmt: skip
     data = {REPORT_JSON: json.dumps(report, indent=2, ensure_ascii=False)}
-    if script and len(script) + len(data[REPORT_JSON]) <= MAX_BYTES:
-        data[PLAN_SQL] = script
+    markdown = render_markdown(report)  # the script is its own key: not twice in one object
+    if len(markdown) + len(data[REPORT_JSON]) <= MAX_BYTES:
+        data[REPORT_MD] = markdown
+    for key in (PLAN_SQL, SCHEMAS_JSON):  # the script as it ran, then the schemas it was planned on
+        if kept.get(key) and len(kept[key]) + sum(len(v) for v in data.values()) <= MAX_BYTES:
+            data[key] = kept[key]
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -63,9 +91,10 @@ def build_report_configmap(namespace: str, migration: str, uid: str, report: dic
 def write_report(
     api: client.ApiClient, namespace: str, migration: str, uid: str, report: dict[str, Any]
 ) -> str:
-    configmap = build_report_configmap(
-        namespace, migration, uid, report, _plan_script(api, namespace, migration)
-    )
+    kept = _kept_plan(api, namespace, migration)
+    if not _same_plan(report, kept):
+        kept = {}  # a later plan than the one that ran: its details would not be this run's
+    configmap = build_report_configmap(namespace, migration, uid, with_kept_plan(report, kept), kept)
     server_side_apply(api, configmap)
     name: str = configmap["metadata"]["name"]
     return name

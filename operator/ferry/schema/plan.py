@@ -79,6 +79,9 @@ class Plan:
     selection_hash: str = ""
     # Copied columns that look personal, and what protects each (ferry.schema.personal_data).
     personal_data: tuple[PersonalColumn, ...] = ()
+    # Normalised snapshots of both sides the plan was made from (ferry.schema.snapshots); kept
+    # beside the plan, not in to_dict(): a schema can be larger than the plan itself.
+    snapshots: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def pre_data(self) -> list[Operation]:

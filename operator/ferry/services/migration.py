@@ -380,6 +380,7 @@ class MigrationReconciler:
         report = self.ports.validate(ctx, spec, sides)
         for table in st.tables:
             table.validation = report.per_table.get(table.name, table.validation)
+            table.checksum = report.checksums.get(table.name, table.checksum)
             if table.state == TableState.DONE and report.ok and not report.skipped:
                 table.state = TableState.VALIDATED
         if not report.ok:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy
 
@@ -25,6 +25,7 @@ from ferry.schema.fingerprint import schema_fingerprint
 from ferry.schema.mapping import TableMapping
 from ferry.schema.personal_data import classify
 from ferry.schema.pii_sample import sample_columns
+from ferry.schema.snapshots import snapshots
 from ferry.schema.plan import Privileges
 from ferry.schema.plan_join import join_plans
 from ferry.schema.schema_pairs import check_dialects, schema_pairs
@@ -130,6 +131,7 @@ def plan_migration(
         plan = join_plans(plans, labels).with_selection(mappings).with_operations(extra)
         sampled = sample_columns(src, mappings, spec.schema_.personal_data_sample)
         plan = plan.with_personal_data(classify(mappings, sampled.evidence), sampled.problems)
+        plan = replace(plan, snapshots=snapshots((one.source, one.target) for one in schema_plans))
     first = schema_plans[0]
     return PlannedMigration(first.source, first.target, mappings, plan, pairs=tuple(schema_plans))
 

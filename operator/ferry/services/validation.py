@@ -26,6 +26,11 @@ class ValidationReport:
         return all(t.ok for t in self.tables)
 
     @property
+    def checksums(self) -> dict[str, str]:
+        """Each checksummed table's target digest (ferry.copy.validate), for the run report."""
+        return {t.table: t.checksum for t in self.tables if t.checksum}
+
+    @property
     def summary(self) -> str:
         if self.skipped:
             return SKIPPED

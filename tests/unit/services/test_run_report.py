@@ -63,7 +63,7 @@ def test_a_started_run_deleted_before_its_end_is_reported() -> None:
 def test_the_configmap_outlives_the_migration_and_keeps_the_script() -> None:
     report = {"kind": "MigrationRunReport", "outcome": {"phase": "Succeeded"}}
     configmap = build_report_configmap(
-        "team-a", "shop", "0123456789abcdef", report, "CREATE TABLE t (id int);\n"
+        "team-a", "shop", "0123456789abcdef", report, {"plan.sql": "CREATE TABLE t (id int);\n"}
     )
     meta = configmap["metadata"]
     assert meta["name"] == "ferry-report-shop-01234567"
