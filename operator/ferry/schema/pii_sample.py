@@ -53,7 +53,8 @@ def sample_columns(engine: sa.Engine, mappings: Sequence[TableMapping], rows: in
                 fetched = conn.execute(query).all()
         except sa.exc.SQLAlchemyError as exc:
             # A driver error names the statement and the server's reason; neither holds a value.
-            problems.append(f"{mapping.qualified_source}: values not sampled ({first_line(getattr(exc, "orig", None) or exc)})")
+            why = first_line(getattr(exc, "orig", None) or exc)
+            problems.append(f"{mapping.qualified_source}: values not sampled ({why})")
             continue
         for i, column in enumerate(columns):
             found = classify_values(row[i] for row in fetched)
