@@ -41,9 +41,11 @@ def _tables(results: UnitResults | None, validation: ValidationReport | None) ->
         check = checks.get(name)
         state = TableState.FAILED if name in failed or (check and not check.ok) else (
             TableState.VALIDATED if check else TableState.DONE)  # fmt: skip
-        failure = next((redact(u.error or "") for u in (results.failed if results else []) if u.table == name), None)
-        tables.append(TableStatus(name=name, state=state, rows_copied=copied,
-                                  validation=(validation.per_table.get(name) if validation else None) or failure,
+        failure = next(
+            (redact(u.error or "") for u in (results.failed if results else []) if u.table == name), None
+        )
+        described = validation.per_table.get(name) if validation else None
+        tables.append(TableStatus(name=name, state=state, rows_copied=copied, validation=described or failure,
                                   checksum=check.checksum if check else None))  # fmt: skip
     return tables
 

@@ -30,8 +30,8 @@ from ferry.cli.bundle import BundleError, add_bundle_arguments, load_bundle
 from ferry.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 from ferry.cli.local_report import write_local_report
 from ferry.cli.local_steps import LiveProgress, copy_rows, prepare, summary, validate
-from ferry.copy import UnitResults
 from ferry.cli.online import run_online
+from ferry.copy import UnitResults
 from ferry.db.credentials import SecretError
 from ferry.observability.errors import first_line
 from ferry.schema import SelectionError

@@ -231,7 +231,12 @@ async def validate_table(
             "(zeroDates: error), found by the checksum: the copy did not write that row"
         ) from exc
     return TableValidation(
-        mapping.qualified_target, source_rows, target_rows, difference is None, difference, ordered,
+        mapping.qualified_target,
+        source_rows,
+        target_rows,
+        difference is None,
+        difference,
+        ordered,
         f"sha256:{digest}",
     )
 

@@ -29,54 +29,100 @@ def _section(title: str) -> list[str]:
     return [f"## {title}", ""]
 
 
-def render_markdown(report: dict[str, Any], script: str | None = None) -> str:
-    mig, outcome, plan = report["migration"], report["outcome"], report.get("plan") or {}
-    lines = [f"# Run report: {mig['namespace']}/{mig['name']}", ""]
-    lines += _table(["field", "value"], [
-        ["phase", outcome.get("phase")], ["reason", outcome.get("reason")],
-        ["message", outcome.get("message")], ["started", outcome.get("startTime")],
-        ["completed", outcome.get("completionTime")], ["attempts", outcome.get("attempts")],
-        ["mode", report.get("mode")], ["uid", mig.get("uid")], ["author", mig.get("author") or "not recorded"],
-        ["source", f"{report['source']['connection']} (schema {report['source'].get('schema') or 'default'})"],
-        ["target", f"{report['target']['connection']} (schema {report['target'].get('schema') or 'default'})"],
+def _side(report: dict[str, Any], side: str) -> str:
+    return f"{report[side]['connection']} (schema {report[side].get('schema') or 'default'})"
+
+
+def _overview(report: dict[str, Any]) -> list[str]:
+    mig, outcome = report["migration"], report["outcome"]
+    rows: list[list[object]] = [
+        ["phase", outcome.get("phase")],
+        ["reason", outcome.get("reason")],
+        ["message", outcome.get("message")],
+        ["started", outcome.get("startTime")],
+        ["completed", outcome.get("completionTime")],
+        ["attempts", outcome.get("attempts")],
+        ["mode", report.get("mode")],
+        ["uid", mig.get("uid")],
+        ["author", mig.get("author") or "not recorded"],
+        ["source", _side(report, "source")],
+        ["target", _side(report, "target")],
         ["reported", report.get("writtenAt")],
-    ])  # fmt: skip
+    ]
+    return _table(["field", "value"], rows)
+
+
+def _approvals(report: dict[str, Any]) -> list[str]:
+    plan = report.get("plan") or {}
+    matched = "matched" if report.get("approvedBySpecHash") else "did not match"
+    lines = [
+        f"Plan `{plan.get('hash')}`: {plan.get('safe', 0)} safe, {plan.get('lossy', 0)} lossy, "
+        f"{plan.get('destructive', 0)} destructive operations. spec.approval.planHash {matched}.",
+        "",
+    ]
+    rows: list[list[object]] = [
+        [a.get("approver"), a.get("name"), a.get("planHash"), "yes" if a.get("counted") else "no",
+         a.get("reason") or ""]
+        for a in report.get("approvals") or []
+    ]  # fmt: skip
+    return lines + _table(["approver", "MigrationApproval", "plan hash", "counted", "why not"], rows)
+
+
+def _personal(report: dict[str, Any]) -> list[str]:
+    plan, personal = report.get("plan") or {}, report.get("personalData")
+    if personal is None:
+        lines = [
+            f"{plan.get('personalColumns', 0)} personal columns, {plan.get('unprotectedPersonalColumns', 0)} "
+            "without a transform (details not kept).",
+            "",
+        ]
+    else:
+        rows: list[list[object]] = [
+            [p["table"], p["column"], p["category"], p.get("protection") or "NONE",
+             "; ".join(p.get("evidence") or [])]
+            for p in personal
+        ]  # fmt: skip
+        lines = _table(["table", "column", "category", "protection", "evidence"], rows)
+    transforms: list[list[object]] = [
+        [t["table"], t["column"], t["type"], t.get("keySecret") or ""] for t in report.get("transforms") or []
+    ]
+    return lines + _table(["transformed table", "column", "transform", "key Secret"], transforms)
+
+
+def _tables(report: dict[str, Any]) -> list[str]:
+    rows: list[list[object]] = [
+        [
+            t["name"],
+            t.get("state"),
+            t.get("rowsCopied", 0),
+            t.get("validation") or "",
+            t.get("checksum") or "",
+        ]
+        for t in report.get("tables") or []
+    ]
+    return _table(["table", "state", "rows copied", "validation", "checksum"], rows)
+
+
+def _schemas(report: dict[str, Any]) -> list[str]:
+    schemas = report.get("schemas") or {}
+    rows: list[list[object]] = [
+        [side, s.get("schema") or "default", s.get("hash")]
+        for side in ("source", "target")
+        for s in schemas.get(side) or []
+    ]
+    return _table(["side", "schema", "sha256"], rows)
+
+
+def render_markdown(report: dict[str, Any], script: str | None = None) -> str:
+    mig = report["migration"]
+    lines = [f"# Run report: {mig['namespace']}/{mig['name']}", "", *_overview(report)]
     lines += _section("Errors")
     lines += [f"- {_cell(e)}" for e in report.get("errors") or []] or ["(none)"]
     lines += [""]
-    lines += _section("Plan and approvals")
-    lines += [f"Plan `{plan.get('hash')}`: {plan.get('safe', 0)} safe, {plan.get('lossy', 0)} lossy, "
-              f"{plan.get('destructive', 0)} destructive operations. spec.approval.planHash "
-              f"{'matched' if report.get('approvedBySpecHash') else 'did not match'}.", ""]  # fmt: skip
-    lines += _table(["approver", "MigrationApproval", "plan hash", "counted", "why not"], [
-        [a.get("approver"), a.get("name"), a.get("planHash"), "yes" if a.get("counted") else "no",
-         a.get("reason") or ""] for a in report.get("approvals") or []
-    ])  # fmt: skip
-    lines += _section("Personal data")
-    personal = report.get("personalData")
-    if personal is None:
-        lines += [f"{plan.get('personalColumns', 0)} personal columns, "
-                  f"{plan.get('unprotectedPersonalColumns', 0)} without a transform (details not kept).", ""]  # fmt: skip
-    else:
-        lines += _table(["table", "column", "category", "protection", "evidence"], [
-            [p["table"], p["column"], p["category"], p.get("protection") or "NONE", "; ".join(p.get("evidence") or [])]
-            for p in personal
-        ])  # fmt: skip
-    lines += _table(["transformed table", "column", "transform", "key Secret"], [
-        [t["table"], t["column"], t["type"], t.get("keySecret") or ""] for t in report.get("transforms") or []
-    ])  # fmt: skip
-    lines += _section("Tables")
-    lines += _table(["table", "state", "rows copied", "validation", "checksum"], [
-        [t["name"], t.get("state"), t.get("rowsCopied", 0), t.get("validation") or "", t.get("checksum") or ""]
-        for t in report.get("tables") or []
-    ])  # fmt: skip
-    lines += _section("Schemas")
-    schemas = report.get("schemas") or {}
-    lines += _table(["side", "schema", "sha256"], [
-        [side, s.get("schema") or "default", s.get("hash")] for side in ("source", "target")
-        for s in schemas.get(side) or []
-    ])  # fmt: skip
+    lines += [*_section("Plan and approvals"), *_approvals(report)]
+    lines += [*_section("Personal data"), *_personal(report)]
+    lines += [*_section("Tables"), *_tables(report)]
+    lines += [*_section("Schemas"), *_schemas(report)]
     if script:
-        lines += _section("Script")
-        lines += ["```sql", script.rstrip("\n"), "```", ""]
+        lines += [*_section("Script"), "```sql", script.rstrip("\n"), "```", ""]
     return "\n".join(lines)

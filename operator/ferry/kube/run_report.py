@@ -11,6 +11,7 @@ plan ConfigMap (which *is* owned by the Migration), so the report says exactly w
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from kubernetes import client
@@ -113,3 +114,29 @@ def read_reports(api: client.ApiClient, namespace: str) -> list[dict[str, Any]]:
         except (KeyError, ValueError):
             continue
     return reports
+
+
+def list_kept_reports(api: client.ApiClient, namespace: str) -> list[tuple[str, datetime]]:
+    """(ConfigMap name, when the report was written) of every run report in `namespace`; the
+    ConfigMap's creation time when the report is unreadable (a person edited it)."""
+    listed = client.CoreV1Api(api).list_namespaced_config_map(
+        namespace, label_selector=f"{REPORT_LABEL}=true"
+    )
+    kept = []
+    for item in listed.items:
+        written: datetime = item.metadata.creation_timestamp
+        try:
+            text = json.loads((item.data or {})[REPORT_JSON])["writtenAt"]
+            written = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except (KeyError, ValueError, TypeError, AttributeError):
+            pass
+        kept.append((item.metadata.name, written))
+    return kept
+
+
+def delete_report(api: client.ApiClient, namespace: str, name: str) -> None:
+    try:
+        client.CoreV1Api(api).delete_namespaced_config_map(name, namespace)
+    except ApiException as exc:
+        if exc.status != 404:  # gone already: what was wanted
+            raise

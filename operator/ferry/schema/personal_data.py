@@ -105,7 +105,9 @@ def classify(
             assert category is not None
             transform = column.transform.type if column.transform else None
             protection = str(transform) if transform in PROTECTING else None
-            found.append(PersonalColumn(mapping.qualified_target, column.target, category, protection, evidence))
+            found.append(
+                PersonalColumn(mapping.qualified_target, column.target, category, protection, evidence)
+            )
     return tuple(found)
 
 

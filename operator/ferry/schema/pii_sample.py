@@ -21,8 +21,10 @@ from ferry.schema.pii_values import ValueEvidence, classify_values
 
 DEFAULT_SAMPLE = 100
 # Column types whose values are text (base names as the catalogs report them, lower case).
-TEXT_TYPES = frozenset(("text", "varchar", "character varying", "char", "character", "bpchar", "citext",
-                        "nvarchar", "nchar", "tinytext", "mediumtext", "longtext", "clob", "string"))  # fmt: skip
+TEXT_TYPES = frozenset(
+    ("text", "varchar", "character varying", "char", "character", "bpchar", "citext", "nvarchar", "nchar",
+     "tinytext", "mediumtext", "longtext", "clob", "string")
+)  # fmt: skip
 
 
 def is_text(column: ColumnMapping) -> bool:
@@ -42,7 +44,9 @@ def sample_columns(engine: sa.Engine, mappings: Sequence[TableMapping], rows: in
     if rows <= 0:
         return Sampled(evidence)
     for mapping in mappings:
-        columns = [c for c in mapping.columns if is_text(c)]  # transformed ones too: the plan names what protects them
+        columns = [
+            c for c in mapping.columns if is_text(c)
+        ]  # transformed ones too: the plan names what protects them
         if not columns:
             continue
         table = sa.table(mapping.source_table, *(sa.column(c.source) for c in columns),

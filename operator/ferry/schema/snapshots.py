@@ -88,8 +88,10 @@ def compare(stored: Sequence[dict[str, Any]], current: Sequence[DatabaseSchema])
                            "differences": ["the schema was not read"]})  # fmt: skip
             continue
         current_hash = schema.hash()
-        diff = [] if current_hash == kept["hash"] else differences(
-            kept.get("normalized") or {}, schema.to_dict(with_estimates=False)
+        diff = (
+            []
+            if current_hash == kept["hash"]
+            else differences(kept.get("normalized") or {}, schema.to_dict(with_estimates=False))
         )
         result.append({"schema": kept["schema"], "storedHash": kept["hash"], "currentHash": current_hash,
                        "differences": diff})  # fmt: skip

@@ -25,12 +25,12 @@ from ferry.schema.fingerprint import schema_fingerprint
 from ferry.schema.mapping import TableMapping
 from ferry.schema.personal_data import classify
 from ferry.schema.pii_sample import sample_columns
-from ferry.schema.snapshots import snapshots
 from ferry.schema.plan import Privileges
 from ferry.schema.plan_join import join_plans
 from ferry.schema.schema_pairs import check_dialects, schema_pairs
 from ferry.schema.selection import select_schemas
 from ferry.schema.sequence_resets import sequence_resets, set_sequence_operations
+from ferry.schema.snapshots import snapshots
 from ferry.services.data_operations import data_operations
 
 

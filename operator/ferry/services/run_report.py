@@ -33,7 +33,9 @@ def run_errors(ctx: MigrationContext) -> list[str]:
     errors = [st.message] if st.phase != Phase.SUCCEEDED and st.message else []
     errors += [f"worker {index}: {w.message}" for index, w in sorted(st.workers.items())
                if w.state == WorkerState.FAILED and w.message]  # fmt: skip
-    errors += [f"table {t.name}: {t.validation or 'failed'}" for t in st.tables if t.state == TableState.FAILED]
+    errors += [
+        f"table {t.name}: {t.validation or 'failed'}" for t in st.tables if t.state == TableState.FAILED
+    ]
     return list(dict.fromkeys(errors))
 
 

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import pytest
 import yaml
 
 from ferry.cli import run as run_cli
@@ -58,7 +57,9 @@ def _common_fields(report: dict[str, Any]) -> None:
         assert report["outcome"][field] is not None, field
     assert len(report["plan"]["hash"]) == 64 and "destructive" in report["plan"]
     assert report["approvals"] == [] and report["approvedBySpecHash"] is False
-    assert report["transforms"] == [{"table": "customer", "column": "email", "type": "hash", "keySecret": "pii-key"}]
+    assert report["transforms"] == [
+        {"table": "customer", "column": "email", "type": "hash", "keySecret": "pii-key"}
+    ]
     [email] = [p for p in report["personalData"] if p["column"] == "email"]
     assert email["protection"] == "hash" and email["evidence"] == ["name", "email: 3/3 sampled values match"]
     for side in ("source", "target"):

@@ -63,8 +63,8 @@ PERSONAL = {"contact": "email", "reach": "phone", "instrument": "payment_card", 
 def _source_table(db: Database) -> list[dict[str, Any]]:
     engine = sa.create_engine(db.sqlalchemy_url())
     meta = sa.MetaData()
-    text = [sa.Column(name, sa.String(120)) for name in
-            ("contact", "reach", "instrument", "account_ref", "origin", "remark", "sku", "order_ref")]  # fmt: skip
+    names = ("contact", "reach", "instrument", "account_ref", "origin", "remark", "sku", "order_ref")
+    text = [sa.Column(name, sa.String(120)) for name in names]
     table = sa.Table("ledger", meta, sa.Column("id", sa.Integer, primary_key=True), *text,
                      sa.Column("quantity", sa.Integer))  # fmt: skip
     rows = _rows()
@@ -117,7 +117,16 @@ def test_personal_values_are_found_without_false_positives_and_the_policy_refuse
     assert all(p["protection"] is None for p in found.values())
     # Only counts: no sampled value of any column is in what `ferry plan` printed.
     for row in rows:
-        for column in ("contact", "reach", "instrument", "account_ref", "origin", "remark", "sku", "order_ref"):
+        for column in (
+            "contact",
+            "reach",
+            "instrument",
+            "account_ref",
+            "origin",
+            "remark",
+            "sku",
+            "order_ref",
+        ):
             assert row[column] not in output
 
     transforms = [{"column": c, "type": "null"} for c in PERSONAL]
