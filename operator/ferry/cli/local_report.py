@@ -19,8 +19,8 @@ from ferry.api.migration_status import TableState, TableStatus
 from ferry.cli.local_steps import Prepared
 from ferry.copy import UnitResults
 from ferry.kube.plan_configmap import PLAN_JSON, SCHEMAS_JSON
+from ferry.kube.report_document import with_kept_plan
 from ferry.kube.report_markdown import render_markdown
-from ferry.kube.run_report import with_kept_plan
 from ferry.observability.redaction import redact
 from ferry.schema.plan_script import plan_script
 from ferry.services.migration_ports import MigrationContext

@@ -18,9 +18,9 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from ferry.kube.apply import server_side_apply
-from ferry.kube.plan_configmap import MAX_BYTES, PLAN_JSON, PLAN_SQL, SCHEMAS_JSON, plan_configmap_name
+from ferry.kube.plan_configmap import MAX_BYTES, PLAN_SQL, SCHEMAS_JSON, plan_configmap_name
+from ferry.kube.report_document import same_plan, with_kept_plan
 from ferry.kube.report_markdown import render_markdown
-from ferry.schema.snapshots import hashes
 
 REPORT_JSON, REPORT_MD = "report.json", "report.md"
 REPORT_LABEL = "ferry.dev/report"
@@ -40,27 +40,6 @@ def _kept_plan(api: client.ApiClient, namespace: str, migration: str) -> dict[st
         raise
     data: dict[str, str] = kept.data or {}
     return data
-
-
-def _same_plan(report: dict[str, Any], kept: dict[str, str]) -> bool:
-    """Whether the plan ConfigMap still holds the plan that ran (a re-plan rewrites it)."""
-    try:
-        kept_hash = json.loads(kept[PLAN_JSON]).get("hash") if PLAN_JSON in kept else None
-    except ValueError:
-        return False
-    return kept_hash is None or kept_hash == (report.get("plan") or {}).get("hash")
-
-
-def with_kept_plan(report: dict[str, Any], kept: dict[str, str]) -> dict[str, Any]:
-    """The report completed from the plan ConfigMap: every personal column with its evidence and
-    protection (status only counts them), and the hashes of the schema snapshots."""
-    try:
-        plan = json.loads(kept[PLAN_JSON]) if PLAN_JSON in kept else {}
-        schemas = json.loads(kept[SCHEMAS_JSON]) if SCHEMAS_JSON in kept else {}
-    except ValueError:
-        plan, schemas = {}, {}
-    return {**report, "personalData": plan.get("personalData", []), "planErrors": plan.get("errors", []),
-            "schemas": hashes(schemas) if schemas else None}  # fmt: skip
 
 
 def build_report_configmap(namespace: str, migration: str, uid: str, report: dict[str, Any],
@@ -93,7 +72,7 @@ def write_report(
     api: client.ApiClient, namespace: str, migration: str, uid: str, report: dict[str, Any]
 ) -> str:
     kept = _kept_plan(api, namespace, migration)
-    if not _same_plan(report, kept):
+    if not same_plan(report, kept):
         kept = {}  # a later plan than the one that ran: its details would not be this run's
     configmap = build_report_configmap(namespace, migration, uid, with_kept_plan(report, kept), kept)
     server_side_apply(api, configmap)

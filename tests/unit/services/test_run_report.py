@@ -7,7 +7,8 @@ import json
 
 from ferry.api.migration import Phase
 from ferry.copy.validate import TableValidation
-from ferry.kube.run_report import REPORT_JSON, _same_plan, build_report_configmap, with_kept_plan
+from ferry.kube.report_document import same_plan, with_kept_plan
+from ferry.kube.run_report import REPORT_JSON, build_report_configmap
 from ferry.services.approvals import Approval, ApprovalsRead
 from ferry.services.migration import MigrationReconciler
 from ferry.services.validation import ValidationReport
@@ -96,4 +97,4 @@ def test_the_kept_plan_completes_the_report_only_when_it_is_the_plan_that_ran() 
     assert done["personalData"] == [{"column": "email"}]
     assert done["schemas"] == {"source": [{"schema": "public", "hash": "s1"}],
                                "target": [{"schema": "public", "hash": "t1"}]}  # fmt: skip
-    assert not _same_plan({"plan": {"hash": "h2"}}, kept)
+    assert not same_plan({"plan": {"hash": "h2"}}, kept)
