@@ -34,5 +34,6 @@ def with_kept_plan(report: dict[str, Any], kept: dict[str, str]) -> dict[str, An
     except ValueError:
         plan, schemas = {}, {}
     # None, not []: a report without the plan's details must not read as "no personal data".
-    return {**report, "personalData": plan.get("personalData") if plan else None,
-            "planErrors": plan.get("errors", []), "schemas": hashes(schemas) if schemas else None}  # fmt: skip
+    personal = plan.get("personalData") if plan else None
+    return {**report, "personalData": personal, "planErrors": plan.get("errors", []),
+            "schemas": hashes(schemas) if schemas else None}  # fmt: skip
