@@ -52,7 +52,10 @@ def _validation(report: dict[str, Any]) -> str:
     tables = report.get("tables") or []
     if not tables:
         return "none"
-    bad = [t["name"] for t in tables if t.get("state") == "failed"]
+    # A table that failed to copy, or whose validation found a difference (the operator keeps its
+    # state `done` then and says what differs: ferry.services.validation.describe).
+    bad = [t["name"] for t in tables
+           if t.get("state") == "failed" or not str(t.get("validation") or "ok").startswith("ok")]  # fmt: skip
     if bad:
         return f"failed: {len(bad)} of {len(tables)} tables"
     checked = all(t.get("state") == "validated" for t in tables)

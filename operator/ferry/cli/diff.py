@@ -4,7 +4,9 @@ Compares both sides' schemas as they are now with the normalised snapshots the p
 from (ferry.schema.snapshots): those of the run report once the run has ended (also after the
 Migration is deleted), else those the operator keeps with the current plan in the plan
 ConfigMap, so it works while the plan awaits approval or runs. It says whether that plan is the
-approved one. Reading the current schemas connects to both databases from where this runs,
+approved one. After a run the target's differences include what the run itself applied (its
+tables, keys, indexes), so there only the source's count towards the exit code; before it,
+both sides do. Reading the current schemas connects to both databases from where this runs,
 with the DatabaseConnections' credentials: it needs `get` on the connections and their Secrets
 (a Project admin's rights, not a viewer's) and a network path to the databases. Catalog reads
 only; no row is read. Exit code 0 when nothing changed, 1 when something did (or on error).
@@ -94,7 +96,9 @@ def drift(api: client.ApiClient, namespace: str, name: str) -> dict[str, Any]:
 
 
 def changed(result: dict[str, Any]) -> bool:
-    return any(schema["differences"] for role in ("source", "target") for schema in result[role])
+    """Drift that matters: the source's, and the target's until the plan has run on it."""
+    roles = ("source",) if result["snapshotsFrom"] == "run report" else ("source", "target")
+    return any(schema["differences"] for role in roles for schema in result[role])
 
 
 def print_drift(console: Console, result: dict[str, Any]) -> None:
@@ -107,6 +111,8 @@ def print_drift(console: Console, result: dict[str, Any]) -> None:
             if not schema["differences"]:
                 console.print(f"{where}: unchanged ({schema['storedHash'][:12]})", highlight=False)
                 continue
+            if role == "target" and result["snapshotsFrom"] == "run report":
+                where += " (the run's own DDL included)"
             console.print(f"[yellow]{where}: changed[/] ({schema['storedHash'][:12]} -> "
                           f"{(schema['currentHash'] or '-')[:12]})", highlight=False)  # fmt: skip
             for line in schema["differences"]:

@@ -41,6 +41,8 @@ def _keyed(value: Any) -> Any:
     reported on the thing and not on a list position."""
     if isinstance(value, dict):
         return {k: _keyed(v) for k, v in value.items()}
+    if isinstance(value, tuple):
+        value = list(value)
     if isinstance(value, list) and value and all(isinstance(v, dict) and "name" in v for v in value):
         named = {str(v["name"]): _keyed(v) for v in value}
         if len(named) == len(value):
