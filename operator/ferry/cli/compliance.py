@@ -48,14 +48,17 @@ def _risk(plan: dict[str, Any]) -> str:
     return ", ".join(counts) or "safe"
 
 
+def _differs(validation: str | None) -> bool:
+    return validation is not None and not validation.startswith("ok")
+
+
 def _validation(report: dict[str, Any]) -> str:
     tables = report.get("tables") or []
     if not tables:
         return "none"
     # A table that failed to copy, or whose validation found a difference (the operator keeps its
     # state `done` then and says what differs: ferry.services.validation.describe).
-    bad = [t["name"] for t in tables
-           if t.get("state") == "failed" or not str(t.get("validation") or "ok").startswith("ok")]  # fmt: skip
+    bad = [t["name"] for t in tables if t.get("state") == "failed" or _differs(t.get("validation"))]
     if bad:
         return f"failed: {len(bad)} of {len(tables)} tables"
     checked = all(t.get("state") == "validated" for t in tables)
