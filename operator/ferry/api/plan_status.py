@@ -28,7 +28,9 @@ class PlanStatus(StatusModel):
     safe: int = 0
     lossy: int = 0
     destructive: int = 0
-    personal_columns: int = Field(default=0, description="Copied columns that look personal (by name).")
+    personal_columns: int = Field(
+        default=0, description="Copied columns that look personal (by name or sampled values)."
+    )
     unprotected_personal_columns: int = Field(
         default=0, description="Of those, the ones copied without a protecting transform."
     )
