@@ -48,8 +48,12 @@ def register(subparsers: Any) -> None:
     )
     add_bundle_arguments(parser, file_help="YAML bundle with the Migration, connections, Secrets")
     parser.add_argument("--no-progress", action="store_true", help="no live progress display (logs, CI)")
-    parser.add_argument("--report", metavar="FILE", help="write the run report there (FILE.md: Markdown; "
-                        "otherwise JSON), as the operator keeps it in the cluster")  # fmt: skip
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write the run report there (FILE.md: Markdown; otherwise JSON), as the operator keeps it "
+        "in the cluster; offline mode only",
+    )
     parser.set_defaults(func=run_migration)
 
 

@@ -55,7 +55,7 @@ def sample_columns(engine: sa.Engine, mappings: Sequence[TableMapping], rows: in
         try:
             with engine.connect() as conn:
                 fetched = conn.execute(query).all()
-        except sa.exc.SQLAlchemyError as exc:
+        except (sa.exc.SQLAlchemyError, UnicodeError) as exc:  # UnicodeError: text the driver cannot decode
             # A driver error names the statement and the server's reason; neither holds a value.
             why = first_line(getattr(exc, "orig", None) or exc)
             problems.append(f"{mapping.qualified_source}: values not sampled ({why})")

@@ -19,8 +19,9 @@ import sqlalchemy as sa
 import yaml
 
 from ferry.cli import plan as plan_cli
+from ferry.services.gate import Verdict
 from harness.databases import Database
-from integration.services.test_gate_paths import _connection
+from integration.services.test_gate_paths import _connection, _operator_verdict
 
 ROWS = 120  # more than the sample, so the sample's bound shows in the evidence
 
@@ -115,6 +116,7 @@ def test_personal_values_are_found_without_false_positives_and_the_policy_refuse
     assert found["account_ref"]["evidence"] == ["iban: 50/50 sampled values match"]
     assert found["instrument"]["evidence"] == ["payment_card: 50/50 sampled values match"]
     assert all(p["protection"] is None for p in found.values())
+    assert _operator_verdict(bundle.read_text()) == Verdict.POLICY_VIOLATION  # the operator's gate, too
     # Only counts: no sampled value of any column is in what `ferry plan` printed.
     for row in rows:
         for column in (
@@ -136,6 +138,7 @@ def test_personal_values_are_found_without_false_positives_and_the_policy_refuse
     code, planned, _ = _plan(bundle, capsys)
     assert code == 0, planned.get("decisionMessage")
     assert {p["column"]: p["protection"] for p in planned["personalData"]} == dict.fromkeys(PERSONAL, "null")
+    assert _operator_verdict(bundle.read_text()) == Verdict.RUN
 
     bundle.write_text(_bundle(source, pg_db2, {"schema": {"personalDataSample": 0}}))
     code, planned, _ = _plan(bundle, capsys)
