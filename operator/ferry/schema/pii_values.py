@@ -29,8 +29,9 @@ from dataclasses import dataclass
 # The share of non-empty sampled values that must pass a check for the column to be classified.
 THRESHOLD = 0.8
 
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}$")  # fmt: skip
+# \w: letters of any script too, as internationalised addresses (RFC 6531) have them: stanisław@wp.pl.
+_EMAIL = re.compile(r"^[\w.!#$%&'*+/=?^`{|}~-]+@[^\W_](?:[\w-]*[^\W_])?(?:\.[^\W_](?:[\w-]*[^\W_])?)*"
+                    r"\.[^\W\d_]{2,}$")  # fmt: skip
 _CARD = re.compile(r"^\d(?:[ -]?\d){12,18}$")
 _IBAN = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{11,30}$")
 _PHONE = re.compile(r"^\+?[\d().\s-]+$")

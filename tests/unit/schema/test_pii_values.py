@@ -19,6 +19,7 @@ from ferry.schema.pii_values import (
     ("check", "value", "expected"),
     [
         (is_email, "ann.lee+news@mail.example.co.uk", True), (is_email, "ann@localhost", False),
+        (is_email, "stanisław.wójcik@wp.pl", True), (is_email, "ann@example.123", False),
         (is_email, "see ann@example.com", False), (is_email, "@example.com", False),
         (is_payment_card, "4111 1111 1111 1111", True), (is_payment_card, "5500-0000-0000-0004", True),
         (is_payment_card, "378282246310005", True),
