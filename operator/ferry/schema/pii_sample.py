@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -38,31 +39,40 @@ class Sampled:
 
 
 def sample_columns(engine: sa.Engine, mappings: Sequence[TableMapping], rows: int) -> Sampled:
-    """Value evidence for every text column of `mappings`, from at most `rows` rows per table."""
+    """Value evidence for every text column of `mappings`, from at most `rows` rows per table,
+    over one connection (planning opens engines without a pool)."""
     evidence: dict[tuple[str, str], ValueEvidence] = {}
     problems: list[str] = []
     if rows <= 0:
         return Sampled(evidence)
-    for mapping in mappings:
-        columns = [
-            c for c in mapping.columns if is_text(c)
-        ]  # transformed ones too: the plan names what protects them
-        if not columns:
-            continue
-        table = sa.table(mapping.source_table, *(sa.column(c.source) for c in columns),
-                         schema=mapping.source_schema)  # fmt: skip
-        query = sa.select(*(table.c[c.source] for c in columns)).limit(rows)
-        try:
-            with engine.connect() as conn:
-                fetched = conn.execute(query).all()
-        except (sa.exc.SQLAlchemyError, UnicodeError) as exc:  # UnicodeError: text the driver cannot decode
-            # A driver error names the statement and the server's reason; neither holds a value.
-            why = first_line(getattr(exc, "orig", None) or exc)
-            problems.append(f"{mapping.qualified_source}: values not sampled ({why})")
-            continue
-        for i, column in enumerate(columns):
-            found = classify_values(row[i] for row in fetched)
-            if found is not None:
-                evidence[(mapping.qualified_target, column.target)] = found
-        del fetched
+    with engine.connect() as conn:
+        for mapping in mappings:
+            # Transformed columns too: the plan names what protects them.
+            columns = [c for c in mapping.columns if is_text(c)]
+            if not columns:
+                continue
+            try:
+                fetched = conn.execute(_query(mapping, columns, rows)).all()
+            except (
+                sa.exc.SQLAlchemyError,
+                UnicodeError,
+            ) as exc:  # UnicodeError: text the driver cannot decode
+                conn.rollback()  # PostgreSQL refuses the next statement in a failed transaction
+                # A driver error names the statement and the server's reason; neither holds a value.
+                why = first_line(getattr(exc, "orig", None) or exc)
+                problems.append(f"{mapping.qualified_source}: values not sampled ({why})")
+                continue
+            for i, column in enumerate(columns):
+                found = classify_values(row[i] for row in fetched)
+                if found is not None:
+                    evidence[(mapping.qualified_target, column.target)] = found
+            del fetched
+        conn.rollback()  # read only: nothing to keep
     return Sampled(evidence, tuple(problems))
+
+
+def _query(mapping: TableMapping, columns: Sequence[ColumnMapping], rows: int) -> sa.Select[Any]:
+    table = sa.table(
+        mapping.source_table, *(sa.column(c.source) for c in columns), schema=mapping.source_schema
+    )
+    return sa.select(*(table.c[c.source] for c in columns)).limit(rows)
