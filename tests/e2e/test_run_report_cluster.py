@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -25,6 +26,7 @@ from ferry.api.kinds import GROUP, VERSION
 from ferry.api.project import ProjectSpec
 from ferry.cli import compliance, diff, report
 from ferry.controllers.project_reports import prune_reports
+from ferry.kube.client import load_api_client
 from ferry.kube.run_report import list_kept_reports
 from harness.controlplane import ControlPlane
 from harness.databases import Database, PostgresServer
@@ -67,7 +69,8 @@ def _holds_every_field(kept: dict[str, str], secrets: list[str]) -> dict[str, An
 
 def test_reports_of_a_succeeded_and_a_failed_run_and_what_reads_them(
     kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
-    control_plane: ControlPlane, pg_source: Database, pg_db2: Database, pg_server: PostgresServer,
+    control_plane: ControlPlane, operator_kubeconfig: Path, pg_source: Database, pg_db2: Database,
+    pg_server: PostgresServer,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     hand_to_project(kube_api, namespace, namespace)
@@ -133,10 +136,11 @@ def test_reports_of_a_succeeded_and_a_failed_run_and_what_reads_them(
     assert listed["bad"]["phase"] == "Failed" and listed["bad"]["validation"].startswith("failed: 1 of 1")
     assert listed["good"]["approvers"] == [] and listed["good"]["personalData"] == []
 
-    # The Project's retention: keep the newest report only.
+    # The Project's retention: keep the newest report only; pruned with the operator's own rights.
     spec = ProjectSpec.model_validate({"namespace": namespace, "reports": {"maxCount": 1}})
     kept_before = sorted(list_kept_reports(kube_api, namespace), key=lambda r: r[1])
     assert len(kept_before) == 2
-    assert prune_reports(kube_api, namespace, spec, datetime.now(UTC)) == [kept_before[0][0]]
+    with load_api_client(str(operator_kubeconfig)) as operator_api:
+        assert prune_reports(operator_api, namespace, spec, datetime.now(UTC)) == [kept_before[0][0]]
     assert [name for name, _ in list_kept_reports(kube_api, namespace)] == [kept_before[1][0]]
     client.CustomObjectsApi(kube_api).delete_cluster_custom_object(GROUP, VERSION, "projects", namespace)
