@@ -138,9 +138,22 @@ def test_reports_of_a_succeeded_and_a_failed_run_and_what_reads_them(
 
     # The Project's retention: keep the newest report only; pruned with the operator's own rights.
     spec = ProjectSpec.model_validate({"namespace": namespace, "reports": {"maxCount": 1}})
-    kept_before = sorted(list_kept_reports(kube_api, namespace), key=lambda r: r[1])
+    kept_before = sorted(list_kept_reports(kube_api, namespace), key=lambda r: (r[1], r[0]))
     assert len(kept_before) == 2
     with load_api_client(str(operator_kubeconfig)) as operator_api:
         assert prune_reports(operator_api, namespace, spec, datetime.now(UTC)) == [kept_before[0][0]]
     assert [name for name, _ in list_kept_reports(kube_api, namespace)] == [kept_before[1][0]]
+    assert "run reports deleted by the project's retention" in capsys.readouterr().out  # its log line
+
+    # Before a run, diff reads the snapshots kept with the plan (here one waiting for approval:
+    # truncating the rows "good" copied is destructive).
+    create_migration(kube_api, namespace, "waits", {
+        "source": {"connectionRef": {"name": "src"}}, "target": {"connectionRef": {"name": "dst"}},
+        "tables": {"include": ["album"]}, "copy": {"truncateTarget": True},
+    })  # fmt: skip
+    wait_for_phase(kube_api, namespace, "waits", {"AwaitingApproval"}, timeout=120)
+    assert _cli(diff, control_plane, "diff", "mig/waits", "-n", namespace, "--output", "json") == 0
+    waiting = json.loads(capsys.readouterr().out)
+    assert waiting["snapshotsFrom"] == "plan ConfigMap ferry-plan-waits" and waiting["approved"] is False
+    assert waiting["source"][0]["differences"] == [] and waiting["target"][0]["differences"] == []
     client.CustomObjectsApi(kube_api).delete_cluster_custom_object(GROUP, VERSION, "projects", namespace)

@@ -27,7 +27,8 @@ def max_age(retention: str) -> timedelta:
 
 def expired(reports: Sequence[KeptReport], rule: ReportRetention, now: datetime) -> list[str]:
     """The names of the reports to delete, oldest first."""
-    ordered = sorted(reports, key=lambda r: r.written_at, reverse=True)  # newest first
+    # Newest first; reports written in the same second are ordered by name, so each pass agrees.
+    ordered = sorted(reports, key=lambda r: (r.written_at, r.name), reverse=True)
     doomed: set[str] = set()
     if rule.max_count is not None:
         doomed.update(r.name for r in ordered[rule.max_count :])
