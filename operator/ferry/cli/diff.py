@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
+import sqlalchemy as sa
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 from rich.console import Console
@@ -27,11 +29,12 @@ from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.kinds import DATABASE_CONNECTION, MIGRATION
 from ferry.cli.control import EXIT_FAILED, EXIT_OK, Refused, add_target_arguments, with_migration
 from ferry.cli.report import newest_report
-from ferry.db.credentials import resolve_credentials
+from ferry.db.credentials import SecretError, resolve_credentials
 from ferry.kube.plan_configmap import SCHEMAS_JSON
 from ferry.kube.run_report import REPORT_JSON
 from ferry.kube.secrets import KubeSecretSource
 from ferry.kube.status import get_object
+from ferry.observability.errors import first_line
 from ferry.schema import discover
 from ferry.schema.snapshots import compare
 from ferry.services.planning import Side, engine_for
@@ -121,7 +124,16 @@ def print_drift(console: Console, result: dict[str, Any]) -> None:
 
 def show_diff(args: argparse.Namespace) -> int:
     def body(api: client.ApiClient, namespace: str, name: str) -> int:
-        result = drift(api, namespace, name)
+        try:
+            result = drift(api, namespace, name)
+        except SecretError as exc:  # names the Secret and key, never a value
+            raise Refused(str(exc)) from exc
+        except sa.exc.SQLAlchemyError as exc:  # a database that cannot be reached or read: say why
+            print(
+                f"error: cannot read the schemas: {first_line(getattr(exc, 'orig', None) or exc)}",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
         if args.output == "json":
             print(json.dumps(result, indent=2))
         else:
