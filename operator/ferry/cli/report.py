@@ -59,10 +59,12 @@ def report_lines(report: dict[str, Any]) -> list[str]:
         lines.append(
             f"[yellow]personal-looking columns copied as they are: {plan['unprotectedPersonalColumns']}[/]"
         )
+    lines += [f"[red]error:[/] {escape(error)}" for error in report.get("errors") or []]
     for table in report.get("tables") or []:
         validation = table.get("validation") or "-"
+        checksum = f", checksum {table['checksum']}" if table.get("checksum") else ""
         lines.append(f"  {escape(table['name'])}: {table.get('rowsCopied', 0):,} rows, {table['state']}, "
-                     f"validation {escape(validation)}")  # fmt: skip
+                     f"validation {escape(validation)}{checksum}")  # fmt: skip
     return lines
 
 
