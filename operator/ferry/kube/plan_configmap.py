@@ -21,10 +21,11 @@ from ferry.schema.ddl import dialect_for, render_operation
 from ferry.schema.operations import OpPhase
 from ferry.schema.plan import Plan
 from ferry.schema.plan_script import plan_script
+from ferry.schema.snapshots import hashes
 
 PLAN_JSON, PLAN_SQL = "plan.json", "plan.sql"
 # Both sides' normalised schemas the plan was made from (ferry.schema.snapshots), for `kubectl
-# ferry diff` and the run report; left out (the plan's hashes still name them) when too large.
+# ferry diff` and the run report; only their hashes when the bodies do not fit.
 SCHEMAS_JSON = "schemas.json"
 # Under the 1 MiB limit on an object, leaving room for metadata.
 MAX_BYTES = 900_000
@@ -85,6 +86,7 @@ def _with_snapshots(data: dict[str, str], plan: Plan) -> dict[str, str]:
     if plan.snapshots is None:
         return data
     text = json.dumps(plan.snapshots, ensure_ascii=False, separators=(",", ":"))
-    if len(text) + sum(len(v) for v in data.values()) <= MAX_BYTES:
-        data[SCHEMAS_JSON] = text
+    if len(text) + sum(len(v) for v in data.values()) > MAX_BYTES:
+        text = json.dumps({**hashes(plan.snapshots), "bodiesOmitted": True}, separators=(",", ":"))
+    data[SCHEMAS_JSON] = text
     return data

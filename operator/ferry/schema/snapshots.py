@@ -10,7 +10,7 @@ schema holds no row value (defaults and check expressions are DDL, not data).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ferry.schema.model import DatabaseSchema
@@ -30,7 +30,7 @@ def snapshots(pairs: Iterable[tuple[DatabaseSchema, DatabaseSchema]]) -> dict[st
             "target": [snapshot(t) for _, t in listed]}  # fmt: skip
 
 
-def hashes(document: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+def hashes(document: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """The snapshots without their bodies: what a report always keeps, however large a schema."""
     return {side: [{"schema": s["schema"], "hash": s["hash"]} for s in document.get(side) or []]
             for side in ("source", "target")}  # fmt: skip
@@ -90,11 +90,12 @@ def compare(stored: Sequence[dict[str, Any]], current: Sequence[DatabaseSchema])
                            "differences": ["the schema was not read"]})  # fmt: skip
             continue
         current_hash = schema.hash()
-        diff = (
-            []
-            if current_hash == kept["hash"]
-            else differences(kept.get("normalized") or {}, schema.to_dict(with_estimates=False))
-        )
+        if current_hash == kept["hash"]:
+            diff: list[str] = []
+        elif "normalized" not in kept:  # the plan kept only the hash (the schema was too large)
+            diff = ["changed: the snapshot was too large to keep, so only its hash is compared"]
+        else:
+            diff = differences(kept["normalized"], schema.to_dict(with_estimates=False))
         result.append({"schema": kept["schema"], "storedHash": kept["hash"], "currentHash": current_hash,
                        "differences": diff})  # fmt: skip
     return result

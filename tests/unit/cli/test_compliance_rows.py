@@ -85,3 +85,15 @@ def test_the_markdown_holds_every_section_and_escapes_names() -> None:
     assert "table a\\|b: failed" in text  # a pipe in a name does not break the table
     assert "| public.customer | email | email | hash | name; email: 100/100 sampled values match |" in text
     assert "| ann | a1 | h | yes |  |" in text and "```sql\nCREATE TABLE t (id int);\n```" in text
+
+
+def test_a_snapshot_kept_as_a_hash_only_still_says_that_the_schema_changed() -> None:
+    from ferry.schema.model import DatabaseSchema
+    from ferry.schema.snapshots import compare
+
+    now = DatabaseSchema(dialect="postgresql", schema="public")
+    assert compare([{"schema": "public", "hash": now.hash()}], [now])[0]["differences"] == []
+    [changed] = compare([{"schema": "public", "hash": "0" * 64}], [now])
+    assert changed["differences"] == [
+        "changed: the snapshot was too large to keep, so only its hash is compared"
+    ]
