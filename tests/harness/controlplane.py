@@ -100,10 +100,14 @@ class ControlPlane:
     """etcd + kube-apiserver + kube-controller-manager in `base_dir` (a fresh temp dir by default)."""
 
     def __init__(
-        self, base_dir: Path | None = None, assets: Path | None = None, extra_controllers: Sequence[str] = ()
-    ) -> None:
+        self, base_dir: Path | None = None, assets: Path | None = None, extra_controllers: Sequence[str] = (),
+        extra_apiserver_args: Sequence[str] = (),
+    ) -> None:  # fmt: skip
         self.assets = assets or assets_dir()
         self.controllers = (*CONTROLLERS, *extra_controllers)
+        self.extra_apiserver_args = tuple(
+            extra_apiserver_args
+        )  # e.g. an audit policy (tests/e2e/test_audit_policy.py)
         self.base_dir = base_dir or Path(tempfile.mkdtemp(prefix="ferry-kube-"))
         self.etcd_port = free_port()
         self.etcd_peer_port = free_port()
@@ -331,6 +335,7 @@ class ControlPlane:
             "--endpoint-reconciler-type=none",
             "--allow-privileged=true",
             "--v=1",
+            *self.extra_apiserver_args,
         ]
 
     def _controller_manager_args(self) -> list[str]:

@@ -208,6 +208,14 @@ class SchemaSpec(ApiModel):
         "keeps its name; every role must exist on the target.",
         json_schema_extra={"maxProperties": 256},
     )
+    personal_data_sample: int = Field(
+        default=100,
+        ge=0,
+        le=10_000,
+        description="Planning reads at most this many rows of each copied table's text columns to "
+        "find personal data by value (e-mails, phone numbers, card numbers, IBANs, IP addresses); "
+        "only counts reach the plan. 0: classify by column name only.",
+    )
 
 
 class OnConflict(StrEnum):

@@ -126,6 +126,9 @@ class TableStatus(StatusModel):
         default=None, description="The last committed key position; the copy resumes after it."
     )
     validation: str | None = Field(default=None, description="The validation's result (row count, checksum).")
+    checksum: str | None = Field(
+        default=None, description="validation.checksum: the target's digest of the copied rows (sha256)."
+    )
 
 
 class WorkerStatus(StatusModel):

@@ -38,7 +38,9 @@ class PlanStatus(StatusModel):
     safe: int = Field(default=0, description="Operations that lose nothing.")
     lossy: int = Field(default=0, description="Operations that may lose precision or narrow values.")
     destructive: int = Field(default=0, description="Operations that drop or rewrite target data.")
-    personal_columns: int = Field(default=0, description="Copied columns that look personal (by name).")
+    personal_columns: int = Field(
+        default=0, description="Copied columns that look personal (by name or sampled values)."
+    )
     unprotected_personal_columns: int = Field(
         default=0, description="Of those, the ones copied without a protecting transform."
     )

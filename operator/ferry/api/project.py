@@ -11,6 +11,7 @@ from ferry.api import conditions as c
 from ferry.api.base import ApiModel, ConditionedStatus, ObjectName, StatusModel
 from ferry.api.migration_operations import Throttle
 from ferry.api.project_notifications import Notification
+from ferry.api.project_reports import ReportRetention
 from ferry.api.project_usage import MonthUsage
 from ferry.api.resources import JobPlacement, ResourceRequirements
 
@@ -250,6 +251,10 @@ class ProjectSpec(ApiModel):
         default_factory=list,
         max_length=16,
         description="Webhooks told when a Migration of the project succeeds, fails, waits for approval, ...",
+    )
+    reports: ReportRetention = Field(
+        default_factory=ReportRetention,
+        description="How long the run reports of the project's Migrations are kept (they outlive them).",
     )
 
     model_config = {

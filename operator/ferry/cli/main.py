@@ -26,6 +26,9 @@ SUBCOMMANDS = {
     "report": "ferry.cli.report",
     "access": "ferry.cli.access",
     "usage": "ferry.cli.usage",
+    "access-review": "ferry.cli.access_review",
+    "diff": "ferry.cli.diff",
+    "compliance": "ferry.cli.compliance",
     "suspend": "ferry.cli.control",
     "resume": "ferry.cli.control",
     "repair": "ferry.cli.repair",
@@ -50,6 +53,11 @@ SUMMARIES = {
     "resume": "let a suspended Migration continue",
     "repair": "copy again the key ranges a failed validation found differing, then validate again",
     "usage": "a Project's usage: this month, the previous one, all runs",
+    "access-review": "who can create, edit, approve, delete Migrations and connections and read their "
+    "Secrets, over a Project",
+    "diff": "the databases' schemas now against those the Migration's plan was made from",
+    "compliance": "a Project's Migrations from their run reports: approvers, personal data, validation, "
+    "DDL risk",
     "operator": "run the Ferry operator",
     "worker": "copy this pod's share of a Migration, or follow its changes (run by the operator's Jobs)",
 }

@@ -51,11 +51,12 @@ def _print_personal(console: Console, personal: list[dict[str, Any]]) -> None:
     if not personal:
         return
     bare = sum(1 for c in personal if not c["protection"])
-    console.print(f"personal data (by column name): {len(personal)} columns, {bare} without a transform")
+    console.print(f"personal data: {len(personal)} columns, {bare} without a transform")
     for c in personal[:MAX_PERSONAL_SHOWN]:
         how = c["protection"] or "[yellow]copied as is[/]"
         where = escape(f"{c['table']}.{c['column']}")
-        console.print(f"  {where}  {c['category']}  {how}", highlight=False)
+        why = escape("; ".join(c.get("evidence") or []))  # counts and "name": never a value
+        console.print(f"  {where}  {c['category']}  {how}" + (f"  ({why})" if why else ""), highlight=False)
     if len(personal) > MAX_PERSONAL_SHOWN:
         console.print(f"  … {len(personal) - MAX_PERSONAL_SHOWN} more (--output json lists all)")
 

@@ -1,10 +1,11 @@
-"""`kubectl ferry report mig/NAME [-n NS] [--output json|sql]`: the report of a Migration's last run.
+"""`kubectl ferry report mig/NAME [-n NS] [--format md|json] [--output json|sql]`: a Migration's last run.
 
 Reads the ConfigMap the operator keeps when a run ends (ferry.kube.run_report), found by the
 label `ferry.dev/migration=NAME`, so it works after the Migration is deleted; the newest when a
 name was used more than once. Prints who approved, what ran (plan hash and counts), the
 outcome, the tables with their validation, and the transforms that protected columns;
-`--output json` the whole report, `--output sql` the plan's script as it ran. Needs `list` on
+`--output json` (or `--format json`) the whole report, `--format md` it as Markdown (a change
+ticket's attachment), `--output sql` the plan's script as it ran. Needs `list` on
 configmaps in the namespace (the built-in view role, or ferry-viewer plus list).
 """
 
@@ -20,7 +21,8 @@ from rich.markup import escape
 
 from ferry.cli.control import EXIT_OK, Refused, add_target_arguments, with_migration
 from ferry.kube.plan_configmap import PLAN_SQL
-from ferry.kube.run_report import MIGRATION_LABEL, REPORT_JSON, REPORT_LABEL
+from ferry.kube.report_markdown import render_markdown
+from ferry.kube.run_report import MIGRATION_LABEL, REPORT_JSON, REPORT_LABEL, REPORT_MD
 
 
 def newest_report(api: client.ApiClient, namespace: str, name: str) -> dict[str, str]:
@@ -57,22 +59,27 @@ def report_lines(report: dict[str, Any]) -> list[str]:
         lines.append(
             f"[yellow]personal-looking columns copied as they are: {plan['unprotectedPersonalColumns']}[/]"
         )
+    lines += [f"[red]error:[/] {escape(error)}" for error in report.get("errors") or []]
     for table in report.get("tables") or []:
         validation = table.get("validation") or "-"
+        checksum = f", checksum {table['checksum']}" if table.get("checksum") else ""
         lines.append(f"  {escape(table['name'])}: {table.get('rowsCopied', 0):,} rows, {table['state']}, "
-                     f"validation {escape(validation)}")  # fmt: skip
+                     f"validation {escape(validation)}{checksum}")  # fmt: skip
     return lines
 
 
 def show_report(args: argparse.Namespace) -> int:
     def body(api: client.ApiClient, namespace: str, name: str) -> int:
         data = newest_report(api, namespace, name)
-        if args.output == "sql":
+        if args.format == "md":
+            # Reports written before Markdown was kept are rendered here from their JSON.
+            print(data.get(REPORT_MD) or render_markdown(json.loads(data[REPORT_JSON]), data.get(PLAN_SQL)))
+        elif args.format == "json" or args.output == "json":
+            print(data[REPORT_JSON])
+        elif args.output == "sql":
             if PLAN_SQL not in data:
                 raise Refused("this report keeps no script (the plan's was too large or not kept)")
             print(data[PLAN_SQL], end="")
-        elif args.output == "json":
-            print(data[REPORT_JSON])
         else:
             console = Console()
             for line in report_lines(json.loads(data[REPORT_JSON])):
@@ -90,4 +97,5 @@ def register(subparsers: Any) -> None:
     )
     add_target_arguments(parser)
     parser.add_argument("--output", choices=("text", "json", "sql"), default="text")
+    parser.add_argument("--format", choices=("md", "json"), help="the whole report as Markdown or JSON")
     parser.set_defaults(func=show_report)

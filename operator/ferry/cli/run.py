@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
 from rich.console import Console
@@ -27,13 +28,16 @@ from rich.console import Console
 from ferry.api.migration import MigrationMode
 from ferry.cli.bundle import BundleError, add_bundle_arguments, load_bundle
 from ferry.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
+from ferry.cli.local_report import write_local_report
 from ferry.cli.local_steps import LiveProgress, copy_rows, prepare, summary, validate
 from ferry.cli.online import run_online
+from ferry.copy import UnitResults
 from ferry.db.credentials import SecretError
 from ferry.observability.errors import first_line
 from ferry.schema import SelectionError
 from ferry.services.effective import effective_spec
 from ferry.services.target_load import complete_target, prepare_target
+from ferry.services.validation import ValidationReport
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_REFUSED", "register", "run_migration"]
 
@@ -49,6 +53,12 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="key ranges the validation finds differing are copied again from the source and "
         "validated again (as spec.validation.repair)",
+    )
+    parser.add_argument(
+        "--report",
+        metavar="FILE",
+        help="write the run report there (FILE.md: Markdown; otherwise JSON), as the operator keeps it "
+        "in the cluster; offline mode only",
     )
     parser.set_defaults(func=run_migration)
 
@@ -66,12 +76,22 @@ def run_migration(args: argparse.Namespace) -> int:
     except Exception as exc:  # a database that cannot be reached or read: say why, without secrets
         print(f"error: cannot plan: {first_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
+    started = datetime.now(UTC)
+
+    def report(ok: bool, message: str, results: UnitResults | None = None,
+               validation: ValidationReport | None = None) -> None:  # fmt: skip
+        if args.report:
+            write_local_report(args.report, name, prepared, started=started, ok=ok, message=message,
+                               results=results, validation=validation)  # fmt: skip
+
     decision = bundle.decide(spec, prepared.plan)
     if not decision.may_run:
         print(f"refused: {decision.message}", file=sys.stderr)
+        report(False, f"refused: {decision.message}")
         return EXIT_REFUSED
     if spec.mode == MigrationMode.ONLINE:
         return run_online(console, bundle, name, prepared, progress=not args.no_progress)
+    results: UnitResults | None = None
     try:
         # The same steps around the copy as the operator's (ferry.services.target_load).
         prepare_target(prepared.target, prepared.uid, prepared.planned, spec.copy_.truncate_target)
@@ -79,12 +99,16 @@ def run_migration(args: argparse.Namespace) -> int:
         results = asyncio.run(copy_rows(prepared, bundle, live))
         if not results.ok:
             summary(console, name, results, None)
+            report(False, f"{len(results.failed)} of {len(results.results)} copy units failed", results)
             return EXIT_FAILED
         complete_target(
             spec, prepared.source, prepared.target, prepared.uid, post_data=prepared.plan.post_data
         )
-        report = validate(prepared, bundle, repair=getattr(args, "repair", False))
+        validation = validate(prepared, bundle, repair=getattr(args, "repair", False))
     except Exception as exc:
         print(f"error: {first_line(exc)}", file=sys.stderr)
+        report(False, first_line(exc), results)
         return EXIT_FAILED
-    return EXIT_OK if summary(console, name, results, report) else EXIT_FAILED
+    ok = summary(console, name, results, validation)
+    report(ok, validation.summary, results, validation)
+    return EXIT_OK if ok else EXIT_FAILED

@@ -4,5 +4,6 @@ CONTROLLER_MODULES = (
     "ferry.controllers.settings",
     "ferry.controllers.connection",
     "ferry.controllers.project",
+    "ferry.controllers.project_reports",
     "ferry.controllers.migration",
 )

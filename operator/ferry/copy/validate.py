@@ -56,6 +56,10 @@ class TableValidation:
     # order: what a repair copies again. A table read as one range names "table".
     mismatched_ranges: tuple[str, ...] = ()
     repaired_ranges: tuple[str, ...] = ()  # copied again by a repair before this validation
+    # sha256 over the target's digests of its ranges, in key order (each range's digest is the
+    # servers' own on the PostgreSQL fast path, the canonical rows' otherwise): what a run report
+    # keeps of a validated table. None when a range differed or only rows were counted.
+    checksum: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -196,6 +200,7 @@ class Compared:
     checksum_match: bool | None  # None: counts only
     first_difference: str | None  # the first differing chunk's keys, or "table" when unordered
     ordered: bool = False
+    target_digest: str | None = None  # of the target's rows, when they matched the source's
 
 
 async def _compare_ordered(
@@ -207,13 +212,18 @@ async def _compare_ordered(
     src_rows = _canonical_rows(job.endpoints.source, source)
     tgt_rows = _canonical_rows(job.endpoints.target, target)
     counts, difference = [0, 0], None
+    whole = hashlib.sha256()  # the target's chunk digests in key order
     try:
         while True:
             s, t = await asyncio.gather(_take(src_rows, chunk_rows), _take(tgt_rows, chunk_rows))
             if not s and not t:
                 break
             counts[0], counts[1] = counts[0] + len(s), counts[1] + len(t)
-            if difference is None and _digest([x[1] for x in s]) != _digest([x[1] for x in t]):
+            if difference is not None:
+                continue
+            target_digest = _digest([x[1] for x in t])
+            whole.update(target_digest.encode())
+            if _digest([x[1] for x in s]) != target_digest:
                 rows = s or t
                 first = tuple(rows[0][0][i] for i in key_at)
                 last = tuple(rows[-1][0][i] for i in key_at)
@@ -221,7 +231,8 @@ async def _compare_ordered(
     finally:
         await src_rows.aclose()
         await tgt_rows.aclose()
-    return Compared(counts[0], counts[1], difference is None, difference, ordered=True)
+    digest = whole.hexdigest() if difference is None else None
+    return Compared(counts[0], counts[1], difference is None, difference, ordered=True, target_digest=digest)
 
 
 async def _multiset_digest(endpoint: Endpoint, side: _Side) -> tuple[int, int]:
@@ -253,7 +264,7 @@ async def compare(
     if validate_pushdown.eligible(job, mapping):
         on_source, on_target = await validate_pushdown.digests(job, mapping, ranges)
         if on_source == on_target:
-            return Compared(on_source[0], on_target[0], True, None, ordered)
+            return Compared(on_source[0], on_target[0], True, None, ordered, f"{on_target[0]}:{on_target[1]}")
         # They differ: the canonical comparison below names the first differing chunk.
     try:
         if ordered:
@@ -267,4 +278,6 @@ async def compare(
             "(zeroDates: error), found by the checksum: the copy did not write that row"
         ) from exc
     same = digest_s == digest_t
-    return Compared(rows_s, rows_t, same, None if same else "table", ordered)
+    return Compared(
+        rows_s, rows_t, same, None if same else "table", ordered, f"{digest_t:064x}" if same else None
+    )

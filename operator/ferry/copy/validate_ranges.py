@@ -19,6 +19,7 @@ says so (`RangeResult.repaired`).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import math
 from collections.abc import Awaitable, Callable, Sequence
@@ -147,7 +148,8 @@ async def compare_range(job: CopyJob, rng: ValidationRange, checksum: bool, chun
         difference = rng.describe()  # counts only: the range is what is known
     counts = (found.source_rows, found.target_rows)
     return RangeResult(rng.range_id, rng.table, rng.part, rng.bounds_text(), *counts,
-                       found.checksum_match, difference, repaired, found.ordered)  # fmt: skip
+                       found.checksum_match, difference, repaired, found.ordered,
+                       found.target_digest if difference is None else None)  # fmt: skip
 
 
 Repair = Callable[[ValidationRange], Awaitable[None]]
@@ -185,6 +187,15 @@ async def validate_ranges(
     return list(await asyncio.gather(*(one(r) for r in ranges)))
 
 
+def _table_checksum(parts: Sequence[RangeResult]) -> str | None:
+    """sha256 over the ranges' target digests in key order: the table as validated. None unless
+    every range was checksummed and matched."""
+    digests = [r.target_digest for r in parts]
+    if not all(digests):
+        return None
+    return "sha256:" + hashlib.sha256("\n".join(d or "" for d in digests).encode()).hexdigest()
+
+
 def summarize(results: Sequence[RangeResult]) -> list[TableValidation]:
     """Per table (by name), the sums of its ranges; the first differing range (in key order)
     names the table's first difference, every differing range is listed."""
@@ -205,6 +216,7 @@ def summarize(results: Sequence[RangeResult]) -> list[TableValidation]:
                 ordered=all(r.ordered for r in parts),
                 mismatched_ranges=tuple(r.range_id for r in bad),
                 repaired_ranges=tuple(r.range_id for r in parts if r.repaired),
+                checksum=_table_checksum(parts),
             )
         )
     return tables

@@ -22,7 +22,7 @@ from ferry.copy.sql import Dialect
 TABLE = "_ferry_validation"
 COLUMNS = (
     "migration_uid, run, range_id, table_name, part, bounds, source_rows, target_rows, "
-    "checksum_match, difference, repaired"
+    "checksum_match, difference, repaired, target_digest"
 )
 
 
@@ -40,6 +40,7 @@ class RangeResult:
     first_difference: str | None  # the first differing chunk's keys, "table" when unordered
     repaired: bool = False  # copied again (ferry.copy.repair) before this comparison
     ordered: bool = False  # compared in key order (not stored: the operator does not need it)
+    target_digest: str | None = None  # of the target's rows, when they matched (ferry.copy.validate)
 
     @property
     def ok(self) -> bool:
@@ -67,7 +68,8 @@ def create_sql(dialect: Dialect) -> list[str]:
         f"range_id {key} NOT NULL, table_name {text} NOT NULL, part INTEGER NOT NULL, "
         f"bounds {text} NOT NULL, "
         "source_rows BIGINT NOT NULL, target_rows BIGINT NOT NULL, checksum_match SMALLINT, "
-        f"difference {text}, repaired SMALLINT NOT NULL, PRIMARY KEY (migration_uid, run, range_id))"
+        f"difference {text}, repaired SMALLINT NOT NULL, target_digest {text}, "
+        "PRIMARY KEY (migration_uid, run, range_id))"
     )
     if dialect == "mysql":
         return [body + " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin"]
@@ -83,7 +85,7 @@ def delete_sql(dialect: Dialect) -> str:
 
 
 def insert_sql(dialect: Dialect) -> str:
-    return f"INSERT INTO {_relation(dialect)} ({COLUMNS}) VALUES ({', '.join(_marks(dialect, 11))})"
+    return f"INSERT INTO {_relation(dialect)} ({COLUMNS}) VALUES ({', '.join(_marks(dialect, 12))})"
 
 
 def read_sql(dialect: Dialect) -> str:
@@ -156,6 +158,7 @@ async def record(endpoint: Endpoint, uid: str, run: int, result: RangeResult) ->
     row = (
         uid, run, result.range_id, result.table, result.part, result.bounds, result.source_rows,
         result.target_rows, _flag(result.checksum_match), result.first_difference, int(result.repaired),
+        result.target_digest,
     )  # fmt: skip
     await execute(endpoint, [(delete_sql(dialect), (uid, run, result.range_id)), (insert_sql(dialect), row)])
 
@@ -165,6 +168,7 @@ def _result(row: Sequence[Any]) -> RangeResult:
     return RangeResult(
         str(row[2]), str(row[3]), int(row[4]), str(row[5]), int(row[6]), int(row[7]), match,
         None if row[9] is None else str(row[9]), bool(row[10]),
+        target_digest=None if row[11] is None else str(row[11]),
     )  # fmt: skip
 
 

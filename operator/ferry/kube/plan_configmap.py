@@ -21,8 +21,12 @@ from ferry.schema.ddl import dialect_for, render_operation
 from ferry.schema.operations import OpPhase
 from ferry.schema.plan import Plan
 from ferry.schema.plan_script import plan_script
+from ferry.schema.snapshots import hashes
 
 PLAN_JSON, PLAN_SQL = "plan.json", "plan.sql"
+# Both sides' normalised schemas the plan was made from (ferry.schema.snapshots), for `kubectl
+# ferry diff` and the run report; only their hashes when the bodies do not fit.
+SCHEMAS_JSON = "schemas.json"
 # Under the 1 MiB limit on an object, leaving room for metadata.
 MAX_BYTES = 900_000
 _LABELS = {"app.kubernetes.io/managed-by": "ferry", "app.kubernetes.io/component": "plan"}
@@ -74,5 +78,15 @@ def build_plan_configmap(
             "annotations": {"ferry.dev/plan-hash": plan.hash},
             "ownerReferences": [owner],
         },
-        "data": _bounded(plan, dialect_name, migration),
+        "data": _with_snapshots(_bounded(plan, dialect_name, migration), plan),
     }
+
+
+def _with_snapshots(data: dict[str, str], plan: Plan) -> dict[str, str]:
+    if plan.snapshots is None:
+        return data
+    text = json.dumps(plan.snapshots, ensure_ascii=False, separators=(",", ":"))
+    if len(text) + sum(len(v) for v in data.values()) > MAX_BYTES:
+        text = json.dumps({**hashes(plan.snapshots), "bodiesOmitted": True}, separators=(",", ":"))
+    data[SCHEMAS_JSON] = text
+    return data

@@ -11,15 +11,18 @@ plan ConfigMap (which *is* owned by the Migration), so the report says exactly w
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from ferry.kube.apply import server_side_apply
-from ferry.kube.plan_configmap import MAX_BYTES, PLAN_SQL, plan_configmap_name
+from ferry.kube.plan_configmap import MAX_BYTES, PLAN_SQL, SCHEMAS_JSON, plan_configmap_name
+from ferry.kube.report_document import same_plan, with_kept_plan
+from ferry.kube.report_markdown import render_markdown
 
-REPORT_JSON = "report.json"
+REPORT_JSON, REPORT_MD = "report.json", "report.md"
 REPORT_LABEL = "ferry.dev/report"
 MIGRATION_LABEL = "ferry.dev/migration"
 
@@ -28,21 +31,26 @@ def report_configmap_name(migration: str, uid: str) -> str:
     return f"ferry-report-{migration}"[:240] + f"-{uid[:8]}"
 
 
-def _plan_script(api: client.ApiClient, namespace: str, migration: str) -> str | None:
+def _kept_plan(api: client.ApiClient, namespace: str, migration: str) -> dict[str, str]:
     try:
         kept = client.CoreV1Api(api).read_namespaced_config_map(plan_configmap_name(migration), namespace)
     except ApiException as exc:
         if exc.status == 404:
-            return None
+            return {}
         raise
-    return (kept.data or {}).get(PLAN_SQL)
+    data: dict[str, str] = kept.data or {}
+    return data
 
 
 def build_report_configmap(namespace: str, migration: str, uid: str, report: dict[str, Any],
-                           script: str | None) -> dict[str, Any]:  # fmt: skip
+                           kept: dict[str, str]) -> dict[str, Any]:  # fmt: skip
     data = {REPORT_JSON: json.dumps(report, indent=2, ensure_ascii=False)}
-    if script and len(script) + len(data[REPORT_JSON]) <= MAX_BYTES:
-        data[PLAN_SQL] = script
+    markdown = render_markdown(report)  # the script is its own key: not twice in one object
+    if len(markdown) + len(data[REPORT_JSON]) <= MAX_BYTES:
+        data[REPORT_MD] = markdown
+    for key in (PLAN_SQL, SCHEMAS_JSON):  # the script as it ran, then the schemas it was planned on
+        if kept.get(key) and len(kept[key]) + sum(len(v) for v in data.values()) <= MAX_BYTES:
+            data[key] = kept[key]
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
@@ -63,9 +71,10 @@ def build_report_configmap(namespace: str, migration: str, uid: str, report: dic
 def write_report(
     api: client.ApiClient, namespace: str, migration: str, uid: str, report: dict[str, Any]
 ) -> str:
-    configmap = build_report_configmap(
-        namespace, migration, uid, report, _plan_script(api, namespace, migration)
-    )
+    kept = _kept_plan(api, namespace, migration)
+    if not same_plan(report, kept):
+        kept = {}  # a later plan than the one that ran: its details would not be this run's
+    configmap = build_report_configmap(namespace, migration, uid, with_kept_plan(report, kept), kept)
     server_side_apply(api, configmap)
     name: str = configmap["metadata"]["name"]
     return name
@@ -84,3 +93,29 @@ def read_reports(api: client.ApiClient, namespace: str) -> list[dict[str, Any]]:
         except (KeyError, ValueError):
             continue
     return reports
+
+
+def list_kept_reports(api: client.ApiClient, namespace: str) -> list[tuple[str, datetime]]:
+    """(ConfigMap name, when the report was written) of every run report in `namespace`; the
+    ConfigMap's creation time when the report is unreadable (a person edited it)."""
+    listed = client.CoreV1Api(api).list_namespaced_config_map(
+        namespace, label_selector=f"{REPORT_LABEL}=true"
+    )
+    kept = []
+    for item in listed.items:
+        written: datetime = item.metadata.creation_timestamp
+        try:
+            text = json.loads((item.data or {})[REPORT_JSON])["writtenAt"]
+            written = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except (KeyError, ValueError, TypeError, AttributeError):
+            pass
+        kept.append((item.metadata.name, written))
+    return kept
+
+
+def delete_report(api: client.ApiClient, namespace: str, name: str) -> None:
+    try:
+        client.CoreV1Api(api).delete_namespaced_config_map(name, namespace)
+    except ApiException as exc:
+        if exc.status != 404:  # gone already: what was wanted
+            raise

@@ -2,10 +2,12 @@
 
 Classification is by column name (and a few types: `inet`/`cidr` are IP addresses), the way
 data catalogs start: the name is split into lowercase words (`customerEmail`, `customer_email`
-→ customer, email) and matched against word patterns per category. It is a review aid with
-known limits, said in docs/governance.md: it finds `email`, `phone_number`, `date_of_birth`,
-`ssn`; it does not read values, so a column named `notes` that holds e-mail addresses is not
-found, and `name` alone (a product's name as often as a person's) is not classified.
+→ customer, email) and matched against word patterns per category; and by values, when
+planning sampled them (ferry.schema.pii_sample): a text column most of whose sampled values are
+e-mail addresses, phone numbers, card numbers, IBANs or IP addresses is personal whatever its
+name, with the counts as evidence. When both speak, the values decide the category. It is a
+review aid with known limits, said in docs/governance.md: `name` alone (a product's name as
+often as a person's) is not classified, and values are sampled from text columns only.
 
 A column counts as protected when the Migration transforms it with hash, mask, encrypt, null or
 constant; `castTo` changes a type, not what a value reveals. Excluded columns are not copied
@@ -16,11 +18,12 @@ and so not listed. The gate (ferry.services.gate) refuses unprotected ones when 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ferry.api.migration import TransformType
 from ferry.schema.mapping import TableMapping
+from ferry.schema.pii_values import ValueEvidence
 
 PROTECTING = frozenset(
     (
@@ -60,10 +63,12 @@ class PersonalColumn:
     column: str  # the target column
     category: str
     protection: str | None  # the transform that protects it, None when copied as is
+    # Why: "name" (the column's name or type), and/or the sampled values' counts.
+    evidence: tuple[str, ...] = ()
 
-    def to_dict(self) -> dict[str, str | None]:
+    def to_dict(self) -> dict[str, str | list[str] | None]:
         return {"table": self.table, "column": self.column, "category": self.category,
-                "protection": self.protection}  # fmt: skip
+                "protection": self.protection, "evidence": list(self.evidence)}  # fmt: skip
 
 
 def words(name: str) -> tuple[str, ...]:
@@ -83,17 +88,26 @@ def category_of(name: str, type_text: str = "") -> str | None:
     return _TYPE_RULES.get(type_text.split("(")[0].strip().lower())
 
 
-def classify(mappings: Sequence[TableMapping]) -> tuple[PersonalColumn, ...]:
-    """Every copied column that looks personal, with what protects it."""
+def classify(
+    mappings: Sequence[TableMapping], values: Mapping[tuple[str, str], ValueEvidence] | None = None
+) -> tuple[PersonalColumn, ...]:
+    """Every copied column that looks personal by its name or, with `values` (keyed by qualified
+    target table and target column), by its sampled values; with what protects it."""
     found = []
     for mapping in mappings:
         for column in mapping.columns:
-            category = category_of(column.source, column.source_type)
-            if category is None:
+            by_name = category_of(column.source, column.source_type)
+            sampled = (values or {}).get((mapping.qualified_target, column.target))
+            if by_name is None and sampled is None:
                 continue
+            evidence = (("name",) if by_name else ()) + ((sampled.describe(),) if sampled else ())
+            category = sampled.category if sampled else by_name
+            assert category is not None
             transform = column.transform.type if column.transform else None
             protection = str(transform) if transform in PROTECTING else None
-            found.append(PersonalColumn(mapping.qualified_target, column.target, category, protection))
+            found.append(
+                PersonalColumn(mapping.qualified_target, column.target, category, protection, evidence)
+            )
     return tuple(found)
 
 

@@ -79,6 +79,9 @@ class Plan:
     selection_hash: str = ""
     # Copied columns that look personal, and what protects each (ferry.schema.personal_data).
     personal_data: tuple[PersonalColumn, ...] = ()
+    # Normalised snapshots of both sides the plan was made from (ferry.schema.snapshots); kept
+    # beside the plan, not in to_dict(): a schema can be larger than the plan itself.
+    snapshots: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     @property
     def pre_data(self) -> list[Operation]:
@@ -107,12 +110,13 @@ class Plan:
         hashed = plan_hash(self.source_hash, self.target_hash, self.operations, selection)
         return replace(self, selection_hash=selection, hash=hashed)
 
-    def with_personal_data(self, columns: Sequence[PersonalColumn]) -> Plan:
+    def with_personal_data(self, columns: Sequence[PersonalColumn], problems: Sequence[str] = ()) -> Plan:
         """This plan with the personal columns it copies, and a warning naming the unprotected
-        ones (the Project's policy may refuse them: ferry.services.gate)."""
+        ones (the Project's policy may refuse them: ferry.services.gate) and each table whose
+        values could not be sampled."""
         bare = unprotected(columns)
         warning = (f"personal data copied without a transform: {describe(bare)}",) if bare else ()
-        return replace(self, personal_data=tuple(columns), warnings=(*self.warnings, *warning))
+        return replace(self, personal_data=tuple(columns), warnings=(*self.warnings, *warning, *problems))
 
     @property
     def completing(self) -> list[Operation]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import sqlalchemy
 
@@ -24,11 +24,13 @@ from ferry.schema import DatabaseSchema, Plan, build_plan, discover
 from ferry.schema.fingerprint import schema_fingerprint
 from ferry.schema.mapping import TableMapping
 from ferry.schema.personal_data import classify
+from ferry.schema.pii_sample import sample_columns
 from ferry.schema.plan import Privileges
 from ferry.schema.plan_join import join_plans
 from ferry.schema.schema_pairs import check_dialects, schema_pairs
 from ferry.schema.selection import select_schemas
 from ferry.schema.sequence_resets import sequence_resets, set_sequence_operations
+from ferry.schema.snapshots import snapshots
 from ferry.services.data_operations import data_operations
 
 
@@ -101,13 +103,19 @@ def privileges_option(spec: MigrationSpec) -> Privileges | None:
 
 
 def plan_migration(
-    spec: MigrationSpec, source: Side, target: Side, owned_tables: Sequence[str] = ()
+    spec: MigrationSpec,
+    source: Side,
+    target: Side,
+    owned_tables: Sequence[str] = (),
+    *,
+    sample_values: bool = True,
 ) -> PlannedMigration:
     """Discover both sides and plan: the schema operations, then the data operations of the
     copy and rollback settings (ferry.services.data_operations) and the counters set after
     the load (ferry.schema.sequence_resets). `owned_tables`: the tables
     this migration created (`status.createdTables`), which mode `create` completes with
-    their deferred keys."""
+    their deferred keys. `sample_values`: read the sample of text values that finds personal
+    data (ferry.schema.pii_sample); off for the re-plans after the load, which use only the DDL."""
     pairs = schema_pairs(spec)
     check_dialects(spec, source.dialect, target.dialect)
     with engine_for(source) as src, engine_for(target) as dst:
@@ -127,7 +135,9 @@ def plan_migration(
         mappings = [m for one in schema_plans for m in one.mappings]
         labels = [one.source.schema or "" for one in schema_plans]
         plan = join_plans(plans, labels).with_selection(mappings).with_operations(extra)
-        plan = plan.with_personal_data(classify(mappings))
+        sampled = sample_columns(src, mappings, spec.schema_.personal_data_sample if sample_values else 0)
+        plan = plan.with_personal_data(classify(mappings, sampled.evidence), sampled.problems)
+        plan = replace(plan, snapshots=snapshots((one.source, one.target) for one in schema_plans))
     first = schema_plans[0]
     return PlannedMigration(first.source, first.target, mappings, plan, pairs=tuple(schema_plans))
 

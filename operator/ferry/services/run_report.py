@@ -14,7 +14,8 @@ from typing import Any
 
 from ferry.api import conditions as c
 from ferry.api.base import rfc3339
-from ferry.api.migration import TERMINAL
+from ferry.api.migration import TERMINAL, Phase
+from ferry.api.migration_status import TableState, WorkerState
 from ferry.services.migration_ports import MigrationContext, MigrationPorts
 
 REPORT_KIND = "MigrationRunReport"
@@ -22,6 +23,20 @@ REPORT_KIND = "MigrationRunReport"
 
 def _dump(model: Any) -> Any:
     return model.model_dump(mode="json", by_alias=True, exclude_none=True) if model is not None else None
+
+
+def run_errors(ctx: MigrationContext) -> list[str]:
+    """What went wrong, each once: the outcome's message when the run did not succeed, failed
+    workers' and tables' messages. Status messages hold no secret and no row value (they pass
+    ferry.observability.errors.first_line), so neither does this."""
+    st = ctx.status
+    errors = [st.message] if st.phase != Phase.SUCCEEDED and st.message else []
+    errors += [f"worker {index}: {w.message}" for index, w in sorted(st.workers.items())
+               if w.state == WorkerState.FAILED and w.message]  # fmt: skip
+    errors += [
+        f"table {t.name}: {t.validation or 'failed'}" for t in st.tables if t.state == TableState.FAILED
+    ]
+    return list(dict.fromkeys(errors))
 
 
 def build_report(ctx: MigrationContext, written_at: str) -> dict[str, Any]:
@@ -50,6 +65,7 @@ def build_report(ctx: MigrationContext, written_at: str) -> dict[str, Any]:
             "completionTime": st.completion_time,
             "attempts": st.attempts,
         },
+        "errors": run_errors(ctx),
         "mode": spec.mode.value,
         "source": {"connection": spec.source.connection_ref.name, "schema": spec.source.schema_},
         "target": {"connection": spec.target.connection_ref.name, "schema": spec.target.schema_},

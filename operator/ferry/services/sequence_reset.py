@@ -27,7 +27,7 @@ def reset_sequences(
     used instead of reflecting it again."""
     moved: list[str] = []
     if planned is None:
-        planned = plan_migration(spec, source, target)
+        planned = plan_migration(spec, source, target, sample_values=False)
     with engine_for(source) as src, engine_for(target) as dst:
         for one in planned.schema_plans:
             default_schema = one.target.schema if target.dialect == "postgresql" else None

@@ -64,7 +64,7 @@ def complete_target(
     replanned = None
     if restored or post_data is None:
         owned = tables_with_checkpoints(target, migration_uid) if owned_tables is None else owned_tables
-        replanned = plan_migration(spec, source, target, owned_tables=owned)
+        replanned = plan_migration(spec, source, target, owned_tables=owned, sample_values=False)
         post_data = replanned.plan.completing
     if post_data:
         with engine_for(target) as engine:

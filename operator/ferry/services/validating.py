@@ -96,6 +96,7 @@ def record(ctx: MigrationContext, result: ValidationReport) -> bool:
     """Each table's validation into its status entry (VALIDATED when all is well); whether it is."""
     for table in ctx.status.tables:
         table.validation = result.per_table.get(table.name, table.validation)
+        table.checksum = result.checksums.get(table.name, table.checksum)
         if table.state == TableState.DONE and result.ok and not result.skipped:
             table.state = TableState.VALIDATED
     return result.ok

@@ -45,6 +45,11 @@ class ValidationReport:
         return [r for t in self.tables for r in t.mismatched_ranges]
 
     @property
+    def checksums(self) -> dict[str, str]:
+        """Each checksummed table's target digest (ferry.copy.validate_ranges), for the run report."""
+        return {t.table: t.checksum for t in self.tables if t.checksum}
+
+    @property
     def summary(self) -> str:
         if self.skipped:
             return SKIPPED

@@ -7,6 +7,7 @@ import json
 
 from ferry.api.migration import Phase
 from ferry.copy.validate import TableValidation
+from ferry.kube.report_document import same_plan, with_kept_plan
 from ferry.kube.run_report import REPORT_JSON, build_report_configmap
 from ferry.services.approvals import Approval, ApprovalsRead
 from ferry.services.migration import MigrationReconciler
@@ -62,9 +63,11 @@ def test_a_started_run_deleted_before_its_end_is_reported() -> None:
 
 
 def test_the_configmap_outlives_the_migration_and_keeps_the_script() -> None:
-    report = {"kind": "MigrationRunReport", "outcome": {"phase": "Succeeded"}}
+    report = {"kind": "MigrationRunReport", "outcome": {"phase": "Succeeded"},
+              "migration": {"name": "shop", "namespace": "team-a", "uid": "0123456789abcdef"},
+              "source": {"connection": "src"}, "target": {"connection": "dst"}}  # fmt: skip
     configmap = build_report_configmap(
-        "team-a", "shop", "0123456789abcdef", report, "CREATE TABLE t (id int);\n"
+        "team-a", "shop", "0123456789abcdef", report, {"plan.sql": "CREATE TABLE t (id int);\n"}
     )
     meta = configmap["metadata"]
     assert meta["name"] == "ferry-report-shop-01234567"
@@ -72,3 +75,27 @@ def test_the_configmap_outlives_the_migration_and_keeps_the_script() -> None:
     assert meta["labels"]["ferry.dev/report"] == "true" and meta["labels"]["ferry.dev/migration"] == "shop"
     assert json.loads(configmap["data"][REPORT_JSON]) == report
     assert configmap["data"]["plan.sql"] == "CREATE TABLE t (id int);\n"
+    assert configmap["data"]["report.md"].startswith("# Run report: team-a/shop")
+
+
+def test_a_failed_run_reports_its_errors() -> None:
+    ports, ctx = FakePorts(), context()
+    _to_running(ports, ctx)
+    ctx.status.phase = Phase.FAILED
+    ctx.status.message = "copy failed: table public.orders: connection refused"
+    MigrationReconciler(ports).reconcile(ctx)
+    [report] = ports.reports
+    assert report["errors"] == ["copy failed: table public.orders: connection refused"]
+
+
+def test_the_kept_plan_completes_the_report_only_when_it_is_the_plan_that_ran() -> None:
+    report = {"plan": {"hash": "h1"}}
+    snapshots = {"source": [{"schema": "public", "hash": "s1", "normalized": {"tables": {}}}],
+                 "target": [{"schema": "public", "hash": "t1", "normalized": {}}]}  # fmt: skip
+    kept = {"plan.json": json.dumps({"hash": "h1", "personalData": [{"column": "email"}], "errors": []}),
+            "schemas.json": json.dumps(snapshots)}  # fmt: skip
+    done = with_kept_plan(report, kept)
+    assert done["personalData"] == [{"column": "email"}]
+    assert done["schemas"] == {"source": [{"schema": "public", "hash": "s1"}],
+                               "target": [{"schema": "public", "hash": "t1"}]}  # fmt: skip
+    assert not same_plan({"plan": {"hash": "h2"}}, kept)
