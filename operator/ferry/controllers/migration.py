@@ -35,6 +35,7 @@ from ferry.api.migration import TERMINAL, MigrationSpec, MigrationStatus, Status
 from ferry.cdc.lifecycle import CdcCaptureOps
 from ferry.kube.client import shared_api_client
 from ferry.kube.notifications import deliver
+from ferry.observability.crashpoint import crash_point
 from ferry.observability.metrics import forget_migration, record_migration, record_reconcile
 from ferry.services.approvals import AUTHOR_ANNOTATION
 from ferry.services.connection_refs import ConnectionIndex
@@ -172,6 +173,7 @@ def migration_deleted(body: kopf.Body, memo: kopf.Memo, runtime: timedelta, **kw
     except RollbackBlocked as exc:
         # May heal (the target comes back): kopf retries the deletion handler after the delay.
         raise kopf.TemporaryError(f"rollback on delete waits: {exc}", delay=DELETE_RETRY_SECONDS) from None
+    crash_point("delete-rolled-back")
     if event is not None:
         _post(body, [event])
     memo.clear()

@@ -30,6 +30,7 @@ from ferry.api.migration import (
 )
 from ferry.db.outage import says_connection_lost
 from ferry.kube.worker_job import SecretEnvCollision, secret_env, secret_keys_needed
+from ferry.observability.crashpoint import crash_point
 from ferry.observability.errors import describe, first_line
 from ferry.schema import ApplyError, OpKind
 from ferry.services import following
@@ -242,6 +243,7 @@ class MigrationReconciler:
         self.ports.ensure_worker_rbac(ctx, spec)
         st.attempts = max(st.attempts, 1)
         st.job_name = self.ports.create_job(ctx, spec)
+        crash_point("job-created")
         out.emit(
             st.mark_running(f"copying {len(planned.mappings)} tables with job {st.job_name}", ctx.generation)
         )
@@ -399,6 +401,7 @@ class MigrationReconciler:
             return
         action = spec.rollback.on_failure.value
         done = self.ports.roll_back(spec, action, sides, st.created_tables, ctx.uid)
+        crash_point("rolled-back")
         failure = st.condition(c.READY)
         why = failure.message if failure and failure.reason == c.ROLLING_BACK else st.message or ""
         out.emit(st.mark_rolled_back(f"rolled back ({action}): {done}; failure: {why}", ctx.generation))
