@@ -35,6 +35,7 @@ from e2e.migration_helpers import (
     wait_for_phase,
 )
 from ferry.api.kinds import GROUP, VERSION
+from ferry.kube.worker_job import PLAN_HASH_ANNOTATION
 from ferry.observability.crashpoint import CRASH_AT_ENV
 from harness.databases import Database
 from harness.datasets import add_generated_table
@@ -123,9 +124,13 @@ def test_the_operator_killed_between_creating_the_job_and_recording_it_adopts_th
     with ActiveJobWatch(kube_api, namespace) as jobs:
         start_migration(kube_api, namespace, "adopt", pg_source, pg_db2, _spec())
         _wait_crashed(operator, "job-created")
+        # Running (with the plan and attempt of the Job) was recorded before the Job was created.
         status = get_migration(kube_api, namespace, "adopt").get("status") or {}
-        assert status.get("phase") in {"Pending", "Planning"} and not status.get("jobName"), status
-        assert [j.metadata.name for j in copy_jobs(kube_api, namespace, "adopt")] == ["adopt-copy-1"]
+        assert status.get("phase") == "Running" and not status.get("jobName"), status
+        [job] = copy_jobs(kube_api, namespace, "adopt")
+        assert job.metadata.name == "adopt-copy-1"
+        assert job.spec.template.metadata.annotations[PLAN_HASH_ANNOTATION] == status["plan"]["hash"]
+        assert status["createdTables"] == ["public.album", "public.artist", "public.readings"]
         _restart(operator)
         _kill_later(operator, kube_api, namespace, "adopt", rng.uniform(0.5, 5.0))  # somewhere in recovery
         _converged(kube_api, namespace, "adopt", pg_source, pg_db2)

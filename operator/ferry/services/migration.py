@@ -186,7 +186,7 @@ class MigrationReconciler:
             out.emit(st.mark_planning(gen))
             self.ports.save_status(ctx)  # visible before the (possibly long) reflection of both schemas
         try:
-            planned = self.ports.plan(spec, sides, [])
+            planned = self.ports.plan(spec, sides, list(st.created_tables))
         except Exception as exc:
             message = f"planning failed: {describe(exc)}"
             out.emit(st.mark_waiting(c.PLAN_FAILED, message, gen, Phase.PLANNING))
@@ -226,27 +226,39 @@ class MigrationReconciler:
         planned: PlannedMigration,
         sides: Sides,
     ) -> None:
+        """Each action on the world is recorded in status before it is taken, so an operator killed
+        in between finds on restart what it did: the tables it is about to create (a restart that
+        re-planned against them would no longer know them as its own, and a rollback would keep
+        them), and the plan and attempt of the Job before the Job exists (a restart finds the
+        Migration Running, and `_supervise` creates or adopts that very Job; re-planning first
+        would give the Job already created a plan hash of the past, which its workers refuse)."""
         st = ctx.status
+        created = [op.qualified_table for op in planned.plan.pre_data if op.kind == OpKind.CREATE_TABLE]
+        st.created_tables = sorted(set(st.created_tables) | set(created))
+        st.start_time = st.start_time or now_rfc3339()
+        self.ports.save_status(ctx)
         deferred = self.ports.prepare_target(spec, sides, ctx.uid, planned)
         if deferred:
             out.events.append(
                 StatusEvent("Normal", c.FOREIGN_KEYS_DEFERRED, f"dropped {deferred} foreign keys of existing "
                             "target tables for the load; they are re-created before validation")
             )  # fmt: skip
-        created = [op.qualified_table for op in planned.plan.pre_data if op.kind == OpKind.CREATE_TABLE]
-        st.created_tables = sorted(set(st.created_tables) | set(created))
         estimate = sum(m.row_estimate for m in planned.mappings)
         st.progress = aggregate({}, len(planned.mappings), estimate, finished=False)[0]
-        st.start_time = st.start_time or now_rfc3339()
         if following.is_online(spec):
             out.emit(following.open_capture(self.ports, ctx, spec, planned, sides))
         self.ports.ensure_worker_rbac(ctx, spec)
         st.attempts = max(st.attempts, 1)
+        tables = len(planned.mappings)
+        out.emit(st.mark_running(f"copying {tables} tables", ctx.generation))
+        self.ports.save_status(ctx)  # Running before the Job exists: a restart creates or adopts it
         st.job_name = self.ports.create_job(ctx, spec)
         crash_point("job-created")
-        out.emit(
-            st.mark_running(f"copying {len(planned.mappings)} tables with job {st.job_name}", ctx.generation)
-        )
+        st.message = f"copying {tables} tables with job {st.job_name}"
+        ready = st.condition(c.READY)
+        for condition in (ready, st.condition(c.RECONCILING)):
+            if condition is not None:
+                condition.message = st.message
         out.requeue_after = SUPERVISE_SECONDS
 
     # -- Running / Suspended ------------------------------------------------------------------------
