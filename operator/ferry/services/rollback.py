@@ -11,7 +11,7 @@ import sqlalchemy
 from ferry.api.migration import MigrationSpec
 from ferry.services.fk_deferral import RECORD, RestoreError, restore_foreign_keys
 from ferry.services.planning import Side, engine_for, source_mappings
-from ferry.services.rollback_sql import drop_tables, truncate_tables
+from ferry.services.rollback_sql import clear_checkpoints, drop_tables, truncate_tables
 
 
 def roll_back(
@@ -33,6 +33,8 @@ def roll_back(
         outcome = f"dropped {len(dropped)} tables this migration created"
     else:
         outcome = "kept the target as it is"
+    with engine_for(target) as engine:
+        clear_checkpoints(engine, migration_uid)  # nothing resumes a rolled-back copy
     return outcome + restore_note(target, migration_uid)
 
 

@@ -1,10 +1,13 @@
-"""The SQL of rollback: truncate the tables a migration wrote, or drop the ones it created."""
+"""The SQL of rollback: truncate the tables a migration wrote, or drop the ones it created; forget
+its checkpoints."""
 
 from __future__ import annotations
 
 import sqlalchemy
 from sqlalchemy.schema import DropTable
 
+from ferry.copy.checkpoint_sql import PG_SCHEMA
+from ferry.copy.checkpoint_sql import TABLE as CHECKPOINT_TABLE
 from ferry.schema.mapping import TableMapping
 
 
@@ -45,3 +48,16 @@ def drop_tables(engine: sqlalchemy.Engine, qualified_names: list[str]) -> list[s
             )
             dropped.append(qualified)
     return dropped
+
+
+def clear_checkpoints(engine: sqlalchemy.Engine, migration_uid: str) -> int:
+    """Forget the migration's rows of the target's checkpoint table (ferry.copy.checkpoint_sql):
+    once it is deleted nothing resumes them, and they would pile up with every Migration that
+    wrote there. The table itself stays (other Migrations may share it). Returns the rows removed."""
+    schema = PG_SCHEMA if engine.dialect.name == "postgresql" else None
+    if not sqlalchemy.inspect(engine).has_table(CHECKPOINT_TABLE, schema=schema):
+        return 0
+    table = sqlalchemy.table(CHECKPOINT_TABLE, sqlalchemy.column("migration_uid"), schema=schema)
+    with engine.begin() as conn:
+        result = conn.execute(sqlalchemy.delete(table).where(table.c.migration_uid == migration_uid))
+    return int(result.rowcount or 0)
