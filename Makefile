@@ -8,7 +8,7 @@ CONTROLPLANE_DIR := .cache/controlplane/bin
 export KUBEBUILDER_ASSETS ?= $(CURDIR)/$(CONTROLPLANE_DIR)
 PYTEST_ARGS ?=
 
-.PHONY: install lock audit system-deps controlplane crds lint test test-unit test-integration test-e2e test-image image image-lock run demo bench load compare clean
+.PHONY: install lock audit system-deps controlplane crds lint test test-unit test-integration test-e2e test-image image image-lock run demo bench load soak worker-rss compare clean
 
 # Exactly the locked versions, each wheel or sdist checked against its hash (requirements.lock,
 # made by `make lock` from pyproject.toml), then Ferry itself without resolving anything again.
@@ -97,6 +97,16 @@ bench: install system-deps
 # latency, apiserver requests/s, operator CPU and RSS, written to JSON (docs/operations.md).
 load: install system-deps controlplane
 	PYTHONPATH=tests:operator $(BIN)/python -m bench.load $(LOAD_ARGS)
+
+# Migrations cycling create -> run -> delete (SOAK_ARGS="--migrations 20 --duration 1800" by
+# default): the operator's RSS over time and what leaked at the end, written to JSON (docs/operations.md).
+soak: install system-deps controlplane
+	PYTHONPATH=tests:operator $(BIN)/python -m bench.soak $(SOAK_ARGS)
+
+# One large table copied by `ferry worker`'s copy (ferry run), the worker's RSS sampled over time
+# (WORKER_RSS_ARGS="--rows 20000000" by default), written to JSON (docs/operations.md).
+worker-rss: install system-deps
+	PYTHONPATH=tests:operator $(BIN)/python -m bench.worker_rss $(WORKER_RSS_ARGS)
 
 # Ferry beside pg_dump | pg_restore (Pagila) and pgloader (a MariaDB web app), object by object
 # and by behaviour; the tables in docs/schema.md ("Side by side") come from here.
