@@ -106,9 +106,11 @@ def test_the_operator_killed_at_random_points_from_planning_on_converges(
     add_generated_table(pg_source, 60_000)
     with ActiveJobWatch(kube_api, namespace) as jobs:
         start_migration(kube_api, namespace, "plan", pg_source, pg_db2, _spec())
-        wait_phase_seen(kube_api, namespace, "plan", {"Pending", "Planning"})
-        killed = [_kill_later(operator, kube_api, namespace, "plan", rng.uniform(0.0, 1.5))]
-        killed.append(_kill_later(operator, kube_api, namespace, "plan", rng.uniform(1.0, 4.0)))
+        # Once while it plans (reflecting both schemas), once while the copy starts or runs.
+        wait_phase_seen(kube_api, namespace, "plan", {"Planning"})
+        killed = [_kill_later(operator, kube_api, namespace, "plan", rng.uniform(0.0, 0.5))]
+        wait_phase_seen(kube_api, namespace, "plan", {"Running"})
+        killed.append(_kill_later(operator, kube_api, namespace, "plan", rng.uniform(0.0, 2.0)))
         _converged(kube_api, namespace, "plan", pg_source, pg_db2)
     jobs.assert_never_two()
     print(f"phases at the kills: {killed}")
