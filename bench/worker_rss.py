@@ -64,9 +64,10 @@ def _bundle(path: Path, source: Database, target: Database, parallelism: int, ba
         {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds"}, "stringData": creds}
     ]
     for name, db in (("src", source), ("dst", target)):
+        spec = {"engine": "postgresql", "host": db.host, "port": db.port, "database": db.name,
+                "credentialsSecretRef": {"name": "creds"}}  # fmt: skip
         docs.append({"apiVersion": "ferry.dev/v1alpha1", "kind": "DatabaseConnection",
-                     "metadata": {"name": name}, "spec": {"engine": "postgresql", "host": db.host, "port": db.port, "database": db.name,
-                              "credentialsSecretRef": {"name": "creds"}}})  # fmt: skip
+                     "metadata": {"name": name}, "spec": spec})  # fmt: skip
     docs.append({"apiVersion": "ferry.dev/v1alpha1", "kind": "Migration", "metadata": {"name": "rss"},
                  "spec": {"source": {"connectionRef": {"name": "src"}},
                           "target": {"connectionRef": {"name": "dst"}, "schema": "public"},

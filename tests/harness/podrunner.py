@@ -14,8 +14,9 @@ in-cluster clients read it. Other pods still run from the source tree.
 
 Deleting a pod SIGKILLs its process (how tests simulate a lost worker); `kill()` does the same
 without deleting the pod. An evicted pod (the eviction API marks it `DisruptionTarget`, then
-deletes it) ends Failed with that condition kept, as a kubelet leaves it. Each pod's stdout and stderr go to one log file, kept after the run
-so tests can scan them for leaked secrets. Init containers and sidecars are not run.
+deletes it) ends Failed with that condition kept, as a kubelet leaves it. Each pod's stdout and
+stderr go to one log file, kept after the run so tests can scan them for leaked secrets. Init
+containers and sidecars are not run.
 """
 
 from __future__ import annotations
