@@ -144,16 +144,19 @@ def _leaks(
         )
         found["jobs"] += len(batch.list_namespaced_job(ns).items)
         found["pods"] += len(core.list_namespaced_pod(ns).items)
-    with pg.admin(src.name) as conn:
-        found["replication_slots"] = int(
-            conn.execute("SELECT count(*) FROM pg_replication_slots").fetchone()[0]
-        )
-    with psycopg.connect(dst.libpq_dsn()) as conn:
-        exists = conn.execute("SELECT to_regclass('ferry._ferry_checkpoints') IS NOT NULL").fetchone()[0]
-        found["checkpoint_rows"] = (
-            int(conn.execute("SELECT count(*) FROM ferry._ferry_checkpoints").fetchone()[0]) if exists else 0
-        )
+    found["replication_slots"] = _count(src, "SELECT count(*) FROM pg_replication_slots", pg)
+    found["checkpoint_rows"] = _count(
+        dst, "SELECT CASE WHEN to_regclass('ferry._ferry_checkpoints') IS NULL THEN 0 "
+        "ELSE (SELECT count(*) FROM ferry._ferry_checkpoints) END",
+    )  # fmt: skip
     return found
+
+
+def _count(db: Database, query: str, server: PostgresServer | None = None) -> int:
+    """One number from a query: as the server's admin when given, else as the database's user."""
+    with server.admin(db.name) if server is not None else psycopg.connect(db.libpq_dsn()) as conn:
+        row = conn.execute(query).fetchone()
+    return int(str(row[0])) if row is not None else -1
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -202,7 +205,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         time.sleep(30)  # the garbage collector removes the last Jobs and pods
         leaks = _leaks(api, namespaces, pg, src, dst)
         cycles = sorted(c for slot in slots for c in slot.cycles)
-        rss = [s["rss_mb"] for s in samples]
+        curve = [float(s["rss_mb"]) for s in samples]
         return {
             "scenario": {
                 "migrations": args.migrations,
@@ -217,9 +220,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             },
             "cycling_seconds": round(cycled, 1),
             "operator_rss_mb": {
-                "first": rss[0],
-                "last": rss[-1],
-                "max": max(rss),
+                "first": curve[0],
+                "last": curve[-1],
+                "max": max(curve),
                 "second_half_slope_mb_per_hour": _slope_mb_per_hour(samples),
             },
             "operator_cpu_seconds": round(samples[-1]["cpu_s"] - samples[0]["cpu_s"], 1),

@@ -121,7 +121,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             raise RuntimeError(
                 f"ferry run failed ({proc.returncode}): {(base / 'run.log').read_text()[-2000:]}"
             )
-        rss = [s["rss_mb"] for s in samples]
+        curve = [s["rss_mb"] for s in samples]
         tail = samples[len(samples) // 5 :]
         per_second = _slope([(s["t"], s["rss_mb"]) for s in tail])
         rows_per_second = args.rows / seconds
@@ -130,9 +130,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "seconds": round(seconds, 1),
             "rows_per_second": round(rows_per_second),
             "rss_mb": {
-                "at_10_percent": rss[len(rss) // 10] if rss else None,
-                "last": rss[-1] if rss else None,
-                "max": max(rss) if rss else None,
+                "at_10_percent": curve[len(curve) // 10] if curve else None,
+                "last": curve[-1] if curve else None,
+                "max": max(curve) if curve else None,
                 "slope_mb_per_million_rows": round(per_second / rows_per_second * 1e6, 2)
                 if per_second is not None
                 else None,
