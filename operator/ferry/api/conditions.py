@@ -48,6 +48,7 @@ ROLLED_BACK: Final = "RolledBack"
 RECONCILE_ERROR: Final = "ReconcileError"
 DATABASE_UNAVAILABLE: Final = "DatabaseUnavailable"  # a database went away mid-copy; reconnecting
 ROLLBACK_ABANDONED: Final = "RollbackAbandoned"  # a delete-time rollback gave up on an unreachable target
+ROLLBACK_WAITING: Final = "RollbackWaiting"  # a delete-time rollback waits for a database (first try)
 
 # Migration reasons of online mode (change data capture, follow, cutover).
 FOLLOWING: Final = "Following"

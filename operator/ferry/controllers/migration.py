@@ -29,6 +29,7 @@ from typing import Any
 
 import kopf
 
+from ferry.api import conditions as c
 from ferry.api.base import now_rfc3339
 from ferry.api.kinds import GROUP, MIGRATION, VERSION
 from ferry.api.migration import TERMINAL, MigrationSpec, MigrationStatus, StatusEvent
@@ -39,7 +40,7 @@ from ferry.observability.crashpoint import crash_point
 from ferry.observability.metrics import forget_migration, record_migration, record_reconcile
 from ferry.services.approvals import AUTHOR_ANNOTATION
 from ferry.services.connection_refs import ConnectionIndex
-from ferry.services.deletion import RollbackBlocked
+from ferry.services.deletion import DELETE_ROLLBACK_GIVE_UP_SECONDS, RollbackBlocked
 from ferry.services.governance import ProjectIndex, governance_from_index
 from ferry.services.migration import MAX_RECONCILE_ERRORS, MigrationReconciler
 from ferry.services.migration_kube import KubeMigrationPorts
@@ -162,15 +163,26 @@ def migration_tick(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
 
 
 @kopf.on.delete(GROUP, VERSION, MIGRATION.plural)
-def migration_deleted(body: kopf.Body, memo: kopf.Memo, runtime: timedelta, **kwargs: Any) -> None:
+def migration_deleted(
+    body: kopf.Body, memo: kopf.Memo, runtime: timedelta, retry: int, **kwargs: Any
+) -> None:
     """spec.rollback.onDelete: keep, truncate, or drop the tables this migration created.
     While a database cannot be reached kopf retries this handler every DELETE_RETRY_SECONDS;
     `runtime` (kopf's time since the first try, kept in the object's annotations across
-    operator restarts) bounds the wait (ferry.services.migration.DELETE_ROLLBACK_GIVE_UP_SECONDS)."""
+    operator restarts) bounds the wait (ferry.services.migration.DELETE_ROLLBACK_GIVE_UP_SECONDS).
+    The first blocked try says so in a Warning event (kopf's own retry is only in the operator's
+    log), so whoever waits on `kubectl delete` sees why and for how long at most."""
     reconciler = MigrationReconciler(_ports(kwargs))
     try:
         event = reconciler.finalize(_context(body), waited=runtime.total_seconds())
     except RollbackBlocked as exc:
+        if retry == 0:
+            message = (
+                f"deletion waits for the rollback on delete: {exc}; retried every {DELETE_RETRY_SECONDS}s, "
+                f"given up after {DELETE_ROLLBACK_GIVE_UP_SECONDS:.0f}s (then the Migration is removed and "
+                f"a {c.ROLLBACK_ABANDONED} event names what was left)"
+            )
+            kopf.event(body, type="Warning", reason=c.ROLLBACK_WAITING, message=message)
         # May heal (the target comes back): kopf retries the deletion handler after the delay.
         raise kopf.TemporaryError(f"rollback on delete waits: {exc}", delay=DELETE_RETRY_SECONDS) from None
     crash_point("delete-rolled-back")

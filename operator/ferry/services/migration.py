@@ -401,6 +401,7 @@ class MigrationReconciler:
             return
         cut = following.cutover_completed(ctx, self.ports.now()) if following.is_online(spec) else ""
         out.emit(st.mark_succeeded(cut + report.summary, gen, now_rfc3339()))
+        self.ports.forget_checkpoints(sides.target, ctx.uid)
 
     # -- RollingBack ---------------------------------------------------------------------------------
 

@@ -9,9 +9,12 @@ from __future__ import annotations
 import sqlalchemy
 
 from ferry.api.migration import MigrationSpec
+from ferry.observability.logging import get_logger
 from ferry.services.fk_deferral import RECORD, RestoreError, restore_foreign_keys
 from ferry.services.planning import Side, engine_for, source_mappings
 from ferry.services.rollback_sql import clear_checkpoints, drop_tables, truncate_tables
+
+log = get_logger(__name__)
 
 
 def roll_back(
@@ -48,3 +51,14 @@ def restore_note(target: Side, migration_uid: str) -> str:
     except sqlalchemy.exc.SQLAlchemyError as exc:
         return f"; foreign keys set aside for the load may still be dropped ({RECORD}): {type(exc).__name__}"
     return f"; re-created {len(restored)} foreign keys dropped for the load" if restored else ""
+
+
+def forget_checkpoints(target: Side, migration_uid: str) -> None:
+    """A Migration that succeeded resumes nothing: its checkpoint rows go, so they do not pile up
+    (nor stay behind when its namespace is deleted with the connection it would need). Best
+    effort: the rows are small, and a failure here must not undo a success."""
+    try:
+        with engine_for(target) as engine:
+            clear_checkpoints(engine, migration_uid)
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        log.warning("checkpoints of a finished migration not cleared", error=type(exc).__name__)

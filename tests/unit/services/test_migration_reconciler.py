@@ -426,7 +426,8 @@ def test_validation_success() -> None:
     out = _run(ports, ctx)
     assert _health(ctx) == (Phase.SUCCEEDED, "True", "False", None)
     assert _cond(ctx, c.READY) == ("True", c.SUCCEEDED)
-    assert ports.actions()[-2:] == ["complete_target", "validate"]
+    # A succeeded copy resumes nothing: its checkpoint rows are cleared from the target.
+    assert ports.actions()[-3:] == ["complete_target", "validate", "forget_checkpoints"]
     assert ctx.status.tables[0].state == TableState.VALIDATED and ctx.status.tables[0].validation == "ok"
     assert [(e.type, e.reason) for e in out.events] == [("Normal", Phase.SUCCEEDED)]
     assert _run(ports, ctx).events == []  # terminal: nothing more happens
