@@ -65,10 +65,12 @@ test: install system-deps controlplane
 test-image: install system-deps controlplane
 	$(BIN)/pytest -m image $(PYTEST_ARGS)
 
-# The fault scenarios alone (tests/e2e/test_faults.py: API server and database outages, a
-# Migration recreated under its name): minutes of stopped servers, so not in `make test`.
+# The fault scenarios alone (every test marked `faults`: API server and database outages, a
+# Migration recreated under its name, the operator killed in every phase, an evicted worker,
+# workers killed at 22 random points, deletion on a bad day): minutes of stopped servers and
+# killed processes, so not in `make test`. Each prints its seed; FERRY_FAULT_SEED=<n> replays it.
 test-faults: install system-deps controlplane
-	$(BIN)/pytest -m faults tests/e2e/test_faults.py $(PYTEST_ARGS)
+	$(BIN)/pytest -m faults tests/e2e tests/integration/copy/test_run_kills.py $(PYTEST_ARGS)
 
 test-unit: install
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
