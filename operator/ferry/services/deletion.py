@@ -91,11 +91,11 @@ def _forget_checkpoints(ports: MigrationPorts, ctx: MigrationContext, spec: Migr
     """onDelete keep: the target keeps the rows, but the checkpoints of a Migration that is gone
     would only pile up in its checkpoint table. Best effort: a target that cannot be reached
     keeps them, and deletion does not wait for it (nothing was promised to roll back)."""
-    sides = resolve_sides(ports, ctx.namespace, spec)
-    if isinstance(sides, NotReady):
-        return
     try:
-        ports.roll_back(spec, RollbackAction.KEEP.value, sides, [], ctx.uid)
-    except Exception as exc:
+        sides = resolve_sides(ports, ctx.namespace, spec)
+    except Exception as exc:  # a Secret already gone, say (a namespace being deleted)
         log.info("checkpoints of a deleted migration not cleared", migration=ctx.name,
                  namespace=ctx.namespace, error=first_line(describe(exc)))  # fmt: skip
+        return
+    if not isinstance(sides, NotReady):
+        ports.forget_checkpoints(sides.target, ctx.uid)

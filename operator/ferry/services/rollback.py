@@ -36,8 +36,7 @@ def roll_back(
         outcome = f"dropped {len(dropped)} tables this migration created"
     else:
         outcome = "kept the target as it is"
-    with engine_for(target) as engine:
-        clear_checkpoints(engine, migration_uid)  # nothing resumes a rolled-back copy
+    forget_checkpoints(target, migration_uid)  # nothing resumes a rolled-back copy
     return outcome + restore_note(target, migration_uid)
 
 
@@ -54,11 +53,12 @@ def restore_note(target: Side, migration_uid: str) -> str:
 
 
 def forget_checkpoints(target: Side, migration_uid: str) -> None:
-    """A Migration that succeeded resumes nothing: its checkpoint rows go, so they do not pile up
-    (nor stay behind when its namespace is deleted with the connection it would need). Best
-    effort: the rows are small, and a failure here must not undo a success."""
+    """A Migration that succeeded, was rolled back or is deleted resumes nothing: its checkpoint
+    rows go, so they do not pile up (nor stay behind when its namespace is deleted with the
+    connection it would need). Best effort: the rows are small, and a failure here must not undo
+    a success or a rollback."""
     try:
         with engine_for(target) as engine:
             clear_checkpoints(engine, migration_uid)
     except sqlalchemy.exc.SQLAlchemyError as exc:
-        log.warning("checkpoints of a finished migration not cleared", error=type(exc).__name__)
+        log.warning("checkpoints of a migration not cleared", error=type(exc).__name__)

@@ -538,19 +538,19 @@ def test_delete_of_a_migration_that_never_started_touches_nothing() -> None:
 
 
 def test_delete_with_keep_forgets_the_checkpoints_when_the_target_answers_and_never_waits() -> None:
-    """onDelete keep: the rows stay, the deleted Migration's checkpoints go (the `keep` roll back
-    clears them); a target that cannot be reached keeps them, and deletion does not wait."""
+    """onDelete keep: the rows stay and nothing is rolled back, but the deleted Migration's
+    checkpoints go; a target that cannot be reached keeps them, and deletion does not wait."""
     ports, ctx = FakePorts(), context(spec())
     _to_running(ports, ctx)
     assert MigrationReconciler(ports).finalize(ctx) is None
-    assert ("roll_back", "keep", ()) in ports.calls
+    assert ("forget_checkpoints", ctx.uid) in ports.calls and "roll_back" not in ports.actions()
     ports.calls.clear()
     ports.connections["dst"] = 'DatabaseConnection "dst" is not Ready: Unreachable'
     assert MigrationReconciler(ports).finalize(ctx) is None
-    assert "roll_back" not in ports.actions()
+    assert "forget_checkpoints" not in ports.actions()
     ports.connections["dst"] = connection()
-    ports.roll_back_error = OSError("[Errno 111] Connection refused")
-    assert MigrationReconciler(ports).finalize(ctx) is None  # best effort: logged, not raised
+    ports.missing_secret = "dst-creds"  # its namespace is being deleted: the Secret went first
+    assert MigrationReconciler(ports).finalize(ctx) is None  # logged, not raised
 
 
 def test_delete_waits_for_an_unreachable_target() -> None:
