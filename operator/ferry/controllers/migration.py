@@ -107,6 +107,17 @@ def _notify(body: kopf.Body, ctx: MigrationContext, before: Snapshot, indexes: d
         kopf.event(body, type="Warning", reason="NotificationFailed", message=f"{item.event}: {failure}")
 
 
+def predates_own_write(ctx: MigrationContext) -> bool:
+    """True when the body handed to this call is older than this process's own last status write:
+    its phase differs from the phase written (only the operator writes the phase). A timer tick
+    can carry a body from before a write whose watch event has not arrived yet (a busy API
+    server, a loaded node); reconciling it would act on the past: plan again after the copy Job
+    was created, and give that Job a plan hash its workers refuse. The watch brings the newer
+    body, and the timer comes back."""
+    written = (ctx.written or {}).get("phase")
+    return written is not None and written != ctx.status.phase.value
+
+
 def _reconcile(body: kopf.Body, memo: kopf.Memo, indexes: dict[str, Any], *, tick: bool) -> None:
     ctx = _context(body, memo)
     if ctx.status.phase in TERMINAL and ctx.status.observed_generation == ctx.generation:
@@ -117,6 +128,9 @@ def _reconcile(body: kopf.Body, memo: kopf.Memo, indexes: dict[str, Any], *, tic
     if not lock.acquire(blocking=False):
         return  # another handler is reconciling this object right now; the timer comes back
     try:
+        ctx = _context(body, memo)  # what was written as of now, the lock held: a call just done counts
+        if predates_own_write(ctx):
+            return
         reconciler = MigrationReconciler(_ports(indexes))
         before = Snapshot.of(ctx.status)
         try:

@@ -7,7 +7,7 @@ operator's environment makes it kill itself with SIGKILL (no cleanup, as a node 
 kill) the first time it reaches that point. It is read at each point, costs one environment
 look-up, and is never set in a real deployment (docs/operations.md names it as test-only).
 
-Points: `job-created` (the copy Job exists, status not yet written), `rolled-back` (the
+Points: `job-created` (the copy Job exists, its name not yet recorded), `rolled-back` (the
 onFailure rollback ran, RolledBack not yet written), `delete-rolled-back` (the onDelete rollback
 ran, the finalizer not yet removed).
 """
