@@ -11,7 +11,7 @@ a schema of its own per cycle), deletes it and waits until it is gone, and start
 `--sample` seconds it records the operator's RSS and CPU and the Jobs and pods that exist. At
 the end it waits for the garbage collector and counts what leaked: Migrations, Jobs, pods,
 replication slots on the source, checkpoint rows on the target. Written to JSON like `make load`;
-the RSS trend is the slope of a least-squares line over the second half of the samples.
+the RSS trend is the slope of a least-squares line over the second half of the cycling time.
 """
 
 from __future__ import annotations
@@ -87,8 +87,9 @@ class Slot(threading.Thread):
             try:
                 self._cycle(cycle)
                 self.cycles.append(time.monotonic() - started)
-            except Exception as exc:  # recorded; the soak goes on
+            except Exception as exc:  # recorded; the Migration is deleted and the soak goes on
                 self.errors.append(f"cycle {cycle}: {exc}"[:500])
+                self._delete_quietly()
             cycle += 1
 
     def _cycle(self, cycle: int) -> None:
@@ -103,6 +104,13 @@ class Slot(threading.Thread):
             raise RuntimeError(f"ended {phase}")
         self.custom.delete_namespaced_custom_object(GROUP, VERSION, self.namespace, "migrations", self.name)
         self._wait(lambda obj: False, 120)
+
+    def _delete_quietly(self) -> None:
+        try:
+            self.custom.delete_namespaced_custom_object(GROUP, VERSION, self.namespace, "migrations", self.name)
+            self._wait(lambda obj: False, 120)
+        except Exception as exc:
+            self.errors.append(f"delete after the error: {exc}"[:500])
 
     def _wait(self, done: Any, timeout: float) -> str | None:
         """Poll until `done(obj)` (returns the phase) or the Migration is gone (returns None)."""
@@ -121,8 +129,11 @@ class Slot(threading.Thread):
         raise TimeoutError(f"{self.name}: not done after {timeout:g}s")
 
 
-def _slope_mb_per_hour(samples: list[dict[str, Any]]) -> float | None:
-    half = samples[len(samples) // 2 :]
+def _slope_mb_per_hour(samples: list[dict[str, Any]], duration: float) -> float | None:
+    """The RSS trend while Migrations cycled (the samples of the drain after it are left out),
+    over the second half of that time: the first half is warm-up (caches, indexes, clients)."""
+    cycling = [s for s in samples if s["t"] <= duration]
+    half = cycling[len(cycling) // 2 :]
     if len(half) < 3:
         return None
     xs, ys = [s["t"] for s in half], [s["rss_mb"] for s in half]
@@ -223,7 +234,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "first": curve[0],
                 "last": curve[-1],
                 "max": max(curve),
-                "second_half_slope_mb_per_hour": _slope_mb_per_hour(samples),
+                "second_half_slope_mb_per_hour": _slope_mb_per_hour(samples, args.duration),
             },
             "operator_cpu_seconds": round(samples[-1]["cpu_s"] - samples[0]["cpu_s"], 1),
             "leaked": leaks,
