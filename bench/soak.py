@@ -107,7 +107,8 @@ class Slot(threading.Thread):
 
     def _delete_quietly(self) -> None:
         try:
-            self.custom.delete_namespaced_custom_object(GROUP, VERSION, self.namespace, "migrations", self.name)
+            custom, namespace = self.custom, self.namespace
+            custom.delete_namespaced_custom_object(GROUP, VERSION, namespace, "migrations", self.name)
             self._wait(lambda obj: False, 120)
         except Exception as exc:
             self.errors.append(f"delete after the error: {exc}"[:500])
