@@ -87,7 +87,7 @@ def _slope(points: list[tuple[float, float]]) -> float | None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     base = Path(tempfile.mkdtemp(prefix="ferry-worker-rss-"))
-    pg = PostgresServer(base / "pg").start()
+    pg = PostgresServer(Path(tempfile.mkdtemp(prefix="ferry-worker-rss-pg-"))).start()
     try:
         source, target = pg.create_database(), pg.create_database()
         with pg.admin(source.name) as conn:
@@ -101,6 +101,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             conn.execute("ANALYZE readings")
         with pg.admin(target.name) as conn:
             conn.execute(f'GRANT ALL ON DATABASE "{target.name}" TO "{source.user}"')
+            conn.execute(f'GRANT ALL ON SCHEMA public TO "{source.user}"')
         target = Database(target.engine, target.host, target.port, target.name, source.user, source.password)
         bundle = base / "bundle.yaml"
         _bundle(bundle, source, target, args.parallelism, args.batch_size)
@@ -111,7 +112,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
             while proc.poll() is None:
                 rss = _tree_rss(proc.pid)
-                if rss:
+                if rss > 2**20:  # the interpreter has started
                     samples.append(
                         {"t": round(time.monotonic() - started, 2), "rss_mb": round(rss / 2**20, 1)}
                     )
