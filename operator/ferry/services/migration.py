@@ -226,12 +226,10 @@ class MigrationReconciler:
         planned: PlannedMigration,
         sides: Sides,
     ) -> None:
-        """Each action on the world is recorded in status before it is taken, so an operator killed
-        in between finds on restart what it did: the tables it is about to create (a restart that
-        re-planned against them would no longer know them as its own, and a rollback would keep
-        them), and the plan and attempt of the Job before the Job exists (a restart finds the
-        Migration Running, and `_supervise` creates or adopts that very Job; re-planning first
-        would give the Job already created a plan hash of the past, which its workers refuse)."""
+        """Each action is recorded before it is taken, so an operator killed in between finds it on
+        restart: the tables about to be created (else a re-plan no longer owns them), and Running
+        with the Job's plan before the Job exists (`_supervise` then creates or adopts that Job;
+        a re-plan would give it a plan hash its workers refuse)."""
         st = ctx.status
         created = [op.qualified_table for op in planned.plan.pre_data if op.kind == OpKind.CREATE_TABLE]
         st.created_tables = sorted(set(st.created_tables) | set(created))
@@ -254,11 +252,7 @@ class MigrationReconciler:
         self.ports.save_status(ctx)  # Running before the Job exists: a restart creates or adopts it
         st.job_name = self.ports.create_job(ctx, spec)
         crash_point("job-created")
-        st.message = f"copying {tables} tables with job {st.job_name}"
-        ready = st.condition(c.READY)
-        for condition in (ready, st.condition(c.RECONCILING)):
-            if condition is not None:
-                condition.message = st.message
+        st.mark_running(f"copying {tables} tables with job {st.job_name}", ctx.generation)
         out.requeue_after = SUPERVISE_SECONDS
 
     # -- Running / Suspended ------------------------------------------------------------------------
