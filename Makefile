@@ -8,7 +8,7 @@ CONTROLPLANE_DIR := .cache/controlplane/bin
 export KUBEBUILDER_ASSETS ?= $(CURDIR)/$(CONTROLPLANE_DIR)
 PYTEST_ARGS ?=
 
-.PHONY: install lock audit system-deps controlplane crds lint test test-unit test-integration test-e2e test-image test-release image image-lock release release-manifests krew-manifest run demo demo-image bench load compare clean
+.PHONY: install lock audit system-deps controlplane crds lint test test-unit test-integration test-e2e test-image test-release image image-lock release release-manifests krew-manifest run demo demo-image bench load soak worker-rss compare clean
 
 # Exactly the locked versions, each wheel or sdist checked against its hash (requirements.lock,
 # made by `make lock` from pyproject.toml), then Ferry itself without resolving anything again.
@@ -70,10 +70,12 @@ test-image: install system-deps controlplane
 test-release: install system-deps
 	$(BIN)/pytest -m release $(PYTEST_ARGS)
 
-# The fault scenarios alone (tests/e2e/test_faults.py: API server and database outages, a
-# Migration recreated under its name): minutes of stopped servers, so not in `make test`.
+# The fault scenarios alone (every test marked `faults`: API server and database outages, a
+# Migration recreated under its name, the operator killed in every phase, an evicted worker,
+# workers killed at 22 random points, deletion on a bad day): minutes of stopped servers and
+# killed processes, so not in `make test`. Each prints its seed; FERRY_FAULT_SEED=<n> replays it.
 test-faults: install system-deps controlplane
-	$(BIN)/pytest -m faults tests/e2e/test_faults.py $(PYTEST_ARGS)
+	$(BIN)/pytest -m faults tests/e2e tests/integration/copy/test_run_kills.py $(PYTEST_ARGS)
 
 test-unit: install
 	$(BIN)/pytest tests/unit $(PYTEST_ARGS)
@@ -122,6 +124,16 @@ bench: install system-deps
 # latency, apiserver requests/s, operator CPU and RSS, written to JSON (docs/operations.md).
 load: install system-deps controlplane
 	PYTHONPATH=tests:operator $(BIN)/python -m bench.load $(LOAD_ARGS)
+
+# Migrations cycling create -> run -> delete (SOAK_ARGS="--migrations 20 --duration 1800" by
+# default): the operator's RSS over time and what leaked at the end, written to JSON (docs/operations.md).
+soak: install system-deps controlplane
+	PYTHONPATH=tests:operator $(BIN)/python -m bench.soak $(SOAK_ARGS)
+
+# One large table copied by `ferry worker`'s copy (ferry run), the worker's RSS sampled over time
+# (WORKER_RSS_ARGS="--rows 20000000" by default), written to JSON (docs/operations.md).
+worker-rss: install system-deps
+	PYTHONPATH=tests:operator $(BIN)/python -m bench.worker_rss $(WORKER_RSS_ARGS)
 
 # Ferry beside pg_dump | pg_restore (Pagila) and pgloader (a MariaDB web app), object by object
 # and by behaviour; the tables in docs/schema.md ("Side by side") come from here.

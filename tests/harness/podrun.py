@@ -9,6 +9,7 @@ import subprocess
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -28,6 +29,8 @@ class PodRun:
     exit_code: int | None = None
     restarts: int = 0
     deleted: bool = False
+    # Conditions the pod had when it was deleted that its last status keeps (DisruptionTarget).
+    kept_conditions: tuple[dict[str, Any], ...] = ()
     finished: threading.Event = field(default_factory=threading.Event)
 
     def logs(self) -> str:

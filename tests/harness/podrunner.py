@@ -13,8 +13,10 @@ mapped repository runs from that locally built image instead, with `buildah run`
 in-cluster clients read it. Other pods still run from the source tree.
 
 Deleting a pod SIGKILLs its process (how tests simulate a lost worker); `kill()` does the same
-without deleting the pod. Each pod's stdout and stderr go to one log file, kept after the run
-so tests can scan them for leaked secrets. Init containers and sidecars are not run.
+without deleting the pod. An evicted pod (the eviction API marks it `DisruptionTarget`, then
+deletes it) ends Failed with that condition kept, as a kubelet leaves it. Each pod's stdout and
+stderr go to one log file, kept after the run so tests can scan them for leaked secrets. Init
+containers and sidecars are not run.
 """
 
 from __future__ import annotations
@@ -189,6 +191,9 @@ class PodRunner:
             run = self._runs.get(uid)
         if event_type == "DELETED" or pod["metadata"].get("deletionTimestamp"):
             if run is not None and not run.deleted:
+                # An eviction marks the pod DisruptionTarget first; the last status keeps it.
+                conditions = (pod.get("status") or {}).get("conditions") or []
+                run.kept_conditions = tuple(c for c in conditions if c.get("type") == "DisruptionTarget")
                 run.deleted = True
                 run.signal_kill()
             return
@@ -372,7 +377,7 @@ class PodRunner:
 
     def _patch_status(self, run: PodRun, status: dict[str, Any], ready: bool = False) -> None:
         """Like the kubelet, keep trying through an API server outage (up to _STATUS_RETRY_SECONDS)."""
-        body = pod_status_patch(status, ready)
+        body = pod_status_patch(status, ready, run.kept_conditions)
         deadline = time.monotonic() + _STATUS_RETRY_SECONDS
         while True:
             try:

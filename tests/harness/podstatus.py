@@ -37,8 +37,12 @@ def container_status(
     return {"containerStatuses": [status]}
 
 
-def pod_status_patch(status: dict[str, Any], ready: bool) -> dict[str, Any]:
-    """A merge patch of a pod's whole status: `status` plus conditions and addresses."""
+def pod_status_patch(
+    status: dict[str, Any], ready: bool, kept: tuple[dict[str, Any], ...] = ()
+) -> dict[str, Any]:
+    """A merge patch of a pod's whole status: `status` plus conditions and addresses. A merge
+    patch replaces the list of conditions, so conditions others wrote that a kubelet keeps
+    (`kept`: the API server's `DisruptionTarget` of an eviction) are written again with it."""
     stamp = now()
     flag = "True" if ready else "False"
     conditions = [
@@ -46,6 +50,7 @@ def pod_status_patch(status: dict[str, Any], ready: bool) -> dict[str, Any]:
         {"type": "Initialized", "status": "True", "lastTransitionTime": stamp},
         {"type": "ContainersReady", "status": flag, "lastTransitionTime": stamp},
         {"type": "Ready", "status": flag, "lastTransitionTime": stamp},
+        *kept,
     ]
     addresses = {"hostIP": LOOPBACK, "podIP": LOOPBACK, "podIPs": [{"ip": LOOPBACK}]}
     return {"status": {**addresses, "conditions": conditions, **status}}

@@ -54,6 +54,7 @@ NOTIFICATION_FAILED: Final = "NotificationFailed"  # a delivery failed every att
 DELIVERED: Final = "Delivered"
 THROTTLED_BY_GUARD: Final = "ThrottledByGuard"  # copy.throttle.guard's metric is high: no new batches
 ROLLBACK_ABANDONED: Final = "RollbackAbandoned"  # a delete-time rollback gave up on an unreachable target
+ROLLBACK_WAITING: Final = "RollbackWaiting"  # a delete-time rollback waits for a database (first try)
 
 # Migration reasons of online mode (change data capture, follow, cutover).
 FOLLOWING: Final = "Following"

@@ -29,16 +29,18 @@ from typing import Any
 
 import kopf
 
+from ferry.api import conditions as c
 from ferry.api.base import now_rfc3339
 from ferry.api.kinds import GROUP, MIGRATION, VERSION
 from ferry.api.migration import TERMINAL, MigrationSpec, MigrationStatus, StatusEvent
 from ferry.cdc.lifecycle import CdcCaptureOps
 from ferry.kube.client import shared_api_client
 from ferry.kube.notification_queue import DELIVERIES, Delivery
+from ferry.observability.crashpoint import crash_point
 from ferry.observability.metrics import forget_migration, record_migration, record_reconcile
 from ferry.services.approvals import AUTHOR_ANNOTATION
 from ferry.services.connection_refs import ConnectionIndex
-from ferry.services.deletion import RollbackBlocked
+from ferry.services.deletion import DELETE_ROLLBACK_GIVE_UP_SECONDS, RollbackBlocked
 from ferry.services.governance import ProjectIndex, governance_from_index
 from ferry.services.migration import MAX_RECONCILE_ERRORS, MigrationReconciler
 from ferry.services.migration_kube import KubeMigrationPorts
@@ -110,6 +112,17 @@ def _notify(
                 DELIVERIES.submit(Delivery(ctx.namespace, ctx.name, sink, item.event.value, body, kind))
 
 
+def predates_own_write(ctx: MigrationContext) -> bool:
+    """True when the body handed to this call is older than this process's own last status write:
+    its phase differs from the phase written (only the operator writes the phase). A timer tick
+    can carry a body from before a write whose watch event has not arrived yet (a busy API
+    server, a loaded node); reconciling it would act on the past: plan again after the copy Job
+    was created, and give that Job a plan hash its workers refuse. The watch brings the newer
+    body, and the timer comes back."""
+    written = (ctx.written or {}).get("phase")
+    return written is not None and written != ctx.status.phase.value
+
+
 def _reconcile(body: kopf.Body, memo: kopf.Memo, indexes: dict[str, Any], *, tick: bool) -> None:
     ctx = _context(body, memo)
     if ctx.status.phase in TERMINAL and ctx.status.observed_generation == ctx.generation:
@@ -120,6 +133,9 @@ def _reconcile(body: kopf.Body, memo: kopf.Memo, indexes: dict[str, Any], *, tic
     if not lock.acquire(blocking=False):
         return  # another handler is reconciling this object right now; the timer comes back
     try:
+        ctx = _context(body, memo)  # what was written as of now, the lock held: a call just done counts
+        if predates_own_write(ctx):
+            return
         reconciler = MigrationReconciler(_ports(indexes))
         before, made = Snapshot.of(ctx.status), []
         try:
@@ -167,17 +183,29 @@ def migration_tick(body: kopf.Body, memo: kopf.Memo, **kwargs: Any) -> None:
 
 
 @kopf.on.delete(GROUP, VERSION, MIGRATION.plural)
-def migration_deleted(body: kopf.Body, memo: kopf.Memo, runtime: timedelta, **kwargs: Any) -> None:
+def migration_deleted(
+    body: kopf.Body, memo: kopf.Memo, runtime: timedelta, retry: int, **kwargs: Any
+) -> None:
     """spec.rollback.onDelete: keep, truncate, or drop the tables this migration created.
     While a database cannot be reached kopf retries this handler every DELETE_RETRY_SECONDS;
     `runtime` (kopf's time since the first try, kept in the object's annotations across
-    operator restarts) bounds the wait (ferry.services.migration.DELETE_ROLLBACK_GIVE_UP_SECONDS)."""
+    operator restarts) bounds the wait (ferry.services.migration.DELETE_ROLLBACK_GIVE_UP_SECONDS).
+    The first blocked try says so in a Warning event (kopf's own retry is only in the operator's
+    log), so whoever waits on `kubectl delete` sees why and for how long at most."""
     reconciler = MigrationReconciler(_ports(kwargs))
     try:
         event = reconciler.finalize(_context(body), waited=runtime.total_seconds())
     except RollbackBlocked as exc:
+        if retry == 0:
+            message = (
+                f"deletion waits for the rollback on delete: {exc}; retried every {DELETE_RETRY_SECONDS}s, "
+                f"given up after {DELETE_ROLLBACK_GIVE_UP_SECONDS:.0f}s (then the Migration is removed and "
+                f"a {c.ROLLBACK_ABANDONED} event names what was left)"
+            )
+            kopf.event(body, type="Warning", reason=c.ROLLBACK_WAITING, message=message)
         # May heal (the target comes back): kopf retries the deletion handler after the delay.
         raise kopf.TemporaryError(f"rollback on delete waits: {exc}", delay=DELETE_RETRY_SECONDS) from None
+    crash_point("delete-rolled-back")
     if event is not None:
         _post(body, [event])
     memo.clear()

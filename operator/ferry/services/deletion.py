@@ -9,16 +9,23 @@ target decommissioned first, must not leave Migrations stuck on their finalizer.
 
 from __future__ import annotations
 
+import os
+
 from ferry.api import conditions as c
-from ferry.api.migration import RollbackAction, StatusEvent
+from ferry.api.migration import MigrationSpec, RollbackAction, StatusEvent
 from ferry.db.outage import connection_lost
 from ferry.observability.errors import describe, first_line
+from ferry.observability.logging import get_logger
 from ferry.services import following
 from ferry.services.effective import apply_effective
 from ferry.services.migration_ports import MigrationContext, MigrationPorts
 from ferry.services.sides import NotReady, resolve_sides
 
-DELETE_ROLLBACK_GIVE_UP_SECONDS = 600.0
+# How long deletion waits for an unreachable database before it gives up (RollbackAbandoned);
+# FERRY_DELETE_ROLLBACK_GIVE_UP_SECONDS in the operator's environment sets another bound.
+DELETE_ROLLBACK_GIVE_UP_SECONDS = float(os.environ.get("FERRY_DELETE_ROLLBACK_GIVE_UP_SECONDS") or 600.0)
+
+log = get_logger(__name__)
 
 
 class RollbackBlocked(Exception):
@@ -50,8 +57,11 @@ def _finalize(ports: MigrationPorts, ctx: MigrationContext) -> StatusEvent | Non
     spec = apply_effective(ctx.spec, ctx.status.effective)
     action = spec.rollback.on_delete
     capture = following.is_online(spec) and following.capture_opened(ctx)
-    rolls_back = action != RollbackAction.KEEP and ctx.status.start_time is not None
+    started = ctx.status.start_time is not None
+    rolls_back = action != RollbackAction.KEEP and started
     if not rolls_back and not capture:
+        if started:
+            _forget_checkpoints(ports, ctx, spec)
         return None
     sides = resolve_sides(ports, ctx.namespace, spec)
     if isinstance(sides, NotReady):
@@ -75,3 +85,17 @@ def _finalize(ports: MigrationPorts, ctx: MigrationContext) -> StatusEvent | Non
         )
     done += f"; dropped {dropped} from the source" if dropped else ""
     return StatusEvent("Normal", c.ROLLED_BACK, f"rolled back on delete ({action.value}): {done}")
+
+
+def _forget_checkpoints(ports: MigrationPorts, ctx: MigrationContext, spec: MigrationSpec) -> None:
+    """onDelete keep: the target keeps the rows, but the checkpoints of a Migration that is gone
+    would only pile up in its checkpoint table. Best effort: a target that cannot be reached
+    keeps them, and deletion does not wait for it (nothing was promised to roll back)."""
+    try:
+        sides = resolve_sides(ports, ctx.namespace, spec)
+    except Exception as exc:  # a Secret already gone, say (a namespace being deleted)
+        log.info("checkpoints of a deleted migration not cleared", migration=ctx.name,
+                 namespace=ctx.namespace, error=first_line(describe(exc)))  # fmt: skip
+        return
+    if not isinstance(sides, NotReady):
+        ports.forget_checkpoints(sides.target, ctx.uid)

@@ -29,6 +29,7 @@ from ferry.api.migration import (
 )
 from ferry.db.outage import says_connection_lost
 from ferry.kube.worker_job import SecretEnvCollision, secret_env, secret_keys_needed
+from ferry.observability.crashpoint import crash_point
 from ferry.observability.errors import describe, first_line
 from ferry.schema import OpKind
 from ferry.services import following, validating
@@ -198,7 +199,7 @@ class MigrationReconciler:
             out.emit(st.mark_planning(gen))
             self.ports.save_status(ctx)  # visible before the (possibly long) reflection of both schemas
         try:
-            planned = self.ports.plan(spec, sides, [])
+            planned = self.ports.plan(spec, sides, list(st.created_tables))
         except Exception as exc:
             message = f"planning failed: {describe(exc)}"
             out.emit(st.mark_waiting(c.PLAN_FAILED, message, gen, Phase.PLANNING))
@@ -238,26 +239,33 @@ class MigrationReconciler:
         planned: PlannedMigration,
         sides: Sides,
     ) -> None:
+        """Each action is recorded before it is taken, so an operator killed in between finds it on
+        restart: the tables about to be created (else a re-plan no longer owns them), and Running
+        with the Job's plan before the Job exists (`_supervise` then creates or adopts that Job;
+        a re-plan would give it a plan hash its workers refuse)."""
         st = ctx.status
+        created = [op.qualified_table for op in planned.plan.pre_data if op.kind == OpKind.CREATE_TABLE]
+        st.created_tables = sorted(set(st.created_tables) | set(created))
+        st.start_time = st.start_time or now_rfc3339()
+        self.ports.save_status(ctx)
         deferred = self.ports.prepare_target(spec, sides, ctx.uid, planned)
         if deferred:
             out.events.append(
                 StatusEvent("Normal", c.FOREIGN_KEYS_DEFERRED, f"dropped {deferred} foreign keys of existing "
                             "target tables for the load; they are re-created before validation")
             )  # fmt: skip
-        created = [op.qualified_table for op in planned.plan.pre_data if op.kind == OpKind.CREATE_TABLE]
-        st.created_tables = sorted(set(st.created_tables) | set(created))
         estimate = sum(m.row_estimate for m in planned.mappings)
         st.progress = aggregate({}, len(planned.mappings), estimate, finished=False)[0]
-        st.start_time = st.start_time or now_rfc3339()
         if following.is_online(spec):
             out.emit(following.open_capture(self.ports, ctx, spec, planned, sides))
         self.ports.ensure_worker_rbac(ctx, spec)
         st.attempts = max(st.attempts, 1)
+        tables = len(planned.mappings)
+        out.emit(st.mark_running(f"copying {tables} tables", ctx.generation))
+        self.ports.save_status(ctx)  # Running before the Job exists: a restart creates or adopts it
         st.job_name = self.ports.create_job(ctx, spec)
-        out.emit(
-            st.mark_running(f"copying {len(planned.mappings)} tables with job {st.job_name}", ctx.generation)
-        )
+        crash_point("job-created")
+        st.mark_running(f"copying {tables} tables with job {st.job_name}", ctx.generation)
         out.requeue_after = SUPERVISE_SECONDS
 
     # -- Running / Suspended ------------------------------------------------------------------------
@@ -404,6 +412,7 @@ class MigrationReconciler:
             return
         cut = following.cutover_completed(ctx, self.ports.now()) if following.is_online(spec) else ""
         out.emit(st.mark_succeeded(cut + report.summary, gen, now_rfc3339()))
+        self.ports.forget_checkpoints(sides.target, ctx.uid)
 
     # -- RollingBack ---------------------------------------------------------------------------------
 
@@ -416,6 +425,7 @@ class MigrationReconciler:
             return
         action = spec.rollback.on_failure.value
         done = self.ports.roll_back(spec, action, sides, st.created_tables, ctx.uid)
+        crash_point("rolled-back")
         failure = st.condition(c.READY)
         why = failure.message if failure and failure.reason == c.ROLLING_BACK else st.message or ""
         out.emit(st.mark_rolled_back(f"rolled back ({action}): {done}; failure: {why}", ctx.generation))

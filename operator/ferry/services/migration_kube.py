@@ -177,6 +177,9 @@ class KubeMigrationPorts:
     def restore_foreign_keys(self, target: Side, uid: str) -> str:
         return rollback.restore_note(target, uid)
 
+    def forget_checkpoints(self, target: Side, uid: str) -> None:
+        rollback.forget_checkpoints(target, uid)
+
     # -- online mode -----------------------------------------------------------------------------------
 
     def start_capture(

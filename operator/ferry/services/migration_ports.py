@@ -157,6 +157,10 @@ class MigrationPorts(Protocol):
         """Put back keys set aside for the load; returns a note for the message ('' if none)."""
         ...
 
+    def forget_checkpoints(self, target: Side, uid: str) -> None:
+        """Clear the Migration's checkpoint rows from the target (best effort: never raises)."""
+        ...
+
     # -- online mode: the capture on the source, the follower, the cutover --------------------------
     def start_capture(
         self, spec: MigrationSpec, sides: Sides, uid: str, mappings: Sequence[TableMapping]

@@ -9,9 +9,12 @@ from __future__ import annotations
 import sqlalchemy
 
 from ferry.api.migration import MigrationSpec
+from ferry.observability.logging import get_logger
 from ferry.services.fk_deferral import RECORD, RestoreError, restore_foreign_keys
 from ferry.services.planning import Side, engine_for, source_mappings
-from ferry.services.rollback_sql import drop_tables, truncate_tables
+from ferry.services.rollback_sql import clear_checkpoints, drop_tables, truncate_tables
+
+log = get_logger(__name__)
 
 
 def roll_back(
@@ -33,6 +36,7 @@ def roll_back(
         outcome = f"dropped {len(dropped)} tables this migration created"
     else:
         outcome = "kept the target as it is"
+    forget_checkpoints(target, migration_uid)  # nothing resumes a rolled-back copy
     return outcome + restore_note(target, migration_uid)
 
 
@@ -46,3 +50,15 @@ def restore_note(target: Side, migration_uid: str) -> str:
     except sqlalchemy.exc.SQLAlchemyError as exc:
         return f"; foreign keys set aside for the load may still be dropped ({RECORD}): {type(exc).__name__}"
     return f"; re-created {len(restored)} foreign keys dropped for the load" if restored else ""
+
+
+def forget_checkpoints(target: Side, migration_uid: str) -> None:
+    """A Migration that succeeded, was rolled back or is deleted resumes nothing: its checkpoint
+    rows go, so they do not pile up (nor stay behind when its namespace is deleted with the
+    connection it would need). Best effort: the rows are small, and a failure here must not undo
+    a success or a rollback."""
+    try:
+        with engine_for(target) as engine:
+            clear_checkpoints(engine, migration_uid)
+    except sqlalchemy.exc.SQLAlchemyError as exc:
+        log.warning("checkpoints of a migration not cleared", error=type(exc).__name__)

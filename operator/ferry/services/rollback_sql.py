@@ -1,10 +1,14 @@
-"""The SQL of rollback: truncate the tables a migration wrote, or drop the ones it created."""
+"""The SQL of rollback: truncate the tables a migration wrote, or drop the ones it created; forget
+its checkpoints."""
 
 from __future__ import annotations
 
 import sqlalchemy
 from sqlalchemy.schema import DropTable
 
+from ferry.copy.checkpoint_sql import PG_SCHEMA
+from ferry.copy.checkpoint_sql import TABLE as CHECKPOINT_TABLE
+from ferry.copy.validation_store import TABLE as VALIDATION_TABLE
 from ferry.schema.mapping import TableMapping
 
 
@@ -45,3 +49,21 @@ def drop_tables(engine: sqlalchemy.Engine, qualified_names: list[str]) -> list[s
             )
             dropped.append(qualified)
     return dropped
+
+
+def clear_checkpoints(engine: sqlalchemy.Engine, migration_uid: str) -> int:
+    """Forget the migration's rows of the target's checkpoint table (ferry.copy.checkpoint_sql)
+    and of its validation results (ferry.copy.validation_store): once it is deleted nothing
+    resumes them, and they would pile up with every Migration that wrote there. The tables
+    themselves stay (other Migrations may share them). Returns the rows removed."""
+    schema = PG_SCHEMA if engine.dialect.name == "postgresql" else None
+    inspector = sqlalchemy.inspect(engine)
+    removed = 0
+    for name in (CHECKPOINT_TABLE, VALIDATION_TABLE):
+        if not inspector.has_table(name, schema=schema):
+            continue
+        table = sqlalchemy.table(name, sqlalchemy.column("migration_uid"), schema=schema)
+        with engine.begin() as conn:
+            result = conn.execute(sqlalchemy.delete(table).where(table.c.migration_uid == migration_uid))
+        removed += int(result.rowcount or 0)
+    return removed

@@ -5,7 +5,9 @@ from __future__ import annotations
 import psycopg
 import sqlalchemy
 
-from ferry.services.rollback_sql import drop_tables, truncate_tables
+from ferry.copy import validation_store
+from ferry.copy.checkpoint_sql import checkpoint_sql
+from ferry.services.rollback_sql import clear_checkpoints, drop_tables, truncate_tables
 from harness.databases import Database
 from integration.copy.helpers import id_table
 
@@ -27,3 +29,37 @@ def test_truncate_empties_referenced_tables_and_drop_touches_only_the_named(pg_d
         assert counts == (0, 0)
     assert drop_tables(engine, ["public.parent", "public.child"]) == ["public.child", "public.parent"]
     assert set(sqlalchemy.inspect(engine).get_table_names()) == {"keep_me"}
+
+
+def test_clear_checkpoints_forgets_one_migration_and_keeps_the_others(pg_db: Database) -> None:
+    engine = sqlalchemy.create_engine(pg_db.sqlalchemy_url(), poolclass=sqlalchemy.NullPool)
+    assert clear_checkpoints(engine, "uid-a") == 0  # no checkpoint table yet: nothing to do
+    with psycopg.connect(pg_db.libpq_dsn(), autocommit=True) as conn:
+        for statement in checkpoint_sql("postgresql").create:
+            conn.execute(statement)
+        conn.execute(
+            "INSERT INTO ferry._ferry_checkpoints (migration_uid, unit_id, bounds, rows_copied, done) "
+            "VALUES ('uid-a', 'u1', '{}', 10, true), ('uid-a', 'u2', '{}', 5, false), "
+            "('uid-b', 'u1', '{}', 7, false)"
+        )
+    assert clear_checkpoints(engine, "uid-a") == 2
+    with psycopg.connect(pg_db.libpq_dsn()) as conn:
+        left = conn.execute("SELECT migration_uid, unit_id FROM ferry._ferry_checkpoints").fetchall()
+    assert left == [("uid-b", "u1")]
+
+
+def test_clear_checkpoints_forgets_one_migrations_validation_results_too(pg_db: Database) -> None:
+    engine = sqlalchemy.create_engine(pg_db.sqlalchemy_url(), poolclass=sqlalchemy.NullPool)
+    with psycopg.connect(pg_db.libpq_dsn(), autocommit=True) as conn:
+        for statement in validation_store.create_sql("postgresql"):
+            conn.execute(statement)
+        for uid in ("uid-a", "uid-b"):
+            conn.execute(
+                f"INSERT INTO ferry._ferry_validation ({validation_store.COLUMNS}) "
+                "VALUES (%s, 1, 'r1', 'public.t', 0, '[]', 3, 3, 1, NULL, 0, NULL)",
+                (uid,),
+            )
+    assert clear_checkpoints(engine, "uid-a") == 1  # no checkpoint table: only the results
+    with psycopg.connect(pg_db.libpq_dsn()) as conn:
+        left = conn.execute("SELECT migration_uid FROM ferry._ferry_validation").fetchall()
+    assert left == [("uid-b",)]

@@ -208,6 +208,9 @@ class FakePorts:
         self.calls.append(("restore_foreign_keys", uid))
         return ""
 
+    def forget_checkpoints(self, target: Side, uid: str) -> None:
+        self.calls.append(("forget_checkpoints", uid))
+
     # -- online mode
     def start_capture(
         self, spec: MigrationSpec, sides: Sides, uid: str, mappings: Sequence[TableMapping]

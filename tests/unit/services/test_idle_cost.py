@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from ferry.api.migration import Phase, ProgressStatus, WorkerStatus
 from ferry.api.project import ProjectPolicy
-from ferry.controllers.migration import needs_ticks
+from ferry.controllers.migration import needs_ticks, predates_own_write
 from ferry.services.governance import governance_from_index, index_key
 from ferry.services.migration import MAX_RECONCILE_ERRORS, MigrationReconciler
 from ferry.services.migration_kube import KubeMigrationPorts
@@ -215,3 +215,20 @@ def test_the_real_ports_send_no_request_when_no_status_field_changed() -> None:
     ctx.status.attempts = 1
     with pytest.raises(urllib3.exceptions.HTTPError):
         ports.save_status(ctx)
+
+
+def test_a_body_older_than_the_operators_own_last_write_is_not_reconciled() -> None:
+    """A timer tick whose body predates the status this process wrote (the watch event of the
+    write has not arrived): acting on it would plan again under the Job just created."""
+    ports, ctx = FakePorts(), context()
+    MigrationReconciler(ports).reconcile(ctx)
+    assert ctx.status.phase == Phase.RUNNING
+    written = owned_status(ctx.status)  # what KubeMigrationPorts.save_status remembers
+    stale = context()  # the body as it was before: Pending, no plan
+    stale.written = written
+    assert predates_own_write(stale)
+    fresh = context()
+    fresh.status, fresh.written = ctx.status.model_copy(deep=True), written
+    assert not predates_own_write(fresh)
+    restarted = context()  # a new process has written nothing yet
+    assert not predates_own_write(restarted)

@@ -60,8 +60,13 @@ def _to_running(ports: FakePorts, ctx: MigrationContext) -> None:
 def test_pending_plans_and_starts_the_first_attempt() -> None:
     ports, ctx = FakePorts(), context()
     out = _run(ports, ctx)
-    # Planning is saved before the plan is made (reflection can be long), then Running.
-    assert [s.phase for s in ports.saved] == [Phase.PLANNING, Phase.RUNNING]
+    # Planning is saved before the plan is made (reflection can be long); the tables about to be
+    # created before the target is prepared; Running (with the plan of the Job) before the Job
+    # exists; then the Job's name.
+    assert [s.phase for s in ports.saved] == [Phase.PLANNING, Phase.PLANNING, Phase.RUNNING, Phase.RUNNING]
+    assert ports.saved[1].created_tables == ["public.orders"] and ports.saved[1].start_time
+    assert ports.saved[2].job_name is None and ports.saved[2].plan is not None
+    assert ctx.status.message == "copying 1 tables with job shop-1"
     assert _health(ctx) == (Phase.RUNNING, "False", "True", None)
     assert _cond(ctx, c.READY) == ("False", c.RUNNING)
     assert ctx.status.observed_generation == 1
@@ -71,6 +76,22 @@ def test_pending_plans_and_starts_the_first_attempt() -> None:
     assert [e.reason for e in out.events] == [Phase.PLANNING, Phase.RUNNING]
     assert all(e.type == "Normal" for e in out.events)
     assert out.requeue_after == 2
+
+
+def test_a_restart_after_running_was_recorded_but_before_the_job_existed_creates_that_job() -> None:
+    """The operator was killed between recording Running and creating the Job (or between
+    creating it and recording its name): the next reconcile creates (or adopts) the Job of the
+    recorded attempt and plan, and plans nothing again."""
+    ports, ctx = FakePorts(), context()
+    _run(ports, ctx)
+    recorded = ports.saved[2]
+    assert recorded.phase == Phase.RUNNING and recorded.job_name is None
+    restarted, after = FakePorts(), context()
+    after.status = recorded.model_copy(deep=True)
+    _run(restarted, after)
+    assert [(name, attempt) for name, attempt, _ in restarted.created_jobs] == [("shop-1", 1)]
+    assert after.status.phase == Phase.RUNNING and after.status.job_name == "shop-1"
+    assert "plan" not in restarted.actions() and "prepare_target" not in restarted.actions()
 
 
 def test_connection_not_ready_waits_without_planning() -> None:
@@ -413,7 +434,8 @@ def test_validation_success() -> None:
     out = _through_validation_job(ports, ctx)
     assert _health(ctx) == (Phase.SUCCEEDED, "True", "False", None)
     assert _cond(ctx, c.READY) == ("True", c.SUCCEEDED)
-    assert ports.actions()[-3:] == ["complete_target", "validation_job", "validate"]
+    # A succeeded copy resumes nothing: its checkpoint rows are cleared from the target.
+    assert ports.actions()[-4:] == ["complete_target", "validation_job", "validate", "forget_checkpoints"]
     assert ctx.status.tables[0].state == TableState.VALIDATED and ctx.status.tables[0].validation == "ok"
     assert [(e.type, e.reason) for e in out.events] == [("Normal", Phase.SUCCEEDED)]
     assert _run(ports, ctx).events == []  # terminal: nothing more happens
@@ -598,6 +620,22 @@ def test_delete_of_a_migration_that_never_started_touches_nothing() -> None:
     assert ctx.status.phase == Phase.AWAITING_APPROVAL
     assert MigrationReconciler(ports).finalize(ctx) is None
     assert "roll_back" not in ports.actions()
+
+
+def test_delete_with_keep_forgets_the_checkpoints_when_the_target_answers_and_never_waits() -> None:
+    """onDelete keep: the rows stay and nothing is rolled back, but the deleted Migration's
+    checkpoints go; a target that cannot be reached keeps them, and deletion does not wait."""
+    ports, ctx = FakePorts(), context(spec())
+    _to_running(ports, ctx)
+    assert MigrationReconciler(ports).finalize(ctx) is None
+    assert ("forget_checkpoints", ctx.uid) in ports.calls and "roll_back" not in ports.actions()
+    ports.calls.clear()
+    ports.connections["dst"] = 'DatabaseConnection "dst" is not Ready: Unreachable'
+    assert MigrationReconciler(ports).finalize(ctx) is None
+    assert "forget_checkpoints" not in ports.actions()
+    ports.connections["dst"] = connection()
+    ports.missing_secret = "dst-creds"  # its namespace is being deleted: the Secret went first
+    assert MigrationReconciler(ports).finalize(ctx) is None  # logged, not raised
 
 
 def test_delete_waits_for_an_unreachable_target() -> None:
