@@ -31,6 +31,7 @@ from ferry.api import conditions as c
 from ferry.api.base import now_rfc3339
 from ferry.api.connection import SQLITE_IN_CLUSTER, DatabaseConnectionSpec, DatabaseConnectionStatus, Engine
 from ferry.api.kinds import DATABASE_CONNECTION, GROUP, VERSION
+from ferry.api.spec_errors import spec_problems
 from ferry.db.credentials import SecretError, resolve_credentials
 from ferry.db.errors import classify
 from ferry.db.probe import ProbeResult, probe
@@ -228,11 +229,7 @@ async def _check(
 
 def _invalid_spec(exc: ValidationError) -> ProbeResult:
     """The CRD schema refuses almost all of this; what gets through cannot heal by retrying."""
-    problems = "; ".join(
-        f"spec.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-        for e in exc.errors(include_input=False, include_url=False)
-    )
-    return ProbeResult(False, None, 0.0, c.INVALID_SPEC, problems)
+    return ProbeResult(False, None, 0.0, c.INVALID_SPEC, spec_problems(exc))
 
 
 # --- Handlers -------------------------------------------------------------------------------
