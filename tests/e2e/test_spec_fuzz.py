@@ -10,6 +10,7 @@ InvalidSpec and the field named, each object written a bounded number of times.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import threading
 import time
@@ -159,7 +160,7 @@ def test_odd_and_generated_specs_leave_the_operator_alive_and_quiet(
         return found[0] if found else None
 
     for name, (_, path) in ODD_MIGRATIONS.items():
-        found = wait_for(lambda name=name: stalled(name), timeout=60, what=f"Migration {name} Stalled")
+        found = wait_for(functools.partial(stalled, name), timeout=60, what=f"Migration {name} Stalled")
         assert found["reason"] == "InvalidSpec" and path in found["message"], found
 
     started = time.monotonic()
