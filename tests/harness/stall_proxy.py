@@ -22,7 +22,8 @@ class StallProxy:
         self.delay = delay
         self.hang_after_login = hang_after_login
         self.port = 0
-        self.connections = 0
+        self.connections = 0  # accepted so far
+        self.active = 0  # open now
         self._loop = asyncio.new_event_loop()
         self._ready = threading.Event()
         self.thread = threading.Thread(target=self._serve, name="stall-proxy", daemon=True)
@@ -64,11 +65,15 @@ class StallProxy:
             writer.close()
             return
         logged_in = asyncio.Event()
-        await asyncio.gather(
-            self._pipe(reader, up_writer, swallow_after=logged_in if self.hang_after_login else None),
-            self._pipe(up_reader, writer, mark=logged_in),
-            return_exceptions=True,
-        )
+        self.active += 1
+        try:
+            await asyncio.gather(
+                self._pipe(reader, up_writer, swallow_after=logged_in if self.hang_after_login else None),
+                self._pipe(up_reader, writer, mark=logged_in),
+                return_exceptions=True,
+            )
+        finally:
+            self.active -= 1
 
     async def _pipe(
         self,
