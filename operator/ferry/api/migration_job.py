@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ferry.api.base import PROJECT_DEFAULTED, ApiModel
+from ferry.api.base import PROJECT_DEFAULTED, ApiModel, ObjectName
 from ferry.api.resources import ResourceRequirements, Toleration
 
 
@@ -16,7 +16,9 @@ class JobSpec(ApiModel):
         description="Worker pod resources. Unset: the Project's defaults.jobResources, else Ferry's.",
         json_schema_extra=PROJECT_DEFAULTED,
     )
-    service_account_name: str | None = Field(default=None, max_length=253)
+    # A Job with an invalid name here is refused by the apiserver only when the operator creates
+    # it; refused at admission instead, naming the field.
+    service_account_name: ObjectName | None = None
     # Refused (admission and operator): worker placement is the Project's defaults.jobPlacement.
     # Kept in the schema so an old object's values are reported, not silently pruned.
     node_selector: dict[str, str] = Field(

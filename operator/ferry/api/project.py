@@ -10,7 +10,7 @@ from pydantic import Field
 from ferry.api.base import ApiModel, ConditionedStatus, ObjectName, StatusModel
 from ferry.api.migration_operations import Throttle
 from ferry.api.project_notifications import Notification
-from ferry.api.resources import JobPlacement, ResourceRequirements
+from ferry.api.resources import QUANTITY_PATTERN, JobPlacement, ResourceRequirements
 
 
 class MemberKind(StrEnum):
@@ -45,12 +45,14 @@ class Member(ApiModel):
     }
 
 
+# A resource quantity as text ("4", "500m", "16Gi"): the quota is compared with pod requests.
+QuantityText = Annotated[str, Field(max_length=32, pattern=QUANTITY_PATTERN)]
+
+
 class Quota(ApiModel):
     max_jobs: int | None = Field(default=None, ge=0, le=10000)
-    cpu: str | None = Field(default=None, max_length=32, description="Limit on the sum of CPU requests.")
-    memory: str | None = Field(
-        default=None, max_length=32, description="Limit on the sum of memory requests."
-    )
+    cpu: QuantityText | None = Field(default=None, description="Limit on the sum of CPU requests.")
+    memory: QuantityText | None = Field(default=None, description="Limit on the sum of memory requests.")
 
 
 class ProjectDefaults(ApiModel):
@@ -148,7 +150,7 @@ class PersonalDataRule(ApiModel):
 
 
 class ProjectPolicy(ApiModel):
-    allowed_connections: list[str] = Field(
+    allowed_connections: list[Annotated[str, Field(min_length=1, max_length=253)]] = Field(
         default_factory=lambda: ["*"],
         max_length=256,
         description="Glob patterns of DatabaseConnection names a Migration in this project may use.",
