@@ -105,8 +105,11 @@ class ColumnSelection(ApiModel):
     exclude: list[Identifier] = Field(
         default_factory=list, max_length=4096, description="Every column but these (with include unset)."
     )
-    rename: dict[str, str] = Field(
-        default_factory=dict, description="Source column name to target column name."
+    rename: dict[str, Identifier] = Field(
+        default_factory=dict,
+        max_length=4096,
+        description="Source column name to target column name.",
+        json_schema_extra={"maxProperties": 4096},
     )
 
     model_config = {
@@ -152,16 +155,20 @@ class TableOverride(ApiModel):
     )
 
 
+# A table name glob: `orders`, `tmp_*`, `sales.*` (a schema, a dot and a table name at most).
+TableGlob = Annotated[str, Field(min_length=1, max_length=256)]
+
+
 class TableSelection(ApiModel):
     """Which source tables are copied."""
 
-    include: list[str] = Field(
+    include: list[TableGlob] = Field(
         default_factory=lambda: ["*"],
         max_length=4096,
         description="Table name globs; with source.schemas a glob with a dot matches schema.table "
         "(sales.*), one without matches the table name in every schema.",
     )
-    exclude: list[str] = Field(
+    exclude: list[TableGlob] = Field(
         default_factory=list, max_length=4096, description="Table name globs, as in include."
     )
     overrides: list[TableOverride] = Field(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from ferry.api.base import PROJECT_DEFAULTED, ApiModel
+from ferry.api.base import PROJECT_DEFAULTED, ApiModel, ObjectName
 from ferry.api.resources import ResourceRequirements, Toleration
 
 
@@ -22,9 +22,10 @@ class JobSpec(ApiModel):
         description="Worker pod resources. Unset: the Project's defaults.jobResources, else Ferry's.",
         json_schema_extra=PROJECT_DEFAULTED,
     )
-    service_account_name: str | None = Field(
+    # A Job with an invalid name here is refused by the apiserver only when the operator creates
+    # it; refused at admission instead, naming the field.
+    service_account_name: ObjectName | None = Field(
         default=None,
-        max_length=253,
         description="Your own ServiceAccount for the workers (it gets the same rights on this Migration); "
         "unset: ferry-worker-<migration>, made by the operator.",
     )

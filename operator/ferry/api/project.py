@@ -13,7 +13,7 @@ from ferry.api.migration_operations import Throttle
 from ferry.api.project_notifications import Notification
 from ferry.api.project_reports import ReportRetention
 from ferry.api.project_usage import MonthUsage
-from ferry.api.resources import JobPlacement, ResourceRequirements
+from ferry.api.resources import QUANTITY_PATTERN, JobPlacement, ResourceRequirements
 
 
 class MemberKind(StrEnum):
@@ -55,14 +55,16 @@ class Member(ApiModel):
     }
 
 
+# A resource quantity as text ("4", "500m", "16Gi"): the quota is compared with pod requests.
+QuantityText = Annotated[str, Field(max_length=32, pattern=QUANTITY_PATTERN)]
+
+
 class Quota(ApiModel):
     """A ResourceQuota on the project's namespace."""
 
     max_jobs: int | None = Field(default=None, ge=0, le=10000, description="Most Jobs (worker runs) at once.")
-    cpu: str | None = Field(default=None, max_length=32, description="Limit on the sum of CPU requests.")
-    memory: str | None = Field(
-        default=None, max_length=32, description="Limit on the sum of memory requests."
-    )
+    cpu: QuantityText | None = Field(default=None, description="Limit on the sum of CPU requests.")
+    memory: QuantityText | None = Field(default=None, description="Limit on the sum of memory requests.")
 
 
 class ProjectDefaults(ApiModel):
@@ -168,7 +170,7 @@ class PersonalDataRule(ApiModel):
 class ProjectPolicy(ApiModel):
     """What the project's Migrations and DatabaseConnections may do (docs/governance.md)."""
 
-    allowed_connections: list[str] = Field(
+    allowed_connections: list[Annotated[str, Field(min_length=1, max_length=253)]] = Field(
         default_factory=lambda: ["*"],
         max_length=256,
         description="Glob patterns of DatabaseConnection names a Migration in this project may use.",

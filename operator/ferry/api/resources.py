@@ -8,6 +8,7 @@ from pydantic import Field, WithJsonSchema
 
 from ferry.api.base import ApiModel
 
+QUANTITY_PATTERN = r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
 # A resource quantity ("500m", "1Gi", 2): Kubernetes' int-or-string with its own format.
 Quantity = Annotated[
     str | int,
@@ -15,7 +16,7 @@ Quantity = Annotated[
         {
             "anyOf": [{"type": "integer"}, {"type": "string"}],
             "x-kubernetes-int-or-string": True,
-            "pattern": r"^[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$",
+            "pattern": QUANTITY_PATTERN,
         }
     ),
 ]

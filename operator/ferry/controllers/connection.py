@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import functools
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -31,9 +32,10 @@ from ferry.api import conditions as c
 from ferry.api.base import now_rfc3339
 from ferry.api.connection import SQLITE_IN_CLUSTER, DatabaseConnectionSpec, DatabaseConnectionStatus, Engine
 from ferry.api.kinds import DATABASE_CONNECTION, GROUP, VERSION
+from ferry.api.spec_errors import spec_problems
 from ferry.db.credentials import SecretError, resolve_credentials
 from ferry.db.errors import classify
-from ferry.db.probe import ProbeResult, probe
+from ferry.db.probe import PROBE_STEPS, ProbeResult, probe
 from ferry.kube.client import shared_api_client
 from ferry.kube.events import involved_object, post_event
 from ferry.kube.secrets import KubeSecretSource, secret_versions
@@ -45,14 +47,14 @@ from ferry.services.connection_policy import Refusal, refused_destination, refus
 from ferry.services.connection_users import held_by
 from ferry.services.governance import ProjectIndex, governance_for, governance_from_index
 from ferry.services.policy import Governance
+from ferry.services.probe_runner import Finished, ProbeRunner
 
 PLURAL = DATABASE_CONNECTION.plural
 # How often each connection checks whether a probe is due; bounds the delay of a re-probe
 # after a Secret changes.
 TICK_SECONDS = 3.0
-# Extra time the controller grants a probe beyond its own per-step timeouts before it gives
-# up waiting (a connect plus two queries, each bounded by healthCheck.timeoutSeconds).
-PROBE_STEPS = 3
+# Probes run in their own pool, at most one per connection (ferry.services.probe_runner).
+PROBES = ProbeRunner()
 
 log = get_logger(__name__)
 
@@ -165,17 +167,18 @@ def _state(memo: kopf.Memo) -> _ObjectState:
 
 
 async def _run_probe(
-    api: client.ApiClient, namespace: str, spec: DatabaseConnectionSpec, governance: Governance
+    api: client.ApiClient, key: tuple[str, str], spec: DatabaseConnectionSpec, governance: Governance
 ) -> ProbeResult:
     limit = float(spec.health_check.timeout_seconds) * PROBE_STEPS + 5
-    try:
-        probing = asyncio.to_thread(check_connection, api, namespace, spec, governance)
-        return await asyncio.wait_for(probing, limit)
-    except TimeoutError:
-        message = (
-            f"the probe did not finish within {limit:g}s; check that the server is not overloaded or hung"
-        )
-        return ProbeResult(False, None, limit * 1000, c.TIMEOUT, message)
+    ran = await PROBES.run(key, functools.partial(check_connection, api, key[0], spec, governance), limit)
+    if isinstance(ran, Finished):
+        return ran.value
+    message = (
+        "the previous probe has not ended yet"
+        if ran.previous
+        else f"the probe did not finish within {limit:g}s"
+    ) + "; check that the server is not overloaded or hung"
+    return ProbeResult(False, None, limit * 1000, c.TIMEOUT, message)
 
 
 async def _check(
@@ -206,7 +209,7 @@ async def _check(
                       migration=holder)  # fmt: skip
             return
     started = time.monotonic()
-    result = await _run_probe(api, namespace, spec, governance)
+    result = await _run_probe(api, (namespace, name), spec, governance)
     seconds = time.monotonic() - started
     state.last_probe, state.fingerprint, state.generation = time.monotonic(), fingerprint, generation
     flipped = apply_probe_result(status, result, generation, now_rfc3339())
@@ -238,11 +241,7 @@ async def _check(
 
 def _invalid_spec(exc: ValidationError) -> ProbeResult:
     """The CRD schema refuses almost all of this; what gets through cannot heal by retrying."""
-    problems = "; ".join(
-        f"spec.{'.'.join(str(p) for p in e['loc'])}: {e['msg']}"
-        for e in exc.errors(include_input=False, include_url=False)
-    )
-    return ProbeResult(False, None, 0.0, c.INVALID_SPEC, problems)
+    return ProbeResult(False, None, 0.0, c.INVALID_SPEC, spec_problems(exc))
 
 
 # --- Handlers -------------------------------------------------------------------------------

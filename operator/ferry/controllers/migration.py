@@ -28,14 +28,17 @@ from datetime import timedelta
 from typing import Any
 
 import kopf
+from pydantic import ValidationError
 
 from ferry.api import conditions as c
 from ferry.api.base import now_rfc3339
 from ferry.api.kinds import GROUP, MIGRATION, VERSION
 from ferry.api.migration import TERMINAL, MigrationSpec, MigrationStatus, StatusEvent
+from ferry.api.spec_errors import spec_problems
 from ferry.cdc.lifecycle import CdcCaptureOps
 from ferry.kube.client import shared_api_client
 from ferry.kube.notification_queue import DELIVERIES, Delivery
+from ferry.kube.status import patch_status
 from ferry.observability.crashpoint import crash_point
 from ferry.observability.metrics import forget_migration, record_migration, record_reconcile
 from ferry.services.approvals import AUTHOR_ANNOTATION
@@ -123,8 +126,29 @@ def predates_own_write(ctx: MigrationContext) -> bool:
     return written is not None and written != ctx.status.phase.value
 
 
+def _refuse_spec(body: kopf.Body, memo: kopf.Memo, exc: ValidationError) -> None:
+    """A spec the models refuse got past the CRD (stored under an older one): Stalled with
+    InvalidSpec and every field named, written once per generation; no exception, which kopf
+    would retry on every tick."""
+    meta = body.get("metadata", {})
+    generation = int(meta.get("generation", 0))
+    if memo.get("refused_generation") == generation:
+        return
+    status = MigrationStatus.model_validate(dict(body.get("status", {})))
+    message = spec_problems(exc)
+    status.mark_stalled(c.INVALID_SPEC, message, generation)
+    status.observed_generation = generation
+    patch_status(shared_api_client(), MIGRATION, meta["namespace"], meta["name"], status.to_wire())
+    kopf.event(body, type="Warning", reason=c.INVALID_SPEC, message=message)
+    memo["refused_generation"] = generation
+
+
 def _reconcile(body: kopf.Body, memo: kopf.Memo, indexes: dict[str, Any], *, tick: bool) -> None:
-    ctx = _context(body, memo)
+    try:
+        ctx = _context(body, memo)
+    except ValidationError as exc:
+        _refuse_spec(body, memo, exc)
+        return
     if ctx.status.phase in TERMINAL and ctx.status.observed_generation == ctx.generation:
         return
     if tick and time.monotonic() < memo.get("not_before", 0.0):
@@ -194,7 +218,18 @@ def migration_deleted(
     log), so whoever waits on `kubectl delete` sees why and for how long at most."""
     reconciler = MigrationReconciler(_ports(kwargs))
     try:
-        event = reconciler.finalize(_context(body), waited=runtime.total_seconds())
+        ctx = _context(body)
+    except ValidationError as exc:
+        # Nothing can be rolled back by a spec that cannot be read; the deletion goes ahead.
+        kopf.event(
+            body,
+            type="Warning",
+            reason=c.INVALID_SPEC,
+            message=f"no rollback on delete: {spec_problems(exc)}",
+        )
+        return
+    try:
+        event = reconciler.finalize(ctx, waited=runtime.total_seconds())
     except RollbackBlocked as exc:
         if retry == 0:
             message = (

@@ -9,9 +9,12 @@ from typing import Any
 import kopf
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
+from pydantic import ValidationError
 
+from ferry.api import conditions as c
 from ferry.api.kinds import GROUP, MIGRATION, PROJECT, VERSION
 from ferry.api.project import ProjectSpec, ProjectStatus
+from ferry.api.spec_errors import spec_problems
 from ferry.kube.apply import server_side_apply
 from ferry.kube.client import shared_api_client
 from ferry.kube.project_objects import (
@@ -100,15 +103,26 @@ def project_index(name: str, spec: kopf.Spec, **_: Any) -> dict[str, tuple[str, 
 def project_changed(
     name: str, uid: str, spec: kopf.Spec, status: kopf.Status, meta: kopf.Meta, patch: kopf.Patch, **_: Any
 ) -> None:
-    parsed = ProjectSpec.model_validate(dict(spec))
     current = ProjectStatus.model_validate(dict(status))
+    generation = int(meta.get("generation", 0))
+    try:
+        parsed = ProjectSpec.model_validate(dict(spec))
+    except ValidationError as exc:  # stored under an older CRD: said once, not retried by kopf
+        current.set_condition(c.STALLED, "True", c.INVALID_SPEC, spec_problems(exc), generation)
+        current.set_condition(c.READY, "False", c.INVALID_SPEC, spec_problems(exc), generation)
+        current.observed_generation = generation
+        patch.status.update(current.to_wire())
+        return
     reconcile_project(shared_api_client(), name, uid, parsed, current, int(meta.get("generation", 0)))
     patch.status.update(current.to_wire())
 
 
 @kopf.timer(GROUP, VERSION, PROJECT.plural, interval=30, initial_delay=5)
 def project_counts(name: str, spec: kopf.Spec, status: kopf.Status, patch: kopf.Patch, **_: Any) -> None:
-    parsed = ProjectSpec.model_validate(dict(spec))
+    try:
+        parsed = ProjectSpec.model_validate(dict(spec))
+    except ValidationError:
+        return  # project_changed has reported it
     namespace = str(status.get("namespace") or "") or project_namespace(name, parsed)
     api = shared_api_client()
     try:

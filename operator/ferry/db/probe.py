@@ -17,6 +17,7 @@ from sqlalchemy import text
 from ferry.api import conditions as c
 from ferry.api.connection import DatabaseConnectionSpec, Engine
 from ferry.db.credentials import Credentials
+from ferry.db.deadline import SessionDeadline
 from ferry.db.dialects import Family, family
 from ferry.db.engines import open_engine
 from ferry.db.errors import classify
@@ -49,9 +50,16 @@ class ProbeResult:
         return self.reason in PERMANENT_REASONS
 
 
+# A probe is a connect and two queries, each bounded by `timeout`: the whole session is bounded
+# by this many timeouts (ferry.db.deadline), whatever the server does.
+PROBE_STEPS = 3
+
+
 def probe(spec: DatabaseConnectionSpec, credentials: Credentials, timeout: float = 5.0) -> ProbeResult:
-    """Connect, `SELECT 1`, read the version; bounded by `timeout` seconds per network step."""
+    """Connect, `SELECT 1`, read the version; bounded by `timeout` seconds per network step and
+    by PROBE_STEPS timeouts in all, so the calling thread always comes back."""
     started = time.monotonic()
+    deadline = SessionDeadline(timeout * PROBE_STEPS)
     secrets = credentials.secret_values()
     address = (
         spec.database if spec.engine == Engine.SQLITE else f"{spec.host}:{spec.port or spec.default_port()}"
@@ -60,14 +68,24 @@ def probe(spec: DatabaseConnectionSpec, credentials: Credentials, timeout: float
         target = resolve_target(spec, credentials)
         address = target.address
         _check_locally(target)
-        with (
-            open_engine(spec, credentials, pool=False, connect_timeout=timeout, io_timeout=timeout) as engine,
-            engine.connect() as conn,
-        ):
-            conn.execute(text("SELECT 1"))
-            version = str(conn.execute(text(_VERSION_SQL[family(target.engine)])).scalar_one())
+        with open_engine(
+            spec, credentials, pool=False, connect_timeout=timeout, io_timeout=timeout
+        ) as engine:
+            deadline.watch(engine)
+            try:
+                with engine.connect() as conn:
+                    conn.execute(text("SELECT 1"))
+                    version = str(conn.execute(text(_VERSION_SQL[family(target.engine)])).scalar_one())
+            finally:
+                deadline.cancel()
     except Exception as exc:
         elapsed = (time.monotonic() - started) * 1000
+        if deadline.fired:
+            message = (
+                f"{address} accepted the connection but did not answer within {deadline.seconds:g}s; "
+                "check that the server is not overloaded or hung"
+            )
+            return ProbeResult(False, None, round(elapsed, 1), c.TIMEOUT, redact(message, secrets))
         found = classify(exc, spec, address, timeout)
         return ProbeResult(False, None, round(elapsed, 1), found.reason, redact(found.message, secrets))
     elapsed = (time.monotonic() - started) * 1000

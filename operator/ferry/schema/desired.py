@@ -28,6 +28,7 @@ from ferry.schema.model import (
     Table,
     UniqueConstraint,
 )
+from ferry.schema.pg_names import pg_truncated
 from ferry.schema.pg_retarget import retarget
 from ferry.schema.sequences import kept_sequences, nextval_sequence, sequence_users
 from ferry.schema.typemap import MappedDefault, map_default, map_type
@@ -240,7 +241,7 @@ def _foreign_key(m: _Mapped, fk: ForeignKey) -> ForeignKey | None:
             )
         return None
     return ForeignKey(
-        name=fk.name[:63] if fk.name else None,
+        name=pg_truncated(fk.name) if fk.name else None,
         columns=tuple(rename[c] for c in fk.columns),
         referred_schema=None if referred.target_schema == m.mapping.target_schema else referred.target_schema,
         referred_table=referred.target_table,
@@ -290,7 +291,7 @@ def _index_name(m: _Mapped, ix: Index) -> str:
         if m.keep_names or (not m.same and m.index_names[ix.name] == 1)
         else f"{m.mapping.target_table}_{ix.name}"
     )
-    return name[:63]
+    return pg_truncated(name)
 
 
 def _check(m: _Mapped, position: int, check: CheckConstraint) -> CheckConstraint | None:
@@ -308,7 +309,9 @@ def _check(m: _Mapped, position: int, check: CheckConstraint) -> CheckConstraint
         return None
     if not m.same and not all(c in m.rename for c in columns_named(check.expression, m.table)):
         return None
-    return CheckConstraint((check.name or f"{m.mapping.target_table}_check_{position + 1}")[:63], expression)
+    return CheckConstraint(
+        pg_truncated(check.name or f"{m.mapping.target_table}_check_{position + 1}"), expression
+    )
 
 
 def _mysql_column(m: _Mapped, cm: ColumnMapping, src: Column, where: str) -> str | None:

@@ -40,6 +40,7 @@ from ferry.api.migration import ZeroDates
 from ferry.db.dialects import sqlalchemy_dialect
 from ferry.schema import catalog_mysql_dates, typerules
 from ferry.schema.model import Column, Index, Table, Trigger
+from ferry.schema.pg_names import pg_truncated
 
 BIGINT_MAX = 2**63 - 1
 CITEXT = "citext"
@@ -214,7 +215,7 @@ def _fits_btree(column: Column | None) -> bool:
 def on_update_triggers(table: Table, target_table: str, rename: Mapping[str, str]) -> tuple[Trigger, ...]:
     """One trigger per selected ON UPDATE CURRENT_TIMESTAMP column, named after it."""
     return tuple(
-        Trigger(f"{target_table}_{rename[c.name]}_on_update"[:63], rename[c.name])
+        Trigger(pg_truncated(f"{target_table}_{rename[c.name]}_on_update"), rename[c.name])
         for c in table.columns
         if c.on_update and c.name in rename
     )

@@ -23,6 +23,7 @@ from ferry.schema.model import DatabaseSchema, EnumType
 from ferry.schema.objects_plan import ObjectPlan, plan_objects, source_read_errors
 from ferry.schema.operations import Operation, OpKind, OpPhase, Risk
 from ferry.schema.personal_data import PersonalColumn, describe, unprotected
+from ferry.schema.pg_names import as_stored, check_names
 from ferry.schema.plan_warnings import missing_on_target, set_aside_warnings, source_warnings
 
 Mode = Literal["create", "diff", "none"]
@@ -247,6 +248,11 @@ def build_plan(
     warnings += [f"{note}: {', '.join(where)}" for note, where in desired.notes.items()]
     errors = list(desired.errors) + source_read_errors(source, mappings) + objects.errors
     warnings += objects.warnings
+    if target_dialect == "postgresql":
+        names = check_names(desired.tables, desired.enums)
+        warnings += names.warnings
+        errors += names.errors
+        desired.tables = as_stored(desired.tables)
     # A shared or standalone sequence a column keeps drawing from is planned once, typed, with the
     # counters it resets (ferry.schema.sequences); the carried-objects pass must not create it twice.
     ops: list[Operation] = [

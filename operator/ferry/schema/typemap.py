@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 
 from ferry.schema.model import Column
+from ferry.schema.pg_names import pg_truncated
 from ferry.schema.typerules import ENUM, RULES, TypeRule
 
 
@@ -41,7 +42,7 @@ def parse_enum_labels(type_text: str) -> tuple[str, ...]:
 
 
 def enum_type_name(table: str, column: str) -> str:
-    return f"{table}_{column}"[:63]
+    return pg_truncated(f"{table}_{column}")
 
 
 def map_type(
