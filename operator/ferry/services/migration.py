@@ -14,10 +14,10 @@ target as it is, and the copy resumes from the checkpoints on the target.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ferry.api import conditions as c
-from ferry.api.base import now_rfc3339
+from ferry.api.base import now_rfc3339, rfc3339
 from ferry.api.migration import (
     TERMINAL,
     JobKind,
@@ -25,31 +25,27 @@ from ferry.api.migration import (
     Phase,
     RollbackAction,
     StatusEvent,
-    WorkerState,
 )
-from ferry.db.outage import says_connection_lost
-from ferry.kube.worker_job import SecretEnvCollision, secret_env, secret_keys_needed
 from ferry.observability.crashpoint import crash_point
-from ferry.observability.errors import describe, first_line
+from ferry.observability.errors import describe
 from ferry.schema import OpKind
 from ferry.services import following, validating
+from ferry.services.admission import admit
 from ferry.services.approvals import tally
-from ferry.services.attempts import attempt_refusal
-from ferry.services.connection_budget import connection_admission
+from ferry.services.attempts import MAX_ATTEMPTS, attempt_failure, attempt_refusal, schedule_retry
 from ferry.services.deletion import RollbackBlocked as RollbackBlocked  # raised by finalize
 from ferry.services.deletion import finalize_on_delete
 from ferry.services.effective import apply_effective, effective_spec
-from ferry.services.gate import Verdict, check_spec, decide
+from ferry.services.gate import Verdict, decide
 from ferry.services.migration_ports import JobState, MigrationContext, MigrationPorts, Sides
 from ferry.services.outcome import Outcome
 from ferry.services.planning import PlannedMigration
 from ferry.services.progress import aggregate, database_outage, refresh_progress
 from ferry.services.replan import plan_basis, plan_holds
 from ferry.services.run_report import record_run
-from ferry.services.schedule import ScheduleError, window_state
+from ferry.services.schedule import window_state
 from ferry.services.sides import NotReady, resolve_sides
 
-MAX_ATTEMPTS = 3
 # Unclassified errors in a row before the Migration is marked Stalled instead of retried again;
 # a spec change (a new generation) starts a new series.
 MAX_RECONCILE_ERRORS = 5
@@ -161,35 +157,10 @@ class MigrationReconciler:
         st, gen = ctx.status, ctx.generation
         governance = self.ports.governance(ctx.namespace)
         spec, st.effective = effective_spec(ctx.spec, governance.defaults, governance.policy)
-        refused = check_spec(spec, governance, target_read_only=False)
-        if refused is not None:
-            out.emit(st.mark_stalled(refused.reason, refused.message, gen, Phase.PENDING))
+        admitted = admit(self.ports, ctx, spec, governance, out)
+        if admitted is None:
             return
-        try:
-            window = window_state(spec.schedule.windows, self.ports.now())
-        except ScheduleError as exc:
-            out.emit(st.mark_stalled(c.INVALID_SPEC, f"spec.schedule.windows: {exc}", gen, Phase.PENDING))
-            return
-        sides = resolve_sides(self.ports, ctx.namespace, spec)
-        if isinstance(sides, NotReady):
-            mark = st.mark_stalled if sides.permanent else st.mark_waiting
-            out.emit(mark(sides.reason, sides.message, gen, Phase.PENDING))
-            out.requeue_after = sides.retry_after
-            return
-        try:
-            secret_env(secret_keys_needed(spec, sides.source.spec, sides.target.spec))
-        except SecretEnvCollision as exc:
-            out.emit(st.mark_stalled(c.INVALID_SPEC, str(exc), gen, Phase.PENDING))
-            return
-        held = connection_admission(
-            self.ports, ctx.namespace, ctx.name, spec, sides.source.spec, sides.target.spec
-        )
-        if held is not None:
-            if st.phase != Phase.AWAITING_APPROVAL:  # an approval request stands; it only connects less
-                mark = st.mark_stalled if held.permanent else st.mark_waiting
-                out.emit(mark(held.reason, held.message, gen, Phase.PENDING))
-            out.requeue_after = None if held.permanent else held.retry_after
-            return
+        sides, window = admitted.sides, admitted.window
         read = self.ports.approvals(ctx.namespace, ctx.name)  # once: part of the basis, then judged
         basis = plan_basis(self.ports, ctx, spec, sides, governance, read)
         if plan_holds(ctx, basis):  # nothing the plan depends on changed: the status holds
@@ -222,7 +193,7 @@ class MigrationReconciler:
             out.emit(st.mark_stalled(reason, decision.message, gen, phase))
         elif not window.inside and window.until is not None:
             # Planned (and approved) outside the windows: the copy starts when the next one opens.
-            opens = _format_time(window.until)
+            opens = rfc3339(window.until)
             message = f"the plan may run; the copy starts when the next maintenance window opens, at {opens}"
             out.emit(st.mark_waiting(c.OUTSIDE_WINDOW, message, gen, Phase.PENDING))
             out.requeue_after = min(
@@ -306,7 +277,7 @@ class MigrationReconciler:
         if hold and not (st.phase == Phase.SUSPENDED and ready is not None and ready.reason == hold):
             if st.phase != Phase.SUSPENDED:
                 self.ports.suspend_job(ctx.namespace, st.job_name, True)
-            reopens = _format_time(window.until) if hold == c.OUTSIDE_WINDOW and window.until else None
+            reopens = rfc3339(window.until) if hold == c.OUTSIDE_WINDOW and window.until else None
             out.emit(following.mark_suspended(ctx, reopens))
         elif hold:
             return  # stays suspended; the timer checks again
@@ -343,23 +314,9 @@ class MigrationReconciler:
         return refusal is not None
 
     def _job_failed(self, ctx: MigrationContext, spec: MigrationSpec, out: Outcome) -> None:
-        st = ctx.status
-        failed = [w.message for w in st.workers.values() if w.state == WorkerState.FAILED and w.message]
-        if st.job_kind == JobKind.FOLLOWER:
-            failed = [st.replication.message] if st.replication and st.replication.message else []
-        detail = "; ".join(sorted({first_line(m) for m in failed})) or "worker pods failed"
-        reason = (
-            c.DATABASE_UNAVAILABLE
-            if failed and all(says_connection_lost(m) for m in failed)
-            else c.JOB_FAILED
-        )
-        if st.attempts < MAX_ATTEMPTS:
-            delay = 10 * 2 ** (st.attempts - 1)
-            st.attempts += 1
-            st.next_attempt_time = _format_time(self.ports.now() + timedelta(seconds=delay))
-            message = f"attempt {st.attempts - 1} failed ({detail}); retrying in {delay}s"
-            phase = st.phase if st.phase in (Phase.FOLLOWING, Phase.CUTTING_OVER) else Phase.RUNNING
-            out.emit(st.mark_retry_scheduled(message, ctx.generation, phase, reason))
+        detail, reason = attempt_failure(ctx.status)
+        if ctx.status.attempts < MAX_ATTEMPTS:
+            out.emit(schedule_retry(ctx, self.ports.now(), detail, reason))
             return
         self._fail(ctx, spec, out, c.JOB_FAILED, f"{MAX_ATTEMPTS} attempts failed: {detail}")
 
@@ -440,7 +397,3 @@ class MigrationReconciler:
 
 def _parse_time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _format_time(value: datetime) -> str:
-    return value.replace(microsecond=0).isoformat().replace("+00:00", "Z")
