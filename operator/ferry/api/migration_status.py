@@ -10,18 +10,20 @@ nothing changed worth telling); the caller posts it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Literal
 
 from pydantic import Field
 
 from ferry.api import conditions as c
-from ferry.api.base import ConditionedStatus, StatusModel, now_rfc3339
+from ferry.api.base import ConditionedStatus, StatusModel, rfc3339
 from ferry.api.migration_online_status import CutoverStatus as CutoverStatus  # re-exported
 from ferry.api.migration_online_status import ReplicationState as ReplicationState
 from ferry.api.migration_online_status import ReplicationStatus as ReplicationStatus
 from ferry.api.migration_operations import ThrottleGuard
 from ferry.api.migration_validation import ValidationStatus
+from ferry.api.phase_history import MAX_SPANS, PhaseSpan, entered
 from ferry.api.plan_status import ApprovalEntry as ApprovalEntry  # re-exported where the status lives
 from ferry.api.plan_status import PlanOperationSummary as PlanOperationSummary
 from ferry.api.plan_status import PlanStatus as PlanStatus
@@ -202,6 +204,11 @@ class MigrationStatus(ConditionedStatus):
         default=None,
         description="When the Migration entered its current phase (alerts measure waits from it).",
     )
+    phase_history: list[PhaseSpan] = Field(
+        default_factory=list,
+        max_length=MAX_SPANS,
+        description="When each phase was entered (the last 32): the wall time per phase.",
+    )
     message: str | None = Field(default=None, description="The phase's message, for a person.")
     replication: ReplicationStatus | None = None
     cutover: CutoverStatus | None = None
@@ -331,8 +338,11 @@ class MigrationStatus(ConditionedStatus):
         stalled: bool = False,
     ) -> StatusEvent | None:
         event = None
+        now = datetime.now(UTC)
+        if self.phase != phase or not self.phase_history:  # the first mark records Pending too
+            self.phase_history = entered(self.phase_history, phase.value, now)
         if self.phase != phase:
-            self.phase_transition_time = now_rfc3339()
+            self.phase_transition_time = rfc3339(now)
             warning = phase in (Phase.FAILED, Phase.ROLLING_BACK)
             text = message or f"phase {self.phase.value} → {phase.value}"
             event = StatusEvent("Warning" if warning else "Normal", phase.value, text)

@@ -52,6 +52,14 @@ def _overview(report: dict[str, Any]) -> list[str]:
     return _table(["field", "value"], rows)
 
 
+def _phases(report: dict[str, Any]) -> list[str]:
+    rows: list[list[object]] = [
+        [p.get("phase"), p.get("startedAt"), p.get("endedAt"), p.get("seconds")]
+        for p in report.get("phases") or []
+    ]
+    return _table(["phase", "started", "ended", "seconds"], rows) if rows else ["(not recorded)", ""]
+
+
 def _approvals(report: dict[str, Any]) -> list[str]:
     plan = report.get("plan") or {}
     matched = "matched" if report.get("approvedBySpecHash") else "did not match"
@@ -119,6 +127,7 @@ def render_markdown(report: dict[str, Any], script: str | None = None) -> str:
     lines += _section("Errors")
     lines += [f"- {_cell(e)}" for e in report.get("errors") or []] or ["(none)"]
     lines += [""]
+    lines += [*_section("Phases"), *_phases(report)]
     lines += [*_section("Plan and approvals"), *_approvals(report)]
     lines += [*_section("Personal data"), *_personal(report)]
     lines += [*_section("Tables"), *_tables(report)]

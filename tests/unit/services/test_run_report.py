@@ -35,6 +35,10 @@ def test_a_succeeded_run_is_reported_once_with_plan_approvals_tables_and_transfo
     assert report["outcome"]["phase"] == "Succeeded" and report["outcome"]["attempts"] == 1
     assert report["plan"]["hash"] == ctx.status.plan.hash  # type: ignore[union-attr]
     assert report["tables"][0]["validation"] == "ok"
+    # Every phase with its start and end; the final one is open.
+    phases = [(p["phase"], p["endedAt"] is None) for p in report["phases"]]
+    assert phases[-3:] == [("Running", False), ("Validating", False), ("Succeeded", True)]
+    assert all(isinstance(p["seconds"], int) for p in report["phases"][:-1])
     assert report["transforms"] == [
         {"table": "orders", "column": "email", "type": "hash", "keySecret": "pii-key"}
     ]
@@ -60,6 +64,7 @@ def test_a_started_run_deleted_before_its_end_is_reported() -> None:
     MigrationReconciler(ports).finalize(ctx)
     [report] = ports.reports
     assert report["outcome"]["phase"] == "Running"
+    assert report["phases"][-1]["phase"] == "Running" and report["phases"][-1]["endedAt"] is not None
 
 
 def test_the_configmap_outlives_the_migration_and_keeps_the_script() -> None:
