@@ -105,7 +105,7 @@ def test_valid_migration_is_stored_with_defaults(objects: client.CustomObjectsAp
         "splitThresholdRows": 2000000,
         "zeroDates": "null",
     }
-    assert spec["validation"] == {}
+    assert spec["validation"] == {"repair": False}  # not one a Project defaults
     assert "resources" not in spec["job"] and spec["job"]["backoffLimit"] == 6
     assert spec["tables"]["exclude"] == ["tmp_*"]
     assert spec["suspend"] is False
