@@ -198,8 +198,9 @@ def test_two_verified_approvers_other_than_the_author_are_needed(
     control_plane: ControlPlane, pg_source: Database, pg_db2: Database,
 ) -> None:  # fmt: skip
     """A Project's rule `approvals: {required: 2, allowAuthor: false}`: the author's own approval
-    does not count, the first approver's does but is not enough, the second one runs the plan.
-    The Project's webhook hears that it waits for approval and that it succeeded."""
+    does not count, the first approver's does but is not enough, a plan change voids it, and two
+    approvals of the new plan run it. The Project's webhook hears that it waits for approval and
+    that it succeeded."""
     hand_to_project(kube_api, namespace, namespace)  # the test's namespace exists before the Project
     members = [{"kind": "User", "name": user, "role": "approver"} for user in ("alice", "bob")]
     hook = WebhookReceiver().start()  # a stand-in for Slack: records what is POSTed to it
@@ -238,6 +239,23 @@ def test_two_verified_approvers_other_than_the_author_are_needed(
     status = _approvals_seen(kube_api, namespace, "gated", {"admin", "alice"})
     assert "1 of 2 approvals counted (by alice)" in status["message"]
     assert status["phase"] == "AwaitingApproval" and not worker_jobs(kube_api, namespace, "gated")
+
+    # The target changes under the waiting plan: a new plan, and no approval of the old one counts.
+    approved_hash = status["plan"]["hash"]
+    with psycopg.connect(pg_db2.libpq_dsn(), autocommit=True) as conn:
+        conn.execute("ALTER TABLE artist ADD COLUMN legacy_flag boolean")
+
+    def replanned() -> dict[str, Any] | None:
+        now = get_migration(kube_api, namespace, "gated").get("status") or {}
+        return now if (now.get("plan") or {}).get("hash") not in (None, approved_hash) else None
+
+    status = wait_for(replanned, timeout=90, what="a new plan after the target changed")
+    assert "0 of 2 approvals counted" in status["message"]
+    counted = [(a["approver"], a["counted"]) for a in status["approvals"]]
+    assert counted == [("admin", False), ("alice", False)]
+    stale = next(a for a in status["approvals"] if a["approver"] == "alice")
+    assert stale["reason"] == f"approves plan {approved_hash[:12]}, not the current one"
+    _approve_as(control_plane, "alice", namespace, "gated")
     _approve_as(control_plane, "bob", namespace, "gated")
     done = wait_for_phase(kube_api, namespace, "gated", {"Succeeded"}, timeout=240)
     assert sorted(a["approver"] for a in done["status"]["approvals"] if a["counted"]) == ["alice", "bob"]
@@ -253,6 +271,7 @@ def test_two_verified_approvers_other_than_the_author_are_needed(
     )
     kept = client.CoreV1Api(kube_api).read_namespaced_config_map(report_name, namespace)
     assert "ALTER TABLE public.artist DROP COLUMN legacy_note;" in kept.data["plan.sql"]
+    assert "ALTER TABLE public.artist DROP COLUMN legacy_flag;" in kept.data["plan.sql"]
     shown = _ferry_cli(control_plane, "alice", "report", "mig/gated", "-n", namespace)
     assert "outcome: Succeeded" in shown and "approved by: alice, bob" in shown and "author admin" in shown
 
