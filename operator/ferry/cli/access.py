@@ -18,15 +18,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config import ConfigException
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
 from ferry.api.kinds import GROUP, MIGRATION, MIGRATION_APPROVAL, PROJECT
+from ferry.cli.cluster_api import ClusterError, cluster_api
 from ferry.cli.control import EXIT_FAILED, EXIT_OK, target_namespace
-from ferry.kube.client import load_api_client
 
 
 @dataclass(frozen=True)
@@ -124,14 +122,10 @@ def print_review(console: Console, namespace: str, rows: list[dict[str, Any]]) -
 def run_access(args: argparse.Namespace) -> int:
     namespace = target_namespace(args)
     try:
-        with load_api_client(args.kubeconfig) as api:
+        with cluster_api(args.kubeconfig) as api:
             rows = review(api, namespace)
-    except ApiException as error:
-        reason = json.loads(error.body or "{}").get("message") if error.body else None
-        print(f"error: {reason or f'the API server answered {error.status} {error.reason}'}", file=sys.stderr)
-        return EXIT_FAILED
-    except ConfigException as error:
-        print(f"error: no usable kubeconfig: {error}", file=sys.stderr)
+    except ClusterError as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     if args.output == "json":
         print(json.dumps({"namespace": namespace, "subjects": rows}, indent=2))

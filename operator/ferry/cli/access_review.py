@@ -20,8 +20,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config import ConfigException
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -29,9 +27,9 @@ from rich.table import Table
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.kinds import DATABASE_CONNECTION, GROUP, MIGRATION, MIGRATION_APPROVAL, VERSION
 from ferry.cli.access import Subject, subjects
+from ferry.cli.cluster_api import ClusterError, cluster_api
 from ferry.cli.control import EXIT_FAILED, EXIT_OK
 from ferry.cli.project_scope import project_namespaces
-from ferry.kube.client import load_api_client
 
 
 @dataclass(frozen=True)
@@ -135,15 +133,11 @@ def print_review(console: Console, project: str, rows: list[dict[str, Any]]) -> 
 
 def run_access_review(args: argparse.Namespace) -> int:
     try:
-        with load_api_client(args.kubeconfig) as api:
+        with cluster_api(args.kubeconfig) as api:
             namespaces = project_namespaces(api, args.project)
             rows = [row for namespace in namespaces for row in review_namespace(api, namespace)]
-    except ApiException as error:
-        reason = json.loads(error.body or "{}").get("message") if error.body else None
-        print(f"error: {reason or f'the API server answered {error.status} {error.reason}'}", file=sys.stderr)
-        return EXIT_FAILED
-    except ConfigException as error:
-        print(f"error: no usable kubeconfig: {error}", file=sys.stderr)
+    except ClusterError as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     if args.output == "json":
         print(json.dumps({"project": args.project, "namespaces": namespaces, "subjects": rows}, indent=2))

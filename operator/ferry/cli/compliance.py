@@ -17,15 +17,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config import ConfigException
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from ferry.cli.cluster_api import ClusterError, cluster_api
 from ferry.cli.control import EXIT_FAILED, EXIT_OK, EXIT_REFUSED
 from ferry.cli.project_scope import project_namespaces
-from ferry.kube.client import load_api_client
 from ferry.kube.run_report import read_reports
 
 _PERIOD = re.compile(r"^([1-9][0-9]{0,4})([dh])$")
@@ -114,14 +112,11 @@ def run_compliance(args: argparse.Namespace) -> int:
         print(f"error: --since: {error}", file=sys.stderr)
         return EXIT_REFUSED
     try:
-        with load_api_client(args.kubeconfig) as api:
+        with cluster_api(args.kubeconfig) as api:
             namespaces = project_namespaces(api, args.project)
             reports = [r for ns in namespaces for r in read_reports(api, ns)]
-    except ApiException as error:
-        print(f"error: the API server answered {error.status} {error.reason}", file=sys.stderr)
-        return EXIT_FAILED
-    except ConfigException as error:
-        print(f"error: no usable kubeconfig: {error}", file=sys.stderr)
+    except ClusterError as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     entries = rows(reports, since, datetime.now(UTC))
     if args.output == "json":

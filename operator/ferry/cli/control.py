@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 import sys
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +21,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config import ConfigException
 
 from ferry.api.kinds import GROUP, MIGRATION
+from ferry.cli.cluster_api import api_message
 from ferry.kube.client import current_namespace, load_api_client
 from ferry.kube.status import patch_spec
 
@@ -131,13 +131,7 @@ def with_migration(args: argparse.Namespace, body: Callable[[client.ApiClient, s
 
 def api_error_message(error: ApiException, name: str, namespace: str) -> str:
     """The API server's own message when it sent one (it names the object and verb, never data)."""
-    if error.status == 404:
-        return f'Migration "{name}" not found in namespace "{namespace}"'
-    try:
-        message = json.loads(error.body or "{}").get("message")
-    except (ValueError, AttributeError):
-        message = None
-    return str(message) if message else f"the API server answered {error.status} {error.reason}"
+    return api_message(error, not_found=f'Migration "{name}" not found in namespace "{namespace}"')
 
 
 def _suspend_action(suspend: bool) -> Action:

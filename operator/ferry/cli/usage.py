@@ -13,16 +13,14 @@ import sys
 from typing import Any
 
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
-from kubernetes.config.config_exception import ConfigException
 from rich.console import Console
 from rich.table import Table
 
 from ferry.api.kinds import GROUP, PROJECT, VERSION
 from ferry.api.project import ProjectUsage
 from ferry.api.project_usage import MonthUsage
+from ferry.cli.cluster_api import ClusterError, cluster_api
 from ferry.cli.exits import EXIT_FAILED, EXIT_OK
-from ferry.kube.client import load_api_client
 
 _ROWS = (
     ("runs", "runs"),
@@ -58,16 +56,12 @@ def usage_table(project: str, usage: ProjectUsage) -> Table:
 
 def show_usage(args: argparse.Namespace) -> int:
     try:
-        with load_api_client(args.kubeconfig) as api:
+        with cluster_api(args.kubeconfig, not_found=f'Project "{args.project}" not found') as api:
             project: dict[str, Any] = client.CustomObjectsApi(api).get_cluster_custom_object(
                 GROUP, VERSION, PROJECT.plural, args.project
             )
-    except ApiException as error:
-        reason = f'Project "{args.project}" not found' if error.status == 404 else f"HTTP {error.status}"
-        print(f"error: {reason}", file=sys.stderr)
-        return EXIT_FAILED
-    except ConfigException as error:
-        print(f"error: no usable kubeconfig: {error}", file=sys.stderr)
+    except ClusterError as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     raw = (project.get("status") or {}).get("usage")
     if raw is None:
