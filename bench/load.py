@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import ssl
 import sys
@@ -45,6 +44,7 @@ from typing import Any
 from kubernetes import client, watch
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.scenario import items_databases, write_result
 from harness.controlplane import ControlPlane
 from harness.databases import PostgresServer
 from harness.kube import api_client, apply_crds, create_namespace, load_crds
@@ -293,16 +293,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     operator: OperatorProcess | None = None
     try:
         apply_crds(api, load_crds((REPO / "crds").glob("*.yaml")))
-        src, dst = pg.create_database(), pg.create_database()
-        with pg.admin(src.name) as conn:
-            conn.execute(
-                f'CREATE TABLE items (id int PRIMARY KEY, name text); ALTER TABLE items OWNER TO "{src.user}"'
-            )
-            conn.execute("INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 100) g")
-        with pg.admin(dst.name) as conn:
-            conn.execute(f'GRANT ALL ON DATABASE "{dst.name}" TO "{src.user}"')
-        # One login for both sides (the Secret is per namespace); the target database grants it.
-        dst = type(dst)(dst.engine, dst.host, dst.port, dst.name, src.user, src.password)
+        src, dst = items_databases(pg, 100)
         runner = PodRunner(api, plane.server, plane.ca_path, base_dir=base / "pods").start()
         port = free_port()
         env = {"PYTHONPATH": str(args.operator_src)} if args.operator_src else {}
@@ -382,10 +373,7 @@ def _wait(check: Callable[[], tuple[bool, dict[str, int]]], timeout: float) -> d
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     result = run(args)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({k: v for k, v in result.items() if k != "converge"}, indent=2))
-    print(f"written to {args.output}")
+    write_result(args.output, result, "converge")
     return 0
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 import tempfile
@@ -31,6 +30,7 @@ import psycopg
 from kubernetes import client
 
 from bench.load import _process
+from bench.scenario import items_databases, write_result
 from harness.controlplane import ControlPlane
 from harness.databases import Database, PostgresServer
 from harness.kube import api_client, apply_crds, create_namespace, load_crds
@@ -182,15 +182,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     operator: OperatorProcess | None = None
     try:
         apply_crds(api, load_crds((REPO / "crds").glob("*.yaml")))
-        src, dst = pg.create_database(), pg.create_database()
-        with pg.admin(src.name) as conn:
-            conn.execute(
-                f'CREATE TABLE items (id int PRIMARY KEY, name text); ALTER TABLE items OWNER TO "{src.user}"'
-            )
-            conn.execute("INSERT INTO items SELECT g, 'item ' || g FROM generate_series(1, 1000) g")
-        with pg.admin(dst.name) as conn:
-            conn.execute(f'GRANT ALL ON DATABASE "{dst.name}" TO "{src.user}"')
-        dst = Database(dst.engine, dst.host, dst.port, dst.name, src.user, src.password)
+        src, dst = items_databases(pg, 1000)
         runner = PodRunner(api, plane.server, plane.ca_path, base_dir=base / "pods").start()
         port = free_port()
         operator = OperatorProcess(plane.kubeconfig_path, base / "operator.log",
@@ -255,10 +247,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     args = _args(argv)
     result = run(args)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps({k: v for k, v in result.items() if k != "samples"}, indent=2))
-    print(f"written to {args.output}")
+    write_result(args.output, result, "samples")
     leaked = {k: v for k, v in result["leaked"].items() if v}
     return 1 if leaked or result["cycles"]["errors"] else 0
 
