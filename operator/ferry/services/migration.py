@@ -369,7 +369,9 @@ class MigrationReconciler:
             return
         cut = following.cutover_completed(ctx, self.ports.now()) if following.is_online(spec) else ""
         out.emit(st.mark_succeeded(cut + report.summary, gen, now_rfc3339()))
-        self.ports.forget_checkpoints(sides.target, ctx.uid)
+        # Nothing resumes a succeeded copy; its validation's range results stay as the evidence
+        # until the Migration is deleted.
+        self.ports.forget_checkpoints(sides.target, ctx.uid, validation_results=False)
 
     # -- RollingBack ---------------------------------------------------------------------------------
 

@@ -177,8 +177,8 @@ class KubeMigrationPorts:
     def restore_foreign_keys(self, target: Side, uid: str) -> str:
         return rollback.restore_note(target, uid)
 
-    def forget_checkpoints(self, target: Side, uid: str) -> None:
-        rollback.forget_checkpoints(target, uid)
+    def forget_checkpoints(self, target: Side, uid: str, *, validation_results: bool = True) -> None:
+        rollback.forget_checkpoints(target, uid, validation_results=validation_results)
 
     # -- online mode -----------------------------------------------------------------------------------
 

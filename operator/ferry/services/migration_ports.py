@@ -157,8 +157,9 @@ class MigrationPorts(Protocol):
         """Put back keys set aside for the load; returns a note for the message ('' if none)."""
         ...
 
-    def forget_checkpoints(self, target: Side, uid: str) -> None:
-        """Clear the Migration's checkpoint rows from the target (best effort: never raises)."""
+    def forget_checkpoints(self, target: Side, uid: str, *, validation_results: bool = True) -> None:
+        """Clear the Migration's checkpoint rows from the target, and its validation's range
+        results unless told to keep them (best effort: never raises)."""
         ...
 
     # -- online mode: the capture on the source, the follower, the cutover --------------------------

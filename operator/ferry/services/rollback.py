@@ -52,13 +52,13 @@ def restore_note(target: Side, migration_uid: str) -> str:
     return f"; re-created {len(restored)} foreign keys dropped for the load" if restored else ""
 
 
-def forget_checkpoints(target: Side, migration_uid: str) -> None:
+def forget_checkpoints(target: Side, migration_uid: str, *, validation_results: bool = True) -> None:
     """A Migration that succeeded, was rolled back or is deleted resumes nothing: its checkpoint
     rows go, so they do not pile up (nor stay behind when its namespace is deleted with the
     connection it would need). Best effort: the rows are small, and a failure here must not undo
     a success or a rollback."""
     try:
         with engine_for(target) as engine:
-            clear_checkpoints(engine, migration_uid)
+            clear_checkpoints(engine, migration_uid, validation_results=validation_results)
     except sqlalchemy.exc.SQLAlchemyError as exc:
         log.warning("checkpoints of a migration not cleared", error=type(exc).__name__)

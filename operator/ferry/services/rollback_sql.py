@@ -51,15 +51,18 @@ def drop_tables(engine: sqlalchemy.Engine, qualified_names: list[str]) -> list[s
     return dropped
 
 
-def clear_checkpoints(engine: sqlalchemy.Engine, migration_uid: str) -> int:
+def clear_checkpoints(
+    engine: sqlalchemy.Engine, migration_uid: str, *, validation_results: bool = True
+) -> int:
     """Forget the migration's rows of the target's checkpoint table (ferry.copy.checkpoint_sql)
-    and of its validation results (ferry.copy.validation_store): once it is deleted nothing
-    resumes them, and they would pile up with every Migration that wrote there. The tables
-    themselves stay (other Migrations may share them). Returns the rows removed."""
+    and of its validation results (ferry.copy.validation_store; kept with `validation_results`
+    False, as a succeeded Migration's evidence): nothing resumes them, and they would pile up
+    with every Migration that wrote there. The tables themselves stay (other Migrations may
+    share them). Returns the rows removed."""
     schema = PG_SCHEMA if engine.dialect.name == "postgresql" else None
     inspector = sqlalchemy.inspect(engine)
     removed = 0
-    for name in (CHECKPOINT_TABLE, VALIDATION_TABLE):
+    for name in (CHECKPOINT_TABLE, VALIDATION_TABLE) if validation_results else (CHECKPOINT_TABLE,):
         if not inspector.has_table(name, schema=schema):
             continue
         table = sqlalchemy.table(name, sqlalchemy.column("migration_uid"), schema=schema)

@@ -63,3 +63,16 @@ def test_clear_checkpoints_forgets_one_migrations_validation_results_too(pg_db: 
     with psycopg.connect(pg_db.libpq_dsn()) as conn:
         left = conn.execute("SELECT migration_uid FROM ferry._ferry_validation").fetchall()
     assert left == [("uid-b",)]
+
+
+def test_a_succeeded_migration_keeps_its_validation_results(pg_db: Database) -> None:
+    engine = sqlalchemy.create_engine(pg_db.sqlalchemy_url(), poolclass=sqlalchemy.NullPool)
+    with psycopg.connect(pg_db.libpq_dsn(), autocommit=True) as conn:
+        for statement in validation_store.create_sql("postgresql"):
+            conn.execute(statement)
+        conn.execute(
+            f"INSERT INTO ferry._ferry_validation ({validation_store.COLUMNS}) "
+            "VALUES ('uid-a', 1, 'r1', 'public.t', 0, '[]', 3, 3, 1, NULL, 0, NULL)"
+        )
+    assert clear_checkpoints(engine, "uid-a", validation_results=False) == 0
+    assert clear_checkpoints(engine, "uid-a") == 1

@@ -208,7 +208,7 @@ class FakePorts:
         self.calls.append(("restore_foreign_keys", uid))
         return ""
 
-    def forget_checkpoints(self, target: Side, uid: str) -> None:
+    def forget_checkpoints(self, target: Side, uid: str, *, validation_results: bool = True) -> None:
         self.calls.append(("forget_checkpoints", uid))
 
     # -- online mode
