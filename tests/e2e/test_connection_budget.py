@@ -10,7 +10,7 @@ from typing import Any
 
 from kubernetes import client
 
-from e2e.migration_helpers import create_migration, wait_for_phase
+from e2e.migration_helpers import create_migration, validation_jobs, wait_for_phase, worker_jobs
 from ferry.api.kinds import GROUP, VERSION
 from harness.databases import Database, PostgresServer
 from harness.datasets import add_generated_table
@@ -99,7 +99,6 @@ def test_max_connections_two_with_parallelism_four_never_exceeds_two_per_databas
     # Ferry did connect (the sampler saw it) and never held more than the budget on either side.
     assert seen.samples > 0 and seen.most[pg_source.name] >= 1 and seen.most[pg_db2.name] >= 1, seen.most
     assert max(seen.most.values()) <= 2, (seen.most, seen.over[:3])
-    jobs = client.BatchV1Api(kube_api).list_namespaced_job(
-        namespace, label_selector="ferry.dev/migration=capped"
-    )
-    assert [j.spec.parallelism for j in jobs.items] == [1]  # 2 connections fit one keyed unit's reader pair
+    # 2 connections fit one keyed unit's reader pair: one copy pod, and one validation pod.
+    assert [j.spec.parallelism for j in worker_jobs(kube_api, namespace, "capped")] == [1]
+    assert [j.spec.parallelism for j in validation_jobs(kube_api, namespace, "capped")] == [1]

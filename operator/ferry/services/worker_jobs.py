@@ -127,7 +127,10 @@ def create_validation_job(
 ) -> str:  # fmt: skip
     """Create (or adopt, after an operator restart) the validation Job of run `run`."""
     inputs = _job_inputs(api, name, namespace, uid, spec, status)
-    job = build_validation_job(inputs, parallelism=inputs.spec.copy_.parallelism, run=run)
+    # Capped databases (maxConnections): no more pods than the copy had (ferry.worker.validate
+    # then compares one range at a time per pod, within each pod's share of the budget).
+    pods = worker_count(inputs.spec.copy_.parallelism, inputs.source, inputs.target)
+    job = build_validation_job(inputs, parallelism=pods, run=run)
     return _create(api, namespace, job, uid)
 
 

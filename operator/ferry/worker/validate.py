@@ -28,10 +28,14 @@ def run_validation(env: WorkerEnv, run: int) -> int:
     if refusal is not None:
         log.error("validation refused", reason=refusal)
         return 1
+    # A range in flight holds one connection per side; two at once unless a side has a
+    # connection budget (maxConnections), whose share for this pod fits one (the operator sized
+    # the Job as it sized the copy's).
+    capped = inputs.source.spec.max_connections or inputs.target.spec.max_connections
     try:
         compared, share = validate_share(
             inputs.spec, inputs.source, inputs.target, migration_uid=env.uid, run=run,
-            index=env.index, count=env.count, secrets=inputs.secrets,
+            index=env.index, count=env.count, secrets=inputs.secrets, concurrency=1 if capped else 2,
         )  # fmt: skip
     except Exception as exc:
         log.error("validation failed", error=first_line(exc))
