@@ -203,6 +203,23 @@ class Compared:
     target_digest: str | None = None  # of the target's rows, when they matched the source's
 
 
+Rows = list[tuple[list[object], str]]
+
+
+async def _take_both(
+    source: AsyncIterator[tuple[list[object], str]], target: AsyncIterator[tuple[list[object], str]], n: int
+) -> tuple[Rows, Rows]:
+    """The next `n` rows of both sides, read at once. When one side raises (a zero date found on
+    the source, a lost connection), the other read is let finish first: closing a generator
+    while it is still running would raise in place of the real error."""
+    s, t = await asyncio.gather(_take(source, n), _take(target, n), return_exceptions=True)
+    if isinstance(s, BaseException):
+        raise s
+    if isinstance(t, BaseException):
+        raise t
+    return s, t
+
+
 async def _compare_ordered(
     job: CopyJob, mapping: TableMapping, source: _Side, target: _Side, chunk_rows: int
 ) -> Compared:
@@ -215,7 +232,7 @@ async def _compare_ordered(
     whole = hashlib.sha256()  # the target's chunk digests in key order
     try:
         while True:
-            s, t = await asyncio.gather(_take(src_rows, chunk_rows), _take(tgt_rows, chunk_rows))
+            s, t = await _take_both(src_rows, tgt_rows, chunk_rows)
             if not s and not t:
                 break
             counts[0], counts[1] = counts[0] + len(s), counts[1] + len(t)
