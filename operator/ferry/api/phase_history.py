@@ -31,6 +31,8 @@ def _parse(value: str) -> datetime:
 
 
 def _stays(history: list[PhaseSpan], until: datetime | None) -> list[tuple[str, datetime, datetime | None]]:
+    if not history:  # a local run (ferry run), or a status written before phases were recorded
+        return []
     ends = [_parse(after.started_at) for after in history[1:]] + [until]
     return [(span.phase, _parse(span.started_at), end) for span, end in zip(history, ends, strict=True)]
 

@@ -47,3 +47,8 @@ def test_spans_end_where_the_next_begins_and_the_last_stays_open() -> None:
     ]
     until = datetime(2026, 1, 1, 0, 3, tzinfo=UTC)
     assert spans(history, until)[-1]["seconds"] == 30
+
+
+def test_no_history_gives_no_spans() -> None:
+    # A local run (ferry run) marks no phases; its report must still be written.
+    assert spans([]) == [] and spans([], datetime(2026, 1, 1, tzinfo=UTC)) == []
