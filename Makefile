@@ -8,7 +8,7 @@ CONTROLPLANE_DIR := .cache/controlplane/bin
 export KUBEBUILDER_ASSETS ?= $(CURDIR)/$(CONTROLPLANE_DIR)
 PYTEST_ARGS ?=
 
-.PHONY: install lock audit system-deps controlplane crds lint test test-unit test-integration test-e2e test-image test-release image image-lock release release-manifests krew-manifest run demo demo-image bench load soak worker-rss compare clean
+.PHONY: install lock audit system-deps controlplane crds lint test test-unit test-integration test-e2e test-image test-release test-long image image-lock release release-manifests krew-manifest run demo demo-image bench load soak worker-rss compare clean
 
 # Exactly the locked versions, each wheel or sdist checked against its hash (requirements.lock,
 # made by `make lock` from pyproject.toml), then Ferry itself without resolving anything again.
@@ -74,6 +74,11 @@ test-release: install system-deps
 # Migration recreated under its name, the operator killed in every phase, an evicted worker,
 # workers killed at 22 random points, deletion on a bad day): minutes of stopped servers and
 # killed processes, so not in `make test`. Each prints its seed; FERRY_FAULT_SEED=<n> replays it.
+# Scenarios that wait on real time for minutes (marker `long`: maintenance windows opening and
+# closing): not in `make test`.
+test-long: install system-deps controlplane
+	$(BIN)/pytest -m long $(PYTEST_ARGS)
+
 test-faults: install system-deps controlplane
 	$(BIN)/pytest -m faults tests/e2e tests/integration/copy/test_run_kills.py $(PYTEST_ARGS)
 

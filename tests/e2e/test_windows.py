@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from kubernetes import client
 
 from e2e.migration_helpers import condition, start_migration, wait_for_phase
 from harness.databases import Database
 from harness.operator_process import OperatorProcess
 from harness.podrunner import PodRunner
+
+pytestmark = pytest.mark.long  # a minute or more of real windows (make test-long)
 
 CHINOOK_ROWS = 15607
 
