@@ -67,6 +67,11 @@ def rfc3339(value: datetime) -> str:
     return value.replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+def parse_rfc3339(value: str) -> datetime:
+    """A Kubernetes timestamp (`2026-01-01T00:00:00Z`) as an aware datetime."""
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
 def now_rfc3339() -> str:
     """The current time in the form Kubernetes uses for timestamps."""
     return rfc3339(datetime.now(UTC))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from pydantic import Field
 
-from ferry.api.base import StatusModel, rfc3339
+from ferry.api.base import StatusModel, parse_rfc3339, rfc3339
 
 MAX_SPANS = 32
 
@@ -26,15 +26,13 @@ def entered(history: list[PhaseSpan], phase: str, at: datetime) -> list[PhaseSpa
     return [*history, PhaseSpan(phase=phase, started_at=rfc3339(at))][-MAX_SPANS:]
 
 
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def _stays(history: list[PhaseSpan], until: datetime | None) -> list[tuple[str, datetime, datetime | None]]:
     if not history:  # a local run (ferry run), or a status written before phases were recorded
         return []
-    ends = [_parse(after.started_at) for after in history[1:]] + [until]
-    return [(span.phase, _parse(span.started_at), end) for span, end in zip(history, ends, strict=True)]
+    ends = [parse_rfc3339(after.started_at) for after in history[1:]] + [until]
+    return [
+        (span.phase, parse_rfc3339(span.started_at), end) for span, end in zip(history, ends, strict=True)
+    ]
 
 
 def spans(history: list[PhaseSpan], until: datetime | None = None) -> list[dict[str, object]]:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
+from ferry.api.base import parse_rfc3339
 from ferry.api.migration import MigrationStatus
 from ferry.api.project import ProjectUsage
 
@@ -132,7 +133,9 @@ def record_migration(namespace: str, name: str, status: MigrationStatus) -> None
     for phase in MIGRATION_PHASES:
         MIGRATION_PHASE.labels(namespace, name, phase).set(1 if status.phase.value == phase else 0)
     if status.phase_transition_time:
-        MIGRATION_PHASE_SINCE.labels(namespace, name).set(_parse(status.phase_transition_time).timestamp())
+        MIGRATION_PHASE_SINCE.labels(namespace, name).set(
+            parse_rfc3339(status.phase_transition_time).timestamp()
+        )
     for condition in status.conditions:
         if condition.status in ("True", "False"):
             MIGRATION_CONDITION.labels(namespace, name, condition.type).set(
@@ -150,9 +153,9 @@ def record_migration(namespace: str, name: str, status: MigrationStatus) -> None
     if replication is not None and replication.lag_seconds is not None:
         MIGRATION_REPLICATION_LAG_SECONDS.labels(namespace, name).set(replication.lag_seconds)
     if status.start_time:
-        end = _parse(status.completion_time) if status.completion_time else datetime.now(UTC)
+        end = parse_rfc3339(status.completion_time) if status.completion_time else datetime.now(UTC)
         MIGRATION_DURATION_SECONDS.labels(namespace, name).set(
-            (end - _parse(status.start_time)).total_seconds()
+            (end - parse_rfc3339(status.start_time)).total_seconds()
         )
 
 
@@ -162,10 +165,6 @@ def forget_migration(namespace: str, name: str) -> None:
         for labels in _label_sets(metric):
             if labels[:2] == (namespace, name):
                 metric.remove(*labels)
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 # --- Project usage -----------------------------------------------------------------------

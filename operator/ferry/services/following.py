@@ -21,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ferry.api import conditions as c
+from ferry.api.base import parse_rfc3339
 from ferry.api.migration import (
     CutoverStatus,
     JobKind,
@@ -223,7 +224,7 @@ def cutover_completed(ctx: MigrationContext, completed_at: datetime) -> str:
     done = _format(completed_at)
     duration = None
     if cutover.requested_at:
-        duration = round((completed_at - _parse(cutover.requested_at)).total_seconds(), 1)
+        duration = round((completed_at - parse_rfc3339(cutover.requested_at)).total_seconds(), 1)
     ctx.status.cutover = cutover.model_copy(update={"completed_at": done, "duration_seconds": duration})
     return f"cut over at {cutover.position or 'the requested position'}; "
 
@@ -235,7 +236,7 @@ def check_capture(ports: MigrationPorts, ctx: MigrationContext, spec: MigrationS
     now = ports.now()
     replication = st.replication or ReplicationStatus()
     last = replication.health_checked_at
-    if last and now - _parse(last) < timedelta(seconds=HEALTH_CHECK_SECONDS):
+    if last and now - parse_rfc3339(last) < timedelta(seconds=HEALTH_CHECK_SECONDS):
         return
     sides = resolve_sides(ports, ctx.namespace, spec)
     if isinstance(sides, NotReady):
@@ -264,10 +265,6 @@ def release(ports: MigrationPorts, ctx: MigrationContext, spec: MigrationSpec, o
         )
     dropped = ports.drop_capture(spec, sides, ctx.uid, outcome)
     return f"; dropped {dropped} from the source" if dropped else ""
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _format(value: datetime) -> str:

@@ -14,10 +14,8 @@ target as it is, and the copy resumes from the checkpoints on the target.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from ferry.api import conditions as c
-from ferry.api.base import now_rfc3339, rfc3339
+from ferry.api.base import now_rfc3339, parse_rfc3339, rfc3339
 from ferry.api.migration import (
     TERMINAL,
     JobKind,
@@ -256,7 +254,7 @@ class MigrationReconciler:
         else:
             refresh_progress(ctx.status, finished=False)
         if st.next_attempt_time:
-            if self.ports.now() < _parse_time(st.next_attempt_time):
+            if self.ports.now() < parse_rfc3339(st.next_attempt_time):
                 return
             st.next_attempt_time = None
             if self._attempt_refused(ctx, spec, out):
@@ -395,7 +393,3 @@ class MigrationReconciler:
     def _spec(ctx: MigrationContext) -> MigrationSpec:
         """The spec with the settings that were in effect when the migration was planned."""
         return apply_effective(ctx.spec, ctx.status.effective)
-
-
-def _parse_time(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))

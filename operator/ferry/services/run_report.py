@@ -10,11 +10,10 @@ tables, columns), counts and hashes; never credentials or row values.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from ferry.api import conditions as c
-from ferry.api.base import rfc3339
+from ferry.api.base import parse_rfc3339, rfc3339
 from ferry.api.migration import TERMINAL, Phase
 from ferry.api.migration_status import TableState, WorkerState
 from ferry.api.phase_history import spans
@@ -39,10 +38,6 @@ def run_errors(ctx: MigrationContext) -> list[str]:
         f"table {t.name}: {t.validation or 'failed'}" for t in st.tables if t.state == TableState.FAILED
     ]
     return list(dict.fromkeys(errors))
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def build_report(ctx: MigrationContext, written_at: str) -> dict[str, Any]:
@@ -83,7 +78,7 @@ def build_report(ctx: MigrationContext, written_at: str) -> dict[str, Any]:
         "tables": [_dump(t) for t in st.tables],
         "tablesOmitted": st.tables_omitted,
         # start and end of every phase (the final one open); a deleted run's current one ends now
-        "phases": spans(st.phase_history, None if st.phase in TERMINAL else _parse(written_at)),
+        "phases": spans(st.phase_history, None if st.phase in TERMINAL else parse_rfc3339(written_at)),
         "progress": _dump(st.progress),
         "replication": _dump(st.replication),
         "cutover": _dump(st.cutover),
