@@ -14,41 +14,9 @@ import pytest
 from ferry.cli.main import main
 from harness.databases import Database, PostgresServer
 from harness.datasets import load_chinook
+from integration.copy.test_cli_run import _bundle, _run
 
 pytestmark = pytest.mark.integration
-
-
-def _bundle(source: Database, target: Database) -> str:
-    return f"""---
-apiVersion: v1
-kind: Secret
-metadata: {{name: src-creds}}
-stringData: {{username: {source.user}, password: {source.password}}}
----
-apiVersion: v1
-kind: Secret
-metadata: {{name: dst-creds}}
-stringData: {{username: {target.user}, password: {target.password}}}
----
-apiVersion: ferry.dev/v1alpha1
-kind: DatabaseConnection
-metadata: {{name: legacy}}
-spec: {{engine: mariadb, host: {source.host}, port: {source.port}, database: {source.name},
-       credentialsSecretRef: {{name: src-creds}}}}
----
-apiVersion: ferry.dev/v1alpha1
-kind: DatabaseConnection
-metadata: {{name: modern}}
-spec: {{engine: postgresql, host: {target.host}, port: {target.port}, database: {target.name},
-       credentialsSecretRef: {{name: dst-creds}}}}
----
-apiVersion: ferry.dev/v1alpha1
-kind: Migration
-metadata: {{name: chinook}}
-spec:
-  source: {{connectionRef: {{name: legacy}}}}
-  target: {{connectionRef: {{name: modern}}, schema: public}}
-"""
 
 
 def _schema_dump(db: Database) -> str:
@@ -63,14 +31,19 @@ def _schema_dump(db: Database) -> str:
 
 
 def test_the_reviewed_script_builds_the_schema_ferry_builds(
-    mariadb_db: Database, pg_server: PostgresServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    mariadb_db: Database,
+    pg_server: PostgresServer,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     load_chinook(mariadb_db)
     by_psql, by_ferry = pg_server.create_database(), pg_server.create_database()
 
-    (tmp_path / "plan.yaml").write_text(_bundle(mariadb_db, by_psql))
+    (tmp_path / "plan.yaml").write_text(_bundle(mariadb_db, by_psql, mode="diff"))
+    monkeypatch.setenv("FERRY_SECRET_SRC_CREDS_PASSWORD", mariadb_db.password or "")
     capsys.readouterr()
-    assert main(["plan", "-f", str(tmp_path / "plan.yaml"), "--sql"]) == 0
+    assert main(["plan", "-f", str(tmp_path / "plan.yaml"), "--secrets-from-env", "--sql"]) == 0
     script = capsys.readouterr().out
     (tmp_path / "plan.sql").write_text(script)
     applied = subprocess.run(
@@ -81,8 +54,8 @@ def test_the_reviewed_script_builds_the_schema_ferry_builds(
     )  # fmt: skip
     assert applied.returncode == 0, applied.stderr
 
-    (tmp_path / "run.yaml").write_text(_bundle(mariadb_db, by_ferry))
-    assert main(["run", "-f", str(tmp_path / "run.yaml"), "--no-progress"]) == 0, capsys.readouterr()
+    run = _run(tmp_path, _bundle(mariadb_db, by_ferry, mode="diff"), monkeypatch, mariadb_db.password or "")
+    assert run == 0, capsys.readouterr()
 
     reviewed, built = _schema_dump(by_psql), _schema_dump(by_ferry)
     assert "CREATE TABLE public.invoice_line" in built or 'CREATE TABLE public."InvoiceLine"' in built
