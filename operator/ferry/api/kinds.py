@@ -94,6 +94,7 @@ MIGRATION: Final = Kind(
         {"name": "Rows", "type": "integer", "jsonPath": ".status.progress.rowsCopied"},
         {"name": "Speed", "type": "string", "jsonPath": ".status.progress.speed"},
         {"name": "ETA", "type": "string", "jsonPath": ".status.progress.eta"},
+        {"name": "Validated", "type": "string", "jsonPath": ".status.validation.progress"},
         {"name": "Lag", "type": "number", "jsonPath": ".status.replication.lagSeconds"},
         {"name": "Mode", "type": "string", "priority": 1, "jsonPath": ".spec.mode"},
         {"name": "Plan", "type": "string", "priority": 1, "jsonPath": ".status.plan.hash"},

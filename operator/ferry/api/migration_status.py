@@ -22,7 +22,7 @@ from ferry.api.migration_online_status import CutoverStatus as CutoverStatus  # 
 from ferry.api.migration_online_status import ReplicationState as ReplicationState
 from ferry.api.migration_online_status import ReplicationStatus as ReplicationStatus
 from ferry.api.migration_operations import ThrottleGuard
-from ferry.api.migration_validation import ValidationStatus
+from ferry.api.migration_validation import ValidationStatus, ValidationWorkerStatus
 from ferry.api.phase_history import MAX_SPANS, PhaseSpan, entered
 from ferry.api.plan_status import ApprovalEntry as ApprovalEntry  # re-exported where the status lives
 from ferry.api.plan_status import PlanOperationSummary as PlanOperationSummary
@@ -183,6 +183,9 @@ class MigrationStatus(ConditionedStatus):
     tables_omitted: int = Field(default=0, description="Tables beyond those listed.")
     workers: dict[str, WorkerStatus] = Field(
         default_factory=dict, description="Per worker index; written by the worker pods."
+    )
+    validation_workers: dict[str, ValidationWorkerStatus] = Field(
+        default_factory=dict, description="Per validation pod index; written by the validation pods."
     )
     created_tables: list[str] = Field(
         default_factory=list, description="Target tables this migration created (rollback drop-created)."

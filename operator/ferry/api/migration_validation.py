@@ -1,12 +1,33 @@
-"""A Migration's validation run in the cluster: its Job, its run number, and what a repair copied again."""
+"""A Migration's validation run in the cluster: its Job, its run number, its progress, and what a
+repair copied again. The validation pods report their share in `status.validationWorkers` (each
+pod its own entry, as copy workers do in `status.workers`); the operator sums the entries of the
+current run into `ValidationStatus` on its tick."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from pydantic import Field
 
 from ferry.api.base import StatusModel
 
 MAX_LISTED_RANGES = 32
+ValidationWorkerState = Literal["running", "done", "failed"]
+
+
+class ValidationWorkerStatus(StatusModel):
+    """What one validation pod (one Job completion index) reports; written by that pod only."""
+
+    run: int = Field(default=0, description="The validation run this pod works for.")
+    state: ValidationWorkerState = Field(default="running", description="running, done or failed.")
+    ranges_total: int = Field(default=0, description="Key ranges of the whole run (every pod's).")
+    ranges_share: int = Field(default=0, description="Key ranges this pod compares.")
+    ranges_done: int = Field(default=0, description="Of its share, ranges whose result is stored.")
+    rows_compared: int = Field(default=0, description="Source rows in its stored ranges.")
+    message: str | None = Field(
+        default=None, description="Why it failed: the error's class and first line (no row values)."
+    )
+    updated_at: str | None = Field(default=None, description="When it last reported (RFC 3339).")
 
 
 class ValidationStatus(StatusModel):
@@ -26,6 +47,14 @@ class ValidationStatus(StatusModel):
         description="Key ranges copied again by this run (the first few).",
     )
     repaired_total: int = Field(default=0, description="How many key ranges this run repaired.")
+    ranges_done: int = Field(default=0, description="Key ranges of this run compared so far (all pods).")
+    ranges_total: int = Field(
+        default=0, description="Key ranges of this run; 0 until a validation pod has planned them."
+    )
+    rows_compared: int = Field(default=0, description="Source rows in the ranges compared so far.")
+    progress: str | None = Field(
+        default=None, description="rangesDone/rangesTotal as text ('12/40'), for printer columns."
+    )
     repair_generation: int | None = Field(
         default=None, description="The generation whose spec.validation.repair started this run."
     )

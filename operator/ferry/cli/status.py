@@ -29,6 +29,7 @@ from ferry.api.migration import (
     ReplicationStatus,
     TableStatus,
 )
+from ferry.api.migration_validation import ValidationStatus
 from ferry.cli.control import EXIT_OK, add_target_arguments, with_migration
 from ferry.humanize import human_duration, human_rate
 from ferry.kube.status import get_object
@@ -168,6 +169,22 @@ def _overall(progress: ProgressStatus) -> RenderableType:
     return grid
 
 
+def _validation(validation: ValidationStatus | None) -> RenderableType | None:
+    """The validation run's key ranges compared so far (the validation pods report them)."""
+    if validation is None or not validation.ranges_total:
+        return None
+    grid = Table.grid(padding=(0, 1))
+    done, total = validation.ranges_done, validation.ranges_total
+    grid.add_row(
+        Text("Validation", style="bold"),
+        ProgressBar(total=float(total), completed=float(done), width=_BAR_WIDTH),
+        f"{done}/{total} key ranges",
+        f"{human_count(validation.rows_compared)} rows compared",
+        f"run {validation.run}",
+    )
+    return grid
+
+
 def _table_bar(entry: TableStatus) -> ProgressBar:
     total = max(entry.rows_estimated, entry.rows_copied, 1)
     completed = total if entry.state.lower() in {"done", "succeeded", "validated"} else entry.rows_copied
@@ -255,6 +272,7 @@ def render_status(obj: dict[str, Any]) -> RenderableType:
         _plan(spec, status.plan, str(meta.get("name", "NAME"))),
         _settings(status.effective),
         _overall(status.progress) if status.progress is not None else None,
+        _validation(status.validation),
         _replication(status.replication),
         _cutover(status.cutover, spec, str(meta.get("name", "NAME"))),
         _tables(status),

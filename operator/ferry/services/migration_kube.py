@@ -18,6 +18,7 @@ from ferry.kube.plan_configmap import build_plan_configmap
 from ferry.kube.run_report import write_report
 from ferry.kube.secrets import KubeSecretSource
 from ferry.kube.status import patch_status
+from ferry.observability.errors import first_line
 from ferry.observability.logging import get_logger
 from ferry.observability.redaction import register_secret
 from ferry.schema.mapping import TableMapping
@@ -123,6 +124,17 @@ class KubeMigrationPorts:
         if finished.get("Failed") == "True":
             return JobState.FAILED
         return JobState.ACTIVE
+
+    def job_failure(self, namespace: str, job_name: str) -> str:
+        job = read_worker_job(self.api, namespace, job_name)
+        failed = [
+            cond
+            for cond in ((job.status.conditions or []) if job is not None else [])
+            if cond.type == "Failed"
+        ]
+        if not failed:
+            return ""
+        return first_line(f"{failed[0].reason or 'Failed'}: {failed[0].message or 'no message'}")
 
     def suspend_job(self, namespace: str, job_name: str, suspend: bool) -> None:
         client.BatchV1Api(self.api).patch_namespaced_job(job_name, namespace, {"spec": {"suspend": suspend}})

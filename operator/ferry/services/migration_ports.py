@@ -107,6 +107,11 @@ class MigrationPorts(Protocol):
 
     def job_state(self, namespace: str, job_name: str | None) -> JobState: ...
 
+    def job_failure(self, namespace: str, job_name: str) -> str:
+        """Why a failed Job failed, from its Failed condition ('BackoffLimitExceeded: …'): what is
+        known when its pods could not say (killed, out of memory); '' when it does not say."""
+        ...
+
     def suspend_job(self, namespace: str, job_name: str, suspend: bool) -> None: ...
 
     def approvals(self, namespace: str, migration: str) -> ApprovalsRead:

@@ -1,10 +1,11 @@
 """What of a Migration's status the operator writes, and which of it changed since the last write.
 
-The operator owns every status field but `workers` (each pod's own entry) and the follower's
-part of `replication`. A reconcile that changes nothing must cost no API write: a timer tick of
-a Migration awaiting approval, or a Running one whose workers reported nothing new, patches
-nothing. The diff is per top-level field (a changed field is sent whole, as a JSON merge patch
-replaces lists anyway), which keeps it simple and still skips the common case: no change.
+The operator owns every status field but `workers` and `validationWorkers` (each pod's own
+entry) and the follower's part of `replication`. A reconcile that changes nothing must cost no
+API write: a timer tick of a Migration awaiting approval, or a Running one whose workers
+reported nothing new, patches nothing. The diff is per top-level field (a changed field is sent
+whole, as a JSON merge patch replaces lists anyway), which keeps it simple and still skips the
+common case: no change.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ def owned_status(status: MigrationStatus) -> dict[str, Any]:
         if getattr(status, field_name) is None:
             wire[info.alias or field_name] = None
     wire.pop("workers", None)
+    wire.pop("validationWorkers", None)
     wire.pop("replication", None)
     if status.replication is not None:
         owned = status.replication.model_dump(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from ferry.api import conditions as c
 from ferry.api.migration import MigrationSpec, Phase, StatusEvent, TableState
-from ferry.api.migration_validation import MAX_LISTED_RANGES, ValidationStatus
+from ferry.api.migration_validation import MAX_LISTED_RANGES, ValidationStatus, ValidationWorkerStatus
 from ferry.observability.errors import first_line
 from ferry.schema import ApplyError
 from ferry.services.fk_deferral import RestoreError
@@ -75,21 +75,54 @@ def _job_report(
         out.requeue_after = WAIT_SECONDS
         return None
     if state == JobState.ACTIVE:
+        refresh_progress(v, ctx.status.validation_workers)
         out.requeue_after = WAIT_SECONDS
         return None
     if state == JobState.FAILED:
+        refresh_progress(v, ctx.status.validation_workers)
+        why = failure_reasons(v.run, ctx.status.validation_workers) or ports.job_failure(
+            ctx.namespace, v.job_name or ""
+        )
+        compared = f"; {v.ranges_done} of {v.ranges_total} key ranges were compared" if v.ranges_total else ""
         raise ValidationStopped(
-            f"validation Job {v.job_name} failed; its pods' logs say why "
+            f"validation Job {v.job_name} failed: {why}{compared}; its pods' logs say more "
             f"(kubectl logs -n {ctx.namespace} job/{v.job_name})"
         )
     try:
         result = ports.validation_results(ctx, spec, sides, v.run)
     except IncompleteValidation as exc:
         raise ValidationStopped(str(exc)) from exc
+    _set_progress(v, result.ranges, result.ranges, result.rows_compared)
     v.mismatched_ranges = result.mismatched[:MAX_LISTED_RANGES]
     v.repaired_ranges = result.repaired[:MAX_LISTED_RANGES]
     v.repaired_total = len(result.repaired)
     return result
+
+
+def _set_progress(v: ValidationStatus, done: int, total: int, rows: int) -> None:
+    v.ranges_done, v.ranges_total, v.rows_compared = done, total, rows
+    v.progress = f"{done}/{total}" if total else None
+
+
+def refresh_progress(v: ValidationStatus, workers: dict[str, ValidationWorkerStatus]) -> None:
+    """The pods' reports of this run summed into `v`. Every pod plans the same ranges, so any
+    one that reported gives the run's total; pods that have not reported yet add nothing."""
+    mine = [w for w in workers.values() if w.run == v.run]
+    if not mine:
+        return
+    total = max(w.ranges_total for w in mine)
+    done = min(sum(w.ranges_done for w in mine), total)
+    _set_progress(v, done, total, sum(w.rows_compared for w in mine))
+
+
+def failure_reasons(run: int, workers: dict[str, ValidationWorkerStatus]) -> str:
+    """What the failed pods of this run said (their error's class and first line), de-duplicated."""
+    pods: dict[str, list[str]] = {}
+    for index, w in sorted(workers.items(), key=lambda item: int(item[0]) if item[0].isdigit() else 0):
+        if w.run == run and w.state == "failed" and w.message:
+            pods.setdefault(first_line(w.message), []).append(index)
+    said = [f"{'pods' if len(i) > 1 else 'pod'} {', '.join(i)}: {m}" for m, i in sorted(pods.items())]
+    return "; ".join(said[:3]) + (f"; and {len(said) - 3} more" if len(said) > 3 else "")
 
 
 def record(ctx: MigrationContext, result: ValidationReport) -> bool:
@@ -134,6 +167,7 @@ def start_repair(ctx: MigrationContext) -> StatusEvent | None:
     ranges = len(v.mismatched_ranges)
     v.run, v.job_name, v.repair_generation = v.run + 1, None, ctx.generation
     v.mismatched_ranges, v.repaired_ranges, v.repaired_total = [], [], 0
+    _set_progress(v, 0, 0, 0)
     st.completion_time = None
     message = f"repairing the differing key ranges ({ranges} or more) and validating again (run {v.run})"
     return st.mark_validating(ctx.generation, message)

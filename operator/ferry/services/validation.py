@@ -10,7 +10,7 @@ copied again and compared again (ferry.copy.repair).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from ferry.api.migration import MigrationSpec
@@ -31,6 +31,8 @@ class ValidationReport:
     tables: list[TableValidation]
     per_table: dict[str, str] = field(default_factory=dict)
     skipped: bool = False
+    ranges: int = 0  # key ranges compared (read back from the Job's results; 0 in process)
+    rows_compared: int = 0  # source rows in them
 
     @property
     def ok(self) -> bool:
@@ -89,6 +91,24 @@ def report_of(tables: list[TableValidation]) -> ValidationReport:
     report = ValidationReport(tables)
     report.per_table = {t.table: describe(t) for t in tables}
     return report
+
+
+@dataclass
+class ShareProgress:
+    """How far one validation pod is: the run's ranges, its share of them, and of those how many
+    are stored (counting ones a failed pod of the same run stored before it) with their rows."""
+
+    ranges_total: int
+    share: int
+    done: int = 0
+    rows: int = 0
+
+
+OnProgress = Callable[[ShareProgress], Awaitable[None]]
+
+
+async def _no_progress(progress: ShareProgress) -> None:
+    return None
 
 
 def _copy_job(
@@ -150,22 +170,32 @@ def validate_share(
     count: int,
     secrets: SecretSource,
     concurrency: int = 2,
+    on_progress: OnProgress = _no_progress,
 ) -> tuple[int, int]:
     """One validation pod's work: its share of the ranges (every `count`-th), those not yet
     recorded for this run, compared (and repaired when the spec says so), each result stored on
-    the target as it is known. Returns (ranges compared now, ranges of the share)."""
+    the target as it is known. `on_progress` hears the share once planned and after each stored
+    range (the pod reports it to the Migration's status). Returns (ranges compared now, ranges
+    of the share)."""
     mappings = source_mappings(spec, source, target)
     job = _copy_job(spec, source, target, migration_uid, secrets)
     target_endpoint = job.endpoints.target
 
     async def go() -> tuple[int, int]:
-        mine = ranges_for_worker(await plan_ranges(mappings, job.endpoints.source), index, count)
+        ranges = await plan_ranges(mappings, job.endpoints.source)
+        mine = ranges_for_worker(ranges, index, count)
         await ensure_store(target_endpoint)
-        done = {r.range_id for r in await read_results(target_endpoint, migration_uid, run)}
+        ids = {r.range_id for r in mine}
+        stored = [r for r in await read_results(target_endpoint, migration_uid, run) if r.range_id in ids]
+        done = {r.range_id for r in stored}
         todo = [r for r in mine if r.range_id not in done]
+        progress = ShareProgress(len(ranges), len(mine), len(done), sum(r.source_rows for r in stored))
+        await on_progress(progress)
 
         async def store(result: RangeResult) -> None:
             await record(target_endpoint, migration_uid, run, result)
+            progress.done, progress.rows = progress.done + 1, progress.rows + result.source_rows
+            await on_progress(progress)
 
         await validate_ranges(job, todo, checksum=spec.validation.checksum, concurrency=concurrency,
                               repair=_repair(spec, job, False), on_result=store)  # fmt: skip
@@ -210,4 +240,7 @@ def read_validation(
         return ValidationReport([], skipped=True)
     endpoint = endpoints_for(source, target).target
     results: Sequence[RangeResult] = asyncio.run(read_results(endpoint, migration_uid, run))
-    return report_of(summarize(_complete(results)))
+    ranges = _complete(results)
+    report = report_of(summarize(ranges))
+    report.ranges, report.rows_compared = len(ranges), sum(r.source_rows for r in ranges)
+    return report

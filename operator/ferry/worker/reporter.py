@@ -17,6 +17,7 @@ from kubernetes import client
 from ferry.api.base import now_rfc3339
 from ferry.api.kinds import MIGRATION
 from ferry.api.migration import TableState, TableStatus, WorkerStatus
+from ferry.api.migration_validation import ValidationWorkerStatus
 from ferry.kube.retry import call_with_backoff
 from ferry.kube.status import get_object, patch_status
 from ferry.observability.errors import first_line
@@ -49,16 +50,27 @@ class StatusReporter:
         patch = {"workers": {str(self.index): entry.to_wire()}}
         patch_status(self.api, MIGRATION, self.namespace, self.name, patch, timeout=REQUEST_TIMEOUT_SECONDS)
 
-    def report_final(self, status: WorkerStatus) -> None:
+    def report_validation(self, status: ValidationWorkerStatus) -> None:
+        """Patch this validation pod's entry, `status.validationWorkers.<index>`."""
+        entry = status.model_copy(update={"updated_at": now_rfc3339()})
+        patch = {"validationWorkers": {str(self.index): entry.to_wire()}}
+        patch_status(self.api, MIGRATION, self.namespace, self.name, patch, timeout=REQUEST_TIMEOUT_SECONDS)
+
+    def report_final(self, status: WorkerStatus | ValidationWorkerStatus) -> None:
         """The pod's last report, retried while the API server is unavailable; never raises
-        (the copy's outcome is the exit code, whatever became of the report)."""
+        (the outcome is the exit code, whatever became of the report)."""
+
+        def send() -> None:
+            if isinstance(status, ValidationWorkerStatus):
+                self.report_validation(status)
+            else:
+                self.report(status)
+
         try:
-            call_with_backoff(
-                lambda: self.report(status), what="final status report", give_up_after=FINAL_REPORT_SECONDS
-            )
+            call_with_backoff(send, what="final status report", give_up_after=FINAL_REPORT_SECONDS)
         except Exception as exc:
             log.error(
-                "final status report not delivered; ending with the copy's exit code", error=first_line(exc)
+                "final status report not delivered; ending with the pod's exit code", error=first_line(exc)
             )
 
     def suspended(self) -> bool:

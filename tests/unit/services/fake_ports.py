@@ -99,6 +99,7 @@ class FakePorts:
     validation_jobs: dict[str, JobState] = field(default_factory=dict)
     validation_job_default: JobState = JobState.COMPLETE
     complete_error: Exception | None = None
+    job_failure_reason: str = "BackoffLimitExceeded: Job has reached the specified backoff limit"
     deferred_keys: int = 0
     clock: datetime = field(default_factory=lambda: datetime(2026, 11, 29, 12, 0, tzinfo=UTC))
     calls: list[tuple[Any, ...]] = field(default_factory=list)
@@ -149,6 +150,9 @@ class FakePorts:
             # A validation Job completes at once unless a test says otherwise.
             return self.validation_jobs.get(job_name, JobState.MISSING)
         return self.job
+
+    def job_failure(self, namespace: str, job_name: str) -> str:
+        return self.job_failure_reason
 
     def suspend_job(self, namespace: str, job_name: str, suspend: bool) -> None:
         self.calls.append(("suspend" if suspend else "resume", job_name))

@@ -1,0 +1,61 @@
+"""A validation pod's reports: its share at once, its first stored range at once, then paced;
+a failed patch never fails the validation."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, cast
+
+from ferry.api.migration_validation import ValidationWorkerStatus
+from ferry.services.validation import ShareProgress
+from ferry.worker.reporter import StatusReporter
+from ferry.worker.validate import ShareReports
+
+
+class Recorder:
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: list[ValidationWorkerStatus] = []
+        self.fail = fail
+
+    def report_validation(self, status: ValidationWorkerStatus) -> None:
+        if self.fail:
+            raise ConnectionError("apiserver unavailable")
+        self.sent.append(status)
+
+
+def _reports(recorder: Recorder, interval: float) -> ShareReports:
+    return ShareReports(cast(StatusReporter, cast(Any, recorder)), run=2, interval=interval)
+
+
+async def _feed(reports: ShareReports, steps: int) -> None:
+    progress = ShareProgress(ranges_total=9, share=5)
+    await reports(progress)
+    for _ in range(steps):
+        progress.done, progress.rows = progress.done + 1, progress.rows + 20_000
+        await reports(progress)
+
+
+def test_the_share_and_the_first_range_are_reported_at_once_then_at_most_one_per_interval() -> None:
+    recorder = Recorder()
+    reports = _reports(recorder, interval=3600)
+    asyncio.run(_feed(reports, 5))
+    assert [(s.ranges_done, s.ranges_share, s.ranges_total, s.rows_compared) for s in recorder.sent] == [
+        (0, 5, 9, 0),
+        (1, 5, 9, 20_000),
+    ]  # a watcher sees 0 < done < share whatever the table's speed
+    assert all(s.run == 2 and s.state == "running" for s in recorder.sent)
+    # The last known counts stand for the final report (done, or failed with the error).
+    final = reports.entry("failed", "OperationalError: server closed the connection")
+    assert (final.state, final.ranges_done, final.rows_compared) == ("failed", 5, 100_000)
+
+
+def test_without_pacing_every_stored_range_is_reported() -> None:
+    recorder = Recorder()
+    asyncio.run(_feed(_reports(recorder, interval=0), 3))
+    assert [s.ranges_done for s in recorder.sent] == [0, 1, 2, 3]
+
+
+def test_a_failed_report_is_logged_and_the_validation_goes_on() -> None:
+    reports = _reports(Recorder(fail=True), interval=0)
+    asyncio.run(_feed(reports, 2))  # raises nothing
+    assert reports.entry().ranges_done == 2
