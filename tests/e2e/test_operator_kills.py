@@ -1,6 +1,7 @@
 """The operator killed (SIGKILL: no cleanup, as a node loss or an OOM kill does) in every phase:
-Planning, between the copy Job's creation and the status write that records it, Validating,
-RollingBack, and during a delete-time rollback. Every run converges: the copy is exact, one copy
+Planning, between the copy Job's creation and the status write that records it, between an
+online Migration's capture (its replication slot) and the status write that records Running,
+Validating, RollingBack, and during a delete-time rollback. Every run converges: the copy is exact, one copy
 Job ever ran per attempt (never two at once), and a rollback is done once and recorded.
 
 Random points come from a seeded random source (`fault_rng`: the seed is printed; replay with
@@ -37,7 +38,7 @@ from e2e.migration_helpers import (
 from ferry.api.kinds import GROUP, VERSION
 from ferry.kube.worker_job import PLAN_HASH_ANNOTATION
 from ferry.observability.crashpoint import CRASH_AT_ENV
-from harness.databases import Database
+from harness.databases import Database, PostgresServer
 from harness.datasets import add_generated_table
 from harness.operator_process import OperatorProcess
 from harness.podrunner import PodRunner
@@ -153,6 +154,76 @@ def test_the_operator_killed_while_validating_validates_again_and_succeeds(
         _converged(kube_api, namespace, "check", pg_source, pg_db2)
     jobs.assert_never_two()
     print(f"killed in phase {killed}")
+
+
+def _slots(server: PostgresServer, db: Database) -> list[str]:
+    with server.admin(db.name) as admin:
+        rows = admin.execute(
+            "SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'ferry%%' AND database = %s",
+            (db.name,),
+        ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def _wait_equal(source: Database, target: Database, tables: dict[str, str], timeout: float = 120) -> None:
+    """Until the follower has applied every change (nothing writes meanwhile): then the rows match."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            assert_same_rows(source, target, tables)
+            return
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def test_the_operator_killed_between_opening_the_capture_and_recording_running_follows_one_slot(
+    kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
+    pg_server: PostgresServer, pg_source: Database, pg_db2: Database,
+) -> None:  # fmt: skip
+    """Online: the slot exists, nothing in status says Running or where the capture started. The
+    restart plans again, finds the slot (its name derives from the Migration's UID) and keeps it,
+    so exactly one slot exists, one copy Job runs, and changes made while the operator was down
+    reach the target."""
+    rng = fault_rng("capture-opened-kill")
+    with pg_server.admin() as admin:  # logical decoding needs the REPLICATION attribute
+        admin.execute(f'ALTER ROLE "{pg_source.user}" REPLICATION')
+    add_generated_table(pg_source, 20_000)
+    spec = _spec(mode="online")
+    spec["tables"] = {"include": ["readings"]}
+    _restart(operator, crash_at="capture-opened")
+    with ActiveJobWatch(kube_api, namespace) as jobs:
+        start_migration(kube_api, namespace, "live", pg_source, pg_db2, spec)
+        _wait_crashed(operator, "capture-opened")
+        status = get_migration(kube_api, namespace, "live").get("status") or {}
+        assert status.get("phase") != "Running" and not status.get("jobName"), status
+        assert not (status.get("replication") or {}).get("startPosition"), status
+        assert status.get("startTime"), "start time (the capture may exist) is recorded before the slot"
+        [slot] = _slots(pg_server, pg_source)
+        assert copy_jobs(kube_api, namespace, "live") == []
+        with psycopg.connect(pg_source.libpq_dsn(), autocommit=True) as conn:  # while nobody watches
+            conn.execute(
+                "INSERT INTO readings SELECT id + 100000, taken_at, value FROM readings WHERE id <= 500"
+            )
+            conn.execute("UPDATE readings SET value = value + 1 WHERE id % 7 = 0")
+            conn.execute("DELETE FROM readings WHERE id % 11 = 0")
+        _restart(operator)
+        _kill_later(operator, kube_api, namespace, "live", rng.uniform(0.5, 5.0))  # somewhere in recovery
+        following = wait_for_phase(kube_api, namespace, "live", {"Following"}, timeout=300)["status"]
+        assert following["replication"]["startPosition"]
+        _wait_equal(pg_source, pg_db2, {"readings": "id"})
+        assert _slots(pg_server, pg_source) == [slot]
+        assert [j.metadata.name for j in copy_jobs(kube_api, namespace, "live")] == ["live-copy-1"]
+        assert following["attempts"] == 1
+    jobs.assert_never_two()
+    client.CustomObjectsApi(kube_api).delete_namespaced_custom_object(
+        GROUP, VERSION, namespace, "migrations", "live"
+    )
+    deadline = time.monotonic() + 120
+    while _slots(pg_server, pg_source):  # deleting the Migration drops its capture: no slot leaks
+        assert time.monotonic() < deadline, "the slot outlived its Migration"
+        time.sleep(0.5)
 
 
 def _discarding_genre(target: Database) -> None:

@@ -7,10 +7,12 @@ A validation that finds differing ranges names the first; `ferry repair` copies 
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import Any
 
 import psycopg
-from kubernetes import client
+from kubernetes import client, watch
 
 from e2e.migration_helpers import (
     condition,
@@ -20,13 +22,54 @@ from e2e.migration_helpers import (
     wait_for_phase,
     worker_jobs,
 )
+from ferry.api.kinds import GROUP, VERSION
 from ferry.cli.main import main as ferry
 from harness.controlplane import ControlPlane
-from harness.databases import Database
+from harness.databases import Database, PostgresServer
 from harness.operator_process import OperatorProcess
 from harness.podrunner import PodRunner
 
 ROWS = 60_000
+
+
+class StatusWatch:
+    """Every status the apiserver stored for one Migration, in order: a watch started before the
+    Migration exists sees each write (each pod's report included), so what it asserts does not
+    depend on how fast the pods or the operator's tick are."""
+
+    def __init__(self, api: client.ApiClient, namespace: str, name: str) -> None:
+        self.api, self.namespace, self.name = api, namespace, name
+        self.seen: list[dict[str, Any]] = []
+        self._watch = watch.Watch()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> StatusWatch:
+        self._thread.start()
+        time.sleep(0.5)  # the watch is open before the test creates the Migration
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stopped.set()
+        self._watch.stop()
+        self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        version = None
+        while not self._stopped.is_set():
+            stream = self._watch.stream(
+                client.CustomObjectsApi(self.api).list_namespaced_custom_object, GROUP, VERSION,
+                self.namespace, "migrations", field_selector=f"metadata.name={self.name}",
+                resource_version=version, timeout_seconds=60,
+            )  # fmt: skip
+            for event in stream:  # a closed stream is opened again from the last version seen
+                obj = event["object"]
+                version = obj["metadata"]["resourceVersion"]
+                self.seen.append(obj.get("status") or {})
+
+
+def _pod_reports(seen: list[dict[str, Any]], run: int) -> list[dict[str, Any]]:
+    return [w for status in seen for w in (status.get("validationWorkers") or {}).values() if w["run"] == run]
 
 
 def _spec(**validation: object) -> dict[str, object]:
@@ -70,9 +113,25 @@ def test_validation_runs_as_one_indexed_job_and_the_operator_reads_its_results(
     pg_db2: Database,
 ) -> None:
     _tables(pg_source, pg_db2, damage=False)
-    start_migration(kube_api, namespace, "items", pg_source, pg_db2, _spec())
-    done = wait_for_phase(kube_api, namespace, "items", {"Succeeded"}, timeout=240)
+    with StatusWatch(kube_api, namespace, "items") as statuses:
+        start_migration(kube_api, namespace, "items", pg_source, pg_db2, _spec())
+        done = wait_for_phase(kube_api, namespace, "items", {"Succeeded"}, timeout=240)
     status = done["status"]
+    # While Validating the pods reported their share as they went: pod 0 compares ranges 1 and
+    # 3 of 3, and reports after its first stored range, so a status with 0 < done < share exists.
+    reports = _pod_reports(statuses.seen, run=1)
+    assert any(0 < r["rangesDone"] < r["rangesShare"] for r in reports), reports
+    assert all(r["rangesTotal"] == 3 for r in reports if r["rangesTotal"])
+    assert sorted((i, w["state"], w["rangesShare"]) for i, w in status["validationWorkers"].items()) == [
+        ("0", "done", 2), ("1", "done", 1)
+    ]  # fmt: skip
+    # The operator's sum: what `kubectl get mig` shows in its Validated column, from the results.
+    validation = status["validation"]
+    assert (validation["rangesDone"], validation["rangesTotal"], validation["progress"]) == (3, 3, "3/3")
+    assert validation["rowsCompared"] == ROWS
+    during = [s["validation"].get("progress") for s in statuses.seen if s.get("phase") == "Validating"
+              and (s.get("validation") or {}).get("progress")]  # fmt: skip
+    print(f"Validated column while Validating: {during}")
     assert condition(status, "Ready")["status"] == "True"
     assert status["validation"]["run"] == 1 and status["validation"]["jobName"] == "items-validate-1"
     assert [t["validation"] for t in status["tables"]] == ["ok: rows and checksum match"]
@@ -124,6 +183,49 @@ def test_a_damaged_range_is_named_and_ferry_repair_copies_it_again_to_success(
     assert "repaired 2 key ranges" in done["message"]
     assert _sql(pg_db2, "SELECT count(*) FROM items WHERE v <> 'item-' || id") == [(0,)]
     assert _sql(pg_db2, "SELECT count(*) FROM items") == [(ROWS,)]
-    assert [j.metadata.name for j in validation_jobs(kube_api, namespace, "items")] == [
-        "items-validate-1", "items-validate-2"
-    ]  # fmt: skip
+    jobs = validation_jobs(kube_api, namespace, "items")
+    assert [j.metadata.name for j in jobs] == ["items-validate-1", "items-validate-2"]
+    # The repair run compared every range again, not only the two it repaired (docs/migrations.md).
+    assert (done["validation"]["rangesDone"], done["validation"]["rangesTotal"]) == (3, 3)
+    seconds = {
+        j.metadata.name: (j.status.completion_time - j.status.start_time).total_seconds() for j in jobs
+    }
+    print(f"validation Job wall times: {seconds}")
+
+
+def test_a_validation_job_whose_pods_fail_names_their_error_in_the_condition(
+    kube_api: client.ApiClient,
+    namespace: str,
+    operator: OperatorProcess,
+    pod_runner: PodRunner,
+    pg_server: PostgresServer,
+    pg_source: Database,
+    pg_db2: Database,
+) -> None:
+    """Not a mismatch: the pods cannot store their results (the target refuses to create the store,
+    deterministically, through an event trigger), so the Job fails, and the condition says why."""
+    _tables(pg_source, pg_db2, damage=False)
+    refuse = (
+        "BEGIN IF current_query() ILIKE '%_ferry_validation%' THEN "
+        "RAISE EXCEPTION 'ferry test: no validation store here'; END IF; END"
+    )
+    with pg_server.admin(pg_db2.name) as admin:
+        admin.execute(
+            f"CREATE FUNCTION refuse_store() RETURNS event_trigger LANGUAGE plpgsql AS $$ {refuse} $$"
+        )
+        admin.execute("CREATE EVENT TRIGGER refuse_store ON ddl_command_start WHEN TAG IN ('CREATE TABLE') "
+                      "EXECUTE FUNCTION refuse_store()")  # fmt: skip
+    try:
+        spec = {**_spec(), "job": {"backoffLimit": 0}}  # the first failed pod fails the Job
+        start_migration(kube_api, namespace, "items", pg_source, pg_db2, spec)
+        failed = wait_for_phase(kube_api, namespace, "items", {"Failed"}, timeout=240)["status"]
+    finally:  # the Migration's deletion at teardown clears its results: it needs the store
+        with pg_server.admin(pg_db2.name) as admin:
+            admin.execute("DROP EVENT TRIGGER refuse_store")
+    ready = condition(failed, "Ready")
+    assert ready["reason"] == "ValidationFailed"
+    assert ready["message"].startswith("validation Job items-validate-1 failed: pod"), ready["message"]
+    assert "RaiseError: ferry test: no validation store here" in ready["message"], ready["message"]
+    assert f"kubectl logs -n {namespace} job/items-validate-1" in ready["message"]
+    reported = [w for w in failed["validationWorkers"].values() if w["state"] == "failed"]
+    assert reported and all("no validation store here" in w["message"] for w in reported)

@@ -7,7 +7,9 @@ operator's environment makes it kill itself with SIGKILL (no cleanup, as a node 
 kill) the first time it reaches that point. It is read at each point, costs one environment
 look-up, and is never set in a real deployment (docs/operations.md names it as test-only).
 
-Points: `job-created` (the copy Job exists, its name not yet recorded), `rolled-back` (the
+Points: `job-created` (the copy Job exists, its name not yet recorded), `capture-opened` (online:
+the source's slot or binlog capture exists, Running and its start position not yet recorded),
+`rolled-back` (the
 onFailure rollback ran, RolledBack not yet written), `delete-rolled-back` (the onDelete rollback
 ran, the finalizer not yet removed).
 """
@@ -19,7 +21,7 @@ import signal
 import sys
 
 CRASH_AT_ENV = "FERRY_TEST_CRASH_AT"
-POINTS = ("job-created", "rolled-back", "delete-rolled-back")
+POINTS = ("job-created", "capture-opened", "rolled-back", "delete-rolled-back")
 
 
 def crash_point(name: str) -> None:

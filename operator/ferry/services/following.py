@@ -32,6 +32,7 @@ from ferry.api.migration import (
     ReplicationStatus,
     StatusEvent,
 )
+from ferry.observability.crashpoint import crash_point
 from ferry.services.capture_ops import capture_warning
 from ferry.services.migration_ports import MigrationContext, MigrationPorts, Sides
 from ferry.services.outcome import Outcome
@@ -63,6 +64,7 @@ def open_capture(
     st = ctx.status
     ports.save_status(ctx)  # start_time first: a delete from here on drops the capture
     position = ports.start_capture(spec, sides, ctx.uid, planned.mappings)
+    crash_point("capture-opened")
     st.replication = (st.replication or ReplicationStatus()).model_copy(update={"start_position": position})
     return StatusEvent("Normal", c.CAPTURE_STARTED, f"change capture opened on the source at {position}")
 
