@@ -233,8 +233,10 @@ def test_an_offline_migration_shows_no_online_blocks() -> None:
 def test_a_validating_migration_shows_the_key_ranges_compared_so_far() -> None:
     obj = copy.deepcopy(RUNNING)
     obj["status"]["phase"] = "Validating"
-    obj["status"]["validation"] = {"run": 2, "jobName": "chinook-validate-2", "rangesDone": 12,
-                                   "rangesTotal": 40, "rowsCompared": 240_000, "progress": "12/40"}  # fmt: skip
+    obj["status"]["validation"] = {
+        "run": 2, "jobName": "chinook-validate-2", "rangesDone": 12, "rangesTotal": 40,
+        "rowsCompared": 240_000, "progress": "12/40",
+    }  # fmt: skip
     line = next(line for line in text_of(obj).splitlines() if line.startswith("Validation"))
     assert "12/40 key ranges" in line and "240,000 rows compared" in line and "run 2" in line
     assert not any(line.startswith("Validation") for line in text_of(RUNNING).splitlines())

@@ -44,7 +44,7 @@ def test_while_the_job_runs_the_pods_reports_of_this_run_are_summed_into_status(
     ports = FakePorts(validation_job_default=JobState.ACTIVE)
     ctx = _validating(ports)
     v = ctx.status.validation
-    assert v is not None and v.progress is None  # no pod has reported: nothing is claimed
+    assert v is not None and (v.ranges_total, v.progress) == (0, None)  # no pod reported: nothing claimed
     ctx.status.validation_workers = {"0": _pod(1, 1, 3, 20_000), "1": _pod(1, 1, 2, 20_000)}
     MigrationReconciler(ports).reconcile(ctx)
     assert (v.ranges_done, v.ranges_total, v.rows_compared, v.progress) == (2, 5, 40_000, "2/5")
@@ -95,12 +95,13 @@ def test_a_failed_job_whose_pods_could_not_say_names_the_jobs_failed_condition()
 
 
 def test_failure_reasons_are_first_lines_without_row_values_or_secrets_and_bounded() -> None:
+    value = 'invalid input syntax for type integer: "4111 1111"'
     workers = {
-        str(i): _pod(1, 0, 1, 0, state="failed",
-                     message=f'DataError {i}: invalid input syntax for type integer: "4111 1111"\nDETAIL: more')
+        str(i): _pod(1, 0, 1, 0, state="failed", message=f"DataError {i}: {value}\nDETAIL: more")
         for i in range(5)
-    }  # fmt: skip
+    }
     said = failure_reasons(1, workers)
-    assert said.startswith('pod 0: DataError 0: invalid input syntax for type integer: "…"; pod 1: DataError 1')
+    hidden = 'invalid input syntax for type integer: "…"'
+    assert said.startswith(f"pod 0: DataError 0: {hidden}; pod 1: DataError 1: {hidden}; pod 2")
     assert said.endswith("; and 2 more") and "4111" not in said and "DETAIL" not in said
     assert failure_reasons(2, workers) == ""  # another run's pods
