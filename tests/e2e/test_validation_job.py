@@ -42,6 +42,7 @@ class StatusWatch:
         self.seen: list[dict[str, Any]] = []
         self._watch = watch.Watch()
         self._stopped = threading.Event()
+        self._version: str | None = None  # the last resourceVersion seen
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def __enter__(self) -> StatusWatch:
@@ -55,17 +56,25 @@ class StatusWatch:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        version = None
         while not self._stopped.is_set():
-            stream = self._watch.stream(
-                client.CustomObjectsApi(self.api).list_namespaced_custom_object, GROUP, VERSION,
-                self.namespace, "migrations", field_selector=f"metadata.name={self.name}",
-                resource_version=version, timeout_seconds=60,
-            )  # fmt: skip
-            for event in stream:  # a closed stream is opened again from the last version seen
-                obj = event["object"]
-                version = obj["metadata"]["resourceVersion"]
-                self.seen.append(obj.get("status") or {})
+            try:
+                self._follow()
+            except Exception:  # the API server cut the watch short: open it again where it ended
+                self._stopped.wait(0.2)
+
+    def _follow(self) -> None:
+        stream = self._watch.stream(
+            client.CustomObjectsApi(self.api).list_namespaced_custom_object, GROUP, VERSION,
+            self.namespace, "migrations", field_selector=f"metadata.name={self.name}",
+            resource_version=self._version, timeout_seconds=60,
+        )  # fmt: skip
+        for event in stream:
+            obj = event["object"]
+            if event["type"] == "ERROR":  # 410 Gone: the version is too old; list again
+                self._version = None
+                return
+            self._version = obj["metadata"]["resourceVersion"]
+            self.seen.append(obj.get("status") or {})
 
 
 def _pod_reports(seen: list[dict[str, Any]], run: int) -> list[dict[str, Any]]:
