@@ -209,10 +209,12 @@ def test_the_operator_killed_between_opening_the_capture_and_recording_running_f
             conn.execute("UPDATE readings SET value = value + 1 WHERE id % 7 = 0")
             conn.execute("DELETE FROM readings WHERE id % 11 = 0")
         _restart(operator)
+        restarted = time.monotonic()
         _kill_later(operator, kube_api, namespace, "live", rng.uniform(0.5, 5.0))  # somewhere in recovery
         following = wait_for_phase(kube_api, namespace, "live", {"Following"}, timeout=300)["status"]
         assert following["replication"]["startPosition"]
         _wait_equal(pg_source, pg_db2, {"readings": "id"})
+        print(f"restart to Following with equal rows: {time.monotonic() - restarted:.1f}s")
         assert _slots(pg_server, pg_source) == [slot]
         assert [j.metadata.name for j in copy_jobs(kube_api, namespace, "live")] == ["live-copy-1"]
         assert following["attempts"] == 1
