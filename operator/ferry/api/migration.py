@@ -30,6 +30,7 @@ from ferry.api.migration_status import (  # the status models, re-exported where
     StatusEvent,
     TableState,
     TableStatus,
+    WorkerSessions,
     WorkerState,
     WorkerStatus,
 )
@@ -337,6 +338,7 @@ __all__ = [
     "Transform",
     "TransformType",
     "ValidationSpec",
+    "WorkerSessions",
     "WorkerState",
     "WorkerStatus",
     "ZeroDates",

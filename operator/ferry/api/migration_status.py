@@ -122,6 +122,19 @@ class TableStatus(StatusModel):
     )
 
 
+class WorkerSessions(StatusModel):
+    """The database sessions one copy worker pod holds now, and how often it opened them again."""
+
+    source: int = Field(default=0, description="Sessions open to the source database now.")
+    target: int = Field(default=0, description="Sessions open to the target database now.")
+    source_reconnects: int = Field(
+        default=0, description="Times one of its units lost its source session and opened it again."
+    )
+    target_reconnects: int = Field(
+        default=0, description="Times one of its units lost its target session and opened it again."
+    )
+
+
 class WorkerStatus(StatusModel):
     """What one worker pod (one Job completion index) reports; the operator aggregates these."""
 
@@ -136,6 +149,10 @@ class WorkerStatus(StatusModel):
     bytes_copied: int = Field(default=0, description="Bytes read from the source by this pod.")
     cpu_seconds: float = Field(default=0.0, description="CPU time (user + system) of this pod's process.")
     tables: list[TableStatus] = Field(default_factory=list, description="Its tables.")
+    sessions: WorkerSessions | None = Field(
+        default=None, description="Its database sessions and reconnects (ferry_connection_* metrics)."
+    )
+    pod: str | None = Field(default=None, description="The pod that reports (its reconnects are its own).")
     message: str | None = Field(default=None, description="What it is doing or waiting for.")
     updated_at: str | None = Field(default=None, description="When it last reported (RFC 3339).")
 
