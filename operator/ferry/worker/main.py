@@ -74,7 +74,7 @@ def run_worker(env: WorkerEnv) -> int:
             cpu_seconds=round(time.process_time(), 2),  # this process: user + system
             tables=table_entries(rows, estimates, states),
             sessions=session_counts(sessions),
-            pod=os.environ.get("HOSTNAME"),  # the pod's name in Kubernetes
+            pod=os.environ.get("FERRY_POD_NAME"),  # the downward API (ferry.kube.worker_job)
             message=message,
         )
 
