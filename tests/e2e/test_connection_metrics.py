@@ -56,7 +56,7 @@ def ferry_sessions(server: PostgresServer, database: str, *, kill: bool = False)
             "AND application_name = 'ferry' AND backend_type = 'client backend'",
             (database,),
         ).fetchone()
-    return int(row[0]) if row else 0
+    return int(str(row[0])) if row else 0
 
 
 def test_sessions_and_reconnects_per_connection_on_the_operator_metrics(
