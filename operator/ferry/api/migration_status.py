@@ -97,9 +97,11 @@ class ProgressStatus(StatusModel):
     )
     rows_per_second: float = Field(default=0.0, description="The current copy rate, over all workers.")
     bytes_copied: int = Field(
-        default=0, description="Bytes read from the source by the workers of the last attempt."
+        default=0, description="Bytes read from the source by the run's copy worker pods (every attempt)."
     )
-    worker_cpu_seconds: float = Field(default=0.0, description="CPU time of the last attempt's worker pods.")
+    worker_cpu_seconds: float = Field(
+        default=0.0, description="CPU time of the run's copy worker pods (every attempt)."
+    )
     eta_seconds: int | None = Field(default=None, description="Seconds until the copy is done, at that rate.")
     speed: str | None = Field(default=None, description="Human form of rowsPerSecond, for printer columns.")
     eta: str | None = Field(default=None, description="Human form of etaSeconds, for printer columns.")
@@ -119,6 +121,25 @@ class TableStatus(StatusModel):
     validation: str | None = Field(default=None, description="The validation's result (row count, checksum).")
     checksum: str | None = Field(
         default=None, description="validation.checksum: the target's digest of the copied rows (sha256)."
+    )
+
+
+class PodFigures(StatusModel):
+    """One worker pod's bytes and CPU time, as the operator last saw them."""
+
+    pod: str = Field(description="The pod's name.")
+    bytes_copied: int = Field(default=0, description="Its bytesCopied.")
+    cpu_seconds: float = Field(default=0.0, description="Its cpuSeconds.")
+
+
+class EarlierPods(StatusModel):
+    """What the copy worker pods that a later pod replaced used (a retried index, a new attempt).
+    `workers` keeps each index's latest pod only, so the operator keeps these for the usage."""
+
+    bytes_copied: int = Field(default=0, description="Bytes the replaced pods read from the source.")
+    cpu_seconds: float = Field(default=0.0, description="CPU time of the replaced pods.")
+    last_seen: dict[str, PodFigures] = Field(
+        default_factory=dict, description="Per worker index: the pod last seen there, and its figures."
     )
 
 
@@ -200,6 +221,10 @@ class MigrationStatus(ConditionedStatus):
     tables_omitted: int = Field(default=0, description="Tables beyond those listed.")
     workers: dict[str, WorkerStatus] = Field(
         default_factory=dict, description="Per worker index; written by the worker pods."
+    )
+    earlier_pods: EarlierPods | None = Field(
+        default=None,
+        description="Bytes and CPU of the run's worker pods that later ones replaced (in progress's totals).",
     )
     created_tables: list[str] = Field(
         default_factory=list, description="Target tables this migration created (rollback drop-created)."
