@@ -56,7 +56,7 @@ CONNECTION_MAX_CONNECTIONS = Gauge(
 CONNECTION_SESSIONS = Gauge(
     "ferry_connection_sessions",
     "Sessions the copy workers of a Migration hold open to the DatabaseConnection, as they last "
-    "reported (every 2 s); 0 outside the Running phase.",
+    "reported (every 2 s); 0 outside the Running and Suspended phases.",
     ["namespace", "name", "migration"],
 )
 CONNECTION_RECONNECTS = Counter(

@@ -2,8 +2,9 @@
 the sessions a Migration's workers hold to each DatabaseConnection now, and the reconnects they
 made since the operator last looked.
 
-Sessions count only while the Migration is Running (the phase in which copy workers exist) and
-only from workers that still copy and reported within FRESH_SECONDS: a pod that was killed
+Sessions count only while the Migration is Running or Suspended (the phases in which copy
+workers exist; a suspended one's pods hold theirs until the Job is suspended) and only from
+workers that still copy (or wait) and reported within FRESH_SECONDS: a pod that was killed
 (OOM, node lost) cannot report its sessions gone, and its last report must not count forever.
 
 Reconnects: each pod counts its own from 0, and a new pod (a retry, a new attempt) starts again
@@ -35,7 +36,7 @@ def held_sessions(
 ) -> dict[str, int]:
     """Sessions per side ("source", "target") the Migration's copy workers hold now."""
     held = dict.fromkeys(SIDES, 0)
-    if phase != Phase.RUNNING:
+    if phase not in (Phase.RUNNING, Phase.SUSPENDED):
         return held
     now = now or datetime.now(UTC)
     for worker in workers.values():
