@@ -28,6 +28,9 @@ from ferry.api.plan_status import ApprovalEntry as ApprovalEntry  # re-exported 
 from ferry.api.plan_status import PlanOperationSummary as PlanOperationSummary
 from ferry.api.plan_status import PlanStatus as PlanStatus
 from ferry.api.resources import JobPlacement, ResourceRequirements
+from ferry.api.worker_figures import EarlierPods as EarlierPods  # re-exported where the status lives
+from ferry.api.worker_figures import PodFigures as PodFigures
+from ferry.api.worker_figures import WorkerSessions as WorkerSessions
 
 
 class Phase(StrEnum):
@@ -121,38 +124,6 @@ class TableStatus(StatusModel):
     validation: str | None = Field(default=None, description="The validation's result (row count, checksum).")
     checksum: str | None = Field(
         default=None, description="validation.checksum: the target's digest of the copied rows (sha256)."
-    )
-
-
-class PodFigures(StatusModel):
-    """One worker pod's bytes and CPU time, as the operator last saw them."""
-
-    pod: str = Field(description="The pod's name.")
-    bytes_copied: int = Field(default=0, description="Its bytesCopied.")
-    cpu_seconds: float = Field(default=0.0, description="Its cpuSeconds.")
-
-
-class EarlierPods(StatusModel):
-    """What the copy worker pods that a later pod replaced used (a retried index, a new attempt).
-    `workers` keeps each index's latest pod only, so the operator keeps these for the usage."""
-
-    bytes_copied: int = Field(default=0, description="Bytes the replaced pods read from the source.")
-    cpu_seconds: float = Field(default=0.0, description="CPU time of the replaced pods.")
-    last_seen: dict[str, PodFigures] = Field(
-        default_factory=dict, description="Per worker index: the pod last seen there, and its figures."
-    )
-
-
-class WorkerSessions(StatusModel):
-    """The database sessions one copy worker pod holds now, and how often it opened them again."""
-
-    source: int = Field(default=0, description="Sessions open to the source database now.")
-    target: int = Field(default=0, description="Sessions open to the target database now.")
-    source_reconnects: int = Field(
-        default=0, description="Times one of its units lost its source session and opened it again."
-    )
-    target_reconnects: int = Field(
-        default=0, description="Times one of its units lost its target session and opened it again."
     )
 
 
