@@ -42,7 +42,11 @@ def held_sessions(
     for worker in workers.values():
         if worker.sessions is None or worker.state not in _HOLDING or not worker.updated_at:
             continue
-        if (now - parse_rfc3339(worker.updated_at)).total_seconds() > FRESH_SECONDS:
+        try:
+            age = (now - parse_rfc3339(worker.updated_at)).total_seconds()
+        except (ValueError, TypeError):  # not a time (or no zone): not as a worker writes it
+            continue
+        if age > FRESH_SECONDS:
             continue
         held["source"] += worker.sessions.source
         held["target"] += worker.sessions.target

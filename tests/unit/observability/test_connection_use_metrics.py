@@ -43,6 +43,7 @@ def test_sessions_count_fresh_copying_workers_of_a_running_migration_only() -> N
         "2": _worker(2, 1, age=120.0),  # a pod killed without a last word
         "3": _worker(2, 1, state=WorkerState.DONE),
         "4": WorkerStatus(state=WorkerState.RUNNING),  # an older worker image: no sessions reported
+        "5": _worker(2, 1).model_copy(update={"updated_at": "yesterday"}),  # not a time: left out
     }
     assert held_sessions(Phase.RUNNING, workers, NOW) == {"source": 4, "target": 2}
     assert held_sessions(Phase.VALIDATING, workers, NOW) == {"source": 0, "target": 0}
