@@ -35,10 +35,12 @@ def _exported() -> dict[str, set[str]]:
         for sample in family.samples:
             collector_labels |= set(sample.labels)
         found[family.name] = collector_labels
-    for collector in list(REGISTRY._names_to_collectors.values()):  # labels of metrics with no sample yet
+    # Labels of metrics with no sample yet, under every name a series has (a counter's <name>_total).
+    for series_name, collector in list(REGISTRY._names_to_collectors.items()):
         name, labels = getattr(collector, "_name", None), getattr(collector, "_labelnames", None)
         if name and labels is not None:
             found.setdefault(name, set()).update(labels)
+            found.setdefault(series_name, set()).update(labels)
     return found
 
 

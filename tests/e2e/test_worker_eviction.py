@@ -54,3 +54,11 @@ def test_an_evicted_worker_pod_is_not_counted_as_a_failure(
     assert not job.status.failed, f"the eviction counted as {job.status.failed} failed pod(s)"
     assert done["status"]["attempts"] == 1
     assert_same_rows(pg_source, pg_db2, {"readings": "id", "artist": "artist_id"})
+    # The evicted pod's bytes and CPU stay in the run's usage, beside its replacement's (it ran,
+    # so it used CPU; it may have read no bytes, its index's share being small).
+    status = done["status"]
+    earlier, workers = status["earlierPods"], status["workers"].values()
+    assert earlier["lastSeen"][pod_index]["pod"] != victim.name
+    assert earlier["cpuSeconds"] > 0, earlier
+    read = earlier["bytesCopied"] + sum(w["bytesCopied"] for w in workers)
+    assert status["progress"]["bytesCopied"] == read

@@ -28,6 +28,9 @@ from ferry.api.plan_status import ApprovalEntry as ApprovalEntry  # re-exported 
 from ferry.api.plan_status import PlanOperationSummary as PlanOperationSummary
 from ferry.api.plan_status import PlanStatus as PlanStatus
 from ferry.api.resources import JobPlacement, ResourceRequirements
+from ferry.api.worker_figures import EarlierPods as EarlierPods  # re-exported where the status lives
+from ferry.api.worker_figures import PodFigures as PodFigures
+from ferry.api.worker_figures import WorkerSessions as WorkerSessions
 
 
 class Phase(StrEnum):
@@ -97,9 +100,11 @@ class ProgressStatus(StatusModel):
     )
     rows_per_second: float = Field(default=0.0, description="The current copy rate, over all workers.")
     bytes_copied: int = Field(
-        default=0, description="Bytes read from the source by the workers of the last attempt."
+        default=0, description="Bytes read from the source by the run's copy worker pods (every attempt)."
     )
-    worker_cpu_seconds: float = Field(default=0.0, description="CPU time of the last attempt's worker pods.")
+    worker_cpu_seconds: float = Field(
+        default=0.0, description="CPU time of the run's copy worker pods (every attempt)."
+    )
     eta_seconds: int | None = Field(default=None, description="Seconds until the copy is done, at that rate.")
     speed: str | None = Field(default=None, description="Human form of rowsPerSecond, for printer columns.")
     eta: str | None = Field(default=None, description="Human form of etaSeconds, for printer columns.")
@@ -136,6 +141,10 @@ class WorkerStatus(StatusModel):
     bytes_copied: int = Field(default=0, description="Bytes read from the source by this pod.")
     cpu_seconds: float = Field(default=0.0, description="CPU time (user + system) of this pod's process.")
     tables: list[TableStatus] = Field(default_factory=list, description="Its tables.")
+    sessions: WorkerSessions | None = Field(
+        default=None, description="Its database sessions and reconnects (ferry_connection_* metrics)."
+    )
+    pod: str | None = Field(default=None, description="The pod that reports (its reconnects are its own).")
     message: str | None = Field(default=None, description="What it is doing or waiting for.")
     updated_at: str | None = Field(default=None, description="When it last reported (RFC 3339).")
 
@@ -186,6 +195,10 @@ class MigrationStatus(ConditionedStatus):
     )
     validation_workers: dict[str, ValidationWorkerStatus] = Field(
         default_factory=dict, description="Per validation pod index; written by the validation pods."
+    )
+    earlier_pods: EarlierPods | None = Field(
+        default=None,
+        description="Bytes and CPU of the run's worker pods that later ones replaced (in progress's totals).",
     )
     created_tables: list[str] = Field(
         default_factory=list, description="Target tables this migration created (rollback drop-created)."

@@ -41,7 +41,7 @@ from ferry.kube.events import involved_object, post_event
 from ferry.kube.secrets import KubeSecretSource, secret_versions
 from ferry.kube.status import patch_status
 from ferry.observability.logging import get_logger
-from ferry.observability.metrics import forget_connection, record_connection_probe
+from ferry.observability.metrics import forget_connection, record_connection_budget, record_connection_probe
 from ferry.observability.redaction import register_secret
 from ferry.services.connection_policy import Refusal, refused_destination, refused_secrets
 from ferry.services.connection_users import held_by
@@ -199,6 +199,7 @@ async def _check(
             name,
             {"conditions": status.to_wire()["conditions"]},
         )
+    record_connection_budget(namespace, name, spec.max_connections)
     if spec.max_connections is not None and status.condition(c.READY) is not None:
         # maxConnections: while a Migration uses the connection its workers hold the whole budget
         # and their progress shows the database answers; the probe waits (connection_budget).

@@ -40,7 +40,12 @@ from ferry.kube.client import shared_api_client
 from ferry.kube.notification_queue import DELIVERIES, Delivery
 from ferry.kube.status import patch_status
 from ferry.observability.crashpoint import crash_point
-from ferry.observability.metrics import forget_migration, record_migration, record_reconcile
+from ferry.observability.metrics import (
+    forget_migration,
+    record_connection_use,
+    record_migration,
+    record_reconcile,
+)
 from ferry.services.approvals import AUTHOR_ANNOTATION
 from ferry.services.connection_refs import ConnectionIndex
 from ferry.services.deletion import DELETE_ROLLBACK_GIVE_UP_SECONDS, RollbackBlocked
@@ -177,6 +182,8 @@ def _reconcile(body: kopf.Body, memo: kopf.Memo, indexes: dict[str, Any], *, tic
             _remember(memo, ctx)
         _notify(ctx, before, made, indexes)
         record_migration(ctx.namespace, ctx.name, ctx.status)
+        refs = (ctx.spec.source.connection_ref.name, ctx.spec.target.connection_ref.name)
+        record_connection_use(ctx.namespace, ctx.name, refs, ctx.status)
         due = outcome.requeue_after if outcome.requeue_after is not None else IDLE_RECHECK_SECONDS
         memo["not_before"] = time.monotonic() + due
     finally:

@@ -20,7 +20,9 @@ A unit that fails because a database went away (ferry.db.outage: a restart, a fa
 network cut) is copied again from its checkpoint after 1, 2, 4 … (at most 15) seconds, for
 up to `Reconnect.give_up_after` seconds in all: the batch in flight rolled back with its
 connection, so resuming loses and doubles nothing. `on_outage` hears of each wait (the worker
-reports it, and the operator shows `DatabaseUnavailable`). Any other failure fails the unit.
+reports it, and the operator shows `DatabaseUnavailable`); each try again counts as a reconnect
+of the side whose session was lost (`CopyJob.sessions`, ferry.copy.sessions). Any other failure
+fails the unit.
 
 `should_stop` is awaited before a unit starts and between its batches, never during one: a
 True answer ends the unit as "stopped" at its last committed checkpoint (the next run resumes
@@ -57,6 +59,7 @@ from ferry.copy.pg_source import PgSource
 from ferry.copy.pg_target import PgTarget
 from ferry.copy.progress import ProgressEvent
 from ferry.copy.projection import Projection, build_projection
+from ferry.copy.sessions import SessionLedger, Side, lost_sides
 from ferry.copy.slots import TARGET_CONNECTIONS, ConnectionSlots, SlotsTooFew, holding, source_need
 from ferry.copy.throttle import ByteMeter, RateLimiter, metered
 from ferry.copy.units import WorkUnit, estimated_work
@@ -100,6 +103,9 @@ class CopyJob:
     source_slots: ConnectionSlots | None = None  # this process's share of the source's maxConnections
     target_slots: ConnectionSlots | None = None
     reconnect: Reconnect = field(default_factory=Reconnect)
+    # Counts this process's reconnects per side; its sessions when `endpoints` came from its
+    # `endpoints()` (the worker reports both: ferry.copy.sessions).
+    sessions: SessionLedger | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +117,7 @@ class UnitResult:
     checkpoint: str = "-"
     error: str | None = None
     connection_lost: bool = False  # the error was a database going away (ferry.db.outage)
+    lost: tuple[Side, ...] = ()  # which side's session was lost, when connection_lost
 
 
 @dataclass(frozen=True)
@@ -220,7 +227,8 @@ async def copy_unit(
         return UnitResult(unit.unit_id, unit.table, "done", rows, checkpoint)
     except Exception as exc:  # reported per unit; the others go on
         lost = connection_lost(exc)
-        return UnitResult(unit.unit_id, unit.table, "failed", rows, checkpoint, describe(exc), lost)
+        sides = lost_sides(target, (source, bounds)) if lost else ()
+        return UnitResult(unit.unit_id, unit.table, "failed", rows, checkpoint, describe(exc), lost, sides)
     finally:
         if pending is not None:
             # Not cancelled: a MySQL lookup runs in a thread on the connection closed next.
@@ -266,6 +274,8 @@ async def copy_unit_through_outages(
         await asyncio.sleep(delay)
         if await should_stop():
             return replace(result, state="stopped", error=None)
+        if job.sessions is not None:
+            job.sessions.reconnected(result.lost)
         delay = min(delay * 2, policy.max_delay)
 
 

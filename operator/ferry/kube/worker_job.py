@@ -184,6 +184,9 @@ def _worker_env(
         {"name": "FERRY_ATTEMPT", "value": str(attempt)},
         {"name": "FERRY_SOURCE_CONNECTION", "value": source_name},
         {"name": "FERRY_TARGET_CONNECTION", "value": target_name},
+        # Its own name (an Indexed Job's pod has the hostname <job>-<index>, the same for a retry):
+        # the operator tells a new pod's reconnect count from the previous one's by it.
+        {"name": "FERRY_POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
     ]
     return env + secret_env(secret_keys_needed(spec, source, target))
 

@@ -15,6 +15,7 @@ from prometheus_client import Counter, Gauge, Histogram, start_http_server
 from ferry.api.base import parse_rfc3339
 from ferry.api.migration import MigrationStatus
 from ferry.api.project import ProjectUsage
+from ferry.observability.worker_sessions import SIDES, TALLY, held_sessions
 
 # --- DatabaseConnection ------------------------------------------------------------------
 
@@ -45,11 +46,59 @@ def record_connection_probe(
         CONNECTION_PROBE_FAILURES.labels(namespace, name, reason or "Unknown").inc()
 
 
+CONNECTION_MAX_CONNECTIONS = Gauge(
+    "ferry_connection_max_connections",
+    "The DatabaseConnection's spec.maxConnections (absent when it sets none).",
+    ["namespace", "name"],
+)
+# Labelled by the Migration too: its series go when it is deleted, and `sum by (namespace, name)`
+# gives the database's total (one Migration at a time uses a capped connection).
+CONNECTION_SESSIONS = Gauge(
+    "ferry_connection_sessions",
+    "Sessions the copy workers of a Migration hold open to the DatabaseConnection, as they last "
+    "reported (every 2 s); 0 outside the Running and Suspended phases.",
+    ["namespace", "name", "migration"],
+)
+CONNECTION_RECONNECTS = Counter(
+    "ferry_connection_reconnects",
+    "Times a copy worker lost its session to the DatabaseConnection and opened it again "
+    "(seen by this operator process; ferry.observability.worker_sessions).",
+    ["namespace", "name", "migration"],
+)
+
+
+def record_connection_budget(namespace: str, name: str, max_connections: int | None) -> None:
+    if max_connections is None:
+        with contextlib.suppress(KeyError):  # never set, or already removed
+            CONNECTION_MAX_CONNECTIONS.remove(namespace, name)
+        return
+    CONNECTION_MAX_CONNECTIONS.labels(namespace, name).set(max_connections)
+
+
+def record_connection_use(
+    namespace: str, migration: str, connections: tuple[str, str], status: MigrationStatus
+) -> None:
+    """The sessions and reconnects the Migration's workers report, per connection (source, target)."""
+    held = held_sessions(status.phase, status.workers)
+    added = TALLY.new_reconnects(namespace, migration, status.workers)
+    sessions: dict[str, int] = {}
+    for connection, side in zip(connections, SIDES, strict=True):
+        sessions[connection] = sessions.get(connection, 0) + held[side]
+        CONNECTION_RECONNECTS.labels(namespace, connection, migration).inc(added[side])
+    for connection, count in sessions.items():
+        CONNECTION_SESSIONS.labels(namespace, connection, migration).set(count)
+    for metric in (CONNECTION_SESSIONS, CONNECTION_RECONNECTS):  # a connectionRef that changed
+        for labels in _label_sets(metric):
+            if (labels[0], labels[2]) == (namespace, migration) and labels[1] not in sessions:
+                metric.remove(*labels)
+
+
 def forget_connection(namespace: str, name: str) -> None:
     """Drop the series of a deleted connection, so dashboards do not show it as down forever."""
-    for metric, label_index in ((CONNECTION_UP, (0, 1)), (CONNECTION_PROBE_FAILURES, (0, 1))):
+    for metric in (CONNECTION_UP, CONNECTION_PROBE_FAILURES, CONNECTION_MAX_CONNECTIONS,
+                   CONNECTION_SESSIONS, CONNECTION_RECONNECTS):  # fmt: skip
         for labels in _label_sets(metric):
-            if (labels[label_index[0]], labels[label_index[1]]) == (namespace, name):
+            if labels[:2] == (namespace, name):
                 metric.remove(*labels)
 
 
@@ -165,6 +214,11 @@ def forget_migration(namespace: str, name: str) -> None:
         for labels in _label_sets(metric):
             if labels[:2] == (namespace, name):
                 metric.remove(*labels)
+    for used in (CONNECTION_SESSIONS, CONNECTION_RECONNECTS):  # labelled (namespace, connection, migration)
+        for labels in _label_sets(used):
+            if (labels[0], labels[2]) == (namespace, name):
+                used.remove(*labels)
+    TALLY.forget(namespace, name)
 
 
 # --- Project usage -----------------------------------------------------------------------

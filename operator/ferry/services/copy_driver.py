@@ -19,6 +19,7 @@ from ferry.copy import CopyJob, ProgressEvent, UnitResults, WorkUnit, plan_units
 from ferry.copy.guard import BatchGuard
 from ferry.copy.prometheus import PrometheusQuery
 from ferry.copy.runner import OutageHook, never_stop
+from ferry.copy.sessions import SessionLedger
 from ferry.copy.slots import process_share
 from ferry.copy.throttle import RateLimiter, worker_share
 from ferry.db.credentials import SecretSource
@@ -66,11 +67,15 @@ async def copy_share(
     index: int = 0,
     count: int = 1,
     concurrency: int | None = None,
+    sessions: SessionLedger | None = None,
 ) -> CopyShare:
-    """Worker `index` of `count`'s units, ready to run (the spec is the effective one)."""
+    """Worker `index` of `count`'s units, ready to run (the spec is the effective one).
+    `sessions`: keeps count of the sessions the copy opens and its reconnects (the worker reports them)."""
     if mappings is None:
         mappings = source_mappings(spec, source, target)
     endpoints = endpoints_for(source, target)
+    if sessions is not None:
+        endpoints = sessions.endpoints(endpoints)
     units = await plan_units(mappings, endpoints.source, spec.copy_)
     throttle = spec.copy_.throttle
     limiter = RateLimiter(
@@ -80,7 +85,7 @@ async def copy_share(
         migration_uid, endpoints, spec.copy_, secrets,
         throttle=limiter if limiter.active else None, guard=batch_guard(throttle.guard, secrets),
         source_slots=process_share(source.spec.max_connections, count),
-        target_slots=process_share(target.spec.max_connections, count),
+        target_slots=process_share(target.spec.max_connections, count), sessions=sessions,
     )  # fmt: skip
     if concurrency is not None:
         job = replace(job, concurrency=concurrency)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from ferry.api import conditions as c
 from ferry.api.base import now_rfc3339
 from ferry.api.migration import (
+    EarlierPods,
     MigrationStatus,
+    PodFigures,
     ProgressStatus,
     StatusEvent,
     TableStatus,
@@ -42,8 +44,32 @@ def bounded(tables: list[TableStatus], limit: int = MAX_TABLE_ENTRIES) -> tuple[
     return ranked[:limit], max(len(ranked) - limit, 0)
 
 
+def carry_replaced_pods(status: MigrationStatus) -> EarlierPods | None:
+    """`earlierPods` with the figures of every pod a later pod replaced at its index since the
+    last look: `workers.<index>` is overwritten by the pod that retries the index (or by the next
+    attempt's), so without this the run's bytes and CPU would be its latest pods' only. A pod's
+    figures are those the operator last saw (its final report, unless the next pod reported first,
+    within one 2 s tick). Workers that report no pod name (older images) are left out."""
+    earlier = status.earlier_pods.model_copy(deep=True) if status.earlier_pods else EarlierPods()
+    for index, worker in status.workers.items():
+        if not worker.pod:
+            continue
+        seen = earlier.last_seen.get(index)
+        if seen is not None and seen.pod != worker.pod:
+            earlier.bytes_copied += seen.bytes_copied
+            earlier.cpu_seconds = round(earlier.cpu_seconds + seen.cpu_seconds, 2)
+        earlier.last_seen[index] = PodFigures(
+            pod=worker.pod, bytes_copied=worker.bytes_copied, cpu_seconds=worker.cpu_seconds
+        )
+    return earlier if earlier.last_seen else status.earlier_pods
+
+
 def aggregate(
-    workers: dict[str, WorkerStatus], tables_total: int, rows_estimated: int, finished: bool
+    workers: dict[str, WorkerStatus],
+    tables_total: int,
+    rows_estimated: int,
+    finished: bool,
+    earlier: EarlierPods | None = None,
 ) -> tuple[ProgressStatus, list[TableStatus], int]:
     tables = merge_tables(workers)
     rows = sum(w.rows_copied for w in workers.values())
@@ -66,8 +92,10 @@ def aggregate(
         percent=round(percent, 1),
         percent_text=f"{percent:.1f}%",
         rows_per_second=round(rate, 1),
-        bytes_copied=sum(w.bytes_copied for w in workers.values()),
-        worker_cpu_seconds=round(sum(w.cpu_seconds for w in workers.values()), 2),
+        bytes_copied=sum(w.bytes_copied for w in workers.values()) + (earlier.bytes_copied if earlier else 0),
+        worker_cpu_seconds=round(
+            sum(w.cpu_seconds for w in workers.values()) + (earlier.cpu_seconds if earlier else 0.0), 2
+        ),
         eta_seconds=eta,
         # A merge patch cannot unset a field by omitting it, so finished copies say so explicitly.
         speed=human_rate(rate) if not finished else "-",
@@ -82,11 +110,13 @@ def refresh_progress(status: MigrationStatus, finished: bool) -> None:
     """Aggregate the workers' reports into `status`. When nothing but the time changed, the
     progress stays as it was (its updatedAt too), so a tick with no news writes no status."""
     current = status.progress
+    status.earlier_pods = carry_replaced_pods(status)
     progress, tables, omitted = aggregate(
         status.workers,
         current.tables_total if current else 0,
         current.rows_estimated if current else 0,
         finished,
+        status.earlier_pods,
     )
     if current is not None and progress.model_copy(update={"updated_at": current.updated_at}) == current:
         progress = current

@@ -16,8 +16,9 @@ import signal
 import time
 from collections.abc import Sequence
 
-from ferry.api.migration import TableState, WorkerState, WorkerStatus
+from ferry.api.migration import TableState, WorkerSessions, WorkerState, WorkerStatus
 from ferry.copy import ProgressEvent, ProgressTracker, UnitResults
+from ferry.copy.sessions import SessionLedger
 from ferry.observability.errors import first_line
 from ferry.observability.logging import configure_logging, get_logger
 from ferry.schema import TableMapping
@@ -31,6 +32,7 @@ from ferry.worker.setup import EXIT_SIGTERM, WorkerEnv, exit_on_sigterm, load_in
 def run_worker(env: WorkerEnv) -> int:
     log = get_logger("ferry.worker", migration=env.name, namespace=env.namespace, index=env.index)
     inputs = load_inputs(env)
+    sessions = SessionLedger()  # what the pod holds open, and its reconnects: status, then metrics
     share = asyncio.run(
         copy_share(
             inputs.spec,
@@ -40,6 +42,7 @@ def run_worker(env: WorkerEnv) -> int:
             secrets=inputs.secrets,
             index=env.index,
             count=env.count,
+            sessions=sessions,
         )
     )
     mine = share.units
@@ -70,6 +73,8 @@ def run_worker(env: WorkerEnv) -> int:
             bytes_copied=tracker.bytes_moved,
             cpu_seconds=round(time.process_time(), 2),  # this process: user + system
             tables=table_entries(rows, estimates, states),
+            sessions=session_counts(sessions),
+            pod=os.environ.get("FERRY_POD_NAME"),  # the downward API (ferry.kube.worker_job)
             message=message,
         )
 
@@ -102,6 +107,15 @@ def run_worker(env: WorkerEnv) -> int:
     reporter.report_final(snapshot(WorkerState.SUSPENDED, message))
     log.info("worker stopped", rows=results.rows_copied)
     return EXIT_SIGTERM
+
+
+def session_counts(sessions: SessionLedger) -> WorkerSessions:
+    return WorkerSessions(
+        source=sessions.open_sessions("source"),
+        target=sessions.open_sessions("target"),
+        source_reconnects=sessions.reconnects("source"),
+        target_reconnects=sessions.reconnects("target"),
+    )
 
 
 def plan_refusal(job_plan: str, current_plan: str) -> str | None:

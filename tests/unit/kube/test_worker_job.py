@@ -132,6 +132,8 @@ def test_job_is_indexed_with_one_completion_per_worker() -> None:
     assert job["spec"]["completions"] == 4
     assert job["spec"]["parallelism"] == 4
     assert env_of(job)["FERRY_WORKER_COUNT"]["value"] == "4"
+    # Its own pod name: reconnect counts are per pod (ferry.observability.worker_sessions).
+    assert env_of(job)["FERRY_POD_NAME"]["valueFrom"] == {"fieldRef": {"fieldPath": "metadata.name"}}
 
 
 def test_job_settings_come_from_the_migration_spec() -> None:
@@ -237,7 +239,11 @@ def test_every_credential_arrives_as_a_secret_key_ref() -> None:
             "name": env_var_for(secret, key),
             "valueFrom": {"secretKeyRef": {"name": secret, "key": key}},
         }
-    referenced = {e["valueFrom"]["secretKeyRef"]["name"] for e in env.values() if "valueFrom" in e}
+    referenced = {
+        e["valueFrom"]["secretKeyRef"]["name"]
+        for e in env.values()
+        if "secretKeyRef" in e.get("valueFrom", {})
+    }
     assert "unused-ca" not in referenced
 
 
@@ -246,7 +252,7 @@ def test_the_pod_env_resolves_the_same_credentials_as_the_operator() -> None:
     environ = {
         e["name"]: SECRETS[e["valueFrom"]["secretKeyRef"]["name"]][e["valueFrom"]["secretKeyRef"]["key"]]
         for e in env_of(build()).values()
-        if "valueFrom" in e
+        if "secretKeyRef" in e.get("valueFrom", {})
     }
     for conn in (SOURCE, TARGET):
         assert resolve_credentials(conn, EnvSecretSource(environ)) == resolve_credentials(conn, _DictSource())

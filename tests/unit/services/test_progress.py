@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ferry.api.migration import TableStatus, WorkerStatus
+from ferry.api.migration import MigrationStatus, TableStatus, WorkerStatus
 from ferry.humanize import human_duration, human_rate
-from ferry.services.progress import aggregate, bounded
+from ferry.services.progress import aggregate, bounded, refresh_progress
 
 
 def _worker(rows: int, rate: float, tables: list[TableStatus], state: str = "running") -> WorkerStatus:
@@ -53,3 +53,40 @@ def test_human_forms_for_printer_columns() -> None:
     assert human_duration(3725) == "1h02m"
     assert human_duration(75) == "1m15s"
     assert human_duration(9) == "9s"
+
+
+def _pod(pod: str | None, nbytes: int, cpu: float) -> WorkerStatus:
+    return WorkerStatus(pod=pod, bytes_copied=nbytes, cpu_seconds=cpu)
+
+
+def test_bytes_and_cpu_of_replaced_pods_stay_in_the_run_usage() -> None:
+    status = MigrationStatus()
+    status.workers = {"0": _pod("copy-1-0-a", 1000, 2.0), "1": _pod("copy-1-1-a", 500, 1.0)}
+    refresh_progress(status, finished=False)
+    assert status.progress is not None
+    assert (status.progress.bytes_copied, status.progress.worker_cpu_seconds) == (1500, 3.0)
+
+    # Index 0 failed and a new pod took it over (its own counts start at 0); its final report grew first.
+    status.workers["0"] = _pod("copy-1-0-a", 1200, 2.5)
+    refresh_progress(status, finished=False)
+    status.workers["0"] = _pod("copy-1-0-b", 100, 0.25)
+    refresh_progress(status, finished=False)
+    assert (status.progress.bytes_copied, status.progress.worker_cpu_seconds) == (1200 + 100 + 500, 3.75)
+
+    # The next attempt's pods replace both; nothing is counted twice across the ticks.
+    status.workers = {"0": _pod("copy-2-0-a", 10, 0.5), "1": _pod("copy-2-1-a", 20, 0.5)}
+    refresh_progress(status, finished=False)
+    refresh_progress(status, finished=True)
+    assert status.progress.bytes_copied == 1200 + 100 + 500 + 10 + 20
+    assert status.progress.worker_cpu_seconds == 2.5 + 0.25 + 1.0 + 0.5 + 0.5
+    assert status.earlier_pods is not None and status.earlier_pods.bytes_copied == 1800
+
+
+def test_workers_that_name_no_pod_count_their_latest_figures_only() -> None:
+    status = MigrationStatus()
+    status.workers = {"0": _pod(None, 1000, 2.0)}
+    refresh_progress(status, finished=False)
+    status.workers = {"0": _pod(None, 10, 0.5)}
+    refresh_progress(status, finished=False)
+    assert status.progress is not None and status.progress.bytes_copied == 10
+    assert status.earlier_pods is None  # nothing to keep: no status field appears

@@ -1,0 +1,97 @@
+"""From the copy workers' reports (`status.workers.<index>.sessions`) to per-connection figures:
+the sessions a Migration's workers hold to each DatabaseConnection now, and the reconnects they
+made since the operator last looked.
+
+Sessions count only while the Migration is Running or Suspended (the phases in which copy
+workers exist; a suspended one's pods hold theirs until the Job is suspended) and only from
+workers that still copy (or wait) and reported within FRESH_SECONDS: a pod that was killed
+(OOM, node lost) cannot report its sessions gone, and its last report must not count forever.
+
+Reconnects: each pod counts its own from 0, and a new pod (a retry, a new attempt) starts again
+at 0, so the operator adds what each pod's count grew by since it last saw that pod (keyed by the
+worker index and the pod's name). A Migration this operator process has not seen before (it just
+started, or took over as leader) sets the baseline and adds nothing: a counter that restarts at 0
+must not count a whole run's reconnects again as new ones. A pod that appears later is new, so
+all its reconnects count. A reconnect a pod made after its last report and before it died is
+never seen (its count dies with it).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from ferry.api.base import parse_rfc3339
+from ferry.api.migration import Phase, WorkerState, WorkerStatus
+
+FRESH_SECONDS = 30.0  # workers report every 2 s; a report older than this is a pod that is gone
+_HOLDING = frozenset({WorkerState.RUNNING, WorkerState.RECONNECTING, WorkerState.THROTTLED,
+                      WorkerState.SUSPENDED})  # fmt: skip
+SIDES = ("source", "target")
+
+
+def held_sessions(
+    phase: Phase, workers: Mapping[str, WorkerStatus], now: datetime | None = None
+) -> dict[str, int]:
+    """Sessions per side ("source", "target") the Migration's copy workers hold now."""
+    held = dict.fromkeys(SIDES, 0)
+    if phase not in (Phase.RUNNING, Phase.SUSPENDED):
+        return held
+    now = now or datetime.now(UTC)
+    for worker in workers.values():
+        if worker.sessions is None or worker.state not in _HOLDING or not worker.updated_at:
+            continue
+        try:
+            age = (now - parse_rfc3339(worker.updated_at)).total_seconds()
+        except (ValueError, TypeError):  # not a time (or no zone): not as a worker writes it
+            continue
+        if age > FRESH_SECONDS:
+            continue
+        held["source"] += worker.sessions.source
+        held["target"] += worker.sessions.target
+    return held
+
+
+class ReconnectTally:
+    """What each Migration's workers' reconnect counts were when the operator last looked."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[tuple[str, str], dict[tuple[str, str, str], int]] = {}
+
+    def new_reconnects(
+        self, namespace: str, migration: str, workers: Mapping[str, WorkerStatus]
+    ) -> dict[str, int]:
+        """Reconnects per side made since the last call for this Migration (the module docstring)."""
+        added = dict.fromkeys(SIDES, 0)
+        with self._lock:
+            known = (namespace, migration) in self._seen
+            before = self._seen.get((namespace, migration), {})
+            now: dict[tuple[str, str, str], int] = {}
+            for index, worker in workers.items():
+                if worker.sessions is None:
+                    continue
+                counts = {
+                    "source": worker.sessions.source_reconnects,
+                    "target": worker.sessions.target_reconnects,
+                }
+                for side, count in counts.items():
+                    key = (index, worker.pod or "", side)
+                    now[key] = count
+                    last = before.get(key)
+                    if last is None:
+                        added[side] += count if known else 0
+                    elif count >= last:
+                        added[side] += count - last
+                    elif not worker.pod:  # a count that fell: a new pod that did not say its name
+                        added[side] += count
+            self._seen[(namespace, migration)] = now
+        return added
+
+    def forget(self, namespace: str, migration: str) -> None:
+        with self._lock:
+            self._seen.pop((namespace, migration), None)
+
+
+TALLY = ReconnectTally()
