@@ -134,6 +134,15 @@ def test_validation_runs_as_one_indexed_job_and_the_operator_reads_its_results(
     assert sorted((i, w["state"], w["rangesShare"]) for i, w in status["validationWorkers"].items()) == [
         ("0", "done", 2), ("1", "done", 1)
     ]  # fmt: skip
+    # Each pod named itself and reported the sessions it held (ferry_connection_sessions while
+    # Validating); its last report, after its share was stored, holds none: it closed them all.
+    assert all(r["pod"].startswith("items-validate-1-") and "sessions" in r for r in reports), reports
+    held = [(r["sessions"].get("source", 0), r["sessions"].get("target", 0)) for r in reports]
+    print(f"sessions (source, target) in the pods' reports: {held}")
+    finals = [
+        (w["sessions"]["source"], w["sessions"]["target"]) for w in status["validationWorkers"].values()
+    ]
+    assert finals == [(0, 0), (0, 0)], finals
     # The operator's sum: what `kubectl get mig` shows in its Validated column, from the results.
     validation = status["validation"]
     assert (validation["rangesDone"], validation["rangesTotal"], validation["progress"]) == (3, 3, "3/3")

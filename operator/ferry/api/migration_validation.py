@@ -10,6 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from ferry.api.base import StatusModel
+from ferry.api.worker_figures import WorkerSessions
 
 MAX_LISTED_RANGES = 32
 ValidationWorkerState = Literal["running", "done", "failed"]
@@ -27,6 +28,10 @@ class ValidationWorkerStatus(StatusModel):
     message: str | None = Field(
         default=None, description="Why it failed: the error's class and first line (no row values)."
     )
+    sessions: WorkerSessions | None = Field(
+        default=None, description="The database sessions it holds now (ferry_connection_sessions)."
+    )
+    pod: str | None = Field(default=None, description="The pod's name.")
     updated_at: str | None = Field(default=None, description="When it last reported (RFC 3339).")
 
 

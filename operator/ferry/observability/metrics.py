@@ -79,7 +79,7 @@ def record_connection_use(
     namespace: str, migration: str, connections: tuple[str, str], status: MigrationStatus
 ) -> None:
     """The sessions and reconnects the Migration's workers report, per connection (source, target)."""
-    held = held_sessions(status.phase, status.workers)
+    held = held_sessions(status)
     added = TALLY.new_reconnects(namespace, migration, status.workers)
     sessions: dict[str, int] = {}
     for connection, side in zip(connections, SIDES, strict=True):

@@ -6,6 +6,9 @@ Sessions count only while the Migration is Running or Suspended (the phases in w
 workers exist; a suspended one's pods hold theirs until the Job is suspended) and only from
 workers that still copy (or wait) and reported within FRESH_SECONDS: a pod that was killed
 (OOM, node lost) cannot report its sessions gone, and its last report must not count forever.
+While it is Validating, the validation pods' entries (`status.validationWorkers`) of the
+current run count the same way (they report their sessions, and a heartbeat, too); they do not
+reconnect (a lost session fails the pod, and the Job retries the index).
 
 Reconnects: each pod counts its own from 0, and a new pod (a retry, a new attempt) starts again
 at 0, so the operator adds what each pod's count grew by since it last saw that pod (keyed by the
@@ -23,7 +26,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from ferry.api.base import parse_rfc3339
-from ferry.api.migration import Phase, WorkerState, WorkerStatus
+from ferry.api.migration import MigrationStatus, Phase, WorkerState, WorkerStatus
+from ferry.api.worker_figures import WorkerSessions
 
 FRESH_SECONDS = 30.0  # workers report every 2 s; a report older than this is a pod that is gone
 _HOLDING = frozenset({WorkerState.RUNNING, WorkerState.RECONNECTING, WorkerState.THROTTLED,
@@ -31,25 +35,31 @@ _HOLDING = frozenset({WorkerState.RUNNING, WorkerState.RECONNECTING, WorkerState
 SIDES = ("source", "target")
 
 
-def held_sessions(
-    phase: Phase, workers: Mapping[str, WorkerStatus], now: datetime | None = None
-) -> dict[str, int]:
-    """Sessions per side ("source", "target") the Migration's copy workers hold now."""
+def held_sessions(status: MigrationStatus, now: datetime | None = None) -> dict[str, int]:
+    """Sessions per side ("source", "target") the Migration's copy or validation pods hold now."""
     held = dict.fromkeys(SIDES, 0)
-    if phase not in (Phase.RUNNING, Phase.SUSPENDED):
-        return held
+    reports: list[tuple[WorkerSessions | None, str | None]] = []
+    if status.phase in (Phase.RUNNING, Phase.SUSPENDED):
+        reports = [(w.sessions, w.updated_at) for w in status.workers.values() if w.state in _HOLDING]
+    elif status.phase == Phase.VALIDATING:
+        run = status.validation.run if status.validation else 0
+        reports = [
+            (w.sessions, w.updated_at)
+            for w in status.validation_workers.values()
+            if w.state == "running" and w.run == run
+        ]
     now = now or datetime.now(UTC)
-    for worker in workers.values():
-        if worker.sessions is None or worker.state not in _HOLDING or not worker.updated_at:
+    for sessions, updated_at in reports:
+        if sessions is None or not updated_at:
             continue
         try:
-            age = (now - parse_rfc3339(worker.updated_at)).total_seconds()
-        except (ValueError, TypeError):  # not a time (or no zone): not as a worker writes it
+            age = (now - parse_rfc3339(updated_at)).total_seconds()
+        except (ValueError, TypeError):  # not a time (or no zone): not as a pod writes it
             continue
         if age > FRESH_SECONDS:
             continue
-        held["source"] += worker.sessions.source
-        held["target"] += worker.sessions.target
+        held["source"] += sessions.source
+        held["target"] += sessions.target
     return held
 
 

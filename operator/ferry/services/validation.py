@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ferry.api.migration import MigrationSpec
 from ferry.copy import CopyJob, TableValidation, ValidationRange
 from ferry.copy.repair import repair_range
+from ferry.copy.sessions import SessionLedger
 from ferry.copy.validate_ranges import Repair, plan_ranges, ranges_for_worker, summarize, validate_ranges
 from ferry.copy.validation_store import RangeResult, ensure_store, read_results, record
 from ferry.db.credentials import EnvSecretSource, SecretSource
@@ -171,14 +172,17 @@ def validate_share(
     secrets: SecretSource,
     concurrency: int = 2,
     on_progress: OnProgress = _no_progress,
+    sessions: SessionLedger | None = None,
 ) -> tuple[int, int]:
     """One validation pod's work: its share of the ranges (every `count`-th), those not yet
     recorded for this run, compared (and repaired when the spec says so), each result stored on
     the target as it is known. `on_progress` hears the share once planned and after each stored
     range (the pod reports it to the Migration's status). Returns (ranges compared now, ranges
-    of the share)."""
+    of the share). `sessions` keeps count of the sessions it opens (the pod reports them)."""
     mappings = source_mappings(spec, source, target)
     job = _copy_job(spec, source, target, migration_uid, secrets)
+    if sessions is not None:
+        job = replace(job, endpoints=sessions.endpoints(job.endpoints))
     target_endpoint = job.endpoints.target
 
     async def go() -> tuple[int, int]:

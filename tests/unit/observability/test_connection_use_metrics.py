@@ -10,6 +10,7 @@ from prometheus_client import REGISTRY
 
 from ferry.api.base import rfc3339
 from ferry.api.migration import MigrationStatus, Phase, WorkerSessions, WorkerState, WorkerStatus
+from ferry.api.migration_validation import ValidationStatus, ValidationWorkerStatus
 from ferry.observability.metrics import (
     forget_connection,
     forget_migration,
@@ -45,8 +46,43 @@ def test_sessions_count_fresh_copying_workers_of_a_running_migration_only() -> N
         "4": WorkerStatus(state=WorkerState.RUNNING),  # an older worker image: no sessions reported
         "5": _worker(2, 1).model_copy(update={"updated_at": "yesterday"}),  # not a time: left out
     }
-    assert held_sessions(Phase.RUNNING, workers, NOW) == {"source": 4, "target": 2}
-    assert held_sessions(Phase.VALIDATING, workers, NOW) == {"source": 0, "target": 0}
+    assert held_sessions(MigrationStatus(phase=Phase.RUNNING, workers=workers), NOW) == {
+        "source": 4,
+        "target": 2,
+    }
+    # Validating: the copy workers' last reports no longer count.
+    assert held_sessions(MigrationStatus(phase=Phase.VALIDATING, workers=workers), NOW) == {
+        "source": 0,
+        "target": 0,
+    }
+
+
+def _validator(
+    source: int, target: int, *, run: int = 2, state: str = "running", age: float = 1.0
+) -> ValidationWorkerStatus:
+    return ValidationWorkerStatus(
+        run=run, state=state, sessions=WorkerSessions(source=source, target=target),
+        updated_at=rfc3339(NOW - timedelta(seconds=age)),
+    )  # fmt: skip
+
+
+def test_validation_pods_sessions_count_while_validating_for_the_current_run() -> None:
+    validators = {
+        "0": _validator(1, 1),
+        "1": _validator(1, 1),
+        "2": _validator(1, 1, run=1),  # the run before a repair: its pods are gone
+        "3": _validator(1, 1, state="done"),
+        "4": _validator(1, 1, age=120.0),  # killed without a last word
+    }
+    status = MigrationStatus(
+        phase=Phase.VALIDATING, validation=ValidationStatus(run=2), validation_workers=validators
+    )
+    assert held_sessions(status, NOW) == {"source": 2, "target": 2}
+    # The same reports after the phase moved on count nothing.
+    assert held_sessions(status.model_copy(update={"phase": Phase.SUCCEEDED}), NOW) == {
+        "source": 0,
+        "target": 0,
+    }
 
 
 def test_reconnects_count_what_each_pod_added_and_never_twice() -> None:

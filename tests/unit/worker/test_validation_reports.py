@@ -4,6 +4,7 @@ a failed patch never fails the validation."""
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import Any, cast
 
 from ferry.api.migration_validation import ValidationWorkerStatus
@@ -59,3 +60,19 @@ def test_a_failed_report_is_logged_and_the_validation_goes_on() -> None:
     reports = _reports(Recorder(fail=True), interval=0)
     asyncio.run(_feed(reports, 2))  # raises nothing
     assert reports.entry().ranges_done == 2
+
+
+def test_the_heartbeat_reports_while_no_range_ends_and_stops_before_the_block_returns() -> None:
+    recorder = Recorder()
+    reports = _reports(recorder, interval=3600)
+    asyncio.run(_feed(reports, 1))  # the share and the first range: two reports
+    reports._sent_at = 0.0  # long ago: the next beat is due at once
+    with reports.heartbeat(every=0.2):
+        deadline = time.monotonic() + 10
+        while len(recorder.sent) < 4 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    beats = len(recorder.sent)
+    assert beats >= 4, beats
+    assert all(s.state == "running" and s.ranges_done == 1 for s in recorder.sent[2:])
+    time.sleep(0.5)  # the thread was joined: nothing more arrives after the block
+    assert len(recorder.sent) == beats
