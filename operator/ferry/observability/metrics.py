@@ -24,10 +24,12 @@ CONNECTION_UP = Gauge(
     "1 when the last probe of the DatabaseConnection succeeded, 0 when it failed.",
     ["namespace", "name", "engine"],
 )
+# Per connection: a probe is a connect, a round trip (SELECT 1) and a catalog read, the latency a
+# platform team compares across its databases; its series go with the connection.
 CONNECTION_PROBE_SECONDS = Histogram(
     "ferry_connection_probe_seconds",
     "Duration of DatabaseConnection probes (connect, SELECT 1, server version).",
-    ["engine"],
+    ["namespace", "name", "engine"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 CONNECTION_PROBE_FAILURES = Counter(
@@ -41,7 +43,7 @@ def record_connection_probe(
     namespace: str, name: str, engine: str, *, ok: bool, seconds: float, reason: str | None
 ) -> None:
     CONNECTION_UP.labels(namespace, name, engine).set(1 if ok else 0)
-    CONNECTION_PROBE_SECONDS.labels(engine).observe(seconds)
+    CONNECTION_PROBE_SECONDS.labels(namespace, name, engine).observe(seconds)
     if not ok:
         CONNECTION_PROBE_FAILURES.labels(namespace, name, reason or "Unknown").inc()
 
@@ -95,14 +97,14 @@ def record_connection_use(
 
 def forget_connection(namespace: str, name: str) -> None:
     """Drop the series of a deleted connection, so dashboards do not show it as down forever."""
-    for metric in (CONNECTION_UP, CONNECTION_PROBE_FAILURES, CONNECTION_MAX_CONNECTIONS,
-                   CONNECTION_SESSIONS, CONNECTION_RECONNECTS):  # fmt: skip
+    for metric in (CONNECTION_UP, CONNECTION_PROBE_SECONDS, CONNECTION_PROBE_FAILURES,
+                   CONNECTION_MAX_CONNECTIONS, CONNECTION_SESSIONS, CONNECTION_RECONNECTS):  # fmt: skip
         for labels in _label_sets(metric):
             if labels[:2] == (namespace, name):
                 metric.remove(*labels)
 
 
-def _label_sets(metric: Gauge | Counter) -> list[tuple[str, ...]]:
+def _label_sets(metric: Gauge | Counter | Histogram) -> list[tuple[str, ...]]:
     # prometheus-client keeps children keyed by label tuples; there is no public iterator.
     with metric._lock:
         return [tuple(labels) for labels in metric._metrics]
