@@ -8,6 +8,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from ferry.api.base import StatusModel
+from ferry.api.worker_figures import WorkerSessions
 
 
 class ReplicationState(StrEnum):
@@ -79,6 +80,14 @@ class ReplicationStatus(StatusModel):
         description="The capture on the source: slot name, wal_status, safe_wal_size, or binlog file ...",
     )
     updated_at: str | None = Field(default=None, description="When the follower last reported (RFC 3339).")
+    pod: str | None = Field(
+        default=None, description="The follower pod that wrote this report (a retry is a new pod)."
+    )
+    sessions: WorkerSessions | None = Field(
+        default=None,
+        description="The database sessions the follower holds now (its change stream and control "
+        "connection on the source, its applier on the target) and its reconnects.",
+    )
 
 
 class CutoverStatus(StatusModel):

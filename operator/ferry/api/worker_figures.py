@@ -1,6 +1,7 @@
-"""What copy worker pods use, beside their progress: the database sessions they hold and their
-reconnects (ferry_connection_* metrics, docs/connections.md), and the figures of pods a later pod
-replaced, which the operator keeps for the run's usage (docs/governance.md)."""
+"""What worker pods use, beside their progress: the database sessions that copy and validation
+workers and the online follower hold, and their reconnects (ferry_connection_* metrics,
+docs/connections.md); and the figures of copy worker pods a later pod replaced, which the
+operator keeps for the run's usage (docs/governance.md)."""
 
 from __future__ import annotations
 
@@ -29,13 +30,14 @@ class EarlierPods(StatusModel):
 
 
 class WorkerSessions(StatusModel):
-    """The database sessions one copy worker pod holds now, and how often it opened them again."""
+    """The database sessions one worker pod (copy, validation or follower) holds now, and how often
+    it opened them again."""
 
     source: int = Field(default=0, description="Sessions open to the source database now.")
     target: int = Field(default=0, description="Sessions open to the target database now.")
     source_reconnects: int = Field(
-        default=0, description="Times one of its units lost its source session and opened it again."
+        default=0, description="Times the pod lost a source session and opened it again."
     )
     target_reconnects: int = Field(
-        default=0, description="Times one of its units lost its target session and opened it again."
+        default=0, description="Times the pod lost a target session and opened it again."
     )

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from ferry.cdc import mysql_capture, pg_capture
 from ferry.cdc.changes import ChangeSource, Position
+from ferry.copy.sessions import SessionLedger
 from ferry.db.dialects import family
 from ferry.schema.mapping import TableMapping
 from ferry.services.planning import Side
@@ -63,9 +64,14 @@ def source_position(source: Side) -> Position:
 
 
 async def open_change_source(
-    source: Side, mappings: Sequence[TableMapping], migration_uid: str, start: Position
+    source: Side,
+    mappings: Sequence[TableMapping],
+    migration_uid: str,
+    start: Position,
+    sessions: SessionLedger | None = None,
 ) -> ChangeSource:
-    """The stream of changes after `start` (the capture's start position, stored on the target)."""
+    """The stream of changes after `start` (the capture's start position, stored on the target);
+    the sessions it opens on the source are kept in `sessions` (the follower's ledger) when given."""
     if _engine(source) == "postgresql":
-        return await pg_capture.open_source(source, mappings, migration_uid, start)
-    return await mysql_capture.open_source(source, mappings, migration_uid, start)
+        return await pg_capture.open_source(source, mappings, migration_uid, start, sessions)
+    return await mysql_capture.open_source(source, mappings, migration_uid, start, sessions)

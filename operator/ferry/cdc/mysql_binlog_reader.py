@@ -3,7 +3,8 @@ replication protocol, mysql-replication) from a position, its events grouped int
 transactions by `ferry.cdc.mysql_capture_stream.BinlogPass`, handed over through a bounded queue
 so reading goes on while the target writes. A transaction too large to hold is read a second time
 from its first event (`Reread`). Errors end the thread and are handed over last, to be raised by
-the follower.
+the follower. The follower's session ledger (`sessions`) gets every connection the library
+opens, through its connect factory (`pymysql_wrapper`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from ferry.cdc.mysql_capture_stream import (
     Reread,
     StreamConfig,
 )
+from ferry.copy.sessions import SessionLedger
 
 QUEUE_CHUNKS = 8  # chunks read ahead of the follower
 HEARTBEAT_SECONDS = 1.0  # the server sends a heartbeat after this long without events
@@ -34,8 +36,11 @@ class BinlogReader:
     """Reads the binlog from `start` in a thread; `queue` holds SourceTransactions and, last, the
     exception that ended the reading."""
 
-    def __init__(self, config: StreamConfig, start: BinlogPosition) -> None:
+    def __init__(
+        self, config: StreamConfig, start: BinlogPosition, sessions: SessionLedger | None = None
+    ) -> None:
         self.config = config
+        self.sessions = sessions
         self.start_position = start
         self.queue: queue.Queue[SourceTransaction | BaseException] = queue.Queue(maxsize=QUEUE_CHUNKS)
         self.position = start  # the end of the last transaction read
@@ -76,6 +81,7 @@ class BinlogReader:
             only_schemas=sorted({schema for schema, _ in self.config.tables}),
             only_tables=sorted({table for _, table in self.config.tables}),
             enable_logging=False,
+            pymysql_wrapper=None if self.sessions is None else self.sessions.replication_connect("source"),
         )
 
     def _run(self) -> None:

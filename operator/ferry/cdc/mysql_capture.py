@@ -33,6 +33,7 @@ from ferry.cdc.mysql_capture_stream import BinlogPosition, FollowedTable, Stream
 from ferry.cdc.mysql_capture_values import SourceColumn
 from ferry.cdc.mysql_change_source import MySQLChangeSource
 from ferry.cdc.mysql_connection import BinlogOff, connect, connection_settings
+from ferry.copy.sessions import SessionLedger
 from ferry.schema.catalog_mysql import normalize_type
 from ferry.schema.mapping import TableMapping
 from ferry.services.planning import Side
@@ -247,7 +248,11 @@ def _prepare(
 
 
 async def open_source(
-    source: Side, mappings: Sequence[TableMapping], migration_uid: str, start: Position
+    source: Side,
+    mappings: Sequence[TableMapping],
+    migration_uid: str,
+    start: Position,
+    sessions: SessionLedger | None = None,
 ) -> MySQLChangeSource:
     """The stream of changes after `start` (the capture's start position, stored on the target).
 
@@ -257,4 +262,4 @@ async def open_source(
     past it once retention removed it. A followed table whose columns differ from the plan's
     is reported by the first `read` (SourceSchemaChanged)."""
     config, variables, pending = await asyncio.to_thread(_prepare, source, mappings, migration_uid)
-    return MySQLChangeSource(source, config, start, variables, pending)
+    return MySQLChangeSource(source, config, start, variables, pending, sessions)

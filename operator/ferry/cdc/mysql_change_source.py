@@ -28,6 +28,7 @@ from ferry.cdc.changes import (
 from ferry.cdc.mysql_binlog_reader import BinlogReader
 from ferry.cdc.mysql_capture_stream import BinlogPosition, StreamConfig
 from ferry.cdc.mysql_connection import BinlogOff, BinlogPurged, connect
+from ferry.copy.sessions import SessionLedger
 from ferry.services.planning import Side
 
 
@@ -74,8 +75,10 @@ class MySQLChangeSource:
         start: Position,
         variables: Mapping[str, str],
         pending: SourceSchemaChanged | None,
+        sessions: SessionLedger | None = None,
     ) -> None:
         self.source = source
+        self.sessions = sessions
         self.config = config
         self.start = start
         self.variables = dict(variables)
@@ -90,6 +93,10 @@ class MySQLChangeSource:
             for attempt in (1, 2):
                 if self._control is None:
                     self._control = connect(self.source)
+                    if self.sessions is not None:
+                        self.sessions.track("source", self._control)
+                        if attempt == 2:  # the first one was lost
+                            self.sessions.reconnected(("source",))
                 try:
                     return work(self._control)
                 except pymysql.err.OperationalError:
@@ -111,7 +118,7 @@ class MySQLChangeSource:
 
     async def _open_reader(self, after: AppliedPosition) -> BinlogReader:
         point = await asyncio.to_thread(self._resume_point, after)
-        reader = BinlogReader(self.config, point)
+        reader = BinlogReader(self.config, point, self.sessions)
         reader.start()
         return reader
 

@@ -20,6 +20,10 @@ The hand-off, each step safe to repeat after a crash:
 A subscription that exists is adopted as it is: its replication origin holds where it got (the
 origin advances in the same target transaction as each applied source transaction, which makes
 native apply exactly-once across crashes of the follower and of either server).
+
+`sessions`, the follower's ledger (ferry.copy.sessions), gets every session held while following:
+the change stream's on the source, and native apply's connections to both sides. The caller
+wraps `target_endpoint` with it for the applier's target session.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from ferry.cdc.native_apply import NativeApplyUnavailable
 from ferry.cdc.native_follower import NativeFollower, NativeSettings
 from ferry.cdc.progress import ReplicationProgress
 from ferry.copy.endpoints import PgEndpoint, open_pg
+from ferry.copy.sessions import SessionLedger
 from ferry.copy.sql import Dialect
 from ferry.db.credentials import SecretSource
 from ferry.schema.mapping import TableMapping
@@ -59,6 +64,7 @@ async def follow_online(
     before_cutover: Callable[[], object] | None = None,
     settings: FollowSettings | None = None,
     native_settings: NativeSettings | None = None,
+    sessions: SessionLedger | None = None,
 ) -> FollowResult:
     """Follow until the cutover, a stop or a source schema change, with the method `method` picks.
     Raises NativeApplyUnavailable when `native` was asked for and cannot run (the message says why)."""
@@ -71,7 +77,7 @@ async def follow_online(
         record = bookkeeping.read(target, migration_uid)
         if record is None:
             raise bookkeeping.NotStarted(f"no online migration {migration_uid} is recorded on the target")
-        changes = await open_change_source(source, mappings, migration_uid, record.start)
+        changes = await open_change_source(source, mappings, migration_uid, record.start, sessions)
         try:
             return await follow(
                 changes, target_endpoint, mappings, migration_uid=migration_uid,
@@ -93,9 +99,9 @@ async def follow_online(
     if reason is not None:
         refuse(reason)
         return await ferry(reason)
-    settings_ = native_settings or NativeSettings()
+    settings_, ledger = native_settings or NativeSettings(), sessions or SessionLedger()
     return await _native(source, target, mappings, migration_uid, source_position, ferry, refuse,
-                         report, should_stop, before_cutover, settings_)  # fmt: skip
+                         report, should_stop, before_cutover, settings_, ledger)  # fmt: skip
 
 
 async def _native(
@@ -110,9 +116,11 @@ async def _native(
     should_stop: Callable[[], Awaitable[bool]],
     before_cutover: Callable[[], object] | None,
     settings: NativeSettings,
+    sessions: SessionLedger,
 ) -> FollowResult:
     name = native_apply.subscription_name(uid)
-    src, tgt = await native_apply.connect(source), await native_apply.connect(target)
+    src = sessions.track("source", await native_apply.connect(source))
+    tgt = sessions.track("target", await native_apply.connect(target))
     try:
         record = bookkeeping.read(target, uid)
         if record is None:
@@ -149,7 +157,7 @@ async def _native(
             await native_apply.drop(tgt, name)
             return FollowResult(FollowOutcome.CUT_OVER, record.applied, record.changes_applied,
                                 record.cutover_position)  # fmt: skip
-        book = await open_pg(_endpoint(target))
+        book = sessions.track("target", await open_pg(_endpoint(target)))
         try:
             follower = NativeFollower(
                 src, tgt, book, migration_uid=uid, mappings=mappings, record=record,

@@ -42,6 +42,7 @@ from ferry.cdc.pg_capture_checks import TableFacts, table_facts
 from ferry.cdc.pg_change_source import PgChangeSource
 from ferry.cdc.pg_transactions import CatalogColumn, FollowedTable, TransactionAssembler, position
 from ferry.cdc.pgoutput import parse_lsn
+from ferry.copy.sessions import SessionLedger
 from ferry.db.engines import psycopg_connect_params
 from ferry.schema.mapping import TableMapping
 from ferry.services.planning import Side
@@ -145,11 +146,18 @@ def slot_health(source: Side, migration_uid: str) -> SlotHealth | None:
 
 
 async def open_source(
-    source: Side, mappings: Sequence[TableMapping], migration_uid: str, start: Position
+    source: Side,
+    mappings: Sequence[TableMapping],
+    migration_uid: str,
+    start: Position,
+    sessions: SessionLedger | None = None,
 ) -> PgChangeSource:
-    """The changes committed after `start`, read from the migration's slot."""
+    """The changes committed after `start`, read from the migration's slot (on a session kept
+    in `sessions`, the follower's ledger, when given)."""
     name = capture_name(migration_uid)
     conn = await connect_async(source)
+    if sessions is not None:
+        sessions.track("source", conn)
     try:
         async with conn.cursor(row_factory=dict_row) as cur:
             slot = await (await cur.execute(q.SLOT, {"slot": name})).fetchone()

@@ -11,8 +11,15 @@ view: a session the server killed counts until the driver notices, which asyncpg
 Reconnects are counted by the runner (ferry.copy.runner): each time a unit that lost its
 connection is copied again, once for each side whose session was found lost (`lost_sides`).
 
-The worker reports both in `status.workers.<index>.sessions`; the operator turns them into
-`ferry_connection_sessions` and `ferry_connection_reconnects_total` (docs/connections.md).
+The online follower (ferry.worker.follow) keeps a ledger too, for the sessions it holds for
+days: the change stream and its control connection on the source (psycopg, or PyMySQL under
+pymysqlreplication, whose connect factory `replication_connect` wraps and whose own reopening
+of a lost stream counts as a reconnect) and the applier's sessions to the target.
+
+Copy and validation workers report both in `status.workers.<index>.sessions` and
+`status.validationWorkers.<index>.sessions`, the follower in `status.replication.sessions`; the
+operator turns them into `ferry_connection_sessions` and `ferry_connection_reconnects_total`
+(docs/connections.md).
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ from dataclasses import replace
 from typing import Any, Literal, TypeVar
 
 import asyncpg
+import psycopg
 import pymysql
 
 from ferry.copy.endpoints import Endpoint, Endpoints, MySQLEndpoint, PgEndpoint
@@ -34,11 +42,14 @@ T = TypeVar("T")
 
 
 def session_open(conn: Any) -> bool:
-    """Whether the driver still holds this connection open (asyncpg, PyMySQL, asyncmy, sqlite3)."""
+    """Whether the driver still holds this connection open (asyncpg, psycopg sync and async,
+    PyMySQL, asyncmy, sqlite3)."""
     if conn is None:
         return False
     if isinstance(conn, asyncpg.Connection):
         return not conn.is_closed()
+    if isinstance(conn, psycopg.Connection | psycopg.AsyncConnection):
+        return not conn.closed
     if isinstance(conn, pymysql.connections.Connection):
         return bool(conn.open)
     if isinstance(conn, sqlite3.Connection):
@@ -82,9 +93,10 @@ class SessionLedger:
 
     def endpoints(self, endpoints: Endpoints) -> Endpoints:
         """The same endpoints, with every session they open kept in this ledger."""
-        return Endpoints(self._wrap(endpoints.source, "source"), self._wrap(endpoints.target, "target"))
+        return Endpoints(self.endpoint(endpoints.source, "source"), self.endpoint(endpoints.target, "target"))
 
-    def _wrap(self, endpoint: Endpoint, side: Side) -> Endpoint:
+    def endpoint(self, endpoint: Endpoint, side: Side) -> Endpoint:
+        """The same endpoint, with every session it opens kept in this ledger under `side`."""
         if isinstance(endpoint, PgEndpoint):
             return replace(endpoint, connect=self._async(endpoint.connect, side))
         if isinstance(endpoint, MySQLEndpoint):
@@ -94,6 +106,23 @@ class SessionLedger:
                 stream=self._async(endpoint.stream, side),
             )
         return replace(endpoint, connect=self._sync(endpoint.connect, side))
+
+    def replication_connect(self, side: Side) -> Callable[..., pymysql.connections.Connection]:
+        """A `pymysql_wrapper` for one pymysqlreplication `BinLogStreamReader` (a new one for each
+        reader): it keeps the reader's connections in this ledger. A reader opens its stream and
+        its control connection once each, and opens the stream again when it lost it (MySQL
+        errors 2006 and 2013, inside `fetchone`): every open after the first two is a reconnect."""
+        opened = 0
+
+        def connect(**kwargs: Any) -> pymysql.connections.Connection:
+            nonlocal opened
+            conn = self.track(side, pymysql.connect(**kwargs))
+            opened += 1
+            if opened > 2:
+                self.reconnected((side,))
+            return conn
+
+        return connect
 
     def _sync(self, connect: Callable[[], T], side: Side) -> Callable[[], T]:
         return lambda: self.track(side, connect())

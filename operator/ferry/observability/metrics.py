@@ -57,13 +57,15 @@ CONNECTION_MAX_CONNECTIONS = Gauge(
 # gives the database's total (one Migration at a time uses a capped connection).
 CONNECTION_SESSIONS = Gauge(
     "ferry_connection_sessions",
-    "Sessions the copy workers of a Migration hold open to the DatabaseConnection, as they last "
-    "reported (every 2 s); 0 outside the Running and Suspended phases.",
+    "Sessions the worker pods of a Migration hold open to the DatabaseConnection, as they last "
+    "reported (every 2 s): its copy workers while Running (or Suspended), its validation pods while "
+    "Validating, its online follower while Following or CuttingOver; 0 in other phases.",
     ["namespace", "name", "migration"],
 )
 CONNECTION_RECONNECTS = Counter(
     "ferry_connection_reconnects",
-    "Times a copy worker lost its session to the DatabaseConnection and opened it again "
+    "Times a copy worker or the online follower lost its session to the DatabaseConnection and "
+    "opened it again "
     "(seen by this operator process; ferry.observability.worker_sessions).",
     ["namespace", "name", "migration"],
 )
@@ -80,9 +82,9 @@ def record_connection_budget(namespace: str, name: str, max_connections: int | N
 def record_connection_use(
     namespace: str, migration: str, connections: tuple[str, str], status: MigrationStatus
 ) -> None:
-    """The sessions and reconnects the Migration's workers report, per connection (source, target)."""
+    """The sessions and reconnects the Migration's pods report, per connection (source, target)."""
     held = held_sessions(status)
-    added = TALLY.new_reconnects(namespace, migration, status.workers)
+    added = TALLY.new_reconnects(namespace, migration, status.workers, status.replication)
     sessions: dict[str, int] = {}
     for connection, side in zip(connections, SIDES, strict=True):
         sessions[connection] = sessions.get(connection, 0) + held[side]

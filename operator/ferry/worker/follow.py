@@ -5,6 +5,16 @@ Same identity and inputs as a copy worker (ferry.worker.setup): its Migration an
 read with its ServiceAccount token, credentials from FERRY_SECRET_* env vars. It writes only
 `status.replication` (a merge patch of the keys it owns, at most every 2 s, and once at the end).
 
+It keeps a session ledger (ferry.copy.sessions) of what it holds for as long as it follows: the
+change stream on the source (with MariaDB/MySQL, the binlog reader's stream and control
+connections and the follower's own control connection), Ferry's applier session to the target,
+and native apply's connections to both. Each report carries their count (`sessions`), which the
+operator turns into `ferry_connection_sessions` while the Migration follows. Short bookkeeping
+sessions (SQLAlchemy, `engine_for`: the start record read at startup, the source position taken
+at the cutover, the freeze) are not counted. Reconnects: only the MariaDB/MySQL capture opens a
+lost session again (the binlog library reopens its stream, the control connection is retried
+once); any other lost session fails the pod, and the Job retries it from the stored position.
+
 Exit codes, which the operator and the Job read:
 - 0: the cutover position is applied (`replication.state: CutOver`); the Job completes.
 - 1: an error; `replication.state: Failed` and the message. The Job controller retries the pod up
@@ -43,6 +53,7 @@ from ferry.cdc.native_apply import NativeApplyUnavailable
 from ferry.cdc.online_follow import follow_online
 from ferry.cdc.progress import ReplicationProgress
 from ferry.copy.endpoints import PgEndpoint
+from ferry.copy.sessions import SessionLedger
 from ferry.kube.status import patch_status
 from ferry.kube.worker_job import EXIT_NATIVE_APPLY_UNAVAILABLE, EXIT_SOURCE_SCHEMA_CHANGED
 from ferry.observability.errors import describe, first_line
@@ -51,7 +62,7 @@ from ferry.observability.redaction import redact
 from ferry.schema import TableMapping
 from ferry.services.endpoints import endpoint_for
 from ferry.services.planning import source_mappings
-from ferry.worker.main import plan_refusal, selection_refusal
+from ferry.worker.main import plan_refusal, selection_refusal, session_counts
 from ferry.worker.setup import EXIT_SIGTERM, WorkerEnv, WorkerInputs, exit_on_sigterm, load_inputs
 
 EXIT_CUT_OVER = 0
@@ -65,11 +76,16 @@ ShouldStop = Callable[[], Awaitable[bool]]
 
 
 def replication_entry(
-    progress: ReplicationProgress | None, state: str | None = None, message: str | None = None
+    progress: ReplicationProgress | None,
+    state: str | None = None,
+    message: str | None = None,
+    sessions: SessionLedger | None = None,
 ) -> dict[str, Any]:
     """`status.replication` as the follower writes it: every key it owns, none of the operator's
     (startPosition, healthCheckedAt). `message` is cleared (null) unless given."""
-    fields: dict[str, Any] = {"message": message}
+    fields: dict[str, Any] = {"message": message, "pod": os.environ.get("FERRY_POD_NAME")}
+    if sessions is not None:
+        fields["sessions"] = session_counts(sessions)
     if progress is not None:
         fields |= {
             "state": progress.state.value,
@@ -106,6 +122,7 @@ class ReplicationReporter:
 
     def __init__(self, api: client.ApiClient, namespace: str, name: str) -> None:
         self.api, self.namespace, self.name = api, namespace, name
+        self.sessions = SessionLedger()  # what the follower holds, counted at each report
         self.latest: ReplicationProgress | None = None
         self._sent: ReplicationProgress | None = None
 
@@ -125,25 +142,31 @@ class ReplicationReporter:
             if latest is None or latest is self._sent:
                 continue
             try:
-                await asyncio.to_thread(self.patch, replication_entry(latest))
+                await asyncio.to_thread(self.patch, replication_entry(latest, sessions=self.sessions))
                 self._sent = latest
             except Exception as exc:
                 log.warning("replication report failed; retrying with the next one", error=first_line(exc))
 
     def final(self, state: str | None = None, message: str | None = None) -> None:
         try:
-            self.patch(replication_entry(self.latest, state, message))
+            self.patch(replication_entry(self.latest, state, message, self.sessions))
         except Exception as exc:  # the exit code still tells the Job, and the operator
             log.warning("final replication report failed", error=first_line(exc))
 
 
 async def follow_changes(
-    inputs: WorkerInputs, mappings: Sequence[TableMapping], uid: str, report: Report, should_stop: ShouldStop
+    inputs: WorkerInputs,
+    mappings: Sequence[TableMapping],
+    uid: str,
+    report: Report,
+    should_stop: ShouldStop,
+    sessions: SessionLedger | None = None,
 ) -> FollowResult:
     """The one call into the capture and apply side: follow from the position stored on the target
-    with the spec's apply method (ferry.cdc.online_follow) until the cutover position (or a stop).
-    A changed source table raises SourceSchemaChanged; native apply asked for and impossible raises
-    NativeApplyUnavailable."""
+    with the spec's apply method (ferry.cdc.online_follow) until the cutover position (or a stop),
+    keeping the sessions it holds in `sessions`. A changed source table raises
+    SourceSchemaChanged; native apply asked for and impossible raises NativeApplyUnavailable."""
+    sessions = sessions or SessionLedger()
     if bookkeeping.read(inputs.target, uid) is None:
         raise RuntimeError("no capture is recorded on the target for this Migration; the operator opens it")
     freeze = inputs.spec.cutover.freeze_source
@@ -151,13 +174,13 @@ async def follow_changes(
     def before_cutover() -> None:
         log.info("freezing the source before the cutover position", outcome=freeze_source(inputs.source))
 
-    target = endpoint_for(inputs.target)
+    target = sessions.endpoint(endpoint_for(inputs.target), "target")
     assert isinstance(target, PgEndpoint)  # the plan refuses online mode for other targets
     result = await follow_online(
         inputs.source, inputs.target, target, mappings, migration_uid=uid, method=inputs.spec.online.apply,
         source_dialect=source_dialect(inputs.source.dialect), secrets=inputs.secrets,
         source_position=lambda: source_position(inputs.source), report=report, should_stop=should_stop,
-        before_cutover=before_cutover if freeze else None,
+        before_cutover=before_cutover if freeze else None, sessions=sessions,
     )  # fmt: skip
     if result.outcome == FollowOutcome.SCHEMA_CHANGED and result.schema_change is not None:
         raise result.schema_change
@@ -182,7 +205,7 @@ async def run_follow(env: WorkerEnv, inputs: WorkerInputs, reporter: Replication
     finished = asyncio.Event()
     heartbeat = asyncio.create_task(reporter.heartbeat(finished))
     try:
-        result = await follow_changes(inputs, mappings, env.uid, reporter, should_stop)
+        result = await follow_changes(inputs, mappings, env.uid, reporter, should_stop, reporter.sessions)
     finally:
         finished.set()
         await heartbeat

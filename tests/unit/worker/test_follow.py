@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from ferry.cdc.changes import AppliedPosition, Position, SourceSchemaChanged
 from ferry.cdc.follower import FollowOutcome, FollowResult
 from ferry.cdc.native_apply import NativeApplyUnavailable
 from ferry.cdc.progress import FollowState, ReplicationProgress
+from ferry.copy.sessions import SessionLedger
 from ferry.worker import follow
 from ferry.worker.setup import WorkerEnv
 
@@ -66,6 +68,21 @@ def test_a_native_entry_clears_the_counts_postgresql_does_not_keep() -> None:
     assert ferry["changesApplied"] == 42
 
 
+def test_the_entry_carries_the_sessions_held_and_the_pod(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FERRY_POD_NAME", "shop-follow-1-abcde")
+    ledger = SessionLedger()
+    held, closed = sqlite3.connect(":memory:"), sqlite3.connect(":memory:")
+    ledger.track("source", held)
+    ledger.track("target", closed)
+    closed.close()
+    ledger.reconnected(("source",))
+    entry = follow.replication_entry(progress(), sessions=ledger)
+    assert entry["pod"] == "shop-follow-1-abcde"
+    assert entry["sessions"] == {"source": 1, "target": 0, "sourceReconnects": 1, "targetReconnects": 0}
+    held.close()
+    assert follow.replication_entry(None, "Failed", "x", ledger)["sessions"]["source"] == 0
+
+
 def test_a_final_entry_without_progress_still_says_how_it_ended() -> None:
     entry = follow.replication_entry(None, "SourceSchemaChanged", "table public.orders: column note added")
     assert entry["state"] == "SourceSchemaChanged"
@@ -100,7 +117,9 @@ class Harness:
 def test_cutover_reached_exits_0(monkeypatch: pytest.MonkeyPatch) -> None:
     pod = Harness(monkeypatch)
 
-    async def body(inputs: Any, mappings: Any, uid: str, report: Any, should_stop: Any) -> FollowResult:
+    async def body(
+        inputs: Any, mappings: Any, uid: str, report: Any, should_stop: Any, sessions: Any
+    ) -> FollowResult:
         report(progress(FollowState.CUT_OVER, cutover_position="0/300"))
         return result(FollowOutcome.CUT_OVER)
 
@@ -112,7 +131,9 @@ def test_cutover_reached_exits_0(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_changed_source_table_exits_3_and_names_it(monkeypatch: pytest.MonkeyPatch) -> None:
     pod = Harness(monkeypatch)
 
-    async def body(inputs: Any, mappings: Any, uid: str, report: Any, should_stop: Any) -> None:
+    async def body(
+        inputs: Any, mappings: Any, uid: str, report: Any, should_stop: Any, sessions: Any
+    ) -> None:
         report(progress())
         raise SourceSchemaChanged("public.orders", "column note added")
 
@@ -126,7 +147,9 @@ def test_a_changed_source_table_exits_3_and_names_it(monkeypatch: pytest.MonkeyP
 def test_native_apply_that_cannot_run_exits_4_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
     pod = Harness(monkeypatch)
 
-    async def body(inputs: Any, mappings: Any, uid: str, report: Any, should_stop: Any) -> None:
+    async def body(
+        inputs: Any, mappings: Any, uid: str, report: Any, should_stop: Any, sessions: Any
+    ) -> None:
         raise NativeApplyUnavailable(
             "spec.online.apply is native, but the target's user may not CREATE SUBSCRIPTION"
         )
@@ -140,7 +163,9 @@ def test_native_apply_that_cannot_run_exits_4_and_says_why(monkeypatch: pytest.M
 def test_an_error_exits_1_with_its_first_line(monkeypatch: pytest.MonkeyPatch) -> None:
     pod = Harness(monkeypatch)
 
-    async def body(inputs: Any, mappings: Any, uid: str, report: Any, should_stop: Any) -> None:
+    async def body(
+        inputs: Any, mappings: Any, uid: str, report: Any, should_stop: Any, sessions: Any
+    ) -> None:
         raise ConnectionError("target went away\nDETAIL: more")
 
     pod.follower(body)
@@ -152,7 +177,9 @@ def test_sigterm_stops_between_batches_and_exits_143(monkeypatch: pytest.MonkeyP
     pod = Harness(monkeypatch)
     batches = []
 
-    async def body(inputs: Any, mappings: Any, uid: str, report: Any, should_stop: Any) -> FollowResult:
+    async def body(
+        inputs: Any, mappings: Any, uid: str, report: Any, should_stop: Any, sessions: Any
+    ) -> FollowResult:
         while not await should_stop():
             batches.append(1)
             report(progress(changes_applied=len(batches)))
@@ -172,7 +199,7 @@ def test_sigterm_stops_between_batches_and_exits_143(monkeypatch: pytest.MonkeyP
 
 def test_progress_is_patched_from_the_heartbeat(monkeypatch: pytest.MonkeyPatch) -> None:
     pod = Harness(monkeypatch)
-    reporter = follow.ReplicationReporter(None, "team-a", "shop")  # type: ignore[arg-type]
+    reporter = follow.ReplicationReporter(None, "team-a", "shop")
 
     async def scenario() -> None:
         finished = asyncio.Event()
