@@ -1,6 +1,7 @@
 """Online migrations end to end: a writer keeps changing the source through the copy and the
 follow, the follower pod is killed twice, then `kubectl ferry cutover`; the target must equal the
-source, its sequences must continue, and nothing of the capture may stay on the source.
+source, its sequences must continue, and nothing of the capture may stay on the source. While it
+follows, the follower reports the sessions it holds, and the operator's /metrics counts them.
 
 Real control plane, operator process, pod runner, real PostgreSQL (wal_level logical) and
 MariaDB (row-based binlog) servers.
@@ -21,6 +22,7 @@ import pymysql
 from kubernetes import client
 
 from e2e.migration_helpers import condition, get_migration, start_migration, wait_for_phase
+from e2e.test_connection_metrics import wait_for_metrics
 from harness.controlplane import ControlPlane
 from harness.databases import Database, MariaDBServer, PostgresServer
 from harness.datasets import load_chinook
@@ -155,6 +157,22 @@ def _wait_applied(
     raise AssertionError(f"the follower did not apply {changes} changes in {timeout}s: {replication}")
 
 
+def _wait_sessions_held(
+    api: client.ApiClient, namespace: str, name: str, timeout: float = 120
+) -> dict[str, Any]:
+    """Until the follower's report shows a session to each side (its change stream on the source,
+    its applier on the target: held for as long as it follows)."""
+    deadline = time.monotonic() + timeout
+    replication: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        replication = (get_migration(api, namespace, name).get("status") or {}).get("replication") or {}
+        sessions = replication.get("sessions") or {}
+        if sessions.get("source", 0) >= 1 and sessions.get("target", 0) >= 1:
+            return replication
+        time.sleep(0.5)
+    raise AssertionError(f"the follower reported no session to each side in {timeout}s: {replication}")
+
+
 def _cutover(plane: ControlPlane, namespace: str, name: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "ferry.cli.main", "cutover", f"mig/{name}", "-n", namespace,
@@ -197,6 +215,15 @@ def test_online_pg_to_pg_follows_a_busy_source_through_killed_followers_and_cuts
     assert following["status"]["replication"]["startPosition"]
     assert following["status"]["jobKind"] == "follower"
     _wait_applied(kube_api, namespace, "online", 1)
+    # The follower's sessions: in its report, and in the operator's per-connection gauge.
+    replication = _wait_sessions_held(kube_api, namespace, "online")
+    assert replication["pod"].startswith("online-follow-"), replication
+    assert replication["sessions"]["sourceReconnects"] == replication["sessions"]["targetReconnects"] == 0
+
+    def held(samples: dict[tuple[str, str, str], float], connection: str) -> float:
+        return samples.get(("ferry_connection_sessions", connection, "online"), 0.0)
+
+    wait_for_metrics(operator, namespace, lambda s: held(s, "src") >= 1 and held(s, "dst") >= 1)
     for _kill in range(2):
         _kill_the_follower(pod_runner, namespace, "online")
         time.sleep(2)  # the replacement applies some changes from the stored position
