@@ -132,6 +132,7 @@ async def _native(
             reason = await native_apply.target_ineligibility(tgt, src, mappings, name)
             if reason is not None:
                 refuse(reason)
+                await _close(src, tgt)  # not held idle while Ferry's applier follows to the end
                 return await ferry(reason)
             copy_end = record.copy_end
             if copy_end is None:  # a capture recorded before copy ends were: now is after the copy
@@ -152,6 +153,7 @@ async def _native(
                 await native_apply.create(tgt, source, uid)
             except NativeApplyUnavailable as error:
                 refuse(str(error))
+                await _close(src, tgt)
                 return await ferry(str(error))
         elif record.cutover_reached_at is not None:  # killed between the cutover mark and the drop
             await native_apply.drop(tgt, name)
@@ -168,8 +170,13 @@ async def _native(
         finally:
             await book.close()
     finally:
-        await src.close()
-        await tgt.close()
+        await _close(src, tgt)
+
+
+async def _close(*conns: native_apply.Conn) -> None:
+    """Close native apply's sessions (closing one that is closed already does nothing)."""
+    for conn in conns:
+        await conn.close()
 
 
 def _endpoint(target: Side) -> PgEndpoint:
