@@ -158,16 +158,16 @@ def _wait_applied(
 
 
 def _wait_sessions_held(
-    api: client.ApiClient, namespace: str, name: str, target: int = 1, timeout: float = 120
+    api: client.ApiClient, namespace: str, name: str, source: int = 1, target: int = 1, timeout: float = 120
 ) -> dict[str, Any]:
-    """Until the follower's report shows a session to the source and `target` to the target (what
-    it holds for as long as it follows)."""
+    """Until the follower's report shows `source` sessions to the source and `target` to the
+    target (what it holds for as long as it follows)."""
     deadline = time.monotonic() + timeout
     replication: dict[str, Any] = {}
     while time.monotonic() < deadline:
         replication = (get_migration(api, namespace, name).get("status") or {}).get("replication") or {}
         sessions = replication.get("sessions") or {}
-        if sessions.get("source", 0) >= 1 and sessions.get("target", 0) >= target:
+        if sessions.get("source", 0) >= source and sessions.get("target", 0) >= target:
             return replication
         time.sleep(0.5)
     raise AssertionError(f"the follower reported no session to each side in {timeout}s: {replication}")
@@ -319,6 +319,9 @@ def test_online_mariadb_to_pg_follows_the_binlog_and_cuts_over(
     )
     wait_for_phase(kube_api, namespace, "maria-online", {"Following"}, timeout=300)
     _wait_applied(kube_api, namespace, "maria-online", 1)
+    # The binlog reader's stream and control connections and the follower's control connection.
+    held = _wait_sessions_held(kube_api, namespace, "maria-online", source=3)
+    assert held["sessions"]["target"] == 1, held
     writer.stop()
     result = _cutover(control_plane, namespace, "maria-online")
     assert result.returncode == 0, result.stderr
