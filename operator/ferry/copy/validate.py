@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ferry.api.migration import TransformType
-from ferry.copy import validate_pushdown
+from ferry.copy import validate_pushdown, validate_pushdown_mysql
 from ferry.copy.canonical import Canon, canonical_for, canonical_row
 from ferry.copy.endpoints import Endpoint
 from ferry.copy.keys import describe_key
@@ -201,6 +202,9 @@ class Compared:
     first_difference: str | None  # the first differing chunk's keys, or "table" when unordered
     ordered: bool = False
     target_digest: str | None = None  # of the target's rows, when they matched the source's
+    # How the checksums were compared: "servers" (each server digested its rows), "hybrid" (the
+    # servers some columns, Python the rest by key), "canonical" (Python, every column).
+    path: str = "canonical"
 
 
 Rows = list[tuple[list[object], str]]
@@ -278,23 +282,73 @@ async def compare(
             scalar(src, source.count, source.params), scalar(tgt, target.count, target.params)
         )
         return Compared(int(source_rows), int(target_rows), None, None, ordered)
-    if validate_pushdown.eligible(job, mapping):
-        on_source, on_target = await validate_pushdown.digests(job, mapping, ranges)
-        if on_source == on_target:
-            return Compared(on_source[0], on_target[0], True, None, ordered, f"{on_target[0]}:{on_target[1]}")
-        # They differ: the canonical comparison below names the first differing chunk.
-    try:
+    found = await _on_servers(job, mapping, ordered, chunk_rows, ranges)
+    if found is not None:
+        return found
+    # Not for the servers, or their digests differ: the canonical comparison below names the
+    # first differing chunk.
+    with _zero_dates_named(mapping):
         if ordered:
             return await _compare_ordered(job, mapping, source, target, chunk_rows)
         (digest_s, rows_s), (digest_t, rows_t) = await asyncio.gather(
             _multiset_digest(src, source), _multiset_digest(tgt, target)
         )
+    same = digest_s == digest_t
+    return Compared(
+        rows_s, rows_t, same, None if same else "table", ordered, f"{digest_t:064x}" if same else None
+    )
+
+
+@contextlib.contextmanager
+def _zero_dates_named(mapping: TableMapping) -> Iterator[None]:
+    try:
+        yield
     except ZeroDateFound as exc:  # written on the source after the copy (which would have failed)
         raise ZeroDateError(
             f"table {mapping.qualified_source}: column {exc.column} holds a zero date "
             "(zeroDates: error), found by the checksum: the copy did not write that row"
         ) from exc
-    same = digest_s == digest_t
-    return Compared(
-        rows_s, rows_t, same, None if same else "table", ordered, f"{digest_t:064x}" if same else None
-    )
+
+
+async def _on_servers(
+    job: CopyJob,
+    mapping: TableMapping,
+    ordered: bool,
+    chunk_rows: int,
+    ranges: tuple[Predicate, Predicate] | None,
+) -> Compared | None:
+    """The comparison with the servers' digests (ferry.copy.validate_pushdown for PostgreSQL →
+    PostgreSQL, validate_pushdown_mysql for MySQL → PostgreSQL, with the columns they cannot
+    spell alike compared in Python by key meanwhile); None when it does not apply or found a
+    difference, which the canonical comparison then names."""
+    if validate_pushdown.eligible(job, mapping):
+        on_s, on_t = await validate_pushdown.digests(job, mapping, ranges)
+        if on_s != on_t:
+            return None
+        return Compared(on_s[0], on_t[0], True, None, ordered, f"{on_t[0]}:{on_t[1]}", "servers")
+    halves = validate_pushdown_mysql.split(job, mapping)
+    if halves is None:
+        return None
+    digests = validate_pushdown_mysql.digests(job, mapping, halves.pushed, ranges)
+    if not halves.rest:
+        on_s, on_t = await digests
+        if on_s != on_t:
+            return None
+        return Compared(on_s[0], on_t[0], True, None, ordered, f"{on_t[0]}:{on_t[1]}", "servers")
+    # The rest with the key, in key order: the servers' digests pair each row's pushed-down
+    # columns with its key, and the key pairs them with the rest.
+    keep = {c.source for c in halves.rest} | set(mapping.key)
+    rest = dataclasses.replace(mapping, columns=tuple(c for c in mapping.columns if c.source in keep))
+    source, target, _ = _sides(job, rest, ranges)
+    servers, by_key = await asyncio.gather(digests, _compare_ordered(job, rest, source, target, chunk_rows),
+                                           return_exceptions=True)  # fmt: skip
+    with _zero_dates_named(mapping):  # the one that failed, once the other finished
+        if isinstance(servers, BaseException):
+            raise servers
+        if isinstance(by_key, BaseException):
+            raise by_key
+    on_s, on_t = servers
+    if on_s != on_t or not by_key.checksum_match or by_key.source_rows != on_s[0]:
+        return None
+    digest = f"{on_t[0]}:{on_t[1]}:{by_key.target_digest}"
+    return Compared(on_s[0], on_t[0], True, None, True, digest, "hybrid")
