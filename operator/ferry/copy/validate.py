@@ -2,10 +2,15 @@
 
 Checksums are computed in Python on both sides with one canonicalisation (see
 ferry.copy.canonical), because the two sides may be different engines with different
-type systems and hash functions. The source side reads exactly what the copy reads (the
-same projection and `where`) and applies the same transforms; the target side reads the
-target columns. Encrypted columns are compared as plaintext: the source value against
-the decryption of the target value (ciphertexts are random by design).
+type systems and hash functions; where the servers can digest their own rows alike
+(ferry.copy.validate_pushdown, PostgreSQL → PostgreSQL; validate_pushdown_mysql, the columns
+MySQL and PostgreSQL spell alike, the rest compared here by key beside them), they do, and a
+range whose digests differ is compared here again to name its first differing chunk.
+
+The source side reads exactly what the copy reads (the same projection and `where`) and
+applies the same transforms; the target side reads the target columns. Encrypted columns are
+compared as plaintext: the source value against the decryption of the target value
+(ciphertexts are random by design).
 
 Ordered mode (the key is copied untransformed): both sides are read in key order — text
 keys in binary (code point) order on both engines, `COLLATE "C"` on PostgreSQL,
@@ -58,8 +63,9 @@ class TableValidation:
     mismatched_ranges: tuple[str, ...] = ()
     repaired_ranges: tuple[str, ...] = ()  # copied again by a repair before this validation
     # sha256 over the target's digests of its ranges, in key order (each range's digest is the
-    # servers' own on the PostgreSQL fast path, the canonical rows' otherwise): what a run report
-    # keeps of a validated table. None when a range differed or only rows were counted.
+    # servers' own on their paths, "rows:sum" and for the hybrid ":" the canonical digest of the
+    # rest; the canonical rows' otherwise): what a run report keeps of a validated table. None
+    # when a range differed or only rows were counted.
     checksum: str | None = None
 
     @property

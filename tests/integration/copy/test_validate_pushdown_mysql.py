@@ -117,7 +117,7 @@ async def _paths(job: CopyJob, mapping: TableMapping) -> list[Compared]:
 def _range_of(ranges: Sequence[ValidationRange], key: int) -> str:
     (found,) = [
         r.range_id for r in ranges if (r.lo is None or r.lo[0] < key) and (r.hi is None or key <= r.hi[0])
-    ]  # type: ignore[operator]
+    ]
     return found
 
 
