@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
 
 import orjson
@@ -190,5 +190,5 @@ def canonical_for(target_type: str) -> Canon:
     return _BY_BASE.get(base, _as_text)
 
 
-def canonical_row(values: list[object], canons: list[Canon]) -> str:
-    return "\x1e".join(NULL_MARK if v is None else c(v) for v, c in zip(values, canons, strict=True))
+def canonical_row(values: Sequence[object], canons: Sequence[Canon]) -> str:
+    return "\x1e".join([NULL_MARK if v is None else c(v) for v, c in zip(values, canons, strict=True)])

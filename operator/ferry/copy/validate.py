@@ -26,7 +26,7 @@ import asyncio
 import contextlib
 import dataclasses
 import hashlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ferry.api.migration import TransformType
@@ -109,7 +109,7 @@ class _Side:
     sql: str
     params: list[object]
     canons: list[Canon]
-    transform: Callable[[list[object]], list[object]]
+    transform: Callable[[Sequence[object]], Sequence[object]]
     count: str = ""  # the same rows counted (no columns, no order)
 
 
@@ -145,9 +145,9 @@ def _sides(
             canons_s[i] = lambda v: canonical_bytes(v).hex()
             canons_t[i] = lambda v, k=key: decrypt(k, bytes(v)).hex()  # type: ignore[misc]
 
-    def apply(row: list[object]) -> list[object]:
-        row = projection.apply_fixes(row)  # as the copy converted them (MySQL zero dates, ...)
-        return [v if t is None else t(v) for v, t in zip(row, transforms, strict=True)]
+    def apply(row: Sequence[object]) -> Sequence[object]:
+        fixed = projection.apply_fixes(row)  # as the copy converted them (MySQL zero dates, ...)
+        return [v if t is None else t(v) for v, t in zip(fixed, transforms, strict=True)]
 
     select_s = [
         expr if projection.passthrough is None else _read_expr(src, c.source, c.source_type)
@@ -169,26 +169,43 @@ def _sides(
         sql_t += " ORDER BY " + ", ".join(
             _order_expr(tgt, target_table, by_source[k].target, by_source[k].target_type) for k in mapping.key
         )
-    side_s = _Side(sql_s, params_s, canons_s, apply, f"SELECT COUNT(*) FROM {source_from}{where_s}")
-    side_t = _Side(sql_t, params_t, canons_t, lambda r: r, f"SELECT COUNT(*) FROM {target_from}{where_t}")
+    as_copied = apply if projection.fixes or any(t is not None for t in transforms) else _as_read
+    side_s = _Side(sql_s, params_s, canons_s, as_copied, f"SELECT COUNT(*) FROM {source_from}{where_s}")
+    side_t = _Side(sql_t, params_t, canons_t, _as_read, f"SELECT COUNT(*) FROM {target_from}{where_t}")
     return side_s, side_t, ordered
 
 
-async def _canonical_rows(endpoint: Endpoint, side: _Side) -> AsyncGenerator[tuple[list[object], str], None]:
+def _as_read(row: Sequence[object]) -> Sequence[object]:
+    return row
+
+
+Rows = list[tuple[Sequence[object], str]]  # rows as read, each with its canonical text
+
+
+async def _canonical_chunks(endpoint: Endpoint, side: _Side) -> AsyncGenerator[Rows, None]:
+    """The read's rows with their canonical text, a fetched chunk at a time: one step of the
+    generator per chunk, not per row (which cost as much as canonicalising a JSON value)."""
     async with contextlib.aclosing(stream_rows(endpoint, side.sql, side.params)) as chunks:
         async for rows in chunks:
-            for row in rows:
-                values = side.transform(list(row))
-                yield list(row), canonical_row(values, side.canons)
+            transform, canons = side.transform, side.canons
+            yield [(row, canonical_row(transform(row), canons)) for row in rows]
 
 
-async def _take(rows: AsyncIterator[tuple[list[object], str]], n: int) -> list[tuple[list[object], str]]:
-    out: list[tuple[list[object], str]] = []
-    async for item in rows:
-        out.append(item)
-        if len(out) >= n:
-            break
-    return out
+class _Taken:
+    """A chunked read taken `n` rows at a time."""
+
+    def __init__(self, chunks: AsyncGenerator[Rows, None]) -> None:
+        self.chunks = chunks
+        self.rows: Rows = []
+
+    async def take(self, n: int) -> Rows:
+        while len(self.rows) < n:
+            more = await anext(self.chunks, None)
+            if more is None:
+                break
+            self.rows.extend(more)
+        taken, self.rows = self.rows[:n], self.rows[n:]
+        return taken
 
 
 def _digest(lines: Sequence[str]) -> str:
@@ -213,16 +230,11 @@ class Compared:
     path: str = "canonical"
 
 
-Rows = list[tuple[list[object], str]]
-
-
-async def _take_both(
-    source: AsyncIterator[tuple[list[object], str]], target: AsyncIterator[tuple[list[object], str]], n: int
-) -> tuple[Rows, Rows]:
+async def _take_both(source: _Taken, target: _Taken, n: int) -> tuple[Rows, Rows]:
     """The next `n` rows of both sides, read at once. When one side raises (a zero date found on
     the source, a lost connection), the other read is let finish first: closing a generator
     while it is still running would raise in place of the real error."""
-    s, t = await asyncio.gather(_take(source, n), _take(target, n), return_exceptions=True)
+    s, t = await asyncio.gather(source.take(n), target.take(n), return_exceptions=True)
     if isinstance(s, BaseException):
         raise s
     if isinstance(t, BaseException):
@@ -236,8 +248,9 @@ async def _compare_ordered(
     """Chunk by chunk in key order, both sides read at once; after the first differing chunk
     the rest is only counted (no digests)."""
     key_at = [next(i for i, c in enumerate(mapping.columns) if c.source == k) for k in mapping.key]
-    src_rows = _canonical_rows(job.endpoints.source, source)
-    tgt_rows = _canonical_rows(job.endpoints.target, target)
+    src_chunks = _canonical_chunks(job.endpoints.source, source)
+    tgt_chunks = _canonical_chunks(job.endpoints.target, target)
+    src_rows, tgt_rows = _Taken(src_chunks), _Taken(tgt_chunks)
     counts, difference = [0, 0], None
     whole = hashlib.sha256()  # the target's chunk digests in key order
     try:
@@ -256,8 +269,8 @@ async def _compare_ordered(
                 last = tuple(rows[-1][0][i] for i in key_at)
                 difference = f"keys {describe_key(first)} .. {describe_key(last)}"
     finally:
-        await src_rows.aclose()
-        await tgt_rows.aclose()
+        await src_chunks.aclose()
+        await tgt_chunks.aclose()
     digest = whole.hexdigest() if difference is None else None
     return Compared(counts[0], counts[1], difference is None, difference, ordered=True, target_digest=digest)
 
@@ -265,9 +278,11 @@ async def _compare_ordered(
 async def _multiset_digest(endpoint: Endpoint, side: _Side) -> tuple[int, int]:
     """The order-independent digest of a read, and its row count."""
     total, rows = 0, 0
-    async for _, line in _canonical_rows(endpoint, side):
-        total = (total + int.from_bytes(hashlib.sha256(line.encode()).digest(), "big")) % (1 << 256)
-        rows += 1
+    async with contextlib.aclosing(_canonical_chunks(endpoint, side)) as chunks:
+        async for chunk in chunks:
+            for _, line in chunk:
+                total = (total + int.from_bytes(hashlib.sha256(line.encode()).digest(), "big")) % (1 << 256)
+            rows += len(chunk)
     return total, rows
 
 
