@@ -171,11 +171,12 @@ def pg_row(fields: Sequence[str]) -> str:
 
 def mysql_digest_sql(relation: str, fields: Sequence[str], where: Sequence[str]) -> str:
     """Count and digest sum of the rows. PyMySQL formats the statement with its parameters, so
-    the select list's `%` are doubled; `where` comes ready (`%s` placeholders, `%%`)."""
+    the `%` of the select list and the table name are doubled; `where` comes ready (`%s`
+    placeholders, `%%`)."""
     piece = f"CAST(CONV(LEFT(MD5({mysql_row(fields)}), {HASH_HEX}), 16, 10) AS UNSIGNED)"
     condition = " WHERE " + " AND ".join(where) if where else ""
-    select = f"COUNT(*), COALESCE(SUM({piece}), 0)".replace("%", "%%")
-    return f"SELECT {select} FROM {relation}{condition}"
+    select = f"COUNT(*), COALESCE(SUM({piece}), 0) FROM {relation}".replace("%", "%%")
+    return f"SELECT {select}{condition}"
 
 
 def pg_digest_sql(relation: str, fields: Sequence[str], where: Sequence[str]) -> str:
