@@ -170,9 +170,8 @@ def pg_row(fields: Sequence[str]) -> str:
 
 
 def mysql_digest_sql(relation: str, fields: Sequence[str], where: Sequence[str]) -> str:
-    """Count and digest sum of the rows. PyMySQL formats the statement with its parameters, so
-    the `%` of the select list and the table name are doubled; `where` comes ready (`%s`
-    placeholders, `%%`)."""
+    """Count and digest sum of the rows. The driver formats the statement with its parameters
+    (`%s`), so the `%` of the select list and the table name are doubled; `where` comes ready."""
     piece = f"CAST(CONV(LEFT(MD5({mysql_row(fields)}), {HASH_HEX}), 16, 10) AS UNSIGNED)"
     condition = " WHERE " + " AND ".join(where) if where else ""
     select = f"COUNT(*), COALESCE(SUM({piece}), 0) FROM {relation}".replace("%", "%%")
