@@ -11,6 +11,10 @@ comparing its share of the key ranges and storing the results on the target
 one process (`parallelism` ranges at once). Times are wall-clock seconds of the processes,
 start-up and schema reflection included, as for the copy. Goal (issue 14): validation at most
 0.5x the copy's time at parallelism 2.
+
+The paths measured: PostgreSQL's copy is checksummed by the two servers alone
+(ferry.copy.validate_pushdown); MariaDB's by the servers for every column but the JSON `payload`,
+which Python compares by key in the same ranges (ferry.copy.validate_pushdown_mysql, the hybrid).
 """
 
 from __future__ import annotations

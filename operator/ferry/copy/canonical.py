@@ -12,8 +12,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal, InvalidOperation
+
+import orjson
 
 from ferry.copy.render import text_value
 
@@ -112,7 +114,26 @@ def _as_interval(v: object) -> str:
     return str(int(days or 0) * 86_400_000_000 + (-micros if negative else micros))
 
 
+# orjson's output that may differ from json.dumps's: a float in exponent form or below 1e-4 (json
+# writes `1e-05`, `1e+16`; orjson `0.00001`, `1e-7`), and an integer beyond 64 bits, which
+# orjson reads as a float. The pattern may also match inside a string: then json decides, alike.
+_ORJSON_UNSURE = re.compile(rb"e[+-]|0\.0000")
+
+
 def _as_json(v: object) -> str:
+    """Parsed and printed with sorted keys, compactly. orjson where its text is json's (10x as
+    fast; proven by a property test), json for the rest (NaN, lone surrogates, big numbers)."""
+    if isinstance(v, str | bytes):
+        try:
+            fast = orjson.dumps(orjson.loads(v), option=orjson.OPT_SORT_KEYS)
+        except (ValueError, TypeError):  # orjson.JSONDecodeError, orjson.JSONEncodeError
+            fast = b"e+"
+        if not _ORJSON_UNSURE.search(fast):
+            return fast.decode()
+    return _as_json_slow(v)
+
+
+def _as_json_slow(v: object) -> str:
     try:
         doc = json.loads(v) if isinstance(v, str | bytes) else v
     except ValueError:
@@ -169,5 +190,5 @@ def canonical_for(target_type: str) -> Canon:
     return _BY_BASE.get(base, _as_text)
 
 
-def canonical_row(values: list[object], canons: list[Canon]) -> str:
-    return "\x1e".join(NULL_MARK if v is None else c(v) for v, c in zip(values, canons, strict=True))
+def canonical_row(values: Sequence[object], canons: Sequence[Canon]) -> str:
+    return "\x1e".join([NULL_MARK if v is None else c(v) for v, c in zip(values, canons, strict=True)])

@@ -21,6 +21,7 @@ is still streamed without decoding rows.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
@@ -80,7 +81,7 @@ class Projection:
     def transformed(self) -> bool:
         return any(t is not None for t in self.transforms)
 
-    def apply_fixes(self, row: tuple[object, ...] | list[object]) -> list[object]:
+    def apply_fixes(self, row: Sequence[object]) -> list[object]:
         if not self.fixes:
             return list(row)
         return [v if f is None or v is None else f(v) for v, f in zip(row, self.fixes, strict=True)]

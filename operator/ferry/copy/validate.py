@@ -2,10 +2,15 @@
 
 Checksums are computed in Python on both sides with one canonicalisation (see
 ferry.copy.canonical), because the two sides may be different engines with different
-type systems and hash functions. The source side reads exactly what the copy reads (the
-same projection and `where`) and applies the same transforms; the target side reads the
-target columns. Encrypted columns are compared as plaintext: the source value against
-the decryption of the target value (ciphertexts are random by design).
+type systems and hash functions; where the servers can digest their own rows alike
+(ferry.copy.validate_pushdown, PostgreSQL → PostgreSQL; validate_pushdown_mysql, the columns
+MySQL and PostgreSQL spell alike, the rest compared here by key beside them), they do, and a
+range whose digests differ is compared here again to name its first differing chunk.
+
+The source side reads exactly what the copy reads (the same projection and `where`) and
+applies the same transforms; the target side reads the target columns. Encrypted columns are
+compared as plaintext: the source value against the decryption of the target value
+(ciphertexts are random by design).
 
 Ordered mode (the key is copied untransformed): both sides are read in key order — text
 keys in binary (code point) order on both engines, `COLLATE "C"` on PostgreSQL,
@@ -19,12 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import hashlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ferry.api.migration import TransformType
-from ferry.copy import validate_pushdown
+from ferry.copy import validate_pushdown, validate_pushdown_mysql
 from ferry.copy.canonical import Canon, canonical_for, canonical_row
 from ferry.copy.endpoints import Endpoint
 from ferry.copy.keys import describe_key
@@ -57,8 +63,9 @@ class TableValidation:
     mismatched_ranges: tuple[str, ...] = ()
     repaired_ranges: tuple[str, ...] = ()  # copied again by a repair before this validation
     # sha256 over the target's digests of its ranges, in key order (each range's digest is the
-    # servers' own on the PostgreSQL fast path, the canonical rows' otherwise): what a run report
-    # keeps of a validated table. None when a range differed or only rows were counted.
+    # servers' own on their paths, "rows:sum" and for the hybrid ":" the canonical digest of the
+    # rest; the canonical rows' otherwise): what a run report keeps of a validated table. None
+    # when a range differed or only rows were counted.
     checksum: str | None = None
 
     @property
@@ -102,7 +109,7 @@ class _Side:
     sql: str
     params: list[object]
     canons: list[Canon]
-    transform: Callable[[list[object]], list[object]]
+    transform: Callable[[Sequence[object]], Sequence[object]]
     count: str = ""  # the same rows counted (no columns, no order)
 
 
@@ -138,9 +145,9 @@ def _sides(
             canons_s[i] = lambda v: canonical_bytes(v).hex()
             canons_t[i] = lambda v, k=key: decrypt(k, bytes(v)).hex()  # type: ignore[misc]
 
-    def apply(row: list[object]) -> list[object]:
-        row = projection.apply_fixes(row)  # as the copy converted them (MySQL zero dates, ...)
-        return [v if t is None else t(v) for v, t in zip(row, transforms, strict=True)]
+    def apply(row: Sequence[object]) -> Sequence[object]:
+        fixed = projection.apply_fixes(row)  # as the copy converted them (MySQL zero dates, ...)
+        return [v if t is None else t(v) for v, t in zip(fixed, transforms, strict=True)]
 
     select_s = [
         expr if projection.passthrough is None else _read_expr(src, c.source, c.source_type)
@@ -162,26 +169,43 @@ def _sides(
         sql_t += " ORDER BY " + ", ".join(
             _order_expr(tgt, target_table, by_source[k].target, by_source[k].target_type) for k in mapping.key
         )
-    side_s = _Side(sql_s, params_s, canons_s, apply, f"SELECT COUNT(*) FROM {source_from}{where_s}")
-    side_t = _Side(sql_t, params_t, canons_t, lambda r: r, f"SELECT COUNT(*) FROM {target_from}{where_t}")
+    as_copied = apply if projection.fixes or any(t is not None for t in transforms) else _as_read
+    side_s = _Side(sql_s, params_s, canons_s, as_copied, f"SELECT COUNT(*) FROM {source_from}{where_s}")
+    side_t = _Side(sql_t, params_t, canons_t, _as_read, f"SELECT COUNT(*) FROM {target_from}{where_t}")
     return side_s, side_t, ordered
 
 
-async def _canonical_rows(endpoint: Endpoint, side: _Side) -> AsyncGenerator[tuple[list[object], str], None]:
+def _as_read(row: Sequence[object]) -> Sequence[object]:
+    return row
+
+
+Rows = list[tuple[Sequence[object], str]]  # rows as read, each with its canonical text
+
+
+async def _canonical_chunks(endpoint: Endpoint, side: _Side) -> AsyncGenerator[Rows, None]:
+    """The read's rows with their canonical text, a fetched chunk at a time: one step of the
+    generator per chunk, not per row (which cost as much as canonicalising a JSON value)."""
     async with contextlib.aclosing(stream_rows(endpoint, side.sql, side.params)) as chunks:
         async for rows in chunks:
-            for row in rows:
-                values = side.transform(list(row))
-                yield list(row), canonical_row(values, side.canons)
+            transform, canons = side.transform, side.canons
+            yield [(row, canonical_row(transform(row), canons)) for row in rows]
 
 
-async def _take(rows: AsyncIterator[tuple[list[object], str]], n: int) -> list[tuple[list[object], str]]:
-    out: list[tuple[list[object], str]] = []
-    async for item in rows:
-        out.append(item)
-        if len(out) >= n:
-            break
-    return out
+class _Taken:
+    """A chunked read taken `n` rows at a time."""
+
+    def __init__(self, chunks: AsyncGenerator[Rows, None]) -> None:
+        self.chunks = chunks
+        self.rows: Rows = []
+
+    async def take(self, n: int) -> Rows:
+        while len(self.rows) < n:
+            more = await anext(self.chunks, None)
+            if more is None:
+                break
+            self.rows.extend(more)
+        taken, self.rows = self.rows[:n], self.rows[n:]
+        return taken
 
 
 def _digest(lines: Sequence[str]) -> str:
@@ -201,18 +225,16 @@ class Compared:
     first_difference: str | None  # the first differing chunk's keys, or "table" when unordered
     ordered: bool = False
     target_digest: str | None = None  # of the target's rows, when they matched the source's
+    # How the checksums were compared: "servers" (each server digested its rows), "hybrid" (the
+    # servers some columns, Python the rest by key), "canonical" (Python, every column).
+    path: str = "canonical"
 
 
-Rows = list[tuple[list[object], str]]
-
-
-async def _take_both(
-    source: AsyncIterator[tuple[list[object], str]], target: AsyncIterator[tuple[list[object], str]], n: int
-) -> tuple[Rows, Rows]:
+async def _take_both(source: _Taken, target: _Taken, n: int) -> tuple[Rows, Rows]:
     """The next `n` rows of both sides, read at once. When one side raises (a zero date found on
     the source, a lost connection), the other read is let finish first: closing a generator
     while it is still running would raise in place of the real error."""
-    s, t = await asyncio.gather(_take(source, n), _take(target, n), return_exceptions=True)
+    s, t = await asyncio.gather(source.take(n), target.take(n), return_exceptions=True)
     if isinstance(s, BaseException):
         raise s
     if isinstance(t, BaseException):
@@ -226,8 +248,9 @@ async def _compare_ordered(
     """Chunk by chunk in key order, both sides read at once; after the first differing chunk
     the rest is only counted (no digests)."""
     key_at = [next(i for i, c in enumerate(mapping.columns) if c.source == k) for k in mapping.key]
-    src_rows = _canonical_rows(job.endpoints.source, source)
-    tgt_rows = _canonical_rows(job.endpoints.target, target)
+    src_chunks = _canonical_chunks(job.endpoints.source, source)
+    tgt_chunks = _canonical_chunks(job.endpoints.target, target)
+    src_rows, tgt_rows = _Taken(src_chunks), _Taken(tgt_chunks)
     counts, difference = [0, 0], None
     whole = hashlib.sha256()  # the target's chunk digests in key order
     try:
@@ -238,16 +261,16 @@ async def _compare_ordered(
             counts[0], counts[1] = counts[0] + len(s), counts[1] + len(t)
             if difference is not None:
                 continue
-            target_digest = _digest([x[1] for x in t])
-            whole.update(target_digest.encode())
-            if _digest([x[1] for x in s]) != target_digest:
+            lines = [x[1] for x in t]
+            whole.update(_digest(lines).encode())
+            if [x[1] for x in s] != lines:  # the texts themselves: no need to hash the source's
                 rows = s or t
                 first = tuple(rows[0][0][i] for i in key_at)
                 last = tuple(rows[-1][0][i] for i in key_at)
                 difference = f"keys {describe_key(first)} .. {describe_key(last)}"
     finally:
-        await src_rows.aclose()
-        await tgt_rows.aclose()
+        await src_chunks.aclose()
+        await tgt_chunks.aclose()
     digest = whole.hexdigest() if difference is None else None
     return Compared(counts[0], counts[1], difference is None, difference, ordered=True, target_digest=digest)
 
@@ -255,9 +278,11 @@ async def _compare_ordered(
 async def _multiset_digest(endpoint: Endpoint, side: _Side) -> tuple[int, int]:
     """The order-independent digest of a read, and its row count."""
     total, rows = 0, 0
-    async for _, line in _canonical_rows(endpoint, side):
-        total = (total + int.from_bytes(hashlib.sha256(line.encode()).digest(), "big")) % (1 << 256)
-        rows += 1
+    async with contextlib.aclosing(_canonical_chunks(endpoint, side)) as chunks:
+        async for chunk in chunks:
+            for _, line in chunk:
+                total = (total + int.from_bytes(hashlib.sha256(line.encode()).digest(), "big")) % (1 << 256)
+            rows += len(chunk)
     return total, rows
 
 
@@ -278,23 +303,73 @@ async def compare(
             scalar(src, source.count, source.params), scalar(tgt, target.count, target.params)
         )
         return Compared(int(source_rows), int(target_rows), None, None, ordered)
-    if validate_pushdown.eligible(job, mapping):
-        on_source, on_target = await validate_pushdown.digests(job, mapping, ranges)
-        if on_source == on_target:
-            return Compared(on_source[0], on_target[0], True, None, ordered, f"{on_target[0]}:{on_target[1]}")
-        # They differ: the canonical comparison below names the first differing chunk.
-    try:
+    found = await _on_servers(job, mapping, ordered, chunk_rows, ranges)
+    if found is not None:
+        return found
+    # Not for the servers, or their digests differ: the canonical comparison below names the
+    # first differing chunk.
+    with _zero_dates_named(mapping):
         if ordered:
             return await _compare_ordered(job, mapping, source, target, chunk_rows)
         (digest_s, rows_s), (digest_t, rows_t) = await asyncio.gather(
             _multiset_digest(src, source), _multiset_digest(tgt, target)
         )
+    same = digest_s == digest_t
+    return Compared(
+        rows_s, rows_t, same, None if same else "table", ordered, f"{digest_t:064x}" if same else None
+    )
+
+
+@contextlib.contextmanager
+def _zero_dates_named(mapping: TableMapping) -> Iterator[None]:
+    try:
+        yield
     except ZeroDateFound as exc:  # written on the source after the copy (which would have failed)
         raise ZeroDateError(
             f"table {mapping.qualified_source}: column {exc.column} holds a zero date "
             "(zeroDates: error), found by the checksum: the copy did not write that row"
         ) from exc
-    same = digest_s == digest_t
-    return Compared(
-        rows_s, rows_t, same, None if same else "table", ordered, f"{digest_t:064x}" if same else None
-    )
+
+
+async def _on_servers(
+    job: CopyJob,
+    mapping: TableMapping,
+    ordered: bool,
+    chunk_rows: int,
+    ranges: tuple[Predicate, Predicate] | None,
+) -> Compared | None:
+    """The comparison with the servers' digests (ferry.copy.validate_pushdown for PostgreSQL →
+    PostgreSQL, validate_pushdown_mysql for MySQL → PostgreSQL, with the columns they cannot
+    spell alike compared in Python by key meanwhile); None when it does not apply or found a
+    difference, which the canonical comparison then names."""
+    if validate_pushdown.eligible(job, mapping):
+        on_s, on_t = await validate_pushdown.digests(job, mapping, ranges)
+        if on_s != on_t:
+            return None
+        return Compared(on_s[0], on_t[0], True, None, ordered, f"{on_t[0]}:{on_t[1]}", "servers")
+    halves = validate_pushdown_mysql.split(job, mapping)
+    if halves is None:
+        return None
+    digests = validate_pushdown_mysql.digests(job, mapping, halves.pushed, ranges)
+    if not halves.rest:
+        on_s, on_t = await digests
+        if on_s != on_t:
+            return None
+        return Compared(on_s[0], on_t[0], True, None, ordered, f"{on_t[0]}:{on_t[1]}", "servers")
+    # The rest with the key, in key order: the servers' digests pair each row's pushed-down
+    # columns with its key, and the key pairs them with the rest.
+    keep = {c.source for c in halves.rest} | set(mapping.key)
+    rest = dataclasses.replace(mapping, columns=tuple(c for c in mapping.columns if c.source in keep))
+    source, target, _ = _sides(job, rest, ranges)
+    servers, by_key = await asyncio.gather(digests, _compare_ordered(job, rest, source, target, chunk_rows),
+                                           return_exceptions=True)  # fmt: skip
+    with _zero_dates_named(mapping):  # the one that failed, once the other finished
+        if isinstance(servers, BaseException):
+            raise servers
+        if isinstance(by_key, BaseException):
+            raise by_key
+    on_s, on_t = servers
+    if on_s != on_t or not by_key.checksum_match or by_key.source_rows != on_s[0]:
+        return None
+    digest = f"{on_t[0]}:{on_t[1]}:{by_key.target_digest}"
+    return Compared(on_s[0], on_t[0], True, None, True, digest, "hybrid")

@@ -7,7 +7,8 @@ its own rows: `count(*)` and the sum of the 64-bit hashes of each row's text
 (`hashtextextended(ROW(...)::text, 0)`, summed exactly in a 128-bit accumulator). Nothing
 crosses the network but two numbers per range, and no row is converted in Python: measured in
 bench/validation.py, several times faster than the canonical comparison (ferry.copy.validate),
-which stays the path for every other pair of engines and for transformed columns. A range
+which stays the path for transformed columns and for other pairs of engines (MySQL → PostgreSQL
+has its own digest of the columns both spell alike: validate_pushdown_mysql). A range
 whose digests differ is compared again the canonical way, which names its first differing chunk.
 """
 

@@ -1,0 +1,247 @@
+"""Checksums computed by the servers, MySQL/MariaDB → PostgreSQL: the SQL both sides run.
+
+The canonical comparison (ferry.copy.validate) spends most of its time turning values into
+text in Python. For the columns whose text both servers can spell identically in SQL, each
+server digests its own rows instead, as PostgreSQL → PostgreSQL does (validate_pushdown):
+
+- Each column becomes a *field*: `N` for NULL, else `<octet length>:<text>`. The length
+  prefix makes the row text (the fields concatenated) decodable in one way only, so ('ab', 'c')
+  and ('a', 'bc') differ, and a NULL differs from every value, the empty string included.
+- The row's digest is the first 60 bits of the MD5 of its text, as an integer; a range's is
+  `count(*)` and the exact sum of its rows' digests (MySQL's DECIMAL, PostgreSQL's numeric).
+  Equal sums of a multiset of 60-bit hashes by chance: about one in 2**60 per differing range.
+- The text of each pushed-down type, source (MySQL, session time zone +00:00) | target
+  (PostgreSQL, TimeZone UTC, DateStyle ISO: ferry.copy.endpoints):
+  integers `CAST(x AS CHAR)` | `x::text` (into smallint/integer/bigint or numeric(p,0));
+  decimals of one scale `CAST(x AS CHAR)` | `x::text` (both print every digit of the scale);
+  integers into boolean `t`/`f` as the copy converts them (non-zero is true);
+  text, varchar, char and enum as UTF-8 bytes, NUL characters removed as the copy removes
+  them | `x::text`; into char(n), trailing spaces cut on both sides (bpchar's text drops its
+  padding); dates `DATE_FORMAT(x, '%Y-%m-%d')` | `x::text`; datetime and timestamp with
+  microseconds `DATE_FORMAT(…'%f')` | `to_char(…'US')`; zero dates as the copy wrote them
+  (NULL), or, with zeroDates: error, a text no target date has; binary `HEX(x)` |
+  `upper(encode(x, 'hex'))`.
+- Not pushed down (compared in Python, ferry.copy.canonical): floats and doubles (each side
+  prints its own shortest digits), JSON (documents equal up to key order and spacing),
+  TIME (decided from the data: time or interval), YEAR, BIT, SET, UUID, inet, transformed
+  and encrypted columns, and any pair of types not named above.
+
+A spelling that differs although the values are equal only costs time: the range's digests
+differ and it is compared again the canonical way. What must never happen, two different
+values spelled alike, is what the length prefix and the per-type texts rule out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ferry.copy.endpoints import Endpoint
+from ferry.copy.runner import CopyJob
+from ferry.copy.sql import Predicate, quote_ident, source_relation
+from ferry.copy.streams import stream_rows
+from ferry.schema.mapping import ColumnMapping, TableMapping
+from ferry.schema.mysql_postgresql import holds_zero_dates
+
+NULL_FIELD = "N"
+ZERO_DATE_TEXT = "zero date"  # zeroDates: error: a zero date the copy refused; no target date reads so
+HASH_HEX = 15  # 60 bits of the MD5: a sum of 2**32 rows stays far inside both servers' exact types
+
+_INT = re.compile(r"(?:tinyint|smallint|mediumint|int|integer|bigint)(?:\(\d+\))?(?: unsigned)?")
+_BOOL_SOURCE = re.compile(r"tinyint\(1\)(?: unsigned)?|bool|boolean")
+_DECIMAL = re.compile(r"(?:decimal|numeric|dec|fixed)(?:\((\d+)(?:,\s*(\d+))?\))?(?: unsigned)?")
+_PG_DECIMAL = re.compile(r"(?:numeric|decimal)\((\d+)(?:,\s*(\d+))?\)")
+_PG_SCALE0 = re.compile(r"(?:numeric|decimal)(?:\(\d+(?:,\s*0)?\))?")
+_TEXT = re.compile(r"(?:var)?char\(\d+\)|(?:tiny|medium|long)?text")
+_ENUM = re.compile(r"enum\(.*\)", re.DOTALL)
+_DATETIME = re.compile(r"(?:datetime|timestamp)(?:\(\d\))?")
+_BINARY = re.compile(r"(?:tiny|medium|long)?blob|(?:var)?binary\(\d+\)")
+
+PG_INTEGERS = frozenset(("smallint", "integer", "bigint", "int2", "int4", "int8"))
+PG_TEXTS = frozenset(("text", "varchar", "character varying"))
+PG_CHARS = frozenset(("char", "character", "bpchar"))
+PG_BOOLEANS = frozenset(("boolean", "bool"))
+PG_TIMESTAMPS = frozenset(
+    ("timestamp", "timestamptz", "timestamp without time zone", "timestamp with time zone")
+)
+# Built-in target types an enum label is not written into as text: any other target of an enum
+# (its own enum type, a domain over text) prints the label back with ::text.
+PG_NOT_ENUM = frozenset(
+    (
+        *(*PG_INTEGERS, *PG_BOOLEANS, *PG_TIMESTAMPS, "numeric", "decimal", "real", "double precision"),
+        *("float4", "float8", "date", "time", "timetz", "time without time zone", "time with time zone"),
+        *("interval", "json", "jsonb", "bytea", "uuid", "inet", "cidr", "bit", "varbit", "bit varying"),
+        *("money", "xml"),
+    )
+)
+
+_NUL = "CHAR(0 USING utf8mb4)"
+
+
+@dataclass(frozen=True)
+class FieldText:
+    """One column's text on each side; NULL (in SQL) when the value is NULL."""
+
+    mysql: str
+    postgresql: str
+
+
+def _pg_base(type_text: str) -> str:
+    return " ".join(type_text.lower().split("(")[0].split())
+
+
+def _norm(type_text: str) -> str:
+    return " ".join(type_text.lower().split())
+
+
+def _zero_dates(column: ColumnMapping, name: str, formatted: str) -> str:
+    """The copy's treatment of zero dates (ferry.copy.mysql_values): NULL, or refused."""
+    if not holds_zero_dates(column.source_type):
+        return formatted
+    zero = f"YEAR({name}) = 0 OR MONTH({name}) = 0 OR DAYOFMONTH({name}) = 0"
+    instead = f"'{ZERO_DATE_TEXT}'" if column.zero_dates_error else "NULL"
+    return f"IF({zero}, {instead}, {formatted})"
+
+
+def _binary_text(expr: str) -> str:
+    """Text as its UTF-8 bytes, NUL removed (PostgreSQL cannot store it; the copy drops it).
+    Binary, so columns of different collations concatenate without a collation conflict."""
+    return f"CAST(REPLACE(CONVERT({expr} USING utf8mb4), {_NUL}, '') AS BINARY)"
+
+
+def _number(source: str, target: str) -> bool:
+    if _INT.fullmatch(source):
+        return target in PG_INTEGERS or bool(_PG_SCALE0.fullmatch(target))
+    decimal = _DECIMAL.fullmatch(source)
+    pg_decimal = _PG_DECIMAL.fullmatch(target)
+    if decimal is None or pg_decimal is None:
+        return False
+    return int(decimal.group(2) or 0) == int(pg_decimal.group(2) or 0)
+
+
+def field_text(column: ColumnMapping) -> FieldText | None:
+    """The column's text on both sides, or None when it is not pushed down (module docstring)."""
+    if column.transform is not None:
+        return None
+    m, p = quote_ident("mysql", column.source), quote_ident("postgresql", column.target)
+    source, target, pg_base = (
+        _norm(column.source_type),
+        _norm(column.target_type),
+        _pg_base(column.target_type),
+    )
+    if pg_base in PG_BOOLEANS:
+        if not (_BOOL_SOURCE.fullmatch(source) or _INT.fullmatch(source)):
+            return None
+        return FieldText(
+            f"CASE WHEN {m} <> 0 THEN 't' WHEN {m} = 0 THEN 'f' END",
+            f"CASE WHEN {p} THEN 't' WHEN NOT {p} THEN 'f' END",
+        )
+    if _number(source, target):
+        return FieldText(f"CAST({m} AS CHAR)", f"{p}::text")
+    enum = bool(_ENUM.fullmatch(source))
+    if _TEXT.fullmatch(source) or enum:
+        if pg_base not in PG_TEXTS | PG_CHARS and (not enum or pg_base in PG_NOT_ENUM):
+            return None
+        if pg_base in PG_CHARS:  # bpchar's text drops its padding; MySQL's CHAR drops it on read
+            return FieldText(_binary_text(f"RTRIM({m})"), f"{p}::text")
+        return FieldText(_binary_text(m), f"{p}::text")
+    if source == "date" and pg_base == "date":
+        return FieldText(_zero_dates(column, m, f"DATE_FORMAT({m}, '%Y-%m-%d')"), f"{p}::text")
+    if _DATETIME.fullmatch(source) and pg_base in PG_TIMESTAMPS:
+        formatted = f"DATE_FORMAT({m}, '%Y-%m-%d %H:%i:%s.%f')"
+        # to_char gives NULL for ±infinity, which no source has: spelled out, never taken for NULL.
+        return FieldText(_zero_dates(column, m, formatted),
+                         f"coalesce(to_char({p}, 'YYYY-MM-DD HH24:MI:SS.US'), {p}::text)")  # fmt: skip
+    if _BINARY.fullmatch(source) and pg_base == "bytea":
+        return FieldText(f"HEX({m})", f"upper(encode({p}, 'hex'))")
+    return None
+
+
+def mysql_row(fields: Sequence[str]) -> str:
+    return (
+        "CONCAT(" + ", ".join(f"IFNULL(CONCAT(LENGTH({f}), ':', {f}), '{NULL_FIELD}')" for f in fields) + ")"
+    )
+
+
+def pg_row(fields: Sequence[str]) -> str:
+    return " || ".join(f"coalesce(octet_length({f})::text || ':' || {f}, '{NULL_FIELD}')" for f in fields)
+
+
+def mysql_digest_sql(relation: str, fields: Sequence[str], where: Sequence[str]) -> str:
+    """Count and digest sum of the rows. The driver formats the statement with its parameters
+    (`%s`), so the `%` of the select list and the table name are doubled; `where` comes ready."""
+    piece = f"CAST(CONV(LEFT(MD5({mysql_row(fields)}), {HASH_HEX}), 16, 10) AS UNSIGNED)"
+    condition = " WHERE " + " AND ".join(where) if where else ""
+    select = f"COUNT(*), COALESCE(SUM({piece}), 0) FROM {relation}".replace("%", "%%")
+    return f"SELECT {select}{condition}"
+
+
+def pg_digest_sql(relation: str, fields: Sequence[str], where: Sequence[str]) -> str:
+    piece = f"('x' || left(md5({pg_row(fields)}), {HASH_HEX}))::bit({HASH_HEX * 4})::bigint"
+    condition = " WHERE " + " AND ".join(where) if where else ""
+    return f"SELECT count(*), coalesce(sum({piece}), 0) FROM {relation}{condition}"
+
+
+@dataclass(frozen=True)
+class Split:
+    """A table's columns as the servers digest them (`pushed`, the key among them) and as Python
+    compares them (`rest`, read with the key in key order); `rest` empty: the servers do it all."""
+
+    pushed: tuple[ColumnMapping, ...]
+    rest: tuple[ColumnMapping, ...]
+
+
+def split(job: CopyJob, mapping: TableMapping) -> Split | None:
+    """Which columns the servers digest, or None when the canonical comparison does it all: not
+    MySQL into PostgreSQL, nothing but the key pushed down, or columns left for Python without an
+    untransformed, pushed-down key to pair their rows by."""
+    if job.endpoints.source.dialect != "mysql" or job.endpoints.target.dialect != "postgresql":
+        return None
+    pushed = tuple(c for c in mapping.columns if field_text(c) is not None)
+    rest = tuple(c for c in mapping.columns if field_text(c) is None)
+    if not pushed:
+        return None
+    if rest:
+        names = {c.source for c in pushed}
+        if not mapping.key or not all(k in names for k in mapping.key):
+            return None
+        if len(pushed) == len(mapping.key):  # the key alone: Python reads it anyway
+            return None
+    return Split(pushed, rest)
+
+
+async def _one(endpoint: Endpoint, sql: str, params: Sequence[object]) -> tuple[int, str]:
+    async for rows in stream_rows(endpoint, sql, params):
+        return int(rows[0][0]), str(int(rows[0][1]))
+    return 0, "0"
+
+
+async def digests(
+    job: CopyJob,
+    mapping: TableMapping,
+    columns: Sequence[ColumnMapping],
+    ranges: tuple[Predicate, Predicate] | None,
+) -> tuple[tuple[int, str], tuple[int, str]]:
+    """(rows, digest) of the source's and the target's `columns` of the table or range."""
+    texts = [field_text(c) for c in columns]
+    if any(t is None for t in texts):
+        raise ValueError("a column that is not pushed down was given to the servers' digest")
+    source_rel = source_relation("mysql", mapping.source_schema, mapping.source_table, False)
+    target_rel = source_relation(
+        "postgresql", mapping.target_schema, mapping.target_table, mapping.source_only
+    )
+    where_s = [f"({mapping.where.replace('%', '%%')})"] if mapping.where else []
+    where_t: list[str] = []
+    params: list[object] = []
+    if ranges is not None:  # MySQL's predicate binds its bounds; PostgreSQL's carries them inline
+        where_s.append(ranges[0].sql)
+        where_t.append(ranges[1].sql)
+        params = list(ranges[0].params)
+    source_sql = mysql_digest_sql(source_rel, [t.mysql for t in texts if t], where_s)
+    target_sql = pg_digest_sql(target_rel, [t.postgresql for t in texts if t], where_t)
+    source, target = await asyncio.gather(
+        _one(job.endpoints.source, source_sql, params), _one(job.endpoints.target, target_sql, ())
+    )
+    return source, target

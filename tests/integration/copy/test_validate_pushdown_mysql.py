@@ -1,0 +1,253 @@
+"""MariaDB → PostgreSQL checksums computed by the servers (ferry.copy.validate_pushdown_mysql), on
+real servers: every pushed-down type validates equal on the servers' path after a real copy, a
+single changed value of each kind is found and named in its key range, a JSON column is compared
+in Python beside the servers' digest (the hybrid), and two rows that concatenate alike differ."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+
+import pymysql
+import pytest
+
+from ferry.api.migration import CopySpec
+from ferry.copy import CopyJob, Endpoints, plan_ranges, plan_units, run_units, validate
+from ferry.copy.validate import Compared, compare
+from ferry.copy.validate_ranges import ValidationRange, range_predicates
+from ferry.schema.mapping import TableMapping
+from harness.databases import Database
+from integration.copy.helpers import mysql_endpoint, mysql_exec, pg_endpoint, pg_exec, table_mapping
+
+ROWS = 600
+RANGE_ROWS = 100  # six ranges of keys 1..600
+
+# (name, MariaDB column, the source type as Ferry reads it, the PostgreSQL target type)
+KINDS: tuple[tuple[str, str, str, str], ...] = (
+    ("id", "BIGINT NOT NULL PRIMARY KEY", "bigint", "bigint"),
+    ("ti", "TINYINT", "tinyint", "smallint"),
+    ("su", "SMALLINT UNSIGNED", "smallint unsigned", "integer"),
+    ("mi", "MEDIUMINT", "mediumint", "integer"),
+    ("i", "INT", "int", "integer"),
+    ("iu", "INT UNSIGNED", "int unsigned", "bigint"),
+    ("bi", "BIGINT", "bigint", "bigint"),
+    ("bu", "BIGINT UNSIGNED", "bigint unsigned", "numeric(20,0)"),
+    ("flag", "TINYINT(1)", "tinyint(1)", "boolean"),
+    ("d", "DECIMAL(12,2)", "decimal(12,2)", "numeric(12,2)"),
+    ("d0", "DECIMAL(30,0)", "decimal(30,0)", "numeric(30,0)"),
+    ("c", "CHAR(5)", "char(5)", "char(5)"),
+    ("vc", "VARCHAR(40)", "varchar(40)", "varchar(40)"),
+    ("t", "TEXT", "text", "text"),
+    ("e", "ENUM('small','big','ünï')", "enum('small','big','ünï')", "kinds_e"),
+    ("dd", "DATE", "date", "date"),
+    ("dt", "DATETIME(6)", "datetime(6)", "timestamp(6)"),
+    ("ts", "TIMESTAMP(6) NULL DEFAULT NULL", "timestamp(6)", "timestamptz(6)"),
+    ("vb", "VARBINARY(20)", "varbinary(20)", "bytea"),
+    ("bl", "BLOB", "blob", "bytea"),
+    ("bn", "BINARY(4)", "binary(4)", "bytea"),
+)
+NAMES = [k[0] for k in KINDS]
+LABELS = ("small", "big", "ünï")
+EPOCH = dt.datetime(2020, 1, 1)
+
+
+def _row(i: int) -> tuple[object, ...]:
+    """Row `i`: 1 all NULL, 2 the largest values, 3 the smallest and emptiest, then mixed."""
+    if i == 1:
+        return (1, *([None] * (len(KINDS) - 1)))
+    if i == 2:
+        return (2, 127, 65535, 8388607, 2147483647, 4294967295, 2**63 - 1, 2**64 - 1, 1,
+                Decimal("9999999999.99"), Decimal(10**30 - 1), "zzzzz", "x" * 40, "ünï 😀 " * 100, "ünï",
+                dt.date(9999, 12, 31), dt.datetime(9999, 12, 31, 23, 59, 59, 999999),
+                dt.datetime(2038, 1, 19, 3, 14, 7, 999999), b"\xff" * 20, b"\x00\xff" * 1000,
+                b"\xff" * 4)  # fmt: skip
+    if i == 3:
+        return (3, -128, 0, -8388608, -2147483648, 0, -(2**63), 0, 0, Decimal("-9999999999.99"),
+                Decimal(-(10**30 - 1)), "", "", "", "small", dt.date(1000, 1, 1), dt.datetime(1000, 1, 1),
+                dt.datetime(1970, 1, 1, 0, 0, 1), b"", b"", b"\x00\x00\x00\x00")  # fmt: skip
+    return (
+        i, i % 256 - 128, i * 97 % 65536, -i * 1013, i * 12345 * (-1) ** i, i * 7_000_000,
+        i * 10**15 * (-1) ** i, 2**63 + i, i % 3, Decimal(i * (-1) ** i) / 100, Decimal(10**25 + i),
+        f"c{i % 7}" if i % 5 else " a",
+        f"v{i}" + " " * (i % 3), f"tab\t{i}\nnew \"q\" \\ 'é' 😀" if i % 4 else "  ", LABELS[i % 3],
+        dt.date(2000, 1, 1) + dt.timedelta(days=i), EPOCH + dt.timedelta(minutes=i, microseconds=i),
+        EPOCH + dt.timedelta(hours=i, microseconds=999_999 - i), bytes([0, i % 256, 0]),
+        b"\x00" * (i % 4) + i.to_bytes(2, "big"), bytes([i % 256, 0]),
+    )  # fmt: skip
+
+
+def _insert(db: Database, table: str, columns: Sequence[str], rows: Sequence[tuple[object, ...]]) -> None:
+    conn = pymysql.connect(host=db.host, port=db.port, user=db.user, password=db.password, database=db.name,
+                           charset="utf8mb4", autocommit=True)  # fmt: skip
+    try:
+        with conn.cursor() as cur:
+            cur.execute("SET time_zone = '+00:00'")
+            marks = ", ".join(["%s"] * len(columns))
+            cur.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", list(rows))
+    finally:
+        conn.close()
+
+
+async def _copy(source_db: Database, target_db: Database, mapping: TableMapping) -> CopyJob:
+    job = CopyJob(
+        "val", Endpoints(mysql_endpoint(source_db), pg_endpoint(target_db)), CopySpec(batch_size=250)
+    )
+    assert (await run_units(job, await plan_units([mapping], job.endpoints.source, job.copy))).ok
+    return job
+
+
+async def _kinds(source_db: Database, target_db: Database) -> tuple[CopyJob, TableMapping]:
+    mysql_exec(source_db, f"CREATE TABLE kinds ({', '.join(f'{n} {ddl}' for n, ddl, _, _ in KINDS)})")
+    _insert(source_db, "kinds", NAMES, [_row(i) for i in range(1, ROWS + 1)])
+    columns = ", ".join(f"{n} {t}" for n, _, _, t in KINDS)
+    pg_exec(target_db, "CREATE TYPE kinds_e AS ENUM ('small', 'big', 'ünï')",
+            f"CREATE TABLE kinds ({columns}, PRIMARY KEY (id))")  # fmt: skip
+    mapping = table_mapping("kinds", [(n, s, t) for n, _, s, t in KINDS], not_null=("id",))
+    return await _copy(source_db, target_db, mapping), mapping
+
+
+async def _paths(job: CopyJob, mapping: TableMapping) -> list[Compared]:
+    ranges = await plan_ranges([mapping], job.endpoints.source, RANGE_ROWS)
+    assert len(ranges) == 6
+    return [await compare(job, mapping, True, 10_000, range_predicates(job, r)) for r in ranges]
+
+
+def _range_of(ranges: Sequence[ValidationRange], key: int) -> str:
+    (found,) = [
+        r.range_id for r in ranges if (r.lo is None or r.lo[0] < key) and (r.hi is None or key <= r.hi[0])
+    ]
+    return found
+
+
+def _names_key(difference: str | None, key: int) -> bool:
+    match = re.fullmatch(r"keys \((\d+)\) \.\. \((\d+)\)", difference or "")
+    return match is not None and int(match[1]) <= key <= int(match[2])
+
+
+# (the target column changed, its new value as SQL, the row): one value, told apart by the servers.
+DAMAGES = (
+    ("ti", "ti + 1", 150), ("su", "su - 1", 2), ("mi", "mi + 1", 250), ("i", "-i", 351),
+    ("iu", "iu + 1", 450), ("bi", "bi + 1", 3), ("bu", "bu - 1", 2), ("flag", "NOT flag", 560),
+    ("d", "d + 0.01", 120), ("d0", "d0 + 1", 230), ("c", "'c9'", 340), ("vc", "vc || ' '", 440),
+    ("vc", "''", 1), ("t", "NULL", 3), ("t", "upper(t)", 545), ("e", "'big'", 108),
+    ("dd", "dd + 1", 213), ("dt", "dt + interval '1 microsecond'", 312), ("dt", "'infinity'", 1),
+    ("ts", "ts - interval '1 microsecond'", 413), ("vb", "vb || '\\x00'::bytea", 517),
+    ("bl", "''::bytea", 1), ("bl", "NULL", 118), ("bn", "'\\x00000001'::bytea", 3),
+    ("bn", "'\\x'::bytea", 222),
+)  # fmt: skip
+
+
+async def test_every_pushed_down_kind_validates_on_the_servers_and_each_change_is_named(
+    mariadb_db: Database, pg_db: Database
+) -> None:
+    job, mapping = await _kinds(mariadb_db, pg_db)
+    whole = await compare(job, mapping, True, 10_000)
+    assert (whole.path, whole.checksum_match, whole.source_rows, whole.target_rows) == (
+        "servers",
+        True,
+        ROWS,
+        ROWS,
+    )
+    assert {(c.path, c.checksum_match) for c in await _paths(job, mapping)} == {("servers", True)}
+    (clean,) = await validate(job, [mapping], checksum=True, range_rows=RANGE_ROWS)
+    assert clean.ok and clean.checksum and clean.target_rows == ROWS
+
+    ranges = await plan_ranges([mapping], job.endpoints.source, RANGE_ROWS)
+    pg_exec(pg_db, "CREATE TABLE kinds_kept AS SELECT * FROM kinds")
+    for column, value, key in DAMAGES:
+        pg_exec(pg_db, f"UPDATE kinds SET {column} = {value} WHERE id = {key}")
+        (found,) = await validate(job, [mapping], checksum=True, range_rows=RANGE_ROWS)
+        case = f"{column} = {value} at {key}"
+        assert not found.ok and found.mismatched_ranges == (_range_of(ranges, key),), case
+        assert _names_key(found.first_difference, key), (case, found.first_difference)
+        restore = (
+            f"UPDATE kinds SET {column} = k.{column} FROM kinds_kept k WHERE k.id = kinds.id AND k.id = {key}"
+        )
+        pg_exec(pg_db, restore)
+    (again,) = await validate(job, [mapping], checksum=True, range_rows=RANGE_ROWS)
+    assert again.ok and again.checksum == clean.checksum
+
+
+async def test_zero_dates_are_compared_as_the_copy_wrote_them(mariadb_db: Database, pg_db: Database) -> None:
+    mysql_exec(mariadb_db, "CREATE TABLE z (id INT PRIMARY KEY, d DATE, t DATETIME)")
+    mysql_exec(mariadb_db, "SET SESSION sql_mode = ''",
+               "INSERT INTO z VALUES (1, '0000-00-00', '0000-00-00 00:00:00'), (2, '2024-00-10', "
+               "'2024-05-00 10:00:00'), (3, '2024-05-10', '2024-05-10 10:00:00')")  # fmt: skip
+    pg_exec(pg_db, "CREATE TABLE z (id integer PRIMARY KEY, d date, t timestamp)")
+    mapping = table_mapping("z", [("id", "int", "integer"), ("d", "date"), ("t", "datetime", "timestamp")])
+    job = await _copy(mariadb_db, pg_db, mapping)
+    found = await compare(job, mapping, True, 10_000)
+    assert (found.path, found.checksum_match) == ("servers", True)
+    pg_exec(pg_db, "UPDATE z SET d = '2000-01-01' WHERE id = 2")
+    assert (await compare(job, mapping, True, 10_000)).checksum_match is False
+
+
+@pytest.mark.parametrize("keyed", [True, False])
+async def test_values_that_concatenate_alike_differ(
+    keyed: bool, mariadb_db: Database, pg_db: Database
+) -> None:
+    key = "id INT PRIMARY KEY, " if keyed else "id INT, "
+    mysql_exec(mariadb_db, f"CREATE TABLE pairs ({key}a VARCHAR(10), b VARCHAR(10))",
+               "INSERT INTO pairs VALUES (1, 'ab', 'c'), (2, 'x', NULL), (3, NULL, 'y')")  # fmt: skip
+    pg_exec(pg_db, f"CREATE TABLE pairs ({key.replace('INT', 'integer')}a varchar(10), b varchar(10))")
+    mapping = table_mapping("pairs", [("id", "int", "integer"), ("a", "varchar(10)"), ("b", "varchar(10)")],
+                            key=("id",) if keyed else ())  # fmt: skip
+    job = await _copy(mariadb_db, pg_db, mapping)
+    assert (await compare(job, mapping, True, 10_000)).path == "servers"
+    for damage in (
+        "a = 'a', b = 'bc' WHERE id = 1",
+        "a = NULL, b = 'x' WHERE id = 2",
+        "a = '', b = 'y' WHERE id = 3",
+    ):
+        pg_exec(pg_db, f"UPDATE pairs SET {damage}")
+        found = await compare(job, mapping, True, 10_000)
+        assert (found.path, found.checksum_match) == ("canonical", False), damage
+        assert found.first_difference == ("keys (1) .. (3)" if keyed else "table")
+        pg_exec(
+            pg_db,
+            "DELETE FROM pairs",
+            "INSERT INTO pairs VALUES (1, 'ab', 'c'), (2, 'x', NULL), (3, NULL, 'y')",
+        )
+
+
+DOCS = (
+    """(1, 'a', '{"b": 1, "a": [1.5, "ü"]}', 0.1), (2, 'b', NULL, NULL), """
+    """(3, 'c', '{"n": 12345678901234567890}', 1e300), (4, 'd', '[]', -0.5)"""
+)
+
+
+async def test_json_and_double_columns_are_compared_in_python_beside_the_servers_digest(
+    mariadb_db: Database, pg_db: Database
+) -> None:
+    mysql_exec(
+        mariadb_db, "CREATE TABLE docs (id BIGINT PRIMARY KEY, name VARCHAR(20), doc JSON, score DOUBLE)"
+    )
+    mysql_exec(mariadb_db, f"INSERT INTO docs VALUES {DOCS}")
+    pg_exec(
+        pg_db,
+        "CREATE TABLE docs (id bigint PRIMARY KEY, name varchar(20), doc jsonb, score double precision)",
+    )
+    mapping = table_mapping("docs", [("id", "bigint"), ("name", "varchar(20)"), ("doc", "json", "jsonb"),
+                                     ("score", "double", "double precision")])  # fmt: skip
+    job = await _copy(mariadb_db, pg_db, mapping)
+    found = await compare(job, mapping, True, 10_000)
+    assert (found.path, found.checksum_match, found.target_rows) == ("hybrid", True, 4)
+    (clean,) = await validate(job, [mapping], checksum=True)
+    pg_exec(pg_db, "CREATE TABLE docs_kept AS SELECT * FROM docs")
+    damages = ("doc = doc || '{\"c\": 2}' WHERE id = 1", "doc = '{}' WHERE id = 2",
+               "score = 0.2 WHERE id = 1", "name = 'z' WHERE id = 4")  # fmt: skip
+    for damage in damages:
+        pg_exec(pg_db, f"UPDATE docs SET {damage}")
+        found = await compare(job, mapping, True, 10_000)
+        assert (found.path, found.checksum_match, found.first_difference) == (
+            "canonical",
+            False,
+            "keys (1) .. (4)",
+        )
+        (table,) = await validate(job, [mapping], checksum=True)
+        assert not table.ok and table.mismatched_ranges == ("public.docs",), damage
+        pg_exec(pg_db, "DELETE FROM docs", "INSERT INTO docs SELECT * FROM docs_kept")
+    (again,) = await validate(job, [mapping], checksum=True)
+    assert again.ok and again.checksum == clean.checksum

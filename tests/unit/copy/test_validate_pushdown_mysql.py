@@ -1,0 +1,138 @@
+"""Which MySQL → PostgreSQL columns the servers digest (ferry.copy.validate_pushdown_mysql), and the
+SQL they run; that both servers compute the same numbers is proven on real ones
+(tests/integration/copy/test_validate_pushdown_mysql.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ferry.api.migration import CopySpec, Transform
+from ferry.copy import CopyJob, Endpoints
+from ferry.copy.endpoints import Endpoint, MySQLEndpoint, PgEndpoint, SQLiteEndpoint
+from ferry.copy.validate_pushdown_mysql import (
+    NULL_FIELD,
+    ZERO_DATE_TEXT,
+    field_text,
+    mysql_digest_sql,
+    pg_digest_sql,
+    split,
+)
+from ferry.schema.mapping import ColumnMapping, TableMapping
+
+
+def _column(source: str, target: str, **kw: object) -> ColumnMapping:
+    return ColumnMapping("c", "c", source, target, True, **kw)  # type: ignore[arg-type]
+
+
+PUSHED = [
+    ("tinyint", "smallint"), ("smallint unsigned", "integer"), ("mediumint", "integer"),
+    ("int", "integer"), ("int unsigned", "bigint"), ("bigint", "bigint"),
+    ("bigint unsigned", "numeric(20,0)"), ("int(11)", "integer"), ("tinyint(1)", "boolean"),
+    ("bool", "boolean"), ("tinyint", "boolean"), ("decimal(12,2)", "numeric(12,2)"),
+    ("decimal(8)", "numeric(8,0)"), ("decimal", "numeric(10,0)"),
+    ("decimal(12,2) unsigned", "numeric(12,2)"), ("numeric(5,3)", "numeric(9, 3)"),
+    ("char(3)", "char(3)"), ("varchar(80)", "varchar(80)"), ("varchar(80)", "text"), ("text", "text"),
+    ("mediumtext", "text"), ("longtext", "character varying"), ("char(3)", "character(3)"),
+    ("enum('a','b')", "t_c"), ("enum('a','b')", "text"), ("date", "date"), ("datetime", "timestamp"),
+    ("datetime(6)", "timestamp(6)"), ("timestamp(3)", "timestamptz(3)"),
+    ("datetime(6)", "timestamp with time zone"), ("blob", "bytea"), ("longblob", "bytea"),
+    ("varbinary(16)", "bytea"), ("binary(4)", "bytea"),
+]  # fmt: skip
+NOT_PUSHED = [
+    ("float", "real"), ("double", "double precision"), ("json", "jsonb"), ("time", "time"),
+    ("time(3)", "interval(3)"), ("year", "smallint"), ("bit(1)", "boolean"), ("bit(8)", "bit(8)"),
+    ("set('x','y')", "text"), ("uuid", "uuid"), ("inet6", "inet"), ("decimal(12,2)", "numeric(12,3)"),
+    ("decimal(12,2)", "numeric"), ("int", "numeric(10,2)"), ("int", "text"), ("text", "jsonb"),
+    ("varchar(10)", "citext"), ("enum('a','b')", "integer"), ("datetime", "date"),
+    ("date", "timestamp"), ("blob", "text"), ("text", "bytea"), ("geometry", "bytea"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("source", "target"), PUSHED)
+def test_pushed_down(source: str, target: str) -> None:
+    assert field_text(_column(source, target)) is not None
+
+
+@pytest.mark.parametrize(("source", "target"), NOT_PUSHED)
+def test_left_to_python(source: str, target: str) -> None:
+    assert field_text(_column(source, target)) is None
+
+
+def test_transformed_columns_are_left_to_python() -> None:
+    for fields in ({"type": "mask"}, {"type": "castTo", "castTo": "text"}, {"type": "null"}):
+        transform = Transform.model_validate({"column": "c", **fields})
+        assert field_text(_column("varchar(10)", "varchar(10)", transform=transform)) is None
+
+
+def test_texts_match_what_the_copy_wrote() -> None:
+    char = field_text(_column("varchar(5)", "char(5)"))
+    assert char is not None and "RTRIM(`c`)" in char.mysql and char.postgresql == '"c"::text'
+    text = field_text(_column("text", "text"))
+    assert (
+        text is not None and "RTRIM" not in text.mysql and "CHAR(0 USING utf8mb4)" in text.mysql
+    )  # NUL dropped
+    boolean = field_text(_column("tinyint(1)", "boolean"))
+    assert boolean is not None and "<> 0" in boolean.mysql and "END" in boolean.postgresql  # NULL stays NULL
+
+
+def test_zero_dates_are_null_or_never_equal() -> None:
+    as_null = field_text(_column("datetime", "timestamp"))
+    refused = field_text(_column("date", "date", zero_dates_error=True))
+    assert (
+        as_null is not None and "MONTH(`c`) = 0" in as_null.mysql and ", NULL, DATE_FORMAT" in as_null.mysql
+    )
+    assert refused is not None and f"'{ZERO_DATE_TEXT}'" in refused.mysql
+
+
+def test_row_text_length_prefixes_fields_and_marks_null() -> None:
+    mysql = mysql_digest_sql("`t`", ["`a`", "DATE_FORMAT(`d`, '%Y')"], ["`id` > %s"])
+    assert f"IFNULL(CONCAT(LENGTH(`a`), ':', `a`), '{NULL_FIELD}')" in mysql
+    assert "'%%Y'" in mysql and mysql.endswith("WHERE `id` > %s")  # PyMySQL formats the statement
+    assert "LEFT(MD5(" in mysql and "SUM(" in mysql
+    pg = pg_digest_sql('"t"', ['"a"::text'], [])
+    assert f"coalesce(octet_length(\"a\"::text)::text || ':' || \"a\"::text, '{NULL_FIELD}')" in pg
+    assert "::bit(60)::bigint" in pg and "left(md5(" in pg and "WHERE" not in pg
+
+
+def _never() -> Any:
+    raise AssertionError("deciding the split connects to nothing")
+
+
+def _job(source: str = "mysql") -> CopyJob:
+    """A job whose endpoints are never connected: only their dialects are read."""
+    sources: dict[str, Endpoint] = {
+        "mysql": MySQLEndpoint(_never, _never),
+        "postgresql": PgEndpoint(_never),
+        "sqlite": SQLiteEndpoint(_never),
+    }
+    return CopyJob("u", Endpoints(sources[source], PgEndpoint(_never)), CopySpec())
+
+
+def _table(columns: list[tuple[str, str, str]], key: tuple[str, ...] = ("id",)) -> TableMapping:
+    cols = tuple(ColumnMapping(n, n, s, t, n not in key) for n, s, t in columns)
+    return TableMapping(None, "t", "public", "t", cols, key)
+
+
+def test_split_pushes_down_what_it_can_and_pairs_the_rest_by_key() -> None:
+    full = split(_job(), _table([("id", "bigint", "bigint"), ("v", "varchar(9)", "varchar(9)")]))
+    assert full is not None and [c.source for c in full.pushed] == ["id", "v"] and not full.rest
+    no_key = split(_job(), _table([("id", "bigint", "bigint"), ("v", "text", "text")], key=()))
+    assert no_key is not None and not no_key.rest  # all pushed down: one multiset digest, no key needed
+    hybrid = split(
+        _job(), _table([("id", "bigint", "bigint"), ("v", "text", "text"), ("j", "json", "jsonb")])
+    )
+    assert hybrid is not None and [c.source for c in hybrid.rest] == ["j"]
+
+
+def test_split_leaves_the_table_to_python_when_the_servers_cannot_help() -> None:
+    keyless_json = _table([("id", "bigint", "bigint"), ("j", "json", "jsonb")], key=())
+    only_key = _table([("id", "bigint", "bigint"), ("j", "json", "jsonb")])
+    float_key = _table(
+        [("f", "double", "double precision"), ("v", "text", "text"), ("j", "json", "jsonb")], ("f",)
+    )
+    for mapping in (keyless_json, only_key, float_key):
+        assert split(_job(), mapping) is None, mapping.columns
+    plain = _table([("id", "bigint", "bigint"), ("v", "text", "text")])
+    assert split(_job("postgresql"), plain) is None and split(_job("sqlite"), plain) is None
