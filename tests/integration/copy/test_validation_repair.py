@@ -4,6 +4,7 @@ differing ranges again so the next validation is clean."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import sqlite3
 from pathlib import Path
@@ -25,7 +26,7 @@ from ferry.copy.repair import repair_range
 from ferry.copy.validate_ranges import ValidationRange, summarize
 from ferry.copy.validation_store import RangeResult, clear_results, ensure_store, read_results, record
 from ferry.schema.mapping import TableMapping
-from harness.databases import Database
+from harness.databases import Database, PostgresServer
 from integration.copy.helpers import mysql_endpoint, mysql_exec, pg_endpoint, pg_exec, pg_rows, table_mapping
 
 ROWS = 5000
@@ -176,3 +177,13 @@ async def test_a_repair_overwrites_rows_other_tables_refer_to_instead_of_deletin
         ("row-4321",),
     ]
     assert pg_rows(pg_db2, "SELECT count(*) FROM child") == [(5000,)]
+
+
+async def test_validation_pods_creating_the_store_at_once_all_succeed(pg_server: PostgresServer) -> None:
+    # Every validation pod runs ensure_store first, and they start together: without taking turns
+    # two CREATE ... IF NOT EXISTS of one name can both miss it and one fails on the catalog's
+    # unique index (seen in the bench), which costs the Job a retry.
+    for _ in range(3):  # each on a database without the store yet
+        target = pg_endpoint(pg_server.create_database())
+        await asyncio.gather(*(ensure_store(target) for _ in range(8)))
+        assert await read_results(target, "uid", 1) == []
