@@ -225,7 +225,8 @@ class Compared:
     first_difference: str | None  # the first differing chunk's keys, or "table" when unordered
     ordered: bool = False
     target_digest: str | None = None  # of the target's rows, when they matched the source's
-    # How the checksums were compared: "servers" (each server digested its rows), "hybrid" (the
+    # How the checksums were compared: "servers" (each server digested its rows), "servers+json"
+    # (so did the target; the source's JSON was rendered as jsonb's text in Python), "hybrid" (the
     # servers some columns, Python the rest by key), "canonical" (Python, every column).
     path: str = "canonical"
 
@@ -350,12 +351,13 @@ async def _on_servers(
     halves = validate_pushdown_mysql.split(job, mapping)
     if halves is None:
         return None
-    digests = validate_pushdown_mysql.digests(job, mapping, halves.pushed, ranges)
+    digests = validate_pushdown_mysql.digests(job, mapping, halves.pushed, ranges, halves.json)
     if not halves.rest:
-        on_s, on_t = await digests
+        on_s, on_t, rendered = await digests
         if on_s != on_t:
             return None
-        return Compared(on_s[0], on_t[0], True, None, ordered, f"{on_t[0]}:{on_t[1]}", "servers")
+        path = "servers+json" if rendered else "servers"
+        return Compared(on_s[0], on_t[0], True, None, ordered, f"{on_t[0]}:{on_t[1]}", path)
     # The rest with the key, in key order: the servers' digests pair each row's pushed-down
     # columns with its key, and the key pairs them with the rest.
     keep = {c.source for c in halves.rest} | set(mapping.key)
@@ -368,7 +370,7 @@ async def _on_servers(
             raise servers
         if isinstance(by_key, BaseException):
             raise by_key
-    on_s, on_t = servers
+    on_s, on_t, _ = servers
     if on_s != on_t or not by_key.checksum_match or by_key.source_rows != on_s[0]:
         return None
     digest = f"{on_t[0]}:{on_t[1]}:{by_key.target_digest}"

@@ -21,10 +21,18 @@ server digests its own rows instead, as PostgreSQL → PostgreSQL does (validate
   microseconds `DATE_FORMAT(…'%f')` | `to_char(…'US')`; zero dates as the copy wrote them
   (NULL), or, with zeroDates: error, a text no target date has; binary `HEX(x)` |
   `upper(encode(x, 'hex'))`.
+- JSON (MySQL JSON, MariaDB's LONGTEXT JSON, or text) into jsonb, untransformed: the source's
+  text, NUL removed as the copy removes it | `x::text`, jsonb's canonical text. Equal when the
+  source already spells each document as jsonb prints it (MySQL's own JSON output nearly always
+  does; so does text written from jsonb). When the digests differ, the source's rows are read
+  once more, its pushed-down fields concatenated by the server as above and its JSON rendered in
+  Python as jsonb prints it (ferry.copy.jsonb_text), and their digest compared with the
+  target's: no Python and no key order on the target. A document the rendering declines
+  (NaN, `\\u0000`, huge exponents, not JSON) leaves the range to the canonical comparison.
 - Not pushed down (compared in Python, ferry.copy.canonical): floats and doubles (each side
-  prints its own shortest digits), JSON (documents equal up to key order and spacing),
-  TIME (decided from the data: time or interval), YEAR, BIT, SET, UUID, inet, transformed
-  and encrypted columns, and any pair of types not named above.
+  prints its own shortest digits), JSON into json or text, TIME (decided from the data: time
+  or interval), YEAR, BIT, SET, UUID, inet, transformed and encrypted columns, and any pair
+  of types not named above.
 
 A spelling that differs although the values are equal only costs time: the range's digests
 differ and it is compared again the canonical way. What must never happen, two different
@@ -34,11 +42,14 @@ values spelled alike, is what the length prefix and the per-type texts rule out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ferry.copy.endpoints import Endpoint
+from ferry.copy.jsonb_text import jsonb_bytes
 from ferry.copy.runner import CopyJob
 from ferry.copy.sql import Predicate, quote_ident, source_relation
 from ferry.copy.streams import stream_rows
@@ -159,6 +170,17 @@ def field_text(column: ColumnMapping) -> FieldText | None:
     return None
 
 
+def json_text(column: ColumnMapping) -> FieldText | None:
+    """A JSON column's source text and jsonb's text, or None unless JSON or text into jsonb."""
+    source = _norm(column.source_type)
+    if column.transform is not None or _pg_base(column.target_type) != "jsonb":
+        return None
+    if source != "json" and not _TEXT.fullmatch(source):
+        return None
+    m, p = quote_ident("mysql", column.source), quote_ident("postgresql", column.target)
+    return FieldText(_binary_text(m), f"{p}::text")
+
+
 def mysql_row(fields: Sequence[str]) -> str:
     return (
         "CONCAT(" + ", ".join(f"IFNULL(CONCAT(LENGTH({f}), ':', {f}), '{NULL_FIELD}')" for f in fields) + ")"
@@ -191,6 +213,7 @@ class Split:
 
     pushed: tuple[ColumnMapping, ...]
     rest: tuple[ColumnMapping, ...]
+    json: tuple[ColumnMapping, ...] = ()  # JSON into jsonb: digested too, after `pushed` (json_text)
 
 
 def split(job: CopyJob, mapping: TableMapping) -> Split | None:
@@ -200,16 +223,17 @@ def split(job: CopyJob, mapping: TableMapping) -> Split | None:
     if job.endpoints.source.dialect != "mysql" or job.endpoints.target.dialect != "postgresql":
         return None
     pushed = tuple(c for c in mapping.columns if field_text(c) is not None)
-    rest = tuple(c for c in mapping.columns if field_text(c) is None)
-    if not pushed:
+    json = tuple(c for c in mapping.columns if field_text(c) is None and json_text(c) is not None)
+    rest = tuple(c for c in mapping.columns if field_text(c) is None and json_text(c) is None)
+    if not pushed and not json:
         return None
     if rest:
         names = {c.source for c in pushed}
         if not mapping.key or not all(k in names for k in mapping.key):
             return None
-        if len(pushed) == len(mapping.key):  # the key alone: Python reads it anyway
+        if len(pushed) == len(mapping.key) and not json:  # the key alone: Python reads it anyway
             return None
-    return Split(pushed, rest)
+    return Split(pushed, rest, json)
 
 
 async def _one(endpoint: Endpoint, sql: str, params: Sequence[object]) -> tuple[int, str]:
@@ -218,15 +242,50 @@ async def _one(endpoint: Endpoint, sql: str, params: Sequence[object]) -> tuple[
     return 0, "0"
 
 
+async def _rendered(
+    endpoint: Endpoint, relation: str, fields: Sequence[str], json: Sequence[ColumnMapping],
+    where: Sequence[str], params: Sequence[object],
+) -> tuple[int, str] | None:  # fmt: skip
+    """The source's digest with its JSON rendered as jsonb's text in Python; None when a
+    document cannot be rendered exactly. Each row's text is the server's concatenation of the
+    pushed-down fields followed by the JSON fields, as pg_row spells the target's."""
+    prefix = mysql_row(fields) if fields else "''"
+    names = ", ".join(quote_ident("mysql", c.source) for c in json)
+    condition = " WHERE " + " AND ".join(where) if where else ""
+    sql = f"SELECT {prefix}, {names} FROM {relation}".replace("%", "%%") + condition
+    rows, total = 0, 0
+    async with contextlib.aclosing(stream_rows(endpoint, sql, params)) as chunks:
+        async for chunk in chunks:
+            for row in chunk:
+                head = row[0]
+                parts = [head.encode() if isinstance(head, str) else bytes(head)]
+                for value in row[1:]:
+                    if value is None:
+                        parts.append(NULL_FIELD.encode())
+                        continue
+                    text = jsonb_bytes(value)
+                    if text is None:
+                        return None
+                    parts.append(b"%d:%s" % (len(text), text))
+                digest = hashlib.md5(b"".join(parts), usedforsecurity=False).digest()
+                total += int.from_bytes(digest[:8], "big") >> 4  # its first 15 hex digits
+            rows += len(chunk)
+    return rows, str(total)
+
+
 async def digests(
     job: CopyJob,
     mapping: TableMapping,
     columns: Sequence[ColumnMapping],
     ranges: tuple[Predicate, Predicate] | None,
-) -> tuple[tuple[int, str], tuple[int, str]]:
-    """(rows, digest) of the source's and the target's `columns` of the table or range."""
+    json: Sequence[ColumnMapping] = (),
+) -> tuple[tuple[int, str], tuple[int, str], bool]:
+    """(rows, digest) of the source's and the target's `columns` and then `json` columns of the
+    table or range, and whether the source's JSON was rendered in Python (its text was not
+    jsonb's; module docstring)."""
     texts = [field_text(c) for c in columns]
-    if any(t is None for t in texts):
+    json_texts = [json_text(c) for c in json]
+    if any(t is None for t in texts) or any(t is None for t in json_texts):
         raise ValueError("a column that is not pushed down was given to the servers' digest")
     source_rel = source_relation("mysql", mapping.source_schema, mapping.source_table, False)
     target_rel = source_relation(
@@ -239,9 +298,14 @@ async def digests(
         where_s.append(ranges[0].sql)
         where_t.append(ranges[1].sql)
         params = list(ranges[0].params)
-    source_sql = mysql_digest_sql(source_rel, [t.mysql for t in texts if t], where_s)
-    target_sql = pg_digest_sql(target_rel, [t.postgresql for t in texts if t], where_t)
+    both = [t for t in (*texts, *json_texts) if t]
+    source_sql = mysql_digest_sql(source_rel, [t.mysql for t in both], where_s)
+    target_sql = pg_digest_sql(target_rel, [t.postgresql for t in both], where_t)
     source, target = await asyncio.gather(
         _one(job.endpoints.source, source_sql, params), _one(job.endpoints.target, target_sql, ())
     )
-    return source, target
+    if source == target or not json:
+        return source, target, False
+    fields = [t.mysql for t in texts if t]
+    rendered = await _rendered(job.endpoints.source, source_rel, fields, json, where_s, params)
+    return (rendered or (source[0], "not rendered")), target, True

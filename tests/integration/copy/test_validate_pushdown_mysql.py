@@ -251,3 +251,91 @@ async def test_json_and_double_columns_are_compared_in_python_beside_the_servers
         pg_exec(pg_db, "DELETE FROM docs", "INSERT INTO docs SELECT * FROM docs_kept")
     (again,) = await validate(job, [mapping], checksum=True)
     assert again.ok and again.checksum == clean.checksum
+
+
+def _doc(i: int) -> str:
+    """Row i's JSON as an application might write it: compact, keys in its own order, a duplicate
+    key, numbers with scale and exponents, escapes; every tenth row already as jsonb prints it."""
+    if i % 10 == 0:
+        return f'{{"n": {i}, "tag": "t{i}", "list": [1.0, 2]}}'
+    return (f'{{"z":{i},"a":[1.50,-0.0,{i}e-2,1E+2,true,null],"é\\u00e9":"tab\\t\\"q\\" 😀 \\u001f",'
+            f'"a":[1.50,-0.0,{i}e-2,1E+2,true,null],"nested":{{"bb":{{}},"a":[]}}}}')  # fmt: skip
+
+
+def _set_doc(db: Database, key: int, text: str) -> None:
+    conn = pymysql.connect(host=db.host, port=db.port, user=db.user, password=db.password, database=db.name,
+                           charset="utf8mb4", autocommit=True)  # fmt: skip
+    try:
+        with conn.cursor() as cur:
+            cur.execute("UPDATE jdocs SET doc = %s WHERE id = %s", (text, key))
+    finally:
+        conn.close()
+
+
+async def _json_table(source_db: Database, target_db: Database) -> tuple[CopyJob, TableMapping]:
+    mysql_exec(source_db, "CREATE TABLE jdocs (id BIGINT PRIMARY KEY, name VARCHAR(20), doc JSON)")
+    _insert(source_db, "jdocs", ["id", "name", "doc"],
+            [(i, f"n{i}", None if i % 7 == 0 else _doc(i)) for i in range(1, 301)])  # fmt: skip
+    pg_exec(target_db, "CREATE TABLE jdocs (id bigint PRIMARY KEY, name varchar(20), doc jsonb)")
+    mapping = table_mapping("jdocs", [("id", "bigint"), ("name", "varchar(20)"), ("doc", "json", "jsonb")])
+    return await _copy(source_db, target_db, mapping), mapping
+
+
+async def test_json_into_jsonb_is_digested_by_the_target_and_rendered_on_the_source(
+    mariadb_db: Database, pg_db: Database
+) -> None:
+    job, mapping = await _json_table(mariadb_db, pg_db)
+    ranges = await plan_ranges([mapping], job.endpoints.source, RANGE_ROWS)
+    assert len(ranges) == 3
+    found = [await compare(job, mapping, True, 10_000, range_predicates(job, r)) for r in ranges]
+    assert {(c.path, c.checksum_match) for c in found} == {("servers+json", True)}
+    (clean,) = await validate(job, [mapping], checksum=True, range_rows=RANGE_ROWS)
+    assert clean.ok and clean.checksum and clean.target_rows == 300
+
+    # Documents already spelled as jsonb prints them: the servers alone.
+    mysql_exec(mariadb_db, "CREATE TABLE jdocs_kept AS SELECT * FROM jdocs")
+    pg_exec(pg_db, "CREATE TABLE jdocs_kept AS SELECT * FROM jdocs")
+    mysql_exec(mariadb_db, 'UPDATE jdocs SET doc = \'{"n": 1, "tag": "x", "list": [1.0, 2]}\'')
+    pg_exec(pg_db, 'UPDATE jdocs SET doc = \'{"tag": "x", "n": 1, "list": [1.0, 2]}\'')
+    assert (await compare(job, mapping, True, 10_000)).path == "servers"
+    mysql_exec(mariadb_db, "UPDATE jdocs j JOIN jdocs_kept k ON k.id = j.id SET j.doc = k.doc")
+    pg_exec(pg_db, "DELETE FROM jdocs", "INSERT INTO jdocs SELECT * FROM jdocs_kept")
+
+    # A key order, spacing or duplicate key of the source's own is no change: jsonb holds one form.
+    mysql_exec(
+        mariadb_db, 'UPDATE jdocs SET doc = \'{ "list" : [1.0,2] , "tag":"t10","n":10 }\' WHERE id = 10'
+    )
+    mysql_exec(mariadb_db, "UPDATE jdocs SET doc = JSON_INSERT(doc, '$.z', 5) WHERE id = 11")
+    again = await compare(job, mapping, True, 10_000, range_predicates(job, ranges[0]))
+    assert (again.path, again.checksum_match) == ("servers+json", True)
+    _set_doc(mariadb_db, 11, _doc(11))
+
+    damages = (  # on the target: (the change, the row it is in)
+        ("doc = jsonb_set(doc, '{z}', '12.0') WHERE id = 12", 12),  # 12 and 12.0 are not one number
+        ("doc = doc || '{\"c\": 2}' WHERE id = 150", 150),
+        ("doc = NULL WHERE id = 299", 299),
+        ("doc = '{}' WHERE id = 14", 14),  # NULL on the source
+        ("doc = (SELECT doc FROM jdocs_kept WHERE id = 202) WHERE id = 201", 201),
+    )
+    for damage, key in damages:
+        pg_exec(pg_db, f"UPDATE jdocs SET {damage}")
+        (table,) = await validate(job, [mapping], checksum=True, range_rows=RANGE_ROWS)
+        assert not table.ok and table.mismatched_ranges == (_range_of(ranges, key),), damage
+        assert _names_key(table.first_difference, key), (damage, table.first_difference)
+        pg_exec(pg_db, "DELETE FROM jdocs", "INSERT INTO jdocs SELECT * FROM jdocs_kept")
+    # Swapped between two rows of one range: each sum alone would not see it; the row's does.
+    pg_exec(pg_db, "UPDATE jdocs SET doc = CASE id WHEN 21 THEN (SELECT doc FROM jdocs_kept WHERE id = 22) "
+                   "ELSE (SELECT doc FROM jdocs_kept WHERE id = 21) END WHERE id IN (21, 22)")  # fmt: skip
+    assert (await compare(job, mapping, True, 10_000)).checksum_match is False
+    pg_exec(pg_db, "DELETE FROM jdocs", "INSERT INTO jdocs SELECT * FROM jdocs_kept")
+
+    # A document the rendering declines (\u0001, its number mark) leaves the range to Python. (Whose
+    # orjson reading takes -0.0 and 0.0, 1E+2 and 100 for different: simple documents around it.)
+    mysql_exec(mariadb_db, "UPDATE jdocs SET doc = '{\"n\": 1}' WHERE id <= 100")
+    pg_exec(pg_db, "UPDATE jdocs SET doc = '{\"n\": 1}' WHERE id <= 100")
+    _set_doc(mariadb_db, 30, '{"x":"\\u0001"}')  # not jsonb's spacing: rendered
+    pg_exec(pg_db, 'UPDATE jdocs SET doc = \'{"x": "\\u0001"}\' WHERE id = 30')
+    declined = await compare(job, mapping, True, 10_000, range_predicates(job, ranges[0]))
+    assert (declined.path, declined.checksum_match) == ("canonical", True)
+    (last,) = await validate(job, [mapping], checksum=True, range_rows=RANGE_ROWS)
+    assert last.ok
