@@ -4,7 +4,8 @@ Checksums are computed in Python on both sides with one canonicalisation (see
 ferry.copy.canonical), because the two sides may be different engines with different
 type systems and hash functions; where the servers can digest their own rows alike
 (ferry.copy.validate_pushdown, PostgreSQL → PostgreSQL; validate_pushdown_mysql, the columns
-MySQL and PostgreSQL spell alike, the rest compared here by key beside them), they do, and a
+MySQL and PostgreSQL spell alike, JSON into jsonb among them, the rest compared here by key
+beside them), they do, and a
 range whose digests differ is compared here again to name its first differing chunk.
 
 The source side reads exactly what the copy reads (the same projection and `where`) and
