@@ -15,10 +15,13 @@ source's text into that form here, so the target's JSON can be digested by Postg
   U+0020 as `\\u00xx` (lowercase hex); everything else as is (escape_json), which is also what
   Python's json encoder writes with ensure_ascii=False.
 
-NUL characters are removed from the text first, as the copy removes them. None is returned for
-what PostgreSQL would not have stored or this module cannot render exactly: text that is not JSON,
-NaN or Infinity, `\\u0000` (jsonb refuses it), lone surrogates, exponents beyond ±1000, integers
-longer than Python converts. The caller then compares the canonical way (slower, never wrong).
+Documents without fractions, exponents or `,`/`:` inside strings go through orjson (compiled:
+a third of the json module's time for a small document); the rest through the json module, numbers kept as
+their text. NUL characters are removed from the text first, as the copy removes them. None is
+returned for what PostgreSQL would not have stored or this module cannot render exactly: text that
+is not JSON, NaN or Infinity, `\\u0000` (jsonb refuses it), lone surrogates, exponents beyond
+±1000, integers longer than Python converts, and `\\u0001` on the json module's way (it marks a
+number's text there). The caller then compares the canonical way (slower, never wrong).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from typing import Any
+
+import orjson
 
 _MARK = "\x01"  # wraps a number's text, kept as a string through the encoder, unwrapped after
 _MARKED_OPEN, _MARKED_CLOSE = '"\\u0001', '\\u0001"'
@@ -69,12 +74,52 @@ _DECODER = json.JSONDecoder(object_pairs_hook=_object, parse_float=_number, pars
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "), check_circular=False)
 
 
+class _NotFast(Exception):
+    pass
+
+
+def _reordered(value: Any) -> Any:
+    """orjson's reading with objects in jsonb's key order; _NotFast where its text could differ
+    from jsonb's: a float (its written digits are lost) or a `,` or `:` inside a string (the
+    separators are spaced by replacing them, which must not reach into strings)."""
+    kind = type(value)
+    if kind is dict:
+        for key in value:
+            if "," in key or ":" in key:
+                raise _NotFast
+        return {k: _reordered(value[k]) for k in sorted(value, key=_length_first)}
+    if kind is list:
+        return [_reordered(v) for v in value]
+    if kind is str:
+        if "," in value or ":" in value:
+            raise _NotFast
+    elif kind is float:
+        raise _NotFast
+    return value
+
+
+def _length_first(key: str) -> tuple[int, str]:
+    return (len(key) if key.isascii() else len(key.encode("utf-8", "surrogatepass")), key)
+
+
+def _fast(text: str) -> bytes | None:
+    """jsonb's text through orjson (compiled) where that is exact, about four times as fast as
+    the json module's reading; None to take the json module's way."""
+    try:
+        compact = orjson.dumps(_reordered(orjson.loads(text)))
+    except (_NotFast, orjson.JSONDecodeError, orjson.JSONEncodeError, RecursionError):
+        return None
+    return compact.replace(b",", b", ").replace(b":", b": ")
+
+
 def jsonb_bytes(value: str | bytes) -> bytes | None:
     """The UTF-8 bytes of `value::jsonb::text`, or None when it cannot be rendered exactly."""
     try:
         text = value.decode() if isinstance(value, bytes) else value
         if "\x00" in text:
             text = text.replace("\x00", "")
+        if "\\u0000" not in text and (fast := _fast(text)) is not None:
+            return fast
         # \u0000: jsonb refuses it. \u0001: the number mark; both rare enough to compare canonically.
         if "\\u000" in text and ("\\u0000" in text or "\\u0001" in text):
             return None
