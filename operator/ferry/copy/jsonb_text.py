@@ -15,9 +15,9 @@ source's text into that form here, so the target's JSON can be digested by Postg
   U+0020 as `\\u00xx` (lowercase hex); everything else as is (escape_json), which is also what
   Python's json encoder writes with ensure_ascii=False.
 
-Documents without fractions, exponents or `,`/`:` inside strings go through orjson (compiled:
-a quarter of the json module's time for a small document); the rest through the json module, numbers kept as
-their text. NUL characters are removed from the text first, as the copy removes them. None is
+Documents without fractions, exponents or `,`/`:` inside strings go through orjson (compiled: a
+quarter of the json module's time for a small document); the rest through the json module,
+numbers kept as their text. NUL characters are removed from the text first, as the copy removes them. None is
 returned for what PostgreSQL would not have stored or this module cannot render exactly: text that
 is not JSON, NaN or Infinity, `\\u0000` (jsonb refuses it), lone surrogates, exponents beyond
 ±1000, integers longer than Python converts, and `\\u0001` on the json module's way (it marks a
