@@ -57,6 +57,7 @@ from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.mysql_postgresql import holds_zero_dates
 
 NULL_FIELD = "N"
+_NULL_BYTES = NULL_FIELD.encode()
 ZERO_DATE_TEXT = "zero date"  # zeroDates: error: a zero date the copy refused; no target date reads so
 HASH_HEX = 15  # 60 bits of the MD5: a sum of 2**32 rows stays far inside both servers' exact types
 
@@ -259,22 +260,22 @@ async def _rendered(
     names = ", ".join(quote_ident("mysql", c.source) for c in json)
     condition = " WHERE " + " AND ".join(where) if where else ""
     sql = f"SELECT {prefix}, {names} FROM {relation}".replace("%", "%%") + condition
-    rows, total = 0, 0
+    rows, total, md5 = 0, 0, hashlib.md5
     async with contextlib.aclosing(stream_rows(endpoint, sql, params)) as chunks:
         async for chunk in chunks:
             for row in chunk:
                 head = row[0]
-                parts = [head.encode() if isinstance(head, str) else bytes(head)]
+                text = head.encode() if type(head) is str else bytes(head)
                 for value in row[1:]:
                     if value is None:
-                        parts.append(NULL_FIELD.encode())
+                        text += _NULL_BYTES
                         continue
-                    text = jsonb_bytes(value)
-                    if text is None:
+                    rendered = jsonb_bytes(value)
+                    if rendered is None:
                         return None
-                    parts.append(b"%d:%s" % (len(text), text))
-                digest = hashlib.md5(b"".join(parts), usedforsecurity=False).digest()
-                total += int.from_bytes(digest[:8], "big") >> 4  # its first 15 hex digits
+                    text += b"%d:%s" % (len(rendered), rendered)
+                # The first 15 hex digits of the MD5, as the servers take them.
+                total += int.from_bytes(md5(text, usedforsecurity=False).digest()[:8], "big") >> 4
             rows += len(chunk)
     return rows, str(total)
 
