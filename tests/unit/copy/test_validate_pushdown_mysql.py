@@ -15,6 +15,7 @@ from ferry.copy.validate_pushdown_mysql import (
     NULL_FIELD,
     ZERO_DATE_TEXT,
     field_text,
+    json_text,
     mysql_digest_sql,
     pg_digest_sql,
     split,
@@ -58,6 +59,18 @@ def test_pushed_down(source: str, target: str) -> None:
 @pytest.mark.parametrize(("source", "target"), NOT_PUSHED)
 def test_left_to_python(source: str, target: str) -> None:
     assert field_text(_column(source, target)) is None
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "digested"),
+    [("json", "jsonb", True), ("longtext", "jsonb", True), ("text", "jsonb", True),
+     ("varchar(200)", "jsonb", True), ("json", "json", False), ("json", "text", False),
+     ("blob", "jsonb", False), ("int", "jsonb", False)],
+)  # fmt: skip
+def test_json_into_jsonb_is_digested_as_jsonb_text(source: str, target: str, digested: bool) -> None:
+    text = json_text(_column(source, target))
+    assert (text is not None) == digested
+    assert text is None or text.postgresql == '"c"::text'
 
 
 def test_transformed_columns_are_left_to_python() -> None:
@@ -120,19 +133,25 @@ def test_split_pushes_down_what_it_can_and_pairs_the_rest_by_key() -> None:
     assert full is not None and [c.source for c in full.pushed] == ["id", "v"] and not full.rest
     no_key = split(_job(), _table([("id", "bigint", "bigint"), ("v", "text", "text")], key=()))
     assert no_key is not None and not no_key.rest  # all pushed down: one multiset digest, no key needed
-    hybrid = split(
-        _job(), _table([("id", "bigint", "bigint"), ("v", "text", "text"), ("j", "json", "jsonb")])
-    )
-    assert hybrid is not None and [c.source for c in hybrid.rest] == ["j"]
+    hybrid = split(_job(), _table([("id", "bigint", "bigint"), ("v", "text", "text"),
+                                   ("j", "json", "jsonb"), ("f", "double", "double precision")]))  # fmt: skip
+    assert hybrid is not None and [c.source for c in hybrid.rest] == ["f"]
+    assert [c.source for c in hybrid.json] == ["j"] and [c.source for c in hybrid.pushed] == ["id", "v"]
+    # JSON into jsonb joins the servers' digest: no key needed, not even a pushed-down column.
+    for columns, key in (([("id", "bigint", "bigint"), ("j", "json", "jsonb")], ()),
+                         ([("j", "longtext", "jsonb")], ())):  # fmt: skip
+        servers = split(_job(), _table(columns, key=key))
+        assert servers is not None and not servers.rest and [c.source for c in servers.json] == ["j"]
 
 
 def test_split_leaves_the_table_to_python_when_the_servers_cannot_help() -> None:
-    keyless_json = _table([("id", "bigint", "bigint"), ("j", "json", "jsonb")], key=())
-    only_key = _table([("id", "bigint", "bigint"), ("j", "json", "jsonb")])
+    keyless_float = _table([("id", "bigint", "bigint"), ("f", "double", "double precision")], key=())
+    only_key = _table([("id", "bigint", "bigint"), ("f", "double", "double precision")])
     float_key = _table(
         [("f", "double", "double precision"), ("v", "text", "text"), ("j", "json", "jsonb")], ("f",)
     )
-    for mapping in (keyless_json, only_key, float_key):
+    json_text_target = _table([("id", "bigint", "bigint"), ("j", "json", "json")], key=())
+    for mapping in (keyless_float, only_key, float_key, json_text_target):
         assert split(_job(), mapping) is None, mapping.columns
     plain = _table([("id", "bigint", "bigint"), ("v", "text", "text")])
     assert split(_job("postgresql"), plain) is None and split(_job("sqlite"), plain) is None
