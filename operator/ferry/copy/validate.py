@@ -34,6 +34,7 @@ from ferry.api.migration import TransformType
 from ferry.copy import validate_pushdown, validate_pushdown_mysql
 from ferry.copy.canonical import Canon, canonical_for, canonical_row
 from ferry.copy.endpoints import Endpoint
+from ferry.copy.jsonb_text import jsonb_text
 from ferry.copy.keys import describe_key
 from ferry.copy.mysql_values import ZeroDateError, ZeroDateFound
 from ferry.copy.projection import DRIVER_SCALARS, base_type, build_projection
@@ -145,6 +146,10 @@ def _sides(
             transforms[i] = None
             canons_s[i] = lambda v: canonical_bytes(v).hex()
             canons_t[i] = lambda v, k=key: decrypt(k, bytes(v)).hex()  # type: ignore[misc]
+        elif src == "mysql" and validate_pushdown_mysql.json_text(column) is not None:
+            # As the copy wrote it: in jsonb's own form (-0.0 is 0.0, 1E+2 is 100, 1.50 keeps its
+            # scale), which the target's text already is; as read when it cannot be rendered.
+            canons_s[i] = lambda v, c=canon: c(jsonb_text(v) or v)  # type: ignore[misc]
 
     def apply(row: Sequence[object]) -> Sequence[object]:
         fixed = projection.apply_fixes(row)  # as the copy converted them (MySQL zero dates, ...)
