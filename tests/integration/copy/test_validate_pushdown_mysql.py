@@ -16,6 +16,7 @@ import pytest
 from ferry.api.migration import CopySpec
 from ferry.copy import CopyJob, Endpoints, plan_ranges, plan_units, run_units, validate
 from ferry.copy.validate import Compared, compare
+from ferry.copy.validate_pushdown_mysql import digests
 from ferry.copy.validate_ranges import ValidationRange, range_predicates
 from ferry.schema.mapping import TableMapping
 from harness.databases import Database
@@ -339,3 +340,22 @@ async def test_json_into_jsonb_is_digested_by_the_target_and_rendered_on_the_sou
     assert (declined.path, declined.checksum_match) == ("canonical", True)
     (last,) = await validate(job, [mapping], checksum=True, range_rows=RANGE_ROWS)
     assert last.ok
+
+
+async def test_json_rendered_under_a_name_with_percent_and_quotes(
+    mariadb_db: Database, pg_db: Database
+) -> None:
+    # The source's rendering read is a statement of its own: `%` doubled for the driver, names quoted.
+    mysql_exec(mariadb_db, 'CREATE TABLE jt (id INT PRIMARY KEY, `d%"c` JSON)',
+               """INSERT INTO jt VALUES (1, '{"b":1,"a":2}'), (2, NULL), (3, '[1E+2]')""")  # fmt: skip
+    pg_exec(pg_db, 'CREATE TABLE jt (id integer PRIMARY KEY, "d%""c" jsonb)')
+    mapping = table_mapping("jt", [("id", "int", "integer"), ('d%"c', "json", "jsonb")])
+    # Written here as the copy writes it (the copy itself refuses a `%` in a MySQL column name).
+    pg_exec(pg_db, """INSERT INTO jt VALUES (1, '{"b":1,"a":2}'), (2, NULL), (3, '[1E+2]')""")
+    job = CopyJob("val", Endpoints(mysql_endpoint(mariadb_db), pg_endpoint(pg_db)), CopySpec())
+    found = await compare(job, mapping, True, 10_000)
+    assert (found.path, found.checksum_match, found.source_rows) == ("servers+json", True, 3)
+    pg_exec(pg_db, 'UPDATE jt SET "d%""c" = \'[100.0]\' WHERE id = 3')
+    # The digests alone: the canonical comparison a difference falls back to reads names unescaped.
+    on_s, on_t, rendered = await digests(job, mapping, mapping.columns[:1], None, mapping.columns[1:])
+    assert on_s != on_t and rendered
