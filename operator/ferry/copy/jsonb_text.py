@@ -17,11 +17,12 @@ source's text into that form here, so the target's JSON can be digested by Postg
 
 Documents without fractions, exponents or `,`/`:` inside strings go through orjson (compiled: a
 quarter of the json module's time for a small document); the rest through the json module,
-numbers kept as their text. NUL characters are removed from the text first, as the copy removes them. None is
-returned for what PostgreSQL would not have stored or this module cannot render exactly: text that
-is not JSON, NaN or Infinity, `\\u0000` (jsonb refuses it), lone surrogates, exponents beyond
-±1000, integers longer than Python converts, and `\\u0001` on the json module's way (it marks a
-number's text there). The caller then compares the canonical way (slower, never wrong).
+numbers kept as their text. NUL characters are removed from the text first, as the copy removes
+them. None is returned for what PostgreSQL would not have stored or this module cannot render
+exactly: text that is not JSON, NaN or Infinity, `\\u0000` (jsonb refuses it), lone surrogates,
+exponents beyond ±1000, integers longer than Python converts, and `\\u0001` on the json module's
+way (it marks a number's text there). The caller then compares the canonical way (slower, never
+wrong).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from typing import Any
 import orjson
 
 _MARK = "\x01"  # wraps a number's text, kept as a string through the encoder, unwrapped after
+_MARK_ESCAPED = "\\u0001"  # how the encoder writes it
 _MARKED_OPEN, _MARKED_CLOSE = '"\\u0001', '\\u0001"'
 MAX_EXPONENT = 1000
 
@@ -136,9 +138,6 @@ def jsonb_bytes(value: str | bytes) -> bytes | None:
         return out.encode()  # a lone surrogate raises here: jsonb refuses it
     except (ValueError, RecursionError):  # JSONDecodeError, _Unrenderable, UnicodeError
         return None
-
-
-_MARK_ESCAPED = "\\u0001"
 
 
 def jsonb_text(value: str | bytes) -> str | None:

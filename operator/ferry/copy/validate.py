@@ -5,8 +5,8 @@ ferry.copy.canonical), because the two sides may be different engines with diffe
 type systems and hash functions; where the servers can digest their own rows alike
 (ferry.copy.validate_pushdown, PostgreSQL → PostgreSQL; validate_pushdown_mysql, the columns
 MySQL and PostgreSQL spell alike, JSON into jsonb among them, the rest compared here by key
-beside them), they do, and a
-range whose digests differ is compared here again to name its first differing chunk.
+beside them), they do, and a range whose digests differ is compared here again to name its
+first differing chunk.
 
 The source side reads exactly what the copy reads (the same projection and `where`) and
 applies the same transforms; the target side reads the target columns. Encrypted columns are

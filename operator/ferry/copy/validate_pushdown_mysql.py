@@ -23,12 +23,15 @@ server digests its own rows instead, as PostgreSQL → PostgreSQL does (validate
   `upper(encode(x, 'hex'))`.
 - JSON (MySQL JSON, MariaDB's LONGTEXT JSON, or text) into jsonb, untransformed: the source's
   text, NUL removed as the copy removes it | `x::text`, jsonb's canonical text. Equal when the
-  source already spells each document as jsonb prints it (MySQL's own JSON output nearly always
-  does; so does text written from jsonb). When the digests differ, the source's rows are read
-  once more, its pushed-down fields concatenated by the server as above and its JSON rendered in
+  source already spells each document as jsonb prints it (text written from a jsonb does;
+  MySQL's JSON type prints with the same separators and key order, not numbers like 1e300;
+  MariaDB keeps the text as written). When the digests differ, the source's rows are read once
+  more, its pushed-down fields concatenated by the server as above and its JSON rendered in
   Python as jsonb prints it (ferry.copy.jsonb_text), and their digest compared with the
-  target's: no Python and no key order on the target. A document the rendering declines
-  (NaN, `\\u0000`, huge exponents, not JSON) leaves the range to the canonical comparison.
+  target's: no Python and no key order on the target; the next ranges of that table are
+  rendered at once. Each row's text holds its key and its JSON together, so documents swapped
+  between rows differ. A document the rendering declines (NaN, `\\u0000`, huge exponents, not
+  JSON) leaves the range to the canonical comparison.
 - Not pushed down (compared in Python, ferry.copy.canonical): floats and doubles (each side
   prints its own shortest digits), JSON into json or text, TIME (decided from the data: time
   or interval), YEAR, BIT, SET, UUID, inet, transformed and encrypted columns, and any pair
