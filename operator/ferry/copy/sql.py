@@ -27,7 +27,10 @@ Dialect = Literal["postgresql", "mysql", "sqlite"]
 
 def quote_ident(dialect: Dialect, name: str) -> str:
     if dialect == "mysql":
-        return "`" + name.replace("`", "``") + "`"
+        # Every MySQL statement of the engine is formatted by the driver (PyMySQL and asyncmy
+        # apply `%` formatting whenever parameters are passed, and the engine always passes them,
+        # an empty tuple included): a percent sign in a name must be doubled to stay one.
+        return "`" + name.replace("`", "``").replace("%", "%%") + "`"
     return '"' + name.replace('"', '""') + '"'
 
 

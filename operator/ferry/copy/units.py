@@ -132,7 +132,7 @@ async def _fetch_all(source: Endpoint, sql: str) -> list[Key]:
 
         def fetch() -> list[Key]:
             with mconn.cursor() as cur:
-                cur.execute(sql)
+                cur.execute(sql, ())  # formatted, as every MySQL statement (sql.quote_ident)
                 return [tuple(r) for r in cur.fetchall()]
 
         try:

@@ -163,9 +163,9 @@ def field_text(column: ColumnMapping) -> FieldText | None:
             return FieldText(_binary_text(f"RTRIM({m})"), f"{p}::text")
         return FieldText(_binary_text(m), f"{p}::text")
     if source == "date" and pg_base == "date":
-        return FieldText(_zero_dates(column, m, f"DATE_FORMAT({m}, '%Y-%m-%d')"), f"{p}::text")
+        return FieldText(_zero_dates(column, m, f"DATE_FORMAT({m}, '%%Y-%%m-%%d')"), f"{p}::text")
     if _DATETIME.fullmatch(source) and pg_base in PG_TIMESTAMPS:
-        formatted = f"DATE_FORMAT({m}, '%Y-%m-%d %H:%i:%s.%f')"
+        formatted = f"DATE_FORMAT({m}, '%%Y-%%m-%%d %%H:%%i:%%s.%%f')"  # `%` doubled: see mysql_digest_sql
         # to_char gives NULL for ±infinity, which no source has: spelled out, never taken for NULL.
         return FieldText(_zero_dates(column, m, formatted),
                          f"coalesce(to_char({p}, 'YYYY-MM-DD HH24:MI:SS.US'), {p}::text)")  # fmt: skip
@@ -197,10 +197,11 @@ def pg_row(fields: Sequence[str]) -> str:
 
 def mysql_digest_sql(relation: str, fields: Sequence[str], where: Sequence[str]) -> str:
     """Count and digest sum of the rows. The driver formats the statement with its parameters
-    (`%s`), so the `%` of the select list and the table name are doubled; `where` comes ready."""
+    (`%s`), so every literal `%` comes doubled: in names (ferry.copy.sql.quote_ident), in the
+    DATE_FORMAT patterns (field_text) and in the user's `where`."""
     piece = f"CAST(CONV(LEFT(MD5({mysql_row(fields)}), {HASH_HEX}), 16, 10) AS UNSIGNED)"
     condition = " WHERE " + " AND ".join(where) if where else ""
-    select = f"COUNT(*), COALESCE(SUM({piece}), 0) FROM {relation}".replace("%", "%%")
+    select = f"COUNT(*), COALESCE(SUM({piece}), 0) FROM {relation}"
     return f"SELECT {select}{condition}"
 
 
@@ -262,7 +263,7 @@ async def _rendered(
     prefix = mysql_row(fields) if fields else "''"
     names = ", ".join(quote_ident("mysql", c.source) for c in json)
     condition = " WHERE " + " AND ".join(where) if where else ""
-    sql = f"SELECT {prefix}, {names} FROM {relation}".replace("%", "%%") + condition
+    sql = f"SELECT {prefix}, {names} FROM {relation}{condition}"
     rows, total, md5 = 0, 0, hashlib.md5
     async with contextlib.aclosing(stream_rows(endpoint, sql, params)) as chunks:
         async for chunk in chunks:

@@ -9,6 +9,8 @@ and MariaDB (the SQLAlchemy driver name, say) keys on `ferry.api.connection.Engi
 
 from __future__ import annotations
 
+import copy
+import functools
 from enum import StrEnum
 
 from sqlalchemy.dialects import mysql, postgresql, sqlite
@@ -46,7 +48,24 @@ def family(engine: str | Dialect) -> Family:
 
 
 def sqlalchemy_dialect(engine: str | Dialect) -> Dialect:
-    """A SQLAlchemy dialect of the family, to compile DDL without a connection."""
+    """A SQLAlchemy dialect of the family, to compile DDL without a connection, for statements
+    run as written (see `verbatim`)."""
     module = {Family.POSTGRESQL: postgresql, Family.MYSQL: mysql, Family.SQLITE: sqlite}[family(engine)]
-    dialect: Dialect = module.dialect()
+    dialect: Dialect = module.dialect(paramstyle="named")
     return dialect
+
+
+@functools.cache
+def verbatim(dialect: Dialect) -> Dialect:
+    """`dialect` compiling for statements run as written, with no parameters (ferry.schema.apply
+    runs the plan's DDL so; `ferry plan --sql` prints it for psql). The drivers' own dialects
+    (psycopg, PyMySQL: `format`/`pyformat` parameters) double every `%` in names and in text,
+    for the driver to undo when it formats; run as written, `"50%s off"` would become a column
+    `50%%s off` and `DEFAULT 'a%b'` a default of `'a%%b'`. The copy keeps the dialect's server
+    version and flags (MariaDB, say); only its parameter style and so its quoting change."""
+    if dialect.paramstyle not in ("format", "pyformat"):
+        return dialect
+    named = copy.copy(dialect)
+    named.paramstyle, named.positional = "named", False
+    named.identifier_preparer = named.preparer(named)
+    return named

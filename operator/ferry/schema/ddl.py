@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql.named_types import CreateEnumType
 from sqlalchemy.engine.interfaces import Dialect
 
-from ferry.db.dialects import Family, UnknownDialect, family, sqlalchemy_dialect
+from ferry.db.dialects import Family, UnknownDialect, family, sqlalchemy_dialect, verbatim
 from ferry.schema import ddl_triggers
 from ferry.schema.ddl_sqlalchemy import (
     LiteralType,
@@ -39,7 +39,7 @@ class RenderError(ValueError):
 
 def dialect_for(name: str | Dialect) -> Dialect:
     if not isinstance(name, str):
-        return name
+        return verbatim(name)
     try:
         return sqlalchemy_dialect(name)
     except UnknownDialect:
@@ -340,7 +340,7 @@ def render_operation(op: Operation, dialect: Dialect) -> list[str]:
         fam = family(dialect)
     except UnknownDialect:
         raise RenderError(f"no DDL renderer for dialect {dialect.name!r}") from None
-    return RENDERERS[op.kind](op, dialect, fam)
+    return RENDERERS[op.kind](op, verbatim(dialect), fam)  # the plan's DDL runs as written
 
 
 def render_ddl(ops: Iterable[Operation], dialect: str | Dialect) -> list[str]:

@@ -110,6 +110,17 @@ def wait_for_state(target: Database, states: tuple[str, ...], timeout: float = 1
     raise AssertionError(f"the follower never reached {states} (it is {state(target)})")
 
 
+_FERRY_RUNNING = threading.Lock()  # held by run_beside's thread while its `ferry run` runs
+
+
+def interrupt_ferry() -> None:
+    """Ctrl-C for the `ferry run` of run_beside, only while it still runs: a SIGINT after it
+    returned would land in pytest itself and end the whole session (KeyboardInterrupt). If it
+    already returned, its exit code and output tell the test why."""
+    if _FERRY_RUNNING.locked():
+        os.kill(os.getpid(), signal.SIGINT)
+
+
 def run_beside(
     bundle: Path, monkeypatch: pytest.MonkeyPatch, source: Database, beside: Callable[[], int]
 ) -> tuple[int, int]:
@@ -123,11 +134,12 @@ def run_beside(
             codes.append(beside())
         except BaseException as exc:  # re-raised in the test's thread, once `ferry run` stopped
             errors.append(exc)
-            os.kill(os.getpid(), signal.SIGINT)
+            interrupt_ferry()
 
-    thread = threading.Thread(target=other, daemon=True)
-    thread.start()
-    run_code = ferry("run", bundle)
+    with _FERRY_RUNNING:
+        thread = threading.Thread(target=other, daemon=True)
+        thread.start()
+        run_code = ferry("run", bundle)
     thread.join(timeout=180)
     if errors:
         raise errors[0]

@@ -7,8 +7,6 @@ writes back from the source as pgoutput would send it (every column's text form)
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -22,6 +20,7 @@ from harness.databases import Database
 from integration.cdc.helpers import ScriptedSource, pg_query, txn
 from integration.cli.online_bundle import (
     ferry,
+    interrupt_ferry,
     load_source,
     run_beside,
     same_rows,
@@ -63,7 +62,7 @@ class ScriptedCapture:
         return Position(self.lsn, 0, f"0/{self.lsn:X}")
 
     async def open_source(
-        self, source: object, mappings: object, uid: str, start: Position
+        self, source: object, mappings: object, uid: str, start: Position, sessions: object = None
     ) -> ScriptedSource:
         confirmed = self.sources[-1].confirmed if self.sources else AppliedPosition(start)
         self.sources.append(ScriptedSource(self.transactions, confirmed=confirmed))
@@ -184,7 +183,7 @@ def test_an_interrupted_follow_resumes_from_the_target_without_a_new_copy(
         wait_for_state(pg_db2, ("Following",))
         scripted.write("update customers 5 UPDATE customers SET name = 'five' WHERE id = 5")
         wait_for_state(pg_db2, ("Following",))
-        os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C: the follower stops between batches
+        interrupt_ferry()  # Ctrl-C: the follower stops between batches
         return 0
 
     run_code, _ = run_beside(bundle, monkeypatch, pg_db, interrupt)

@@ -1,8 +1,8 @@
 """Hostile identifiers through `ferry run`, on every engine pair into PostgreSQL.
 
-Schema, table and column names with quotes, semicolons, backslashes, unicode, spaces and reserved
-words are identifiers, never SQL: they arrive on the target under the same names with the same rows,
-and no statement hidden in a name runs (the canary table survives). PostgreSQL keeps at most 63
+Schema, table and column names with quotes, semicolons, backslashes, percent signs, unicode, spaces
+and reserved words are identifiers, never SQL: they arrive on the target under the same names with
+the same rows, and no statement hidden in a name runs (the canary table survives). PostgreSQL keeps at most 63
 bytes of a name: a longer source name (MariaDB allows 64 characters, SQLite any length) is named in
 the plan, and two that would become one are a plan error naming both.
 """
@@ -22,8 +22,24 @@ from harness.databases import Database
 from integration.copy.helpers import mysql_exec, pg_exec, pg_rows
 
 TABLE = 'we"ird; DROP TABLE canary;--'
-COLUMNS = ("id", "a'b", 'c"d', "e\\f", "select", "with space", "ünï😀", "semi;colon --", "Mixed Case")
-ROWS = [(i, f"'{i}'", f'"{i}"', f"\\{i}", f"s{i}", f"w {i}", f"ü{i}", f";{i}", f"M{i}") for i in range(1, 41)]
+# "50%s off": the MySQL and psycopg dialects double `%` for their drivers' formatting; a name must
+# neither be taken for a placeholder nor arrive with its `%` doubled (the plan's DDL runs as written).
+COLUMNS = (
+    "id",
+    "a'b",
+    'c"d',
+    "e\\f",
+    "select",
+    "with space",
+    "ünï😀",
+    "semi;colon --",
+    "Mixed Case",
+    "50%s off",
+)
+ROWS = [
+    (i, f"'{i}'", f'"{i}"', f"\\{i}", f"s{i}", f"w {i}", f"ü{i}", f";{i}", f"M{i}", f"{i}%")
+    for i in range(1, 41)
+]
 INDEX = "idx; DROP TABLE canary"
 LONG = "l" * 70  # 70 bytes: kept as its first 63 on PostgreSQL
 LONG_UNICODE = "é" * 40  # 40 characters, 80 bytes: the first 31 characters (62 bytes) are kept

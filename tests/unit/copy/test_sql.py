@@ -51,6 +51,9 @@ def test_quantiles_take_every_kth_key() -> None:
 def test_quoting_doubles_the_quote_character() -> None:
     assert quote_ident("postgresql", 'we"ird') == '"we""ird"'
     assert quote_ident("mysql", "we`ird") == "`we``ird`"
+    # MySQL statements are %-formatted by the driver: a percent sign in a name is doubled.
+    assert quote_ident("mysql", "50%s off") == "`50%%s off`"
+    assert quote_ident("postgresql", "50%s off") == '"50%s off"'
     assert pg_literal("it's") == "'it''s'"
 
 
