@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from ferry.copy.checkpoint_sql import PG_SCHEMA
+from ferry.db.dialects import verbatim
 from ferry.observability.errors import first_line
 
 RECORD = f'{PG_SCHEMA}."_ferry_deferred_fks"'
@@ -64,7 +65,7 @@ def defer_foreign_keys(
     Idempotent: a second call finds nothing left to drop. Tables that do not exist are skipped."""
     if engine.dialect.name != "postgresql" or not tables:
         return []
-    preparer = engine.dialect.identifier_preparer
+    preparer = verbatim(engine.dialect).identifier_preparer  # for text() and as data: `%` not doubled
     names = [preparer.format_table(sa.Table(name, sa.MetaData(), schema=schema)) for schema, name in tables]
     with engine.begin() as conn:
         keys = [
@@ -111,7 +112,7 @@ def restore_foreign_keys(engine: sa.Engine, migration_uid: str) -> list[Deferred
     The first key the rows break raises `RestoreError` naming it; it and the keys after it stay
     recorded for a retry."""
     restored = []
-    preparer = engine.dialect.identifier_preparer
+    preparer = verbatim(engine.dialect).identifier_preparer  # for text() and as data: `%` not doubled
     for key in deferred_foreign_keys(engine, migration_uid):
         try:
             with engine.begin() as conn:

@@ -9,6 +9,7 @@ from sqlalchemy.schema import DropTable
 from ferry.copy.checkpoint_sql import PG_SCHEMA
 from ferry.copy.checkpoint_sql import TABLE as CHECKPOINT_TABLE
 from ferry.copy.validation_store import TABLE as VALIDATION_TABLE
+from ferry.db.dialects import verbatim
 from ferry.schema.mapping import TableMapping
 
 
@@ -22,7 +23,8 @@ def truncate_tables(engine: sqlalchemy.Engine, mappings: list[TableMapping]) -> 
     PostgreSQL gets one `TRUNCATE a, b, …`: it refuses to truncate a table another one references
     unless both are in the same statement (and this never cascades outside the migration).
     """
-    preparer = engine.dialect.identifier_preparer
+    # Quoted for text(), which doubles `%` for the driver itself (ferry.db.dialects.verbatim).
+    preparer = verbatim(engine.dialect).identifier_preparer
     tables = [preparer.format_table(_table(m.target_table, m.target_schema)) for m in mappings]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql" and tables:
@@ -44,9 +46,8 @@ def drop_tables(engine: sqlalchemy.Engine, qualified_names: list[str]) -> list[s
             if not inspector.has_table(name, schema=schema or None):
                 continue
             cascade = " CASCADE" if engine.dialect.name == "postgresql" else ""
-            conn.execute(
-                sqlalchemy.text(str(DropTable(_table(name, schema or None)).compile(engine)) + cascade)
-            )
+            drop = DropTable(_table(name, schema or None)).compile(dialect=verbatim(engine.dialect))
+            conn.execute(sqlalchemy.text(str(drop) + cascade))
             dropped.append(qualified)
     return dropped
 
