@@ -10,7 +10,6 @@ and MariaDB (the SQLAlchemy driver name, say) keys on `ferry.api.connection.Engi
 from __future__ import annotations
 
 import copy
-import functools
 from enum import StrEnum
 
 from sqlalchemy.dialects import mysql, postgresql, sqlite
@@ -55,14 +54,15 @@ def sqlalchemy_dialect(engine: str | Dialect) -> Dialect:
     return dialect
 
 
-@functools.cache
 def verbatim(dialect: Dialect) -> Dialect:
     """`dialect` compiling for statements run as written, with no parameters (ferry.schema.apply
     runs the plan's DDL so; `ferry plan --sql` prints it for psql). The drivers' own dialects
     (psycopg, PyMySQL: `format`/`pyformat` parameters) double every `%` in names and in text,
     for the driver to undo when it formats; run as written, `"50%s off"` would become a column
     `50%%s off` and `DEFAULT 'a%b'` a default of `'a%%b'`. The copy keeps the dialect's server
-    version and flags (MariaDB, say); only its parameter style and so its quoting change."""
+    version and flags (MariaDB, say); only its parameter style and so its quoting change. Not
+    cached: every engine has its own dialect, and the operator makes engines all day; a copy
+    costs microseconds."""
     if dialect.paramstyle not in ("format", "pyformat"):
         return dialect
     named = copy.copy(dialect)
