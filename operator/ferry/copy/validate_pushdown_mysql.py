@@ -4,23 +4,30 @@ The canonical comparison (ferry.copy.validate) spends most of its time turning v
 text in Python. For the columns whose text both servers can spell identically in SQL, each
 server digests its own rows instead, as PostgreSQL → PostgreSQL does (validate_pushdown):
 
-- Each column becomes a *field*: `N` for NULL, else `<octet length>:<text>`. The length
-  prefix makes the row text (the fields concatenated) decodable in one way only, so ('ab', 'c')
-  and ('a', 'bc') differ, and a NULL differs from every value, the empty string included.
-- The row's digest is the first 60 bits of the MD5 of its text, as an integer; a range's is
+- Each row becomes a line of CSV fields, as the copy's server-side lines are
+  (ferry.copy.mysql_copy_csv): a NULL is an empty field, a text is always quoted with its
+  double quotes doubled, and numbers, dates and hex are bare (their texts hold no comma or
+  quote; none is empty). So the line is decodable in one way only: ('ab', 'c') and ('a', 'bc')
+  differ, and a NULL differs from every value, the empty string (`""`) and bytes (`x`)
+  included. Bare numbers and dates are converted to text by `CONCAT_WS` itself, and each field
+  is computed once: on 1M rows of the benchmark's orders table this took MariaDB 3.6-4.2 s and
+  PostgreSQL 1.8-2.4 s, against 6.0 s and 2.8 s for the length-prefixed fields it replaced
+  (`<length>:<text>`, each text computed twice), measured beside a CI run.
+- The row's digest is the first 60 bits of the MD5 of its line, as an integer; a range's is
   `count(*)` and the exact sum of its rows' digests (MySQL's DECIMAL, PostgreSQL's numeric).
   Equal sums of a multiset of 60-bit hashes by chance: about one in 2**60 per differing range.
 - The text of each pushed-down type, source (MySQL, session time zone +00:00) | target
   (PostgreSQL, TimeZone UTC, DateStyle ISO: ferry.copy.endpoints):
-  integers `CAST(x AS CHAR)` | `x::text` (into smallint/integer/bigint or numeric(p,0));
-  decimals of one scale `CAST(x AS CHAR)` | `x::text` (both print every digit of the scale);
+  integers `x` | `x::text` (into smallint/integer/bigint or numeric(p,0));
+  decimals of one scale `x` | `x::text` (both print every digit of the scale);
   integers into boolean `t`/`f` as the copy converts them (non-zero is true);
   text, varchar, char and enum as UTF-8 bytes, NUL characters removed as the copy removes
-  them | `x::text`; into char(n), trailing spaces cut on both sides (bpchar's text drops its
-  padding); dates `DATE_FORMAT(x, '%Y-%m-%d')` | `x::text`; datetime and timestamp with
-  microseconds `DATE_FORMAT(…'%f')` | `to_char(…'US')`; zero dates as the copy wrote them
-  (NULL), or, with zeroDates: error, a text no target date has; binary `HEX(x)` |
-  `upper(encode(x, 'hex'))`.
+  them, quoted | `x::text`, quoted; into char(n), trailing spaces cut on both sides (bpchar's
+  text drops its padding); dates `x` | `x::text`; datetime(n) and timestamp(n) into a
+  timestamp of at most n digits, n = 0, 3 or 6: `x` (the server prints n digits) |
+  `to_char(…)` with n digits; other precisions `DATE_FORMAT(…'%f')` | `to_char(…'US')`;
+  zero dates as the copy wrote them (NULL), or, with zeroDates: error, a text no target date
+  has; binary `x` and its hex, `CONCAT('x', HEX(x))` | `'x' || upper(encode(x, 'hex'))`.
 - JSON (MySQL JSON, MariaDB's LONGTEXT JSON, or text) into jsonb, untransformed: the source's
   text, NUL removed as the copy removes it | `x::text`, jsonb's canonical text. Equal when the
   source already spells each document as jsonb prints it (text written from a jsonb does;
@@ -59,8 +66,6 @@ from ferry.copy.streams import stream_rows
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.mysql_postgresql import holds_zero_dates
 
-NULL_FIELD = "N"
-_NULL_BYTES = NULL_FIELD.encode()
 ZERO_DATE_TEXT = "zero date"  # zeroDates: error: a zero date the copy refused; no target date reads so
 HASH_HEX = 15  # 60 bits of the MD5: a sum of 2**32 rows stays far inside both servers' exact types
 
@@ -71,7 +76,10 @@ _PG_DECIMAL = re.compile(r"(?:numeric|decimal)\((\d+)(?:,\s*(\d+))?\)")
 _PG_SCALE0 = re.compile(r"(?:numeric|decimal)(?:\(\d+(?:,\s*0)?\))?")
 _TEXT = re.compile(r"(?:var)?char\(\d+\)|(?:tiny|medium|long)?text")
 _ENUM = re.compile(r"enum\(.*\)", re.DOTALL)
-_DATETIME = re.compile(r"(?:datetime|timestamp)(?:\(\d\))?")
+_DATETIME = re.compile(r"(?:datetime|timestamp)(?:\((\d)\))?")
+_PG_PRECISION = re.compile(r"\((\d)\)")  # absent: 6 digits
+# to_char's fraction with n digits; PostgreSQL 12 has no FF1..FF6, so only 0, 3 and 6 digits.
+_TO_CHAR_FRACTION = {0: "", 3: ".MS", 6: ".US"}
 _BINARY = re.compile(r"(?:tiny|medium|long)?blob|(?:var)?binary\(\d+\)")
 
 PG_INTEGERS = frozenset(("smallint", "integer", "bigint", "int2", "int4", "int8"))
@@ -126,6 +134,30 @@ def _binary_text(expr: str) -> str:
     return f"CAST(REPLACE(CONVERT({expr} USING utf8mb4), {_NUL}, '') AS BINARY)"
 
 
+def _quoted(expr: str) -> str:
+    """A source text as a CSV field: in double quotes, its own double quotes doubled."""
+    return f"CONCAT('\"', REPLACE({_binary_text(expr)}, '\"', '\"\"'), '\"')"
+
+
+def _pg_quoted(expr: str) -> str:
+    return f"'\"' || replace({expr}, '\"', '\"\"') || '\"'"
+
+
+def _timestamp(column: ColumnMapping, m: str, p: str, target: str) -> FieldText:
+    """The server prints a datetime(n) with n digits; so does to_char when told, if the target
+    holds no more digits than n (a difference past the source's digits must not be missed)."""
+    match = _DATETIME.fullmatch(_norm(column.source_type))
+    digits = int(match.group(1) or 0) if match else 6
+    held = _PG_PRECISION.search(target)
+    if digits in _TO_CHAR_FRACTION and (int(held.group(1)) if held else 6) <= digits:
+        pattern = f"YYYY-MM-DD HH24:MI:SS{_TO_CHAR_FRACTION[digits]}"
+        source = m
+    else:  # `%` doubled: see mysql_digest_sql
+        pattern, source = "YYYY-MM-DD HH24:MI:SS.US", f"DATE_FORMAT({m}, '%%Y-%%m-%%d %%H:%%i:%%s.%%f')"
+    # to_char gives NULL for ±infinity, which no source has: spelled out, never taken for NULL.
+    return FieldText(_zero_dates(column, m, source), f"coalesce(to_char({p}, '{pattern}'), {p}::text)")
+
+
 def _number(source: str, target: str) -> bool:
     if _INT.fullmatch(source):
         return target in PG_INTEGERS or bool(_PG_SCALE0.fullmatch(target))
@@ -154,23 +186,21 @@ def field_text(column: ColumnMapping) -> FieldText | None:
             f"CASE WHEN {p} THEN 't' WHEN NOT {p} THEN 'f' END",
         )
     if _number(source, target):
-        return FieldText(f"CAST({m} AS CHAR)", f"{p}::text")
+        return FieldText(m, f"{p}::text")  # CONCAT_WS prints numbers as CAST(x AS CHAR) would
     enum = bool(_ENUM.fullmatch(source))
     if _TEXT.fullmatch(source) or enum:
         if pg_base not in PG_TEXTS | PG_CHARS and (not enum or pg_base in PG_NOT_ENUM):
             return None
         if pg_base in PG_CHARS:  # bpchar's text drops its padding; MySQL's CHAR drops it on read
-            return FieldText(_binary_text(f"RTRIM({m})"), f"{p}::text")
-        return FieldText(_binary_text(m), f"{p}::text")
+            return FieldText(_quoted(f"RTRIM({m})"), _pg_quoted(f"{p}::text"))
+        return FieldText(_quoted(m), _pg_quoted(f"{p}::text"))
     if source == "date" and pg_base == "date":
-        return FieldText(_zero_dates(column, m, f"DATE_FORMAT({m}, '%%Y-%%m-%%d')"), f"{p}::text")
+        return FieldText(_zero_dates(column, m, m), f"{p}::text")
     if _DATETIME.fullmatch(source) and pg_base in PG_TIMESTAMPS:
-        formatted = f"DATE_FORMAT({m}, '%%Y-%%m-%%d %%H:%%i:%%s.%%f')"  # `%` doubled: see mysql_digest_sql
-        # to_char gives NULL for ±infinity, which no source has: spelled out, never taken for NULL.
-        return FieldText(_zero_dates(column, m, formatted),
-                         f"coalesce(to_char({p}, 'YYYY-MM-DD HH24:MI:SS.US'), {p}::text)")  # fmt: skip
+        return _timestamp(column, m, p, target)
     if _BINARY.fullmatch(source) and pg_base == "bytea":
-        return FieldText(f"HEX({m})", f"upper(encode({p}, 'hex'))")
+        # `x` first: an empty value's hex is empty, and only a NULL may be an empty field.
+        return FieldText(f"CONCAT('x', HEX({m}))", f"'x' || upper(encode({p}, 'hex'))")
     return None
 
 
@@ -182,17 +212,18 @@ def json_text(column: ColumnMapping) -> FieldText | None:
     if source != "json" and not _TEXT.fullmatch(source):
         return None
     m, p = quote_ident("mysql", column.source), quote_ident("postgresql", column.target)
-    return FieldText(_binary_text(m), f"{p}::text")
+    return FieldText(_quoted(m), _pg_quoted(f"{p}::text"))
 
 
 def mysql_row(fields: Sequence[str]) -> str:
-    return (
-        "CONCAT(" + ", ".join(f"IFNULL(CONCAT(LENGTH({f}), ':', {f}), '{NULL_FIELD}')" for f in fields) + ")"
-    )
+    """The row's line. CONCAT_WS skips a NULL argument, so each field is IFNULL'd: a NULL is an
+    empty field, as on the target (pg_row); a NOT NULL column pays for it too, in exchange for
+    a line that stays aligned whatever the source's constraints say."""
+    return "CONCAT_WS(',', " + ", ".join(f"IFNULL({f}, '')" for f in fields) + ")"
 
 
 def pg_row(fields: Sequence[str]) -> str:
-    return " || ".join(f"coalesce(octet_length({f})::text || ':' || {f}, '{NULL_FIELD}')" for f in fields)
+    return " || ',' || ".join(f"coalesce({f}, '')" for f in fields)
 
 
 def mysql_digest_sql(relation: str, fields: Sequence[str], where: Sequence[str]) -> str:
@@ -258,9 +289,9 @@ async def _rendered(
     where: Sequence[str], params: Sequence[object],
 ) -> tuple[int, str] | None:  # fmt: skip
     """The source's digest with its JSON rendered as jsonb's text in Python; None when a
-    document cannot be rendered exactly. Each row's text is the server's concatenation of the
-    pushed-down fields followed by the JSON fields, as pg_row spells the target's."""
-    prefix = mysql_row(fields) if fields else "''"
+    document cannot be rendered exactly. Each row's line is the server's line of the
+    pushed-down fields followed by the JSON fields, quoted, as pg_row spells the target's."""
+    prefix = mysql_row(fields) if fields else "NULL"
     names = ", ".join(quote_ident("mysql", c.source) for c in json)
     condition = " WHERE " + " AND ".join(where) if where else ""
     sql = f"SELECT {prefix}, {names} FROM {relation}{condition}"
@@ -269,15 +300,16 @@ async def _rendered(
         async for chunk in chunks:
             for row in chunk:
                 head = row[0]
-                text = head.encode() if type(head) is str else bytes(head)
+                parts = [] if head is None else [head.encode() if type(head) is str else bytes(head)]
                 for value in row[1:]:
                     if value is None:
-                        text += _NULL_BYTES
+                        parts.append(b"")
                         continue
                     rendered = jsonb_bytes(value)
                     if rendered is None:
                         return None
-                    text += b"%d:%s" % (len(rendered), rendered)
+                    parts.append(b'"%s"' % rendered.replace(b'"', b'""'))
+                text = b",".join(parts)
                 # The first 15 hex digits of the MD5, as the servers take them.
                 total += int.from_bytes(md5(text, usedforsecurity=False).digest()[:8], "big") >> 4
             rows += len(chunk)

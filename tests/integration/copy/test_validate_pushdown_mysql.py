@@ -201,6 +201,9 @@ async def test_values_that_concatenate_alike_differ(
         "a = 'a', b = 'bc' WHERE id = 1",
         "a = NULL, b = 'x' WHERE id = 2",
         "a = '', b = 'y' WHERE id = 3",
+        # Unescaped quoting would spell this row's line `1,"ab","c",` like the original's start.
+        """a = 'ab","c', b = NULL WHERE id = 1""",
+        """a = 'ab"', b = '"c' WHERE id = 1""",
     ):
         pg_exec(pg_db, f"UPDATE pairs SET {damage}")
         found = await compare(job, mapping, True, 10_000)

@@ -12,7 +12,6 @@ from ferry.api.migration import CopySpec, Transform
 from ferry.copy import CopyJob, Endpoints
 from ferry.copy.endpoints import Endpoint, MySQLEndpoint, PgEndpoint, SQLiteEndpoint
 from ferry.copy.validate_pushdown_mysql import (
-    NULL_FIELD,
     ZERO_DATE_TEXT,
     field_text,
     json_text,
@@ -70,7 +69,7 @@ def test_left_to_python(source: str, target: str) -> None:
 def test_json_into_jsonb_is_digested_as_jsonb_text(source: str, target: str, digested: bool) -> None:
     text = json_text(_column(source, target))
     assert (text is not None) == digested
-    assert text is None or text.postgresql == '"c"::text'
+    assert text is None or text.postgresql == """'"' || replace("c"::text, '"', '""') || '"'"""
 
 
 def test_transformed_columns_are_left_to_python() -> None:
@@ -81,13 +80,38 @@ def test_transformed_columns_are_left_to_python() -> None:
 
 def test_texts_match_what_the_copy_wrote() -> None:
     char = field_text(_column("varchar(5)", "char(5)"))
-    assert char is not None and "RTRIM(`c`)" in char.mysql and char.postgresql == '"c"::text'
+    assert (
+        char is not None
+        and "RTRIM(`c`)" in char.mysql
+        and char.postgresql == """'"' || replace("c"::text, '"', '""') || '"'"""
+    )
     text = field_text(_column("text", "text"))
     assert (
         text is not None and "RTRIM" not in text.mysql and "CHAR(0 USING utf8mb4)" in text.mysql
     )  # NUL dropped
     boolean = field_text(_column("tinyint(1)", "boolean"))
     assert boolean is not None and "<> 0" in boolean.mysql and "END" in boolean.postgresql  # NULL stays NULL
+
+
+@pytest.mark.parametrize(
+    ("source", "target", "raw"),
+    [
+        ("datetime(6)", "timestamp(6) without time zone", "SS.US"),
+        ("datetime(6)", "timestamp", "SS.US"),
+        ("timestamp(3)", "timestamptz(3)", "SS.MS"),
+        ("datetime", "timestamp(0)", "SS'"),
+        ("datetime", "timestamp", None),  # the target holds digits the source never printed
+        ("datetime(3)", "timestamp(6)", None),
+        ("datetime(4)", "timestamp(4)", None),  # to_char prints 4 digits only from PostgreSQL 13
+    ],
+)
+def test_timestamps_are_printed_by_the_server_when_the_target_holds_no_more_digits(
+    source: str, target: str, raw: str | None
+) -> None:
+    field = field_text(_column(source, target))
+    assert field is not None
+    assert ("DATE_FORMAT" not in field.mysql) is (raw is not None), field.mysql
+    assert f"HH24:MI:{raw or 'SS.US'}" in field.postgresql
 
 
 def test_zero_dates_are_null_or_never_equal() -> None:
@@ -99,14 +123,16 @@ def test_zero_dates_are_null_or_never_equal() -> None:
     assert refused is not None and f"'{ZERO_DATE_TEXT}'" in refused.mysql
 
 
-def test_row_text_length_prefixes_fields_and_marks_null() -> None:
+def test_row_line_quotes_texts_and_leaves_null_empty() -> None:
+    text = field_text(_column("varchar(5)", "varchar(5)"))
+    assert text is not None and text.mysql.startswith("CONCAT('\"', REPLACE(") and "'\"\"'" in text.mysql
     mysql = mysql_digest_sql("`t`", ["`a`", "DATE_FORMAT(`d`, '%%Y')"], ["`id` > %s"])
-    assert f"IFNULL(CONCAT(LENGTH(`a`), ':', `a`), '{NULL_FIELD}')" in mysql
+    assert "CONCAT_WS(',', IFNULL(`a`, ''), IFNULL(DATE_FORMAT(`d`, '%%Y'), ''))" in mysql
     # PyMySQL formats the statement: the fields come with their `%` doubled, and stay so (once).
     assert "'%%Y'" in mysql and "'%%%%Y'" not in mysql and mysql.endswith("WHERE `id` > %s")
     assert "LEFT(MD5(" in mysql and "SUM(" in mysql
-    pg = pg_digest_sql('"t"', ['"a"::text'], [])
-    assert f"coalesce(octet_length(\"a\"::text)::text || ':' || \"a\"::text, '{NULL_FIELD}')" in pg
+    pg = pg_digest_sql('"t"', ['"a"::text', '"b"::text'], [])
+    assert """coalesce("a"::text, '') || ',' || coalesce("b"::text, '')""" in pg
     assert "::bit(60)::bigint" in pg and "left(md5(" in pg and "WHERE" not in pg
 
 
