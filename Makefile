@@ -65,7 +65,7 @@ test: install system-deps controlplane
 test-image: install system-deps controlplane
 	$(BIN)/pytest -m image $(PYTEST_ARGS)
 
-# The Python release alone (tests/integration/cli/test_release_wheel.py; also part of `make test`):
+# The Python release (tests/integration/cli/test_release_wheel.py; not in `make test`, one to two minutes):
 # wheel and sdist built and checked, the wheel installed into a fresh virtualenv and run.
 test-release: install system-deps
 	$(BIN)/pytest -m release $(PYTEST_ARGS)
