@@ -190,3 +190,4 @@ def test_a_repair_writes_the_report_again_with_the_failed_run_and_every_runs_cpu
     assert len(ports.reports) == 2 and final["outcome"]["phase"] == "Succeeded"  # the same ConfigMap, again
     assert final["errors"] == [f"validation run 1: {first}"]  # what the repair followed
     assert final["usage"]["validationCpuSeconds"] == 2.5  # both runs' pods, each once
+    assert "| worker CPU-seconds | 2.5 (copy 0.0, validation 2.5, follower 0.0) |" in render_markdown(final)
