@@ -241,6 +241,10 @@ def test_online_pg_to_pg_follows_a_busy_source_through_killed_followers_and_cuts
     status = done["status"]
     _assert_cutover_recorded(status)
     assert len(_follower_runs(pod_runner, namespace, "online")) >= 3  # two killed, one that cut over
+    # Every follower pod's CPU time counts once: the killed ones' (their last reports) besides the last's.
+    usage = status["usage"]
+    print(f"usage: {usage}; the last follower's cpuSeconds: {status['replication']['cpuSeconds']}")
+    assert usage["followerCpuSeconds"] > status["replication"]["cpuSeconds"] > 0
 
     tables = _pg_tables(pg_source)
     assert "events" in tables and _pg_tables(pg_db2) == tables

@@ -19,7 +19,7 @@ from harness.kube import hand_to_project, wait_for
 from harness.operator_process import OperatorProcess
 from harness.podrunner import PodRunner
 
-FIGURES = ("rowsCopied", "bytesCopied", "workerCpuSeconds")
+FIGURES = ("rowsCopied", "bytesCopied", "workerCpuSeconds", "copyCpuSeconds", "validationCpuSeconds")
 
 
 def _usage(api: client.ApiClient, project: str, runs: int) -> dict[str, Any] | None:
@@ -58,10 +58,12 @@ def test_project_usage_is_the_sum_of_its_migrations_and_the_cli_prints_it(
         create_connection(kube_api, namespace, "dst-b", pg_server.create_database())
         create_migration(kube_api, namespace, "first", _spec("dst-a"))
         create_migration(kube_api, namespace, "second", _spec("dst-b"))
-        progress = [
-            wait_for_phase(kube_api, namespace, name, {"Succeeded"}, timeout=240)["status"]["progress"]
+        statuses = [
+            wait_for_phase(kube_api, namespace, name, {"Succeeded"}, timeout=240)["status"]
             for name in ("first", "second")
         ]
+        # A Migration's own figures: the copy's in progress, every kind of pod's CPU in usage.
+        progress = [{**s["progress"], **s["usage"]} for s in statuses]
         usage = wait_for(
             lambda: _usage(kube_api, project, 2), timeout=90, what="the Project's usage of 2 runs"
         )
@@ -72,6 +74,10 @@ def test_project_usage_is_the_sum_of_its_migrations_and_the_cli_prints_it(
             assert abs(usage[figure] - expected) < 0.02, (figure, usage, progress)
             assert abs(month[figure] - expected) < 0.02, (figure, month, progress)
         assert usage["bytesCopied"] > 0 and usage["workerCpuSeconds"] > 0
+        # The copy pods' and the validation pods' CPU apart (rowCount validation runs as a Job).
+        assert usage["copyCpuSeconds"] > 0 and usage["validationCpuSeconds"] > 0
+        assert usage["followerCpuSeconds"] == 0  # offline Migrations run no follower
+        print(f"usage: {usage}")
         assert month["runs"] == 2 and usage["previousMonth"]["runs"] == 0
         assert usage["estimatedCost"].endswith(" USD")
 

@@ -7,6 +7,7 @@ A validation that finds differing ranges names the first; `ferry repair` copies 
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -75,6 +76,14 @@ class StatusWatch:
                 return
             self._version = obj["metadata"]["resourceVersion"]
             self.seen.append(obj.get("status") or {})
+
+
+def _run_report(api: client.ApiClient, namespace: str, migration: dict[str, Any]) -> dict[str, str]:
+    """The run report's ConfigMap data (written in the reconcile that ended the run, before the
+    status saying so: no waiting)."""
+    name = migration["status"]["report"]
+    data: dict[str, str] = client.CoreV1Api(api).read_namespaced_config_map(name, namespace).data
+    return data
 
 
 def _pod_reports(seen: list[dict[str, Any]], run: int) -> list[dict[str, Any]]:
@@ -166,6 +175,16 @@ def test_validation_runs_as_one_indexed_job_and_the_operator_reads_its_results(
         f"SELECT count(*), sum(source_rows), min(checksum_match) FROM ferry._ferry_validation WHERE {where}",
     )
     assert stored == [(3, ROWS, 1)]  # 60,000 keys in ranges of 20,000 (part -1: each pod's "share done")
+    # Each validation pod reported its CPU time; the operator summed it beside the copy's, and the
+    # run report keeps the figures the Project's usage adds up.
+    pods_cpu = [w["cpuSeconds"] for w in status["validationWorkers"].values()]
+    usage = status["usage"]
+    print(f"usage: {usage}; validation pods' cpuSeconds: {pods_cpu}")
+    assert all(cpu > 0 for cpu in pods_cpu)
+    assert usage["validationCpuSeconds"] == round(sum(pods_cpu), 2)
+    assert usage["copyCpuSeconds"] == status["progress"]["workerCpuSeconds"] > 0
+    assert usage["workerCpuSeconds"] == round(usage["copyCpuSeconds"] + usage["validationCpuSeconds"], 2)
+    assert json.loads(_run_report(kube_api, namespace, done)["report.json"])["usage"] == usage
 
 
 def test_a_damaged_range_is_named_and_ferry_repair_copies_it_again_to_success(
@@ -209,6 +228,16 @@ def test_a_damaged_range_is_named_and_ferry_repair_copies_it_again_to_success(
         j.metadata.name: (j.status.completion_time - j.status.start_time).total_seconds() for j in jobs
     }
     print(f"validation Job wall times: {seconds}")
+    # The report of the failure was written again for the repair's end: its outcome, why run 1
+    # failed, and both runs' validation pods counted once each.
+    report = json.loads(
+        _run_report(kube_api, namespace, get_migration(kube_api, namespace, "items"))["report.json"]
+    )
+    assert report["outcome"]["phase"] == "Succeeded"
+    assert [e for e in report["errors"] if e.startswith("validation run 1: ")], report["errors"]
+    assert report["usage"] == done["usage"] and done["usage"]["validationCpuSeconds"] > sum(
+        w["cpuSeconds"] for w in done["validationWorkers"].values()
+    )  # run 1's pods, replaced by run 2's at the same indexes, still count
 
 
 def test_a_validation_job_whose_pods_fail_names_their_error_in_the_condition(
@@ -247,3 +276,9 @@ def test_a_validation_job_whose_pods_fail_names_their_error_in_the_condition(
     assert f"kubectl logs -n {namespace} job/items-validate-1" in ready["message"]
     reported = [w for w in failed["validationWorkers"].values() if w["state"] == "failed"]
     assert reported and all("no validation store here" in w["message"] for w in reported)
+    # The run report lists each failed validation pod, in JSON and in Markdown.
+    kept = _run_report(kube_api, namespace, get_migration(kube_api, namespace, "items"))
+    errors = json.loads(kept["report.json"])["errors"]
+    pods = [e for e in errors if e.startswith("validation run 1, pod ")]
+    assert pods and all("RaiseError: ferry test: no validation store here" in e for e in pods), errors
+    assert all(f"- {e}" in kept["report.md"] for e in pods)

@@ -83,6 +83,9 @@ class ReplicationStatus(StatusModel):
     pod: str | None = Field(
         default=None, description="The follower pod that wrote this report (a retry is a new pod)."
     )
+    cpu_seconds: float | None = Field(
+        default=None, description="CPU time (user + system) of the follower pod's process."
+    )
     sessions: WorkerSessions | None = Field(
         default=None,
         description="The database sessions the follower holds now (its change stream and control "

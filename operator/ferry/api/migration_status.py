@@ -29,6 +29,7 @@ from ferry.api.plan_status import PlanOperationSummary as PlanOperationSummary
 from ferry.api.plan_status import PlanStatus as PlanStatus
 from ferry.api.resources import JobPlacement, ResourceRequirements
 from ferry.api.worker_figures import EarlierPods as EarlierPods  # re-exported where the status lives
+from ferry.api.worker_figures import MigrationUsage as MigrationUsage
 from ferry.api.worker_figures import PodFigures as PodFigures
 from ferry.api.worker_figures import WorkerSessions as WorkerSessions
 
@@ -103,7 +104,8 @@ class ProgressStatus(StatusModel):
         default=0, description="Bytes read from the source by the run's copy worker pods (every attempt)."
     )
     worker_cpu_seconds: float = Field(
-        default=0.0, description="CPU time of the run's copy worker pods (every attempt)."
+        default=0.0,
+        description="CPU time of the run's copy worker pods (every attempt); status.usage has every kind.",
     )
     eta_seconds: int | None = Field(default=None, description="Seconds until the copy is done, at that rate.")
     speed: str | None = Field(default=None, description="Human form of rowsPerSecond, for printer columns.")
@@ -198,7 +200,12 @@ class MigrationStatus(ConditionedStatus):
     )
     earlier_pods: EarlierPods | None = Field(
         default=None,
-        description="Bytes and CPU of the run's worker pods that later ones replaced (in progress's totals).",
+        description="Bytes and CPU of the run's worker pods that later ones replaced (in progress's "
+        "and usage's totals).",
+    )
+    usage: MigrationUsage | None = Field(
+        default=None,
+        description="CPU time of the run's copy, validation and follower pods (docs/governance.md).",
     )
     created_tables: list[str] = Field(
         default_factory=list, description="Target tables this migration created (rollback drop-created)."

@@ -13,6 +13,7 @@ from ferry.api.base import StatusModel
 from ferry.api.worker_figures import WorkerSessions
 
 MAX_LISTED_RANGES = 32
+MAX_LISTED_FAILURES = 16
 ValidationWorkerState = Literal["running", "done", "failed"]
 
 
@@ -25,6 +26,7 @@ class ValidationWorkerStatus(StatusModel):
     ranges_share: int = Field(default=0, description="Key ranges this pod compares.")
     ranges_done: int = Field(default=0, description="Of its share, ranges whose result is stored.")
     rows_compared: int = Field(default=0, description="Source rows in its stored ranges.")
+    cpu_seconds: float = Field(default=0.0, description="CPU time (user + system) of this pod's process.")
     message: str | None = Field(
         default=None, description="Why it failed: the error's class and first line (no row values)."
     )
@@ -62,4 +64,11 @@ class ValidationStatus(StatusModel):
     )
     repair_generation: int | None = Field(
         default=None, description="The generation whose spec.validation.repair started this run."
+    )
+    failures: list[str] = Field(
+        default_factory=list,
+        max_length=MAX_LISTED_FAILURES,
+        description="What failed in this Migration's validation runs (the first few, every run): each "
+        "failed pod's error class and first line, a Job that failed with no pod report, a run that "
+        "a repair followed. Redacted, no row values; the run report lists them in its errors.",
     )

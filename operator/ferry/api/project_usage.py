@@ -14,6 +14,15 @@ class MonthUsage(StatusModel):
     runs: int = Field(default=0, description="Runs that ended in the month.")
     rows_copied: int = Field(default=0, description="Rows those runs copied.")
     bytes_copied: int = Field(default=0, description="Bytes the workers read from the sources.")
-    worker_cpu_seconds: float = Field(default=0.0, description="CPU time the worker pods used (measured).")
+    worker_cpu_seconds: float = Field(
+        default=0.0, description="CPU time every worker pod used (measured): copy, validation and follower."
+    )
+    copy_cpu_seconds: float = Field(default=0.0, description="Of workerCpuSeconds: the copy worker pods.")
+    validation_cpu_seconds: float = Field(
+        default=0.0, description="Of workerCpuSeconds: the validation pods."
+    )
+    follower_cpu_seconds: float = Field(
+        default=0.0, description="Of workerCpuSeconds: the online follower pods."
+    )
     cpu_hours: str = Field(default="0", description="Requested CPU x workers x wall time, in core-hours.")
     estimated_cost: str | None = Field(default=None, description="From spec.cost, when set.")

@@ -27,6 +27,9 @@ _ROWS = (
     ("rows copied", "rows_copied"),
     ("bytes copied", "bytes_copied"),
     ("worker CPU-seconds", "worker_cpu_seconds"),
+    ("  copy", "copy_cpu_seconds"),
+    ("  validation", "validation_cpu_seconds"),
+    ("  follower", "follower_cpu_seconds"),
     ("requested core-hours", "cpu_hours"),
     ("estimated cost", "estimated_cost"),
 )

@@ -33,6 +33,15 @@ def _side(report: dict[str, Any], side: str) -> str:
     return f"{report[side]['connection']} (schema {report[side].get('schema') or 'default'})"
 
 
+def _cpu(usage: dict[str, Any] | None) -> str:
+    if not usage:
+        return "not recorded"
+    kinds = ", ".join(
+        f"{kind} {usage.get(f'{kind}CpuSeconds', 0)}" for kind in ("copy", "validation", "follower")
+    )
+    return f"{usage.get('workerCpuSeconds', 0)} ({kinds})"
+
+
 def _overview(report: dict[str, Any]) -> list[str]:
     mig, outcome = report["migration"], report["outcome"]
     rows: list[list[object]] = [
@@ -42,6 +51,7 @@ def _overview(report: dict[str, Any]) -> list[str]:
         ["started", outcome.get("startTime")],
         ["completed", outcome.get("completionTime")],
         ["attempts", outcome.get("attempts")],
+        ["worker CPU-seconds", _cpu(report.get("usage"))],
         ["mode", report.get("mode")],
         ["uid", mig.get("uid")],
         ["author", mig.get("author") or "not recorded"],

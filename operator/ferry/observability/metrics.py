@@ -239,7 +239,9 @@ PROJECT_BYTES_COPIED = Gauge(
     "ferry_project_bytes_copied", "Bytes the Project's Migration runs read from their sources.", _USAGE_LABELS
 )
 PROJECT_WORKER_CPU_SECONDS = Gauge(
-    "ferry_project_worker_cpu_seconds", "CPU time the Project's worker pods used.", _USAGE_LABELS
+    "ferry_project_worker_cpu_seconds",
+    "CPU time the Project's worker pods used: copy, validation and follower pods.",
+    _USAGE_LABELS,
 )
 
 

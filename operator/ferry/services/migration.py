@@ -38,6 +38,7 @@ from ferry.services.gate import Verdict, decide
 from ferry.services.migration_ports import JobState, MigrationContext, MigrationPorts, Sides
 from ferry.services.outcome import Outcome
 from ferry.services.planning import PlannedMigration
+from ferry.services.pod_usage import refresh_usage
 from ferry.services.progress import aggregate, database_outage, refresh_progress
 from ferry.services.replan import plan_basis, plan_holds
 from ferry.services.run_report import record_run
@@ -245,6 +246,7 @@ class MigrationReconciler:
         out.requeue_after = SUPERVISE_SECONDS
         follower = st.job_kind == JobKind.FOLLOWER
         if follower:
+            refresh_usage(ctx.status)  # the follower's CPU time; the copy's figures stay as they ended
             if following.stalled_by_schema_change(ctx):
                 spec_changed = st.observed_generation != gen
                 if spec_changed and not self._attempt_refused(ctx, spec, out, "follower job"):

@@ -17,6 +17,7 @@ from ferry.api.migration import (
 from ferry.humanize import human_duration, human_rate
 from ferry.observability.errors import first_line
 from ferry.services.migration_ports import MigrationContext
+from ferry.services.pod_usage import refresh_usage
 
 MAX_TABLE_ENTRIES = 50
 _STATE_ORDER = {"failed": 0, "copying": 1, "pending": 2, "validated": 3, "done": 4}
@@ -107,7 +108,8 @@ def aggregate(
 
 
 def refresh_progress(status: MigrationStatus, finished: bool) -> None:
-    """Aggregate the workers' reports into `status`. When nothing but the time changed, the
+    """Aggregate the workers' reports into `status` (and every kind of pod's CPU time into
+    `status.usage`, ferry.services.pod_usage). When nothing but the time changed, the
     progress stays as it was (its updatedAt too), so a tick with no news writes no status."""
     current = status.progress
     status.earlier_pods = carry_replaced_pods(status)
@@ -121,6 +123,7 @@ def refresh_progress(status: MigrationStatus, finished: bool) -> None:
     if current is not None and progress.model_copy(update={"updated_at": current.updated_at}) == current:
         progress = current
     status.progress, status.tables, status.tables_omitted = progress, tables, omitted
+    refresh_usage(status)
 
 
 def database_outage(ctx: MigrationContext) -> StatusEvent | None:

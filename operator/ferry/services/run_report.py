@@ -18,6 +18,7 @@ from ferry.api.migration import TERMINAL, Phase
 from ferry.api.migration_status import TableState, WorkerState
 from ferry.api.phase_history import spans
 from ferry.services.migration_ports import MigrationContext, MigrationPorts
+from ferry.services.validating import pod_failure
 
 REPORT_KIND = "MigrationRunReport"
 
@@ -28,7 +29,10 @@ def _dump(model: Any) -> Any:
 
 def run_errors(ctx: MigrationContext) -> list[str]:
     """What went wrong, each once: the outcome's message when the run did not succeed, failed
-    workers' and tables' messages. Status messages hold no secret and no row value (they pass
+    workers' and tables' messages, and what failed in its validation runs (failed validation pods,
+    a validation Job that failed with no pod report, a run that a repair followed: kept in
+    `status.validation.failures`, so a repair that succeeded still shows what it repaired after).
+    Status messages hold no secret and no row value (they pass
     ferry.observability.errors.first_line), so neither does this."""
     st = ctx.status
     errors = [st.message] if st.phase != Phase.SUCCEEDED and st.message else []
@@ -37,6 +41,9 @@ def run_errors(ctx: MigrationContext) -> list[str]:
     errors += [
         f"table {t.name}: {t.validation or 'failed'}" for t in st.tables if t.state == TableState.FAILED
     ]
+    errors += st.validation.failures if st.validation else []
+    errors += [pod_failure(index, w) for index, w in sorted(st.validation_workers.items())
+               if w.state == "failed" and w.message]  # fmt: skip
     return list(dict.fromkeys(errors))
 
 
@@ -80,8 +87,11 @@ def build_report(ctx: MigrationContext, written_at: str) -> dict[str, Any]:
         # start and end of every phase (the final one open); a deleted run's current one ends now
         "phases": spans(st.phase_history, None if st.phase in TERMINAL else parse_rfc3339(written_at)),
         "progress": _dump(st.progress),
+        "validation": _dump(st.validation),
         "replication": _dump(st.replication),
         "cutover": _dump(st.cutover),
+        # CPU time of every worker pod by kind (copy, validation, follower): the Project's usage
+        "usage": _dump(st.usage),
     }
 
 

@@ -5,7 +5,8 @@ counting runs whose Migrations were deleted. Worker time is what the run *reques
 it consumed: parallelism x the worker's CPU and memory requests x the run's wall time (from its
 start to its end). That is what a cluster reserves and what most chargeback counts; there is no
 metrics pipeline in the loop, and the docs say so. A report with no recorded requests counts its
-rows and time, and is named in `unpricedRuns` rather than priced at a guess.
+rows and time, and is named in `unpricedRuns` rather than priced at a guess. Measured CPU time
+(`workerCpuSeconds`) is every worker pod's: copy, validation and follower, also apart.
 """
 
 from __future__ import annotations
@@ -52,9 +53,19 @@ def _hours(outcome: dict[str, Any]) -> Decimal:
     return Decimal(max(0.0, seconds)) / 3600
 
 
+def cpu_by_kind(report: dict[str, Any]) -> tuple[float, float, float]:
+    """(copy, validation, follower) CPU-seconds of one run: its `usage`, or for a report written
+    before the pods other than the copy's reported CPU, the copy's (progress) alone."""
+    usage = report.get("usage")
+    if isinstance(usage, dict):
+        return (float(usage.get("copyCpuSeconds", 0.0)), float(usage.get("validationCpuSeconds", 0.0)),
+                float(usage.get("followerCpuSeconds", 0.0)))  # fmt: skip
+    return float((report.get("progress") or {}).get("workerCpuSeconds", 0.0)), 0.0, 0.0
+
+
 def summarize(reports: Iterable[dict[str, Any]], cost: ProjectCost | None) -> ProjectUsage:
     runs = succeeded = failed = rows = moved = 0
-    cpu_seconds = 0.0
+    copy_cpu = validation_cpu = follower_cpu = 0.0
     cpu_hours = memory_gib_hours = Decimal(0)
     unpriced: list[str] = []
     for report in reports:
@@ -65,7 +76,12 @@ def summarize(reports: Iterable[dict[str, Any]], cost: ProjectCost | None) -> Pr
         progress = report.get("progress") or {}
         rows += int(progress.get("rowsCopied", 0))
         moved += int(progress.get("bytesCopied", 0))
-        cpu_seconds += float(progress.get("workerCpuSeconds", 0.0))
+        copy, validation, follower = cpu_by_kind(report)
+        copy_cpu, validation_cpu, follower_cpu = (
+            copy_cpu + copy,
+            validation_cpu + validation,
+            follower_cpu + follower,
+        )
         effective = report.get("effective") or {}
         requests = ((effective.get("jobResources") or {}).get("requests")) or {}
         workers = int(effective.get("parallelism", 1))
@@ -77,7 +93,9 @@ def summarize(reports: Iterable[dict[str, Any]], cost: ProjectCost | None) -> Pr
             unpriced.append((report.get("migration") or {}).get("name", "?"))
     usage = ProjectUsage(
         runs=runs, succeeded=succeeded, failed=failed, rows_copied=rows, bytes_copied=moved,
-        worker_cpu_seconds=round(cpu_seconds, 2), cpu_hours=f"{cpu_hours:.4f}",
+        worker_cpu_seconds=round(copy_cpu + validation_cpu + follower_cpu, 2),
+        copy_cpu_seconds=round(copy_cpu, 2), validation_cpu_seconds=round(validation_cpu, 2),
+        follower_cpu_seconds=round(follower_cpu, 2), cpu_hours=f"{cpu_hours:.4f}",
         memory_gib_hours=f"{memory_gib_hours:.4f}",
         unpriced_runs=sorted(set(unpriced))[:50],
     )  # fmt: skip
@@ -106,6 +124,9 @@ def _month(reports: list[dict[str, Any]], month: str, cost: ProjectCost | None) 
     total = summarize([r for r in reports if month_of(r) == month], cost)
     return MonthUsage(month=month, runs=total.runs, rows_copied=total.rows_copied,
                       bytes_copied=total.bytes_copied, worker_cpu_seconds=total.worker_cpu_seconds,
+                      copy_cpu_seconds=total.copy_cpu_seconds,
+                      validation_cpu_seconds=total.validation_cpu_seconds,
+                      follower_cpu_seconds=total.follower_cpu_seconds,
                       cpu_hours=total.cpu_hours, estimated_cost=total.estimated_cost)  # fmt: skip
 
 

@@ -12,7 +12,12 @@ from __future__ import annotations
 
 from ferry.api import conditions as c
 from ferry.api.migration import MigrationSpec, Phase, StatusEvent, TableState
-from ferry.api.migration_validation import MAX_LISTED_RANGES, ValidationStatus, ValidationWorkerStatus
+from ferry.api.migration_validation import (
+    MAX_LISTED_FAILURES,
+    MAX_LISTED_RANGES,
+    ValidationStatus,
+    ValidationWorkerStatus,
+)
 from ferry.observability.errors import first_line
 from ferry.schema import ApplyError
 from ferry.services.fk_deferral import RestoreError
@@ -74,15 +79,17 @@ def _job_report(
         v.job_name = ports.create_validation_job(ctx, spec, v.run)
         out.requeue_after = WAIT_SECONDS
         return None
+    note_failures(v, ctx.status.validation_workers)  # a failed pod the Job retries is replaced
     if state == JobState.ACTIVE:
         refresh_progress(v, ctx.status.validation_workers)
         out.requeue_after = WAIT_SECONDS
         return None
     if state == JobState.FAILED:
         refresh_progress(v, ctx.status.validation_workers)
-        why = failure_reasons(v.run, ctx.status.validation_workers) or ports.job_failure(
-            ctx.namespace, v.job_name or ""
-        )
+        why = failure_reasons(v.run, ctx.status.validation_workers)
+        if not why:  # no pod could say (killed, out of memory): the Job's Failed condition
+            why = ports.job_failure(ctx.namespace, v.job_name or "")
+            note(v, f"validation run {v.run}, Job {v.job_name}: {why}")
         compared = f"; {v.ranges_done} of {v.ranges_total} key ranges were compared" if v.ranges_total else ""
         raise ValidationStopped(
             f"validation Job {v.job_name} failed: {why}{compared}; its pods' logs say more "
@@ -125,6 +132,27 @@ def failure_reasons(run: int, workers: dict[str, ValidationWorkerStatus]) -> str
     return "; ".join(said[:3]) + (f"; and {len(said) - 3} more" if len(said) > 3 else "")
 
 
+def pod_failure(index: str, w: ValidationWorkerStatus) -> str:
+    """One failed validation pod as the run report's errors list it (its error's class and first
+    line, as it reported them: redacted, no row values)."""
+    return first_line(f"validation run {w.run}, pod {index}: {w.message}")
+
+
+def note(v: ValidationStatus, failure: str) -> None:
+    """Keep `failure` in `v.failures` (each once, the first MAX_LISTED_FAILURES)."""
+    failure = first_line(failure)
+    if failure not in v.failures and len(v.failures) < MAX_LISTED_FAILURES:
+        v.failures = [*v.failures, failure]
+
+
+def note_failures(v: ValidationStatus, workers: dict[str, ValidationWorkerStatus]) -> None:
+    """The failed pods' reports, kept: the pod the Job starts again at that index overwrites the
+    entry, and a repair's run starts after the run that failed."""
+    for index, w in sorted(workers.items()):
+        if w.state == "failed" and w.message:
+            note(v, pod_failure(index, w))
+
+
 def record(ctx: MigrationContext, result: ValidationReport) -> bool:
     """Each table's validation into its status entry (VALIDATED when all is well); whether it is."""
     for table in ctx.status.tables:
@@ -164,6 +192,8 @@ def start_repair(ctx: MigrationContext) -> StatusEvent | None:
     """Back to Validating with the next run, whose Job repairs and validates again."""
     st = ctx.status
     v = validation_status(ctx)
+    note(v, f"validation run {v.run}: {st.message or 'failed'}")  # the report is written again at the end
+    st.report = None  # the repair's run ends the run: its report replaces the one of the failure
     ranges = len(v.mismatched_ranges)
     v.run, v.job_name, v.repair_generation = v.run + 1, None, ctx.generation
     v.mismatched_ranges, v.repaired_ranges, v.repaired_total = [], [], 0

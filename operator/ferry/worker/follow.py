@@ -3,7 +3,8 @@ to the target until the cutover, and mirror how far it got into `status.replicat
 
 Same identity and inputs as a copy worker (ferry.worker.setup): its Migration and connections
 read with its ServiceAccount token, credentials from FERRY_SECRET_* env vars. It writes only
-`status.replication` (a merge patch of the keys it owns, at most every 2 s, and once at the end).
+`status.replication` (a merge patch of the keys it owns, at most every 2 s, and once at the end),
+its process's CPU time (`cpuSeconds`) among them, which the operator adds to `status.usage`.
 
 It keeps a session ledger (ferry.copy.sessions) of what it holds for as long as it follows: the
 change stream on the source (with MariaDB/MySQL, the binlog reader's stream and control
@@ -35,6 +36,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
@@ -83,7 +85,11 @@ def replication_entry(
 ) -> dict[str, Any]:
     """`status.replication` as the follower writes it: every key it owns, none of the operator's
     (startPosition, healthCheckedAt). `message` is cleared (null) unless given."""
-    fields: dict[str, Any] = {"message": message, "pod": os.environ.get("FERRY_POD_NAME")}
+    fields: dict[str, Any] = {
+        "message": message,
+        "pod": os.environ.get("FERRY_POD_NAME"),
+        "cpu_seconds": round(time.process_time(), 2),  # this process: user + system, as copy workers
+    }
     if sessions is not None:
         fields["sessions"] = session_counts(sessions)
     if progress is not None:

@@ -7,7 +7,8 @@ where the operator reads them when the Job is complete. With spec.validation.rep
 that differs is copied again and compared again (ferry.copy.repair).
 
 Like a copy worker it reports to the Migration's status, in its own entry
-`status.validationWorkers.<index>` (the operator sums them into `status.validation`): its share
+`status.validationWorkers.<index>` (the operator sums them into `status.validation`, and their
+CPU time into `status.usage`): its share
 once planned, after its first stored range, then at most every REPORT_INTERVAL_SECONDS (and every
 HEARTBEAT_SECONDS while no range ends), each with the database sessions it holds, and a
 last report saying done, or failed with the error's class and first line (redacted, no row
@@ -65,6 +66,7 @@ class ShareReports:
         return ValidationWorkerStatus(
             run=self.run, state=state, ranges_total=p.ranges_total, ranges_share=p.share,
             ranges_done=p.done, rows_compared=p.rows, message=message,
+            cpu_seconds=round(time.process_time(), 2),  # this process: user + system, as copy workers
             sessions=session_counts(self.sessions), pod=os.environ.get("FERRY_POD_NAME"),
         )  # fmt: skip
 

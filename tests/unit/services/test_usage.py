@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+from datetime import UTC, datetime
 from typing import Any
 
 from ferry.api.project import ProjectCost
@@ -42,8 +44,6 @@ def test_requested_worker_time_and_its_price() -> None:
 
 
 def test_months_split_runs_by_when_they_ended_and_bytes_moved_are_priced() -> None:
-    from datetime import UTC, datetime
-
     from ferry.services.usage import project_usage
 
     def run(name: str, ended: str, rows: int, moved: int, cpu: float) -> dict[str, Any]:
@@ -70,3 +70,37 @@ def test_months_split_runs_by_when_they_ended_and_bytes_moved_are_priced() -> No
     assert usage.current_month.estimated_cost == "0.50 USD" and usage.estimated_cost == "1.00 USD"
     january = project_usage(reports, cost, datetime(2027, 1, 3, tzinfo=UTC))
     assert january.previous_month is not None and january.previous_month.month == "2026-12"
+
+
+def test_worker_cpu_counts_copy_validation_and_follower_pods_and_older_reports_their_copy() -> None:
+    online = _report("online", "Succeeded", 10, 1, None)
+    online["progress"]["workerCpuSeconds"] = 4.0
+    online["usage"] = {"workerCpuSeconds": 19.5, "copyCpuSeconds": 4.0, "validationCpuSeconds": 1.5,
+                       "followerCpuSeconds": 14.0}  # fmt: skip
+    older = _report("older", "Succeeded", 10, 1, None)  # written before validation pods reported CPU
+    older["progress"]["workerCpuSeconds"] = 2.25
+    usage = summarize([online, older], None)
+    assert (usage.worker_cpu_seconds, usage.copy_cpu_seconds) == (21.75, 6.25)
+    assert (usage.validation_cpu_seconds, usage.follower_cpu_seconds) == (1.5, 14.0)
+
+
+def test_the_cli_table_shows_the_cpu_of_each_kind_under_the_total() -> None:
+    from rich.console import Console
+
+    from ferry.cli.usage import usage_table
+    from ferry.services.usage import project_usage
+
+    def ended(report: dict[str, Any]) -> dict[str, Any]:
+        report["usage"] = {"workerCpuSeconds": 3.5, "copyCpuSeconds": 2.0, "validationCpuSeconds": 1.5}
+        return report
+
+    usage = project_usage(
+        [ended(_report("a", "Succeeded", 1, 1, None))], None, datetime(2026, 11, 30, 5, tzinfo=UTC)
+    )
+    console = Console(width=120, file=io.StringIO())
+    console.print(usage_table("team-a", usage))
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    rows = [[cell.strip() for cell in line.split("│")[1:-1]] for line in text.splitlines() if "│" in line]
+    assert ["worker CPU-seconds", "3.5", "3.5", "0.0"] in rows
+    assert ["copy", "2.0", "2.0", "0.0"] in rows and ["validation", "1.5", "1.5", "0.0"] in rows
+    assert ["follower", "0.0", "0.0", "0.0"] in rows

@@ -213,3 +213,9 @@ def test_progress_is_patched_from_the_heartbeat(monkeypatch: pytest.MonkeyPatch)
 
     asyncio.run(scenario())
     assert [p["changesApplied"] for p in pod.patches] == [1, 2]  # each progress once
+
+
+def test_the_entry_carries_the_followers_cpu_time() -> None:
+    entry = follow.replication_entry(progress())
+    assert entry["cpuSeconds"] > 0  # this process's user + system time, as copy workers report it
+    assert ReplicationStatus.model_validate(entry).cpu_seconds == entry["cpuSeconds"]

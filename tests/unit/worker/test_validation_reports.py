@@ -76,3 +76,13 @@ def test_the_heartbeat_reports_while_no_range_ends_and_stops_before_the_block_re
     assert all(s.state == "running" and s.ranges_done == 1 for s in recorder.sent[2:])
     time.sleep(0.5)  # the thread was joined: nothing more arrives after the block
     assert len(recorder.sent) == beats
+
+
+def test_each_report_carries_the_pods_cpu_time_which_only_grows() -> None:
+    reports = _reports(Recorder(), interval=0)
+    first = reports.entry().cpu_seconds
+    deadline = time.process_time() + 0.05
+    while time.process_time() < deadline:  # burn a little CPU in this process
+        sum(range(1000))
+    later = reports.entry("done")
+    assert first > 0 and later.cpu_seconds >= first + 0.04
