@@ -94,8 +94,10 @@ def test_hanging_databases_neither_leak_threads_nor_hold_up_another_connection(
             ready = _ready(_status(kube_api, namespace, f"hang-{i}"))
             assert ready.get("status") == "False" and ready.get("reason") == "Timeout", ready
             assert "did not answer within 3s" in ready.get("message", ""), ready
-        # 3 x 8 more hanging probes ran; a leak would hold a thread for each.
-        assert after_fourth <= after_first + 2, (after_first, after_fourth)
+        # 3 x 8 more hanging probes ran; a leak would hold a thread for each (24 more). Pools the
+        # operator already has start their threads lazily, up to their bound, as work comes
+        # (CI once saw 3 more under load), so fewer than one per hanging database is no leak.
+        assert after_fourth < after_first + HANGING, (after_first, after_fourth)
         assert operator.running
     finally:
         proxy.stop()
