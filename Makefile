@@ -72,7 +72,8 @@ test-release: install system-deps
 
 # The fault scenarios alone (every test marked `faults`: API server and database outages, a
 # Migration recreated under its name, the operator killed in every phase, an evicted worker,
-# workers killed at 22 random points, deletion on a bad day): minutes of stopped servers and
+# workers killed at 22 random points, an online follower killed twice mid-follow, deletion on a
+# bad day): minutes of stopped servers and
 # killed processes, so not in `make test`. Each prints its seed; FERRY_FAULT_SEED=<n> replays it.
 # Scenarios that wait on real time for minutes (marker `long`: maintenance windows opening and
 # closing): not in `make test`.

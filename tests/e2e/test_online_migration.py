@@ -19,6 +19,7 @@ from typing import Any
 
 import psycopg
 import pymysql
+import pytest
 from kubernetes import client
 
 from e2e.migration_helpers import condition, get_migration, start_migration, wait_for_phase
@@ -190,6 +191,8 @@ def _assert_cutover_recorded(status: dict[str, Any]) -> None:
     assert status["replication"].get("startPosition")
 
 
+# A fault scenario (followers killed mid-follow, 75 s): `make test-faults`, not the default run.
+@pytest.mark.faults
 def test_online_pg_to_pg_follows_a_busy_source_through_killed_followers_and_cuts_over(
     kube_api: client.ApiClient,
     namespace: str,
