@@ -58,6 +58,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ferry.copy import validate_pushdown_ordered as ordered
 from ferry.copy.endpoints import Endpoint
 from ferry.copy.jsonb_text import jsonb_bytes
 from ferry.copy.runner import CopyJob
@@ -346,6 +347,19 @@ async def digests(
     target_sql = pg_digest_sql(target_rel, [t.postgresql for t in both], where_t)
     fields = [t.mysql for t in texts if t]
     table = (job.migration_uid, source_rel)
+    keys = ordered.ordered_keys(mapping, columns, ranges)
+    if keys is not None and table not in _RENDER_FIRST:  # a key range: one MD5 of it per side
+        found = await ordered.ordered_digests(
+            job.endpoints.source,
+            job.endpoints.target,
+            ordered.mysql_ordered_sql(source_rel, mysql_row([t.mysql for t in both]), where_s, keys[0]),
+            ordered.pg_ordered_sql(target_rel, pg_row([t.postgresql for t in both]), where_t, keys[1]),
+            params,
+        )
+        # Equal, or different with no JSON to render: the answer. Else the rows' digests below
+        # (too long a range, or JSON the source spells otherwise: rendered in Python per row).
+        if found is not None and (found[0] == found[1] or not json):
+            return found[0], found[1], False
     if json and table in _RENDER_FIRST:  # rendered on the source in an earlier range: at once
         target, rendered = await asyncio.gather(
             _one(job.endpoints.target, target_sql, ()),

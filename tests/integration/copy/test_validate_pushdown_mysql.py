@@ -171,6 +171,34 @@ async def test_every_pushed_down_kind_validates_on_the_servers_and_each_change_i
     assert again.ok and again.checksum == clean.checksum
 
 
+async def test_a_key_range_is_one_md5_per_side_in_key_order_and_a_too_long_one_is_digested_per_row(
+    mariadb_db: Database, pg_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    job, mapping = await _kinds(mariadb_db, pg_db)
+    (_, second, *_) = await plan_ranges([mapping], job.endpoints.source, RANGE_ROWS)
+    predicates = range_predicates(job, second)
+    on_s, on_t, _ = await digests(job, mapping, mapping.columns, predicates)
+    assert on_s == on_t and on_s[0] == RANGE_ROWS and re.fullmatch("[0-9a-f]{32}", on_s[1]), on_s
+    whole_s, whole_t, _ = await digests(job, mapping, mapping.columns, None)  # a whole table: per row
+    assert whole_s == whole_t and whole_s[1].isdigit()
+
+    # Two rows of the range swap their `t`: the multiset of values stays, the rows differ.
+    pg_exec(pg_db, "UPDATE kinds SET t = CASE id WHEN 105 THEN (SELECT t FROM kinds WHERE id = 106) "
+                   "ELSE (SELECT t FROM kinds WHERE id = 105) END WHERE id IN (105, 106)")  # fmt: skip
+    swapped_s, swapped_t, _ = await digests(job, mapping, mapping.columns, predicates)
+    assert swapped_s == on_s and swapped_t != on_t
+
+    # A range whose joined text is longer than MariaDB's cap is cut there (with a warning): it is
+    # then digested per row, which still tells the swap apart, and equal ranges stay equal.
+    monkeypatch.setattr("ferry.copy.validate_pushdown_ordered.MAX_BYTES", 1024)
+    per_row_s, per_row_t, _ = await digests(job, mapping, mapping.columns, predicates)
+    assert per_row_s[1].isdigit() and per_row_s[0] == RANGE_ROWS and per_row_s != per_row_t
+    pg_exec(pg_db, "UPDATE kinds SET t = CASE id WHEN 105 THEN (SELECT t FROM kinds WHERE id = 106) "
+                   "ELSE (SELECT t FROM kinds WHERE id = 105) END WHERE id IN (105, 106)")  # fmt: skip
+    restored_s, restored_t, _ = await digests(job, mapping, mapping.columns, predicates)
+    assert restored_s == restored_t == per_row_s
+
+
 async def test_zero_dates_are_compared_as_the_copy_wrote_them(mariadb_db: Database, pg_db: Database) -> None:
     mysql_exec(mariadb_db, "CREATE TABLE z (id INT PRIMARY KEY, d DATE, t DATETIME)")
     mysql_exec(mariadb_db, "SET SESSION sql_mode = ''",
