@@ -11,6 +11,7 @@ import pytest
 from ferry.api.migration import CopySpec, Transform
 from ferry.copy import CopyJob, Endpoints
 from ferry.copy.endpoints import Endpoint, MySQLEndpoint, PgEndpoint, SQLiteEndpoint
+from ferry.copy.sql import Predicate
 from ferry.copy.validate_pushdown_mysql import (
     ZERO_DATE_TEXT,
     field_text,
@@ -19,6 +20,7 @@ from ferry.copy.validate_pushdown_mysql import (
     pg_digest_sql,
     split,
 )
+from ferry.copy.validate_pushdown_ordered import mysql_ordered_sql, ordered_keys, pg_ordered_sql
 from ferry.schema.mapping import ColumnMapping, TableMapping
 
 
@@ -182,3 +184,19 @@ def test_split_leaves_the_table_to_python_when_the_servers_cannot_help() -> None
         assert split(_job(), mapping) is None, mapping.columns
     plain = _table([("id", "bigint", "bigint"), ("v", "text", "text")])
     assert split(_job("postgresql"), plain) is None and split(_job("sqlite"), plain) is None
+
+
+def test_only_a_key_range_of_one_digested_key_is_digested_in_key_order() -> None:
+    mapping = _table([("id", "int", "integer"), ("a", "varchar(5)", "varchar(5)")])
+    ranged = (Predicate("`id` > %s", [1]), Predicate('"id" > 1'))
+    assert ordered_keys(mapping, mapping.columns, ranged) == ("`id`", '"id"')
+    assert ordered_keys(mapping, mapping.columns, None) is None  # a whole table: rows summed
+    assert ordered_keys(mapping, mapping.columns[1:], ranged) is None  # the key left to Python
+    pair = _table([("id", "int", "integer"), ("b", "int", "integer")], key=("id", "b"))
+    assert ordered_keys(pair, pair.columns, ranged) is None
+    source = mysql_ordered_sql("`t`", "CONCAT_WS(',', `id`)", ["`id` > %s"], "`id`")
+    assert source.startswith("SELECT COUNT(*), MD5(GROUP_CONCAT(") and "ORDER BY `id` SEPARATOR ';'" in source
+    target = pg_ordered_sql('"t"', '"id"::text', ['"id" > 1'], '"id"')
+    assert "md5(string_agg(line, ';'))" in target and target.endswith(
+        'WHERE "id" > 1 ORDER BY "id") AS ranged'
+    )
