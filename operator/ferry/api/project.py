@@ -8,11 +8,11 @@ from typing import Annotated
 from pydantic import Field
 
 from ferry.api import conditions as c
-from ferry.api.base import ApiModel, ConditionedStatus, ObjectName, StatusModel
+from ferry.api.base import ApiModel, ConditionedStatus, ObjectName
 from ferry.api.migration_operations import Throttle
 from ferry.api.project_notifications import Notification
 from ferry.api.project_reports import ReportRetention
-from ferry.api.project_usage import MonthUsage
+from ferry.api.project_usage import CpuUsage, MonthUsage
 from ferry.api.resources import QUANTITY_PATTERN, JobPlacement, ResourceRequirements
 
 
@@ -275,7 +275,7 @@ class ProjectSpec(ApiModel):
     }
 
 
-class ProjectUsage(StatusModel):
+class ProjectUsage(CpuUsage):
     """What the project's Migration runs used, from their run reports (deleted Migrations too)."""
 
     runs: int = Field(default=0, description="Runs with a run report (one per Migration run that ended).")
@@ -283,16 +283,6 @@ class ProjectUsage(StatusModel):
     failed: int = Field(default=0, description="Runs that failed or were rolled back.")
     rows_copied: int = Field(default=0, description="Rows copied by all runs.")
     bytes_copied: int = Field(default=0, description="Bytes the workers read from the sources.")
-    worker_cpu_seconds: float = Field(
-        default=0.0, description="CPU time every worker pod used (measured): copy, validation and follower."
-    )
-    copy_cpu_seconds: float = Field(default=0.0, description="Of workerCpuSeconds: the copy worker pods.")
-    validation_cpu_seconds: float = Field(
-        default=0.0, description="Of workerCpuSeconds: the validation pods."
-    )
-    follower_cpu_seconds: float = Field(
-        default=0.0, description="Of workerCpuSeconds: the online follower pods."
-    )
     cpu_hours: str = Field(default="0", description="Requested CPU x workers x wall time, in core-hours.")
     memory_gib_hours: str = Field(default="0", description="Requested memory x workers x wall time.")
     estimated_cost: str | None = Field(default=None, description="From spec.cost, when set.")
