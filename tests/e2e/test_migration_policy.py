@@ -183,8 +183,8 @@ def _exists(api: client.ApiClient, namespace: str, name: str) -> bool:
 
 
 def _approvals_seen(api: client.ApiClient, namespace: str, name: str, approvers: set[str]) -> dict[str, Any]:
-    """The status once it lists an approval by each of `approvers` (the operator re-reads
-    approvals every 15 s while a plan waits)."""
+    """The status once it lists an approval by each of `approvers` (the operator watches
+    approvals: a new one wakes its Migration at the next 2 s tick)."""
 
     def seen() -> dict[str, Any] | None:
         status = get_migration(api, namespace, name).get("status") or {}
@@ -193,14 +193,35 @@ def _approvals_seen(api: client.ApiClient, namespace: str, name: str, approvers:
     return wait_for(seen, timeout=60, what=f"status.approvals to list {sorted(approvers)}")
 
 
+def _withdraw(api: client.ApiClient, namespace: str, name: str, approver: str) -> dict[str, Any]:
+    """An admin deletes `approver`'s approvals of Migration `name` (ferry-admin may: `delete`
+    withdraws one); returns the status once it no longer lists them."""
+    objects = client.CustomObjectsApi(api)
+    listed = objects.list_namespaced_custom_object(GROUP, VERSION, namespace, "migrationapprovals")["items"]
+    mine = [
+        o for o in listed if o["spec"]["approver"] == approver and o["spec"]["migrationRef"]["name"] == name
+    ]
+    assert mine, f"no approval by {approver} to withdraw"
+    for obj in mine:
+        objects.delete_namespaced_custom_object(
+            GROUP, VERSION, namespace, "migrationapprovals", obj["metadata"]["name"]
+        )
+
+    def gone() -> dict[str, Any] | None:
+        status = get_migration(api, namespace, name).get("status") or {}
+        return status if approver not in {a["approver"] for a in status.get("approvals") or []} else None
+
+    return wait_for(gone, timeout=60, what=f"status.approvals to drop {approver}'s withdrawn approval")
+
+
 def test_two_verified_approvers_other_than_the_author_are_needed(
     kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
     control_plane: ControlPlane, pg_source: Database, pg_db2: Database,
 ) -> None:  # fmt: skip
     """A Project's rule `approvals: {required: 2, allowAuthor: false}`: the author's own approval
-    does not count, the first approver's does but is not enough, a plan change voids it, and two
-    approvals of the new plan run it. The Project's webhook hears that it waits for approval and
-    that it succeeded."""
+    does not count, the first approver's does but is not enough, a withdrawn (deleted) one stops
+    counting, a plan change voids it, and two approvals of the new plan run it. The Project's
+    webhook hears that it waits for approval and that it succeeded."""
     hand_to_project(kube_api, namespace, namespace)  # the test's namespace exists before the Project
     members = [{"kind": "User", "name": user, "role": "approver"} for user in ("alice", "bob")]
     hook = WebhookReceiver().start()  # a stand-in for Slack: records what is POSTed to it
@@ -235,6 +256,13 @@ def test_two_verified_approvers_other_than_the_author_are_needed(
     assert [(a["approver"], a["counted"], a["reason"]) for a in status["approvals"]] == [
         ("admin", False, "four eyes: the Migration's author may not approve it")
     ]
+    # A withdrawn approval stops counting: bob's counts, then an admin deletes it.
+    _approve_as(control_plane, "bob", namespace, "gated")
+    status = _approvals_seen(kube_api, namespace, "gated", {"admin", "bob"})
+    assert "1 of 2 approvals counted (by bob)" in status["message"]
+    status = _withdraw(kube_api, namespace, "gated", "bob")
+    assert "0 of 2 approvals counted" in status["message"]
+    assert status["phase"] == "AwaitingApproval"
     _approve_as(control_plane, "alice", namespace, "gated")
     status = _approvals_seen(kube_api, namespace, "gated", {"admin", "alice"})
     assert "1 of 2 approvals counted (by alice)" in status["message"]

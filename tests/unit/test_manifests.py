@@ -75,8 +75,10 @@ OPERATOR_USES: list[tuple[str, str, str, str | None]] = [
     *[("", "resourcequotas", verb, None) for verb in ("create", "patch")],
     # The plan ConfigMap beside each Migration and the run report, by server-side apply.
     *[("", "configmaps", verb, None) for verb in ("get", "list", "create", "patch", "delete")],
-    # A plan's MigrationApprovals, counted only while the policy that verifies approvers is bound.
-    ("ferry.dev", "migrationapprovals", "list", None),
+    # A plan's MigrationApprovals, counted only while the policy that verifies approvers is bound:
+    # kopf lists and watches them into an index (ferry.controllers.approval) that the Migration
+    # reconcile reads, and whose changes wake a Migration awaiting approval at its next tick.
+    *[("ferry.dev", "migrationapprovals", verb, None) for verb in ("list", "watch")],
     *[
         ("admissionregistration.k8s.io", resource, "get", "ferry-verified-approvals")
         for resource in ("validatingadmissionpolicies", "validatingadmissionpolicybindings")

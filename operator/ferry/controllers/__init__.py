@@ -5,5 +5,6 @@ CONTROLLER_MODULES = (
     "ferry.controllers.connection",
     "ferry.controllers.project",
     "ferry.controllers.project_reports",
+    "ferry.controllers.approval",
     "ferry.controllers.migration",
 )

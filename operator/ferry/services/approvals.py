@@ -8,8 +8,9 @@ compares the number of distinct counted approvers with what the rule requires.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from ferry.api.migration_status import ApprovalEntry
 from ferry.api.project import ApprovalRule
@@ -26,6 +27,17 @@ class Approval:
     approver: str
     groups: tuple[str, ...]
     plan_hash: str
+
+
+def approval_from(obj: Mapping[str, Any]) -> Approval:
+    """A MigrationApproval object (as listed, or as kept in the operator's index) read."""
+    spec = obj.get("spec") or {}
+    return Approval(
+        name=obj["metadata"]["name"],
+        approver=str(spec.get("approver", "")),
+        groups=tuple(spec.get("approverGroups") or ()),
+        plan_hash=str(spec.get("planHash", "")),
+    )
 
 
 @dataclass(frozen=True)

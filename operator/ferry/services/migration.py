@@ -48,7 +48,7 @@ from ferry.services.sides import NotReady, resolve_sides
 # Unclassified errors in a row before the Migration is marked Stalled instead of retried again;
 # a spec change (a new generation) starts a new series.
 MAX_RECONCILE_ERRORS = 5
-APPROVAL_RECHECK_SECONDS = 15  # how often a pending plan's basis is checked (ferry.services.replan)
+APPROVAL_RECHECK_SECONDS = 15  # a pending plan's basis checked (replan); approvals wake it sooner
 PLAN_RETRY_SECONDS = 30
 SUPERVISE_SECONDS = 2
 OUTSIDE_WINDOW_RECHECK_SECONDS = 60  # planned, outside the windows: re-planned this often until one opens

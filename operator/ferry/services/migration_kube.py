@@ -24,8 +24,9 @@ from ferry.observability.redaction import register_secret
 from ferry.schema.mapping import TableMapping
 from ferry.schema.plan import Plan
 from ferry.services import rollback
+from ferry.services.approval_index import ApprovalIndex
 from ferry.services.approvals import ApprovalsRead
-from ferry.services.approvals_kube import read_approvals
+from ferry.services.approvals_kube import read_approvals, read_indexed_approvals
 from ferry.services.capture_ops import CaptureHealth, CaptureOps, FollowRecord, plan_with_capture
 from ferry.services.connection_budget import ConnectionUse
 from ferry.services.connection_refs import ConnectionIndex, indexed_connection, ready_connection
@@ -63,14 +64,17 @@ class KubeMigrationPorts:
         capture: CaptureOps | None = None,
         governance: Callable[[str], Governance] | None = None,
         connections: ConnectionIndex | None = None,
+        approvals: ApprovalIndex | None = None,
     ) -> None:
         """`governance`: the Project governing a namespace, from the operator's index of Projects
         (ferry.controllers.project); without it, Projects are listed from the API per call.
-        `connections`: the operator's index of DatabaseConnections; without it, each is read."""
+        `connections`: the operator's index of DatabaseConnections; without it, each is read.
+        `approvals`: the operator's index of MigrationApprovals; without it, they are listed."""
         self.api = api
         self._capture = capture
         self._governance = governance
         self._connections = connections
+        self._approvals = approvals
 
     @property
     def capture(self) -> CaptureOps:
@@ -140,6 +144,8 @@ class KubeMigrationPorts:
         client.BatchV1Api(self.api).patch_namespaced_job(job_name, namespace, {"spec": {"suspend": suspend}})
 
     def approvals(self, namespace: str, migration: str) -> ApprovalsRead:
+        if self._approvals is not None:
+            return read_indexed_approvals(self.api, self._approvals, namespace, migration)
         return read_approvals(self.api, namespace, migration)
 
     def write_report(self, ctx: MigrationContext, report: dict[str, Any]) -> str | None:

@@ -5,9 +5,11 @@ A Migration awaiting approval (or stalled on a plan with errors) used to be re-p
 check asks both databases for a schema fingerprint (ferry.schema.fingerprint: one catalog query
 per side) and re-plans only when the basis of the plan changed: the generation (so any spec
 edit, an approval by hash included), the effective spec, either connection's spec, the
-Project's rules, the Migration's MigrationApprovals (one listing: an approval is its own object,
-not a spec edit), or a fingerprint. What a plan reads besides DDL (rows, sequence values) is
-caught by re-planning anyway once the plan is REPLAN_SECONDS old.
+Project's rules, the Migration's MigrationApprovals (an approval is its own object, not a spec
+edit; in the operator they come from its index, whose changes wake the Migration at the next
+tick instead of the next check: ferry.services.approval_index), or a fingerprint. What a plan
+reads besides DDL (rows, sequence values) is caught by re-planning anyway once the plan is
+REPLAN_SECONDS old.
 """
 
 from __future__ import annotations
