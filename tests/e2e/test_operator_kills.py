@@ -1,8 +1,9 @@
 """The operator killed (SIGKILL: no cleanup, as a node loss or an OOM kill does) in every phase:
 Planning, between the copy Job's creation and the status write that records it, between an
-online Migration's capture (its replication slot) and the status write that records Running,
-Validating, RollingBack, and during a delete-time rollback. Every run converges: the copy is exact, one copy
-Job ever ran per attempt (never two at once), and a rollback is done once and recorded.
+online Migration's capture (a PostgreSQL slot, a MariaDB binlog position) and the status write
+that records Running, Validating, RollingBack, and during a delete-time rollback. Every run
+converges: the copy is exact, one copy Job ever ran per attempt (never two at once), and a
+rollback is done once and recorded.
 
 Random points come from a seeded random source (`fault_rng`: the seed is printed; replay with
 FERRY_FAULT_SEED=<seed>). The windows between an action and the status write that records it
@@ -26,19 +27,30 @@ from e2e.fault_helpers import (
     fault_rng,
     wait_phase_seen,
 )
+from e2e.followed_sources import (
+    ENGINES,
+    READINGS,
+    FollowedSource,
+    followed_source,
+    recorded_start,
+    wait_same_rows,
+)
 from e2e.migration_helpers import (
     approve_current_plan,
     create_connection,
     create_migration,
     get_migration,
+    migration_events,
     start_migration,
     wait_for_event,
     wait_for_phase,
+    worker_jobs,
 )
+from ferry.api.conditions import CAPTURE_STARTED
 from ferry.api.kinds import GROUP, VERSION
 from ferry.kube.worker_job import PLAN_HASH_ANNOTATION
 from ferry.observability.crashpoint import CRASH_AT_ENV
-from harness.databases import Database, PostgresServer
+from harness.databases import Database
 from harness.datasets import add_generated_table
 from harness.operator_process import OperatorProcess
 from harness.podrunner import PodRunner
@@ -156,75 +168,84 @@ def test_the_operator_killed_while_validating_validates_again_and_succeeds(
     print(f"killed in phase {killed}")
 
 
-def _slots(server: PostgresServer, db: Database) -> list[str]:
-    with server.admin(db.name) as admin:
-        rows = admin.execute(
-            "SELECT slot_name FROM pg_replication_slots WHERE slot_name LIKE 'ferry%%' AND database = %s",
-            (db.name,),
-        ).fetchall()
-    return [str(r[0]) for r in rows]
-
-
-def _wait_equal(source: Database, target: Database, tables: dict[str, str], timeout: float = 120) -> None:
-    """Until the follower has applied every change (nothing writes meanwhile): then the rows match."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            assert_same_rows(source, target, tables)
-            return
-        except AssertionError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.5)
-
-
-def test_the_operator_killed_between_opening_the_capture_and_recording_running_follows_one_slot(
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_operator_killed_between_opening_the_capture_and_recording_running_follows_one_capture(
+    request: pytest.FixtureRequest, engine: str,
     kube_api: client.ApiClient, namespace: str, operator: OperatorProcess, pod_runner: PodRunner,
-    pg_server: PostgresServer, pg_source: Database, pg_db2: Database,
+    pg_db2: Database,
 ) -> None:  # fmt: skip
-    """Online: the slot exists, nothing in status says Running or where the capture started. The
-    restart plans again, finds the slot (its name derives from the Migration's UID) and keeps it,
-    so exactly one slot exists, one copy Job runs, and changes made while the operator was down
-    reach the target."""
-    rng = fault_rng("capture-opened-kill")
-    with pg_server.admin() as admin:  # logical decoding needs the REPLICATION attribute
-        admin.execute(f'ALTER ROLE "{pg_source.user}" REPLICATION')
-    add_generated_table(pg_source, 20_000)
+    """Online: the capture is open (PostgreSQL: its slot; MariaDB: a binlog position recorded on
+    the target, nothing on the server), nothing in status says Running or where it started. The
+    restart plans again and opens it again, which keeps what exists (the slot's name derives from
+    the Migration's UID; the start recorded first stays the start), so the follow starts where
+    the capture first opened: changes made while the operator was down reach the target once,
+    one copy Job runs, and deleting the Migration leaves nothing behind."""
+    rng = fault_rng(f"capture-opened-kill-{engine}")
+    source = followed_source(request, engine, readings=20_000)
     spec = _spec(mode="online")
     spec["tables"] = {"include": ["readings"]}
     _restart(operator, crash_at="capture-opened")
     with ActiveJobWatch(kube_api, namespace) as jobs:
-        start_migration(kube_api, namespace, "live", pg_source, pg_db2, spec)
+        start_migration(kube_api, namespace, "live", source.db, pg_db2, spec)
         _wait_crashed(operator, "capture-opened")
-        status = get_migration(kube_api, namespace, "live").get("status") or {}
+        migration = get_migration(kube_api, namespace, "live")
+        uid, status = migration["metadata"]["uid"], migration.get("status") or {}
         assert status.get("phase") != "Running" and not status.get("jobName"), status
         assert not (status.get("replication") or {}).get("startPosition"), status
-        assert status.get("startTime"), "start time (the capture may exist) is recorded before the slot"
-        [slot] = _slots(pg_server, pg_source)
+        assert status.get("startTime"), "start time (the capture may exist) is recorded before the capture"
+        start = recorded_start(pg_db2, uid)
+        assert start, "the capture's start is recorded on the target before the crash point"
+        held = source.holds()
+        assert len(held) == int(source.opens_on_server), held  # the slot; nothing on a MariaDB server
         assert copy_jobs(kube_api, namespace, "live") == []
-        with psycopg.connect(pg_source.libpq_dsn(), autocommit=True) as conn:  # while nobody watches
-            conn.execute(
-                "INSERT INTO readings SELECT id + 100000, taken_at, value FROM readings WHERE id <= 500"
-            )
-            conn.execute("UPDATE readings SET value = value + 1 WHERE id % 7 = 0")
-            conn.execute("DELETE FROM readings WHERE id % 11 = 0")
+        source.execute(  # while nobody watches
+            "INSERT INTO readings SELECT id + 100000, taken_at, value FROM readings WHERE id <= 500",
+            "UPDATE readings SET value = value + 1 WHERE id % 7 = 0",
+            "DELETE FROM readings WHERE id % 11 = 0",
+        )
         _restart(operator)
         restarted = time.monotonic()
         _kill_later(operator, kube_api, namespace, "live", rng.uniform(0.5, 5.0))  # somewhere in recovery
         following = wait_for_phase(kube_api, namespace, "live", {"Following"}, timeout=300)["status"]
-        assert following["replication"]["startPosition"]
-        _wait_equal(pg_source, pg_db2, {"readings": "id"})
+        wait_same_rows(source.db, pg_db2, READINGS)
         print(f"restart to Following with equal rows: {time.monotonic() - restarted:.1f}s")
-        assert _slots(pg_server, pg_source) == [slot]
+        # One capture start: the one recorded before the kill, in status and on the target alike
+        # (its event is lost if the random kill fell between the status write and the post).
+        assert following["replication"]["startPosition"] == start, (following["replication"], start)
+        assert recorded_start(pg_db2, uid) == start
+        opened = [
+            e.message for e in migration_events(kube_api, namespace, "live") if e.reason == CAPTURE_STARTED
+        ]
+        assert len(opened) <= 1 and all(m.endswith(f" at {start}") for m in opened), (opened, start)
+        # One capture follows: PostgreSQL's slot of before the kill; one binlog dump thread.
+        following_held = source.wait_holds(1)
+        assert following_held == held or not source.opens_on_server, (following_held, held)
         assert [j.metadata.name for j in copy_jobs(kube_api, namespace, "live")] == ["live-copy-1"]
         assert following["attempts"] == 1
     jobs.assert_never_two()
     client.CustomObjectsApi(kube_api).delete_namespaced_custom_object(
         GROUP, VERSION, namespace, "migrations", "live"
     )
+    _wait_nothing_left(kube_api, namespace, pod_runner, source, pg_db2, uid)
+
+
+def _wait_nothing_left(
+    api: client.ApiClient, namespace: str, pod_runner: PodRunner, source: FollowedSource, target: Database,
+    uid: str,
+) -> None:  # fmt: skip
+    """A deleted online Migration leaves no Job, no pod or process of one, nothing of its capture
+    on the source (no slot keeps WAL, no dump thread reads the binlog) and no bookkeeping row."""
     deadline = time.monotonic() + 120
-    while _slots(pg_server, pg_source):  # deleting the Migration drops its capture: no slot leaks
-        assert time.monotonic() < deadline, "the slot outlived its Migration"
+    while True:
+        left = [f"job {j.metadata.name}" for j in worker_jobs(api, namespace, "live")]
+        pods = client.CoreV1Api(api).list_namespaced_pod(namespace, label_selector="ferry.dev/migration=live")
+        left += [f"pod {p.metadata.name}" for p in pods.items]
+        left += [f"process of pod {r.name}" for r in pod_runner.runs(namespace) if not r.finished.is_set()]
+        left += source.holds()
+        left += [f"bookkeeping start {s}" for s in [recorded_start(target, uid)] if s]
+        if not left:
+            return
+        assert time.monotonic() < deadline, f"the deleted Migration left {left}"
         time.sleep(0.5)
 
 

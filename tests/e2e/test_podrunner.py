@@ -120,12 +120,23 @@ def test_killed_worker_fails_its_pod(
         lambda: next((r for r in runs_of(pod_runner, namespace, name) if "started" in r.logs()), None),
         what="the worker process to start",
     )
+    core = client.CoreV1Api(kube_api)
     if how == "delete-pod":
-        client.CoreV1Api(kube_api).delete_namespaced_pod(run.name, namespace)
+        core.delete_namespaced_pod(run.name, namespace)
     else:
         pod_runner.kill(run.name, namespace)
     assert wait_for_job_condition(kube_api, namespace, name) == "Failed"
     assert run.exit_code == 137
+    if how == "delete-pod":  # and, as a kubelet does once its containers stopped, removed
+
+        def gone() -> bool:
+            try:
+                core.read_namespaced_pod(run.name, namespace)
+            except ApiException as exc:
+                return exc.status == 404
+            return False
+
+        wait_for(gone, timeout=20, what="the deleted pod to be removed")
 
 
 def test_restricted_user_needs_a_role_binding(

@@ -196,6 +196,10 @@ class PodRunner:
                 run.kept_conditions = tuple(c for c in conditions if c.get("type") == "DisruptionTarget")
                 run.deleted = True
                 run.signal_kill()
+                if event_type != "DELETED" and run.exit_code is not None:
+                    # Its process had ended before the deletion: no run thread is left to remove
+                    # the pod, and a kubelet removes a deleted pod once its containers stopped.
+                    self._delete_now(run)
             return
         spec, phase = pod.get("spec") or {}, (pod.get("status") or {}).get("phase", "Pending")
         if run is not None or spec.get("nodeName") or phase != "Pending" or self._stopping.is_set():
@@ -396,10 +400,10 @@ class PodRunner:
             self._stopping.wait(1.0)
 
     def _delete_now(self, run: PodRun) -> None:
+        # The grace period goes in the body: with a body, the API server ignores the query's.
+        options = {"gracePeriodSeconds": 0, "preconditions": {"uid": run.uid}}
         try:
-            self.core.delete_namespaced_pod(
-                run.name, run.namespace, grace_period_seconds=0, body={"preconditions": {"uid": run.uid}}
-            )
+            self.core.delete_namespaced_pod(run.name, run.namespace, body=options)
         except ApiException as error:
             if error.status not in (404, 409):
                 raise

@@ -50,9 +50,11 @@ class CdcCaptureOps:
     def start(self, source: Side, target: Side, mappings: Sequence[TableMapping], uid: str) -> str:
         from ferry.cdc import capture
 
-        position = capture.start_capture(source, mappings, uid)
-        bookkeeping.record_start(target, uid, position)
-        return str(position)
+        # The start recorded first is the one the follower reads from: a binlog capture opened
+        # again (the operator killed before it wrote Running) returns a later position, which
+        # status and the CaptureStarted event must not name instead.
+        recorded = bookkeeping.record_start(target, uid, capture.start_capture(source, mappings, uid))
+        return str(recorded.start)
 
     def prepare_follow(self, spec: MigrationSpec, source: Side, target: Side, uid: str) -> None:
         keys_for_follow(spec, source, target, uid)
