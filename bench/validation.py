@@ -64,7 +64,8 @@ def _timed(argvs: list[list[str]], cwd: Path) -> tuple[float, list[str]]:
     for proc in procs:
         out, err = proc.communicate()
         if proc.returncode != 0:
-            raise RuntimeError(f"{' '.join(proc.args)} exited {proc.returncode}: {err.decode()[-800:]}")  # type: ignore[arg-type]
+            said = (err.decode()[-800:] + out.decode()[-800:]).strip()  # ferry run reports on stdout
+            raise RuntimeError(f"{' '.join(proc.args)} exited {proc.returncode}: {said}")  # type: ignore[arg-type]
         outs.append(out.decode())
     return time.perf_counter() - start, outs
 
