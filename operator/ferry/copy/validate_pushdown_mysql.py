@@ -16,6 +16,8 @@ server digests its own rows instead, as PostgreSQL → PostgreSQL does (validate
 - The row's digest is the first 60 bits of the MD5 of its line, as an integer; a range's is
   `count(*)` and the exact sum of its rows' digests (MySQL's DECIMAL, PostgreSQL's numeric).
   Equal sums of a multiset of 60-bit hashes by chance: about one in 2**60 per differing range.
+  A key range of a one-key table is first digested as one MD5 of its lines in key order on each
+  server (ferry.copy.validate_pushdown_ordered: less work), and per row only when that declines.
 - The text of each pushed-down type, source (MySQL, session time zone +00:00) | target
   (PostgreSQL, TimeZone UTC, DateStyle ISO: ferry.copy.endpoints):
   integers `x` | `x::text` (into smallint/integer/bigint or numeric(p,0));
