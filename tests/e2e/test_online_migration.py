@@ -22,6 +22,7 @@ import pymysql
 import pytest
 from kubernetes import client
 
+from e2e.followed_sources import rows
 from e2e.migration_helpers import condition, get_migration, start_migration, wait_for_phase
 from e2e.test_connection_metrics import wait_for_metrics
 from harness.controlplane import ControlPlane
@@ -109,12 +110,11 @@ def _pg_step(db: Database) -> Callable[[random.Random], str]:
 
 
 def _pg_tables(db: Database) -> list[str]:
-    with psycopg.connect(db.libpq_dsn()) as conn:
-        rows = conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'ferry%' "
-            "ORDER BY 1"
-        ).fetchall()
-    return [str(r[0]) for r in rows]
+    query = (
+        "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'ferry%' "
+        "ORDER BY 1"
+    )
+    return [str(r[0]) for r in rows(db, query)]
 
 
 def _pg_digest(db: Database, table: str) -> tuple[int, str]:
@@ -289,19 +289,6 @@ def _maria_step(db: Database) -> Callable[[random.Random], str]:
     return step
 
 
-def _rows(db: Database, query: str) -> list[tuple[Any, ...]]:
-    if db.engine == "postgresql":
-        with psycopg.connect(db.libpq_dsn()) as conn:
-            return [tuple(r) for r in conn.execute(query).fetchall()]
-    conn = pymysql.connect(host=db.host, port=db.port, user=db.user, password=db.password, database=db.name)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(query)
-            return [tuple(r) for r in cur.fetchall()]
-    finally:
-        conn.close()
-
-
 def test_online_mariadb_to_pg_follows_the_binlog_and_cuts_over(
     kube_api: client.ApiClient,
     namespace: str,
@@ -335,10 +322,10 @@ def test_online_mariadb_to_pg_follows_the_binlog_and_cuts_over(
 
     done = wait_for_phase(kube_api, namespace, "maria-online", {"Succeeded"}, timeout=300)
     _assert_cutover_recorded(done["status"])
-    assert _rows(pg_db2, "SELECT id, body FROM notes ORDER BY id") == _rows(
+    assert rows(pg_db2, "SELECT id, body FROM notes ORDER BY id") == rows(
         source, "SELECT id, body FROM notes ORDER BY id"
     )
-    assert _rows(pg_db2, 'SELECT count(*) FROM "Track"') == [(3503,)]
+    assert rows(pg_db2, 'SELECT count(*) FROM "Track"') == [(3503,)]
     with psycopg.connect(pg_db2.libpq_dsn(), autocommit=True) as conn:
         top = conn.execute("SELECT max(id) FROM notes").fetchone()
         new = conn.execute("INSERT INTO notes (body) VALUES ('after cutover') RETURNING id").fetchone()
