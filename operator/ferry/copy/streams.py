@@ -52,8 +52,14 @@ async def stream_rows(
             sconn.close()
 
 
-async def scalar(endpoint: Endpoint, sql: str, params: Sequence[object] = ()) -> Any:
+async def first_row(endpoint: Endpoint, sql: str, params: Sequence[object] = ()) -> tuple[Any, ...] | None:
+    """The query's first row (None: no row), its connection closed before this returns."""
     async with contextlib.aclosing(stream_rows(endpoint, sql, params)) as chunks:
         async for rows in chunks:
-            return rows[0][0] if rows else None
+            return rows[0] if rows else None
     return None
+
+
+async def scalar(endpoint: Endpoint, sql: str, params: Sequence[object] = ()) -> Any:
+    row = await first_row(endpoint, sql, params)
+    return row[0] if row else None

@@ -19,7 +19,7 @@ import asyncio
 from ferry.copy.endpoints import Endpoint
 from ferry.copy.runner import CopyJob
 from ferry.copy.sql import Predicate, quote_ident, source_relation
-from ferry.copy.streams import stream_rows
+from ferry.copy.streams import first_row
 from ferry.schema.mapping import TableMapping
 
 
@@ -43,9 +43,8 @@ def digest_sql(relation: str, columns: list[str], where: list[str]) -> str:
 
 
 async def _one(endpoint: Endpoint, sql: str) -> tuple[int, str]:
-    async for rows in stream_rows(endpoint, sql):
-        return int(rows[0][0]), str(rows[0][1])
-    return 0, "0"
+    row = await first_row(endpoint, sql)
+    return (int(row[0]), str(row[1])) if row else (0, "0")
 
 
 async def digests(

@@ -65,7 +65,7 @@ from ferry.copy.endpoints import Endpoint
 from ferry.copy.jsonb_text import jsonb_bytes
 from ferry.copy.runner import CopyJob
 from ferry.copy.sql import Predicate, quote_ident, source_relation
-from ferry.copy.streams import stream_rows
+from ferry.copy.streams import first_row, stream_rows
 from ferry.schema.mapping import ColumnMapping, TableMapping
 from ferry.schema.mysql_postgresql import holds_zero_dates
 
@@ -282,9 +282,8 @@ _RENDER_FIRST: set[tuple[str, str]] = set()
 
 
 async def _one(endpoint: Endpoint, sql: str, params: Sequence[object]) -> tuple[int, str]:
-    async for rows in stream_rows(endpoint, sql, params):
-        return int(rows[0][0]), str(int(rows[0][1]))
-    return 0, "0"
+    row = await first_row(endpoint, sql, params)
+    return (int(row[0]), str(int(row[1]))) if row else (0, "0")
 
 
 async def _rendered(

@@ -32,7 +32,7 @@ import asyncmy.cursors
 
 from ferry.copy.endpoints import Endpoint, MySQLEndpoint, open_mysql_stream
 from ferry.copy.sql import Predicate, quote_ident
-from ferry.copy.streams import stream_rows
+from ferry.copy.streams import first_row
 from ferry.schema.mapping import ColumnMapping, TableMapping
 
 MAX_BYTES = 64 << 20
@@ -83,9 +83,8 @@ async def _source(endpoint: MySQLEndpoint, sql: str, params: Sequence[object]) -
 
 
 async def _target(endpoint: Endpoint, sql: str) -> tuple[int, str]:
-    async for rows in stream_rows(endpoint, sql):
-        return int(rows[0][0]), str(rows[0][1] or "")
-    return 0, ""
+    row = await first_row(endpoint, sql)
+    return (int(row[0]), str(row[1] or "")) if row else (0, "")
 
 
 async def ordered_digests(
