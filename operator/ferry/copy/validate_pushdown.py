@@ -1,20 +1,37 @@
 """Checksums computed by the servers themselves, where both sides are PostgreSQL with the same columns.
 
 When a table is copied PostgreSQL → PostgreSQL with every column of the same type on both
-sides and no transform, the two sides' rows have the same text form (both sessions run with
-TimeZone UTC and the default float output, ferry.copy.endpoints), so each server can digest
-its own rows: `count(*)` and the sum of the 64-bit hashes of each row's text
-(`hashtextextended(ROW(...)::text, 0)`, summed exactly in a 128-bit accumulator). Nothing
-crosses the network but two numbers per range, and no row is converted in Python: measured in
-bench/validation.py, several times faster than the canonical comparison (ferry.copy.validate),
-which stays the path for transformed columns and for other pairs of engines (MySQL → PostgreSQL
-has its own digest of the columns both spell alike: validate_pushdown_mysql). A range
-whose digests differ is compared again the canonical way, which names its first differing chunk.
+sides and no transform, each server can digest its own rows: `count(*)` and the sum of a 64-bit
+hash of each row, summed exactly (`sum(bigint)` is a 128-bit accumulator). Nothing crosses the
+network but two numbers per range, and no row is converted in Python; a range whose digests
+differ is compared again the canonical way (ferry.copy.validate), which names its first
+differing chunk. That canonical comparison stays the path for transformed columns and other
+pairs of engines (MySQL → PostgreSQL has its own digest: validate_pushdown_mysql).
+
+The row's hash is `hash_record_extended(ROW(...), 0)` (PostgreSQL 14 and later): each column
+hashed by its type's own hash function, with no text output at all. Measured on 1M rows of the
+benchmark's orders table in 50 ranges, one process: 0.84-1.1 s against 2.2-2.4 s for hashing each
+row's text (`hashtextextended(ROW(...)::text, 0)`, the form before, and still the form when either
+server is older: `_TEXT_FORM`). A type's hash says equal exactly where the canonical comparison
+does, or the column is hashed as its text instead (`_hashed`):
+- natively: integers, booleans, dates and times, uuid, bytea, numeric (1.5 and 1.50 hash alike,
+  as the canonical comparison calls them equal) and jsonb (already one spelling per document);
+- text types `COLLATE "C"`: a nondeterministic (case-insensitive) collation would hash "A" like
+  "a", which the canonical comparison tells apart;
+- every other type as `::text` (both sessions run with TimeZone UTC and the default float
+  output, ferry.copy.endpoints): floats (the hash calls -0 and 0 equal), intervals (the hash
+  calls 1 day and 24 hours equal), arrays, json, enums, domains, extension types.
+The hash functions are the ones hash partitioning relies on, the same on every PostgreSQL
+version that has them, for servers of the same byte order (x86-64 and arm64 alike).
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
+from collections.abc import Sequence
+
+import asyncpg
 
 from ferry.copy.endpoints import Endpoint
 from ferry.copy.runner import CopyJob
@@ -36,10 +53,48 @@ def eligible(job: CopyJob, mapping: TableMapping) -> bool:
     )
 
 
-def digest_sql(relation: str, columns: list[str], where: list[str]) -> str:
-    row = "ROW(" + ", ".join(quote_ident("postgresql", c) for c in columns) + ")::text"
+_NATIVE = frozenset({
+    "smallint", "integer", "bigint", "int2", "int4", "int8", "boolean", "bool", "numeric", "decimal",
+    "date", "timestamp", "timestamp without time zone", "timestamp with time zone", "timestamptz",
+    "time", "time without time zone", "uuid", "bytea", "jsonb",
+})  # fmt: skip
+_TEXT = frozenset({"text", "character varying", "varchar", "character", "char", "bpchar"})
+
+# The servers that lack hash_record_extended (before PostgreSQL 14): both sides then hash each
+# row's text, for every table of the migration (by its uid).
+_TEXT_FORM: set[str] = set()
+
+
+def _base(type_text: str) -> str:
+    """The type without its modifiers: numeric(12,2) → numeric, timestamp(3) with time zone →
+    timestamp with time zone; an array keeps its brackets (hashed as text)."""
+    return " ".join(re.sub(r"\([^)]*\)", " ", type_text.lower()).split())
+
+
+def _hashed(column: str, type_text: str) -> str:
+    name = quote_ident("postgresql", column)
+    base = _base(type_text)
+    if base in _NATIVE:
+        return name
+    if base in _TEXT:
+        return f'{name} COLLATE "C"'
+    return f"{name}::text"
+
+
+def digest_sql(
+    relation: str, columns: Sequence[tuple[str, str]], where: list[str], *, text_form: bool = False
+) -> str:
+    """`columns`: (name, type) on this side."""
+    if text_form:
+        row = (
+            "hashtextextended(ROW("
+            + ", ".join(quote_ident("postgresql", c) for c, _ in columns)
+            + ")::text, 0)"
+        )
+    else:
+        row = "hash_record_extended(ROW(" + ", ".join(_hashed(c, t) for c, t in columns) + "), 0)"
     condition = " WHERE " + " AND ".join(where) if where else ""
-    return f"SELECT count(*), coalesce(sum(hashtextextended({row}, 0)), 0)::text FROM {relation}{condition}"
+    return f"SELECT count(*), coalesce(sum({row}), 0)::text FROM {relation}{condition}"
 
 
 async def _one(endpoint: Endpoint, sql: str) -> tuple[int, str]:
@@ -62,9 +117,19 @@ async def digests(
     if ranges is not None:  # PostgreSQL predicates carry no parameters (ferry.copy.sql)
         where_s.append(ranges[0].sql)
         where_t.append(ranges[1].sql)
-    source_sql = digest_sql(source_rel, [c.source for c in mapping.columns], where_s)
-    target_sql = digest_sql(target_rel, [c.target for c in mapping.columns], where_t)
-    source, target = await asyncio.gather(
-        _one(job.endpoints.source, source_sql), _one(job.endpoints.target, target_sql)
-    )
-    return source, target
+    source_columns = [(c.source, c.source_type) for c in mapping.columns]
+    target_columns = [(c.target, c.target_type) for c in mapping.columns]
+    while True:
+        text_form = job.migration_uid in _TEXT_FORM
+        source_sql = digest_sql(source_rel, source_columns, where_s, text_form=text_form)
+        target_sql = digest_sql(target_rel, target_columns, where_t, text_form=text_form)
+        try:
+            source, target = await asyncio.gather(
+                _one(job.endpoints.source, source_sql), _one(job.endpoints.target, target_sql)
+            )
+        except asyncpg.UndefinedFunctionError:
+            if text_form:
+                raise
+            _TEXT_FORM.add(job.migration_uid)  # a server before 14: both sides hash text from now on
+            continue
+        return source, target

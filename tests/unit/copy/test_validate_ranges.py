@@ -124,7 +124,17 @@ def test_postgresql_to_postgresql_with_the_same_columns_is_digested_by_the_serve
     assert validate_pushdown.eligible(job("postgresql", "postgresql"), mapping())  # a renamed column is fine
     # integer → bigint prints the same, but only equal types are trusted to
     assert not validate_pushdown.eligible(job("postgresql", "postgresql"), mapping(key_type="integer"))
-    assert validate_pushdown.digest_sql('"public"."t"', ["id", "v"], ["(id > 5)"]) == (
-        'SELECT count(*), coalesce(sum(hashtextextended(ROW("id", "v")::text, 0)), 0)::text '
-        'FROM "public"."t" WHERE (id > 5)'
+    columns_typed = [
+        ("id", "BIGINT"),
+        ("v", "VARCHAR(20)"),
+        ("r", "DOUBLE PRECISION"),
+        ("a", "NUMERIC(12, 2)"),
+    ]
+    assert validate_pushdown.digest_sql('"public"."t"', columns_typed, ["(id > 5)"]) == (
+        'SELECT count(*), coalesce(sum(hash_record_extended(ROW("id", "v" COLLATE "C", "r"::text, "a"), 0)), '
+        '0)::text FROM "public"."t" WHERE (id > 5)'
+    )
+    # servers before PostgreSQL 14 (no hash_record_extended): each row's text
+    assert validate_pushdown.digest_sql('"public"."t"', columns_typed[:2], [], text_form=True) == (
+        'SELECT count(*), coalesce(sum(hashtextextended(ROW("id", "v")::text, 0)), 0)::text FROM "public"."t"'
     )
