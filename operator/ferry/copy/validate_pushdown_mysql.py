@@ -350,10 +350,14 @@ async def digests(
     table = (job.migration_uid, source_rel)
     keys = ordered.ordered_keys(mapping, columns, ranges)
     if keys is not None and table not in _RENDER_FIRST:  # a key range: one MD5 of it per side
+        line = mysql_row([t.mysql for t in both])
         found = await ordered.ordered_digests(
             job.endpoints.source,
             job.endpoints.target,
-            ordered.mysql_ordered_sql(source_rel, mysql_row([t.mysql for t in both]), where_s, keys[0]),
+            (
+                ordered.mysql_ordered_sql(source_rel, line, where_s, None),
+                ordered.mysql_ordered_sql(source_rel, line, where_s, keys[0]),
+            ),
             ordered.pg_ordered_sql(target_rel, pg_row([t.postgresql for t in both]), where_t, keys[1]),
             params,
         )

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
 
 import pymysql
@@ -15,6 +15,7 @@ import pytest
 
 from ferry.api.migration import CopySpec
 from ferry.copy import CopyJob, Endpoints, plan_ranges, plan_units, run_units, validate
+from ferry.copy import validate_pushdown_ordered as ordered
 from ferry.copy.validate import Compared, compare
 from ferry.copy.validate_pushdown_mysql import digests
 from ferry.copy.validate_ranges import ValidationRange, range_predicates
@@ -171,6 +172,18 @@ async def test_every_pushed_down_kind_validates_on_the_servers_and_each_change_i
     assert again.ok and again.checksum == clean.checksum
 
 
+class _Calls:
+    """A wrapped coroutine function that keeps what each call returned."""
+
+    def __init__(self, call: Callable[..., Awaitable[object]]) -> None:
+        self.call = call
+        self.results: list[object] = []
+
+    async def __call__(self, *args: object) -> object:
+        self.results.append(await self.call(*args))
+        return self.results[-1]
+
+
 async def test_a_key_range_is_one_md5_per_side_in_key_order_and_a_too_long_one_is_digested_per_row(
     mariadb_db: Database, pg_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -181,6 +194,18 @@ async def test_a_key_range_is_one_md5_per_side_in_key_order_and_a_too_long_one_i
     assert on_s == on_t and on_s[0] == RANGE_ROWS and re.fullmatch("[0-9a-f]{32}", on_s[1]), on_s
     whole_s, whole_t, _ = await digests(job, mapping, mapping.columns, None)  # a whole table: per row
     assert whole_s == whole_t and whole_s[1].isdigit()
+
+    # MariaDB joins the lines in scan order first. A scan that does not read in key order (here
+    # forced: descending) makes the digests differ; the range is joined again sorted by key, and
+    # is equal, before anything is called different.
+    sources = _Calls(ordered._source)
+    monkeypatch.setattr(ordered, "_source", sources)
+    by_scan = ordered.mysql_ordered_sql
+    descending = lambda rel, line, where, key: by_scan(rel, line, where, key or "id DESC")  # noqa: E731
+    monkeypatch.setattr(ordered, "mysql_ordered_sql", descending)
+    assert await digests(job, mapping, mapping.columns, predicates) == (on_s, on_t, False)
+    assert len(sources.results) == 2 and sources.results[0] != on_s and sources.results[1] == on_s
+    monkeypatch.undo()
 
     # Two rows of the range swap their `t`: the multiset of values stays, the rows differ.
     pg_exec(pg_db, "UPDATE kinds SET t = CASE id WHEN 105 THEN (SELECT t FROM kinds WHERE id = 106) "

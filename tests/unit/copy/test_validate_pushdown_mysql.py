@@ -196,6 +196,11 @@ def test_only_a_key_range_of_one_digested_key_is_digested_in_key_order() -> None
     assert ordered_keys(pair, pair.columns, ranged) is None
     source = mysql_ordered_sql("`t`", "CONCAT_WS(',', `id`)", ["`id` > %s"], "`id`")
     assert source.startswith("SELECT COUNT(*), MD5(GROUP_CONCAT(") and "ORDER BY `id` SEPARATOR ';'" in source
+    scanned = mysql_ordered_sql("`t`", "CONCAT_WS(',', `id`)", ["`id` > %s"], None)  # in scan order
+    assert (
+        scanned
+        == "SELECT COUNT(*), MD5(GROUP_CONCAT(CONCAT_WS(',', `id`) SEPARATOR ';')) FROM `t` WHERE `id` > %s"
+    )
     target = pg_ordered_sql('"t"', '"id"::text', ['"id" > 1'], '"id"')
     assert "md5(string_agg(line, ';'))" in target and target.endswith(
         'WHERE "id" > 1 ORDER BY "id") AS ranged'
