@@ -4,6 +4,7 @@ Used by validation; the copy's own reads live in pg_source / mysql_source / sqli
 MySQL/MariaDB rows are read by asyncmy (compiled), as the copy's bulk reads are: PyMySQL's
 pure-Python protocol took 4.6 µs per row of a key and a JSON value, asyncmy 0.9 µs, with the
 same Python values (both decode with PyMySQL's converters; a zero date stays its text).
+Inside ferry.copy.reused_sessions' block a query takes a session an earlier one finished with.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import asyncmy.cursors
 
 from ferry.copy.endpoints import Endpoint, MySQLEndpoint, PgEndpoint, open_mysql_stream, open_pg, open_sqlite
+from ferry.copy.reused_sessions import session
 
 CHUNK = 2000
 
@@ -24,23 +26,18 @@ async def stream_rows(
     endpoint: Endpoint, sql: str, params: Sequence[object] = ()
 ) -> AsyncGenerator[list[tuple[Any, ...]], None]:
     if isinstance(endpoint, PgEndpoint):
-        conn = await open_pg(endpoint)
-        try:
-            async with conn.transaction(readonly=True):
-                cursor = await conn.cursor(sql, *params)
-                while rows := await cursor.fetch(CHUNK):
-                    yield [tuple(r) for r in rows]
-        finally:
-            await conn.close()
+        async with session(endpoint, open_pg) as conn, conn.transaction(readonly=True):
+            cursor = await conn.cursor(sql, *params)
+            while rows := await cursor.fetch(CHUNK):
+                yield [tuple(r) for r in rows]
     elif isinstance(endpoint, MySQLEndpoint):
-        aconn = await open_mysql_stream(endpoint)
-        try:
-            async with aconn.cursor(asyncmy.cursors.SSCursor) as cur:
-                await cur.execute(sql, tuple(params))
-                while rows := await cur.fetchmany(CHUNK):
-                    yield [tuple(r) for r in rows]
-        finally:
-            aconn.close()
+        async with (
+            session(endpoint, open_mysql_stream) as aconn,
+            aconn.cursor(asyncmy.cursors.SSCursor) as cur,
+        ):
+            await cur.execute(sql, tuple(params))
+            while rows := await cur.fetchmany(CHUNK):
+                yield [tuple(r) for r in rows]
     else:
         sconn = await open_sqlite(endpoint)
         try:
@@ -53,7 +50,7 @@ async def stream_rows(
 
 
 async def first_row(endpoint: Endpoint, sql: str, params: Sequence[object] = ()) -> tuple[Any, ...] | None:
-    """The query's first row (None: no row), its connection closed before this returns."""
+    """The query's first row (None: no row), its session closed (or given back) before this returns."""
     async with contextlib.aclosing(stream_rows(endpoint, sql, params)) as chunks:
         async for rows in chunks:
             return rows[0] if rows else None

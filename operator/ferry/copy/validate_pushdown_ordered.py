@@ -38,6 +38,7 @@ from collections.abc import Sequence
 import asyncmy.cursors
 
 from ferry.copy.endpoints import Endpoint, MySQLEndpoint, open_mysql_stream
+from ferry.copy.reused_sessions import session
 from ferry.copy.sql import Predicate, quote_ident
 from ferry.copy.streams import first_row
 from ferry.schema.mapping import ColumnMapping, TableMapping
@@ -76,16 +77,12 @@ def pg_ordered_sql(relation: str, line: str, where: Sequence[str], key: str) -> 
 async def _source(endpoint: MySQLEndpoint, sql: str, params: Sequence[object]) -> tuple[int, str] | None:
     """(rows, MD5) of the range on MySQL; None when the server cut the joined text (or warned of
     anything else: no guessing what a warning changed)."""
-    conn = await open_mysql_stream(endpoint)
-    try:
-        async with conn.cursor(asyncmy.cursors.Cursor) as cur:
-            await cur.execute(f"SET SESSION group_concat_max_len = {MAX_BYTES}")
-            await cur.execute(sql, tuple(params))
-            rows, digest = (await cur.fetchone()) or (0, None)
-            await cur.execute("SELECT @@warning_count")
-            (warnings,) = (await cur.fetchone()) or (0,)
-    finally:
-        conn.close()
+    async with session(endpoint, open_mysql_stream) as conn, conn.cursor(asyncmy.cursors.Cursor) as cur:
+        await cur.execute(f"SET SESSION group_concat_max_len = {MAX_BYTES}")
+        await cur.execute(sql, tuple(params))
+        rows, digest = (await cur.fetchone()) or (0, None)
+        await cur.execute("SELECT @@warning_count")
+        (warnings,) = (await cur.fetchone()) or (0,)
     if int(warnings):
         return None
     return int(rows), str(digest or "")
