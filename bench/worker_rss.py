@@ -1,8 +1,9 @@
-"""`make worker-rss`: one large table copied PostgreSQL -> PostgreSQL, the copying process's RSS
-sampled over time.
+"""`make worker-rss`: one large table copied PostgreSQL -> PostgreSQL (or MariaDB -> PostgreSQL),
+the copying process's RSS sampled over time.
 
     PYTHONPATH=tests:operator python -m bench.worker_rss [--rows 20000000] [--parallelism 1]
-        [--interval 0.5] [--output bench/results/worker-rss-<ts>.json]
+        [--source postgresql|mariadb] [--mask] [--interval 0.5]
+        [--output bench/results/worker-rss-<ts>.json]
 
 The copy is `ferry run` (the worker pods' copy runner, its batches and checkpoints, in one local
 process; with parallelism 1 it is what one worker pod does). Its RSS (with any child processes)
@@ -27,7 +28,7 @@ from typing import Any
 import yaml
 
 from bench.scenario import write_result
-from harness.databases import Database, PostgresServer
+from harness.databases import Database, MariaDBServer, PostgresServer
 
 
 def _args(argv: list[str] | None) -> argparse.Namespace:
@@ -40,6 +41,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--mask", action="store_true", help="mask the text column: every row converted in Python (row path)"
     )
+    parser.add_argument(
+        "--source", choices=("postgresql", "mariadb"), default="postgresql",
+        help="mariadb: the table made in MariaDB and read by its bulk reader (server-side CSV lines)",
+    )  # fmt: skip
     parser.add_argument("--output", type=Path, default=Path("bench/results") / f"worker-rss-{stamp}.json")
     return parser.parse_args(argv)
 
@@ -70,13 +75,13 @@ def _bundle(
     tables: dict[str, Any] = {"include": ["readings"]}
     if transforms:
         tables["overrides"] = [{"name": "readings", "transforms": transforms}]
-    creds = {"username": source.user, "password": source.password}
-    docs: list[dict[str, Any]] = [
-        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "creds"}, "stringData": creds}
-    ]
+    docs: list[dict[str, Any]] = []
     for name, db in (("src", source), ("dst", target)):
-        spec = {"engine": "postgresql", "host": db.host, "port": db.port, "database": db.name,
-                "credentialsSecretRef": {"name": "creds"}}  # fmt: skip
+        creds = {"username": db.user, "password": db.password}
+        docs.append({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": f"{name}-creds"},
+                     "stringData": creds})  # fmt: skip
+        spec = {"engine": db.engine, "host": db.host, "port": db.port, "database": db.name,
+                "credentialsSecretRef": {"name": f"{name}-creds"}}  # fmt: skip
         docs.append({"apiVersion": "ferry.dev/v1alpha1", "kind": "DatabaseConnection",
                      "metadata": {"name": name}, "spec": spec})  # fmt: skip
     docs.append({"apiVersion": "ferry.dev/v1alpha1", "kind": "Migration", "metadata": {"name": "rss"},
@@ -96,24 +101,49 @@ def _slope(points: list[tuple[float, float]]) -> float | None:
     return sum((x - mx) * (y - my) for x, y in points) / var if var else None
 
 
+def _pg_source(pg: PostgresServer, rows: int) -> Database:
+    source = pg.create_database()
+    with pg.admin(source.name) as conn:
+        conn.execute("CREATE TABLE readings (id bigint PRIMARY KEY, taken_at timestamptz NOT NULL, "
+                     "value double precision, note text)")  # fmt: skip
+        conn.execute(
+            "INSERT INTO readings SELECT g, timestamptz '2020-01-01' + g * interval '1 second', g / 7.0, "
+            f"md5(g::text) FROM generate_series(1, {rows}) g"
+        )
+        conn.execute(f'ALTER TABLE readings OWNER TO "{source.user}"')
+        conn.execute("ANALYZE readings")
+    return source
+
+
+def _mariadb_source(maria: MariaDBServer, rows: int) -> Database:
+    """The same rows made in MariaDB (its SEQUENCE engine's seq_1_to_N), timestamps as DATETIME(6)."""
+    source = maria.create_database()
+    with maria.admin(source.name) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE readings (id BIGINT PRIMARY KEY, taken_at DATETIME(6) NOT NULL, "
+                    "value DOUBLE, note TEXT) ENGINE=InnoDB")  # fmt: skip
+        cur.execute(
+            "INSERT INTO readings SELECT seq, TIMESTAMP '2020-01-01 00:00:00' + INTERVAL seq SECOND, "
+            f"seq / 7.0, MD5(seq) FROM seq_1_to_{rows}"
+        )
+        cur.execute("ANALYZE TABLE readings")
+    return source
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     base = Path(tempfile.mkdtemp(prefix="ferry-worker-rss-"))
     pg = PostgresServer(Path(tempfile.mkdtemp(prefix="ferry-worker-rss-pg-"))).start()
+    maria = (
+        MariaDBServer(Path(tempfile.mkdtemp(prefix="ferry-worker-rss-maria-")))
+        if args.source == "mariadb"
+        else None
+    )
     try:
-        source, target = pg.create_database(), pg.create_database()
-        with pg.admin(source.name) as conn:
-            conn.execute("CREATE TABLE readings (id bigint PRIMARY KEY, taken_at timestamptz NOT NULL, "
-                         "value double precision, note text)")  # fmt: skip
-            conn.execute(
-                "INSERT INTO readings SELECT g, timestamptz '2020-01-01' + g * interval '1 second', g / 7.0, "
-                f"md5(g::text) FROM generate_series(1, {args.rows}) g"
-            )
-            conn.execute(f'ALTER TABLE readings OWNER TO "{source.user}"')
-            conn.execute("ANALYZE readings")
-        with pg.admin(target.name) as conn:
-            conn.execute(f'GRANT ALL ON DATABASE "{target.name}" TO "{source.user}"')
-            conn.execute(f'GRANT ALL ON SCHEMA public TO "{source.user}"')
-        target = Database(target.engine, target.host, target.port, target.name, source.user, source.password)
+        if maria is not None:
+            maria.start()
+            source = _mariadb_source(maria, args.rows)
+        else:
+            source = _pg_source(pg, args.rows)
+        target = pg.create_database()
         bundle = base / "bundle.yaml"
         _bundle(bundle, source, target, args.parallelism, args.batch_size, args.mask)
         started = time.monotonic()
@@ -143,6 +173,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 "parallelism": args.parallelism,
                 "batch_size": args.batch_size,
                 "mask": args.mask,
+                "source": args.source,
             },
             "seconds": round(seconds, 1),
             "rows_per_second": round(rows_per_second),
@@ -159,6 +190,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         }
     finally:
         pg.stop()
+        if maria is not None:
+            maria.stop()
 
 
 def main(argv: list[str] | None = None) -> int:
