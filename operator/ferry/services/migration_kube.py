@@ -12,12 +12,13 @@ from kubernetes.client.exceptions import ApiException
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.kinds import MIGRATION
 from ferry.api.migration import MigrationSpec
+from ferry.api.migration_validation import ValidationWorkerStatus
 from ferry.db.credentials import Credentials, resolve_credentials
 from ferry.kube.apply import server_side_apply
 from ferry.kube.plan_configmap import build_plan_configmap
 from ferry.kube.run_report import write_report
 from ferry.kube.secrets import KubeSecretSource
-from ferry.kube.status import patch_status
+from ferry.kube.status import get_object, patch_status
 from ferry.observability.errors import first_line
 from ferry.observability.logging import get_logger
 from ferry.observability.redaction import register_secret
@@ -142,6 +143,16 @@ class KubeMigrationPorts:
 
     def suspend_job(self, namespace: str, job_name: str, suspend: bool) -> None:
         client.BatchV1Api(self.api).patch_namespaced_job(job_name, namespace, {"spec": {"suspend": suspend}})
+
+    def validation_workers(self, ctx: MigrationContext) -> dict[str, ValidationWorkerStatus]:
+        try:
+            found = get_object(self.api, MIGRATION, ctx.namespace, ctx.name, timeout=10)
+        except ApiException as exc:
+            log.warning("validation pods' reports not read again", migration=ctx.name,
+                        namespace=ctx.namespace, status=exc.status, reason=exc.reason)  # fmt: skip
+            return {}
+        entries = ((found.get("status") or {}).get("validationWorkers")) or {}
+        return {index: ValidationWorkerStatus.model_validate(entry) for index, entry in entries.items()}
 
     def approvals(self, namespace: str, migration: str) -> ApprovalsRead:
         if self._approvals is not None:

@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import MigrationSpec, MigrationStatus
+from ferry.api.migration_validation import ValidationWorkerStatus
 from ferry.db.credentials import Credentials
 from ferry.schema.mapping import TableMapping
 from ferry.schema.plan import Plan
@@ -113,6 +114,12 @@ class MigrationPorts(Protocol):
         ...
 
     def suspend_job(self, namespace: str, job_name: str, suspend: bool) -> None: ...
+
+    def validation_workers(self, ctx: MigrationContext) -> dict[str, ValidationWorkerStatus]:
+        """The validation pods' status entries as the apiserver holds them now ({} when it cannot
+        be read): read once a validation Job has ended, since the status a tick began with can
+        predate a pod's last report (the pods send it before they exit, so before the Job ends)."""
+        ...
 
     def approvals(self, namespace: str, migration: str) -> ApprovalsRead:
         """The MigrationApprovals naming this Migration, and whether approvers are verified."""

@@ -23,6 +23,7 @@ from ferry.schema import ApplyError
 from ferry.services.fk_deferral import RestoreError
 from ferry.services.migration_ports import JobState, MigrationContext, MigrationPorts, Sides
 from ferry.services.outcome import Outcome
+from ferry.services.pod_usage import refresh_usage
 from ferry.services.validation import IncompleteValidation, ValidationReport
 
 WAIT_SECONDS = 2.0
@@ -79,6 +80,9 @@ def _job_report(
         v.job_name = ports.create_validation_job(ctx, spec, v.run)
         out.requeue_after = WAIT_SECONDS
         return None
+    if state != JobState.ACTIVE:  # its pods' last reports, which this tick's status may predate
+        ctx.status.validation_workers.update(ports.validation_workers(ctx))
+        refresh_usage(ctx.status)
     note_failures(v, ctx.status.validation_workers)  # a failed pod the Job retries is replaced
     if state == JobState.ACTIVE:
         refresh_progress(v, ctx.status.validation_workers)

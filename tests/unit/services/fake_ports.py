@@ -15,6 +15,7 @@ from typing import Any
 
 from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import MigrationSpec, MigrationStatus
+from ferry.api.migration_validation import ValidationWorkerStatus
 from ferry.db.credentials import Credentials, SecretNotFound
 from ferry.schema import (
     DESTRUCTIVE,
@@ -98,6 +99,8 @@ class FakePorts:
     validation: ValidationReport = field(default_factory=lambda: ValidationReport([]))
     validation_jobs: dict[str, JobState] = field(default_factory=dict)
     validation_job_default: JobState = JobState.COMPLETE
+    # the validation pods' entries a fresh read finds once their Job ended (the apiserver's)
+    fresh_validation_workers: dict[str, ValidationWorkerStatus] = field(default_factory=dict)
     complete_error: Exception | None = None
     job_failure_reason: str = "BackoffLimitExceeded: Job has reached the specified backoff limit"
     deferred_keys: int = 0
@@ -153,6 +156,10 @@ class FakePorts:
 
     def job_failure(self, namespace: str, job_name: str) -> str:
         return self.job_failure_reason
+
+    def validation_workers(self, ctx: MigrationContext) -> dict[str, ValidationWorkerStatus]:
+        self.calls.append(("validation_workers", ctx.name))
+        return dict(self.fresh_validation_workers)
 
     def suspend_job(self, namespace: str, job_name: str, suspend: bool) -> None:
         self.calls.append(("suspend" if suspend else "resume", job_name))

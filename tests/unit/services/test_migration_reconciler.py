@@ -435,7 +435,8 @@ def test_validation_success() -> None:
     assert _health(ctx) == (Phase.SUCCEEDED, "True", "False", None)
     assert _cond(ctx, c.READY) == ("True", c.SUCCEEDED)
     # A succeeded copy resumes nothing: its checkpoint rows are cleared from the target.
-    assert ports.actions()[-4:] == ["complete_target", "validation_job", "validate", "forget_checkpoints"]
+    assert ports.actions()[-5:] == ["complete_target", "validation_job", "validation_workers", "validate",
+                                    "forget_checkpoints"]  # fmt: skip
     assert ctx.status.tables[0].state == TableState.VALIDATED and ctx.status.tables[0].validation == "ok"
     assert [(e.type, e.reason) for e in out.events] == [("Normal", Phase.SUCCEEDED)]
     assert _run(ports, ctx).events == []  # terminal: nothing more happens

@@ -137,7 +137,8 @@ def test_cutover_request_then_follower_done_validates_drops_the_capture_and_succ
     _run(ports, ctx)  # creates the validation Job
     out = _run(ports, ctx)
     assert _health(ctx) == (Phase.SUCCEEDED, "True", "False", None)
-    assert ports.actions()[-4:] == ["complete_target", "validation_job", "validate", "forget_checkpoints"]
+    assert ports.actions()[-5:] == ["complete_target", "validation_job", "validation_workers", "validate",
+                                    "forget_checkpoints"]  # fmt: skip
     cutover = ctx.status.cutover
     assert cutover.position == "0/2000000" and cutover.completed_at == "2026-11-29T12:00:12Z"
     assert cutover.duration_seconds == 12.0

@@ -99,6 +99,23 @@ def test_the_reconciler_sums_validation_cpu_into_usage_and_the_run_report() -> N
                                "validationCpuSeconds": 0.75, "followerCpuSeconds": 0.0}  # fmt: skip
 
 
+def test_a_validation_pod_s_last_report_after_the_tick_s_status_is_read_when_the_job_ends() -> None:
+    # The pod reports its final figures and exits, the Job completes, and a tick that began with
+    # the status from before that report sees the Job complete: the operator reads the pods'
+    # entries again, so the run and its report count the final figures.
+    ports = FakePorts(validation_job_default=JobState.ACTIVE)
+    ctx = context()
+    _through_validation(ports, ctx)  # the pod reported 0.75 s while running
+    MigrationReconciler(ports).reconcile(ctx)
+    ports.fresh_validation_workers = {"0": _check(1, "shop-validate-1-0-a", 1.25, "done")}
+    ports.validation_jobs["shop-validate-1"] = JobState.COMPLETE
+    MigrationReconciler(ports).reconcile(ctx)
+    assert ("validation_workers", "shop") in ports.calls
+    assert _figures(ctx.status) == (4.25, 3.0, 1.25, 0.0)
+    [report] = ports.reports
+    assert report["usage"]["validationCpuSeconds"] == 1.25
+
+
 def test_the_reconciler_sums_the_followers_cpu_while_following() -> None:
     ports, ctx = FakePorts(), context(spec(mode="online"))
     MigrationReconciler(ports).reconcile(ctx)
