@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ferry.copy.endpoints import Endpoint, MySQLEndpoint, PgEndpoint, open_mysql, open_pg, open_sqlite
+from ferry.copy.reused_sessions import session
 from ferry.copy.sql import Dialect
 
 TABLE = "_ferry_validation"
@@ -107,16 +108,14 @@ def clear_sql(dialect: Dialect) -> str:
 
 async def execute(endpoint: Endpoint, statements: Sequence[tuple[str, Sequence[object]]]) -> list[Any]:
     """Run statements in one transaction on any target; the rows of the last one."""
-    if isinstance(endpoint, PgEndpoint):
-        conn = await open_pg(endpoint)
-        try:
-            async with conn.transaction():
-                rows: list[Any] = []
-                for sql, params in statements:
-                    rows = [tuple(r) for r in await conn.fetch(sql, *params)]
-                return rows
-        finally:
-            await conn.close()
+    if isinstance(
+        endpoint, PgEndpoint
+    ):  # inside validation's ranges, a reused session (one per range before)
+        async with session(endpoint, open_pg) as conn, conn.transaction():
+            rows: list[Any] = []
+            for sql, params in statements:
+                rows = [tuple(r) for r in await conn.fetch(sql, *params)]
+            return rows
     if isinstance(endpoint, MySQLEndpoint):
         mconn = await open_mysql(endpoint)
 
