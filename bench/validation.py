@@ -9,7 +9,8 @@ row counts and checksums twice: as the validation Job does it, `parallelism` pro
 comparing its share of the key ranges and storing the results on the target
 (bench.validation_pod, ferry.services.validation.validate_share), and as `ferry run` does it, in
 one process (`parallelism` ranges at once). Times are wall-clock seconds of the processes,
-start-up and schema reflection included, as for the copy. Goal (issue 14): validation at most
+start-up and schema reflection included, as for the copy; `cpu_seconds` says what each server
+and Ferry's own processes spent in each. Goal (issue 14): validation at most
 0.5x the copy's time at parallelism 2.
 
 The paths measured: PostgreSQL's copy is checksummed by the two servers alone
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -35,6 +37,7 @@ import psycopg
 from bench.ferry_bundle import write_bundle
 from bench.mariadb_dataset import load_mariadb_dataset
 from bench.methods import SHARED_BENCH, _ferry_bin
+from bench.server_cpu import server_cpu
 from bench.servers import (
     Servers,
     create_pg_database,
@@ -51,6 +54,16 @@ SOURCE_DB = "bench_src"
 REPO = Path(__file__).resolve().parents[1]
 # The pods import bench, harness and ferry wherever they run.
 PYTHONPATH = os.pathsep.join(str(REPO / p) for p in ("", "tests", "operator"))
+
+
+def _cpu_now(servers: Servers) -> dict[str, float]:
+    """Cumulative CPU seconds of each server and of this process's ended children (Ferry's)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {**server_cpu(servers), "ferry": children.ru_utime + children.ru_stime}
+
+
+def _spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    return {k: round(after[k] - before[k], 1) for k in after if k in before}
 
 
 def _timed(argvs: list[list[str]], cwd: Path) -> tuple[float, list[str]]:
@@ -91,14 +104,20 @@ def run_engine(
     try:
         bundle = write_bundle(workdir / f"validation-{engine}.yaml", servers, engine, source_db, target,
                               parallelism=parallelism, batch_size=None, tables=(TABLE,))  # fmt: skip
+        cpu = [_cpu_now(servers)]
         copy_seconds, _ = _timed([[_ferry_bin(), "run", "-f", str(bundle), "--no-progress"]], workdir)
+        cpu.append(_cpu_now(servers))
         pg_execute(servers, "CHECKPOINT")
         pod = [sys.executable, "-m", "bench.validation_pod", str(bundle)]
+        cpu.append(_cpu_now(servers))
         job_seconds, outs = _timed(
             [[*pod, str(i), str(parallelism), "1"] for i in range(parallelism)], workdir
         )
+        cpu.append(_cpu_now(servers))
         ranges, rows, differ = _stored(servers, target, 1)
+        cpu.append(_cpu_now(servers))
         local_seconds, (local,) = _timed([[*pod, "local"]], workdir)
+        cpu.append(_cpu_now(servers))
         local_report = json.loads(local.strip().splitlines()[-1])
         return {
             "engine": engine,
@@ -115,6 +134,13 @@ def run_engine(
             "ranges": ranges,
             "ranges_differing": differ,
             "local_ok": local_report["ok"],
+            # CPU seconds each server and Ferry's processes spent (PostgreSQL: source and target
+            # are one server when both are PostgreSQL): where the time went on two shared cores
+            "cpu_seconds": {
+                "copy": _spent(cpu[0], cpu[1]),
+                "validation_job": _spent(cpu[2], cpu[3]),
+                "validation_local": _spent(cpu[4], cpu[5]),
+            },
         }
     finally:
         drop_pg_database(servers, target)
