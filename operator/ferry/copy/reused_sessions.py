@@ -37,6 +37,7 @@ class _Idle:
 
     def __init__(self) -> None:
         self.sessions: dict[int, tuple[PgEndpoint | MySQLEndpoint, list[Session]]] = {}
+        self.closed = False  # the block ended: a session given back later is closed instead
 
     def put(self, endpoint: PgEndpoint | MySQLEndpoint, session: Session) -> None:
         self.sessions.setdefault(id(endpoint), (endpoint, []))[1].append(session)
@@ -46,6 +47,7 @@ class _Idle:
         return entry[1].pop() if entry and entry[1] else None
 
     async def close(self) -> None:
+        self.closed = True
         for endpoint, sessions in self.sessions.values():
             for session in sessions:
                 await _close(endpoint, session)
@@ -100,7 +102,7 @@ class session:
         self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None
     ) -> None:
         # GeneratorExit: the reader closed its stream early, after the query's own cleanup ran.
-        if self.idle is not None and (kind is None or kind is GeneratorExit):
+        if self.idle is not None and not self.idle.closed and (kind is None or kind is GeneratorExit):
             self.idle.put(self.endpoint, self.conn)
         else:
             await _close(self.endpoint, self.conn)

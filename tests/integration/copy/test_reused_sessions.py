@@ -84,3 +84,15 @@ async def test_a_failed_query_s_session_is_closed_and_a_cut_one_is_replaced(
         assert third not in (first, second)
         assert [rows async for rows in stream_rows(endpoint, "SELECT 7")] == [[(7,)]]
         assert await scalar(endpoint, SESSION_ID[dialect]) == third
+
+
+async def test_a_stream_still_open_when_the_block_ends_closes_its_session_after(
+    database: tuple[str, Database, Endpoint],
+) -> None:
+    dialect, db, endpoint = database
+    async with reused_sessions():
+        stream = stream_rows(endpoint, SESSION_ID[dialect])
+        [(session_id,)] = await anext(stream)
+    assert _listed(dialect, db, session_id)  # still reading
+    await stream.aclose()
+    assert _gone(dialect, db, session_id)  # not kept for a block that has ended
