@@ -30,6 +30,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from ferry.copy import mysql_values
+from ferry.copy.mysql_charsets import is_utf8
 from ferry.copy.sql import quote_ident
 from ferry.schema.mapping import ColumnMapping
 
@@ -42,8 +43,6 @@ TEXTS = frozenset(
     ("char", "varchar", "tinytext", "text", "mediumtext", "longtext", "json", "enum", "nchar", "nvarchar")
 )
 BINARIES = frozenset(("binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob"))
-# Character sets whose bytes are already valid UTF-8: no conversion needed.
-UTF8_CHARSETS = frozenset(("utf8mb4", "utf8mb3", "utf8", "ascii"))
 
 # Target (PostgreSQL) types that parse the server's text of a number or a date/time to the
 # same value as the row path's Python text (e.g. '1e16' and '1e+16' are one double).
@@ -68,7 +67,7 @@ def _pg_base(type_text: str) -> str:
 
 
 def _quoted_text(expr: str, charset: str | None) -> str:
-    if charset is None or charset.lower() not in UTF8_CHARSETS:
+    if not is_utf8(charset):
         expr = f"CONVERT({expr} USING utf8mb4)"
     return f"CONCAT('\"', REPLACE(REPLACE({expr}, {NUL}, ''), '\"', '\"\"'), '\"')"
 

@@ -28,6 +28,7 @@ from ferry.copy.batch import Row, SourceError
 from ferry.copy.endpoints import MySQLConnection, MySQLEndpoint, open_mysql
 from ferry.copy.key_steps import KeySteps
 from ferry.copy.keys import Key
+from ferry.copy.mysql_charsets import charsets_from, charsets_query
 from ferry.copy.mysql_copy_csv import copy_line_expression
 from ferry.copy.mysql_csv_blocks import CsvBlocks
 from ferry.copy.projection import Projection
@@ -191,14 +192,9 @@ async def _refusing_zero_dates(chunks: AsyncIterator[bytes]) -> AsyncIterator[by
 
 def _charsets(conn: MySQLConnection, mapping: TableMapping) -> dict[str, str | None]:
     """The character set of each column of the source table (None for non-text columns)."""
-    schema = "DATABASE()" if mapping.source_schema is None else "%s"
-    params = [] if mapping.source_schema is None else [mapping.source_schema]
+    sql, params = charsets_query(mapping)
     with conn.cursor() as cur:
-        cur.execute(
-            "SELECT COLUMN_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS "
-            f"WHERE TABLE_SCHEMA = {schema} AND TABLE_NAME = %s",
-            (*params, mapping.source_table),
-        )
+        cur.execute(sql, tuple(params))
         rows = cur.fetchall()
     conn.commit()
-    return {str(name): (str(charset) if charset is not None else None) for name, charset in rows}
+    return charsets_from(rows)

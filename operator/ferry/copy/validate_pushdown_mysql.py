@@ -23,8 +23,9 @@ server digests its own rows instead, as PostgreSQL → PostgreSQL does (validate
   integers `x` | `x::text` (into smallint/integer/bigint or numeric(p,0));
   decimals of one scale `x` | `x::text` (both print every digit of the scale);
   integers into boolean `t`/`f` as the copy converts them (non-zero is true);
-  text, varchar, char and enum as UTF-8 bytes, NUL characters removed as the copy removes
-  them, quoted | `x::text`, quoted; into char(n), trailing spaces cut on both sides (bpchar's
+  text, varchar, char and enum as UTF-8 bytes (converted unless the column's character set is
+  UTF-8 already: ferry.copy.mysql_charsets), NUL characters removed as the copy removes them,
+  quoted | `x::text`, quoted; into char(n), trailing spaces cut on both sides (bpchar's
   text drops its padding); dates `x` | `x::text`; datetime(n) and timestamp(n) into a
   timestamp of at most n digits, n = 0, 3 or 6: `x` (the server prints n digits) |
   `to_char(…)` with n digits; other precisions `DATE_FORMAT(…'%f')` | `to_char(…'US')`;
@@ -63,6 +64,7 @@ from dataclasses import dataclass
 from ferry.copy import validate_pushdown_ordered as ordered
 from ferry.copy.endpoints import Endpoint
 from ferry.copy.jsonb_text import jsonb_bytes
+from ferry.copy.mysql_charsets import charsets_from, charsets_query, is_utf8
 from ferry.copy.runner import CopyJob
 from ferry.copy.sql import Predicate, quote_ident, source_relation
 from ferry.copy.streams import first_row, stream_rows
@@ -131,15 +133,16 @@ def _zero_dates(column: ColumnMapping, name: str, formatted: str) -> str:
     return f"IF({zero}, {instead}, {formatted})"
 
 
-def _binary_text(expr: str) -> str:
-    """Text as its UTF-8 bytes, NUL removed (PostgreSQL cannot store it; the copy drops it).
-    Binary, so columns of different collations concatenate without a collation conflict."""
-    return f"CAST(REPLACE(CONVERT({expr} USING utf8mb4), {_NUL}, '') AS BINARY)"
+def _binary_text(expr: str, utf8: bool) -> str:
+    """Text as its UTF-8 bytes (converted unless `utf8`), NUL removed as the copy removes it;
+    binary, so columns of different collations concatenate without a collation conflict."""
+    text = expr if utf8 else f"CONVERT({expr} USING utf8mb4)"
+    return f"CAST(REPLACE({text}, {_NUL}, '') AS BINARY)"
 
 
-def _quoted(expr: str) -> str:
+def _quoted(expr: str, utf8: bool) -> str:
     """A source text as a CSV field: in double quotes, its own double quotes doubled."""
-    return f"CONCAT('\"', REPLACE({_binary_text(expr)}, '\"', '\"\"'), '\"')"
+    return f"CONCAT('\"', REPLACE({_binary_text(expr, utf8)}, '\"', '\"\"'), '\"')"
 
 
 def _pg_quoted(expr: str) -> str:
@@ -171,8 +174,9 @@ def _number(source: str, target: str) -> bool:
     return int(decimal.group(2) or 0) == int(pg_decimal.group(2) or 0)
 
 
-def field_text(column: ColumnMapping) -> FieldText | None:
-    """The column's text on both sides, or None when it is not pushed down (module docstring)."""
+def field_text(column: ColumnMapping, charset: str | None = None) -> FieldText | None:
+    """The column's text on both sides, or None when it is not pushed down (module docstring).
+    `charset`: the source column's character set (None: not known, so converted)."""
     if column.transform is not None:
         return None
     m, p = quote_ident("mysql", column.source), quote_ident("postgresql", column.target)
@@ -195,8 +199,8 @@ def field_text(column: ColumnMapping) -> FieldText | None:
         if pg_base not in PG_TEXTS | PG_CHARS and (not enum or pg_base in PG_NOT_ENUM):
             return None
         if pg_base in PG_CHARS:  # bpchar's text drops its padding; MySQL's CHAR drops it on read
-            return FieldText(_quoted(f"RTRIM({m})"), _pg_quoted(f"{p}::text"))
-        return FieldText(_quoted(m), _pg_quoted(f"{p}::text"))
+            return FieldText(_quoted(f"RTRIM({m})", is_utf8(charset)), _pg_quoted(f"{p}::text"))
+        return FieldText(_quoted(m, is_utf8(charset)), _pg_quoted(f"{p}::text"))
     if source == "date" and pg_base == "date":
         return FieldText(_zero_dates(column, m, m), f"{p}::text")
     if _DATETIME.fullmatch(source) and pg_base in PG_TIMESTAMPS:
@@ -207,7 +211,7 @@ def field_text(column: ColumnMapping) -> FieldText | None:
     return None
 
 
-def json_text(column: ColumnMapping) -> FieldText | None:
+def json_text(column: ColumnMapping, charset: str | None = None) -> FieldText | None:
     """A JSON column's source text and jsonb's text, or None unless JSON or text into jsonb."""
     source = _norm(column.source_type)
     if column.transform is not None or _pg_base(column.target_type) != "jsonb":
@@ -215,7 +219,7 @@ def json_text(column: ColumnMapping) -> FieldText | None:
     if source != "json" and not _TEXT.fullmatch(source):
         return None
     m, p = quote_ident("mysql", column.source), quote_ident("postgresql", column.target)
-    return FieldText(_quoted(m), _pg_quoted(f"{p}::text"))
+    return FieldText(_quoted(m, is_utf8(charset)), _pg_quoted(f"{p}::text"))
 
 
 def mysql_row(fields: Sequence[str]) -> str:
@@ -279,6 +283,17 @@ def split(job: CopyJob, mapping: TableMapping) -> Split | None:
 # ranges render it at once instead of first digesting the source's text on the server. Only a
 # guess of this process: rendering a text that is already jsonb's gives the same digest.
 _RENDER_FIRST: set[tuple[str, str]] = set()
+# The source columns' character sets per (migration, source table): read once per process.
+_CHARSETS: dict[tuple[str, str], dict[str, str | None]] = {}
+
+
+async def _charsets(job: CopyJob, mapping: TableMapping, relation: str) -> dict[str, str | None]:
+    table = (job.migration_uid, relation)
+    if table not in _CHARSETS:
+        sql, params = charsets_query(mapping)
+        async with contextlib.aclosing(stream_rows(job.endpoints.source, sql, params)) as chunks:
+            _CHARSETS[table] = charsets_from([row async for rows in chunks for row in rows])
+    return _CHARSETS[table]
 
 
 async def _one(endpoint: Endpoint, sql: str, params: Sequence[object]) -> tuple[int, str]:
@@ -328,11 +343,12 @@ async def digests(
     """(rows, digest) of the source's and the target's `columns` and then `json` columns of the
     table or range, and whether the source's JSON was rendered in Python (its text was not
     jsonb's; module docstring)."""
-    texts = [field_text(c) for c in columns]
-    json_texts = [json_text(c) for c in json]
+    source_rel = source_relation("mysql", mapping.source_schema, mapping.source_table, False)
+    charsets = await _charsets(job, mapping, source_rel)
+    texts = [field_text(c, charsets.get(c.source)) for c in columns]
+    json_texts = [json_text(c, charsets.get(c.source)) for c in json]
     if any(t is None for t in texts) or any(t is None for t in json_texts):
         raise ValueError("a column that is not pushed down was given to the servers' digest")
-    source_rel = source_relation("mysql", mapping.source_schema, mapping.source_table, False)
     target_rel = source_relation(
         "postgresql", mapping.target_schema, mapping.target_table, mapping.source_only
     )

@@ -415,3 +415,25 @@ async def test_json_rendered_under_a_name_with_percent_and_quotes(
     # The digests alone: the canonical comparison a difference falls back to reads names unescaped.
     on_s, on_t, rendered = await digests(job, mapping, mapping.columns[:1], None, mapping.columns[1:])
     assert on_s != on_t and rendered
+
+
+async def test_text_in_latin1_is_converted_and_text_in_utf8_is_hashed_as_it_is(
+    mariadb_db: Database, pg_db: Database
+) -> None:
+    mysql_exec(mariadb_db, "CREATE TABLE cs (id INT PRIMARY KEY, l VARCHAR(20) CHARACTER SET latin1, "
+               "u VARCHAR(20) CHARACTER SET utf8mb4)",
+               "INSERT INTO cs VALUES (1, 'cafÃ©', 'naïve 😀'), (2, 'plain', 'plain'), "
+               "(3, NULL, '')")  # fmt: skip
+    pg_exec(pg_db, "CREATE TABLE cs (id integer PRIMARY KEY, l varchar(20), u varchar(20))")
+    mapping = table_mapping("cs", [("id", "int", "integer"), ("l", "varchar(20)"), ("u", "varchar(20)")])
+    job = await _copy(mariadb_db, pg_db, mapping)
+    found = await compare(job, mapping, True, 10_000)
+    assert (found.path, found.checksum_match) == ("servers", True)
+    # A target holding the latin1 bytes of 'cafÃ©' read as UTF-8 ('café', what a copy that
+    # skipped the conversion writes) differs, though those bytes are equal; so does any changed
+    # UTF-8 text.
+    for change in ("l = 'café'", "u = 'naive 😀'"):
+        pg_exec(pg_db, "CREATE TABLE kept AS SELECT * FROM cs", f"UPDATE cs SET {change} WHERE id = 1")
+        assert (await compare(job, mapping, True, 10_000)).checksum_match is False, change
+        pg_exec(pg_db, "DELETE FROM cs", "INSERT INTO cs SELECT * FROM kept", "DROP TABLE kept")
+    assert (await compare(job, mapping, True, 10_000)).checksum_match is True

@@ -96,6 +96,25 @@ def test_texts_match_what_the_copy_wrote() -> None:
 
 
 @pytest.mark.parametrize(
+    ("charset", "converted"),
+    [
+        ("utf8mb4", False),
+        ("utf8mb3", False),
+        ("ascii", False),
+        ("latin1", True),
+        ("cp1251", True),
+        (None, True),
+    ],
+)
+def test_texts_are_converted_to_utf8_unless_their_character_set_is_utf8_already(
+    charset: str | None, converted: bool
+) -> None:
+    for found in (field_text(_column("text", "text"), charset), json_text(_column("json", "jsonb"), charset)):
+        assert found is not None and "CHAR(0 USING utf8mb4)" in found.mysql  # NUL dropped either way
+        assert ("CONVERT(`c` USING utf8mb4)" in found.mysql) is converted, found.mysql
+
+
+@pytest.mark.parametrize(
     ("source", "target", "raw"),
     [
         ("datetime(6)", "timestamp(6) without time zone", "SS.US"),
