@@ -12,8 +12,8 @@ The row's hash is `hash_record_extended(ROW(...), 0)` (PostgreSQL 14 and later):
 hashed by its type's own hash function, with no text output at all. Measured on 1M rows of the
 benchmark's orders table in 50 ranges, one process: 0.84-1.1 s against 2.2-2.4 s for hashing each
 row's text (`hashtextextended(ROW(...)::text, 0)`, the form before, and still the form when either
-server is older: `_TEXT_FORM`). A type's hash says equal exactly where the canonical comparison
-does, or the column is hashed as its text instead (`_hashed`):
+server is older or refuses a column's form: `_TEXT_FORM`). A type's hash says equal exactly
+where the canonical comparison does, or the column is hashed as its text instead (`_hashed`):
 - natively: integers, booleans, dates and times, uuid, bytea, numeric (1.5 and 1.50 hash alike,
   as the canonical comparison calls them equal) and jsonb (already one spelling per document);
 - text types `COLLATE "C"`: a nondeterministic (case-insensitive) collation would hash "A" like
@@ -60,9 +60,17 @@ _NATIVE = frozenset({
 })  # fmt: skip
 _TEXT = frozenset({"text", "character varying", "varchar", "character", "char", "bpchar"})
 
-# The servers that lack hash_record_extended (before PostgreSQL 14): both sides then hash each
-# row's text, for every table of the migration (by its uid).
-_TEXT_FORM: set[str] = set()
+# Tables (migration, source table) whose rows both sides hash as text: a server lacks
+# hash_record_extended (before PostgreSQL 14), or refused a column's hash form (a type Ferry
+# took for a text type that takes no collation): the older form, slower, never wrong.
+_TEXT_FORM: set[tuple[str, str]] = set()
+# What a server says when the record form cannot run; anything else (a lost connection, a
+# cancelled query) is raised as before.
+_FORM_REFUSED = (
+    asyncpg.UndefinedFunctionError,
+    asyncpg.DatatypeMismatchError,
+    asyncpg.IndeterminateCollationError,
+)
 
 
 def _base(type_text: str) -> str:
@@ -119,17 +127,18 @@ async def digests(
         where_t.append(ranges[1].sql)
     source_columns = [(c.source, c.source_type) for c in mapping.columns]
     target_columns = [(c.target, c.target_type) for c in mapping.columns]
+    table = (job.migration_uid, source_rel)
     while True:
-        text_form = job.migration_uid in _TEXT_FORM
+        text_form = table in _TEXT_FORM
         source_sql = digest_sql(source_rel, source_columns, where_s, text_form=text_form)
         target_sql = digest_sql(target_rel, target_columns, where_t, text_form=text_form)
         try:
             source, target = await asyncio.gather(
                 _one(job.endpoints.source, source_sql), _one(job.endpoints.target, target_sql)
             )
-        except asyncpg.UndefinedFunctionError:
+        except _FORM_REFUSED:
             if text_form:
                 raise
-            _TEXT_FORM.add(job.migration_uid)  # a server before 14: both sides hash text from now on
+            _TEXT_FORM.add(table)  # both sides hash this table's rows as text from now on
             continue
         return source, target
