@@ -108,9 +108,8 @@ def clear_sql(dialect: Dialect) -> str:
 
 async def execute(endpoint: Endpoint, statements: Sequence[tuple[str, Sequence[object]]]) -> list[Any]:
     """Run statements in one transaction on any target; the rows of the last one."""
-    if isinstance(
-        endpoint, PgEndpoint
-    ):  # inside validation's ranges, a reused session (one per range before)
+    if isinstance(endpoint, PgEndpoint):
+        # inside validation's ranges, a reused session (a new one per stored range before)
         async with session(endpoint, open_pg) as conn, conn.transaction():
             rows: list[Any] = []
             for sql, params in statements:
