@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Literal
 
 from bench.ferry_bundle import write_bundle
-from bench.server_cpu import server_cpu
+from bench.server_cpu import cpu_spent, server_cpu
 from bench.servers import (
     TABLES,
     Servers,
@@ -161,9 +161,7 @@ def run_method(ctx: Context, method: Method, run: int, timeout: float) -> Outcom
             code, rss, cpu = _reap(proc, timeout)
             seconds = time.perf_counter() - start
             servers_after = server_cpu(ctx.servers)
-        spent = {
-            name: round(servers_after[name] - servers_before.get(name, 0.0), 1) for name in servers_after
-        }
+        spent = cpu_spent(servers_before, servers_after)
         if code != 0:
             tail = log.read_text(errors="replace").strip().splitlines()[-5:]
             return Outcome(

@@ -57,3 +57,8 @@ def server_cpu(servers: Servers) -> dict[str, float]:
     if servers.maria is not None and servers.maria.process is not None:
         out["mariadb"] = _cpu(servers.maria.process.pid)
     return out
+
+
+def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """What each process spent between two readings (of server_cpu or the like)."""
+    return {name: round(after[name] - before.get(name, 0.0), 1) for name in after}

@@ -37,7 +37,7 @@ import psycopg
 from bench.ferry_bundle import write_bundle
 from bench.mariadb_dataset import load_mariadb_dataset
 from bench.methods import SHARED_BENCH, _ferry_bin
-from bench.server_cpu import server_cpu
+from bench.server_cpu import cpu_spent, server_cpu
 from bench.servers import (
     Servers,
     create_pg_database,
@@ -62,13 +62,11 @@ def _cpu_now(servers: Servers) -> dict[str, float]:
     return {**server_cpu(servers), "ferry": children.ru_utime + children.ru_stime}
 
 
-def _spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
-    return {k: round(after[k] - before[k], 1) for k in after if k in before}
-
-
-def _timed(argvs: list[list[str]], cwd: Path) -> tuple[float, list[str]]:
-    """Run the commands at once; the wall time until the last ends, and their outputs."""
+def _timed(argvs: list[list[str]], cwd: Path, servers: Servers) -> tuple[float, list[str], dict[str, float]]:
+    """Run the commands at once; the wall time until the last ends, their outputs, and the CPU
+    seconds the servers and the commands spent meanwhile."""
     env = {**os.environ, "PYTHONPATH": PYTHONPATH}
+    before = _cpu_now(servers)
     start = time.perf_counter()
     procs = [
         subprocess.Popen(a, stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, env=env) for a in argvs
@@ -80,7 +78,7 @@ def _timed(argvs: list[list[str]], cwd: Path) -> tuple[float, list[str]]:
             said = (err.decode()[-800:] + out.decode()[-800:]).strip()  # ferry run reports on stdout
             raise RuntimeError(f"{' '.join(proc.args)} exited {proc.returncode}: {said}")  # type: ignore[arg-type]
         outs.append(out.decode())
-    return time.perf_counter() - start, outs
+    return time.perf_counter() - start, outs, cpu_spent(before, _cpu_now(servers))
 
 
 def _stored(servers: Servers, target: str, run: int) -> tuple[int, int, int]:
@@ -104,20 +102,15 @@ def run_engine(
     try:
         bundle = write_bundle(workdir / f"validation-{engine}.yaml", servers, engine, source_db, target,
                               parallelism=parallelism, batch_size=None, tables=(TABLE,))  # fmt: skip
-        cpu = [_cpu_now(servers)]
-        copy_seconds, _ = _timed([[_ferry_bin(), "run", "-f", str(bundle), "--no-progress"]], workdir)
-        cpu.append(_cpu_now(servers))
+        copy = [_ferry_bin(), "run", "-f", str(bundle), "--no-progress"]
+        copy_seconds, _, copy_cpu = _timed([copy], workdir, servers)
         pg_execute(servers, "CHECKPOINT")
         pod = [sys.executable, "-m", "bench.validation_pod", str(bundle)]
-        cpu.append(_cpu_now(servers))
-        job_seconds, outs = _timed(
-            [[*pod, str(i), str(parallelism), "1"] for i in range(parallelism)], workdir
+        job_seconds, outs, job_cpu = _timed(
+            [[*pod, str(i), str(parallelism), "1"] for i in range(parallelism)], workdir, servers
         )
-        cpu.append(_cpu_now(servers))
         ranges, rows, differ = _stored(servers, target, 1)
-        cpu.append(_cpu_now(servers))
-        local_seconds, (local,) = _timed([[*pod, "local"]], workdir)
-        cpu.append(_cpu_now(servers))
+        local_seconds, (local,), local_cpu = _timed([[*pod, "local"]], workdir, servers)
         local_report = json.loads(local.strip().splitlines()[-1])
         return {
             "engine": engine,
@@ -136,11 +129,7 @@ def run_engine(
             "local_ok": local_report["ok"],
             # CPU seconds each server and Ferry's processes spent (PostgreSQL: source and target
             # are one server when both are PostgreSQL): where the time went on two shared cores
-            "cpu_seconds": {
-                "copy": _spent(cpu[0], cpu[1]),
-                "validation_job": _spent(cpu[2], cpu[3]),
-                "validation_local": _spent(cpu[4], cpu[5]),
-            },
+            "cpu_seconds": {"copy": copy_cpu, "validation_job": job_cpu, "validation_local": local_cpu},
         }
     finally:
         drop_pg_database(servers, target)
