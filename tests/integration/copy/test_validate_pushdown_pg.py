@@ -11,6 +11,7 @@ import pytest
 from ferry.api.migration import CopySpec, MigrationSpec
 from ferry.copy import CopyJob, plan_units, run_units, validate_pushdown
 from ferry.copy.validate_ranges import plan_ranges, range_predicates
+from ferry.schema.mapping import TableMapping
 from ferry.services.endpoints import endpoints_for
 from ferry.services.planning import source_mappings
 from harness.databases import Database
@@ -58,31 +59,36 @@ CHANGES = (
 )
 
 
-@pytest.fixture
-async def copied(pg_db: Database, pg_db2: Database):  # type: ignore[no-untyped-def]
-    for db in (pg_db, pg_db2):
-        pg_exec(db, COLLATION, DDL)
-    pg_exec(pg_db, FILL, "UPDATE kinds SET ratio = 0, span = interval '150 hours' WHERE id = 150")
+async def _copied(uid: str, source: Database, target: Database) -> tuple[CopyJob, TableMapping]:
+    """The one table of `source`, mapped as Ferry maps it, copied to `target`'s same table."""
     spec = MigrationSpec.model_validate(
         {"source": {"connectionRef": {"name": "s"}},
          "target": {"connectionRef": {"name": "t"}, "schema": "public"}, "schema": {"mode": "none"}}
     )  # fmt: skip
-    (mapping,) = source_mappings(spec, side(pg_db), side(pg_db2))
-    job = CopyJob("pushdown-pg", endpoints_for(side(pg_db), side(pg_db2)), CopySpec(batch_size=100))
+    (mapping,) = source_mappings(spec, side(source), side(target))
+    job = CopyJob(uid, endpoints_for(side(source), side(target)), CopySpec(batch_size=100))
     assert validate_pushdown.eligible(job, mapping), [(c.source_type, c.target_type) for c in mapping.columns]
     assert (await run_units(job, await plan_units([mapping], job.endpoints.source, job.copy))).ok
     return job, mapping
 
 
-async def _digests(job: CopyJob, mapping) -> list[tuple[tuple[int, str], tuple[int, str]]]:  # type: ignore[no-untyped-def]
+@pytest.fixture
+async def copied(pg_db: Database, pg_db2: Database) -> tuple[CopyJob, TableMapping]:
+    for db in (pg_db, pg_db2):
+        pg_exec(db, COLLATION, DDL)
+    pg_exec(pg_db, FILL, "UPDATE kinds SET ratio = 0, span = interval '150 hours' WHERE id = 150")
+    return await _copied("pushdown-pg", pg_db, pg_db2)
+
+
+async def _digests(job: CopyJob, mapping: TableMapping) -> list[tuple[tuple[int, str], tuple[int, str]]]:
     ranges = await plan_ranges([mapping], job.endpoints.source, RANGE_ROWS)
     assert len(ranges) == 3
     return [await validate_pushdown.digests(job, mapping, range_predicates(job, r)) for r in ranges]
 
 
 async def test_a_copied_table_digests_equal_and_every_kind_of_change_is_found(
-    copied, pg_db2: Database
-) -> None:  # type: ignore[no-untyped-def]
+    copied: tuple[CopyJob, TableMapping], pg_db2: Database
+) -> None:
     job, mapping = copied
     clean = await _digests(job, mapping)
     assert [s for s, _ in clean] == [t for _, t in clean]
@@ -110,14 +116,7 @@ async def test_a_column_the_record_form_cannot_hash_leaves_the_table_to_the_text
     for db in (pg_db, pg_db2):
         pg_exec(db, 'CREATE TABLE letters (id bigint PRIMARY KEY, c "char", name text)')
     pg_exec(pg_db, "INSERT INTO letters SELECT i, chr(65 + i % 26), 'n' || i FROM generate_series(1, 300) i")
-    spec = MigrationSpec.model_validate(
-        {"source": {"connectionRef": {"name": "s"}},
-         "target": {"connectionRef": {"name": "t"}, "schema": "public"}, "schema": {"mode": "none"}}
-    )  # fmt: skip
-    (mapping,) = source_mappings(spec, side(pg_db), side(pg_db2))
-    job = CopyJob("pushdown-char", endpoints_for(side(pg_db), side(pg_db2)), CopySpec(batch_size=100))
-    assert validate_pushdown.eligible(job, mapping)
-    assert (await run_units(job, await plan_units([mapping], job.endpoints.source, job.copy))).ok
+    job, mapping = await _copied("pushdown-char", pg_db, pg_db2)
     clean = await _digests(job, mapping)
     types = [(c.source, c.source_type) for c in mapping.columns]
     assert [s for s, _ in clean] == [t for _, t in clean], types
