@@ -4,35 +4,19 @@ The canonical comparison (ferry.copy.validate) spends most of its time turning v
 text in Python. For the columns whose text both servers can spell identically in SQL, each
 server digests its own rows instead, as PostgreSQL → PostgreSQL does (validate_pushdown):
 
-- Each row becomes a line of CSV fields, as the copy's server-side lines are
-  (ferry.copy.mysql_copy_csv): a NULL is an empty field, a text is always quoted with its
-  double quotes doubled, and numbers, dates and hex are bare (their texts hold no comma or
-  quote; none is empty). So the line is decodable in one way only: ('ab', 'c') and ('a', 'bc')
-  differ, and a NULL differs from every value, the empty string (`""`) and bytes (`x`)
-  included. Bare numbers and dates are converted to text by `CONCAT_WS` itself, and each field
-  is computed once: on 1M rows of the benchmark's orders table this took MariaDB 3.6-4.2 s and
-  PostgreSQL 1.8-2.4 s, against 6.0 s and 2.8 s for the length-prefixed fields it replaced
-  (`<length>:<text>`, each text computed twice), measured beside a CI run.
+- Each row becomes a line of CSV fields, each column spelled as both servers can spell it
+  (ferry.copy.validate_pushdown_texts: which types, in which form).
 - The row's digest is the first 60 bits of the MD5 of its line, as an integer; a range's is
   `count(*)` and the exact sum of its rows' digests (MySQL's DECIMAL, PostgreSQL's numeric).
   Equal sums of a multiset of 60-bit hashes by chance: about one in 2**60 per differing range.
   A key range of a one-key table is first digested as one MD5 of its lines in key order on each
   server (ferry.copy.validate_pushdown_ordered: less work), and per row only when that declines.
-- The text of each pushed-down type, source (MySQL, session time zone +00:00) | target
-  (PostgreSQL, TimeZone UTC, DateStyle ISO: ferry.copy.endpoints):
-  integers `x` | `x::text` (into smallint/integer/bigint or numeric(p,0));
-  decimals of one scale `x` | `x::text` (both print every digit of the scale);
-  integers into boolean `t`/`f` as the copy converts them (non-zero is true);
-  text, varchar, char and enum as UTF-8 bytes (converted unless the column's character set is
-  UTF-8 already: ferry.copy.mysql_charsets), NUL characters removed as the copy removes them,
-  quoted | `x::text`, quoted; into char(n), trailing spaces cut on both sides (bpchar's
-  text drops its padding); dates `x` | `x::text`; datetime(n) and timestamp(n) into a
-  timestamp of at most n digits, n = 0, 3 or 6: `x` (the server prints n digits) |
-  `to_char(…)` with n digits; other precisions `DATE_FORMAT(…'%f')` | `to_char(…'US')`;
-  zero dates as the copy wrote them (NULL), or, with zeroDates: error, a text no target date
-  has; binary `x` and its hex, `CONCAT('x', HEX(x))` | `'x' || upper(encode(x, 'hex'))`.
+- The source's text is first its values as stored, and only when that range's digests differ,
+  its values as the copy wrote them (NUL characters dropped, zero dates NULL: cheaper to leave
+  out when no value needs them, which is nearly always). A table whose range needed the second
+  form starts its next ranges with it.
 - JSON (MySQL JSON, MariaDB's LONGTEXT JSON, or text) into jsonb, untransformed: the source's
-  text, NUL removed as the copy removes it | `x::text`, jsonb's canonical text. Equal when the
+  text | `x::text`, jsonb's canonical text. Equal when the
   source already spells each document as jsonb prints it (text written from a jsonb does;
   MySQL's JSON type prints with the same separators and key order, not numbers like 1e300;
   MariaDB keeps the text as written). When the digests differ, the source's rows are read once
@@ -49,7 +33,7 @@ server digests its own rows instead, as PostgreSQL → PostgreSQL does (validate
 
 A spelling that differs although the values are equal only costs time: the range's digests
 differ and it is compared again the canonical way. What must never happen, two different
-values spelled alike, is what the length prefix and the per-type texts rule out.
+values spelled alike, is what the quoting and the per-type texts rule out.
 """
 
 from __future__ import annotations
@@ -57,186 +41,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ferry.copy import validate_pushdown_ordered as ordered
 from ferry.copy.endpoints import Endpoint
 from ferry.copy.jsonb_text import jsonb_bytes
-from ferry.copy.mysql_charsets import charsets_from, charsets_query, is_utf8
+from ferry.copy.mysql_charsets import charsets_from, charsets_query
 from ferry.copy.runner import CopyJob
 from ferry.copy.sql import Predicate, quote_ident, source_relation
 from ferry.copy.streams import first_row, stream_rows
+from ferry.copy.validate_pushdown_texts import FieldText, field_text, json_text, mysql_row, pg_row
 from ferry.schema.mapping import ColumnMapping, TableMapping
-from ferry.schema.mysql_postgresql import holds_zero_dates
 
-ZERO_DATE_TEXT = "zero date"  # zeroDates: error: a zero date the copy refused; no target date reads so
 HASH_HEX = 15  # 60 bits of the MD5: a sum of 2**32 rows stays far inside both servers' exact types
-
-_INT = re.compile(r"(?:tinyint|smallint|mediumint|int|integer|bigint)(?:\(\d+\))?(?: unsigned)?")
-_BOOL_SOURCE = re.compile(r"tinyint\(1\)(?: unsigned)?|bool|boolean")
-_DECIMAL = re.compile(r"(?:decimal|numeric|dec|fixed)(?:\((\d+)(?:,\s*(\d+))?\))?(?: unsigned)?")
-_PG_DECIMAL = re.compile(r"(?:numeric|decimal)\((\d+)(?:,\s*(\d+))?\)")
-_PG_SCALE0 = re.compile(r"(?:numeric|decimal)(?:\(\d+(?:,\s*0)?\))?")
-_TEXT = re.compile(r"(?:var)?char\(\d+\)|(?:tiny|medium|long)?text")
-_ENUM = re.compile(r"enum\(.*\)", re.DOTALL)
-_DATETIME = re.compile(r"(?:datetime|timestamp)(?:\((\d)\))?")
-_PG_PRECISION = re.compile(r"\((\d)\)")  # absent: 6 digits
-# to_char's fraction with n digits; PostgreSQL 12 has no FF1..FF6, so only 0, 3 and 6 digits.
-_TO_CHAR_FRACTION = {0: "", 3: ".MS", 6: ".US"}
-_BINARY = re.compile(r"(?:tiny|medium|long)?blob|(?:var)?binary\(\d+\)")
-
-PG_INTEGERS = frozenset(("smallint", "integer", "bigint", "int2", "int4", "int8"))
-PG_TEXTS = frozenset(("text", "varchar", "character varying"))
-PG_CHARS = frozenset(("char", "character", "bpchar"))
-PG_BOOLEANS = frozenset(("boolean", "bool"))
-PG_TIMESTAMPS = frozenset(
-    ("timestamp", "timestamptz", "timestamp without time zone", "timestamp with time zone")
-)
-# Built-in target types an enum label is not written into as text: any other target of an enum
-# (its own enum type, a domain over text) prints the label back with ::text.
-PG_NOT_ENUM = frozenset(
-    (
-        *(*PG_INTEGERS, *PG_BOOLEANS, *PG_TIMESTAMPS, "numeric", "decimal", "real", "double precision"),
-        *("float4", "float8", "date", "time", "timetz", "time without time zone", "time with time zone"),
-        *("interval", "json", "jsonb", "bytea", "uuid", "inet", "cidr", "bit", "varbit", "bit varying"),
-        *("money", "xml"),
-    )
-)
-
-_NUL = "CHAR(0 USING utf8mb4)"
-
-
-@dataclass(frozen=True)
-class FieldText:
-    """One column's text on each side; NULL (in SQL) when the value is NULL."""
-
-    mysql: str
-    postgresql: str
-
-
-def _pg_base(type_text: str) -> str:
-    return " ".join(type_text.lower().split("(")[0].split())
-
-
-def _norm(type_text: str) -> str:
-    return " ".join(type_text.lower().split())
-
-
-def _zero_dates(column: ColumnMapping, name: str, formatted: str) -> str:
-    """The copy's treatment of zero dates (ferry.copy.mysql_values): NULL, or refused."""
-    if not holds_zero_dates(column.source_type):
-        return formatted
-    zero = f"YEAR({name}) = 0 OR MONTH({name}) = 0 OR DAYOFMONTH({name}) = 0"
-    instead = f"'{ZERO_DATE_TEXT}'" if column.zero_dates_error else "NULL"
-    return f"IF({zero}, {instead}, {formatted})"
-
-
-def _binary_text(expr: str, utf8: bool) -> str:
-    """Text as its UTF-8 bytes (converted unless `utf8`), NUL removed as the copy removes it;
-    binary, so columns of different collations concatenate without a collation conflict."""
-    text = expr if utf8 else f"CONVERT({expr} USING utf8mb4)"
-    return f"CAST(REPLACE({text}, {_NUL}, '') AS BINARY)"
-
-
-def _quoted(expr: str, utf8: bool) -> str:
-    """A source text as a CSV field: in double quotes, its own double quotes doubled."""
-    return f"CONCAT('\"', REPLACE({_binary_text(expr, utf8)}, '\"', '\"\"'), '\"')"
-
-
-def _pg_quoted(expr: str) -> str:
-    return f"'\"' || replace({expr}, '\"', '\"\"') || '\"'"
-
-
-def _timestamp(column: ColumnMapping, m: str, p: str, target: str) -> FieldText:
-    """The server prints a datetime(n) with n digits; so does to_char when told, if the target
-    holds no more digits than n (a difference past the source's digits must not be missed)."""
-    match = _DATETIME.fullmatch(_norm(column.source_type))
-    digits = int(match.group(1) or 0) if match else 6
-    held = _PG_PRECISION.search(target)
-    if digits in _TO_CHAR_FRACTION and (int(held.group(1)) if held else 6) <= digits:
-        pattern = f"YYYY-MM-DD HH24:MI:SS{_TO_CHAR_FRACTION[digits]}"
-        source = m
-    else:  # `%` doubled: see mysql_digest_sql
-        pattern, source = "YYYY-MM-DD HH24:MI:SS.US", f"DATE_FORMAT({m}, '%%Y-%%m-%%d %%H:%%i:%%s.%%f')"
-    # to_char gives NULL for ±infinity, which no source has: spelled out, never taken for NULL.
-    return FieldText(_zero_dates(column, m, source), f"coalesce(to_char({p}, '{pattern}'), {p}::text)")
-
-
-def _number(source: str, target: str) -> bool:
-    if _INT.fullmatch(source):
-        return target in PG_INTEGERS or bool(_PG_SCALE0.fullmatch(target))
-    decimal = _DECIMAL.fullmatch(source)
-    pg_decimal = _PG_DECIMAL.fullmatch(target)
-    if decimal is None or pg_decimal is None:
-        return False
-    return int(decimal.group(2) or 0) == int(pg_decimal.group(2) or 0)
-
-
-def field_text(column: ColumnMapping, charset: str | None = None) -> FieldText | None:
-    """The column's text on both sides, or None when it is not pushed down (module docstring).
-    `charset`: the source column's character set (None: not known, so converted)."""
-    if column.transform is not None:
-        return None
-    m, p = quote_ident("mysql", column.source), quote_ident("postgresql", column.target)
-    source, target, pg_base = (
-        _norm(column.source_type),
-        _norm(column.target_type),
-        _pg_base(column.target_type),
-    )
-    if pg_base in PG_BOOLEANS:
-        if not (_BOOL_SOURCE.fullmatch(source) or _INT.fullmatch(source)):
-            return None
-        return FieldText(
-            f"CASE WHEN {m} <> 0 THEN 't' WHEN {m} = 0 THEN 'f' END",
-            f"CASE WHEN {p} THEN 't' WHEN NOT {p} THEN 'f' END",
-        )
-    if _number(source, target):
-        return FieldText(m, f"{p}::text")  # CONCAT_WS prints numbers as CAST(x AS CHAR) would
-    enum = bool(_ENUM.fullmatch(source))
-    if _TEXT.fullmatch(source) or enum:
-        if pg_base not in PG_TEXTS | PG_CHARS and (not enum or pg_base in PG_NOT_ENUM):
-            return None
-        if pg_base in PG_CHARS:  # bpchar's text drops its padding; MySQL's CHAR drops it on read
-            return FieldText(_quoted(f"RTRIM({m})", is_utf8(charset)), _pg_quoted(f"{p}::text"))
-        return FieldText(_quoted(m, is_utf8(charset)), _pg_quoted(f"{p}::text"))
-    if source == "date" and pg_base == "date":
-        return FieldText(_zero_dates(column, m, m), f"{p}::text")
-    if _DATETIME.fullmatch(source) and pg_base in PG_TIMESTAMPS:
-        return _timestamp(column, m, p, target)
-    if _BINARY.fullmatch(source) and pg_base == "bytea":
-        # `x` first: an empty value's hex is empty, and only a NULL may be an empty field.
-        return FieldText(f"CONCAT('x', HEX({m}))", f"'x' || upper(encode({p}, 'hex'))")
-    return None
-
-
-def json_text(column: ColumnMapping, charset: str | None = None) -> FieldText | None:
-    """A JSON column's source text and jsonb's text, or None unless JSON or text into jsonb."""
-    source = _norm(column.source_type)
-    if column.transform is not None or _pg_base(column.target_type) != "jsonb":
-        return None
-    if source != "json" and not _TEXT.fullmatch(source):
-        return None
-    m, p = quote_ident("mysql", column.source), quote_ident("postgresql", column.target)
-    return FieldText(_quoted(m, is_utf8(charset)), _pg_quoted(f"{p}::text"))
-
-
-def mysql_row(fields: Sequence[str]) -> str:
-    """The row's line. CONCAT_WS skips a NULL argument, so each field is IFNULL'd: a NULL is an
-    empty field, as on the target (pg_row); a NOT NULL column pays for it too, in exchange for
-    a line that stays aligned whatever the source's constraints say."""
-    return "CONCAT_WS(',', " + ", ".join(f"IFNULL({f}, '')" for f in fields) + ")"
-
-
-def pg_row(fields: Sequence[str]) -> str:
-    return " || ',' || ".join(f"coalesce({f}, '')" for f in fields)
 
 
 def mysql_digest_sql(relation: str, fields: Sequence[str], where: Sequence[str]) -> str:
     """Count and digest sum of the rows. The driver formats the statement with its parameters
-    (`%s`), so every literal `%` comes doubled: in names (ferry.copy.sql.quote_ident), in the
-    DATE_FORMAT patterns (field_text) and in the user's `where`."""
+    (`%s`), so every literal `%` comes doubled: in names (ferry.copy.sql.quote_ident) and in the
+    user's `where` (the fields' own SQL holds no `%`)."""
     piece = f"CAST(CONV(LEFT(MD5({mysql_row(fields)}), {HASH_HEX}), 16, 10) AS UNSIGNED)"
     condition = " WHERE " + " AND ".join(where) if where else ""
     select = f"COUNT(*), COALESCE(SUM({piece}), 0) FROM {relation}"
@@ -283,6 +107,9 @@ def split(job: CopyJob, mapping: TableMapping) -> Split | None:
 # ranges render it at once instead of first digesting the source's text on the server. Only a
 # guess of this process: rendering a text that is already jsonb's gives the same digest.
 _RENDER_FIRST: set[tuple[str, str]] = set()
+# Tables whose range's digests were equal only with the source's values as the copy wrote them
+# (a NUL in a text, a zero date: validate_pushdown_texts): their next ranges start in that form.
+_AS_COPIED: set[tuple[str, str]] = set()
 # The source columns' character sets per (migration, source table): read once per process.
 _CHARSETS: dict[tuple[str, str], dict[str, str | None]] = {}
 
@@ -333,6 +160,18 @@ async def _rendered(
     return rows, str(total)
 
 
+def _texts(
+    columns: Sequence[ColumnMapping], json: Sequence[ColumnMapping], charsets: dict[str, str | None],
+    as_copied: bool,
+) -> tuple[list[FieldText], list[FieldText]]:  # fmt: skip
+    """The pushed-down columns' and then the JSON columns' texts in one of the source's forms."""
+    texts = [field_text(c, charsets.get(c.source), as_copied) for c in columns]
+    json_texts = [json_text(c, charsets.get(c.source), as_copied) for c in json]
+    if any(t is None for t in (*texts, *json_texts)):
+        raise ValueError("a column that is not pushed down was given to the servers' digest")
+    return [t for t in texts if t], [t for t in json_texts if t]
+
+
 async def digests(
     job: CopyJob,
     mapping: TableMapping,
@@ -345,10 +184,11 @@ async def digests(
     jsonb's; module docstring)."""
     source_rel = source_relation("mysql", mapping.source_schema, mapping.source_table, False)
     charsets = await _charsets(job, mapping, source_rel)
-    texts = [field_text(c, charsets.get(c.source)) for c in columns]
-    json_texts = [json_text(c, charsets.get(c.source)) for c in json]
-    if any(t is None for t in texts) or any(t is None for t in json_texts):
-        raise ValueError("a column that is not pushed down was given to the servers' digest")
+    texts, json_texts = _texts(columns, json, charsets, as_copied=True)
+    both = [*texts, *json_texts]  # as the copy wrote them; the target's text is the same in both forms
+    table = (job.migration_uid, source_rel)
+    stored = table not in _AS_COPIED  # the source's first form: its values as stored
+    first = [t for form in _texts(columns, json, charsets, as_copied=False) for t in form] if stored else both
     target_rel = source_relation(
         "postgresql", mapping.target_schema, mapping.target_table, mapping.source_only
     )
@@ -359,28 +199,27 @@ async def digests(
         where_s.append(ranges[0].sql)
         where_t.append(ranges[1].sql)
         params = list(ranges[0].params)
-    both = [t for t in (*texts, *json_texts) if t]
     source_sql = mysql_digest_sql(source_rel, [t.mysql for t in both], where_s)
     target_sql = pg_digest_sql(target_rel, [t.postgresql for t in both], where_t)
-    fields = [t.mysql for t in texts if t]
-    table = (job.migration_uid, source_rel)
+    fields = [t.mysql for t in texts]
     keys = ordered.ordered_keys(mapping, columns, ranges)
     if keys is not None and table not in _RENDER_FIRST:  # a key range: one MD5 of it per side
-        line = mysql_row([t.mysql for t in both])
         found = await ordered.ordered_digests(
             job.endpoints.source,
             job.endpoints.target,
             (
-                ordered.mysql_ordered_sql(source_rel, line, where_s, None),
-                ordered.mysql_ordered_sql(source_rel, line, where_s, keys[0]),
+                ordered.mysql_ordered_sql(source_rel, mysql_row([t.mysql for t in first]), where_s, None),
+                ordered.mysql_ordered_sql(source_rel, mysql_row([t.mysql for t in both]), where_s, keys[0]),
             ),
             ordered.pg_ordered_sql(target_rel, pg_row([t.postgresql for t in both]), where_t, keys[1]),
             params,
         )
+        if found is not None and found.second_answered and found.source == found.target:
+            _AS_COPIED.add(table)  # (or the scan order differed: the copy's form costs little more)
         # Equal, or different with no JSON to render: the answer. Else the rows' digests below
         # (too long a range, or JSON the source spells otherwise: rendered in Python per row).
-        if found is not None and (found[0] == found[1] or not json):
-            return found[0], found[1], False
+        if found is not None and (found.source == found.target or not json):
+            return found.source, found.target, False
     if json and table in _RENDER_FIRST:  # rendered on the source in an earlier range: at once
         target, rendered = await asyncio.gather(
             _one(job.endpoints.target, target_sql, ()),
@@ -389,9 +228,14 @@ async def digests(
         if rendered is not None:
             return rendered, target, True
         return await _one(job.endpoints.source, source_sql, params), target, False  # declined
+    first_sql = mysql_digest_sql(source_rel, [t.mysql for t in first], where_s)
     source, target = await asyncio.gather(
-        _one(job.endpoints.source, source_sql, params), _one(job.endpoints.target, target_sql, ())
+        _one(job.endpoints.source, first_sql, params), _one(job.endpoints.target, target_sql, ())
     )
+    if source != target and stored:  # the values as the copy wrote them
+        source = await _one(job.endpoints.source, source_sql, params)
+        if source == target:
+            _AS_COPIED.add(table)
     if source == target or not json:
         return source, target, False
     rendered = await _rendered(job.endpoints.source, source_rel, fields, json, where_s, params)

@@ -34,6 +34,7 @@ the data are equal).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import asyncmy.cursors
 
@@ -93,17 +94,26 @@ async def _target(endpoint: Endpoint, sql: str) -> tuple[int, str]:
     return (int(row[0]), str(row[1] or "")) if row else (0, "")
 
 
+class Ordered(NamedTuple):
+    """Both sides' (rows, MD5) of a range, and whether the source's second query answered."""
+
+    source: tuple[int, str]
+    target: tuple[int, str]
+    second_answered: bool
+
+
 async def ordered_digests(
     source: Endpoint,
     target: Endpoint,
     source_sqls: tuple[str, str],
     target_sql: str,
     params: Sequence[object],
-) -> tuple[tuple[int, str], tuple[int, str]] | None:
+) -> Ordered | None:
     """Both sides' (rows, MD5) of a range in key order; None when the source's text was too long
-    for it (the caller digests the range per row). `source_sqls`: the source's query in scan
-    order, then sorted by key (asked only when the first's digest differs from the target's).
-    One side after the other: see the module docstring on memory."""
+    for it (the caller digests the range per row). `source_sqls`: the source's first query, in
+    scan order, then its second, sorted by key (asked only when the first's digest differs from
+    the target's; the caller may also spell the values otherwise in it). One side after the
+    other: see the module docstring on memory."""
     if not isinstance(source, MySQLEndpoint):
         raise TypeError("the ordered digest reads a MySQL/MariaDB source")
     scanned, sorted_by_key = source_sqls
@@ -111,8 +121,9 @@ async def ordered_digests(
     if on_source is None:
         return None
     on_target = await _target(target, target_sql)
-    if on_source != on_target:
-        on_source = await _source(source, sorted_by_key, params)
-        if on_source is None:
-            return None
-    return on_source, on_target
+    if on_source == on_target:
+        return Ordered(on_source, on_target, False)
+    on_source = await _source(source, sorted_by_key, params)
+    if on_source is None:
+        return None
+    return Ordered(on_source, on_target, True)

@@ -14,14 +14,22 @@ import pymysql
 import pytest
 
 from ferry.api.migration import CopySpec
-from ferry.copy import CopyJob, Endpoints, plan_ranges, plan_units, run_units, validate
+from ferry.copy import (
+    CopyJob,
+    Endpoints,
+    plan_ranges,
+    plan_units,
+    run_units,
+    validate,
+    validate_pushdown_mysql,
+)
 from ferry.copy import validate_pushdown_ordered as ordered
 from ferry.copy.validate import Compared, compare
 from ferry.copy.validate_pushdown_mysql import digests
 from ferry.copy.validate_ranges import ValidationRange, range_predicates
 from ferry.schema.mapping import TableMapping
 from harness.databases import Database
-from integration.copy.helpers import mysql_endpoint, mysql_exec, pg_endpoint, pg_exec, table_mapping
+from integration.copy.helpers import mysql_endpoint, mysql_exec, pg_endpoint, pg_exec, pg_rows, table_mapping
 
 ROWS = 600
 RANGE_ROWS = 100  # six ranges of keys 1..600
@@ -46,6 +54,7 @@ KINDS: tuple[tuple[str, str, str, str], ...] = (
     ("dd", "DATE", "date", "date"),
     ("dt", "DATETIME(6)", "datetime(6)", "timestamp(6)"),
     ("ts", "TIMESTAMP(6) NULL DEFAULT NULL", "timestamp(6)", "timestamptz(6)"),
+    ("d3", "DATETIME(3)", "datetime(3)", "timestamp(6)"),  # the target could hold digits the source has not
     ("vb", "VARBINARY(20)", "varbinary(20)", "bytea"),
     ("bl", "BLOB", "blob", "bytea"),
     ("bn", "BINARY(4)", "binary(4)", "bytea"),
@@ -63,19 +72,22 @@ def _row(i: int) -> tuple[object, ...]:
         return (2, 127, 65535, 8388607, 2147483647, 4294967295, 2**63 - 1, 2**64 - 1, 1,
                 Decimal("9999999999.99"), Decimal(10**30 - 1), "zzzzz", "x" * 40, "ünï 😀 " * 100, "ünï",
                 dt.date(9999, 12, 31), dt.datetime(9999, 12, 31, 23, 59, 59, 999999),
-                dt.datetime(2038, 1, 19, 3, 14, 7, 999999), b"\xff" * 20, b"\x00\xff" * 1000,
+                dt.datetime(2038, 1, 19, 3, 14, 7, 999999), dt.datetime(9999, 12, 31, 23, 59, 59, 999000),
+                b"\xff" * 20, b"\x00\xff" * 1000,
                 b"\xff" * 4)  # fmt: skip
     if i == 3:
         return (3, -128, 0, -8388608, -2147483648, 0, -(2**63), 0, 0, Decimal("-9999999999.99"),
                 Decimal(-(10**30 - 1)), "", "", "", "small", dt.date(1000, 1, 1), dt.datetime(1000, 1, 1),
-                dt.datetime(1970, 1, 1, 0, 0, 1), b"", b"", b"\x00\x00\x00\x00")  # fmt: skip
+                dt.datetime(1970, 1, 1, 0, 0, 1), dt.datetime(1000, 1, 1, 0, 0, 10), b"", b"",
+                b"\x00\x00\x00\x00")  # fmt: skip
     return (
         i, i % 256 - 128, i * 97 % 65536, -i * 1013, i * 12345 * (-1) ** i, i * 7_000_000,
         i * 10**15 * (-1) ** i, 2**63 + i, i % 3, Decimal(i * (-1) ** i) / 100, Decimal(10**25 + i),
         f"c{i % 7}" if i % 5 else " a",
         f"v{i}" + " " * (i % 3), f"tab\t{i}\nnew \"q\" \\ 'é' 😀" if i % 4 else "  ", LABELS[i % 3],
         dt.date(2000, 1, 1) + dt.timedelta(days=i), EPOCH + dt.timedelta(minutes=i, microseconds=i),
-        EPOCH + dt.timedelta(hours=i, microseconds=999_999 - i), bytes([0, i % 256, 0]),
+        EPOCH + dt.timedelta(hours=i, microseconds=999_999 - i),
+        EPOCH + dt.timedelta(seconds=i * 10, milliseconds=i % 3 * 100), bytes([0, i % 256, 0]),
         b"\x00" * (i % 4) + i.to_bytes(2, "big"), bytes([i % 256, 0]),
     )  # fmt: skip
 
@@ -135,7 +147,8 @@ DAMAGES = (
     ("d", "d + 0.01", 120), ("d0", "d0 + 1", 230), ("c", "'c9'", 340), ("vc", "vc || ' '", 440),
     ("vc", "''", 1), ("t", "NULL", 3), ("t", "upper(t)", 545), ("e", "'big'", 108),
     ("dd", "dd + 1", 213), ("dt", "dt + interval '1 microsecond'", 312), ("dt", "'infinity'", 1),
-    ("ts", "ts - interval '1 microsecond'", 413), ("vb", "vb || '\\x00'::bytea", 517),
+    ("ts", "ts - interval '1 microsecond'", 413), ("d3", "d3 + interval '1 microsecond'", 290),
+    ("d3", "d3 - interval '10 seconds'", 2), ("vb", "vb || '\\x00'::bytea", 517),
     ("bl", "''::bytea", 1), ("bl", "NULL", 118), ("bn", "'\\x00000001'::bytea", 3),
     ("bn", "'\\x'::bytea", 222),
 )  # fmt: skip
@@ -236,6 +249,46 @@ async def test_zero_dates_are_compared_as_the_copy_wrote_them(mariadb_db: Databa
     assert (found.path, found.checksum_match) == ("servers", True)
     pg_exec(pg_db, "UPDATE z SET d = '2000-01-01' WHERE id = 2")
     assert (await compare(job, mapping, True, 10_000)).checksum_match is False
+
+
+async def test_values_the_copy_changed_are_equal_in_its_form_which_a_table_then_starts_with(
+    mariadb_db: Database, pg_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The source is first digested as stored; a NUL in a text (dropped by the copy) or a zero date
+    (written as NULL) makes that form differ, and the copy's form, asked second, is equal. The
+    table's next ranges start in the copy's form (one query each); another table does not."""
+    monkeypatch.setattr(validate_pushdown_mysql, "_AS_COPIED", set())
+    for table in ("changed", "plain"):
+        mysql_exec(mariadb_db, f"CREATE TABLE {table} (id INT PRIMARY KEY, t TEXT, d DATETIME(6))")
+        pg_exec(pg_db, f"CREATE TABLE {table} (id integer PRIMARY KEY, t text, d timestamp(6))")
+    rows = [(i, f"row {i}", EPOCH + dt.timedelta(seconds=i, microseconds=i * 10)) for i in range(1, 301)]
+    _insert(mariadb_db, "plain", ["id", "t", "d"], rows)
+    _insert(mariadb_db, "changed", ["id", "t", "d"], rows)
+    mysql_exec(mariadb_db, "SET SESSION sql_mode = ''", "UPDATE changed SET t = 'a\\0b' WHERE id = 50",
+               "UPDATE changed SET d = '2024-05-00 10:00:00' WHERE id = 250")  # fmt: skip
+    columns = [("id", "int", "integer"), ("t", "text"), ("d", "datetime(6)", "timestamp(6)")]
+    sources = _Calls(ordered._source)
+    monkeypatch.setattr(ordered, "_source", sources)
+    for table in ("changed", "plain"):
+        mapping = table_mapping(table, columns)
+        job = await _copy(mariadb_db, pg_db, mapping)
+        if table == "changed":  # what the copy wrote for the NUL and the zero date
+            assert pg_rows(pg_db, "SELECT t, d FROM changed WHERE id IN (50, 250) ORDER BY id") == [
+                ("ab", EPOCH + dt.timedelta(seconds=50, microseconds=500)),
+                ("row 250", None),
+            ]
+        first, second, third = await plan_ranges([mapping], job.endpoints.source, RANGE_ROWS)
+        for each in (first, second, third):
+            sources.results.clear()
+            on_s, on_t, _ = await digests(job, mapping, mapping.columns, range_predicates(job, each))
+            assert on_s == on_t and on_s[0] == RANGE_ROWS, (table, each)
+            # The NUL's range: both forms; the next ranges: the copy's form at once.
+            assert len(sources.results) == (2 if table == "changed" and each is first else 1), table
+        whole = await compare(job, mapping, True, 10_000)  # a whole table, per row: equal too
+        assert (whole.path, whole.checksum_match) == ("servers", True)
+    assert {("val", "`changed`")} == validate_pushdown_mysql._AS_COPIED
+    pg_exec(pg_db, "UPDATE changed SET t = 'ab ' WHERE id = 50")
+    assert (await compare(job, table_mapping("changed", columns), True, 10_000)).checksum_match is False
 
 
 @pytest.mark.parametrize("keyed", [True, False])

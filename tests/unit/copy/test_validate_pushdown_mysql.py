@@ -1,6 +1,6 @@
-"""Which MySQL → PostgreSQL columns the servers digest (ferry.copy.validate_pushdown_mysql), and the
-SQL they run; that both servers compute the same numbers is proven on real ones
-(tests/integration/copy/test_validate_pushdown_mysql.py)."""
+"""Which MySQL → PostgreSQL columns the servers digest (ferry.copy.validate_pushdown_mysql), how
+they spell them (validate_pushdown_texts), and the SQL they run; that both servers compute the
+same numbers is proven on real ones (tests/integration/copy/test_validate_pushdown_mysql.py)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,9 @@ from ferry.api.migration import CopySpec, Transform
 from ferry.copy import CopyJob, Endpoints
 from ferry.copy.endpoints import Endpoint, MySQLEndpoint, PgEndpoint, SQLiteEndpoint
 from ferry.copy.sql import Predicate
-from ferry.copy.validate_pushdown_mysql import (
-    ZERO_DATE_TEXT,
-    field_text,
-    json_text,
-    mysql_digest_sql,
-    pg_digest_sql,
-    split,
-)
+from ferry.copy.validate_pushdown_mysql import mysql_digest_sql, pg_digest_sql, split
 from ferry.copy.validate_pushdown_ordered import mysql_ordered_sql, ordered_keys, pg_ordered_sql
+from ferry.copy.validate_pushdown_texts import ZERO_DATE_TEXT, field_text, json_text
 from ferry.schema.mapping import ColumnMapping, TableMapping
 
 
@@ -114,43 +108,53 @@ def test_texts_are_converted_to_utf8_unless_their_character_set_is_utf8_already(
         assert ("CONVERT(`c` USING utf8mb4)" in found.mysql) is converted, found.mysql
 
 
+TRIMMED = "TRIM(TRAILING '.' FROM TRIM(TRAILING '0' FROM `c`))"
+
+
 @pytest.mark.parametrize(
-    ("source", "target", "raw"),
+    ("source", "target", "mysql"),
     [
-        ("datetime(6)", "timestamp(6) without time zone", "SS.US"),
-        ("datetime(6)", "timestamp", "SS.US"),
-        ("timestamp(3)", "timestamptz(3)", "SS.MS"),
-        ("datetime", "timestamp(0)", "SS'"),
-        ("datetime", "timestamp", None),  # the target holds digits the source never printed
-        ("datetime(3)", "timestamp(6)", None),
-        ("datetime(4)", "timestamp(4)", None),  # to_char prints 4 digits only from PostgreSQL 13
+        ("datetime(6)", "timestamp(6) without time zone", TRIMMED),
+        ("datetime(3)", "timestamp", TRIMMED),
+        ("datetime", "timestamp(6)", "`c`"),  # no fraction: nothing trimmed (the seconds' zeros stay)
+        ("timestamp(3)", "timestamptz(3)", f"CONCAT({TRIMMED}, '+00')"),
+        ("timestamp", "timestamp with time zone", "CONCAT(`c`, '+00')"),
     ],
 )
-def test_timestamps_are_printed_by_the_server_when_the_target_holds_no_more_digits(
-    source: str, target: str, raw: str | None
+def test_timestamps_are_printed_as_postgresql_prints_them_with_every_digit_they_hold(
+    source: str, target: str, mysql: str
 ) -> None:
-    field = field_text(_column(source, target))
-    assert field is not None
-    assert ("DATE_FORMAT" not in field.mysql) is (raw is not None), field.mysql
-    assert f"HH24:MI:{raw or 'SS.US'}" in field.postgresql
+    field = field_text(_column(source, target), as_copied=False)
+    assert field is not None and (field.mysql, field.postgresql) == (mysql, '"c"::text')
 
 
-def test_zero_dates_are_null_or_never_equal() -> None:
+def test_zero_dates_are_null_or_never_equal_as_copied_and_printed_as_stored() -> None:
     as_null = field_text(_column("datetime", "timestamp"))
     refused = field_text(_column("date", "date", zero_dates_error=True))
-    assert (
-        as_null is not None and "MONTH(`c`) = 0" in as_null.mysql and ", NULL, DATE_FORMAT" in as_null.mysql
+    assert as_null is not None and as_null.mysql == (
+        "IF(YEAR(`c`) = 0 OR MONTH(`c`) = 0 OR DAYOFMONTH(`c`) = 0, NULL, `c`)"
     )
     assert refused is not None and f"'{ZERO_DATE_TEXT}'" in refused.mysql
+    stored = field_text(_column("date", "date", zero_dates_error=True), as_copied=False)
+    assert stored is not None and stored.mysql == "`c`" and stored.postgresql == refused.postgresql
+
+
+def test_texts_as_stored_keep_nul_and_as_copied_drop_it() -> None:
+    for found in (field_text, json_text):
+        stored = found(_column("text", "jsonb" if found is json_text else "text"), "utf8mb4", False)
+        copied = found(_column("text", "jsonb" if found is json_text else "text"), "utf8mb4", True)
+        assert stored is not None and copied is not None and stored.postgresql == copied.postgresql
+        assert "CHAR(0 USING utf8mb4)" in copied.mysql and "CHAR(0" not in stored.mysql
+        assert stored.mysql == """CONCAT('"', REPLACE(CAST(`c` AS BINARY), '"', '""'), '"')"""
 
 
 def test_row_line_quotes_texts_and_leaves_null_empty() -> None:
     text = field_text(_column("varchar(5)", "varchar(5)"))
     assert text is not None and text.mysql.startswith("CONCAT('\"', REPLACE(") and "'\"\"'" in text.mysql
-    mysql = mysql_digest_sql("`t`", ["`a`", "DATE_FORMAT(`d`, '%%Y')"], ["`id` > %s"])
-    assert "CONCAT_WS(',', IFNULL(`a`, ''), IFNULL(DATE_FORMAT(`d`, '%%Y'), ''))" in mysql
-    # PyMySQL formats the statement: the fields come with their `%` doubled, and stay so (once).
-    assert "'%%Y'" in mysql and "'%%%%Y'" not in mysql and mysql.endswith("WHERE `id` > %s")
+    mysql = mysql_digest_sql("`t`", ["`a`", "`b%%`"], ["`id` > %s"])
+    assert "CONCAT_WS(',', IFNULL(`a`, ''), IFNULL(`b%%`, ''))" in mysql
+    # PyMySQL formats the statement: names come with their `%` doubled, and stay so (once).
+    assert "`b%%`" in mysql and "`b%%%%`" not in mysql and mysql.endswith("WHERE `id` > %s")
     assert "LEFT(MD5(" in mysql and "SUM(" in mysql
     pg = pg_digest_sql('"t"', ['"a"::text', '"b"::text'], [])
     assert """coalesce("a"::text, '') || ',' || coalesce("b"::text, '')""" in pg
