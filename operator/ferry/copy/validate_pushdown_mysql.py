@@ -51,7 +51,14 @@ from ferry.copy.mysql_charsets import charsets_from, charsets_query
 from ferry.copy.runner import CopyJob
 from ferry.copy.sql import Predicate, quote_ident, source_relation
 from ferry.copy.streams import first_row, stream_rows
-from ferry.copy.validate_pushdown_texts import FieldText, field_text, json_text, mysql_row, pg_row
+from ferry.copy.validate_pushdown_texts import (
+    FieldText,
+    field_text,
+    json_text,
+    mysql_row,
+    pg_row,
+    quoted_bytes,
+)
 from ferry.schema.mapping import ColumnMapping, TableMapping
 
 HASH_HEX = 15  # 60 bits of the MD5: a sum of 2**32 rows stays far inside both servers' exact types
@@ -152,7 +159,7 @@ async def _rendered(
                     rendered = jsonb_bytes(value)
                     if rendered is None:
                         return None
-                    parts.append(b'"%s"' % rendered.replace(b'"', b'""'))
+                    parts.append(quoted_bytes(rendered))
                 text = b",".join(parts)
                 # The first 15 hex digits of the MD5, as the servers take them.
                 total += int.from_bytes(md5(text, usedforsecurity=False).digest()[:8], "big") >> 4

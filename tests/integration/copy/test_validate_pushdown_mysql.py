@@ -297,7 +297,8 @@ async def test_values_that_concatenate_alike_differ(
 ) -> None:
     key = "id INT PRIMARY KEY, " if keyed else "id INT, "
     mysql_exec(mariadb_db, f"CREATE TABLE pairs ({key}a VARCHAR(10), b VARCHAR(10))",
-               "INSERT INTO pairs VALUES (1, 'ab', 'c'), (2, 'x', NULL), (3, NULL, 'y')")  # fmt: skip
+               "INSERT INTO pairs VALUES (1, 'ab', 'c'), (2, 'x', NULL), (3, NULL, 'y'), "
+               "(4, 'x', CONCAT('y', CHAR(1), ',', CHAR(1), 'z'))")  # fmt: skip
     pg_exec(pg_db, f"CREATE TABLE pairs ({key.replace('INT', 'integer')}a varchar(10), b varchar(10))")
     mapping = table_mapping("pairs", [("id", "int", "integer"), ("a", "varchar(10)"), ("b", "varchar(10)")],
                             key=("id",) if keyed else ())  # fmt: skip
@@ -310,15 +311,19 @@ async def test_values_that_concatenate_alike_differ(
         # Unescaped quoting would spell this row's line `1,"ab","c",` like the original's start.
         """a = 'ab","c', b = NULL WHERE id = 1""",
         """a = 'ab"', b = '"c' WHERE id = 1""",
+        # The quote the digest uses, U+0001, in the texts: undoubled, ('x', 'y<Q>,<Q>z') and
+        # ('x<Q>,<Q>y', 'z') would both spell `4,<Q>x<Q>,<Q>y<Q>,<Q>z<Q>`.
+        "a = 'x' || chr(1) || ',' || chr(1) || 'y', b = 'z' WHERE id = 4",
     ):
         pg_exec(pg_db, f"UPDATE pairs SET {damage}")
         found = await compare(job, mapping, True, 10_000)
         assert (found.path, found.checksum_match) == ("canonical", False), damage
-        assert found.first_difference == ("keys (1) .. (3)" if keyed else "table")
+        assert found.first_difference == ("keys (1) .. (4)" if keyed else "table")
         pg_exec(
             pg_db,
             "DELETE FROM pairs",
-            "INSERT INTO pairs VALUES (1, 'ab', 'c'), (2, 'x', NULL), (3, NULL, 'y')",
+            "INSERT INTO pairs VALUES (1, 'ab', 'c'), (2, 'x', NULL), (3, NULL, 'y'), "
+            "(4, 'x', 'y' || chr(1) || ',' || chr(1) || 'z')",
         )
 
 

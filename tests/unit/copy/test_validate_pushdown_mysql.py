@@ -18,6 +18,9 @@ from ferry.copy.validate_pushdown_texts import ZERO_DATE_TEXT, field_text, json_
 from ferry.schema.mapping import ColumnMapping, TableMapping
 
 
+PG_QUOTED = """chr(1) || replace("c"::text, chr(1), repeat(chr(1), 2)) || chr(1)"""
+
+
 def _column(source: str, target: str, **kw: object) -> ColumnMapping:
     return ColumnMapping("c", "c", source, target, True, **kw)  # type: ignore[arg-type]
 
@@ -65,7 +68,7 @@ def test_left_to_python(source: str, target: str) -> None:
 def test_json_into_jsonb_is_digested_as_jsonb_text(source: str, target: str, digested: bool) -> None:
     text = json_text(_column(source, target))
     assert (text is not None) == digested
-    assert text is None or text.postgresql == """'"' || replace("c"::text, '"', '""') || '"'"""
+    assert text is None or text.postgresql == PG_QUOTED
 
 
 def test_transformed_columns_are_left_to_python() -> None:
@@ -79,7 +82,7 @@ def test_texts_match_what_the_copy_wrote() -> None:
     assert (
         char is not None
         and "RTRIM(`c`)" in char.mysql
-        and char.postgresql == """'"' || replace("c"::text, '"', '""') || '"'"""
+        and char.postgresql == PG_QUOTED
     )
     text = field_text(_column("text", "text"))
     assert (
@@ -145,12 +148,12 @@ def test_texts_as_stored_keep_nul_and_as_copied_drop_it() -> None:
         copied = found(_column("text", "jsonb" if found is json_text else "text"), "utf8mb4", True)
         assert stored is not None and copied is not None and stored.postgresql == copied.postgresql
         assert "CHAR(0 USING utf8mb4)" in copied.mysql and "CHAR(0" not in stored.mysql
-        assert stored.mysql == """CONCAT('"', REPLACE(CAST(`c` AS BINARY), '"', '""'), '"')"""
+        assert stored.mysql == "CONCAT(X'01', REPLACE(CAST(`c` AS BINARY), X'01', X'0101'), X'01')"
 
 
 def test_row_line_quotes_texts_and_leaves_null_empty() -> None:
     text = field_text(_column("varchar(5)", "varchar(5)"))
-    assert text is not None and text.mysql.startswith("CONCAT('\"', REPLACE(") and "'\"\"'" in text.mysql
+    assert text is not None and text.mysql.startswith("CONCAT(X'01', REPLACE(") and "X'0101'" in text.mysql
     mysql = mysql_digest_sql("`t`", ["`a`", "`b%%`"], ["`id` > %s"])
     assert "CONCAT_WS(',', IFNULL(`a`, ''), IFNULL(`b%%`, ''))" in mysql
     # PyMySQL formats the statement: names come with their `%` doubled, and stay so (once).
