@@ -9,7 +9,7 @@ server digests its own rows instead, as PostgreSQL → PostgreSQL does (validate
 - The row's digest is the first 60 bits of the MD5 of its line, as an integer; a range's is
   `count(*)` and the exact sum of its rows' digests (MySQL's DECIMAL, PostgreSQL's numeric).
   Equal sums of a multiset of 60-bit hashes by chance: about one in 2**60 per differing range.
-  A key range of a one-key table is first digested as one MD5 of its lines in key order on each
+  A key range of a one-key table is first digested as one SHA-256 of its lines in key order on each
   server (ferry.copy.validate_pushdown_ordered: less work), and per row only when that declines.
 - The source's text is first its values as stored, and only when that range's digests differ,
   its values as the copy wrote them (NUL characters dropped, zero dates NULL: cheaper to leave
@@ -210,7 +210,7 @@ async def digests(
     target_sql = pg_digest_sql(target_rel, [t.postgresql for t in both], where_t)
     fields = [t.mysql for t in texts]
     keys = ordered.ordered_keys(mapping, columns, ranges)
-    if keys is not None and table not in _RENDER_FIRST:  # a key range: one MD5 of it per side
+    if keys is not None and table not in _RENDER_FIRST:  # a key range: one SHA-256 of it per side
         found = await ordered.ordered_digests(
             job.endpoints.source,
             job.endpoints.target,

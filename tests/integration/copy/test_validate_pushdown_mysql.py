@@ -197,14 +197,14 @@ class _Calls:
         return self.results[-1]
 
 
-async def test_a_key_range_is_one_md5_per_side_in_key_order_and_a_too_long_one_is_digested_per_row(
+async def test_a_key_range_is_one_sha256_per_side_in_key_order_and_a_too_long_one_is_digested_per_row(
     mariadb_db: Database, pg_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     job, mapping = await _kinds(mariadb_db, pg_db)
     (_, second, *_) = await plan_ranges([mapping], job.endpoints.source, RANGE_ROWS)
     predicates = range_predicates(job, second)
     on_s, on_t, _ = await digests(job, mapping, mapping.columns, predicates)
-    assert on_s == on_t and on_s[0] == RANGE_ROWS and re.fullmatch("[0-9a-f]{32}", on_s[1]), on_s
+    assert on_s == on_t and on_s[0] == RANGE_ROWS and re.fullmatch("[0-9a-f]{64}", on_s[1]), on_s
     whole_s, whole_t, _ = await digests(job, mapping, mapping.columns, None)  # a whole table: per row
     assert whole_s == whole_t and whole_s[1].isdigit()
 

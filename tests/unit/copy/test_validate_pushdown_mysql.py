@@ -17,7 +17,6 @@ from ferry.copy.validate_pushdown_ordered import mysql_ordered_sql, ordered_keys
 from ferry.copy.validate_pushdown_texts import ZERO_DATE_TEXT, field_text, json_text
 from ferry.schema.mapping import ColumnMapping, TableMapping
 
-
 PG_QUOTED = """chr(1) || replace("c"::text, chr(1), repeat(chr(1), 2)) || chr(1)"""
 
 
@@ -79,11 +78,7 @@ def test_transformed_columns_are_left_to_python() -> None:
 
 def test_texts_match_what_the_copy_wrote() -> None:
     char = field_text(_column("varchar(5)", "char(5)"))
-    assert (
-        char is not None
-        and "RTRIM(`c`)" in char.mysql
-        and char.postgresql == PG_QUOTED
-    )
+    assert char is not None and "RTRIM(`c`)" in char.mysql and char.postgresql == PG_QUOTED
     text = field_text(_column("text", "text"))
     assert (
         text is not None and "RTRIM" not in text.mysql and "CHAR(0 USING utf8mb4)" in text.mysql
@@ -221,13 +216,12 @@ def test_only_a_key_range_of_one_digested_key_is_digested_in_key_order() -> None
     pair = _table([("id", "int", "integer"), ("b", "int", "integer")], key=("id", "b"))
     assert ordered_keys(pair, pair.columns, ranged) is None
     source = mysql_ordered_sql("`t`", "CONCAT_WS(',', `id`)", ["`id` > %s"], "`id`")
-    assert source.startswith("SELECT COUNT(*), MD5(GROUP_CONCAT(") and "ORDER BY `id` SEPARATOR ';'" in source
+    assert source.startswith("SELECT COUNT(*), SHA2(GROUP_CONCAT(")
+    assert "ORDER BY `id` SEPARATOR ';'), 256)" in source
     scanned = mysql_ordered_sql("`t`", "CONCAT_WS(',', `id`)", ["`id` > %s"], None)  # in scan order
-    assert (
-        scanned
-        == "SELECT COUNT(*), MD5(GROUP_CONCAT(CONCAT_WS(',', `id`) SEPARATOR ';')) FROM `t` WHERE `id` > %s"
-    )
+    joined = "SHA2(GROUP_CONCAT(CONCAT_WS(',', `id`) SEPARATOR ';'), 256)"
+    assert scanned == f"SELECT COUNT(*), {joined} FROM `t` WHERE `id` > %s"
     target = pg_ordered_sql('"t"', '"id"::text', ['"id" > 1'], '"id"')
-    assert "md5(string_agg(line, ';'))" in target and target.endswith(
+    assert "encode(sha256(convert_to(string_agg(line, ';'), 'UTF8')), 'hex')" in target and target.endswith(
         'WHERE "id" > 1 ORDER BY "id") AS ranged'
     )
