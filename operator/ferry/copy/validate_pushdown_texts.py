@@ -7,8 +7,13 @@ only: ('ab', 'c') and ('a', 'bc') differ, and a NULL differs from every value, t
 (two QUOTEs) and bytes (`x`) included. Bare numbers and dates are converted to text by
 `CONCAT_WS` itself, and each field is computed once. The quote is a control character rather
 than `"` (the copy's CSV quote) because texts hardly ever hold one: doubling the `"` of every
-JSON document made both servers build a new string per value. Measured on 1M rows of the
-benchmark's orders table in 50 ranges (server CPU seconds): MariaDB @MARIA@, PostgreSQL @PG@.
+JSON document made both servers build a new string per value.
+
+Measured on 1M rows of the benchmark's orders table in 50 ranges of 20,000 keys, each range digested
+in every form in turn, server CPU seconds, the least of three rounds (single timings here vary by
+a fifth): MariaDB 1.56 s as below, 1.67 s with `"` as the quote, 1.99 s in the copy's form (NUL
+`REPLACE`, zero-date test), 1.38 s without trimming the timestamp's zeros; PostgreSQL 1.86 s as
+below, 1.96 s with `"`, 2.20 s with `to_char(…, 'YYYY-MM-DD HH24:MI:SS.US')` for the timestamp.
 
 The text of each pushed-down type, source (MySQL, session time zone +00:00) | target
 (PostgreSQL, TimeZone UTC, DateStyle ISO: ferry.copy.endpoints):
@@ -23,9 +28,8 @@ The text of each pushed-down type, source (MySQL, session time zone +00:00) | ta
   without the fraction's trailing zeros (and without a `.` left alone) | `x::text`, which prints
   a timestamp so (timestamptz with `+00`, which the source's text gets appended). Each side
   prints every digit its value holds, so a target holding digits the source never had differs.
-  Measured on 1M rows of the benchmark's orders table in 50 ranges: PostgreSQL 2.2-2.5 s
-  against 3.0-3.2 s with `to_char(…, 'YYYY-MM-DD HH24:MI:SS.US')` (the form before), MariaDB's
-  trimming within the noise;
+  (`to_char` with a fixed number of digits, the form before, cost PostgreSQL more than the
+  trimming costs MariaDB: above);
 - binary `x` and its hex, `CONCAT('x', HEX(x))` | `'x' || upper(encode(x, 'hex'))`;
 - JSON (MySQL JSON, MariaDB's LONGTEXT JSON, or text) into jsonb: the source's text, quoted |
   `x::text`, quoted (jsonb's canonical text; when the source spells a document otherwise,
@@ -35,9 +39,8 @@ Two forms of the source's text (`as_copied`):
 - As stored (`as_copied=False`): the values as the source holds them. The copy changes two kinds
   of value on the way: it drops NUL characters from texts (PostgreSQL's text cannot hold them)
   and writes zero dates as NULL (or refuses them, with zeroDates: error). Data that hold neither,
-  nearly all, spell the same in both forms, and this one is cheaper: on the orders table above,
-  MariaDB took 2.2 s against 2.7-2.8 s for the form with the NUL `REPLACE` (which MariaDB runs
-  character by character on a UTF-8 text).
+  nearly all, spell the same in both forms, and this one is cheaper (above: MariaDB runs the
+  NUL `REPLACE` character by character on a UTF-8 text).
 - As copied (`as_copied=True`): NUL characters removed, zero dates NULL, or with zeroDates: error
   a text no target date has (ZERO_DATE_TEXT). The digest asks for it when the stored form's
   differs (ferry.copy.validate_pushdown_mysql).
