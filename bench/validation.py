@@ -93,8 +93,15 @@ def _stored(servers: Servers, target: str, run: int) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
+def _vacuumed(servers: Servers, target: str) -> tuple[float, dict[str, float]]:
+    """VACUUM (ANALYZE) of the copied table: its wall time and the servers' CPU."""
+    before, start = _cpu_now(servers), time.perf_counter()
+    pg_execute(servers, f"VACUUM (ANALYZE) {TABLE}", target)
+    return time.perf_counter() - start, cpu_spent(before, _cpu_now(servers))
+
+
 def run_engine(
-    servers: Servers, engine: str, source_db: str, parallelism: int, workdir: Path
+    servers: Servers, engine: str, source_db: str, parallelism: int, workdir: Path, vacuum: bool = False
 ) -> dict[str, Any]:
     target = f"bench_validation_{engine}"
     create_pg_database(servers, target)
@@ -104,6 +111,7 @@ def run_engine(
                               parallelism=parallelism, batch_size=None, tables=(TABLE,))  # fmt: skip
         copy = [_ferry_bin(), "run", "-f", str(bundle), "--no-progress"]
         copy_seconds, _, copy_cpu = _timed([copy], workdir, servers)
+        vacuum_seconds, vacuum_cpu = _vacuumed(servers, target) if vacuum else (None, None)
         pg_execute(servers, "CHECKPOINT")
         pod = [sys.executable, "-m", "bench.validation_pod", str(bundle)]
         job_seconds, outs, job_cpu = _timed(
@@ -124,22 +132,29 @@ def run_engine(
             "validation_local_seconds": round(local_seconds, 2),
             "ratio_job_to_copy": round(job_seconds / copy_seconds, 2),
             "ratio_local_to_copy": round(local_seconds / copy_seconds, 2),
+            # With --vacuum: the copied table vacuumed before validating (not counted in either)
+            "vacuum_seconds": None if vacuum_seconds is None else round(vacuum_seconds, 2),
             "ranges": ranges,
             "ranges_differing": differ,
             "local_ok": local_report["ok"],
             # CPU seconds each server and Ferry's processes spent (PostgreSQL: source and target
             # are one server when both are PostgreSQL): where the time went on two shared cores
-            "cpu_seconds": {"copy": copy_cpu, "validation_job": job_cpu, "validation_local": local_cpu},
+            "cpu_seconds": {
+                "copy": copy_cpu,
+                "validation_job": job_cpu,
+                "validation_local": local_cpu,
+                **({"vacuum": vacuum_cpu} if vacuum_cpu else {}),
+            },
         }
     finally:
         drop_pg_database(servers, target)
 
 
 def run_validation(
-    servers: Servers, engines: list[str], parallelism: int, source_db: str = SOURCE_DB
+    servers: Servers, engines: list[str], parallelism: int, source_db: str = SOURCE_DB, vacuum: bool = False
 ) -> list[dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="ferry-bench-validation-") as work:
-        return [run_engine(servers, e, source_db, parallelism, Path(work)) for e in engines]
+        return [run_engine(servers, e, source_db, parallelism, Path(work), vacuum) for e in engines]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -148,6 +163,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallelism", type=int, default=2)
     parser.add_argument("--engines", default="postgresql,mariadb")
     parser.add_argument("--output", type=Path, default=None, help="write the results as JSON here")
+    vacuum_help = "VACUUM (ANALYZE) the copied table before validating it (timed apart)"
+    parser.add_argument("--vacuum", action="store_true", help=vacuum_help)
     args = parser.parse_args(argv)
     engines = [e for e in args.engines.split(",") if e]
     servers = start_servers("mariadb" in engines)
@@ -155,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         load_pg_dataset(servers, SOURCE_DB, args.scale, SHARED_BENCH / "dataset.sql")
         if "mariadb" in engines:
             load_mariadb_dataset(servers, SOURCE_DB, SOURCE_DB)
-        results = run_validation(servers, engines, args.parallelism)
+        results = run_validation(servers, engines, args.parallelism, vacuum=args.vacuum)
     finally:
         servers.stop()
     doc = {"scale": args.scale, "parallelism": args.parallelism, "validation": results}
