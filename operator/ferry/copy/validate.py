@@ -31,7 +31,7 @@ from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from ferry.api.migration import TransformType
-from ferry.copy import validate_pushdown, validate_pushdown_mysql
+from ferry.copy import validate_pushdown, validate_pushdown_mysql, validate_pushdown_texts
 from ferry.copy.canonical import Canon, canonical_for, canonical_row
 from ferry.copy.endpoints import Endpoint
 from ferry.copy.jsonb_text import jsonb_text
@@ -146,7 +146,7 @@ def _sides(
             transforms[i] = None
             canons_s[i] = lambda v: canonical_bytes(v).hex()
             canons_t[i] = lambda v, k=key: decrypt(k, bytes(v)).hex()  # type: ignore[misc]
-        elif src == "mysql" and validate_pushdown_mysql.json_text(column) is not None:
+        elif src == "mysql" and validate_pushdown_texts.json_text(column) is not None:
             # As the copy wrote it: in jsonb's own form (-0.0 is 0.0, 1E+2 is 100, 1.50 keeps its
             # scale), which the target's text already is; as read when it cannot be rendered.
             canons_s[i] = lambda v, c=canon: c(jsonb_text(v) or v)  # type: ignore[misc]

@@ -6,7 +6,8 @@ After them: those foreign keys back, then the keys, indexes and foreign keys tha
 deferred until the rows are in, from a re-plan against the loaded target that keeps only
 additions (`Plan.completing`): anything else needs a new, approved plan. Last, the identity,
 serial, AUTO_INCREMENT and standalone sequence counters follow the copied rows
-(ferry.services.sequence_reset), so the application's next INSERT gets a new id.
+(ferry.services.sequence_reset), so the application's next INSERT gets a new id, and the loaded
+tables are vacuumed and analyzed (ferry.services.target_vacuum).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from ferry.services.planning import (
     target_tables,
 )
 from ferry.services.sequence_reset import reset_sequences
+from ferry.services.target_vacuum import vacuum_loaded
 
 
 def prepare_target(
@@ -52,7 +54,8 @@ def complete_target(
     post_data: Sequence[Operation] | None = None,
 ) -> None:
     """The foreign keys set aside come back, then the deferred keys, indexes and foreign keys,
-    then the counters (the plan's `set_sequence` operations, with values read now).
+    then the counters (the plan's `set_sequence` operations, with values read now), then the
+    loaded tables vacuumed and analyzed.
 
     `owned_tables`: the tables the migration created (mode `create` completes them); None: the
     tables its checkpoints name. `post_data`: the plan made before the load, used as it is
@@ -70,4 +73,6 @@ def complete_target(
         with engine_for(target) as engine:
             # maxConnections: the index builds share the target's budget like the workers did.
             apply_post_data(engine, post_data, connection_jobs(spec.copy_.parallelism, target.spec))
-    reset_sequences(spec, source, target, planned=replanned)  # one reflection of the source, not two
+    planned = replanned or plan_migration(spec, source, target, sample_values=False)
+    reset_sequences(spec, source, target, planned=planned)  # one reflection of the source, not two
+    vacuum_loaded(target, planned.mappings)
