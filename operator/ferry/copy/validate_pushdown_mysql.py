@@ -4,7 +4,7 @@ The canonical comparison (ferry.copy.validate) spends most of its time turning v
 text in Python. For the columns whose text both servers can spell identically in SQL, each
 server digests its own rows instead, as PostgreSQL → PostgreSQL does (validate_pushdown):
 
-- Each row becomes a line of CSV fields, each column spelled as both servers can spell it
+- Each row becomes a line of comma-separated fields, each column as both servers spell it
   (ferry.copy.validate_pushdown_texts: which types, in which form).
 - The row's digest is the first 60 bits of the MD5 of its line, as an integer; a range's is
   `count(*)` and the exact sum of its rows' digests (MySQL's DECIMAL, PostgreSQL's numeric).
@@ -222,7 +222,7 @@ async def digests(
             params,
         )
         if found is not None and found.second_answered and found.source == found.target:
-            _AS_COPIED.add(table)  # (or the scan order differed: the copy's form costs little more)
+            _AS_COPIED.add(table)  # or only the scan order differed: then a quarter more MariaDB work
         # Equal, or different with no JSON to render: the answer. Else the rows' digests below
         # (too long a range, or JSON the source spells otherwise: rendered in Python per row).
         if found is not None and (found.source == found.target or not json):
