@@ -170,13 +170,15 @@ async def _rendered(
 def _texts(
     columns: Sequence[ColumnMapping], json: Sequence[ColumnMapping], charsets: dict[str, str | None],
     as_copied: bool,
-) -> tuple[list[FieldText], list[FieldText]]:  # fmt: skip
-    """The pushed-down columns' and then the JSON columns' texts in one of the source's forms."""
-    texts = [field_text(c, charsets.get(c.source), as_copied) for c in columns]
-    json_texts = [json_text(c, charsets.get(c.source), as_copied) for c in json]
-    if any(t is None for t in (*texts, *json_texts)):
+) -> list[FieldText]:  # fmt: skip
+    """The pushed-down columns' texts, then the JSON columns', in one of the source's forms."""
+    texts = [
+        *(field_text(c, charsets.get(c.source), as_copied) for c in columns),
+        *(json_text(c, charsets.get(c.source), as_copied) for c in json),
+    ]
+    if any(t is None for t in texts):
         raise ValueError("a column that is not pushed down was given to the servers' digest")
-    return [t for t in texts if t], [t for t in json_texts if t]
+    return [t for t in texts if t]
 
 
 async def digests(
@@ -191,11 +193,10 @@ async def digests(
     jsonb's; module docstring)."""
     source_rel = source_relation("mysql", mapping.source_schema, mapping.source_table, False)
     charsets = await _charsets(job, mapping, source_rel)
-    texts, json_texts = _texts(columns, json, charsets, as_copied=True)
-    both = [*texts, *json_texts]  # as the copy wrote them; the target's text is the same in both forms
+    both = _texts(columns, json, charsets, as_copied=True)  # the target's text is the same in both forms
     table = (job.migration_uid, source_rel)
     stored = table not in _AS_COPIED  # the source's first form: its values as stored
-    first = [t for form in _texts(columns, json, charsets, as_copied=False) for t in form] if stored else both
+    first = _texts(columns, json, charsets, as_copied=False) if stored else both
     target_rel = source_relation(
         "postgresql", mapping.target_schema, mapping.target_table, mapping.source_only
     )
@@ -208,7 +209,7 @@ async def digests(
         params = list(ranges[0].params)
     source_sql = mysql_digest_sql(source_rel, [t.mysql for t in both], where_s)
     target_sql = pg_digest_sql(target_rel, [t.postgresql for t in both], where_t)
-    fields = [t.mysql for t in texts]
+    fields = [t.mysql for t in both[: len(columns)]]  # without the JSON (rendered in Python)
     keys = ordered.ordered_keys(mapping, columns, ranges)
     if keys is not None and table not in _RENDER_FIRST:  # a key range: one SHA-256 of it per side
         found = await ordered.ordered_digests(

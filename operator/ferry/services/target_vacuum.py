@@ -47,7 +47,8 @@ def vacuum_loaded(target: Side, mappings: Sequence[TableMapping]) -> list[str]:
         if driver is not None:  # psycopg: the server's WARNING for a table it skipped
             driver.add_notice_handler(lambda notice: warnings.append(str(notice.message_primary)))
         for name in names:
-            started, warnings[:] = time.monotonic(), []
+            warnings.clear()
+            started = time.monotonic()
             try:
                 conn.exec_driver_sql(f"VACUUM (ANALYZE) {name}")
             except sa.exc.DBAPIError as exc:
