@@ -6,6 +6,8 @@ session: a PostgreSQL session costs a server process, about 8 ms of wall time an
 client's CPU here (100 in 0.8 s; a MariaDB session 1 ms), a fifth of a range's time when the
 servers digest 20,000 rows in 20-40 ms. Inside `reused_sessions()` a finished query's session
 goes back to an idle list of its endpoint and the next query on that endpoint takes it.
+A PostgreSQL session opened for a block is first told to keep the memory its queries free
+(ferry.copy.pg_session_memory: large texts are the ordered digest's per range).
 
 What makes a session fit to be reused: its query ended, or was closed early by its reader (a
 PostgreSQL transaction ends with it, a MySQL cursor is read to its end when closed); a session
@@ -27,6 +29,7 @@ from types import TracebackType
 from typing import Any
 
 from ferry.copy.endpoints import MySQLEndpoint, PgEndpoint
+from ferry.copy.pg_session_memory import keep_freed_memory
 
 Session = Any  # an asyncpg connection or an asyncmy one
 Opener = Callable[[Any], Awaitable[Session]]
@@ -96,6 +99,8 @@ class session:
                 return conn
             await _close(self.endpoint, conn)
         self.conn = await self.opener(self.endpoint)
+        if self.idle is not None and isinstance(self.endpoint, PgEndpoint):
+            await keep_freed_memory(self.conn)  # kept for more queries: their large texts reuse memory
         return self.conn
 
     async def __aexit__(

@@ -5,6 +5,7 @@ session the server cut while idle, none left open after the block, and none reus
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import asyncmy.errors
 import asyncpg
@@ -96,3 +97,40 @@ async def test_a_stream_still_open_when_the_block_ends_closes_its_session_after(
     assert _listed(dialect, db, session_id)  # still reading
     await stream.aclose()
     assert _gone(dialect, db, session_id)  # not kept for a block that has ended
+
+
+# A text of about 4 MB, as the ordered digest joins a range's lines (ferry.copy.validate_pushdown_ordered).
+LARGE_TEXT = "SELECT length(string_agg(repeat('x', 200), ';')) FROM generate_series(1, 20000)"
+
+
+def _page_faults(pid: int) -> int:
+    """Minor page faults of a server process so far (/proc/PID/stat, the field after cminflt's)."""
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
+
+
+async def test_a_postgresql_session_in_a_block_reuses_the_memory_its_large_texts_freed(
+    pg_db: Database,
+) -> None:
+    """ferry.copy.pg_session_memory: in a block the server process faults in a large text's pages
+    once; a session not told so (glibc's malloc, as Debian's and the official images' servers use)
+    faults them in again for every query."""
+    endpoint = pg_endpoint(pg_db)
+    async with reused_sessions():
+        pid = await scalar(endpoint, "SELECT pg_backend_pid()")
+        await scalar(endpoint, LARGE_TEXT)  # the first one's pages are new in any case
+        before = _page_faults(pid)
+        for _ in range(3):
+            assert await scalar(endpoint, LARGE_TEXT) == 20000 * 201 - 1
+        kept = _page_faults(pid) - before
+    plain = await endpoint.connect()
+    try:
+        pid = await plain.fetchval("SELECT pg_backend_pid()")
+        await plain.fetchval(LARGE_TEXT)
+        before = _page_faults(pid)
+        for _ in range(3):
+            await plain.fetchval(LARGE_TEXT)
+        fresh = _page_faults(pid) - before
+    finally:
+        await plain.close()
+    assert fresh > 3 * 1000, fresh  # at least the 4 MB text's pages (4 KB each) per query
+    assert kept < fresh / 10, (kept, fresh)
