@@ -9,6 +9,7 @@ MariaDB is one process with threads.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from bench.servers import Servers
@@ -62,3 +63,20 @@ def server_cpu(servers: Servers) -> dict[str, float]:
 def cpu_spent(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
     """What each process spent between two readings (of server_cpu or the like)."""
     return {name: round(after[name] - before.get(name, 0.0), 1) for name in after}
+
+
+def wait_until_idle(
+    servers: Servers, window: float = 2.0, busy: float = 0.05, timeout: float = 900.0
+) -> float:
+    """Wait until no server spends more than `busy` of a core over `window` seconds; the seconds
+    waited. After a dataset load the servers keep working for minutes (MariaDB writes the loaded
+    pages out, PostgreSQL's autovacuum reads the new tables), and that work, counted in whatever
+    runs next, is the load's, not the method's. Gives up after `timeout` and measures anyway."""
+    start = time.monotonic()
+    while time.monotonic() - start < timeout:
+        before = server_cpu(servers)
+        time.sleep(window)
+        spent = cpu_spent(before, server_cpu(servers))
+        if all(seconds <= busy * window for seconds in spent.values()):
+            break
+    return time.monotonic() - start
