@@ -35,7 +35,9 @@ Memory: the joined text is held by the server while it hashes it. MariaDB's sess
 MAX_BYTES (`group_concat_max_len`); a range that long is cut, with a warning, and then digested
 per row instead. MariaDB runs first, and PostgreSQL only when MariaDB's text was whole, so the
 target never joins more than about MAX_BYTES either (its lines are as long as the source's when
-the data are equal).
+the data are equal). PostgreSQL copies the joined text twice more (string_agg's result,
+`convert_to`); a validation's sessions keep that memory from one range to the next instead of
+faulting it in again (ferry.copy.pg_session_memory).
 """
 
 from __future__ import annotations
