@@ -171,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=None, help="write the results as JSON here")
     vacuum_help = "VACUUM (ANALYZE) the copied table before validating it (timed apart)"
     parser.add_argument("--vacuum", action="store_true", help=vacuum_help)
+    runs_help = "copy and validate this many times on one dataset load (run to run, times vary by a tenth)"
+    parser.add_argument("--runs", type=int, default=1, help=runs_help)
     args = parser.parse_args(argv)
     engines = [e for e in args.engines.split(",") if e]
     servers = start_servers("mariadb" in engines)
@@ -178,7 +180,11 @@ def main(argv: list[str] | None = None) -> int:
         load_pg_dataset(servers, SOURCE_DB, args.scale, SHARED_BENCH / "dataset.sql")
         if "mariadb" in engines:
             load_mariadb_dataset(servers, SOURCE_DB, SOURCE_DB)
-        results = run_validation(servers, engines, args.parallelism, vacuum=args.vacuum)
+        results = [
+            {**result, "run": run}
+            for run in range(1, args.runs + 1)
+            for result in run_validation(servers, engines, args.parallelism, vacuum=args.vacuum)
+        ]
     finally:
         servers.stop()
     doc = {"scale": args.scale, "parallelism": args.parallelism, "validation": results}
