@@ -69,9 +69,9 @@ def wait_until_idle(
     servers: Servers, window: float = 2.0, busy: float = 0.05, timeout: float = 900.0
 ) -> float:
     """Wait until no server spends more than `busy` of a core over `window` seconds; the seconds
-    waited. After a dataset load the servers keep working for minutes (MariaDB writes the loaded
-    pages out, PostgreSQL's autovacuum reads the new tables), and that work, counted in whatever
-    runs next, is the load's, not the method's. Gives up after `timeout` and measures anyway."""
+    waited. After a dataset load a server may keep working (writing the loaded pages out,
+    autovacuum reading the new tables), and that work, counted in whatever runs next, is the
+    load's, not the method's. Gives up after `timeout` and measures anyway."""
     start = time.monotonic()
     while time.monotonic() - start < timeout:
         before = server_cpu(servers)

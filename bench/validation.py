@@ -11,8 +11,8 @@ comparing its share of the key ranges and storing the results on the target
 one process (`parallelism` ranges at once). Times are wall-clock seconds of the processes,
 start-up and schema reflection included, as for the copy; `cpu_seconds` says what each server
 and Ferry's own processes spent in each. Before the copy and before validation the bench waits
-until the servers are idle (`settle_seconds`): after a dataset load MariaDB writes the loaded
-pages out for minutes, which cost whatever ran meanwhile a third more of MariaDB's CPU. Goal
+until the servers are idle (`settle_seconds`): after a dataset load a server may still be writing
+the loaded pages out or vacuuming them, work that would be counted in whatever ran next. Goal
 (issue 14): validation at most 0.5x the copy's time at parallelism 2.
 
 The paths measured: PostgreSQL's copy is checksummed by the two servers alone
