@@ -104,7 +104,7 @@ LARGE_TEXT = "SELECT length(string_agg(repeat('x', 200), ';')) FROM generate_ser
 
 
 def _page_faults(pid: int) -> int:
-    """Minor page faults of a server process so far (/proc/PID/stat, the field after cminflt's)."""
+    """Minor page faults of a server process so far (/proc/PID/stat's minflt, its 10th field)."""
     return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[7])
 
 
@@ -112,8 +112,8 @@ async def test_a_postgresql_session_in_a_block_reuses_the_memory_its_large_texts
     pg_db: Database,
 ) -> None:
     """ferry.copy.pg_session_memory: in a block the server process faults in a large text's pages
-    once; a session not told so (glibc's malloc, as Debian's and the official images' servers use)
-    faults them in again for every query."""
+    once; a session not told so faults them in again for every query (glibc's malloc, which
+    Debian's packages and the Debian-based official images use)."""
     endpoint = pg_endpoint(pg_db)
     async with reused_sessions():
         pid = await scalar(endpoint, "SELECT pg_backend_pid()")
