@@ -22,12 +22,12 @@ there it costs one statement per session and changes nothing.
 
 from __future__ import annotations
 
-from typing import Any
+from ferry.copy.endpoints import PgConnection
 
 FREED_BYTES = 30 << 20  # under glibc's 32 MB ceiling of the dynamic mmap threshold
 KEEP_FREED_MEMORY = f"SELECT length(repeat(' ', {FREED_BYTES}))"
 
 
-async def keep_freed_memory(conn: Any) -> None:
-    """Raise this server process's malloc thresholds (module docstring); `conn`: asyncpg's."""
+async def keep_freed_memory(conn: PgConnection) -> None:
+    """Raise this server process's malloc thresholds (module docstring)."""
     await conn.execute(KEEP_FREED_MEMORY)

@@ -1,6 +1,7 @@
 """Validation's queries reuse each other's sessions (ferry.copy.reused_sessions), on real servers:
 one session per endpoint for queries one after another, a new one after a failed query or a
-session the server cut while idle, none left open after the block, and none reused outside it."""
+session the server cut while idle, none left open after the block, and none reused outside it; a
+PostgreSQL session in a block keeps the memory its large texts free (ferry.copy.pg_session_memory)."""
 
 from __future__ import annotations
 
