@@ -33,7 +33,7 @@ server digests its own rows instead, as PostgreSQL → PostgreSQL does (validate
 
 A spelling that differs although the values are equal only costs time: the range's digests
 differ and it is compared again the canonical way. What must never happen, two different
-values spelled alike, is what the quoting and the per-type texts rule out.
+values spelled alike, is what the escaping and the per-type texts rule out.
 """
 
 from __future__ import annotations
@@ -52,12 +52,14 @@ from ferry.copy.runner import CopyJob
 from ferry.copy.sql import Predicate, quote_ident, source_relation
 from ferry.copy.streams import first_row, stream_rows
 from ferry.copy.validate_pushdown_texts import (
+    FIELD_SEPARATOR,
+    NULL_FIELD,
     FieldText,
+    escaped_bytes,
     field_text,
     json_text,
     mysql_row,
     pg_row,
-    quoted_bytes,
 )
 from ferry.schema.mapping import ColumnMapping, TableMapping
 
@@ -141,7 +143,7 @@ async def _rendered(
 ) -> tuple[int, str] | None:  # fmt: skip
     """The source's digest with its JSON rendered as jsonb's text in Python; None when a
     document cannot be rendered exactly. Each row's line is the server's line of the
-    pushed-down fields followed by the JSON fields, quoted, as pg_row spells the target's."""
+    pushed-down fields followed by the JSON fields, escaped, as pg_row spells the target's."""
     prefix = mysql_row(fields) if fields else "NULL"
     names = ", ".join(quote_ident("mysql", c.source) for c in json)
     condition = " WHERE " + " AND ".join(where) if where else ""
@@ -154,13 +156,13 @@ async def _rendered(
                 parts = [] if head is None else [head.encode() if type(head) is str else bytes(head)]
                 for value in row[1:]:
                     if value is None:
-                        parts.append(b"")
+                        parts.append(NULL_FIELD)
                         continue
                     rendered = jsonb_bytes(value)
                     if rendered is None:
                         return None
-                    parts.append(quoted_bytes(rendered))
-                text = b",".join(parts)
+                    parts.append(escaped_bytes(rendered))
+                text = FIELD_SEPARATOR.join(parts)
                 # The first 15 hex digits of the MD5, as the servers take them.
                 total += int.from_bytes(md5(text, usedforsecurity=False).digest()[:8], "big") >> 4
             rows += len(chunk)

@@ -4,12 +4,13 @@ The per-row digest (ferry.copy.validate_pushdown_mysql) calls MD5 once per row, 
 digits into an integer and sums them exactly: order does not matter, but on the benchmark's
 orders table that hashing is about half of MariaDB's work. A key range of a table with one
 integer key (the only tables validation splits, ferry.copy.validate_ranges) is read in the same
-order on both servers, so each can instead join the range's lines in key order (`;` between
-them) and hash the whole text once: MariaDB `SHA2(GROUP_CONCAT(line ORDER BY key SEPARATOR ';'),
-256)`, PostgreSQL `sha256(convert_to(string_agg(line, ';'), 'UTF8'))` over the lines sorted by
-key in a subquery (the primary key's index gives that order; PostgreSQL 15 would sort again for
-`string_agg(… ORDER BY …)`). Measured on 1M rows in 50 ranges, next to the per-row digest
-(with MD5 then): MariaDB 2.98 s against 4.09 s, PostgreSQL 3.04 s against 4.88 s.
+order on both servers, so each can instead join the range's lines in key order (LINE_SEPARATOR
+between them) and hash the whole text once: MariaDB `SHA2(GROUP_CONCAT(line ORDER BY key
+SEPARATOR X'013B'), 256)`, PostgreSQL `sha256(convert_to(string_agg(line, chr(1) || ';'),
+'UTF8'))` over the lines sorted by key in a subquery (the primary key's index gives that order;
+PostgreSQL 15 would sort again for `string_agg(… ORDER BY …)`). Measured on 1M rows in 50
+ranges, next to the per-row digest (with MD5 then): MariaDB 2.98 s against 4.09 s, PostgreSQL
+3.04 s against 4.88 s.
 
 SHA-256 rather than MD5: both servers hash with OpenSSL, whose SHA-256 runs on the CPU's SHA
 instructions (x86-64 since Intel Ice Lake and AMD Zen, arm64's SHA2 extension): 1.4 GB/s here
@@ -25,11 +26,11 @@ server does not promise that order, so when the two digests differ MariaDB joins
 again with `ORDER BY` before the range is called different (a key that is not the primary key,
 or a plan that scans otherwise, costs that second query and nothing more).
 
-The lines are unambiguous as before, and so is their join: every line has the same number of
-fields. Equal digests of different ranges by chance: SHA-256 collisions, which no data makes. A
-different order on one side (a plan that does not read in key order) only makes the digests
-differ, and the range is compared again the canonical way: it costs time, never a wrong
-"equal".
+The lines are unambiguous as before, and so is their join: the separator's U+0001 is not
+doubled (ferry.copy.validate_pushdown_texts). Equal digests of different ranges by chance:
+SHA-256 collisions, which no data makes. A different order on one side (a plan that does not
+read in key order) only makes the digests differ, and the range is compared again the
+canonical way: it costs time, never a wrong "equal".
 
 Memory: the joined text is held by the server while it hashes it. MariaDB's session caps it at
 MAX_BYTES (`group_concat_max_len`); a range that long is cut, with a warning, and then digested
@@ -51,10 +52,10 @@ from ferry.copy.endpoints import Endpoint, MySQLEndpoint, open_mysql_stream
 from ferry.copy.reused_sessions import session
 from ferry.copy.sql import Predicate, quote_ident
 from ferry.copy.streams import first_row
+from ferry.copy.validate_pushdown_texts import LINE_SEPARATOR, mysql_bytes, pg_bytes
 from ferry.schema.mapping import ColumnMapping, TableMapping
 
 MAX_BYTES = 64 << 20
-SEPARATOR = ";"
 
 
 def ordered_keys(
@@ -74,14 +75,15 @@ def mysql_ordered_sql(relation: str, line: str, where: Sequence[str], key: str |
     """Joined in key order; `key` None: in the order the scan reads the rows (module docstring)."""
     condition = " WHERE " + " AND ".join(where) if where else ""
     order = f" ORDER BY {key}" if key is not None else ""
-    joined = f"GROUP_CONCAT({line}{order} SEPARATOR '{SEPARATOR}')"
+    joined = f"GROUP_CONCAT({line}{order} SEPARATOR {mysql_bytes(LINE_SEPARATOR)})"
     return f"SELECT COUNT(*), SHA2({joined}, 256) FROM {relation}{condition}"
 
 
 def pg_ordered_sql(relation: str, line: str, where: Sequence[str], key: str) -> str:
     condition = " WHERE " + " AND ".join(where) if where else ""
     lines = f"SELECT {line} AS line FROM {relation}{condition} ORDER BY {key}"
-    joined = f"convert_to(string_agg(line, '{SEPARATOR}'), 'UTF8')"  # sha256 takes bytes: the UTF-8 text's
+    separator = pg_bytes(LINE_SEPARATOR)
+    joined = f"convert_to(string_agg(line, {separator}), 'UTF8')"  # sha256 takes bytes: the UTF-8 text's
     return f"SELECT count(*), encode(sha256({joined}), 'hex') FROM ({lines}) AS ranged"
 
 

@@ -1,22 +1,27 @@
 """The text each server spells for a column, MySQL/MariaDB → PostgreSQL (ferry.copy.validate_pushdown_mysql).
 
-Each row becomes a line of comma-separated fields: a NULL is an empty field, a text is always
-quoted with QUOTE (U+0001) and that character doubled inside it, and numbers, dates and hex are
-bare (their texts hold no comma and no QUOTE; none is empty). So the line is decodable in one way
+Each row becomes a line of fields separated by FIELD_SEPARATOR (U+0001 then `,`), and a key
+range's lines are joined with LINE_SEPARATOR (U+0001 then `;`: ferry.copy.validate_pushdown_ordered).
+A text's own U+0001 is doubled (ESCAPE), a NULL is NULL_FIELD (U+0001 then `N`), and numbers,
+dates and hex are bare (their texts hold no U+0001). Read from the left, a U+0001 is followed by a
+second one (a text's own), `,`, `;` or `N`, so a line, and a range's text, is decodable in one way
 only: ('ab', 'c') and ('a', 'bc') differ, and a NULL differs from every value, the empty string
-(two QUOTEs) and bytes (`x`) included. Bare numbers and dates are converted to text by
-`CONCAT_WS` itself, and each field is computed once. The quote is a control character rather
-than `"` (the copy's CSV quote) because texts hardly ever hold one: doubling the `"` of every
-JSON document made both servers build a new string per value.
+included. Bare numbers and dates are converted to text by `CONCAT_WS` itself, and each field is
+computed once. The escape is a control character rather than `"` (the copy's CSV quote) because
+texts hardly ever hold one: doubling the `"` of every JSON document made both servers build a new
+string per value.
 
 Measured on 1M rows of the benchmark's orders table in 50 ranges of 20,000 keys, each range digested
 in every form in turn, server CPU seconds, the least of three rounds (single timings here vary by
 a fifth): MariaDB 1.56 s as below, 1.67 s with `"` as the quote, 1.99 s in the copy's form (NUL
 `REPLACE`, zero-date test), 1.38 s without trimming the timestamp's zeros; PostgreSQL 1.86 s as
-below, 1.96 s with `"`, 2.20 s with `to_char(…, 'YYYY-MM-DD HH24:MI:SS.US')` for the timestamp.
+below, 1.96 s with `"`, 2.20 s with `to_char(…, 'YYYY-MM-DD HH24:MI:SS.US')` for the timestamp
+(those with texts between two quotes and a NULL as an empty field).
 A whole second printed without its fraction (`LEFT(x, 19)`) instead of trimmed twice: MariaDB
 1.32 s against 1.42 s (the same rows read from a table of 15M, each range first read by a
-query of its own so no form pays for the disk).
+query of its own so no form pays for the disk). Texts escaped but not between two quotes, a
+NULL as NULL_FIELD and U+0001 in both separators (the form above): MariaDB 1.22 s against 1.33 s,
+PostgreSQL 1.40 s against 1.53 s (each text had cost two more concatenations).
 
 The text of each pushed-down type, source (MySQL, session time zone +00:00) | target
 (PostgreSQL, TimeZone UTC, DateStyle ISO: ferry.copy.endpoints):
@@ -24,7 +29,7 @@ The text of each pushed-down type, source (MySQL, session time zone +00:00) | ta
 - decimals of one scale `x` | `x::text` (both print every digit of the scale);
 - integers into boolean `t`/`f` as the copy converts them (non-zero is true);
 - text, varchar, char and enum as UTF-8 bytes (converted unless the column's character set is
-  UTF-8 already: ferry.copy.mysql_charsets), quoted | `x::text`, quoted; into char(n), trailing
+  UTF-8 already: ferry.copy.mysql_charsets), escaped | `x::text`, escaped; into char(n), trailing
   spaces cut on both sides (bpchar's text drops its padding);
 - dates `x` | `x::text`;
 - datetime(n) and timestamp(n) into timestamp or timestamptz of any precision: the source's text
@@ -33,9 +38,9 @@ The text of each pushed-down type, source (MySQL, session time zone +00:00) | ta
   prints every digit its value holds, so a target holding digits the source never had differs.
   (`to_char` with a fixed number of digits, the form before, cost PostgreSQL more than the
   trimming costs MariaDB: above);
-- binary `x` and its hex, `CONCAT('x', HEX(x))` | `'x' || upper(encode(x, 'hex'))`;
-- JSON (MySQL JSON, MariaDB's LONGTEXT JSON, or text) into jsonb: the source's text, quoted |
-  `x::text`, quoted (jsonb's canonical text; when the source spells a document otherwise,
+- binary as its hex, `HEX(x)` | `upper(encode(x, 'hex'))`;
+- JSON (MySQL JSON, MariaDB's LONGTEXT JSON, or text) into jsonb: the source's text, escaped |
+  `x::text`, escaped (jsonb's canonical text; when the source spells a document otherwise,
   ferry.copy.validate_pushdown_mysql renders it in Python).
 
 Two forms of the source's text (`as_copied`):
@@ -61,7 +66,10 @@ from ferry.copy.sql import quote_ident
 from ferry.schema.mapping import ColumnMapping
 from ferry.schema.mysql_postgresql import holds_zero_dates
 
-QUOTE = b"\x01"  # quotes a text field (module docstring): X'01' on MySQL, chr(1) on PostgreSQL
+ESCAPE = b"\x01"  # doubled inside a text (module docstring): X'01' on MySQL, chr(1) on PostgreSQL
+FIELD_SEPARATOR = ESCAPE + b","
+LINE_SEPARATOR = ESCAPE + b";"
+NULL_FIELD = ESCAPE + b"N"
 ZERO_DATE_TEXT = "zero date"  # zeroDates: error: a zero date the copy refused; no target date reads so
 
 _INT = re.compile(r"(?:tinyint|smallint|mediumint|int|integer|bigint)(?:\(\d+\))?(?: unsigned)?")
@@ -126,18 +134,29 @@ def _binary_text(expr: str, utf8: bool, as_copied: bool) -> str:
     return f"CAST(REPLACE({text}, {_NUL}, '') AS BINARY)" if as_copied else f"CAST({text} AS BINARY)"
 
 
-def _quoted(expr: str, utf8: bool, as_copied: bool) -> str:
-    """A source text as a field: between QUOTEs, its own QUOTEs doubled."""
-    return f"CONCAT(X'01', REPLACE({_binary_text(expr, utf8, as_copied)}, X'01', X'0101'), X'01')"
+def mysql_bytes(data: bytes) -> str:
+    """Bytes as a MySQL hexadecimal literal (a binary string)."""
+    return f"X'{data.hex().upper()}'"
 
 
-def _pg_quoted(expr: str) -> str:
-    return f"chr(1) || replace({expr}, chr(1), repeat(chr(1), 2)) || chr(1)"  # constants once planned
+def pg_bytes(data: bytes) -> str:
+    """ASCII bytes as a PostgreSQL text of constants, folded into one when the query is planned
+    (no control character in the statement's text)."""
+    return " || ".join(f"chr({b})" if b < 32 else f"'{chr(b)}'" for b in data)
 
 
-def quoted_bytes(text: bytes) -> bytes:
-    """A text as the servers quote it, for a field Ferry renders itself."""
-    return QUOTE + text.replace(QUOTE, QUOTE * 2) + QUOTE
+def _escaped(expr: str, utf8: bool, as_copied: bool) -> str:
+    """A source text as a field: its own ESCAPEs doubled."""
+    return f"REPLACE({_binary_text(expr, utf8, as_copied)}, X'01', X'0101')"
+
+
+def _pg_escaped(expr: str) -> str:
+    return f"replace({expr}, chr(1), repeat(chr(1), 2))"  # constants once planned
+
+
+def escaped_bytes(text: bytes) -> bytes:
+    """A text as the servers escape it, for a field Ferry renders itself."""
+    return text.replace(ESCAPE, ESCAPE * 2)
 
 
 def _timestamp(column: ColumnMapping, m: str, p: str, with_zone: bool, as_copied: bool) -> FieldText:
@@ -189,15 +208,14 @@ def field_text(column: ColumnMapping, charset: str | None = None, as_copied: boo
             return None
         utf8 = is_utf8(charset)
         if pg_base in PG_CHARS:  # bpchar's text drops its padding; MySQL's CHAR drops it on read
-            return FieldText(_quoted(f"RTRIM({m})", utf8, as_copied), _pg_quoted(f"{p}::text"))
-        return FieldText(_quoted(m, utf8, as_copied), _pg_quoted(f"{p}::text"))
+            return FieldText(_escaped(f"RTRIM({m})", utf8, as_copied), _pg_escaped(f"{p}::text"))
+        return FieldText(_escaped(m, utf8, as_copied), _pg_escaped(f"{p}::text"))
     if source == "date" and pg_base == "date":
         return FieldText(_zero_dates(column, m, m, as_copied), f"{p}::text")
     if _DATETIME.fullmatch(source) and pg_base in PG_TIMESTAMPS | PG_TIMESTAMPTZ:
         return _timestamp(column, m, p, pg_base in PG_TIMESTAMPTZ, as_copied)
     if _BINARY.fullmatch(source) and pg_base == "bytea":
-        # `x` first: an empty value's hex is empty, and only a NULL may be an empty field.
-        return FieldText(f"CONCAT('x', HEX({m}))", f"'x' || upper(encode({p}, 'hex'))")
+        return FieldText(f"HEX({m})", f"upper(encode({p}, 'hex'))")
     return None
 
 
@@ -209,15 +227,21 @@ def json_text(column: ColumnMapping, charset: str | None = None, as_copied: bool
     if source != "json" and not _TEXT.fullmatch(source):
         return None
     m, p = quote_ident("mysql", column.source), quote_ident("postgresql", column.target)
-    return FieldText(_quoted(m, is_utf8(charset), as_copied), _pg_quoted(f"{p}::text"))
+    return FieldText(_escaped(m, is_utf8(charset), as_copied), _pg_escaped(f"{p}::text"))
 
 
 def mysql_row(fields: Sequence[str]) -> str:
-    """The row's line. CONCAT_WS skips a NULL argument, so each field is IFNULL'd: a NULL is an
-    empty field, as on the target (pg_row); a NOT NULL column pays for it too, in exchange for
+    """The row's line. CONCAT_WS skips a NULL argument, so each field is IFNULL'd: a NULL is
+    NULL_FIELD, as on the target (pg_row); a NOT NULL column pays for it too, in exchange for
     a line that stays aligned whatever the source's constraints say."""
-    return "CONCAT_WS(',', " + ", ".join(f"IFNULL({f}, '')" for f in fields) + ")"
+    null = mysql_bytes(NULL_FIELD)
+    return (
+        f"CONCAT_WS({mysql_bytes(FIELD_SEPARATOR)}, "
+        + ", ".join(f"IFNULL({f}, {null})" for f in fields)
+        + ")"
+    )
 
 
 def pg_row(fields: Sequence[str]) -> str:
-    return " || ',' || ".join(f"coalesce({f}, '')" for f in fields)
+    separator, null = pg_bytes(FIELD_SEPARATOR), pg_bytes(NULL_FIELD)
+    return f" || ({separator}) || ".join(f"coalesce({f}, {null})" for f in fields)

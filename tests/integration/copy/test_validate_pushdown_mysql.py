@@ -298,7 +298,7 @@ async def test_values_that_concatenate_alike_differ(
     key = "id INT PRIMARY KEY, " if keyed else "id INT, "
     mysql_exec(mariadb_db, f"CREATE TABLE pairs ({key}a VARCHAR(10), b VARCHAR(10))",
                "INSERT INTO pairs VALUES (1, 'ab', 'c'), (2, 'x', NULL), (3, NULL, 'y'), "
-               "(4, 'x', CONCAT('y', CHAR(1), ',', CHAR(1), 'z'))")  # fmt: skip
+               "(4, 'x', CONCAT('y', CHAR(1), ',z'))")  # fmt: skip
     pg_exec(pg_db, f"CREATE TABLE pairs ({key.replace('INT', 'integer')}a varchar(10), b varchar(10))")
     mapping = table_mapping("pairs", [("id", "int", "integer"), ("a", "varchar(10)"), ("b", "varchar(10)")],
                             key=("id",) if keyed else ())  # fmt: skip
@@ -311,9 +311,11 @@ async def test_values_that_concatenate_alike_differ(
         # Unescaped quoting would spell this row's line `1,"ab","c",` like the original's start.
         """a = 'ab","c', b = NULL WHERE id = 1""",
         """a = 'ab"', b = '"c' WHERE id = 1""",
-        # The quote the digest uses, U+0001, in the texts: undoubled, ('x', 'y<Q>,<Q>z') and
-        # ('x<Q>,<Q>y', 'z') would both spell `4,<Q>x<Q>,<Q>y<Q>,<Q>z<Q>`.
-        "a = 'x' || chr(1) || ',' || chr(1) || 'y', b = 'z' WHERE id = 4",
+        # The field separator, U+0001 and `,`, in the texts: undoubled, ('x', 'y<E>,z') and
+        # ('x<E>,y', 'z') would both spell `4<E>,x<E>,y<E>,z`.
+        "a = 'x' || chr(1) || ',y', b = 'z' WHERE id = 4",
+        # NULL's field, U+0001 and `N`, as a text: undoubled, it would spell NULL.
+        "b = chr(1) || 'N' WHERE id = 2",
     ):
         pg_exec(pg_db, f"UPDATE pairs SET {damage}")
         found = await compare(job, mapping, True, 10_000)
@@ -323,7 +325,7 @@ async def test_values_that_concatenate_alike_differ(
             pg_db,
             "DELETE FROM pairs",
             "INSERT INTO pairs VALUES (1, 'ab', 'c'), (2, 'x', NULL), (3, NULL, 'y'), "
-            "(4, 'x', 'y' || chr(1) || ',' || chr(1) || 'z')",
+            "(4, 'x', 'y' || chr(1) || ',z')",
         )
 
 
