@@ -6,6 +6,7 @@ in Python beside the servers' digest (the hybrid), and two rows that concatenate
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from decimal import Decimal
@@ -33,6 +34,8 @@ from integration.copy.helpers import mysql_endpoint, mysql_exec, pg_endpoint, pg
 
 ROWS = 600
 RANGE_ROWS = 100  # six ranges of keys 1..600
+# The module (ferry.copy exports its function validate_ranges under the same name).
+validate_ranges = importlib.import_module("ferry.copy.validate_ranges")
 
 # (name, MariaDB column, the source type as Ferry reads it, the PostgreSQL target type)
 KINDS: tuple[tuple[str, str, str, str], ...] = (
@@ -497,3 +500,33 @@ async def test_text_in_latin1_is_converted_and_text_in_utf8_is_hashed_as_it_is(
         assert (await compare(job, mapping, True, 10_000)).checksum_match is False, change
         pg_exec(pg_db, "DELETE FROM cs", "INSERT INTO cs SELECT * FROM kept", "DROP TABLE kept")
     assert (await compare(job, mapping, True, 10_000)).checksum_match is True
+
+
+async def test_a_mysql_source_is_cut_into_ranges_of_about_range_bytes_the_same_for_every_pod(
+    mariadb_db: Database, pg_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(validate_ranges, "RANGE_BYTES", 400_000)
+    monkeypatch.setattr(validate_ranges, "MIN_RANGE_ROWS", 100)
+    rows = 3000
+    mappings = []
+    for table, value in (("narrow", "'n'"), ("wide", "REPEAT('w', 2000)")):
+        mysql_exec(mariadb_db, "SET SESSION max_recursive_iterations = 100000",
+                   f"CREATE TABLE {table} (id BIGINT PRIMARY KEY, v TEXT)",
+                   f"INSERT INTO {table} WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s "
+                   f"WHERE i < {rows}) SELECT i, {value} FROM s")  # fmt: skip
+        pg_exec(pg_db, f"CREATE TABLE {table} (id bigint PRIMARY KEY, v text)")
+        mappings.append(
+            table_mapping(table, [("id", "bigint", "bigint"), ("v", "text", "text")], not_null=("id",))
+        )
+    job = await _copy(mariadb_db, pg_db, mappings[0])
+    await _copy(mariadb_db, pg_db, mappings[1])
+    ranges = await plan_ranges(mappings, job.endpoints.source)
+    # The first 1,000 rows' values: ids of 2.893 digits on average, texts of 1 or 2,000 bytes, and
+    # a separator per column. The narrow table: more than MAX_RANGE_ROWS keys fit, so one range.
+    wide_rows = int(400_000 / (2.893 + 2000 + 2))
+    assert [r.range_id for r in ranges if r.mapping.source_table == "narrow"] == ["public.narrow"]
+    assert len([r for r in ranges if r.mapping.source_table == "wide"]) == -(-rows // wide_rows)
+    # Every pod plans alone: the same rows give the same ranges.
+    assert await plan_ranges(mappings, job.endpoints.source) == ranges
+    tables = await validate(job, mappings, checksum=True)
+    assert [(t.source_rows, t.target_rows, t.checksum_match) for t in tables] == [(rows, rows, True)] * 2
