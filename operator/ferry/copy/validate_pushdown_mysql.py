@@ -66,18 +66,19 @@ from ferry.schema.mapping import ColumnMapping, TableMapping
 HASH_HEX = 15  # 60 bits of the MD5: a sum of 2**32 rows stays far inside both servers' exact types
 
 
-def mysql_digest_sql(relation: str, fields: Sequence[str], where: Sequence[str]) -> str:
-    """Count and digest sum of the rows. The driver formats the statement with its parameters
-    (`%s`), so every literal `%` comes doubled: in names (ferry.copy.sql.quote_ident) and in the
-    user's `where` (the fields' own SQL holds no `%`)."""
-    piece = f"CAST(CONV(LEFT(MD5({mysql_row(fields)}), {HASH_HEX}), 16, 10) AS UNSIGNED)"
+def mysql_digest_sql(relation: str, line: str, where: Sequence[str]) -> str:
+    """Count and digest sum of the rows (`line`: mysql_row's). The driver formats the statement
+    with its parameters (`%s`), so every literal `%` comes doubled: in names
+    (ferry.copy.sql.quote_ident) and in the user's `where` (the fields' own SQL holds no `%`)."""
+    piece = f"CAST(CONV(LEFT(MD5({line}), {HASH_HEX}), 16, 10) AS UNSIGNED)"
     condition = " WHERE " + " AND ".join(where) if where else ""
     select = f"COUNT(*), COALESCE(SUM({piece}), 0) FROM {relation}"
     return f"SELECT {select}{condition}"
 
 
-def pg_digest_sql(relation: str, fields: Sequence[str], where: Sequence[str]) -> str:
-    piece = f"('x' || left(md5({pg_row(fields)}), {HASH_HEX}))::bit({HASH_HEX * 4})::bigint"
+def pg_digest_sql(relation: str, line: str, where: Sequence[str]) -> str:
+    """Count and digest sum of the rows (`line`: pg_row's)."""
+    piece = f"('x' || left(md5({line}), {HASH_HEX}))::bit({HASH_HEX * 4})::bigint"
     condition = " WHERE " + " AND ".join(where) if where else ""
     return f"SELECT count(*), coalesce(sum({piece}), 0) FROM {relation}{condition}"
 
@@ -209,8 +210,10 @@ async def digests(
         where_s.append(ranges[0].sql)
         where_t.append(ranges[1].sql)
         params = list(ranges[0].params)
-    source_sql = mysql_digest_sql(source_rel, [t.mysql for t in both], where_s)
-    target_sql = pg_digest_sql(target_rel, [t.postgresql for t in both], where_t)
+    source_line, first_line = mysql_row([t.mysql for t in both]), mysql_row([t.mysql for t in first])
+    target_line = pg_row(both, [c.nullable for c in (*columns, *json)])
+    source_sql = mysql_digest_sql(source_rel, source_line, where_s)
+    target_sql = pg_digest_sql(target_rel, target_line, where_t)
     fields = [t.mysql for t in both[: len(columns)]]  # without the JSON (rendered in Python)
     keys = ordered.ordered_keys(mapping, columns, ranges)
     if keys is not None and table not in _RENDER_FIRST:  # a key range: one SHA-256 of it per side
@@ -218,10 +221,10 @@ async def digests(
             job.endpoints.source,
             job.endpoints.target,
             (
-                ordered.mysql_ordered_sql(source_rel, mysql_row([t.mysql for t in first]), where_s, None),
-                ordered.mysql_ordered_sql(source_rel, mysql_row([t.mysql for t in both]), where_s, keys[0]),
+                ordered.mysql_ordered_sql(source_rel, first_line, where_s, None),
+                ordered.mysql_ordered_sql(source_rel, source_line, where_s, keys[0]),
             ),
-            ordered.pg_ordered_sql(target_rel, pg_row([t.postgresql for t in both]), where_t, keys[1]),
+            ordered.pg_ordered_sql(target_rel, target_line, where_t, keys[1]),
             params,
         )
         if found is not None and found.second_answered and found.source == found.target:
@@ -238,7 +241,7 @@ async def digests(
         if rendered is not None:
             return rendered, target, True
         return await _one(job.endpoints.source, source_sql, params), target, False  # declined
-    first_sql = mysql_digest_sql(source_rel, [t.mysql for t in first], where_s)
+    first_sql = mysql_digest_sql(source_rel, first_line, where_s)
     source, target = await asyncio.gather(
         _one(job.endpoints.source, first_sql, params), _one(job.endpoints.target, target_sql, ())
     )

@@ -22,9 +22,12 @@ from ferry.copy.validate_pushdown_texts import (
     LINE_SEPARATOR,
     NULL_FIELD,
     ZERO_DATE_TEXT,
+    FieldText,
     escaped_bytes,
     field_text,
     json_text,
+    mysql_row,
+    pg_row,
 )
 from ferry.schema.mapping import ColumnMapping, TableMapping
 
@@ -161,15 +164,28 @@ def test_texts_as_stored_keep_nul_and_as_copied_drop_it() -> None:
 def test_row_line_escapes_texts_and_marks_null() -> None:
     text = field_text(_column("varchar(5)", "varchar(5)"))
     assert text is not None and text.mysql.startswith("REPLACE(") and "X'0101'" in text.mysql
-    mysql = mysql_digest_sql("`t`", ["`a`", "`b%%`"], ["`id` > %s"])
+    mysql = mysql_digest_sql("`t`", mysql_row(["`a`", "`b%%`"]), ["`id` > %s"])
     assert "CONCAT_WS(X'012C', IFNULL(`a`, X'014E'), IFNULL(`b%%`, X'014E'))" in mysql
     # PyMySQL formats the statement: names come with their `%` doubled, and stay so (once).
     assert "`b%%`" in mysql and "`b%%%%`" not in mysql and mysql.endswith("WHERE `id` > %s")
     assert "LEFT(MD5(" in mysql and "SUM(" in mysql
-    pg = pg_digest_sql('"t"', ['"a"::text', '"b"::text'], [])
+    texts = [FieldText("`a`", '"a"::text'), FieldText("`b`", '"b"::text')]
+    pg = pg_digest_sql('"t"', pg_row(texts, [True, False]), [])
     null, separator = "chr(1) || 'N'", "chr(1) || ','"
     assert f"""coalesce("a"::text, {null}) || ({separator}) || coalesce("b"::text, {null})""" in pg
     assert "::bit(60)::bigint" in pg and "left(md5(" in pg and "WHERE" not in pg
+
+
+def test_target_columns_that_cannot_be_null_are_given_to_concat_ws_as_they_are() -> None:
+    number = field_text(_column("int", "integer"))
+    text = field_text(_column("varchar(5)", "varchar(5)"))
+    assert number is not None and text is not None and number.pg_value == '"c"' and text.pg_value is None
+    null, separator = "chr(1) || 'N'", "chr(1) || ','"
+    line = pg_row([number, text, number], [False, False, True])
+    assert line == (
+        f'concat_ws({separator}, "c", coalesce({text.postgresql}, {null}), coalesce("c"::text, {null}))'
+    )
+    assert pg_row([text, number], [False, True]).startswith(f"coalesce({text.postgresql}, {null}) || ")
 
 
 # Values made of the bytes the separators and NULL_FIELD are made of, so that hypothesis finds
