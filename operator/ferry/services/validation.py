@@ -10,6 +10,8 @@ copied again and compared again (ferry.copy.repair).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -204,7 +206,8 @@ def validate_share(
         await validate_ranges(job, todo, checksum=spec.validation.checksum, concurrency=concurrency,
                               repair=_repair(spec, job, False), on_result=store)  # fmt: skip
         # Last: this pod's share is complete, and how many ranges it holds (read_validation checks).
-        await record(target_endpoint, migration_uid, run, _share_marker(index, count, len(mine)))
+        marker = _share_marker(index, count, len(mine), plan_digest(ranges))
+        await record(target_endpoint, migration_uid, run, marker)
         return len(todo), len(mine)
 
     return asyncio.run(go())
@@ -214,11 +217,23 @@ SHARE_MARK = "~share "  # range ids of the rows that say a pod's share is comple
 
 
 class IncompleteValidation(Exception):
-    """The validation Job completed but its pods did not store every range (never expected)."""
+    """The validation Job completed but its pods did not store every range, or took their shares
+    of different plans (plan_digest)."""
 
 
-def _share_marker(index: int, count: int, ranges: int) -> RangeResult:
-    return RangeResult(f"{SHARE_MARK}{index}/{count}", "", -1, "[]", ranges, ranges, None, None)
+def plan_digest(ranges: Sequence[ValidationRange]) -> str:
+    """What a pod planned: every range's id and bounds, hashed. Each pod plans alone from the
+    source's rows (MIN, MAX, the sizes that decide a range's keys: ferry.copy.validate_ranges);
+    rows written to the source meanwhile could give pods different ranges, whose shares would
+    then not cover the table."""
+    text = "\n".join(f"{r.range_id} {r.bounds_text()}" for r in ranges)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _share_marker(index: int, count: int, ranges: int, planned: str = "") -> RangeResult:
+    """The row saying a pod's share is stored: its `ranges`, and the plan_digest it took them from."""
+    bounds = json.dumps([planned]) if planned else "[]"
+    return RangeResult(f"{SHARE_MARK}{index}/{count}", "", -1, bounds, ranges, ranges, None, None)
 
 
 def _complete(results: Sequence[RangeResult]) -> list[RangeResult]:
@@ -231,6 +246,11 @@ def _complete(results: Sequence[RangeResult]) -> list[RangeResult]:
         raise IncompleteValidation(
             f"the validation Job completed, but {len(marks)} of {count or '?'} pods recorded their share and "
             f"{len(ranges)} of {expected or '?'} key ranges are stored"
+        )
+    if len({m.bounds for m in marks}) > 1:  # pods of a version before plan_digest store "[]"
+        raise IncompleteValidation(
+            "the validation Job completed, but its pods planned different key ranges: the source's "
+            "rows changed while they planned (stop the writes to the source before validating)"
         )
     return ranges
 

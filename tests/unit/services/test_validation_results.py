@@ -50,6 +50,16 @@ def test_results_with_a_share_or_a_range_missing_are_not_a_verdict(stored: list[
         _complete(stored)
 
 
+def test_shares_taken_from_different_plans_are_not_a_verdict() -> None:
+    """Two pods that planned different ranges (the source changed between their plans) may have
+    stored as many ranges as their shares hold and still not cover the table."""
+    ranges = [r for r in STORED if not r.range_id.startswith("~")]
+    same = [*ranges, _share_marker(0, 2, 2, "1a2b"), _share_marker(1, 2, 1, "1a2b")]
+    assert _complete(same) == ranges
+    with pytest.raises(IncompleteValidation, match="planned different key ranges"):
+        _complete([*ranges, _share_marker(0, 2, 2, "1a2b"), _share_marker(1, 2, 1, "3c4d")])
+
+
 def test_repaired_ranges_show_in_the_message_and_the_table_entry() -> None:
     fixed = [_range("public.a", 0, 100, 100), RangeResult("public.a#2/2", "public.a", 1, "[]", 100, 100, True,
              None, repaired=True), _share_marker(0, 1, 2)]  # fmt: skip
