@@ -9,10 +9,22 @@ import asyncmy
 import asyncpg
 import pymysql
 
+from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import Transform
 from ferry.copy.endpoints import MySQLEndpoint, PgConnection, PgEndpoint
+from ferry.db.credentials import Credentials
 from ferry.schema.mapping import ColumnMapping, TableMapping
+from ferry.services.planning import Side
 from harness.databases import Database
+
+
+def side(db: Database) -> Side:
+    """A migration's side on the test database, as the services take it."""
+    spec = DatabaseConnectionSpec.model_validate(
+        {"engine": db.engine, "host": db.host, "port": db.port, "database": db.name,
+         "credentialsSecretRef": {"name": "unused"}}
+    )  # fmt: skip
+    return Side(spec, Credentials(db.user, db.password))
 
 
 def pg_endpoint(db: Database) -> PgEndpoint:

@@ -12,23 +12,15 @@ import psycopg
 import pymysql
 import pytest
 
-from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import MigrationSpec
-from ferry.db.credentials import Credentials, EnvSecretSource
+from ferry.db.credentials import EnvSecretSource
 from ferry.services.copy_driver import copy_share
-from ferry.services.planning import Side, plan_migration
+from ferry.services.planning import plan_migration
 from ferry.services.target_load import prepare_target
 from harness.databases import Database
+from integration.copy.helpers import side
 
 pytestmark = pytest.mark.integration
-
-
-def _side(db: Database) -> Side:
-    spec = DatabaseConnectionSpec.model_validate(
-        {"engine": db.engine, "host": db.host, "port": db.port, "database": db.name,
-         "credentialsSecretRef": {"name": "unused"}}
-    )  # fmt: skip
-    return Side(spec, Credentials(db.user, db.password))
 
 
 def _maria(db: Database, autocommit: bool = False) -> pymysql.connections.Connection:  # type: ignore[type-arg]
@@ -45,7 +37,7 @@ def _copy(source: Database, target: Database, where: str) -> str | None:
             "tables": {"include": ["items"], "overrides": [{"name": "items", "where": where}]},
         }
     )
-    src, dst = _side(source), _side(target)
+    src, dst = side(source), side(target)
     planned = plan_migration(spec, src, dst)
     prepare_target(dst, "ro", planned, truncate=False)
 

@@ -8,23 +8,15 @@ import asyncio
 import psycopg
 import pytest
 
-from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import MigrationSpec
-from ferry.db.credentials import Credentials, EnvSecretSource
+from ferry.db.credentials import EnvSecretSource
 from ferry.services.copy_driver import copy_share
-from ferry.services.planning import Side, plan_migration
+from ferry.services.planning import plan_migration
 from ferry.services.target_load import prepare_target
 from harness.databases import Database
+from integration.copy.helpers import side
 
 pytestmark = pytest.mark.integration
-
-
-def _side(db: Database) -> Side:
-    spec = DatabaseConnectionSpec.model_validate(
-        {"engine": db.engine, "host": db.host, "port": db.port, "database": db.name,
-         "credentialsSecretRef": {"name": "unused"}}
-    )  # fmt: skip
-    return Side(spec, Credentials(db.user, db.password))
 
 
 def test_a_throttled_copy_waits_for_its_share_and_loses_nothing(pg_db: Database, pg_db2: Database) -> None:
@@ -38,7 +30,7 @@ def test_a_throttled_copy_waits_for_its_share_and_loses_nothing(pg_db: Database,
         "schema": {"mode": "create"},
         "copy": {"batchSize": 1000, "throttle": {"rowsPerSecond": 4000}},
     })  # fmt: skip
-    src, dst = _side(pg_db), _side(pg_db2)
+    src, dst = side(pg_db), side(pg_db2)
     planned = plan_migration(spec, src, dst)
     prepare_target(dst, "throttled", planned, truncate=False)
 

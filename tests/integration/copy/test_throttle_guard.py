@@ -9,28 +9,20 @@ import asyncio
 import psycopg
 import pytest
 
-from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import MigrationSpec
 from ferry.copy import ProgressEvent
-from ferry.db.credentials import Credentials, EnvSecretSource
+from ferry.db.credentials import EnvSecretSource
 from ferry.services.copy_driver import copy_share
-from ferry.services.planning import Side, plan_migration
+from ferry.services.planning import plan_migration
 from ferry.services.target_load import prepare_target
 from harness.databases import Database
 from harness.prometheus_stub import PrometheusStub
+from integration.copy.helpers import side
 
 pytestmark = pytest.mark.integration
 
 ROWS = 10_000
 CHECKSUM = "SELECT count(*), sum(id), md5(string_agg(name, ',' ORDER BY id)) FROM {}"
-
-
-def _side(db: Database) -> Side:
-    spec = DatabaseConnectionSpec.model_validate(
-        {"engine": db.engine, "host": db.host, "port": db.port, "database": db.name,
-         "credentialsSecretRef": {"name": "unused"}}
-    )  # fmt: skip
-    return Side(spec, Credentials(db.user, db.password))
 
 
 def _checksums(db: Database) -> list[tuple[object, ...]]:
@@ -55,7 +47,7 @@ def test_a_guard_above_its_threshold_pauses_new_batches_and_below_resumes(
                 "prometheusUrl": prometheus.url, "query": "pg_replication_lag_seconds", "threshold": 30,
                 "intervalSeconds": 1, "credentialsSecretRef": {"name": "prom", "key": "token"}}}},
         })  # fmt: skip
-        src, dst = _side(pg_db), _side(pg_db2)
+        src, dst = side(pg_db), side(pg_db2)
         planned = plan_migration(spec, src, dst)
         prepare_target(dst, "guarded", planned, truncate=False)
         secrets = EnvSecretSource({"FERRY_SECRET_PROM_TOKEN": "guard-token"})

@@ -8,28 +8,19 @@ import asyncio
 
 import pytest
 
-from ferry.api.connection import DatabaseConnectionSpec
 from ferry.api.migration import MigrationSpec
-from ferry.db.credentials import Credentials, EnvSecretSource
+from ferry.db.credentials import EnvSecretSource
 from ferry.services.copy_driver import copy_share
 from ferry.services.planning import Side, plan_migration
 from ferry.services.target_load import prepare_target
 from ferry.services.validation import IncompleteValidation, read_validation, validate_share
 from harness.databases import Database
-from integration.copy.helpers import mysql_exec
+from integration.copy.helpers import mysql_exec, side
 
 pytestmark = pytest.mark.integration
 
 ROWS = 3000
 UID = "shares"
-
-
-def _side(db: Database) -> Side:
-    spec = DatabaseConnectionSpec.model_validate(
-        {"engine": db.engine, "host": db.host, "port": db.port, "database": db.name,
-         "credentialsSecretRef": {"name": "unused"}}
-    )  # fmt: skip
-    return Side(spec, Credentials(db.user, db.password))
 
 
 def _copied(source_db: Database, target_db: Database) -> tuple[MigrationSpec, Side, Side]:
@@ -44,7 +35,7 @@ def _copied(source_db: Database, target_db: Database) -> tuple[MigrationSpec, Si
         "schema": {"mode": "create"},
         "validation": {"rowCount": True, "checksum": True},
     })  # fmt: skip
-    source, target = _side(source_db), _side(target_db)
+    source, target = side(source_db), side(target_db)
     planned = plan_migration(spec, source, target)
     prepare_target(target, UID, planned, truncate=False)
 
