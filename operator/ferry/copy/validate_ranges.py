@@ -30,7 +30,7 @@ from ferry.copy.keys import Key, describe_key, encode_key
 from ferry.copy.reused_sessions import reused_sessions
 from ferry.copy.runner import CopyJob
 from ferry.copy.sql import Dialect, Predicate, key_range, quote_ident, source_relation
-from ferry.copy.streams import stream_rows
+from ferry.copy.streams import scalar, stream_rows
 from ferry.copy.units import even_splits, integer_key
 from ferry.copy.validate import TableValidation, compare
 from ferry.copy.validation_store import RangeResult
@@ -124,9 +124,7 @@ async def _rows_per_range(source: Endpoint, mapping: TableMapping) -> int:
     size = " + ".join(f"IFNULL(LENGTH({n}), 0)" for n in names)  # bytes; a number's digits
     key = quote_ident("mysql", mapping.key[0])
     sample = f"SELECT {', '.join(names)} FROM {relation} ORDER BY {key} LIMIT {SAMPLE_ROWS}"
-    mean: object = None
-    async for rows in stream_rows(source, f"SELECT AVG({size} + {len(names)}) FROM ({sample}) AS sample"):
-        mean = rows[0][0]
+    mean = await scalar(source, f"SELECT AVG({size} + {len(names)}) FROM ({sample}) AS sample")
     if mean is None:
         return RANGE_ROWS
     return max(MIN_RANGE_ROWS, min(MAX_RANGE_ROWS, int(RANGE_BYTES / max(1.0, float(str(mean))))))
